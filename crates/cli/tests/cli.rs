@@ -1,0 +1,245 @@
+//! The `antrian` binary as a user runs it: real processes, a real redis-server per test.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use antrian_testkit::{RedisOptions, TestRedis};
+
+/// A command with a clean environment: no user config, no `.env`, data in `dir`.
+fn antrian(dir: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_antrian"));
+    cmd.env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", dir)
+        .env("XDG_CONFIG_HOME", dir.join("config"))
+        .env("ANTRIAN_DATA_DIR", dir.join("data"))
+        .env("NO_COLOR", "1")
+        .current_dir(dir);
+    cmd
+}
+
+fn run(cmd: &mut Command) -> Output {
+    cmd.output().expect("run antrian")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Kills the child if a test fails before it exits, so no `antrian` outlives its test.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Ok(None) = self.0.try_wait() {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+}
+
+fn spawn(cmd: &mut Command) -> (Running, Logs) {
+    let mut child = cmd.stderr(Stdio::piped()).spawn().expect("spawn antrian");
+    let logs = Logs::of(&mut child);
+    (Running(child), logs)
+}
+
+/// Reads the child's stderr on a thread; `wait_line` waits for a line containing `needle`.
+struct Logs {
+    rx: mpsc::Receiver<String>,
+    seen: Vec<String>,
+}
+
+impl Logs {
+    fn of(child: &mut Child) -> Self {
+        let stderr = child.stderr.take().expect("piped stderr");
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Self { rx, seen: Vec::new() }
+    }
+
+    fn wait_line(&mut self, needle: &str) -> String {
+        loop {
+            match self.rx.recv_timeout(Duration::from_secs(20)) {
+                Ok(line) => {
+                    self.seen.push(line.clone());
+                    if line.contains(needle) {
+                        return line;
+                    }
+                }
+                Err(_) => panic!("no line containing {needle:?}; output so far:\n{}", self.seen.join("\n")),
+            }
+        }
+    }
+}
+
+fn terminate(child: &mut Running) -> std::process::ExitStatus {
+    Command::new("kill")
+        .args(["-TERM", &child.0.id().to_string()])
+        .status()
+        .expect("send SIGTERM");
+    child.0.wait().expect("wait for antrian")
+}
+
+fn pid_alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .map(|s| !s.rsplit(')').next().unwrap_or("").trim_start().starts_with('Z'))
+        .unwrap_or(false)
+}
+
+#[test]
+fn config_lists_every_setting_with_its_source_and_redacts_secrets() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join(".env"), "SCRAPING_WORKERS=4\nQUEUE_DASHBOARD_PASSWORD=admin123\n").expect(".env");
+    let out = run(antrian(dir.path())
+        .env("REDIS_URL", "redis://:hunter2@redis.internal:6379/1")
+        .args(["config", "--json"]));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let text = json.to_string();
+    assert!(!text.contains("hunter2") && !text.contains("admin123"), "{text}");
+    let find = |var: &str| {
+        json.as_array()
+            .expect("array")
+            .iter()
+            .find(|e| e["variable"] == var)
+            .cloned()
+            .unwrap_or_else(|| panic!("{var} missing"))
+    };
+    assert_eq!(find("SCRAPING_WORKERS")["value"], "4");
+    assert_eq!(find("SCRAPING_WORKERS")["source"]["kind"], "dot_env");
+    assert_eq!(find("REDIS_URL")["value"], "redis://:***@redis.internal:6379/1");
+    assert_eq!(find("REDIS_URL")["source"]["kind"], "environment");
+    assert_eq!(find("QUEUE_CONCURRENCY")["source"]["kind"], "default");
+
+    let table = run(antrian(dir.path()).arg("config"));
+    let text = String::from_utf8_lossy(&table.stdout);
+    assert!(text.lines().any(|l| l.starts_with("QUEUE_DASHBOARD_PASSWORD") && l.contains("<redacted>")), "{text}");
+}
+
+#[test]
+fn bad_configuration_exits_2_before_touching_anything() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = run(antrian(dir.path()).env("QUEUE_MAX_WORKERS", "abc").arg("start"));
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        stderr(&out).trim(),
+        "antrian: QUEUE_MAX_WORKERS=abc (environment): expected a whole number ≥ QUEUE_MIN_WORKERS (2) and ≤ 1000"
+    );
+    assert!(!dir.path().join("data").exists(), "nothing may be created on bad config");
+
+    let file = dir.path().join("antrian.toml");
+    std::fs::write(&file, "[queue]\nconcurrency = 3\n[dashbord]\nport = 1\n").expect("toml");
+    let out = run(antrian(dir.path()).args(["--config", &file.display().to_string(), "start"]));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("antrian.toml:3: unknown setting `dashbord`;"), "{}", stderr(&out));
+
+    let out = run(antrian(dir.path()).args(["--config", "/nonexistent.toml", "config"]));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("cannot read config file /nonexistent.toml"));
+}
+
+#[test]
+fn start_on_an_external_redis_logs_ready_and_stops_on_sigterm() {
+    let redis = TestRedis::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (mut child, mut logs) = spawn(antrian(dir.path()).env("REDIS_URL", redis.url()).arg("start"));
+    let ready = logs.wait_line("ready");
+    assert!(ready.contains(&format!("redis=redis://127.0.0.1:{}", redis.port())), "{ready}");
+    assert!(ready.contains("mode=external"), "{ready}");
+    let status = terminate(&mut child);
+    assert!(status.success(), "exit {status}");
+    logs.wait_line("antrian stopped");
+    let file_log = std::fs::read_dir(dir.path().join("data/logs"))
+        .expect("log dir")
+        .filter_map(Result::ok)
+        .map(|e| std::fs::read_to_string(e.path()).unwrap_or_default())
+        .collect::<String>();
+    assert!(file_log.contains("ready"), "the log file has the same lines: {file_log}");
+}
+
+#[test]
+fn start_embedded_persists_data_and_leaves_no_orphan() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (mut child, mut logs) = spawn(antrian(dir.path()).arg("start"));
+    let ready = logs.wait_line("ready");
+    assert!(ready.contains("mode=embedded"), "{ready}");
+    let port = std::fs::read_to_string(dir.path().join("data/redis/endpoint")).expect("endpoint");
+    let password = std::fs::read_to_string(dir.path().join("data/redis/password")).expect("password");
+    let url = format!("redis://:{password}@127.0.0.1:{}", port.trim());
+    let mut conn = redis::Client::open(url.as_str()).and_then(|c| c.get_connection()).expect("connect");
+    let info: String = redis::cmd("INFO").arg("server").query(&mut conn).expect("info");
+    let redis_pid: u32 = info
+        .lines()
+        .find_map(|l| l.strip_prefix("process_id:"))
+        .and_then(|p| p.trim().parse().ok())
+        .expect("process_id");
+    let _: () = redis::cmd("SET").arg("antrian:survives").arg("yes").query(&mut conn).expect("set");
+    drop(conn);
+    assert!(terminate(&mut child).success());
+    assert!(!pid_alive(redis_pid), "redis-server {redis_pid} outlived antrian");
+
+    let (mut again, mut logs) = spawn(antrian(dir.path()).arg("start"));
+    logs.wait_line("ready");
+    let port = std::fs::read_to_string(dir.path().join("data/redis/endpoint")).expect("endpoint");
+    let url = format!("redis://:{password}@127.0.0.1:{}", port.trim());
+    let mut conn = redis::Client::open(url.as_str()).and_then(|c| c.get_connection()).expect("connect");
+    let value: String = redis::cmd("GET").arg("antrian:survives").query(&mut conn).expect("get");
+    assert_eq!(value, "yes");
+    assert!(terminate(&mut again).success());
+}
+
+#[test]
+fn a_wrong_password_is_a_one_line_error_and_exit_1() {
+    let redis = TestRedis::start_with(RedisOptions {
+        password: Some("right".into()),
+        ..Default::default()
+    });
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = run(antrian(dir.path())
+        .env("REDIS_HOST", "127.0.0.1")
+        .env("REDIS_PORT", redis.port().to_string())
+        .env("REDIS_PASSWORD", "wrong")
+        .arg("start"));
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.contains("rejected the password"), "{err}");
+    assert!(!err.contains("wrong"), "the password leaked: {err}");
+}
+
+#[test]
+fn something_that_is_not_redis_is_named_as_such() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().take(4) {
+            let Ok(mut s) = stream else { continue };
+            let mut buf = [0u8; 512];
+            let _ = s.read(&mut buf);
+            let _ = s.write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n");
+        }
+    });
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = run(antrian(dir.path()).env("REDIS_URL", format!("redis://127.0.0.1:{port}")).arg("start"));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("answers, but not as a Redis server"), "{}", stderr(&out));
+}
+
+#[test]
+fn a_taken_embedded_port_is_a_clear_error() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = taken.local_addr().expect("addr").port();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = run(antrian(dir.path()).env("ANTRIAN_EMBEDDED_REDIS_PORT", port.to_string()).arg("start"));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains(&format!("port {port} for the embedded Redis is already in use")), "{}", stderr(&out));
+}

@@ -1,0 +1,404 @@
+//! Configuration: layered defaults < `config.toml` < `.env` < environment, typed and checked
+//! once at start-up, before anything touches Redis.
+//!
+//! - [`settings`]: the table of every setting (names, keys, defaults, meaning).
+//! - [`sources`]: reading the layers into raw strings with their origin.
+//! - this module: turning raw strings into [`Config`], with errors that name the variable,
+//!   the value, where it came from and what is allowed.
+
+pub mod settings;
+mod sources;
+
+use std::path::PathBuf;
+
+pub use sources::{LoadOptions, Origin};
+
+use crate::error::{Error, Result};
+use settings::Setting;
+use sources::Layers;
+
+/// The effective configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Where Redis is and how to reach it.
+    pub redis: RedisConfig,
+    /// Queue defaults (the seed's `QUEUE_*`).
+    pub queue: QueueConfig,
+    /// The HTTP dashboard (the seed's `QUEUE_DASHBOARD_*`).
+    pub dashboard: DashboardConfig,
+    /// Workers per pool (the seed's `*_WORKERS`).
+    pub workers: WorkerCounts,
+    /// Files and logging.
+    pub app: AppConfig,
+    /// Every setting with its effective value and origin, for `antrian config`.
+    entries: Vec<ConfigEntry>,
+}
+
+/// Where Redis is.
+#[derive(Debug, Clone)]
+pub struct RedisConfig {
+    /// The external server, or `None` to run the embedded one.
+    pub external: Option<ExternalRedis>,
+    /// Database number (applied to the embedded server too).
+    pub db: u8,
+    /// Port of the embedded server on 127.0.0.1; 0 picks a free one.
+    pub embedded_port: u16,
+    /// The `redis-server` binary the embedded server runs.
+    pub redis_server: String,
+}
+
+/// An external Redis server.
+#[derive(Clone)]
+pub struct ExternalRedis {
+    /// Full URL, password included: never print it, use [`ExternalRedis::address`].
+    url: String,
+}
+
+impl std::fmt::Debug for ExternalRedis {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ExternalRedis")
+            .field("url", &redact_url(&self.url))
+            .finish()
+    }
+}
+
+impl ExternalRedis {
+    /// The URL with its password, for the client.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The URL without credentials, for logs and the UI.
+    pub fn address(&self) -> String {
+        redact_url(&self.url)
+    }
+}
+
+/// Queue defaults.
+#[derive(Debug, Clone)]
+pub struct QueueConfig {
+    /// BullMQ key prefix.
+    pub prefix: String,
+    /// Jobs each worker runs at once.
+    pub concurrency: u32,
+    /// Default attempts per job.
+    pub retry_attempts: u32,
+    /// Default backoff delay, milliseconds.
+    pub retry_delay_ms: u64,
+    /// Whether pools scale with load.
+    pub auto_scaling: bool,
+    /// Fewest workers per pool when scaling.
+    pub min_workers: u32,
+    /// Most workers per pool when scaling.
+    pub max_workers: u32,
+}
+
+/// The HTTP dashboard.
+#[derive(Clone)]
+pub struct DashboardConfig {
+    /// Served by `antrian start`.
+    pub enabled: bool,
+    /// TCP port.
+    pub port: u16,
+    /// Basic-auth user.
+    pub username: String,
+    /// Basic-auth password (empty when unset).
+    pub password: String,
+}
+
+impl std::fmt::Debug for DashboardConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DashboardConfig")
+            .field("enabled", &self.enabled)
+            .field("port", &self.port)
+            .field("username", &self.username)
+            .field("password", &"<redacted>")
+            .finish()
+    }
+}
+
+/// Workers per pool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WorkerCounts {
+    /// scraping-queue.
+    pub scraping: u32,
+    /// data-processing-queue.
+    pub data_processing: u32,
+    /// notifications-queue.
+    pub notification: u32,
+    /// cleanup-queue.
+    pub cleanup: u32,
+}
+
+/// Files and logging.
+#[derive(Debug, Clone)]
+pub struct AppConfig {
+    /// Root of Antrian's data (embedded Redis under `redis/`).
+    pub data_dir: PathBuf,
+    /// Directory of the daily-rotated log file.
+    pub log_dir: PathBuf,
+    /// `tracing` filter directive.
+    pub log_filter: String,
+}
+
+/// One line of `antrian config`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ConfigEntry {
+    /// Environment variable name.
+    pub variable: &'static str,
+    /// `config.toml` key.
+    pub key: &'static str,
+    /// Effective value, secrets redacted; `None` when unset.
+    pub value: Option<String>,
+    /// Where the value came from.
+    pub source: Origin,
+}
+
+impl Config {
+    /// Loads and checks the configuration from every layer.
+    pub fn load(opts: &LoadOptions) -> Result<Self> {
+        Self::from_layers(sources::read_layers(opts)?)
+    }
+
+    /// Every setting with its value (secrets redacted) and origin.
+    pub fn entries(&self) -> &[ConfigEntry] {
+        &self.entries
+    }
+
+    fn from_layers(layers: Layers) -> Result<Self> {
+        let p = Parser { layers: &layers };
+        let external = p.external_redis()?;
+        let redis = RedisConfig {
+            external,
+            db: p.number("REDIS_DB", 0, 255, "a database number from 0 to 255")?,
+            embedded_port: p.number("ANTRIAN_EMBEDDED_REDIS_PORT", 0, 65535, "a port from 1 to 65535, or 0 for any free port")?,
+            redis_server: p.text("ANTRIAN_REDIS_SERVER")?.unwrap_or_default(),
+        };
+        let min_workers = p.number("QUEUE_MIN_WORKERS", 0, 1000, "a whole number from 0 to 1000")?;
+        let max_expected = format!("a whole number ≥ QUEUE_MIN_WORKERS ({min_workers}) and ≤ 1000");
+        let queue = QueueConfig {
+            prefix: p.prefix()?,
+            concurrency: p.number("QUEUE_CONCURRENCY", 1, 10_000, "a whole number from 1 to 10000")?,
+            retry_attempts: p.number("QUEUE_RETRY_ATTEMPTS", 1, 1000, "a whole number from 1 to 1000")?,
+            retry_delay_ms: p.number("QUEUE_RETRY_DELAY", 0, 86_400_000, "milliseconds from 0 to 86400000 (one day)")?,
+            auto_scaling: p.boolean("QUEUE_AUTO_SCALING")?,
+            min_workers,
+            max_workers: p.number("QUEUE_MAX_WORKERS", min_workers.max(1), 1000, &max_expected)?,
+        };
+        let dashboard = DashboardConfig {
+            enabled: p.boolean("QUEUE_DASHBOARD_ENABLED")?,
+            port: p.number("QUEUE_DASHBOARD_PORT", 1, 65535, "a port from 1 to 65535")?,
+            username: p.text("QUEUE_DASHBOARD_USERNAME")?.unwrap_or_default(),
+            password: p.text("QUEUE_DASHBOARD_PASSWORD")?.unwrap_or_default(),
+        };
+        let workers = WorkerCounts {
+            scraping: p.number("SCRAPING_WORKERS", 0, 1000, "a whole number from 0 to 1000")?,
+            data_processing: p.number("DATA_PROCESSING_WORKERS", 0, 1000, "a whole number from 0 to 1000")?,
+            notification: p.number("NOTIFICATION_WORKERS", 0, 1000, "a whole number from 0 to 1000")?,
+            cleanup: p.number("CLEANUP_WORKERS", 0, 1000, "a whole number from 0 to 1000")?,
+        };
+        let data_dir = match p.text("ANTRIAN_DATA_DIR")? {
+            Some(dir) => PathBuf::from(dir),
+            None => dirs::data_dir()
+                .map(|d| d.join("antrian"))
+                .unwrap_or_else(|| PathBuf::from(".antrian")),
+        };
+        let app = AppConfig {
+            log_dir: p
+                .text("ANTRIAN_LOG_DIR")?
+                .map(PathBuf::from)
+                .unwrap_or_else(|| data_dir.join("logs")),
+            data_dir,
+            log_filter: p.log_filter()?,
+        };
+        let mut entries: Vec<ConfigEntry> = settings::SETTINGS
+            .iter()
+            .map(|s| entry(s, layers.get(s.env)))
+            .collect();
+        // Show the directories actually used, not "(unset)", when they are derived.
+        for e in &mut entries {
+            let derived = match e.variable {
+                "ANTRIAN_DATA_DIR" => &app.data_dir,
+                "ANTRIAN_LOG_DIR" => &app.log_dir,
+                _ => continue,
+            };
+            e.value.get_or_insert_with(|| derived.display().to_string());
+        }
+        Ok(Config {
+            redis,
+            queue,
+            dashboard,
+            workers,
+            app,
+            entries,
+        })
+    }
+}
+
+fn entry(s: &'static Setting, raw: Option<&(String, Origin)>) -> ConfigEntry {
+    let value = raw.map(|(v, _)| display_value(s, v));
+    ConfigEntry {
+        variable: s.env,
+        key: s.key,
+        value,
+        source: raw.map(|(_, o)| o.clone()).unwrap_or(Origin::Default),
+    }
+}
+
+fn display_value(s: &Setting, value: &str) -> String {
+    if s.secret {
+        "<redacted>".to_string()
+    } else if s.env == "REDIS_URL" {
+        redact_url(value)
+    } else {
+        value.to_string()
+    }
+}
+
+/// Replaces the password of a URL with `***` (the user name is kept: it is not a secret and
+/// helps tell ACL users apart).
+pub fn redact_url(raw: &str) -> String {
+    match url::Url::parse(raw) {
+        Ok(mut u) if u.password().is_some() => {
+            // Cannot fail: a URL that has a password can carry one.
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        Ok(u) => u.to_string(),
+        Err(_) => "<unparseable URL>".to_string(),
+    }
+}
+
+/// Typed access to the merged raw values; every error names the variable, value and origin.
+struct Parser<'a> {
+    layers: &'a Layers,
+}
+
+impl Parser<'_> {
+    fn raw(&self, env: &str) -> Option<&(String, Origin)> {
+        self.layers.get(env)
+    }
+
+    fn invalid(&self, env: &str, expected: &str) -> Error {
+        let (value, origin) = self
+            .raw(env)
+            .cloned()
+            .unwrap_or_else(|| (String::new(), Origin::Default));
+        let shown = settings::by_env(env)
+            .map(|s| display_value(s, &value))
+            .unwrap_or(value);
+        Error::InvalidSetting {
+            setting: env.to_string(),
+            value: shown,
+            origin: origin.to_string(),
+            expected: expected.to_string(),
+        }
+    }
+
+    fn text(&self, env: &str) -> Result<Option<String>> {
+        Ok(self.raw(env).map(|(v, _)| v.clone()))
+    }
+
+    fn number<T>(&self, env: &str, min: T, max: T, expected: &str) -> Result<T>
+    where
+        T: std::str::FromStr + PartialOrd + Copy + Default,
+    {
+        let Some((value, _)) = self.raw(env) else {
+            return Ok(T::default());
+        };
+        match value.parse::<T>() {
+            Ok(n) if n >= min && n <= max => Ok(n),
+            _ => Err(self.invalid(env, expected)),
+        }
+    }
+
+    fn boolean(&self, env: &str) -> Result<bool> {
+        let Some((value, _)) = self.raw(env) else {
+            return Ok(false);
+        };
+        match value.to_ascii_lowercase().as_str() {
+            "true" | "1" | "yes" | "on" => Ok(true),
+            "false" | "0" | "no" | "off" => Ok(false),
+            _ => Err(self.invalid(env, "true or false (also 1/0, yes/no, on/off)")),
+        }
+    }
+
+    fn prefix(&self) -> Result<String> {
+        let prefix = self.text("QUEUE_PREFIX")?.unwrap_or_default();
+        let ok = !prefix.is_empty()
+            && prefix.len() <= 64
+            && !prefix.contains(':')
+            && prefix.chars().all(|c| c.is_ascii_graphic());
+        if ok {
+            Ok(prefix)
+        } else {
+            Err(self.invalid(
+                "QUEUE_PREFIX",
+                "1 to 64 visible ASCII characters without `:` (BullMQ adds the `:` itself)",
+            ))
+        }
+    }
+
+    fn log_filter(&self) -> Result<String> {
+        let filter = self.text("ANTRIAN_LOG")?.unwrap_or_else(|| "info".into());
+        match tracing_subscriber::EnvFilter::try_new(&filter) {
+            Ok(_) => Ok(filter),
+            Err(_) => Err(self.invalid(
+                "ANTRIAN_LOG",
+                "a tracing filter such as `info`, `debug` or `antrian_core=debug,info`",
+            )),
+        }
+    }
+
+    /// External mode when any of REDIS_URL, REDIS_HOST, REDIS_PORT, REDIS_PASSWORD is set by
+    /// the user (a default does not count); embedded otherwise.
+    fn external_redis(&self) -> Result<Option<ExternalRedis>> {
+        let user_set = |env: &str| matches!(self.raw(env), Some((_, o)) if *o != Origin::Default);
+        if let Some((url, _)) = self.raw("REDIS_URL") {
+            return self.redis_url(url).map(Some);
+        }
+        if !["REDIS_HOST", "REDIS_PORT", "REDIS_PASSWORD"]
+            .iter()
+            .any(|e| user_set(e))
+        {
+            return Ok(None);
+        }
+        let host = self.text("REDIS_HOST")?.unwrap_or_else(|| "localhost".into());
+        if host.contains(['/', '@', ' ']) {
+            return Err(self.invalid("REDIS_HOST", "a host name or IP address (use REDIS_URL for a full URL)"));
+        }
+        let opts = bullmq::options::RedisConnectionOptions {
+            host: Some(host),
+            port: Some(self.number("REDIS_PORT", 1, 65535, "a port from 1 to 65535")?),
+            password: self.text("REDIS_PASSWORD")?,
+            db: Some(self.number("REDIS_DB", 0, 255, "a database number from 0 to 255")?),
+            ..Default::default()
+        };
+        Ok(Some(ExternalRedis {
+            url: opts.effective_url(),
+        }))
+    }
+
+    fn redis_url(&self, raw: &str) -> Result<ExternalRedis> {
+        let expected = "a URL such as redis://host:6379, rediss://user:password@host:6380/0 or unix:///run/redis.sock";
+        let mut url = url::Url::parse(raw).map_err(|_| self.invalid("REDIS_URL", expected))?;
+        match url.scheme() {
+            "redis" | "rediss" if url.host_str().is_some_and(|h| !h.is_empty()) => {}
+            "unix" | "redis+unix" => {}
+            _ => return Err(self.invalid("REDIS_URL", expected)),
+        }
+        let path = url.path().trim_matches('/').to_string();
+        if path.is_empty() && url.scheme().starts_with("redis") {
+            let db: u8 = self.number("REDIS_DB", 0, 255, "a database number from 0 to 255")?;
+            if db != 0 {
+                url.set_path(&format!("/{db}"));
+            }
+        } else if url.scheme().starts_with("redis") && path.parse::<u8>().is_err() {
+            return Err(self.invalid("REDIS_URL", "a database number from 0 to 255 after the last `/`"));
+        }
+        Ok(ExternalRedis { url: url.into() })
+    }
+}
+
+#[cfg(test)]
+mod tests;

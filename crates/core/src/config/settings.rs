@@ -1,0 +1,151 @@
+//! The table of every setting Antrian reads: its environment variable (the seed's names),
+//! its key in `config.toml`, its default and its meaning.
+//!
+//! README's configuration reference and `antrian config` are both read from this table, so a
+//! setting that is not here does not exist.
+
+/// One configurable value.
+#[derive(Debug, Clone, Copy)]
+pub struct Setting {
+    /// Environment / `.env` variable name (the seed's spelling).
+    pub env: &'static str,
+    /// Dotted key in `config.toml` (`section.key`).
+    pub key: &'static str,
+    /// Default shown to users; `None` when unset by default.
+    pub default: Option<&'static str>,
+    /// Secrets are never printed or logged.
+    pub secret: bool,
+    /// One-line meaning, as README shows it.
+    pub help: &'static str,
+}
+
+const fn setting(
+    env: &'static str,
+    key: &'static str,
+    default: Option<&'static str>,
+    help: &'static str,
+) -> Setting {
+    Setting {
+        env,
+        key,
+        default,
+        secret: false,
+        help,
+    }
+}
+
+const fn secret(env: &'static str, key: &'static str, help: &'static str) -> Setting {
+    Setting {
+        env,
+        key,
+        default: None,
+        secret: true,
+        help,
+    }
+}
+
+/// Every setting, in the order README and `antrian config` list them.
+pub const SETTINGS: &[Setting] = &[
+    setting("REDIS_URL", "redis.url", None, "Redis URL (`redis://`, `rediss://` for TLS, `unix://`); wins over REDIS_HOST/REDIS_PORT/REDIS_PASSWORD. With none of REDIS_URL, REDIS_HOST, REDIS_PORT, REDIS_PASSWORD set, Antrian runs its own embedded redis-server"),
+    setting("REDIS_HOST", "redis.host", None, "Redis host of an external server (`localhost` when only REDIS_PORT or REDIS_PASSWORD is set)"),
+    setting("REDIS_PORT", "redis.port", Some("6379"), "Redis port of an external server"),
+    secret("REDIS_PASSWORD", "redis.password", "Redis password of an external server"),
+    setting("REDIS_DB", "redis.db", Some("0"), "Redis database number (ignored when REDIS_URL names one)"),
+    setting("QUEUE_PREFIX", "queue.prefix", Some("bull"), "BullMQ key prefix shared with Node.js services (`{bull}` for Redis Cluster)"),
+    setting("QUEUE_CONCURRENCY", "queue.concurrency", Some("10"), "Jobs each worker runs at once"),
+    setting("QUEUE_RETRY_ATTEMPTS", "queue.retry_attempts", Some("3"), "Default attempts per job"),
+    setting("QUEUE_RETRY_DELAY", "queue.retry_delay", Some("5000"), "Default backoff delay between attempts, in milliseconds"),
+    setting("QUEUE_AUTO_SCALING", "queue.auto_scaling", Some("true"), "Scale worker pools with queue load"),
+    setting("QUEUE_MIN_WORKERS", "queue.min_workers", Some("2"), "Fewest workers per pool when auto-scaling"),
+    setting("QUEUE_MAX_WORKERS", "queue.max_workers", Some("20"), "Most workers per pool when auto-scaling"),
+    setting("QUEUE_DASHBOARD_ENABLED", "dashboard.enabled", Some("true"), "Serve the HTTP dashboard with `antrian start`"),
+    setting("QUEUE_DASHBOARD_PORT", "dashboard.port", Some("3001"), "HTTP dashboard port"),
+    setting("QUEUE_DASHBOARD_USERNAME", "dashboard.username", Some("admin"), "HTTP dashboard basic-auth user"),
+    secret("QUEUE_DASHBOARD_PASSWORD", "dashboard.password", "HTTP dashboard basic-auth password"),
+    setting("SCRAPING_WORKERS", "workers.scraping", Some("2"), "Scraping workers (scraping-queue)"),
+    setting("DATA_PROCESSING_WORKERS", "workers.data_processing", Some("1"), "Data-processing workers (data-processing-queue)"),
+    setting("NOTIFICATION_WORKERS", "workers.notification", Some("1"), "Notification workers (notifications-queue)"),
+    setting("CLEANUP_WORKERS", "workers.cleanup", Some("1"), "Cleanup workers (cleanup-queue)"),
+    setting("ANTRIAN_DATA_DIR", "app.data_dir", None, "Data directory (embedded Redis, logs); default `$XDG_DATA_HOME/antrian`"),
+    setting("ANTRIAN_LOG_DIR", "app.log_dir", None, "Directory of the daily-rotated log file; default `<data dir>/logs`"),
+    setting("ANTRIAN_LOG", "app.log", Some("info"), "Log filter (`info`, `debug`, `antrian_core=debug,info`…)"),
+    setting("ANTRIAN_EMBEDDED_REDIS_PORT", "embedded.port", Some("0"), "Port of the embedded Redis on 127.0.0.1; 0 picks a free port"),
+    setting("ANTRIAN_REDIS_SERVER", "embedded.redis_server", Some("redis-server"), "The redis-server binary the embedded Redis runs"),
+];
+
+/// Looks a setting up by its environment variable name.
+pub fn by_env(env: &str) -> Option<&'static Setting> {
+    SETTINGS.iter().find(|s| s.env == env)
+}
+
+/// Looks a setting up by its dotted TOML key.
+pub fn by_key(key: &str) -> Option<&'static Setting> {
+    SETTINGS.iter().find(|s| s.key == key)
+}
+
+/// Renders the configuration reference as a Markdown table (README embeds it; a test keeps
+/// the two equal).
+pub fn reference_markdown() -> String {
+    let mut out = String::from("| Variable | `config.toml` key | Default | Meaning |\n|---|---|---|---|\n");
+    for s in SETTINGS {
+        let default = match s.default {
+            Some(d) => format!("`{d}`"),
+            None => "(unset)".to_string(),
+        };
+        out.push_str(&format!(
+            "| `{}` | `{}` | {} | {} |\n",
+            s.env, s.key, default, s.help
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn env_names_and_keys_are_unique() {
+        for (i, a) in SETTINGS.iter().enumerate() {
+            for b in &SETTINGS[i + 1..] {
+                assert_ne!(a.env, b.env);
+                assert_ne!(a.key, b.key);
+            }
+        }
+    }
+
+    #[test]
+    fn every_variable_of_the_seed_env_block_is_a_setting() {
+        let seed = [
+            "REDIS_HOST",
+            "REDIS_PORT",
+            "REDIS_PASSWORD",
+            "QUEUE_CONCURRENCY",
+            "QUEUE_RETRY_ATTEMPTS",
+            "QUEUE_RETRY_DELAY",
+            "QUEUE_AUTO_SCALING",
+            "QUEUE_MIN_WORKERS",
+            "QUEUE_MAX_WORKERS",
+            "QUEUE_DASHBOARD_ENABLED",
+            "QUEUE_DASHBOARD_PORT",
+            "QUEUE_DASHBOARD_USERNAME",
+            "QUEUE_DASHBOARD_PASSWORD",
+            "SCRAPING_WORKERS",
+            "DATA_PROCESSING_WORKERS",
+            "NOTIFICATION_WORKERS",
+        ];
+        for env in seed {
+            assert!(by_env(env).is_some(), "{env} is missing from SETTINGS");
+        }
+    }
+
+    #[test]
+    fn readme_configuration_reference_matches_the_table() {
+        let readme = include_str!("../../../../README.md");
+        assert!(
+            readme.contains(&reference_markdown()),
+            "README.md's configuration table is out of date; paste this in:\n{}",
+            reference_markdown()
+        );
+    }
+}

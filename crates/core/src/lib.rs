@@ -1,0 +1,23 @@
+//! antrian-core: everything Antrian does, for the desktop app, the HTTP dashboard and the
+//! CLI to call (DESIGN.md decision 4: one core, three faces).
+//!
+//! - [`config`]: settings from defaults, `config.toml`, `.env` and the environment.
+//! - [`embedded`]: the supervised `redis-server` Antrian runs when none is configured.
+//! - [`connection`]: the one way to connect to Redis (probe, retry, BullMQ's client).
+//! - [`health`]: connection status for the Overview, with the eviction-policy warning.
+//! - [`runtime`]: start-up and shutdown of everything one process runs.
+//! - [`telemetry`]: logging to stderr and a daily-rotated file.
+//! - [`error`]: the crate's error type and its stable codes.
+
+pub mod config;
+pub mod connection;
+pub mod embedded;
+pub mod error;
+pub mod health;
+pub mod runtime;
+pub mod telemetry;
+
+pub use config::Config;
+pub use error::{Error, ErrorCode, Result};
+pub use runtime::Runtime;
+pub use tokio_util::sync::CancellationToken;
