@@ -8,12 +8,16 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use antrian_core::config::{Config, LoadOptions};
+use antrian_core::CancellationToken;
 use antrian_core::{ErrorCode, Runtime};
 use clap::{Parser, Subcommand};
-use antrian_core::CancellationToken;
 
 #[derive(Debug, Parser)]
-#[command(name = "antrian", version, about = "Antrian: BullMQ-compatible job queues for scraping, run headless")]
+#[command(
+    name = "antrian",
+    version,
+    about = "Antrian: BullMQ-compatible job queues for scraping, run headless"
+)]
 struct Cli {
     /// Configuration file (default: $XDG_CONFIG_HOME/antrian/config.toml when it exists).
     #[arg(long, global = true, value_name = "PATH")]
@@ -77,7 +81,12 @@ fn print_config(config: &Config, json: bool) -> ExitCode {
             })
             .collect();
         let w0 = rows.iter().map(|r| r.0.len()).max().unwrap_or(0).max(8);
-        let w1 = rows.iter().map(|r| r.1.chars().count()).max().unwrap_or(0).max(5);
+        let w1 = rows
+            .iter()
+            .map(|r| r.1.chars().count())
+            .max()
+            .unwrap_or(0)
+            .max(5);
         let mut text = format!("{:w0$}  {:w1$}  SOURCE\n", "VARIABLE", "VALUE");
         for (var, value, source) in rows {
             text.push_str(&format!("{var:w0$}  {value:w1$}  {source}\n"));
@@ -95,12 +104,16 @@ fn start(config: Config) -> ExitCode {
     let rt = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {
-            let _ = writeln!(std::io::stderr(), "antrian: cannot start the async runtime: {e}");
+            let _ = writeln!(
+                std::io::stderr(),
+                "antrian: cannot start the async runtime: {e}"
+            );
             return ExitCode::from(1);
         }
     };
     rt.block_on(async move {
-        let _log = match antrian_core::telemetry::init(&config.app.log_filter, &config.app.log_dir) {
+        let _log = match antrian_core::telemetry::init(&config.app.log_filter, &config.app.log_dir)
+        {
             Ok(guard) => guard,
             Err(e) => return fail(&e),
         };

@@ -64,7 +64,10 @@ impl Logs {
                 }
             }
         });
-        Self { rx, seen: Vec::new() }
+        Self {
+            rx,
+            seen: Vec::new(),
+        }
     }
 
     fn wait_line(&mut self, needle: &str) -> String {
@@ -76,7 +79,10 @@ impl Logs {
                         return line;
                     }
                 }
-                Err(_) => panic!("no line containing {needle:?}; output so far:\n{}", self.seen.join("\n")),
+                Err(_) => panic!(
+                    "no line containing {needle:?}; output so far:\n{}",
+                    self.seen.join("\n")
+                ),
             }
         }
     }
@@ -92,21 +98,34 @@ fn terminate(child: &mut Running) -> std::process::ExitStatus {
 
 fn pid_alive(pid: u32) -> bool {
     std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .map(|s| !s.rsplit(')').next().unwrap_or("").trim_start().starts_with('Z'))
+        .map(|s| {
+            !s.rsplit(')')
+                .next()
+                .unwrap_or("")
+                .trim_start()
+                .starts_with('Z')
+        })
         .unwrap_or(false)
 }
 
 #[test]
 fn config_lists_every_setting_with_its_source_and_redacts_secrets() {
     let dir = tempfile::tempdir().expect("tempdir");
-    std::fs::write(dir.path().join(".env"), "SCRAPING_WORKERS=4\nQUEUE_DASHBOARD_PASSWORD=admin123\n").expect(".env");
+    std::fs::write(
+        dir.path().join(".env"),
+        "SCRAPING_WORKERS=4\nQUEUE_DASHBOARD_PASSWORD=admin123\n",
+    )
+    .expect(".env");
     let out = run(antrian(dir.path())
         .env("REDIS_URL", "redis://:hunter2@redis.internal:6379/1")
         .args(["config", "--json"]));
     assert!(out.status.success(), "{}", stderr(&out));
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     let text = json.to_string();
-    assert!(!text.contains("hunter2") && !text.contains("admin123"), "{text}");
+    assert!(
+        !text.contains("hunter2") && !text.contains("admin123"),
+        "{text}"
+    );
     let find = |var: &str| {
         json.as_array()
             .expect("array")
@@ -117,31 +136,47 @@ fn config_lists_every_setting_with_its_source_and_redacts_secrets() {
     };
     assert_eq!(find("SCRAPING_WORKERS")["value"], "4");
     assert_eq!(find("SCRAPING_WORKERS")["source"]["kind"], "dot_env");
-    assert_eq!(find("REDIS_URL")["value"], "redis://:***@redis.internal:6379/1");
+    assert_eq!(
+        find("REDIS_URL")["value"],
+        "redis://:***@redis.internal:6379/1"
+    );
     assert_eq!(find("REDIS_URL")["source"]["kind"], "environment");
     assert_eq!(find("QUEUE_CONCURRENCY")["source"]["kind"], "default");
 
     let table = run(antrian(dir.path()).arg("config"));
     let text = String::from_utf8_lossy(&table.stdout);
-    assert!(text.lines().any(|l| l.starts_with("QUEUE_DASHBOARD_PASSWORD") && l.contains("<redacted>")), "{text}");
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("QUEUE_DASHBOARD_PASSWORD") && l.contains("<redacted>")),
+        "{text}"
+    );
 }
 
 #[test]
 fn bad_configuration_exits_2_before_touching_anything() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let out = run(antrian(dir.path()).env("QUEUE_MAX_WORKERS", "abc").arg("start"));
+    let out = run(antrian(dir.path())
+        .env("QUEUE_MAX_WORKERS", "abc")
+        .arg("start"));
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(
         stderr(&out).trim(),
         "antrian: QUEUE_MAX_WORKERS=abc (environment): expected a whole number ≥ QUEUE_MIN_WORKERS (2) and ≤ 1000"
     );
-    assert!(!dir.path().join("data").exists(), "nothing may be created on bad config");
+    assert!(
+        !dir.path().join("data").exists(),
+        "nothing may be created on bad config"
+    );
 
     let file = dir.path().join("antrian.toml");
     std::fs::write(&file, "[queue]\nconcurrency = 3\n[dashbord]\nport = 1\n").expect("toml");
     let out = run(antrian(dir.path()).args(["--config", &file.display().to_string(), "start"]));
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("antrian.toml:3: unknown setting `dashbord`;"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("antrian.toml:3: unknown setting `dashbord`;"),
+        "{}",
+        stderr(&out)
+    );
 
     let out = run(antrian(dir.path()).args(["--config", "/nonexistent.toml", "config"]));
     assert_eq!(out.status.code(), Some(2));
@@ -152,9 +187,16 @@ fn bad_configuration_exits_2_before_touching_anything() {
 fn start_on_an_external_redis_logs_ready_and_stops_on_sigterm() {
     let redis = TestRedis::start();
     let dir = tempfile::tempdir().expect("tempdir");
-    let (mut child, mut logs) = spawn(antrian(dir.path()).env("REDIS_URL", redis.url()).arg("start"));
+    let (mut child, mut logs) = spawn(
+        antrian(dir.path())
+            .env("REDIS_URL", redis.url())
+            .arg("start"),
+    );
     let ready = logs.wait_line("ready");
-    assert!(ready.contains(&format!("redis=redis://127.0.0.1:{}", redis.port())), "{ready}");
+    assert!(
+        ready.contains(&format!("redis=redis://127.0.0.1:{}", redis.port())),
+        "{ready}"
+    );
     assert!(ready.contains("mode=external"), "{ready}");
     let status = terminate(&mut child);
     assert!(status.success(), "exit {status}");
@@ -164,7 +206,10 @@ fn start_on_an_external_redis_logs_ready_and_stops_on_sigterm() {
         .filter_map(Result::ok)
         .map(|e| std::fs::read_to_string(e.path()).unwrap_or_default())
         .collect::<String>();
-    assert!(file_log.contains("ready"), "the log file has the same lines: {file_log}");
+    assert!(
+        file_log.contains("ready"),
+        "the log file has the same lines: {file_log}"
+    );
 }
 
 #[test]
@@ -174,26 +219,44 @@ fn start_embedded_persists_data_and_leaves_no_orphan() {
     let ready = logs.wait_line("ready");
     assert!(ready.contains("mode=embedded"), "{ready}");
     let port = std::fs::read_to_string(dir.path().join("data/redis/endpoint")).expect("endpoint");
-    let password = std::fs::read_to_string(dir.path().join("data/redis/password")).expect("password");
+    let password =
+        std::fs::read_to_string(dir.path().join("data/redis/password")).expect("password");
     let url = format!("redis://:{password}@127.0.0.1:{}", port.trim());
-    let mut conn = redis::Client::open(url.as_str()).and_then(|c| c.get_connection()).expect("connect");
-    let info: String = redis::cmd("INFO").arg("server").query(&mut conn).expect("info");
+    let mut conn = redis::Client::open(url.as_str())
+        .and_then(|c| c.get_connection())
+        .expect("connect");
+    let info: String = redis::cmd("INFO")
+        .arg("server")
+        .query(&mut conn)
+        .expect("info");
     let redis_pid: u32 = info
         .lines()
         .find_map(|l| l.strip_prefix("process_id:"))
         .and_then(|p| p.trim().parse().ok())
         .expect("process_id");
-    let _: () = redis::cmd("SET").arg("antrian:survives").arg("yes").query(&mut conn).expect("set");
+    let _: () = redis::cmd("SET")
+        .arg("antrian:survives")
+        .arg("yes")
+        .query(&mut conn)
+        .expect("set");
     drop(conn);
     assert!(terminate(&mut child).success());
-    assert!(!pid_alive(redis_pid), "redis-server {redis_pid} outlived antrian");
+    assert!(
+        !pid_alive(redis_pid),
+        "redis-server {redis_pid} outlived antrian"
+    );
 
     let (mut again, mut logs) = spawn(antrian(dir.path()).arg("start"));
     logs.wait_line("ready");
     let port = std::fs::read_to_string(dir.path().join("data/redis/endpoint")).expect("endpoint");
     let url = format!("redis://:{password}@127.0.0.1:{}", port.trim());
-    let mut conn = redis::Client::open(url.as_str()).and_then(|c| c.get_connection()).expect("connect");
-    let value: String = redis::cmd("GET").arg("antrian:survives").query(&mut conn).expect("get");
+    let mut conn = redis::Client::open(url.as_str())
+        .and_then(|c| c.get_connection())
+        .expect("connect");
+    let value: String = redis::cmd("GET")
+        .arg("antrian:survives")
+        .query(&mut conn)
+        .expect("get");
     assert_eq!(value, "yes");
     assert!(terminate(&mut again).success());
 }
@@ -229,9 +292,15 @@ fn something_that_is_not_redis_is_named_as_such() {
         }
     });
     let dir = tempfile::tempdir().expect("tempdir");
-    let out = run(antrian(dir.path()).env("REDIS_URL", format!("redis://127.0.0.1:{port}")).arg("start"));
+    let out = run(antrian(dir.path())
+        .env("REDIS_URL", format!("redis://127.0.0.1:{port}"))
+        .arg("start"));
     assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).contains("answers, but not as a Redis server"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("answers, but not as a Redis server"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
@@ -239,7 +308,15 @@ fn a_taken_embedded_port_is_a_clear_error() {
     let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = taken.local_addr().expect("addr").port();
     let dir = tempfile::tempdir().expect("tempdir");
-    let out = run(antrian(dir.path()).env("ANTRIAN_EMBEDDED_REDIS_PORT", port.to_string()).arg("start"));
+    let out = run(antrian(dir.path())
+        .env("ANTRIAN_EMBEDDED_REDIS_PORT", port.to_string())
+        .arg("start"));
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains(&format!("port {port} for the embedded Redis is already in use")), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(&format!(
+            "port {port} for the embedded Redis is already in use"
+        )),
+        "{}",
+        stderr(&out)
+    );
 }

@@ -127,9 +127,14 @@ async fn probe(client: &redis::Client, address: &str) -> Result<Probe> {
 fn classify(e: redis::RedisError, address: &str) -> Result<Probe> {
     let text = e.to_string();
     let auth = e.kind() == ErrorKind::AuthenticationFailed
-        || ["WRONGPASS", "NOAUTH", "invalid password", "invalid username-password"]
-            .iter()
-            .any(|m| text.contains(m));
+        || [
+            "WRONGPASS",
+            "NOAUTH",
+            "invalid password",
+            "invalid username-password",
+        ]
+        .iter()
+        .any(|m| text.contains(m));
     if auth {
         return Err(Error::RedisAuth {
             address: address.to_string(),

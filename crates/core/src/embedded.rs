@@ -152,7 +152,10 @@ impl EmbeddedRedis {
                 log_tail: String::new(),
             })?;
         let url = format!("redis://:{password}@127.0.0.1:{port}");
-        tracing::info!(port, "attached to the embedded redis-server of another Antrian process");
+        tracing::info!(
+            port,
+            "attached to the embedded redis-server of another Antrian process"
+        );
         Ok(Self {
             url,
             port,

@@ -35,7 +35,9 @@ pub enum Error {
     },
 
     /// The TOML file names a key Antrian does not know.
-    #[error("{path}:{line}: unknown setting `{key}`; known settings are listed by `antrian config`")]
+    #[error(
+        "{path}:{line}: unknown setting `{key}`; known settings are listed by `antrian config`"
+    )]
     UnknownConfigKey {
         /// The configuration file.
         path: PathBuf,

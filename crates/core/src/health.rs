@@ -306,7 +306,12 @@ mod tests {
     #[test]
     fn only_noeviction_is_safe_for_jobs() {
         assert_eq!(eviction_warning("noeviction"), None);
-        for policy in ["allkeys-lru", "volatile-lru", "allkeys-random", "volatile-ttl"] {
+        for policy in [
+            "allkeys-lru",
+            "volatile-lru",
+            "allkeys-random",
+            "volatile-ttl",
+        ] {
             let w = eviction_warning(policy).expect("warns");
             assert!(w.contains(policy) && w.contains("noeviction"), "{w}");
         }

@@ -46,7 +46,11 @@ impl Runtime {
 
     /// Brings the runtime up. Waits (retrying) while an external Redis is unreachable
     /// until `cancel` fires; fails at once on mistakes a retry cannot fix.
-    pub async fn start(config: Config, board: StatusBoard, cancel: CancellationToken) -> Result<Self> {
+    pub async fn start(
+        config: Config,
+        board: StatusBoard,
+        cancel: CancellationToken,
+    ) -> Result<Self> {
         let result = Self::start_inner(config, &board, cancel).await;
         if let Err(e) = &result {
             board.fail(e);
@@ -54,7 +58,11 @@ impl Runtime {
         result
     }
 
-    async fn start_inner(config: Config, board: &StatusBoard, cancel: CancellationToken) -> Result<Self> {
+    async fn start_inner(
+        config: Config,
+        board: &StatusBoard,
+        cancel: CancellationToken,
+    ) -> Result<Self> {
         let (embedded, url, address) = match &config.redis.external {
             Some(ext) => (None, ext.url().to_string(), ext.address()),
             None => {

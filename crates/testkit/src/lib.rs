@@ -86,7 +86,9 @@ impl TestRedis {
         for (name, value) in &self.opts.args {
             cmd.arg(format!("--{name}")).arg(value);
         }
-        cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null());
+        cmd.stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
         let mut child = match cmd.spawn() {
             Ok(c) => c,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => panic!(
@@ -98,7 +100,9 @@ impl TestRedis {
         loop {
             if let Ok(Some(status)) = child.try_wait() {
                 let log = std::fs::read_to_string(&log).unwrap_or_default();
-                return Err(format!("redis-server exited with {status} at start; its log:\n{log}"));
+                return Err(format!(
+                    "redis-server exited with {status} at start; its log:\n{log}"
+                ));
             }
             if self.ping() {
                 self.child = Some(child);
@@ -107,7 +111,9 @@ impl TestRedis {
             if Instant::now() > deadline {
                 let _ = child.kill();
                 let log = std::fs::read_to_string(&log).unwrap_or_default();
-                return Err(format!("redis-server did not answer PING within {START_TIMEOUT:?}; its log:\n{log}"));
+                return Err(format!(
+                    "redis-server did not answer PING within {START_TIMEOUT:?}; its log:\n{log}"
+                ));
             }
             // Readiness probe of a child process: redis-server has no other ready signal.
             std::thread::sleep(Duration::from_millis(5));
@@ -234,8 +240,6 @@ pub async fn wait_for_watch<T: Clone>(
     match tokio::time::timeout(timeout, rx.wait_for(pred)).await {
         Ok(Ok(v)) => v.clone(),
         Ok(Err(_)) => panic!("watched value's sender dropped before it matched"),
-        Err(_) => panic!(
-            "watched value did not match within {timeout:?}"
-        ),
+        Err(_) => panic!("watched value did not match within {timeout:?}"),
     }
 }

@@ -171,16 +171,41 @@ impl Config {
         let redis = RedisConfig {
             external,
             db: p.number("REDIS_DB", 0, 255, "a database number from 0 to 255")?,
-            embedded_port: p.number("ANTRIAN_EMBEDDED_REDIS_PORT", 0, 65535, "a port from 1 to 65535, or 0 for any free port")?,
+            embedded_port: p.number(
+                "ANTRIAN_EMBEDDED_REDIS_PORT",
+                0,
+                65535,
+                "a port from 1 to 65535, or 0 for any free port",
+            )?,
             redis_server: p.text("ANTRIAN_REDIS_SERVER")?.unwrap_or_default(),
         };
-        let min_workers = p.number("QUEUE_MIN_WORKERS", 0, 1000, "a whole number from 0 to 1000")?;
+        let min_workers = p.number(
+            "QUEUE_MIN_WORKERS",
+            0,
+            1000,
+            "a whole number from 0 to 1000",
+        )?;
         let max_expected = format!("a whole number ≥ QUEUE_MIN_WORKERS ({min_workers}) and ≤ 1000");
         let queue = QueueConfig {
             prefix: p.prefix()?,
-            concurrency: p.number("QUEUE_CONCURRENCY", 1, 10_000, "a whole number from 1 to 10000")?,
-            retry_attempts: p.number("QUEUE_RETRY_ATTEMPTS", 1, 1000, "a whole number from 1 to 1000")?,
-            retry_delay_ms: p.number("QUEUE_RETRY_DELAY", 0, 86_400_000, "milliseconds from 0 to 86400000 (one day)")?,
+            concurrency: p.number(
+                "QUEUE_CONCURRENCY",
+                1,
+                10_000,
+                "a whole number from 1 to 10000",
+            )?,
+            retry_attempts: p.number(
+                "QUEUE_RETRY_ATTEMPTS",
+                1,
+                1000,
+                "a whole number from 1 to 1000",
+            )?,
+            retry_delay_ms: p.number(
+                "QUEUE_RETRY_DELAY",
+                0,
+                86_400_000,
+                "milliseconds from 0 to 86400000 (one day)",
+            )?,
             auto_scaling: p.boolean("QUEUE_AUTO_SCALING")?,
             min_workers,
             max_workers: p.number("QUEUE_MAX_WORKERS", min_workers.max(1), 1000, &max_expected)?,
@@ -193,8 +218,18 @@ impl Config {
         };
         let workers = WorkerCounts {
             scraping: p.number("SCRAPING_WORKERS", 0, 1000, "a whole number from 0 to 1000")?,
-            data_processing: p.number("DATA_PROCESSING_WORKERS", 0, 1000, "a whole number from 0 to 1000")?,
-            notification: p.number("NOTIFICATION_WORKERS", 0, 1000, "a whole number from 0 to 1000")?,
+            data_processing: p.number(
+                "DATA_PROCESSING_WORKERS",
+                0,
+                1000,
+                "a whole number from 0 to 1000",
+            )?,
+            notification: p.number(
+                "NOTIFICATION_WORKERS",
+                0,
+                1000,
+                "a whole number from 0 to 1000",
+            )?,
             cleanup: p.number("CLEANUP_WORKERS", 0, 1000, "a whole number from 0 to 1000")?,
         };
         let data_dir = match p.text("ANTRIAN_DATA_DIR")? {
@@ -363,9 +398,14 @@ impl Parser<'_> {
         {
             return Ok(None);
         }
-        let host = self.text("REDIS_HOST")?.unwrap_or_else(|| "localhost".into());
+        let host = self
+            .text("REDIS_HOST")?
+            .unwrap_or_else(|| "localhost".into());
         if host.contains(['/', '@', ' ']) {
-            return Err(self.invalid("REDIS_HOST", "a host name or IP address (use REDIS_URL for a full URL)"));
+            return Err(self.invalid(
+                "REDIS_HOST",
+                "a host name or IP address (use REDIS_URL for a full URL)",
+            ));
         }
         let opts = bullmq::options::RedisConnectionOptions {
             host: Some(host),
@@ -394,7 +434,10 @@ impl Parser<'_> {
                 url.set_path(&format!("/{db}"));
             }
         } else if url.scheme().starts_with("redis") && path.parse::<u8>().is_err() {
-            return Err(self.invalid("REDIS_URL", "a database number from 0 to 255 after the last `/`"));
+            return Err(self.invalid(
+                "REDIS_URL",
+                "a database number from 0 to 255 after the last `/`",
+            ));
         }
         Ok(ExternalRedis { url: url.into() })
     }

@@ -86,7 +86,8 @@ pub fn by_key(key: &str) -> Option<&'static Setting> {
 /// Renders the configuration reference as a Markdown table (README embeds it; a test keeps
 /// the two equal).
 pub fn reference_markdown() -> String {
-    let mut out = String::from("| Variable | `config.toml` key | Default | Meaning |\n|---|---|---|---|\n");
+    let mut out =
+        String::from("| Variable | `config.toml` key | Default | Meaning |\n|---|---|---|---|\n");
     for s in SETTINGS {
         let default = match s.default {
             Some(d) => format!("`{d}`"),

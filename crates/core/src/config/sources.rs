@@ -134,7 +134,9 @@ fn read_toml(path: &Path, layers: &mut Layers) -> Result<()> {
             key,
         };
         let prefix = format!("{}.", section.get_ref());
-        let known_section = settings::SETTINGS.iter().any(|s| s.key.starts_with(&prefix));
+        let known_section = settings::SETTINGS
+            .iter()
+            .any(|s| s.key.starts_with(&prefix));
         let Some(table) = value.get_ref().as_table().filter(|_| known_section) else {
             return Err(unknown(section.get_ref().to_string()));
         };

@@ -21,7 +21,9 @@ fn write(dir: &tempfile::TempDir, name: &str, text: &str) -> PathBuf {
 }
 
 fn err(opts: &LoadOptions) -> String {
-    Config::load(opts).expect_err("config should be rejected").to_string()
+    Config::load(opts)
+        .expect_err("config should be rejected")
+        .to_string()
 }
 
 #[test]
@@ -70,7 +72,10 @@ fn seed_env_block_is_honoured() {
         ("CLEANUP_WORKERS", "4"),
     ]))
     .expect("seed values load");
-    let ext = c.redis.external.expect("REDIS_HOST selects an external server");
+    let ext = c
+        .redis
+        .external
+        .expect("REDIS_HOST selects an external server");
     assert_eq!(ext.url(), "redis://localhost:6380/0");
     assert_eq!(c.queue.concurrency, 4);
     assert_eq!(c.queue.retry_attempts, 5);
@@ -104,7 +109,10 @@ fn redis_url_wins_over_host_and_port_and_takes_redis_db() {
 fn password_alone_means_an_external_server_on_localhost() {
     let c = Config::load(&env(&[("REDIS_PASSWORD", "p@ss word")])).expect("loads");
     let url = c.redis.external.expect("external").url().to_string();
-    assert!(url.starts_with("redis://:p%40ss%20word@localhost:6379"), "{url}");
+    assert!(
+        url.starts_with("redis://:p%40ss%20word@localhost:6379"),
+        "{url}"
+    );
 }
 
 #[test]
@@ -114,8 +122,16 @@ fn bad_numbers_name_the_variable_the_value_and_what_is_allowed() {
         e,
         "QUEUE_MAX_WORKERS=abc (environment): expected a whole number ≥ QUEUE_MIN_WORKERS (2) and ≤ 1000"
     );
-    let e = err(&env(&[("QUEUE_MIN_WORKERS", "5"), ("QUEUE_MAX_WORKERS", "4")]));
-    assert!(e.starts_with("QUEUE_MAX_WORKERS=4 (environment): expected a whole number ≥ QUEUE_MIN_WORKERS (5)"), "{e}");
+    let e = err(&env(&[
+        ("QUEUE_MIN_WORKERS", "5"),
+        ("QUEUE_MAX_WORKERS", "4"),
+    ]));
+    assert!(
+        e.starts_with(
+            "QUEUE_MAX_WORKERS=4 (environment): expected a whole number ≥ QUEUE_MIN_WORKERS (5)"
+        ),
+        "{e}"
+    );
     let e = err(&env(&[("QUEUE_CONCURRENCY", "0")]));
     assert!(e.starts_with("QUEUE_CONCURRENCY=0 (environment)"), "{e}");
     let e = err(&env(&[("QUEUE_DASHBOARD_PORT", "70000")]));
@@ -148,7 +164,10 @@ fn secrets_are_redacted_in_entries() {
     ]))
     .expect("loads");
     let all = serde_json::to_string(c.entries()).expect("serialises");
-    assert!(!all.contains("topsecret") && !all.contains("hunter2"), "{all}");
+    assert!(
+        !all.contains("topsecret") && !all.contains("hunter2"),
+        "{all}"
+    );
     let url = c
         .entries()
         .iter()
@@ -166,7 +185,11 @@ fn layers_stack_file_then_dotenv_then_environment() {
         "config.toml",
         "[queue]\nconcurrency = 7\nretry_attempts = 4\nretry_delay = 100\n\n[workers]\nscraping = 5\n",
     );
-    let dotenv = write(&dir, ".env", "QUEUE_RETRY_ATTEMPTS=6\nQUEUE_RETRY_DELAY=200\nUNRELATED=1\n");
+    let dotenv = write(
+        &dir,
+        ".env",
+        "QUEUE_RETRY_ATTEMPTS=6\nQUEUE_RETRY_DELAY=200\nUNRELATED=1\n",
+    );
     let mut opts = env(&[("QUEUE_RETRY_DELAY", "300")]);
     opts.config_file = Some(file.clone());
     opts.dotenv_file = Some(dotenv.clone());
@@ -182,8 +205,17 @@ fn layers_stack_file_then_dotenv_then_environment() {
             .map(|e| e.source.clone())
             .expect("listed")
     };
-    assert_eq!(source("QUEUE_CONCURRENCY"), Origin::File { path: file, line: 2 });
-    assert_eq!(source("QUEUE_RETRY_ATTEMPTS"), Origin::DotEnv { path: dotenv });
+    assert_eq!(
+        source("QUEUE_CONCURRENCY"),
+        Origin::File {
+            path: file,
+            line: 2
+        }
+    );
+    assert_eq!(
+        source("QUEUE_RETRY_ATTEMPTS"),
+        Origin::DotEnv { path: dotenv }
+    );
     assert_eq!(source("QUEUE_RETRY_DELAY"), Origin::Environment);
     assert_eq!(source("QUEUE_MAX_WORKERS"), Origin::Default);
 }
@@ -191,7 +223,11 @@ fn layers_stack_file_then_dotenv_then_environment() {
 #[test]
 fn unknown_toml_key_is_named_with_its_line() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let file = write(&dir, "config.toml", "[queue]\nconcurrency = 2\nconcurency = 3\n");
+    let file = write(
+        &dir,
+        "config.toml",
+        "[queue]\nconcurrency = 2\nconcurency = 3\n",
+    );
     let mut opts = env(&[]);
     opts.config_file = Some(file.clone());
     assert_eq!(
@@ -231,7 +267,10 @@ fn a_named_config_file_must_be_readable() {
     let mut opts = env(&[]);
     opts.config_file = Some(PathBuf::from("/nonexistent/antrian.toml"));
     let e = err(&opts);
-    assert!(e.starts_with("cannot read config file /nonexistent/antrian.toml"), "{e}");
+    assert!(
+        e.starts_with("cannot read config file /nonexistent/antrian.toml"),
+        "{e}"
+    );
     // The per-user default file is optional.
     opts.config_file = None;
     opts.default_config_file = Some(PathBuf::from("/nonexistent/antrian.toml"));

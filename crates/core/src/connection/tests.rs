@@ -22,7 +22,9 @@ async fn wrong_password_fails_at_once_with_a_clear_message() {
     assert!(e.to_string().contains("rejected the password"), "{e}");
     assert!(!e.to_string().contains("wrong@"), "{e}");
     // No password at all against a server that needs one: same error.
-    let e = open(&format!("redis://127.0.0.1:{}", redis.port())).await.expect_err("no password");
+    let e = open(&format!("redis://127.0.0.1:{}", redis.port()))
+        .await
+        .expect_err("no password");
     assert!(matches!(e, Error::RedisAuth { .. }), "{e}");
 }
 
@@ -36,10 +38,14 @@ async fn an_http_server_is_not_mistaken_for_redis() {
             let Ok(mut s) = stream else { continue };
             let mut buf = [0u8; 512];
             let _ = s.read(&mut buf);
-            let _ = s.write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+            let _ = s.write_all(
+                b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+            );
         }
     });
-    let e = open(&format!("redis://127.0.0.1:{port}")).await.expect_err("not redis");
+    let e = open(&format!("redis://127.0.0.1:{port}"))
+        .await
+        .expect_err("not redis");
     assert!(matches!(e, Error::NotRedis { .. }), "{e}");
 }
 
@@ -65,7 +71,10 @@ async fn an_unreachable_server_is_retried_until_it_comes_up() {
         .expect("join")
         .expect("connects once Redis is up");
     let mut redis = conn.redis();
-    let pong: String = redis::cmd("PING").query_async(&mut redis).await.expect("ping");
+    let pong: String = redis::cmd("PING")
+        .query_async(&mut redis)
+        .await
+        .expect("ping");
     assert_eq!(pong, "PONG");
 }
 
@@ -77,7 +86,10 @@ async fn cancelling_while_unreachable_returns_the_reason() {
         .await
         .expect_err("cancelled");
     assert!(matches!(e, Error::RedisUnavailable { .. }), "{e}");
-    assert!(e.to_string().starts_with("Redis at gone is unreachable"), "{e}");
+    assert!(
+        e.to_string().starts_with("Redis at gone is unreachable"),
+        "{e}"
+    );
 }
 
 #[tokio::test]
@@ -91,7 +103,10 @@ async fn health_reports_version_policy_loss_and_recovery() {
     health::check(&conn, &board).await;
     let s = board.current();
     assert_eq!(s.state, ConnectionState::Connected);
-    assert!(s.redis_version.as_deref().is_some_and(|v| v.starts_with(char::is_numeric)));
+    assert!(s
+        .redis_version
+        .as_deref()
+        .is_some_and(|v| v.starts_with(char::is_numeric)));
     assert!(s.used_memory_bytes.is_some_and(|m| m > 0));
     assert_eq!(s.maxmemory_policy.as_deref(), Some("allkeys-lru"));
     assert!(s.eviction_warning.is_some());
@@ -105,8 +120,16 @@ async fn health_reports_version_policy_loss_and_recovery() {
     redis.restart();
     let mut rx = board.subscribe();
     let cancel = CancellationToken::new();
-    let monitor = tokio::spawn(health::monitor(conn.clone(), board.clone(), Duration::from_millis(100), cancel.clone()));
-    let back = wait_for_watch(&mut rx, Duration::from_secs(20), |s| s.state == ConnectionState::Connected).await;
+    let monitor = tokio::spawn(health::monitor(
+        conn.clone(),
+        board.clone(),
+        Duration::from_millis(100),
+        cancel.clone(),
+    ));
+    let back = wait_for_watch(&mut rx, Duration::from_secs(20), |s| {
+        s.state == ConnectionState::Connected
+    })
+    .await;
     assert!(back.error.is_none());
     cancel.cancel();
     monitor.await.expect("monitor stops");

@@ -1,0 +1,88 @@
+import { act, render, screen } from "@testing-library/react";
+import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
+import { describe, expect, it } from "vitest";
+
+import { ApiError, ApiProvider, type Api, type ConnectionStatus } from "../api";
+import { Overview } from "./Overview";
+
+const connected: ConnectionStatus = {
+  state: "connected",
+  mode: "embedded",
+  address: "127.0.0.1:41519 (embedded)",
+  redisVersion: "7.0.15",
+  usedMemoryBytes: 1_048_576,
+  maxMemoryBytes: 0,
+  maxmemoryPolicy: "noeviction",
+  evictionWarning: null,
+  latencyMs: 0.31,
+  error: null,
+  checkedAtMs: 1,
+};
+
+/** An in-memory Api: the transport is the one thing a component test replaces. */
+function fakeApi(initial: ConnectionStatus | ApiError) {
+  let push: ((s: ConnectionStatus) => void) | undefined;
+  const api: Api = {
+    transport: "tauri",
+    getConnectionStatus: () =>
+      initial instanceof ApiError ? Promise.reject(initial) : Promise.resolve(initial),
+    onConnectionStatus: (onChange) => {
+      push = onChange;
+      return Promise.resolve(() => {
+        push = undefined;
+      });
+    },
+  };
+  return { api, push: (s: ConnectionStatus) => push?.(s) };
+}
+
+function renderWith(api: Api) {
+  return render(
+    <ApiProvider api={api}>
+      <QueryClientProvider client={new QueryClient()}>
+        <Overview />
+      </QueryClientProvider>
+    </ApiProvider>,
+  );
+}
+
+describe("Overview", () => {
+  it("shows the connection, version, memory and latency", async () => {
+    renderWith(fakeApi(connected).api);
+    expect(await screen.findByTestId("connection-state")).toHaveTextContent("connected");
+    expect(screen.getByTestId("redis-version")).toHaveTextContent("7.0.15");
+    expect(screen.getByTestId("redis-mode")).toHaveTextContent("embedded");
+    expect(screen.getByTestId("redis-memory")).toHaveTextContent("1.0 MiB (no limit)");
+    expect(screen.getByTestId("redis-latency")).toHaveTextContent("0.31 ms");
+    expect(screen.queryByTestId("eviction-warning")).toBeNull();
+  });
+
+  it("warns loudly when the eviction policy can drop jobs", async () => {
+    renderWith(
+      fakeApi({ ...connected, maxmemoryPolicy: "allkeys-lru", evictionWarning: "maxmemory-policy is allkeys-lru: …" }).api,
+    );
+    expect(await screen.findByTestId("eviction-warning")).toHaveTextContent("allkeys-lru");
+  });
+
+  it("follows pushed status changes without polling", async () => {
+    const fake = fakeApi(connected);
+    renderWith(fake.api);
+    await screen.findByText("connected");
+    act(() => {
+      fake.push({
+        ...connected,
+        state: "disconnected",
+        latencyMs: null,
+        error: { code: "unavailable", message: "lost connection to Redis at 127.0.0.1:41519" },
+      });
+    });
+    // TanStack Query notifies on the next tick: wait for the render, not for time.
+    expect(await screen.findByText("disconnected")).toHaveAttribute("data-testid", "connection-state");
+    expect(screen.getByTestId("connection-error")).toHaveTextContent("lost connection");
+  });
+
+  it("shows the error when the transport fails", async () => {
+    renderWith(fakeApi(new ApiError("unavailable", "This page is not connected to Antrian")).api);
+    expect(await screen.findByTestId("connection-error")).toHaveTextContent("not connected to Antrian");
+  });
+});
