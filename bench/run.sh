@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Antrian's benchmarks (see bench/README.md). Results are printed and kept in bench/results/.
+#   bench/run.sh                  embedded Redis ready time, desktop cold start, binary sizes
+#   BENCH_DEB=1 bench/run.sh      also builds the .deb bundle and reports its size
+#   BENCH_CLEAN_CLONE=1 bench/run.sh   also times `make test` on a fresh clone
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$HOME/.cargo/bin:$PATH"
+out=bench/results
+mkdir -p "$out"
+report="$out/report-$(date -u +%Y%m%dT%H%M%SZ).txt"
+log() { echo "$*" | tee -a "$report"; }
+
+log "# Antrian benchmarks, $(date -u), $(nproc) cores, $(git rev-parse --short HEAD)"
+
+log "## Embedded Redis time-to-ready ($(redis-server --version | cut -d' ' -f3))"
+cargo bench -q --locked -p antrian-core --bench embedded_ready 2>&1 | grep 'embedded redis ready' | tee -a "$report"
+
+log "## Desktop cold start: launch through WebDriver until the Overview shows 'connected' (5 runs)"
+cargo test -q --locked -p antrian-desktop --test desktop_window --no-run 2>/dev/null
+for _ in 1 2 3 4 5; do
+  cargo test -q --locked -p antrian-desktop --test desktop_window -- --nocapture 2>&1 \
+    | grep -o 'desktop cold start to connected Overview: [0-9]* ms' | tee -a "$report"
+done
+
+log "## Release binary sizes (stripped, thin LTO)"
+cargo build -q --release --locked -p antrian-cli -p antrian-desktop
+for bin in antrian antrian-desktop; do
+  log "$bin: $(du -h "target/release/$bin" | cut -f1) ($(stat -c %s "target/release/$bin") bytes)"
+done
+
+if [ "${BENCH_DEB:-}" = 1 ]; then
+  log "## Debian package"
+  ui/node_modules/.bin/tauri build --bundles deb >"$out/tauri-build.log" 2>&1
+  for deb in target/release/bundle/deb/*.deb; do log "$(basename "$deb"): $(du -h "$deb" | cut -f1)"; done
+fi
+
+if [ "${BENCH_CLEAN_CLONE:-}" = 1 ]; then
+  log "## README test command on a fresh clone"
+  tmp=$(mktemp -d)
+  git clone -q . "$tmp/antrian"
+  start=$(date +%s)
+  (cd "$tmp/antrian" && make test >"$tmp/make-test.log" 2>&1)
+  log "make test on a fresh clone: $(( $(date +%s) - start )) s (log: $tmp/make-test.log)"
+fi
+log "report: $report"
