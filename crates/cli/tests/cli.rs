@@ -320,3 +320,42 @@ fn a_taken_embedded_port_is_a_clear_error() {
         stderr(&out)
     );
 }
+
+#[test]
+fn an_unreachable_redis_is_retried_with_one_log_line_until_it_answers() {
+    let port = antrian_testkit::free_port();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (mut child, mut logs) = spawn(
+        antrian(dir.path())
+            .env("REDIS_URL", format!("redis://127.0.0.1:{port}"))
+            .arg("start"),
+    );
+    let line = logs.wait_line("retrying until it answers");
+    assert!(line.contains(&format!("127.0.0.1:{port}")), "{line}");
+    // Let several retries happen: bring Redis up on that port and wait for `ready`.
+    let _redis = TestRedis::start_with(RedisOptions {
+        port: Some(port),
+        ..Default::default()
+    });
+    logs.wait_line("ready");
+    let retry_lines = logs.seen.iter().filter(|l| l.contains("retrying")).count();
+    assert_eq!(
+        retry_lines,
+        1,
+        "one line per state change, not per retry:\n{}",
+        logs.seen.join("\n")
+    );
+    assert!(terminate(&mut child).success());
+}
+
+#[test]
+fn an_unwritable_data_dir_is_a_clear_error() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("a-file");
+    std::fs::write(&file, "x").expect("write");
+    let out = run(antrian(dir.path())
+        .env("ANTRIAN_DATA_DIR", file.join("data"))
+        .arg("start"));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("is not writable"), "{}", stderr(&out));
+}
