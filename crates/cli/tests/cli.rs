@@ -1,12 +1,12 @@
 //! The `antrian` binary as a user runs it: real processes, a real redis-server per test.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use antrian_testkit::{RedisOptions, TestRedis};
+use antrian_testkit::{not_redis_server, process_alive, RedisOptions, TestRedis};
 
 /// A command with a clean environment: no user config, no `.env`, data in `dir`.
 fn antrian(dir: &Path) -> Command {
@@ -94,18 +94,6 @@ fn terminate(child: &mut Running) -> std::process::ExitStatus {
         .status()
         .expect("send SIGTERM");
     child.0.wait().expect("wait for antrian")
-}
-
-fn pid_alive(pid: u32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .map(|s| {
-            !s.rsplit(')')
-                .next()
-                .unwrap_or("")
-                .trim_start()
-                .starts_with('Z')
-        })
-        .unwrap_or(false)
 }
 
 #[test]
@@ -242,7 +230,7 @@ fn start_embedded_persists_data_and_leaves_no_orphan() {
     drop(conn);
     assert!(terminate(&mut child).success());
     assert!(
-        !pid_alive(redis_pid),
+        !process_alive(redis_pid),
         "redis-server {redis_pid} outlived antrian"
     );
 
@@ -281,16 +269,7 @@ fn a_wrong_password_is_a_one_line_error_and_exit_1() {
 
 #[test]
 fn something_that_is_not_redis_is_named_as_such() {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let port = listener.local_addr().expect("addr").port();
-    std::thread::spawn(move || {
-        for stream in listener.incoming().take(4) {
-            let Ok(mut s) = stream else { continue };
-            let mut buf = [0u8; 512];
-            let _ = s.read(&mut buf);
-            let _ = s.write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n");
-        }
-    });
+    let port = not_redis_server();
     let dir = tempfile::tempdir().expect("tempdir");
     let out = run(antrian(dir.path())
         .env("REDIS_URL", format!("redis://127.0.0.1:{port}"))

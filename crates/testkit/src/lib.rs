@@ -243,3 +243,39 @@ pub async fn wait_for_watch<T: Clone>(
         Err(_) => panic!("watched value did not match within {timeout:?}"),
     }
 }
+
+/// Whether a process runs (a zombie does not count): for tests that check no child
+/// outlives its parent. Reads `/proc`, so Linux only.
+pub fn process_alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .map(|stat| {
+            // The state letter follows the parenthesised command name.
+            !stat
+                .rsplit(')')
+                .next()
+                .unwrap_or("")
+                .trim_start()
+                .starts_with('Z')
+        })
+        .unwrap_or(false)
+}
+
+/// Starts a TCP server on a free port that answers every connection like an HTTP server
+/// ("reachable but not Redis" tests); returns the port. It serves until the test process
+/// exits.
+pub fn not_redis_server() -> u16 {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("local addr").port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut s) = stream else { continue };
+            let mut buf = [0u8; 512];
+            let _ = s.read(&mut buf);
+            let _ = s.write_all(
+                b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+            );
+        }
+    });
+    port
+}

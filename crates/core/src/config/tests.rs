@@ -239,7 +239,7 @@ fn unknown_toml_key_is_named_with_its_line() {
     );
     let file = write(&dir, "other.toml", "\n[nope]\nx = 1\n");
     opts.config_file = Some(file);
-    assert!(err(&opts).contains(":3: unknown setting `nope.x`"));
+    assert!(err(&opts).contains(":2: unknown setting `nope`;"));
 }
 
 #[test]

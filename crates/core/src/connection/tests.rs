@@ -1,7 +1,6 @@
-use std::io::{Read, Write};
 use std::time::Duration;
 
-use antrian_testkit::{free_port, wait_for_watch, RedisOptions, TestRedis};
+use antrian_testkit::{free_port, not_redis_server, wait_for_watch, RedisOptions, TestRedis};
 
 use super::*;
 use crate::health::{self, ConnectionState, RedisMode, StatusBoard};
@@ -31,18 +30,7 @@ async fn wrong_password_fails_at_once_with_a_clear_message() {
 /// An HTTP server on the port: answers, but not as Redis.
 #[tokio::test]
 async fn an_http_server_is_not_mistaken_for_redis() {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let port = listener.local_addr().expect("addr").port();
-    std::thread::spawn(move || {
-        for stream in listener.incoming().take(4) {
-            let Ok(mut s) = stream else { continue };
-            let mut buf = [0u8; 512];
-            let _ = s.read(&mut buf);
-            let _ = s.write_all(
-                b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
-            );
-        }
-    });
+    let port = not_redis_server();
     let e = open(&format!("redis://127.0.0.1:{port}"))
         .await
         .expect_err("not redis");

@@ -1,7 +1,7 @@
 use std::os::unix::fs::PermissionsExt;
 use std::time::Duration;
 
-use antrian_testkit::wait_for_watch;
+use antrian_testkit::{process_alive, wait_for_watch};
 
 use super::*;
 
@@ -20,19 +20,6 @@ async fn query<T: redis::FromRedisValue>(url: &str, cmd: &mut redis::Cmd) -> T {
         .await
         .expect("connect to embedded redis");
     cmd.query_async(&mut conn).await.expect("command")
-}
-
-fn alive(pid: u32) -> bool {
-    // A zombie is not alive: read the state field of /proc/<pid>/stat.
-    std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .map(|s| {
-            !s.rsplit(')')
-                .next()
-                .unwrap_or("")
-                .trim_start()
-                .starts_with('Z')
-        })
-        .unwrap_or(false)
 }
 
 #[tokio::test]
@@ -85,7 +72,7 @@ async fn starts_with_password_aof_and_noeviction_and_keeps_data_across_restarts(
         .expect("pid");
     redis.shutdown().await;
     assert!(
-        !alive(pid),
+        !process_alive(pid),
         "redis-server {pid} still running after shutdown"
     );
 
