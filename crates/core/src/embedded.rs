@@ -70,6 +70,8 @@ struct Supervisor {
     cancel: CancellationToken,
     task: JoinHandle<()>,
     state: watch::Receiver<ChildState>,
+    /// The endpoint file, removed once the server has stopped.
+    endpoint: PathBuf,
     /// Held for the supervisor's lifetime; released when dropped.
     _lock: File,
 }
@@ -87,10 +89,14 @@ impl EmbeddedRedis {
                 source,
             }
         })?;
-        let password = password(&opts.dir)?;
         if lock.try_lock().is_err() {
-            return Self::attach(&opts.dir, &password).await;
+            return Self::attach(&opts.dir).await;
         }
+        // Only the lock holder writes the password and the endpoint; a stale endpoint from
+        // an earlier run must not send an attaching process to the wrong port.
+        let endpoint = opts.dir.join("endpoint");
+        let _ = std::fs::remove_file(&endpoint);
+        let password = password(&opts.dir)?;
         let mut spawned = None;
         for _ in 0..3 {
             let port = choose_port(opts.port)?;
@@ -117,7 +123,7 @@ impl EmbeddedRedis {
                 log_tail: String::new(),
             });
         };
-        std::fs::write(opts.dir.join("endpoint"), server.port.to_string())
+        std::fs::write(&endpoint, server.port.to_string())
             .map_err(|e| Error::io("writing the embedded Redis endpoint file", e))?;
         let url = server.url();
         let port = server.port;
@@ -135,22 +141,35 @@ impl EmbeddedRedis {
                 cancel,
                 task,
                 state,
+                endpoint,
                 _lock: lock,
             }),
         })
     }
 
-    async fn attach(dir: &Path, password: &str) -> Result<Self> {
-        let port: u16 = std::fs::read_to_string(dir.join("endpoint"))
-            .ok()
-            .and_then(|s| s.trim().parse().ok())
-            .ok_or_else(|| Error::EmbeddedStart {
-                reason: format!(
-                    "another Antrian process holds {} but has not published its port yet",
-                    dir.join("antrian.lock").display()
-                ),
-                log_tail: String::new(),
-            })?;
+    /// Another process holds the lock: wait for it to publish its port, then use its server.
+    async fn attach(dir: &Path) -> Result<Self> {
+        let deadline = Instant::now() + READY_TIMEOUT;
+        let (port, password) = loop {
+            let port = std::fs::read_to_string(dir.join("endpoint"))
+                .ok()
+                .and_then(|s| s.trim().parse::<u16>().ok());
+            let password = std::fs::read_to_string(dir.join("password")).ok();
+            if let (Some(port), Some(password)) = (port, password) {
+                break (port, password.trim().to_string());
+            }
+            if Instant::now() > deadline {
+                return Err(Error::EmbeddedStart {
+                    reason: format!(
+                        "another Antrian process holds {} but published no port within {READY_TIMEOUT:?}",
+                        dir.join("antrian.lock").display()
+                    ),
+                    log_tail: String::new(),
+                });
+            }
+            // The owner is still starting its server; it writes the endpoint when ready.
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        };
         let url = format!("redis://:{password}@127.0.0.1:{port}");
         tracing::info!(
             port,
@@ -188,6 +207,7 @@ impl EmbeddedRedis {
         if let Some(s) = self.supervisor {
             s.cancel.cancel();
             let _ = s.task.await;
+            let _ = std::fs::remove_file(&s.endpoint);
         }
     }
 }
