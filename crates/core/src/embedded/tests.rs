@@ -110,6 +110,9 @@ async fn a_killed_child_is_restarted_on_the_same_port_with_its_data() {
 #[tokio::test]
 async fn a_second_process_on_the_same_dir_attaches_instead_of_starting_another_server() {
     let dir = tempfile::tempdir().expect("tempdir");
+    // A stale endpoint left by a crashed run must not mislead the attaching process.
+    std::fs::create_dir_all(dir.path().join("redis")).expect("mkdir");
+    std::fs::write(dir.path().join("redis/endpoint"), "1").expect("stale endpoint");
     let first = EmbeddedRedis::start(&opts(dir.path()))
         .await
         .expect("starts");
@@ -124,6 +127,10 @@ async fn a_second_process_on_the_same_dir_attaches_instead_of_starting_another_s
     assert_eq!(pong, "PONG");
     second.shutdown().await;
     first.shutdown().await;
+    assert!(
+        !dir.path().join("redis/endpoint").exists(),
+        "the endpoint is withdrawn when the server stops"
+    );
 }
 
 #[tokio::test]
