@@ -16,10 +16,10 @@ log "# Antrian benchmarks, $(date -u), $(nproc) cores, $(git rev-parse --short H
 log "## Embedded Redis time-to-ready ($(redis-server --version | cut -d' ' -f3))"
 cargo bench -q --locked -p antrian-core --bench embedded_ready 2>&1 | grep 'embedded redis ready' | tee -a "$report"
 
-log "## Desktop cold start: launch through WebDriver until the Overview shows 'connected' (5 runs)"
-cargo test -q --locked -p antrian-desktop --test desktop_window --no-run 2>/dev/null
+log "## Desktop cold start, release build: launch through WebDriver until the Overview shows 'connected' (5 runs)"
+cargo test -q --release --locked -p antrian-desktop --test desktop_window --no-run 2>/dev/null
 for _ in 1 2 3 4 5; do
-  cargo test -q --locked -p antrian-desktop --test desktop_window -- --nocapture 2>&1 \
+  cargo test -q --release --locked -p antrian-desktop --test desktop_window -- --nocapture 2>&1 \
     | grep -o 'desktop cold start to connected Overview: [0-9]* ms' | tee -a "$report"
 done
 

@@ -10,12 +10,8 @@ const stateLabel: Record<ConnectionStatus["state"], string> = {
 
 /** What the Overview says about Redis. */
 export function ConnectionCard({ status }: { status: ConnectionStatus }) {
-  const memory =
-    status.usedMemoryBytes === null
-      ? "—"
-      : status.maxMemoryBytes
-        ? `${formatBytes(status.usedMemoryBytes)} of ${formatBytes(status.maxMemoryBytes)}`
-        : `${formatBytes(status.usedMemoryBytes)} (no limit)`;
+  // A configuration error means nothing was started: mode and address would mislead.
+  const configError = status.state === "failed" && status.error?.code === "invalid_input";
   return (
     <section className="card" aria-labelledby="connection-title">
       <header className="card-header">
@@ -34,22 +30,41 @@ export function ConnectionCard({ status }: { status: ConnectionStatus }) {
           {status.error.message}
         </p>
       )}
-      <dl className="facts">
-        <dt>Mode</dt>
-        <dd data-testid="redis-mode">{status.mode}</dd>
-        <dt>Address</dt>
-        <dd>{status.address}</dd>
-        <dt>Version</dt>
-        <dd data-testid="redis-version">{status.redisVersion ?? "—"}</dd>
-        <dt>Memory</dt>
-        <dd data-testid="redis-memory">{memory}</dd>
-        <dt>Eviction policy</dt>
-        <dd>{status.maxmemoryPolicy ?? "—"}</dd>
-        <dt>Latency</dt>
-        <dd data-testid="redis-latency">
-          {status.latencyMs === null ? "—" : formatLatency(status.latencyMs)}
-        </dd>
-      </dl>
+      {configError ? (
+        <p className="muted" data-testid="config-hint">
+          Fix the setting and restart Antrian. <code>antrian config</code> lists every setting
+          with where its value came from.
+        </p>
+      ) : (
+        <Facts status={status} />
+      )}
     </section>
+  );
+}
+
+function Facts({ status }: { status: ConnectionStatus }) {
+  const memory =
+    status.usedMemoryBytes === null
+      ? "—"
+      : status.maxMemoryBytes
+        ? `${formatBytes(status.usedMemoryBytes)} of ${formatBytes(status.maxMemoryBytes)}`
+        : `${formatBytes(status.usedMemoryBytes)} (no limit)`;
+  return (
+    <dl className="facts">
+      <dt>Mode</dt>
+      <dd data-testid="redis-mode">{status.mode}</dd>
+      <dt>Address</dt>
+      <dd>{status.address}</dd>
+      <dt>Version</dt>
+      <dd data-testid="redis-version">{status.redisVersion ?? "—"}</dd>
+      <dt>Memory</dt>
+      <dd data-testid="redis-memory">{memory}</dd>
+      <dt>Eviction policy</dt>
+      <dd>{status.maxmemoryPolicy ?? "—"}</dd>
+      <dt>Latency</dt>
+      <dd data-testid="redis-latency">
+        {status.latencyMs === null ? "—" : formatLatency(status.latencyMs)}
+      </dd>
+    </dl>
   );
 }

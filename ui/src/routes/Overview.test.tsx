@@ -81,6 +81,35 @@ describe("Overview", () => {
     expect(screen.getByTestId("connection-error")).toHaveTextContent("lost connection");
   });
 
+  it("says how to fix a configuration error instead of showing connection facts", async () => {
+    renderWith(
+      fakeApi({
+        ...connected,
+        state: "failed",
+        address: "not configured",
+        redisVersion: null,
+        error: { code: "invalid_input", message: "QUEUE_MAX_WORKERS=abc (environment): expected …" },
+      }).api,
+    );
+    expect(await screen.findByTestId("connection-error")).toHaveTextContent("QUEUE_MAX_WORKERS=abc");
+    expect(screen.getByTestId("config-hint")).toHaveTextContent("antrian config");
+    expect(screen.queryByTestId("redis-mode")).toBeNull();
+  });
+
+  it("keeps the facts for a failure that is not about configuration", async () => {
+    renderWith(
+      fakeApi({
+        ...connected,
+        state: "failed",
+        redisVersion: null,
+        error: { code: "unavailable", message: "Redis at … rejected the password" },
+      }).api,
+    );
+    expect(await screen.findByTestId("connection-error")).toHaveTextContent("rejected the password");
+    expect(screen.getByTestId("redis-mode")).toHaveTextContent("embedded");
+    expect(screen.queryByTestId("config-hint")).toBeNull();
+  });
+
   it("shows the error when the transport fails", async () => {
     renderWith(fakeApi(new ApiError("unavailable", "This page is not connected to Antrian")).api);
     expect(await screen.findByTestId("connection-error")).toHaveTextContent("not connected to Antrian");
