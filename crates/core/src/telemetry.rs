@@ -1,6 +1,7 @@
 //! Logging: human-readable lines on stderr, and the same in a daily-rotated file in the
 //! log directory (`antrian.log.YYYY-MM-DD`, a week kept).
 
+use std::io::IsTerminal;
 use std::path::Path;
 
 use tracing_appender::non_blocking::WorkerGuard;
@@ -34,10 +35,17 @@ pub fn init(filter: &str, log_dir: &Path) -> Result<LogGuard> {
         })?;
     let (file, guard) = tracing_appender::non_blocking(appender);
     let env_filter = EnvFilter::try_new(filter).unwrap_or_else(|_| EnvFilter::new("info"));
+    // Colours only for a person at a terminal: not in pipes, journald or CI logs.
+    let ansi = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     // Several adapters may call init in one test process; only the first one installs.
     let _ = tracing_subscriber::registry()
         .with(env_filter)
-        .with(fmt::layer().with_writer(std::io::stderr).with_target(false))
+        .with(
+            fmt::layer()
+                .with_writer(std::io::stderr)
+                .with_target(false)
+                .with_ansi(ansi),
+        )
         .with(fmt::layer().with_writer(file).with_ansi(false))
         .try_init();
     Ok(LogGuard { _file: guard })
