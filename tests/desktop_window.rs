@@ -84,6 +84,17 @@ fn wait_for_port(port: u16, timeout: Duration) {
     }
 }
 
+/// The text of the element with `data-testid=<id>`.
+async fn text_of(client: &fantoccini::Client, id: &str) -> String {
+    client
+        .find(Locator::Css(&format!("[data-testid={id}]")))
+        .await
+        .unwrap_or_else(|e| panic!("no element {id}: {e}"))
+        .text()
+        .await
+        .unwrap_or_else(|e| panic!("cannot read {id}: {e}"))
+}
+
 fn artifacts_dir() -> PathBuf {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("test-artifacts");
     std::fs::create_dir_all(&dir).expect("create test-artifacts/");
@@ -182,22 +193,8 @@ async fn overview_shows_connected_and_the_redis_version() {
         launched.elapsed().as_millis()
     );
 
-    let shown = client
-        .find(Locator::Css("[data-testid=redis-version]"))
-        .await
-        .expect("version cell")
-        .text()
-        .await
-        .expect("read version");
-    assert_eq!(shown, version);
-    let mode = client
-        .find(Locator::Css("[data-testid=redis-mode]"))
-        .await
-        .expect("mode cell")
-        .text()
-        .await
-        .expect("read mode");
-    assert_eq!(mode, "external");
+    assert_eq!(text_of(&client, "redis-version").await, version);
+    assert_eq!(text_of(&client, "redis-mode").await, "external");
     let nav = client
         .find_all(Locator::Css("nav a"))
         .await
