@@ -2,9 +2,9 @@
 //!
 //! Starts a test-owned redis-server, an Xvfb display, and `tauri-driver` (the WebDriver
 //! bridge to WebKitWebDriver) inside a D-Bus session; launches the built `antrian-desktop`
-//! through WebDriver, and reads the live DOM of its Overview. Saves a screenshot to
-//! `test-artifacts/desktop-overview.png`, and the driver's and app's output to
-//! `test-artifacts/desktop-driver.log`.
+//! through WebDriver, and reads the live DOM of its Overview while Redis is up, killed and
+//! restarted. Saves screenshots to `test-artifacts/desktop-overview.png` and
+//! `desktop-reconnected.png`, and the driver's and app's output to `desktop-driver.log`.
 //!
 //! Needs `Xvfb`, `dbus-run-session`, `WebKitWebDriver` and `tauri-driver`: `make test`
 //! installs them; a missing one fails the test with the command that installs it.
@@ -84,6 +84,24 @@ fn wait_for_port(port: u16, timeout: Duration) {
     }
 }
 
+/// Waits until the element with `data-testid=<id>` reads `expected`.
+async fn wait_text(client: &fantoccini::Client, id: &str, expected: &str, timeout: Duration) {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let text = text_of(client, id).await;
+        if text == expected {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{id} still says {text:?}, not {expected:?}, after {timeout:?}"
+        );
+        // Polls the live DOM for a change the app pushes; WebDriver offers no event to
+        // wait on instead.
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 /// The text of the element with `data-testid=<id>`.
 async fn text_of(client: &fantoccini::Client, id: &str) -> String {
     client
@@ -102,13 +120,13 @@ fn artifacts_dir() -> PathBuf {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn overview_shows_connected_and_the_redis_version() {
+async fn overview_shows_the_live_connection_and_the_redis_version() {
     require("Xvfb", "sudo apt-get install xvfb");
     require("dbus-run-session", "sudo apt-get install dbus-x11");
     require("WebKitWebDriver", "sudo apt-get install webkit2gtk-driver");
     require("tauri-driver", "cargo install tauri-driver --locked");
 
-    let redis = TestRedis::start();
+    let mut redis = TestRedis::start();
     let version: String = {
         let mut conn = redis.connection();
         let info: String = redis::cmd("INFO")
@@ -168,26 +186,13 @@ async fn overview_shows_connected_and_the_redis_version() {
         .await
         .expect("WebDriver session with the desktop app");
 
-    let state = client
+    client
         .wait()
         .at_most(UI_TIMEOUT)
         .for_element(Locator::Css("[data-testid=connection-state]"))
         .await
         .expect("the Overview shows a connection state");
-    let deadline = Instant::now() + UI_TIMEOUT;
-    loop {
-        let text = state.text().await.expect("read state");
-        if text == "connected" {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "Overview still says {text:?} after {UI_TIMEOUT:?}"
-        );
-        // Polls the live DOM for a state change pushed by the app; WebDriver has no
-        // event subscription to wait on instead.
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_text(&client, "connection-state", "connected", UI_TIMEOUT).await;
     eprintln!(
         "desktop cold start to connected Overview: {} ms",
         launched.elapsed().as_millis()
@@ -218,5 +223,13 @@ async fn overview_shows_connected_and_the_redis_version() {
 
     let png = client.screenshot().await.expect("screenshot");
     std::fs::write(artifacts_dir().join("desktop-overview.png"), png).expect("save screenshot");
+
+    // Live: the window follows Redis going away and coming back, with no reload.
+    redis.kill();
+    wait_text(&client, "connection-state", "disconnected", UI_TIMEOUT).await;
+    redis.restart();
+    wait_text(&client, "connection-state", "connected", UI_TIMEOUT).await;
+    let png = client.screenshot().await.expect("screenshot");
+    std::fs::write(artifacts_dir().join("desktop-reconnected.png"), png).expect("save screenshot");
     client.close().await.expect("close the session");
 }
