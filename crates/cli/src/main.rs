@@ -1,7 +1,8 @@
 //! `antrian`: Antrian headless, for servers (the seed's `start-queue-system.js`).
 //!
 //! A thin adapter: parse arguments, call `antrian-core`, map errors to exit codes
-//! (0 ok, 1 a server or resource is unavailable, 2 invalid input or configuration).
+//! (0 ok, 1 a server or resource is unavailable, 2 invalid input or configuration, 3 not
+//! found, 4 conflicts with the current state).
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -58,6 +59,8 @@ fn fail(e: &antrian_core::Error) -> ExitCode {
 fn exit_code(code: ErrorCode) -> ExitCode {
     match code {
         ErrorCode::InvalidInput => ExitCode::from(2),
+        ErrorCode::NotFound => ExitCode::from(3),
+        ErrorCode::Conflict => ExitCode::from(4),
         ErrorCode::Unavailable | ErrorCode::Internal => ExitCode::from(1),
     }
 }

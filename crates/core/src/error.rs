@@ -12,6 +12,10 @@ use std::path::PathBuf;
 pub enum ErrorCode {
     /// The caller gave something that can never work as given (config value, argument).
     InvalidInput,
+    /// The thing asked for does not exist (queue, job).
+    NotFound,
+    /// The request clashes with the current state (retrying a job that has not failed).
+    Conflict,
     /// A server or resource Antrian needs is not there or refuses us.
     Unavailable,
     /// A bug or an unexpected state inside Antrian.
@@ -129,6 +133,26 @@ pub enum Error {
         source: redis::RedisError,
     },
 
+    /// A job's name, data or options break a rule.
+    #[error("{field}: {rule}")]
+    InvalidJob {
+        /// The field, as the user spells it (`priority`, `backoff.delay`, `data`).
+        field: String,
+        /// What is wrong and what is allowed.
+        rule: String,
+    },
+
+    /// A queue or job that does not exist.
+    #[error("{what} not found")]
+    NotFound {
+        /// What was looked for (`job 42 in scraping-queue`).
+        what: String,
+    },
+
+    /// The operation does not fit the job's current state.
+    #[error("{0}")]
+    Conflict(String),
+
     /// A Redis command failed on an established connection.
     #[error("Redis command failed: {0}")]
     Redis(#[from] redis::RedisError),
@@ -165,7 +189,10 @@ impl Error {
             | Error::ConfigSyntax { .. }
             | Error::ConfigUnreadable { .. }
             | Error::PortInUse { .. }
-            | Error::DirNotWritable { .. } => ErrorCode::InvalidInput,
+            | Error::DirNotWritable { .. }
+            | Error::InvalidJob { .. } => ErrorCode::InvalidInput,
+            Error::NotFound { .. } => ErrorCode::NotFound,
+            Error::Conflict(_) => ErrorCode::Conflict,
             Error::RedisServerMissing { .. }
             | Error::EmbeddedStart { .. }
             | Error::RedisAuth { .. }

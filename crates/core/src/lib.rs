@@ -14,6 +14,7 @@ pub mod connection;
 pub mod embedded;
 pub mod error;
 pub mod health;
+pub mod queue;
 pub mod runtime;
 pub mod telemetry;
 

@@ -39,5 +39,11 @@ export function toApiError(raw: unknown): ApiError {
 }
 
 function isErrorCode(code: unknown): code is ErrorCode {
-  return code === "invalid_input" || code === "unavailable" || code === "internal";
+  return (
+    code === "invalid_input" ||
+    code === "not_found" ||
+    code === "conflict" ||
+    code === "unavailable" ||
+    code === "internal"
+  );
 }

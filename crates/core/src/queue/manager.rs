@@ -1,0 +1,535 @@
+//! The queue manager: the seed's `QueueManager` API over BullMQ queues
+//! (`bullmq-official`), one instance per process, shared by every adapter.
+//!
+//! Every operation checks its input before it writes anything, so a rejected call leaves
+//! Redis as it was. Queues are opened lazily and kept; opening one writes BullMQ's `meta`
+//! key (as Node.js BullMQ does), so names are validated first.
+
+use std::collections::HashMap;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use bullmq::options::QueueOptions;
+use bullmq::{BulkJob, Queue};
+use serde::Deserialize;
+use tokio::sync::Mutex;
+
+use super::model::{
+    AddedJob, CleanOptions, JobDetail, JobPage, JobState, QueueStats, STANDARD_QUEUES,
+};
+use super::options::{self, JobDefaults, JobOptionsInput, Priority};
+use crate::connection::Connection;
+use crate::error::{Error, Result};
+
+/// Largest page a listing returns.
+pub const MAX_PAGE_SIZE: u32 = 1000;
+
+/// One entry of `add_bulk_jobs`, as the seed writes it: `{name, data, priority}`, with any
+/// other option under `opts`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct BulkJobInput {
+    /// Job name.
+    pub name: String,
+    /// Job data (a JSON object).
+    #[serde(default = "empty_object")]
+    pub data: serde_json::Value,
+    /// The seed's top-level priority; wins over `opts.priority`.
+    #[serde(default)]
+    pub priority: Option<Priority>,
+    /// Every other option.
+    #[serde(default, alias = "options")]
+    pub opts: JobOptionsInput,
+}
+
+fn empty_object() -> serde_json::Value {
+    serde_json::Value::Object(serde_json::Map::new())
+}
+
+/// The queue manager.
+pub struct QueueManager {
+    /// Shared connection.
+    conn: Connection,
+    /// BullMQ key prefix.
+    prefix: String,
+    /// Defaults for options a job leaves out.
+    defaults: JobDefaults,
+    /// Largest accepted job data, bytes of JSON.
+    max_data_bytes: usize,
+    /// Opened queues by name.
+    queues: Mutex<HashMap<String, Queue>>,
+}
+
+impl std::fmt::Debug for QueueManager {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("QueueManager")
+            .field("prefix", &self.prefix)
+            .field("defaults", &self.defaults)
+            .finish_non_exhaustive()
+    }
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+fn invalid(field: &str, rule: impl Into<String>) -> Error {
+    Error::InvalidJob {
+        field: field.to_string(),
+        rule: rule.into(),
+    }
+}
+
+/// A queue name: BullMQ forbids `:`; spaces and control characters would make keys and
+/// URLs ambiguous.
+pub fn validate_queue_name(name: &str) -> Result<()> {
+    if name.is_empty() || name.len() > 100 {
+        return Err(invalid("queue", "a queue name must be 1 to 100 characters"));
+    }
+    if name.contains(':') || name.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(invalid(
+            "queue",
+            format!("`{name}` must not contain `:`, spaces or control characters"),
+        ));
+    }
+    Ok(())
+}
+
+/// A job name: what routes the job to its handler.
+pub fn validate_job_name(name: &str) -> Result<()> {
+    if name.trim().is_empty() || name.len() > 128 {
+        return Err(invalid("name", "a job name must be 1 to 128 characters"));
+    }
+    if name.chars().any(char::is_control) {
+        return Err(invalid(
+            "name",
+            "a job name must not contain control characters",
+        ));
+    }
+    Ok(())
+}
+
+impl QueueManager {
+    /// Opens the manager and the four standard queues.
+    pub async fn new(
+        conn: Connection,
+        prefix: &str,
+        defaults: JobDefaults,
+        max_data_bytes: usize,
+    ) -> Result<Self> {
+        let manager = Self {
+            conn,
+            prefix: prefix.to_string(),
+            defaults,
+            max_data_bytes,
+            queues: Mutex::new(HashMap::new()),
+        };
+        for name in STANDARD_QUEUES {
+            manager.queue(name).await?;
+        }
+        Ok(manager)
+    }
+
+    /// The queue `name`, opened on first use.
+    async fn queue(&self, name: &str) -> Result<Queue> {
+        validate_queue_name(name)?;
+        let mut queues = self.queues.lock().await;
+        if let Some(q) = queues.get(name) {
+            return Ok(q.clone());
+        }
+        let opts = QueueOptions {
+            prefix: self.prefix.clone(),
+            skip_version_check: true,
+            ..Default::default()
+        };
+        let queue = Queue::with_connection(name, self.conn.bullmq().clone(), opts).await?;
+        queues.insert(name.to_string(), queue.clone());
+        Ok(queue)
+    }
+
+    fn check_data(&self, data: &serde_json::Value) -> Result<()> {
+        if !data.is_object() {
+            return Err(invalid("data", "job data must be a JSON object"));
+        }
+        let size = serde_json::to_vec(data).map_or(usize::MAX, |v| v.len());
+        if size > self.max_data_bytes {
+            return Err(invalid(
+                "data",
+                format!(
+                    "{size} bytes is over the limit of {} bytes; keep large data elsewhere and pass a reference",
+                    self.max_data_bytes
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Adds one job (the seed's `addJob`). A repeated custom `jobId` adds nothing and says
+    /// so with `duplicate: true`.
+    pub async fn add_job(
+        &self,
+        queue: &str,
+        name: &str,
+        data: serde_json::Value,
+        opts: &JobOptionsInput,
+    ) -> Result<AddedJob> {
+        validate_queue_name(queue)?;
+        validate_job_name(name)?;
+        self.check_data(&data)?;
+        let bull_opts = options::to_bullmq(opts, &self.defaults)?;
+        let q = self.queue(queue).await?;
+        if let Some(id) = &opts.job_id {
+            if q.get_job(id).await?.is_some() {
+                return Ok(AddedJob {
+                    queue: queue.to_string(),
+                    id: id.clone(),
+                    name: name.to_string(),
+                    duplicate: true,
+                });
+            }
+        }
+        let job = q.add(name, data).options(bull_opts).await?;
+        Ok(AddedJob {
+            queue: queue.to_string(),
+            id: job.id().to_string(),
+            name: name.to_string(),
+            duplicate: false,
+        })
+    }
+
+    /// Adds many jobs at once (the seed's `addBulkJobs`). All are checked first: one bad
+    /// entry rejects the whole batch, naming its index.
+    pub async fn add_bulk_jobs(
+        &self,
+        queue: &str,
+        jobs: Vec<BulkJobInput>,
+    ) -> Result<Vec<AddedJob>> {
+        validate_queue_name(queue)?;
+        if jobs.is_empty() {
+            return Err(invalid("jobs", "the batch is empty"));
+        }
+        let mut bulk = Vec::with_capacity(jobs.len());
+        let mut names = Vec::with_capacity(jobs.len());
+        for (i, mut job) in jobs.into_iter().enumerate() {
+            let at = |e: Error| match e {
+                Error::InvalidJob { field, rule } => Error::InvalidJob {
+                    field: format!("jobs[{i}].{field}"),
+                    rule,
+                },
+                other => other,
+            };
+            validate_job_name(&job.name).map_err(at)?;
+            self.check_data(&job.data).map_err(at)?;
+            if job.priority.is_some() {
+                job.opts.priority = job.priority.take();
+            }
+            let opts = options::to_bullmq(&job.opts, &self.defaults).map_err(at)?;
+            names.push(job.name.clone());
+            bulk.push(BulkJob::with_options(job.name, job.data, opts));
+        }
+        let q = self.queue(queue).await?;
+        let added = q.add_bulk(bulk).await?;
+        Ok(added
+            .iter()
+            .zip(names)
+            .map(|(job, name)| AddedJob {
+                queue: queue.to_string(),
+                id: job.id().to_string(),
+                name,
+                duplicate: false,
+            })
+            .collect())
+    }
+
+    /// Counts and health of one queue (the seed's `getQueueStats`).
+    pub async fn get_queue_stats(&self, queue: &str) -> Result<QueueStats> {
+        let q = self.queue(queue).await?;
+        let counts = q.get_job_counts().await?;
+        let is_paused = q.is_paused().await?;
+        let workers = q.get_workers_count().await? as u64;
+        let now = now_ms();
+        let minute_ago = now.saturating_sub(60_000);
+        let mut redis = self.conn.redis();
+        // Finished sets are scored by finish time: count the last minute directly.
+        let (completed_last_minute, failed_last_minute): (u64, u64) = redis::pipe()
+            .zcount(q.keys().completed(), minute_ago, "+inf")
+            .zcount(q.keys().failed(), minute_ago, "+inf")
+            .query_async(&mut redis)
+            .await?;
+        Ok(QueueStats {
+            name: queue.to_string(),
+            waiting: counts.waiting + counts.prioritized,
+            active: counts.active,
+            delayed: counts.delayed,
+            completed: counts.completed,
+            failed: counts.failed,
+            paused: counts.paused,
+            is_paused,
+            workers,
+            oldest_waiting_ms: self
+                .oldest_waiting(&q)
+                .await?
+                .map(|ts| now.saturating_sub(ts)),
+            completed_last_minute,
+            failed_last_minute,
+        })
+    }
+
+    /// The timestamp of the oldest waiting job: the tail of the wait (or paused) list, and
+    /// among prioritised jobs the oldest of the next 100 by priority (the set is ordered by
+    /// priority, not age; scanning it all would cost O(n) per call).
+    async fn oldest_waiting(&self, q: &Queue) -> Result<Option<u64>> {
+        let plain = q.get_jobs(&["wait", "paused"], 0, 0, true).await?;
+        let prioritized = q.get_jobs(&["prioritized"], 0, 99, true).await?;
+        Ok(plain
+            .iter()
+            .chain(&prioritized)
+            .map(bullmq::Job::timestamp)
+            .min())
+    }
+
+    /// Stats of every known queue: the standard ones and any opened or discovered.
+    pub async fn get_all_queue_stats(&self) -> Result<Vec<QueueStats>> {
+        let mut stats = Vec::new();
+        for name in self.queue_names().await? {
+            stats.push(self.get_queue_stats(&name).await?);
+        }
+        Ok(stats)
+    }
+
+    /// Names of every queue Antrian knows: the standard four, those opened in this process,
+    /// and BullMQ queues other processes created under the prefix (discovered by their `meta`
+    /// key, with a bounded SCAN).
+    pub async fn queue_names(&self) -> Result<Vec<String>> {
+        let mut names: Vec<String> = self.queues.lock().await.keys().cloned().collect();
+        names.extend(self.discover().await?);
+        names.sort();
+        names.dedup();
+        Ok(names)
+    }
+
+    /// Finds `{prefix}:{name}:meta` keys; stops after 1000 queues. Callers cache the result;
+    /// it is not run on a timer.
+    async fn discover(&self) -> Result<Vec<String>> {
+        const MAX_QUEUES: usize = 1000;
+        let pattern = format!("{}:*:meta", self.prefix);
+        let mut redis = self.conn.redis();
+        let mut cursor: u64 = 0;
+        let mut found = Vec::new();
+        loop {
+            let (next, keys): (u64, Vec<String>) = redis::cmd("SCAN")
+                .arg(cursor)
+                .arg("MATCH")
+                .arg(&pattern)
+                .arg("COUNT")
+                .arg(1000)
+                .query_async(&mut redis)
+                .await?;
+            for key in keys {
+                let name = key
+                    .strip_prefix(&format!("{}:", self.prefix))
+                    .and_then(|rest| rest.strip_suffix(":meta"));
+                if let Some(name) = name.filter(|n| validate_queue_name(n).is_ok()) {
+                    found.push(name.to_string());
+                }
+            }
+            cursor = next;
+            if cursor == 0 || found.len() >= MAX_QUEUES {
+                break;
+            }
+        }
+        found.truncate(MAX_QUEUES);
+        Ok(found)
+    }
+
+    /// Stops workers (anywhere) from taking new jobs from `queue`.
+    pub async fn pause_queue(&self, queue: &str) -> Result<()> {
+        Ok(self.queue(queue).await?.pause().await?)
+    }
+
+    /// Lets workers take jobs again.
+    pub async fn resume_queue(&self, queue: &str) -> Result<()> {
+        Ok(self.queue(queue).await?.resume().await?)
+    }
+
+    /// Pauses every known queue; returns their names.
+    pub async fn pause_all(&self) -> Result<Vec<String>> {
+        let names = self.queue_names().await?;
+        for name in &names {
+            self.pause_queue(name).await?;
+        }
+        Ok(names)
+    }
+
+    /// Resumes every known queue; returns their names.
+    pub async fn resume_all(&self) -> Result<Vec<String>> {
+        let names = self.queue_names().await?;
+        for name in &names {
+            self.resume_queue(name).await?;
+        }
+        Ok(names)
+    }
+
+    /// Removes finished jobs (the seed's `cleanQueue`); returns how many went.
+    pub async fn clean_queue(&self, queue: &str, opts: &CleanOptions) -> Result<u64> {
+        validate_queue_name(queue)?;
+        if !opts.completed && !opts.failed {
+            return Err(invalid(
+                "clean",
+                "say which jobs to remove: completed, failed or both",
+            ));
+        }
+        let q = self.queue(queue).await?;
+        let grace = opts.grace.unwrap_or(0);
+        let limit = opts.count.unwrap_or(0);
+        let mut removed = 0;
+        for (wanted, state) in [(opts.completed, "completed"), (opts.failed, "failed")] {
+            if wanted {
+                removed += q.clean(grace, limit, state).await?.len() as u64;
+            }
+        }
+        Ok(removed)
+    }
+
+    async fn bull_job(&self, queue: &str, id: &str) -> Result<(Queue, bullmq::Job)> {
+        let q = self.queue(queue).await?;
+        match q.get_job(id).await? {
+            Some(job) => Ok((q, job)),
+            None => Err(Error::NotFound {
+                what: format!("job {id} in {queue}"),
+            }),
+        }
+    }
+
+    /// One job in full (the seed's `getJob`).
+    pub async fn get_job(&self, queue: &str, id: &str) -> Result<JobDetail> {
+        let (q, job) = self.bull_job(queue, id).await?;
+        self.detail(&q, &job).await
+    }
+
+    async fn detail(&self, q: &Queue, job: &bullmq::Job) -> Result<JobDetail> {
+        let state = JobState::from_bullmq(q.get_job_state(job.id()).await?);
+        let (logs, _) = q.get_job_logs(job.id(), 0, -1, true).await?;
+        // bullmq-official's Job keeps the stack traces private: read the hash field.
+        let mut redis = self.conn.redis();
+        let stack: Option<String> = redis::cmd("HGET")
+            .arg(q.keys().job_key(job.id()))
+            .arg("stacktrace")
+            .query_async(&mut redis)
+            .await?;
+        let stacktrace = stack
+            .and_then(|s| serde_json::from_str::<Vec<String>>(&s).ok())
+            .unwrap_or_default();
+        let return_value = match job.returnvalue() {
+            "" => serde_json::Value::Null,
+            raw => serde_json::from_str(raw)
+                .unwrap_or_else(|_| serde_json::Value::String(raw.to_string())),
+        };
+        Ok(JobDetail {
+            queue: q.name().to_string(),
+            id: job.id().to_string(),
+            name: job.name().to_string(),
+            data: job.data().clone(),
+            options: serde_json::to_value(job.opts()).unwrap_or_default(),
+            state,
+            progress: serde_json::to_value(job.progress()).unwrap_or_default(),
+            attempts_made: job.attempts_made(),
+            timestamp: job.timestamp(),
+            processed_on: job.processed_on(),
+            finished_on: job.finished_on(),
+            return_value,
+            failed_reason: Some(job.failed_reason().to_string()).filter(|r| !r.is_empty()),
+            stacktrace,
+            logs,
+        })
+    }
+
+    /// Retries a failed job; a job in any other state is a conflict.
+    pub async fn retry_job(&self, queue: &str, id: &str) -> Result<()> {
+        let (q, mut job) = self.bull_job(queue, id).await?;
+        let state = JobState::from_bullmq(q.get_job_state(id).await?);
+        if state != JobState::Failed {
+            return Err(Error::Conflict(format!(
+                "job {id} in {queue} is {}, not failed: only failed jobs can be retried",
+                serde_json::to_value(state)
+                    .ok()
+                    .and_then(|v| v.as_str().map(String::from))
+                    .unwrap_or_default()
+            )));
+        }
+        Ok(job.retry("failed", None).await?)
+    }
+
+    /// Removes a job (and its logs).
+    pub async fn remove_job(&self, queue: &str, id: &str) -> Result<()> {
+        let (q, _) = self.bull_job(queue, id).await?;
+        if q.remove(id).await? {
+            Ok(())
+        } else {
+            Err(Error::Conflict(format!(
+                "job {id} in {queue} could not be removed: it is locked by a worker"
+            )))
+        }
+    }
+
+    /// Moves every failed job back to waiting; returns how many.
+    pub async fn retry_all_failed(&self, queue: &str) -> Result<u64> {
+        let q = self.queue(queue).await?;
+        let count = q.get_failed_count().await?;
+        if count > 0 {
+            q.retry_jobs("failed", u32::try_from(count).unwrap_or(u32::MAX), None)
+                .await?;
+        }
+        Ok(count)
+    }
+
+    /// Moves every delayed job to waiting now; returns how many.
+    pub async fn promote_jobs(&self, queue: &str) -> Result<u64> {
+        let q = self.queue(queue).await?;
+        let count = q.get_delayed_count().await?;
+        if count > 0 {
+            q.promote_jobs(u32::try_from(count).unwrap_or(u32::MAX))
+                .await?;
+        }
+        Ok(count)
+    }
+
+    /// A page of jobs in one state, newest first unless `oldest_first`.
+    pub async fn list_jobs(
+        &self,
+        queue: &str,
+        state: JobState,
+        page: u32,
+        page_size: u32,
+        oldest_first: bool,
+    ) -> Result<JobPage> {
+        if page == 0 {
+            return Err(invalid("page", "pages start at 1"));
+        }
+        if page_size == 0 || page_size > MAX_PAGE_SIZE {
+            return Err(invalid(
+                "pageSize",
+                format!("must be from 1 to {MAX_PAGE_SIZE}"),
+            ));
+        }
+        let q = self.queue(queue).await?;
+        let types = state.bullmq_types();
+        let total = q.get_job_count_by_types(types).await?;
+        let start = i64::from(page - 1) * i64::from(page_size);
+        let end = start + i64::from(page_size) - 1;
+        let jobs = q.get_jobs(types, start, end, oldest_first).await?;
+        let mut details = Vec::with_capacity(jobs.len());
+        for job in &jobs {
+            details.push(self.detail(&q, job).await?);
+        }
+        Ok(JobPage {
+            queue: queue.to_string(),
+            state,
+            page,
+            page_size,
+            total,
+            jobs: details,
+        })
+    }
+}

@@ -1,0 +1,18 @@
+//! Queues: the seed's `QueueManager` over BullMQ's Redis layout.
+//!
+//! - [`options`]: job options as users give them, checked and mapped to BullMQ's.
+//! - [`model`]: what the manager returns (serialised by every adapter).
+//! - [`manager`]: the operations.
+
+pub mod manager;
+pub mod model;
+pub mod options;
+
+pub use manager::{BulkJobInput, QueueManager};
+pub use model::{
+    AddedJob, CleanOptions, JobDetail, JobPage, JobState, QueueStats, STANDARD_QUEUES,
+};
+pub use options::{Backoff, JobDefaults, JobOptionsInput, Priority, Retention};
+
+#[cfg(test)]
+mod tests;

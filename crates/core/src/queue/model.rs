@@ -1,0 +1,220 @@
+//! What the queue manager returns: the edge types the desktop app, the HTTP API and the CLI
+//! serialise (TypeScript types are generated from them).
+
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+/// The four queues of the seed, present from start.
+pub const STANDARD_QUEUES: [&str; 4] = [
+    "scraping-queue",
+    "data-processing-queue",
+    "notifications-queue",
+    "cleanup-queue",
+];
+
+/// A job that was added (or found already there, for a repeated custom id).
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export, export_to = "../../../ui/src/api/generated/")]
+pub struct AddedJob {
+    /// The queue.
+    pub queue: String,
+    /// The job id (BullMQ's counter, or the custom `jobId`).
+    pub id: String,
+    /// The job name.
+    pub name: String,
+    /// True when a job with this custom id already existed: nothing was added.
+    pub duplicate: bool,
+}
+
+/// States a job can be listed by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "lowercase")]
+#[ts(export, export_to = "../../../ui/src/api/generated/")]
+pub enum JobState {
+    /// Waiting, including prioritised jobs.
+    Waiting,
+    /// Being processed.
+    Active,
+    /// Scheduled for later.
+    Delayed,
+    /// Finished successfully.
+    Completed,
+    /// Failed for good.
+    Failed,
+    /// Waiting in a paused queue.
+    Paused,
+    /// Waiting for child jobs.
+    #[serde(rename = "waiting-children")]
+    WaitingChildren,
+    /// A state BullMQ did not name.
+    Unknown,
+}
+
+impl JobState {
+    /// Parses a user-given state name.
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s.to_ascii_lowercase().as_str() {
+            "waiting" | "wait" => Self::Waiting,
+            "active" => Self::Active,
+            "delayed" => Self::Delayed,
+            "completed" => Self::Completed,
+            "failed" => Self::Failed,
+            "paused" => Self::Paused,
+            "waiting-children" => Self::WaitingChildren,
+            _ => return None,
+        })
+    }
+
+    /// BullMQ's set names for this state (waiting covers `wait` and `prioritized`).
+    pub(crate) fn bullmq_types(self) -> &'static [&'static str] {
+        match self {
+            Self::Waiting => &["wait", "prioritized"],
+            Self::Active => &["active"],
+            Self::Delayed => &["delayed"],
+            Self::Completed => &["completed"],
+            Self::Failed => &["failed"],
+            Self::Paused => &["paused"],
+            Self::WaitingChildren => &["waiting-children"],
+            Self::Unknown => &[],
+        }
+    }
+
+    pub(crate) fn from_bullmq(s: bullmq::types::JobState) -> Self {
+        use bullmq::types::JobState as B;
+        match s {
+            B::Waiting | B::Prioritized => Self::Waiting,
+            B::Active => Self::Active,
+            B::Delayed => Self::Delayed,
+            B::Completed => Self::Completed,
+            B::Failed => Self::Failed,
+            B::WaitingChildren => Self::WaitingChildren,
+            B::Unknown => Self::Unknown,
+        }
+    }
+}
+
+/// Counts and health of one queue (the seed's `getQueueStats`).
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export, export_to = "../../../ui/src/api/generated/")]
+pub struct QueueStats {
+    /// The queue.
+    pub name: String,
+    /// Waiting, prioritised included.
+    #[ts(type = "number")]
+    pub waiting: u64,
+    /// Being processed.
+    #[ts(type = "number")]
+    pub active: u64,
+    /// Scheduled for later.
+    #[ts(type = "number")]
+    pub delayed: u64,
+    /// Completed and still kept (see removeOnComplete).
+    #[ts(type = "number")]
+    pub completed: u64,
+    /// Failed and still kept (see removeOnFail).
+    #[ts(type = "number")]
+    pub failed: u64,
+    /// Waiting in the paused list.
+    #[ts(type = "number")]
+    pub paused: u64,
+    /// Whether the queue is paused.
+    pub is_paused: bool,
+    /// Workers connected to the queue (any process, Node.js included).
+    #[ts(type = "number")]
+    pub workers: u64,
+    /// Age of the oldest waiting job, milliseconds.
+    #[ts(type = "number | null")]
+    pub oldest_waiting_ms: Option<u64>,
+    /// Jobs completed in the last minute (among those kept).
+    #[ts(type = "number")]
+    pub completed_last_minute: u64,
+    /// Jobs failed in the last minute (among those kept).
+    #[ts(type = "number")]
+    pub failed_last_minute: u64,
+}
+
+/// One job in full (the seed's `getJob`).
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export, export_to = "../../../ui/src/api/generated/")]
+pub struct JobDetail {
+    /// The queue.
+    pub queue: String,
+    /// The id.
+    pub id: String,
+    /// The job name.
+    pub name: String,
+    /// Its data.
+    #[ts(type = "unknown")]
+    pub data: serde_json::Value,
+    /// Its BullMQ options as stored.
+    #[ts(type = "unknown")]
+    pub options: serde_json::Value,
+    /// Where it is.
+    pub state: JobState,
+    /// Progress as the handler reported it (a number or any JSON).
+    #[ts(type = "unknown")]
+    pub progress: serde_json::Value,
+    /// Attempts that ended (failed or succeeded).
+    pub attempts_made: u32,
+    /// When it was added, ms since the epoch.
+    #[ts(type = "number")]
+    pub timestamp: u64,
+    /// When a worker last took it.
+    #[ts(type = "number | null")]
+    pub processed_on: Option<u64>,
+    /// When it finished.
+    #[ts(type = "number | null")]
+    pub finished_on: Option<u64>,
+    /// What the handler returned (parsed JSON when it is JSON).
+    #[ts(type = "unknown")]
+    pub return_value: serde_json::Value,
+    /// Why it failed.
+    pub failed_reason: Option<String>,
+    /// The stack traces of its failed attempts, newest last.
+    pub stacktrace: Vec<String>,
+    /// Its log lines.
+    pub logs: Vec<String>,
+}
+
+/// A page of jobs in one state.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export, export_to = "../../../ui/src/api/generated/")]
+pub struct JobPage {
+    /// The queue.
+    pub queue: String,
+    /// The state listed.
+    pub state: JobState,
+    /// 1-based page.
+    pub page: u32,
+    /// Jobs per page.
+    pub page_size: u32,
+    /// Jobs in this state in all.
+    #[ts(type = "number")]
+    pub total: u64,
+    /// The jobs of this page.
+    pub jobs: Vec<JobDetail>,
+}
+
+/// What `clean_queue` removes (the seed's `cleanQueue(queue, {completed, failed, count})`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[ts(export, export_to = "../../../ui/src/api/generated/")]
+pub struct CleanOptions {
+    /// Remove completed jobs.
+    #[serde(default)]
+    pub completed: bool,
+    /// Remove failed jobs.
+    #[serde(default)]
+    pub failed: bool,
+    /// At most this many per state (0 or absent: all).
+    #[serde(default)]
+    pub count: Option<u32>,
+    /// Keep jobs younger than this, milliseconds.
+    #[serde(default)]
+    #[ts(type = "number | null")]
+    pub grace: Option<u64>,
+}

@@ -1,0 +1,604 @@
+//! The queue manager against a real redis-server (one per test).
+
+use std::time::Duration;
+
+use antrian_testkit::TestRedis;
+use bullmq::options::WorkerOptions;
+use bullmq::worker::WorkerEvent;
+use serde_json::json;
+
+use super::*;
+use crate::connection::Connection;
+use crate::error::{Error, ErrorCode};
+use crate::CancellationToken;
+
+const LIMIT: usize = 512 * 1024;
+
+async fn manager(redis: &TestRedis) -> QueueManager {
+    let conn = Connection::open(&redis.url(), "test", &CancellationToken::new(), |_| {})
+        .await
+        .expect("connect");
+    QueueManager::new(conn, "bull", JobDefaults::default(), LIMIT)
+        .await
+        .expect("manager")
+}
+
+fn keys(redis: &TestRedis) -> Vec<(String, String)> {
+    let mut conn = redis.connection();
+    let mut names: Vec<String> = redis::cmd("KEYS").arg("*").query(&mut conn).expect("KEYS");
+    names.sort();
+    names
+        .into_iter()
+        .map(|k| {
+            let dump: Vec<u8> = redis::cmd("DUMP").arg(&k).query(&mut conn).expect("DUMP");
+            (k, format!("{dump:?}"))
+        })
+        .collect()
+}
+
+fn opts(json: serde_json::Value) -> JobOptionsInput {
+    serde_json::from_value(json).expect("options")
+}
+
+/// Runs a bullmq worker whose every attempt fails, until `n` jobs have failed for good.
+async fn fail_jobs(redis: &TestRedis, queue: &str, n: usize) {
+    let worker = bullmq::Worker::with_options(
+        queue,
+        |_job: bullmq::Job, _token| async move {
+            Err::<serde_json::Value, _>(bullmq::Error::InvalidConfig("boom".into()))
+        },
+        WorkerOptions {
+            connection: bullmq::options::RedisConnectionOptions {
+                url: redis.url(),
+                ..Default::default()
+            },
+            ..Default::default()
+        },
+    )
+    .await
+    .expect("worker");
+    let mut failed = 0;
+    tokio::time::timeout(Duration::from_secs(20), async {
+        while failed < n {
+            if let Some(WorkerEvent::Failed { .. }) = worker.next_event().await {
+                failed += 1;
+            }
+        }
+    })
+    .await
+    .expect("jobs fail within 20 s");
+    worker.close(5000).await.expect("close worker");
+}
+
+#[tokio::test]
+async fn the_four_standard_queues_exist_from_start() {
+    let redis = TestRedis::start();
+    let m = manager(&redis).await;
+    let names = m.queue_names().await.expect("names");
+    for q in STANDARD_QUEUES {
+        assert!(names.contains(&q.to_string()), "{q} missing from {names:?}");
+        let exists: bool = redis::cmd("EXISTS")
+            .arg(format!("bull:{q}:meta"))
+            .query(&mut redis.connection())
+            .expect("EXISTS");
+        assert!(exists, "{q} has no BullMQ meta key");
+    }
+}
+
+#[tokio::test]
+async fn queues_created_by_others_are_discovered() {
+    let redis = TestRedis::start();
+    let m = manager(&redis).await;
+    let _: () = redis::cmd("HSET")
+        .arg("bull:node-made-queue:meta")
+        .arg("version")
+        .arg("bullmq:6.7.0")
+        .query(&mut redis.connection())
+        .expect("HSET");
+    assert!(m
+        .queue_names()
+        .await
+        .expect("names")
+        .contains(&"node-made-queue".to_string()));
+}
+
+#[tokio::test]
+async fn add_job_stores_the_seeds_product_scraping_job() {
+    let redis = TestRedis::start();
+    let m = manager(&redis).await;
+    let data = json!({
+        "url": "https://shopee.co.id/product/123/456",
+        "accountId": "user123",
+        "options": {"useProxy": true, "retryAttempts": 3}
+    });
+    let added = m
+        .add_job(
+            "scraping-queue",
+            "product-scraping",
+            data.clone(),
+            &opts(json!({"priority": 7, "delay": 0, "attempts": 3})),
+        )
+        .await
+        .expect("added");
+    assert!(!added.duplicate);
+    let job = m.get_job("scraping-queue", &added.id).await.expect("get");
+    assert_eq!(job.name, "product-scraping");
+    assert_eq!(job.data, data);
+    assert_eq!(job.state, JobState::Waiting);
+    assert_eq!(job.options["priority"], 4, "seed's 7 is BullMQ's 4");
+    assert_eq!(job.options["attempts"], 3);
+    let stats = m.get_queue_stats("scraping-queue").await.expect("stats");
+    assert_eq!(stats.waiting, 1);
+    assert!(stats.oldest_waiting_ms.is_some());
+}
+
+#[tokio::test]
+async fn a_repeated_job_id_adds_nothing_and_says_so() {
+    let redis = TestRedis::start();
+    let m = manager(&redis).await;
+    let o = opts(json!({"jobId": "shop-123"}));
+    let first = m
+        .add_job(
+            "scraping-queue",
+            "shop-scraping",
+            json!({"shopUrl": "a"}),
+            &o,
+        )
+        .await
+        .expect("first");
+    let second = m
+        .add_job(
+            "scraping-queue",
+            "shop-scraping",
+            json!({"shopUrl": "b"}),
+            &o,
+        )
+        .await
+        .expect("second");
+    assert_eq!((first.id.as_str(), first.duplicate), ("shop-123", false));
+    assert_eq!((second.id.as_str(), second.duplicate), ("shop-123", true));
+    assert_eq!(
+        m.get_job("scraping-queue", "shop-123")
+            .await
+            .expect("get")
+            .data["shopUrl"],
+        "a"
+    );
+    assert_eq!(
+        m.get_queue_stats("scraping-queue")
+            .await
+            .expect("stats")
+            .waiting,
+        1
+    );
+}
+
+#[tokio::test]
+async fn add_bulk_takes_the_seeds_form_and_delays_count_as_delayed() {
+    let redis = TestRedis::start();
+    let m = manager(&redis).await;
+    let jobs: Vec<BulkJobInput> = serde_json::from_value(json!([
+        {"name": "product-scraping", "data": {"url": "https://shopee.co.id/product/1/123"}, "priority": 5},
+        {"name": "product-scraping", "data": {"url": "https://shopee.co.id/product/2/456"}, "priority": 5},
+        {"name": "product-scraping", "data": {"url": "https://shopee.co.id/product/3/789"}, "opts": {"delay": 60000}},
+    ]))
+    .expect("bulk JSON");
+    let added = m.add_bulk_jobs("scraping-queue", jobs).await.expect("bulk");
+    assert_eq!(added.len(), 3);
+    let stats = m.get_queue_stats("scraping-queue").await.expect("stats");
+    assert_eq!((stats.waiting, stats.delayed), (2, 1));
+    assert_eq!(m.promote_jobs("scraping-queue").await.expect("promote"), 1);
+    assert_eq!(
+        m.get_queue_stats("scraping-queue")
+            .await
+            .expect("stats")
+            .waiting,
+        3
+    );
+}
+
+#[tokio::test]
+async fn pause_and_resume_show_in_stats() {
+    let redis = TestRedis::start();
+    let m = manager(&redis).await;
+    m.pause_queue("cleanup-queue").await.expect("pause");
+    assert!(
+        m.get_queue_stats("cleanup-queue")
+            .await
+            .expect("stats")
+            .is_paused
+    );
+    m.resume_queue("cleanup-queue").await.expect("resume");
+    assert!(
+        !m.get_queue_stats("cleanup-queue")
+            .await
+            .expect("stats")
+            .is_paused
+    );
+    let paused = m.pause_all().await.expect("pause all");
+    assert!(paused.len() >= 4);
+    for s in m.get_all_queue_stats().await.expect("all") {
+        assert!(s.is_paused, "{} not paused", s.name);
+    }
+    m.resume_all().await.expect("resume all");
+}
+
+#[tokio::test]
+async fn list_jobs_pages_newest_or_oldest_first() {
+    let redis = TestRedis::start();
+    let m = manager(&redis).await;
+    let mut ids = Vec::new();
+    for n in 0..5 {
+        ids.push(
+            m.add_job(
+                "notifications-queue",
+                "send-email",
+                json!({"n": n}),
+                &JobOptionsInput::default(),
+            )
+            .await
+            .expect("add")
+            .id,
+        );
+    }
+    let newest = m
+        .list_jobs("notifications-queue", JobState::Waiting, 1, 2, false)
+        .await
+        .expect("page");
+    assert_eq!(newest.total, 5);
+    assert_eq!(
+        newest
+            .jobs
+            .iter()
+            .map(|j| j.data["n"].clone())
+            .collect::<Vec<_>>(),
+        [json!(4), json!(3)]
+    );
+    let oldest = m
+        .list_jobs("notifications-queue", JobState::Waiting, 1, 2, true)
+        .await
+        .expect("page");
+    assert_eq!(
+        oldest
+            .jobs
+            .iter()
+            .map(|j| j.data["n"].clone())
+            .collect::<Vec<_>>(),
+        [json!(0), json!(1)]
+    );
+    let last = m
+        .list_jobs("notifications-queue", JobState::Waiting, 3, 2, true)
+        .await
+        .expect("page");
+    assert_eq!(last.jobs.len(), 1);
+}
+
+#[tokio::test]
+async fn failed_jobs_show_their_reason_and_can_be_retried_and_cleaned() {
+    let redis = TestRedis::start();
+    let m = manager(&redis).await;
+    let one = opts(json!({"attempts": 1}));
+    let a = m
+        .add_job(
+            "data-processing-queue",
+            "validate-data",
+            json!({"data": []}),
+            &one,
+        )
+        .await
+        .expect("a");
+    m.add_job(
+        "data-processing-queue",
+        "validate-data",
+        json!({"data": []}),
+        &one,
+    )
+    .await
+    .expect("b");
+    fail_jobs(&redis, "data-processing-queue", 2).await;
+
+    let job = m
+        .get_job("data-processing-queue", &a.id)
+        .await
+        .expect("get");
+    assert_eq!(job.state, JobState::Failed);
+    assert!(
+        job.failed_reason
+            .as_deref()
+            .is_some_and(|r| r.contains("boom")),
+        "{job:?}"
+    );
+    let stats = m
+        .get_queue_stats("data-processing-queue")
+        .await
+        .expect("stats");
+    assert_eq!((stats.failed, stats.failed_last_minute), (2, 2));
+
+    m.retry_job("data-processing-queue", &a.id)
+        .await
+        .expect("retry");
+    assert_eq!(
+        m.get_job("data-processing-queue", &a.id)
+            .await
+            .expect("get")
+            .state,
+        JobState::Waiting
+    );
+    let conflict = m
+        .retry_job("data-processing-queue", &a.id)
+        .await
+        .expect_err("not failed");
+    assert_eq!(conflict.code(), ErrorCode::Conflict);
+    assert!(
+        conflict.to_string().contains("is waiting, not failed"),
+        "{conflict}"
+    );
+
+    let cleaned = m
+        .clean_queue(
+            "data-processing-queue",
+            &CleanOptions {
+                failed: true,
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("clean");
+    assert_eq!(cleaned, 1);
+    assert_eq!(
+        m.retry_all_failed("data-processing-queue")
+            .await
+            .expect("retry all"),
+        0
+    );
+}
+
+#[tokio::test]
+async fn retry_all_failed_moves_every_failed_job_back() {
+    let redis = TestRedis::start();
+    let m = manager(&redis).await;
+    let one = opts(json!({"attempts": 1}));
+    for _ in 0..3 {
+        m.add_job(
+            "cleanup-queue",
+            "cleanup-temp-files",
+            json!({"directories": ["./temp"]}),
+            &one,
+        )
+        .await
+        .expect("add");
+    }
+    fail_jobs(&redis, "cleanup-queue", 3).await;
+    assert_eq!(
+        m.retry_all_failed("cleanup-queue")
+            .await
+            .expect("retry all"),
+        3
+    );
+    let stats = m.get_queue_stats("cleanup-queue").await.expect("stats");
+    assert_eq!((stats.failed, stats.waiting), (0, 3));
+}
+
+#[tokio::test]
+async fn remove_job_deletes_it_and_unknown_ids_are_not_found() {
+    let redis = TestRedis::start();
+    let m = manager(&redis).await;
+    let a = m
+        .add_job(
+            "scraping-queue",
+            "product-scraping",
+            json!({"url": "x"}),
+            &JobOptionsInput::default(),
+        )
+        .await
+        .expect("add");
+    m.remove_job("scraping-queue", &a.id).await.expect("remove");
+    for result in [
+        m.get_job("scraping-queue", &a.id).await.map(|_| ()),
+        m.remove_job("scraping-queue", "nope").await,
+        m.retry_job("scraping-queue", "nope").await,
+    ] {
+        let e = result.expect_err("gone");
+        assert_eq!(e.code(), ErrorCode::NotFound, "{e}");
+    }
+}
+
+/// Every rejected call names the field and the rule and leaves Redis exactly as it was.
+#[tokio::test]
+async fn bad_input_is_rejected_and_redis_is_unchanged() {
+    let redis = TestRedis::start();
+    let m = manager(&redis).await;
+    m.add_job(
+        "scraping-queue",
+        "product-scraping",
+        json!({"url": "x"}),
+        &JobOptionsInput::default(),
+    )
+    .await
+    .expect("a job to retry");
+    let before = keys(&redis);
+    let big = json!({"blob": "x".repeat(LIMIT)});
+    let none = JobOptionsInput::default();
+    let cases: Vec<(&str, Result<(), Error>, &str)> = vec![
+        (
+            "empty queue",
+            m.add_job("", "n", json!({}), &none).await.map(|_| ()),
+            "queue",
+        ),
+        (
+            "queue with colon",
+            m.add_job("a:b", "n", json!({}), &none).await.map(|_| ()),
+            "queue",
+        ),
+        (
+            "queue with space",
+            m.get_queue_stats("my queue").await.map(|_| ()),
+            "queue",
+        ),
+        (
+            "empty job name",
+            m.add_job("scraping-queue", " ", json!({}), &none)
+                .await
+                .map(|_| ()),
+            "name",
+        ),
+        (
+            "data not an object",
+            m.add_job("scraping-queue", "n", json!([1, 2]), &none)
+                .await
+                .map(|_| ()),
+            "data",
+        ),
+        (
+            "data a string",
+            m.add_job("scraping-queue", "n", json!("x"), &none)
+                .await
+                .map(|_| ()),
+            "data",
+        ),
+        (
+            "data too big",
+            m.add_job("scraping-queue", "n", big, &none)
+                .await
+                .map(|_| ()),
+            "data",
+        ),
+        (
+            "priority 11",
+            m.add_job(
+                "scraping-queue",
+                "n",
+                json!({}),
+                &opts(json!({"priority": 11})),
+            )
+            .await
+            .map(|_| ()),
+            "priority",
+        ),
+        (
+            "unknown level",
+            m.add_job(
+                "scraping-queue",
+                "n",
+                json!({}),
+                &opts(json!({"priority": "urgent"})),
+            )
+            .await
+            .map(|_| ()),
+            "priority",
+        ),
+        (
+            "negative delay",
+            m.add_job(
+                "scraping-queue",
+                "n",
+                json!({}),
+                &opts(json!({"delay": -1})),
+            )
+            .await
+            .map(|_| ()),
+            "delay",
+        ),
+        (
+            "attempts 0",
+            m.add_job(
+                "scraping-queue",
+                "n",
+                json!({}),
+                &opts(json!({"attempts": 0})),
+            )
+            .await
+            .map(|_| ()),
+            "attempts",
+        ),
+        (
+            "attempts 101",
+            m.add_job(
+                "scraping-queue",
+                "n",
+                json!({}),
+                &opts(json!({"attempts": 101})),
+            )
+            .await
+            .map(|_| ()),
+            "attempts",
+        ),
+        (
+            "negative backoff",
+            m.add_job(
+                "scraping-queue",
+                "n",
+                json!({}),
+                &opts(json!({"backoff": {"type": "fixed", "delay": -5}})),
+            )
+            .await
+            .map(|_| ()),
+            "backoff.delay",
+        ),
+        (
+            "empty bulk",
+            m.add_bulk_jobs("scraping-queue", vec![]).await.map(|_| ()),
+            "jobs",
+        ),
+        (
+            "one bad bulk entry",
+            m.add_bulk_jobs(
+                "scraping-queue",
+                serde_json::from_value(
+                    json!([{"name": "ok", "data": {}}, {"name": "bad", "data": 5}]),
+                )
+                .expect("bulk"),
+            )
+            .await
+            .map(|_| ()),
+            "jobs[1].data",
+        ),
+        (
+            "retry waiting job",
+            m.retry_job("scraping-queue", "1").await,
+            "conflict",
+        ),
+        (
+            "unknown job",
+            m.retry_job("scraping-queue", "999").await,
+            "not_found",
+        ),
+        (
+            "clean nothing",
+            m.clean_queue("scraping-queue", &CleanOptions::default())
+                .await
+                .map(|_| ()),
+            "clean",
+        ),
+        (
+            "page 0",
+            m.list_jobs("scraping-queue", JobState::Waiting, 0, 10, false)
+                .await
+                .map(|_| ()),
+            "page",
+        ),
+        (
+            "page size 0",
+            m.list_jobs("scraping-queue", JobState::Waiting, 1, 0, false)
+                .await
+                .map(|_| ()),
+            "pageSize",
+        ),
+    ];
+    for (case, result, field) in cases {
+        let e = result.expect_err(case);
+        match &e {
+            Error::InvalidJob { field: f, .. } => assert_eq!(f, field, "{case}: {e}"),
+            Error::Conflict(_) => assert_eq!(field, "conflict", "{case}: {e}"),
+            Error::NotFound { .. } => assert_eq!(field, "not_found", "{case}: {e}"),
+            other => panic!("{case}: unexpected {other}"),
+        }
+    }
+    assert_eq!(keys(&redis), before, "a rejected call changed Redis");
+    assert!(
+        serde_json::from_value::<CleanOptions>(json!({"completed": true, "stalled": true}))
+            .is_err(),
+        "unknown clean state"
+    );
+    assert!(JobState::parse("sleeping").is_none());
+}
