@@ -77,7 +77,8 @@ impl Shell {
         let board = self.board.clone();
         let cancel = self.cancel.clone();
         tauri::async_runtime::spawn(async move {
-            match Runtime::start(config, board, cancel).await {
+            match Runtime::start(config, board, cancel, antrian_core::runtime::Services::Full).await
+            {
                 Ok(runtime) => {
                     use tauri::Manager;
                     let shell = app.state::<Shell>();

@@ -1,16 +1,21 @@
-//! `antrian`: Antrian headless, for servers (the seed's `start-queue-system.js`).
+//! `antrian`: Antrian headless, for servers (the seed's `start-queue-system.js`), and the
+//! operator commands over the same core.
 //!
-//! A thin adapter: parse arguments, call `antrian-core`, map errors to exit codes
+//! A thin adapter: parse arguments, call `antrian-core`, print, and map errors to exit codes
 //! (0 ok, 1 a server or resource is unavailable, 2 invalid input or configuration, 3 not
 //! found, 4 conflicts with the current state).
+
+mod args;
+mod commands;
+mod output;
 
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use antrian_core::config::{Config, LoadOptions};
-use antrian_core::CancellationToken;
-use antrian_core::{ErrorCode, Runtime};
+use antrian_core::runtime::Services;
+use antrian_core::{CancellationToken, ErrorCode, Runtime};
 use clap::{Parser, Subcommand};
 
 #[derive(Debug, Parser)]
@@ -29,14 +34,28 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Start the complete system (Redis, embedded when none is configured) until SIGINT/SIGTERM.
+    /// Start the complete system until SIGINT/SIGTERM.
     Start,
+    /// Run the queue manager only: Redis, queue events and health checks.
+    Queue,
     /// Print the effective configuration with the source of each value (secrets redacted).
     Config {
         /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,
     },
+    /// Health now: healthy, degraded or unhealthy, with reasons (exit 1 when unhealthy).
+    Health {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Add, inspect, retry and remove jobs.
+    #[command(subcommand)]
+    Jobs(commands::jobs::JobsCommand),
+    /// Queue statistics and controls.
+    #[command(subcommand)]
+    Queues(commands::queues::QueuesCommand),
 }
 
 fn main() -> ExitCode {
@@ -46,8 +65,30 @@ fn main() -> ExitCode {
         Err(e) => return fail(&e),
     };
     match cli.command {
-        Command::Config { json } => print_config(&config, json),
-        Command::Start => start(config),
+        Command::Config { json } => output::config(&config, json),
+        Command::Start | Command::Queue => run_until_signal(config),
+        Command::Health { json } => {
+            one_shot(config, async move |rt| commands::health(rt, json).await)
+        }
+        Command::Jobs(cmd) => one_shot(config, async move |rt| commands::jobs::run(rt, cmd).await),
+        Command::Queues(cmd) => {
+            one_shot(config, async move |rt| commands::queues::run(rt, cmd).await)
+        }
+    }
+}
+
+/// An error of a command: a core error, or an argument the CLI itself could not parse.
+#[derive(Debug)]
+pub enum CliError {
+    /// From core; its code decides the exit status.
+    Core(antrian_core::Error),
+    /// A bad argument (exit 2).
+    Usage(String),
+}
+
+impl From<antrian_core::Error> for CliError {
+    fn from(e: antrian_core::Error) -> Self {
+        CliError::Core(e)
     }
 }
 
@@ -65,54 +106,52 @@ fn exit_code(code: ErrorCode) -> ExitCode {
     }
 }
 
-fn print_config(config: &Config, json: bool) -> ExitCode {
-    let mut out = std::io::stdout().lock();
-    let written = if json {
-        serde_json::to_writer_pretty(&mut out, config.entries())
-            .map_err(std::io::Error::other)
-            .and_then(|()| writeln!(out))
-    } else {
-        let rows: Vec<(String, String, String)> = config
-            .entries()
-            .iter()
-            .map(|e| {
-                (
-                    e.variable.to_string(),
-                    e.value.clone().unwrap_or_else(|| "(unset)".into()),
-                    e.source.to_string(),
-                )
-            })
-            .collect();
-        let w0 = rows.iter().map(|r| r.0.len()).max().unwrap_or(0).max(8);
-        let w1 = rows
-            .iter()
-            .map(|r| r.1.chars().count())
-            .max()
-            .unwrap_or(0)
-            .max(5);
-        let mut text = format!("{:w0$}  {:w1$}  SOURCE\n", "VARIABLE", "VALUE");
-        for (var, value, source) in rows {
-            text.push_str(&format!("{var:w0$}  {value:w1$}  {source}\n"));
-        }
-        out.write_all(text.as_bytes())
-    };
-    match written {
-        Ok(()) => ExitCode::SUCCESS,
-        // A closed pipe (`antrian config | head`) is not worth an error message.
-        Err(_) => ExitCode::SUCCESS,
-    }
+fn tokio_runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
+    tokio::runtime::Runtime::new().map_err(|e| {
+        let _ = writeln!(
+            std::io::stderr(),
+            "antrian: cannot start the async runtime: {e}"
+        );
+        ExitCode::from(1)
+    })
 }
 
-fn start(config: Config) -> ExitCode {
-    let rt = match tokio::runtime::Runtime::new() {
+/// Runs one command on a runtime without background services. With the embedded Redis,
+/// the command attaches to a running Antrian's server, or starts the server for the
+/// command's duration (its data persists in the AOF either way).
+fn one_shot<F>(config: Config, command: F) -> ExitCode
+where
+    F: AsyncFnOnce(&Runtime) -> Result<ExitCode, CliError>,
+{
+    let rt = match tokio_runtime() {
         Ok(rt) => rt,
-        Err(e) => {
-            let _ = writeln!(
-                std::io::stderr(),
-                "antrian: cannot start the async runtime: {e}"
-            );
-            return ExitCode::from(1);
+        Err(code) => return code,
+    };
+    rt.block_on(async move {
+        let cancel = CancellationToken::new();
+        tokio::spawn(cancel_on_signal(cancel.clone()));
+        let board = Runtime::status_board(&config);
+        let runtime = match Runtime::start(config, board, cancel, Services::OneShot).await {
+            Ok(r) => r,
+            Err(e) => return fail(&e),
+        };
+        let result = command(&runtime).await;
+        runtime.shutdown().await;
+        match result {
+            Ok(code) => code,
+            Err(CliError::Core(e)) => fail(&e),
+            Err(CliError::Usage(message)) => {
+                let _ = writeln!(std::io::stderr(), "antrian: {message}");
+                ExitCode::from(2)
+            }
         }
+    })
+}
+
+fn run_until_signal(config: Config) -> ExitCode {
+    let rt = match tokio_runtime() {
+        Ok(rt) => rt,
+        Err(code) => return code,
     };
     rt.block_on(async move {
         let _log = match antrian_core::telemetry::init(&config.app.log_filter, &config.app.log_dir)
@@ -123,18 +162,20 @@ fn start(config: Config) -> ExitCode {
         let cancel = CancellationToken::new();
         tokio::spawn(cancel_on_signal(cancel.clone()));
         let board = Runtime::status_board(&config);
-        let runtime = match Runtime::start(config, board, cancel.clone()).await {
+        let runtime = match Runtime::start(config, board, cancel.clone(), Services::Full).await {
             Ok(r) => r,
             Err(e) => {
                 tracing::error!("{e}");
                 return exit_code(e.code());
             }
         };
+        tokio::spawn(commands::log_events(runtime.events().subscribe()));
         let status = runtime.status();
         tracing::info!(
             redis = %status.address,
             mode = %runtime.mode().as_str(),
             version = %status.redis_version.as_deref().unwrap_or("?"),
+            queues = runtime.queues().queue_names().await.map(|q| q.len()).unwrap_or(0),
             "ready"
         );
         cancel.cancelled().await;

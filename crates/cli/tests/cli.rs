@@ -338,3 +338,307 @@ fn an_unwritable_data_dir_is_a_clear_error() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("is not writable"), "{}", stderr(&out));
 }
+
+fn json_of(out: &Output) -> serde_json::Value {
+    assert!(
+        out.status.success(),
+        "exit {:?}: {}",
+        out.status.code(),
+        stderr(out)
+    );
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
+}
+
+fn key_count(redis: &TestRedis) -> u64 {
+    redis::cmd("DBSIZE")
+        .query(&mut redis.connection())
+        .expect("DBSIZE")
+}
+
+#[test]
+fn jobs_and_queues_commands_work_end_to_end_with_json() {
+    let redis = TestRedis::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cli = |args: &[&str]| run(antrian(dir.path()).env("REDIS_URL", redis.url()).args(args));
+
+    let added = json_of(&cli(&[
+        "jobs",
+        "add",
+        "scraping-queue",
+        "product-scraping",
+        "--data",
+        r#"{"url": "https://shopee.co.id/product/123/456", "accountId": "user123"}"#,
+        "--priority",
+        "high",
+        "--attempts",
+        "5",
+        "--backoff",
+        "exponential:2000:2:30000",
+        "--json",
+    ]));
+    let id = added["id"].as_str().expect("id").to_string();
+    assert_eq!(added["duplicate"], false);
+
+    let job = json_of(&cli(&["jobs", "get", "scraping-queue", &id, "--json"]));
+    assert_eq!(job["name"], "product-scraping");
+    assert_eq!(job["data"]["accountId"], "user123");
+    assert_eq!(job["state"], "waiting");
+    assert_eq!(job["options"]["priority"], 4);
+    assert_eq!(job["options"]["attempts"], 5);
+
+    let file = dir.path().join("jobs.json");
+    std::fs::write(&file, r#"[{"name": "product-scraping", "data": {"url": "a"}, "priority": 5},
+                               {"name": "product-scraping", "data": {"url": "b"}, "opts": {"delay": 60000}}]"#)
+        .expect("jobs file");
+    let bulk = json_of(&cli(&[
+        "jobs",
+        "add-bulk",
+        "scraping-queue",
+        "--file",
+        &file.display().to_string(),
+        "--json",
+    ]));
+    assert_eq!(bulk.as_array().map(Vec::len), Some(2));
+
+    let stats = json_of(&cli(&["queues", "stats", "scraping-queue", "--json"]));
+    assert_eq!(
+        (stats["waiting"].as_u64(), stats["delayed"].as_u64()),
+        (Some(2), Some(1))
+    );
+    let page = json_of(&cli(&[
+        "jobs",
+        "list",
+        "scraping-queue",
+        "--state",
+        "waiting",
+        "--page-size",
+        "1",
+        "--json",
+    ]));
+    assert_eq!(
+        (
+            page["total"].as_u64(),
+            page["jobs"].as_array().map(Vec::len)
+        ),
+        (Some(2), Some(1))
+    );
+    let promoted = json_of(&cli(&["jobs", "promote", "scraping-queue", "--json"]));
+    assert_eq!(promoted["promoted"], 1);
+
+    assert!(cli(&["queues", "pause", "scraping-queue"]).status.success());
+    assert_eq!(
+        json_of(&cli(&["queues", "stats", "scraping-queue", "--json"]))["isPaused"],
+        true
+    );
+    assert!(cli(&["queues", "resume", "--all"]).status.success());
+    assert_eq!(
+        json_of(&cli(&["queues", "stats", "scraping-queue", "--json"]))["isPaused"],
+        false
+    );
+
+    let all = json_of(&cli(&["queues", "stats", "--json"]));
+    let names: Vec<&str> = all
+        .as_array()
+        .expect("array")
+        .iter()
+        .filter_map(|s| s["name"].as_str())
+        .collect();
+    for q in [
+        "scraping-queue",
+        "data-processing-queue",
+        "notifications-queue",
+        "cleanup-queue",
+    ] {
+        assert!(names.contains(&q), "{q} missing from {names:?}");
+    }
+
+    let health = json_of(&cli(&["health", "--json"]));
+    assert_eq!(health["status"], "degraded");
+    assert!(
+        health["reasons"]
+            .to_string()
+            .contains("no worker is consuming scraping-queue"),
+        "{health}"
+    );
+
+    assert!(cli(&["jobs", "remove", "scraping-queue", &id])
+        .status
+        .success());
+    assert_eq!(
+        cli(&["jobs", "get", "scraping-queue", &id]).status.code(),
+        Some(3)
+    );
+}
+
+/// Each bad invocation names the problem, exits with the documented code, and writes nothing.
+#[test]
+fn bad_cli_input_is_rejected_and_redis_is_unchanged() {
+    let redis = TestRedis::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cli = |args: &[&str]| run(antrian(dir.path()).env("REDIS_URL", redis.url()).args(args));
+    assert!(cli(&[
+        "jobs",
+        "add",
+        "scraping-queue",
+        "product-scraping",
+        "--data",
+        "{}"
+    ])
+    .status
+    .success());
+    let before = key_count(&redis);
+    let cases: &[(&[&str], i32, &str)] = &[
+        (
+            &["jobs", "add", "scraping-queue", "n", "--data", "[1]"],
+            2,
+            "data: job data must be a JSON object",
+        ),
+        (
+            &["jobs", "add", "scraping-queue", "n", "--data", "{oops"],
+            2,
+            "--data is not valid",
+        ),
+        (
+            &[
+                "jobs",
+                "add",
+                "scraping-queue",
+                "n",
+                "--data",
+                "{}",
+                "--priority",
+                "urgent",
+            ],
+            2,
+            "priority: unknown level",
+        ),
+        (
+            &[
+                "jobs",
+                "add",
+                "scraping-queue",
+                "n",
+                "--data",
+                "{}",
+                "--priority",
+                "0",
+            ],
+            2,
+            "priority: 0 is out of range",
+        ),
+        (
+            &[
+                "jobs",
+                "add",
+                "scraping-queue",
+                "n",
+                "--data",
+                "{}",
+                "--delay",
+                "-5s",
+            ],
+            2,
+            "--delay",
+        ),
+        (
+            &[
+                "jobs",
+                "add",
+                "scraping-queue",
+                "n",
+                "--data",
+                "{}",
+                "--delay",
+                "soon",
+            ],
+            2,
+            "--delay",
+        ),
+        (
+            &[
+                "jobs",
+                "add",
+                "scraping-queue",
+                "n",
+                "--data",
+                "{}",
+                "--attempts",
+                "0",
+            ],
+            2,
+            "attempts: 0 must be from 1 to 100",
+        ),
+        (
+            &[
+                "jobs",
+                "add",
+                "scraping-queue",
+                "n",
+                "--data",
+                "{}",
+                "--backoff",
+                "exponential:x",
+            ],
+            2,
+            "--backoff",
+        ),
+        (
+            &[
+                "jobs",
+                "add",
+                "scraping-queue",
+                "n",
+                "--data",
+                "{}",
+                "--backoff",
+                "fixed:-1",
+            ],
+            2,
+            "backoff.delay",
+        ),
+        (
+            &["jobs", "add", "bad:queue", "n", "--data", "{}"],
+            2,
+            "queue: `bad:queue`",
+        ),
+        (
+            &["jobs", "add", "scraping-queue", "", "--data", "{}"],
+            2,
+            "name:",
+        ),
+        (
+            &[
+                "jobs",
+                "add-bulk",
+                "scraping-queue",
+                "--file",
+                "/nonexistent.json",
+            ],
+            2,
+            "cannot read --file",
+        ),
+        (
+            &["jobs", "get", "scraping-queue", "999"],
+            3,
+            "job 999 in scraping-queue not found",
+        ),
+        (&["jobs", "retry", "scraping-queue", "1"], 4, "not failed"),
+        (
+            &["jobs", "list", "scraping-queue", "--state", "sleeping"],
+            2,
+            "--state",
+        ),
+        (
+            &["queues", "clean", "scraping-queue"],
+            2,
+            "say which jobs to remove",
+        ),
+    ];
+    for (args, code, message) in cases {
+        let out = cli(args);
+        assert_eq!(out.status.code(), Some(*code), "{args:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains(message), "{args:?}: {}", stderr(&out));
+        assert_eq!(key_count(&redis), before, "{args:?} changed Redis");
+    }
+}

@@ -91,6 +91,16 @@ pub struct QueueConfig {
     pub min_workers: u32,
     /// Most workers per pool when scaling.
     pub max_workers: u32,
+    /// Completed jobs kept when a job does not say.
+    pub remove_on_complete: u32,
+    /// Failed jobs kept when a job does not say.
+    pub remove_on_fail: u32,
+    /// Largest job data accepted, bytes.
+    pub max_job_data: u32,
+    /// Milliseconds between `health:check` events.
+    pub health_interval_ms: u64,
+    /// Waiting longer than this degrades health, milliseconds.
+    pub health_max_wait_ms: u64,
 }
 
 /// The HTTP dashboard.
@@ -209,6 +219,36 @@ impl Config {
             auto_scaling: p.boolean("QUEUE_AUTO_SCALING")?,
             min_workers,
             max_workers: p.number("QUEUE_MAX_WORKERS", min_workers.max(1), 1000, &max_expected)?,
+            remove_on_complete: p.number(
+                "QUEUE_REMOVE_ON_COMPLETE",
+                0,
+                1_000_000,
+                "a whole number of jobs from 0 to 1000000",
+            )?,
+            remove_on_fail: p.number(
+                "QUEUE_REMOVE_ON_FAIL",
+                0,
+                1_000_000,
+                "a whole number of jobs from 0 to 1000000",
+            )?,
+            max_job_data: p.number(
+                "QUEUE_MAX_JOB_DATA",
+                1024,
+                64 * 1024 * 1024,
+                "bytes from 1024 to 67108864 (64 MiB)",
+            )?,
+            health_interval_ms: p.number(
+                "QUEUE_HEALTH_INTERVAL",
+                1000,
+                86_400_000,
+                "milliseconds from 1000 to 86400000",
+            )?,
+            health_max_wait_ms: p.number(
+                "QUEUE_HEALTH_MAX_WAIT",
+                1000,
+                604_800_000,
+                "milliseconds from 1000 to 604800000 (a week)",
+            )?,
         };
         let dashboard = DashboardConfig {
             enabled: p.boolean("QUEUE_DASHBOARD_ENABLED")?,

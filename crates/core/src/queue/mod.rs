@@ -3,11 +3,17 @@
 //! - [`options`]: job options as users give them, checked and mapped to BullMQ's.
 //! - [`model`]: what the manager returns (serialised by every adapter).
 //! - [`manager`]: the operations.
+//! - [`events`]: the seed's event names, from BullMQ's cross-process event streams.
+//! - [`health`]: healthy / degraded / unhealthy, with reasons.
 
+pub mod events;
+pub mod health;
 pub mod manager;
 pub mod model;
 pub mod options;
 
+pub use events::{EventHub, QueueEvent, Subscription};
+pub use health::{HealthLevel, HealthStatus, HealthThresholds};
 pub use manager::{BulkJobInput, QueueManager};
 pub use model::{
     AddedJob, CleanOptions, JobDetail, JobPage, JobState, QueueStats, STANDARD_QUEUES,

@@ -1,0 +1,314 @@
+//! Queue events with the seed's names (`job:completed`, `job:failed`, `queue:paused`, …).
+//!
+//! They come from BullMQ's per-queue event streams (`{prefix}:{queue}:events`), read with
+//! `bullmq-official`'s `QueueEvents`, so a job that fails in a worker on another machine —
+//! or in a Node.js worker — reaches every subscriber here. All queues feed one broadcast
+//! channel: a slow subscriber never holds up the others; it receives
+//! [`QueueEvent::Missed`] with how many events it lost instead.
+
+use std::collections::HashMap;
+
+use bullmq::queue_events::{QueueEvent as Bull, QueueEvents, QueueEventsOptions};
+use serde::Serialize;
+use tokio::sync::{broadcast, Mutex};
+use ts_rs::TS;
+
+use crate::connection::Connection;
+use crate::error::Result;
+
+/// Events a subscriber can fall behind by before it is told it missed some.
+const CHANNEL_CAPACITY: usize = 4096;
+
+/// One event, tagged with the seed's name in `event`.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[serde(tag = "event", rename_all_fields = "camelCase")]
+#[ts(export, export_to = "../../../ui/src/api/generated/")]
+pub enum QueueEvent {
+    /// A job was added.
+    #[serde(rename = "job:added")]
+    JobAdded {
+        /// Queue.
+        queue: String,
+        /// Job id.
+        job_id: String,
+        /// Job name.
+        name: String,
+    },
+    /// A worker took a job.
+    #[serde(rename = "job:active")]
+    JobActive {
+        /// Queue.
+        queue: String,
+        /// Job id.
+        job_id: String,
+    },
+    /// A handler reported progress.
+    #[serde(rename = "job:progress")]
+    JobProgress {
+        /// Queue.
+        queue: String,
+        /// Job id.
+        job_id: String,
+        /// The progress value (a number or any JSON).
+        #[ts(type = "unknown")]
+        progress: serde_json::Value,
+    },
+    /// A job finished successfully.
+    #[serde(rename = "job:completed")]
+    JobCompleted {
+        /// Queue.
+        queue: String,
+        /// Job id.
+        job_id: String,
+        /// The handler's result (parsed when it is JSON).
+        #[ts(type = "unknown")]
+        return_value: serde_json::Value,
+    },
+    /// A job failed.
+    #[serde(rename = "job:failed")]
+    JobFailed {
+        /// Queue.
+        queue: String,
+        /// Job id.
+        job_id: String,
+        /// Why.
+        failed_reason: String,
+        /// Attempts made so far.
+        attempts_made: u32,
+        /// True when no retry follows (attempts exhausted or discarded).
+        #[serde(rename = "final")]
+        is_final: bool,
+    },
+    /// A job's worker stopped renewing its lock; BullMQ moved it back.
+    #[serde(rename = "job:stalled")]
+    JobStalled {
+        /// Queue.
+        queue: String,
+        /// Job id.
+        job_id: String,
+    },
+    /// A job was scheduled for later (a delay or a retry backoff).
+    #[serde(rename = "job:delayed")]
+    JobDelayed {
+        /// Queue.
+        queue: String,
+        /// Job id.
+        job_id: String,
+        /// When it becomes ready, ms since the epoch.
+        #[ts(type = "number")]
+        delay: i64,
+    },
+    /// A job was removed.
+    #[serde(rename = "job:removed")]
+    JobRemoved {
+        /// Queue.
+        queue: String,
+        /// Job id.
+        job_id: String,
+    },
+    /// A queue was paused.
+    #[serde(rename = "queue:paused")]
+    QueuePaused {
+        /// Queue.
+        queue: String,
+    },
+    /// A queue was resumed.
+    #[serde(rename = "queue:resumed")]
+    QueueResumed {
+        /// Queue.
+        queue: String,
+    },
+    /// The periodic health check ran.
+    #[serde(rename = "health:check")]
+    HealthCheck {
+        /// Its result.
+        health: super::health::HealthStatus,
+    },
+    /// This subscriber fell behind and lost `count` events.
+    #[serde(rename = "missed")]
+    Missed {
+        /// How many.
+        #[ts(type = "number")]
+        count: u64,
+    },
+}
+
+/// A subscription to every queue's events.
+#[derive(Debug)]
+pub struct Subscription {
+    rx: broadcast::Receiver<QueueEvent>,
+}
+
+impl Subscription {
+    /// The next event; `None` once the hub is gone.
+    pub async fn recv(&mut self) -> Option<QueueEvent> {
+        match self.rx.recv().await {
+            Ok(event) => Some(event),
+            Err(broadcast::error::RecvError::Lagged(count)) => Some(QueueEvent::Missed { count }),
+            Err(broadcast::error::RecvError::Closed) => None,
+        }
+    }
+}
+
+/// Reads each watched queue's BullMQ event stream and fans the events out.
+pub struct EventHub {
+    conn: Connection,
+    prefix: String,
+    tx: broadcast::Sender<QueueEvent>,
+    /// Stream readers by queue name.
+    readers: Mutex<HashMap<String, tokio::task::JoinHandle<()>>>,
+}
+
+impl std::fmt::Debug for EventHub {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EventHub")
+            .field("prefix", &self.prefix)
+            .finish_non_exhaustive()
+    }
+}
+
+impl EventHub {
+    /// A hub with no queue watched yet.
+    pub fn new(conn: Connection, prefix: &str) -> Self {
+        let (tx, _) = broadcast::channel(CHANNEL_CAPACITY);
+        Self {
+            conn,
+            prefix: prefix.to_string(),
+            tx,
+            readers: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// A new subscriber; it sees events published from now on.
+    pub fn subscribe(&self) -> Subscription {
+        Subscription {
+            rx: self.tx.subscribe(),
+        }
+    }
+
+    /// Publishes an event that does not come from a stream (`health:check`).
+    pub fn publish(&self, event: QueueEvent) {
+        // No subscriber is not an error.
+        let _ = self.tx.send(event);
+    }
+
+    /// Starts reading `queue`'s event stream (once per queue). Events written after this
+    /// call returns are delivered, even those written before the reader's first read.
+    pub async fn watch(&self, queue: &str) -> Result<()> {
+        let mut readers = self.readers.lock().await;
+        if readers.contains_key(queue) {
+            return Ok(());
+        }
+        let stream = format!("{}:{}:events", self.prefix, queue);
+        let mut redis = self.conn.redis();
+        let last: Vec<(String, HashMap<String, String>)> = redis::cmd("XREVRANGE")
+            .arg(&stream)
+            .arg("+")
+            .arg("-")
+            .arg("COUNT")
+            .arg(1)
+            .query_async(&mut redis)
+            .await?;
+        let opts = QueueEventsOptions {
+            prefix: self.prefix.clone(),
+            last_event_id: Some(
+                last.first()
+                    .map_or_else(|| "0-0".to_string(), |(id, _)| id.clone()),
+            ),
+            autorun: true,
+            ..Default::default()
+        };
+        let events = QueueEvents::with_connection(queue, self.conn.bullmq().clone(), opts).await?;
+        let tx = self.tx.clone();
+        let conn = self.conn.clone();
+        let name = queue.to_string();
+        let prefix = self.prefix.clone();
+        readers.insert(
+            queue.to_string(),
+            tokio::spawn(async move {
+                while let Some(entry) = events.next_event().await {
+                    if let Some(event) = translate(&conn, &prefix, &name, entry.event).await {
+                        let _ = tx.send(event);
+                    }
+                }
+            }),
+        );
+        Ok(())
+    }
+
+    /// Stops every stream reader.
+    pub async fn close(&self) {
+        for (_, reader) in self.readers.lock().await.drain() {
+            reader.abort();
+        }
+    }
+}
+
+fn json_or_string(raw: &str) -> serde_json::Value {
+    serde_json::from_str(raw).unwrap_or_else(|_| serde_json::Value::String(raw.to_string()))
+}
+
+/// Maps BullMQ's stream event to the seed's; `None` for events the seed does not name.
+async fn translate(
+    conn: &Connection,
+    prefix: &str,
+    queue: &str,
+    event: Bull,
+) -> Option<QueueEvent> {
+    let queue = queue.to_string();
+    Some(match event {
+        Bull::Added { job_id, name } => QueueEvent::JobAdded {
+            queue,
+            job_id,
+            name,
+        },
+        Bull::Active { job_id, .. } => QueueEvent::JobActive { queue, job_id },
+        Bull::Progress { job_id, data } => QueueEvent::JobProgress {
+            queue,
+            job_id,
+            progress: data,
+        },
+        Bull::Completed {
+            job_id,
+            return_value,
+            ..
+        } => QueueEvent::JobCompleted {
+            queue,
+            job_id,
+            return_value: json_or_string(&return_value),
+        },
+        Bull::Failed {
+            job_id,
+            failed_reason,
+            ..
+        } => {
+            // The stream says only that an attempt failed: the job hash and the failed
+            // set say how many attempts were made and whether a retry follows.
+            let key = format!("{prefix}:{queue}:{job_id}");
+            let mut redis = conn.redis();
+            let (attempts, rank): (Option<u32>, Option<u64>) = redis::pipe()
+                .hget(&key, "atm")
+                .zrank(format!("{prefix}:{queue}:failed"), &job_id)
+                .query_async(&mut redis)
+                .await
+                .unwrap_or((None, None));
+            QueueEvent::JobFailed {
+                queue,
+                job_id,
+                failed_reason,
+                attempts_made: attempts.unwrap_or(0),
+                is_final: rank.is_some(),
+            }
+        }
+        Bull::Stalled { job_id } => QueueEvent::JobStalled { queue, job_id },
+        Bull::Delayed { job_id, delay } => QueueEvent::JobDelayed {
+            queue,
+            job_id,
+            delay,
+        },
+        Bull::Removed { job_id, .. } => QueueEvent::JobRemoved { queue, job_id },
+        Bull::Paused => QueueEvent::QueuePaused { queue },
+        Bull::Resumed => QueueEvent::QueueResumed { queue },
+        _ => return None,
+    })
+}
