@@ -23,6 +23,10 @@ deps:
 ui/node_modules/.package-lock.json: ui/package.json ui/package-lock.json
 	cd ui && $(NPM) ci --no-audit --no-fund
 
+# Node.js BullMQ 6 for the interop tests and the queue benchmark.
+tests/node/node_modules/.package-lock.json: tests/node/package.json tests/node/package-lock.json
+	cd tests/node && $(NPM) ci --no-audit --no-fund
+
 ui: deps ui/node_modules/.package-lock.json
 	cd ui && $(NPM) run build
 
@@ -47,7 +51,7 @@ clippy:
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
 
 # Output is kept in target/ so `make test` can close with one total line.
-rust-test:
+rust-test: tests/node/node_modules/.package-lock.json
 	@mkdir -p target
 	set -o pipefail; $(CARGO) test --workspace --locked --no-fail-fast 2>&1 | tee target/rust-test.log
 
