@@ -23,6 +23,9 @@ for _ in 1 2 3 4 5; do
     | grep -o 'desktop cold start to connected Overview: [0-9]* ms' | tee -a "$report"
 done
 
+log "## Adding jobs: Antrian vs Node.js bullmq@6"
+bench/queue_add.sh 2>&1 | tee -a "$report"
+
 log "## Release binary sizes (stripped, thin LTO)"
 cargo build -q --release --locked -p antrian-cli -p antrian-desktop
 for bin in antrian antrian-desktop; do

@@ -6,12 +6,12 @@
 //! key (as Node.js BullMQ does), so names are validated first.
 
 use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use bullmq::options::QueueOptions;
 use bullmq::{BulkJob, Queue};
 use serde::Deserialize;
-use tokio::sync::Mutex;
 
 use super::model::{
     AddedJob, CleanOptions, JobDetail, JobPage, JobState, QueueStats, STANDARD_QUEUES,
@@ -55,8 +55,9 @@ pub struct QueueManager {
     defaults: JobDefaults,
     /// Largest accepted job data, bytes of JSON.
     max_data_bytes: usize,
-    /// Opened queues by name.
-    queues: Mutex<HashMap<String, Queue>>,
+    /// Opened queues by name. A std lock: it is held only for a map lookup or insert,
+    /// never across an await, and add_job's hot path takes just the read side.
+    queues: RwLock<HashMap<String, Arc<Queue>>>,
 }
 
 impl std::fmt::Debug for QueueManager {
@@ -72,6 +73,22 @@ fn now_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+/// Bytes `value` takes as JSON, counted without building the string.
+fn json_size(value: &serde_json::Value) -> usize {
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 += buf.len();
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    serde_json::to_writer(&mut count, value).map_or(usize::MAX, |()| count.0)
 }
 
 fn invalid(field: &str, rule: impl Into<String>) -> Error {
@@ -123,7 +140,7 @@ impl QueueManager {
             prefix: prefix.to_string(),
             defaults,
             max_data_bytes,
-            queues: Mutex::new(HashMap::new()),
+            queues: RwLock::new(HashMap::new()),
         };
         for name in STANDARD_QUEUES {
             manager.queue(name).await?;
@@ -132,10 +149,9 @@ impl QueueManager {
     }
 
     /// The queue `name`, opened on first use.
-    async fn queue(&self, name: &str) -> Result<Queue> {
+    async fn queue(&self, name: &str) -> Result<Arc<Queue>> {
         validate_queue_name(name)?;
-        let mut queues = self.queues.lock().await;
-        if let Some(q) = queues.get(name) {
+        if let Some(q) = self.read_queues().get(name) {
             return Ok(q.clone());
         }
         let opts = QueueOptions {
@@ -143,16 +159,27 @@ impl QueueManager {
             skip_version_check: true,
             ..Default::default()
         };
-        let queue = Queue::with_connection(name, self.conn.bullmq().clone(), opts).await?;
-        queues.insert(name.to_string(), queue.clone());
-        Ok(queue)
+        // Opening writes BullMQ's meta key, which is idempotent: two callers racing here
+        // both open it and the first insert wins.
+        let queue = Arc::new(Queue::with_connection(name, self.conn.bullmq().clone(), opts).await?);
+        let mut queues = self
+            .queues
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        Ok(queues.entry(name.to_string()).or_insert(queue).clone())
+    }
+
+    fn read_queues(&self) -> std::sync::RwLockReadGuard<'_, HashMap<String, Arc<Queue>>> {
+        self.queues
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     fn check_data(&self, data: &serde_json::Value) -> Result<()> {
         if !data.is_object() {
             return Err(invalid("data", "job data must be a JSON object"));
         }
-        let size = serde_json::to_vec(data).map_or(usize::MAX, |v| v.len());
+        let size = json_size(data);
         if size > self.max_data_bytes {
             return Err(invalid(
                 "data",
@@ -302,7 +329,7 @@ impl QueueManager {
     /// and BullMQ queues other processes created under the prefix (discovered by their `meta`
     /// key, with a bounded SCAN).
     pub async fn queue_names(&self) -> Result<Vec<String>> {
-        let mut names: Vec<String> = self.queues.lock().await.keys().cloned().collect();
+        let mut names: Vec<String> = self.read_queues().keys().cloned().collect();
         names.extend(self.discover().await?);
         names.sort();
         names.dedup();
@@ -392,7 +419,7 @@ impl QueueManager {
         Ok(removed)
     }
 
-    async fn bull_job(&self, queue: &str, id: &str) -> Result<(Queue, bullmq::Job)> {
+    async fn bull_job(&self, queue: &str, id: &str) -> Result<(Arc<Queue>, bullmq::Job)> {
         let q = self.queue(queue).await?;
         match q.get_job(id).await? {
             Some(job) => Ok((q, job)),
