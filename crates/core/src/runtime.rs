@@ -282,6 +282,14 @@ async fn health_checks(
             () = cancel.cancelled() => return,
             _ = ticker.tick() => {}
         }
+        // Queues created since (by Node.js services, say) get their events watched too.
+        if let Ok(names) = queues.refresh_discovery().await {
+            for name in names {
+                if let Err(e) = events.watch(&name).await {
+                    tracing::warn!(queue = %name, "cannot watch queue events: {e}");
+                }
+            }
+        }
         let Ok(health) = health_status(&queues, &board, &thresholds).await else {
             continue;
         };

@@ -22,6 +22,10 @@ use crate::error::{Error, Result};
 
 /// Largest page a listing returns.
 pub const MAX_PAGE_SIZE: u32 = 1000;
+/// How long a queue discovery result is reused.
+pub const DISCOVERY_TTL: std::time::Duration = std::time::Duration::from_secs(60);
+/// Most queues discovery reports.
+pub const MAX_DISCOVERED: usize = 1000;
 
 /// One entry of `add_bulk_jobs`, as the seed writes it: `{name, data, priority}`, with any
 /// other option under `opts`.
@@ -55,6 +59,8 @@ pub struct QueueManager {
     defaults: JobDefaults,
     /// Largest accepted job data, bytes of JSON.
     max_data_bytes: usize,
+    /// The last discovery: when, and what it found.
+    discovered: RwLock<Option<(std::time::Instant, Vec<String>)>>,
     /// Opened queues by name. A std lock: it is held only for a map lookup or insert,
     /// never across an await, and add_job's hot path takes just the read side.
     queues: RwLock<HashMap<String, Arc<Queue>>>,
@@ -141,6 +147,7 @@ impl QueueManager {
             defaults,
             max_data_bytes,
             queues: RwLock::new(HashMap::new()),
+            discovered: RwLock::new(None),
         };
         for name in STANDARD_QUEUES {
             manager.queue(name).await?;
@@ -326,20 +333,44 @@ impl QueueManager {
     }
 
     /// Names of every queue Antrian knows: the standard four, those opened in this process,
-    /// and BullMQ queues other processes created under the prefix (discovered by their `meta`
-    /// key, with a bounded SCAN).
+    /// and BullMQ queues other processes created under the prefix. Discovery (a bounded
+    /// SCAN for `meta` keys) runs at most once per [`DISCOVERY_TTL`]; in between the last
+    /// result is used, so listing queues never scans Redis on every call.
     pub async fn queue_names(&self) -> Result<Vec<String>> {
+        let fresh = {
+            let cache = self
+                .discovered
+                .read()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            cache
+                .as_ref()
+                .filter(|(at, _)| at.elapsed() < DISCOVERY_TTL)
+                .map(|(_, names)| names.clone())
+        };
+        let discovered = match fresh {
+            Some(names) => names,
+            None => self.refresh_discovery().await?,
+        };
         let mut names: Vec<String> = self.read_queues().keys().cloned().collect();
-        names.extend(self.discover().await?);
+        names.extend(discovered);
         names.sort();
         names.dedup();
         Ok(names)
     }
 
-    /// Finds `{prefix}:{name}:meta` keys; stops after 1000 queues. Callers cache the result;
-    /// it is not run on a timer.
+    /// Runs queue discovery now (a user's "refresh") and returns what it found.
+    pub async fn refresh_discovery(&self) -> Result<Vec<String>> {
+        let names = self.discover().await?;
+        *self
+            .discovered
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) =
+            Some((std::time::Instant::now(), names.clone()));
+        Ok(names)
+    }
+
+    /// Finds `{prefix}:{name}:meta` keys; stops after [`MAX_DISCOVERED`] queues.
     async fn discover(&self) -> Result<Vec<String>> {
-        const MAX_QUEUES: usize = 1000;
         let pattern = format!("{}:*:meta", self.prefix);
         let mut redis = self.conn.redis();
         let mut cursor: u64 = 0;
@@ -362,11 +393,11 @@ impl QueueManager {
                 }
             }
             cursor = next;
-            if cursor == 0 || found.len() >= MAX_QUEUES {
+            if cursor == 0 || found.len() >= MAX_DISCOVERED {
                 break;
             }
         }
-        found.truncate(MAX_QUEUES);
+        found.truncate(MAX_DISCOVERED);
         Ok(found)
     }
 

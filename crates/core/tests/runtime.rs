@@ -1,0 +1,151 @@
+//! The runtime as `antrian start` and the desktop app run it: Redis, queue manager, event
+//! readers and the periodic health check, against a test-owned redis-server.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use antrian_core::config::{Config, LoadOptions};
+use antrian_core::queue::{HealthLevel, JobOptionsInput, QueueEvent, Subscription};
+use antrian_core::runtime::Services;
+use antrian_core::{CancellationToken, Runtime};
+use antrian_testkit::TestRedis;
+use serde_json::json;
+
+fn config(redis: &TestRedis, dir: &std::path::Path) -> Config {
+    let env: HashMap<String, String> = [
+        ("REDIS_URL", redis.url()),
+        ("QUEUE_HEALTH_INTERVAL", "1000".to_string()),
+        ("ANTRIAN_DATA_DIR", dir.display().to_string()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    Config::load(&LoadOptions {
+        env,
+        ..Default::default()
+    })
+    .expect("config")
+}
+
+async fn next(
+    sub: &mut Subscription,
+    what: &str,
+    pred: impl Fn(&QueueEvent) -> bool,
+) -> QueueEvent {
+    tokio::time::timeout(Duration::from_secs(20), async {
+        loop {
+            match sub.recv().await {
+                Some(e) if pred(&e) => return e,
+                Some(_) => {}
+                None => panic!("events closed before {what}"),
+            }
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("no {what} within 20 s"))
+}
+
+#[tokio::test]
+async fn a_full_runtime_publishes_queue_events_and_periodic_health_checks() {
+    let redis = TestRedis::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = config(&redis, dir.path());
+    let board = Runtime::status_board(&config);
+    let rt = Runtime::start(config, board, CancellationToken::new(), Services::Full)
+        .await
+        .expect("runtime");
+    let mut sub = rt.events().subscribe();
+
+    let delayed = rt
+        .queues()
+        .add_job(
+            "cleanup-queue",
+            "cleanup-temp-files",
+            json!({"olderThan": 1}),
+            &serde_json::from_value::<JobOptionsInput>(json!({"delay": 60000})).expect("opts"),
+        )
+        .await
+        .expect("add");
+    next(
+        &mut sub,
+        "job:delayed",
+        |e| matches!(e, QueueEvent::JobDelayed { job_id, .. } if *job_id == delayed.id),
+    )
+    .await;
+    rt.queues()
+        .remove_job("cleanup-queue", &delayed.id)
+        .await
+        .expect("remove");
+    next(
+        &mut sub,
+        "job:removed",
+        |e| matches!(e, QueueEvent::JobRemoved { job_id, .. } if *job_id == delayed.id),
+    )
+    .await;
+
+    rt.queues()
+        .add_job(
+            "scraping-queue",
+            "product-scraping",
+            json!({"url": "x"}),
+            &JobOptionsInput::default(),
+        )
+        .await
+        .expect("add");
+    let check = next(&mut sub, "health:check", |e| {
+        matches!(e, QueueEvent::HealthCheck { .. })
+    })
+    .await;
+    let QueueEvent::HealthCheck { health } = check else {
+        unreachable!("matched")
+    };
+    assert_eq!(health.status, HealthLevel::Degraded);
+    assert!(
+        health
+            .reasons
+            .iter()
+            .any(|r| r.contains("no worker is consuming scraping-queue")),
+        "{:?}",
+        health.reasons
+    );
+    assert_eq!(health.queues.len(), 4);
+    assert_eq!(
+        serde_json::to_value(QueueEvent::HealthCheck { health }).expect("json")["event"],
+        "health:check"
+    );
+
+    // The same verdict on demand.
+    assert_eq!(
+        rt.health_status().await.expect("health").status,
+        HealthLevel::Degraded
+    );
+    rt.shutdown().await;
+}
+
+#[tokio::test]
+async fn queues_made_by_other_processes_get_their_events_watched() {
+    let redis = TestRedis::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = config(&redis, dir.path());
+    let board = Runtime::status_board(&config);
+    let rt = Runtime::start(config, board, CancellationToken::new(), Services::Full)
+        .await
+        .expect("runtime");
+    let mut sub = rt.events().subscribe();
+    // Another process creates a queue (as Node's Queue does: a meta key) after start-up.
+    let _: () = redis::cmd("HSET")
+        .arg("bull:late-queue:meta")
+        .arg("version")
+        .arg("bullmq:6.7.0")
+        .query(&mut redis.connection())
+        .expect("HSET");
+    // After the next health check the queue is watched; its events then arrive.
+    next(&mut sub, "health:check", |e| matches!(e, QueueEvent::HealthCheck { health } if health.queues.iter().any(|q| q.name == "late-queue"))).await;
+    let added = rt
+        .queues()
+        .add_job("late-queue", "n", json!({}), &JobOptionsInput::default())
+        .await
+        .expect("add");
+    next(&mut sub, "job:added in late-queue", |e| matches!(e, QueueEvent::JobAdded { queue, job_id, .. } if queue == "late-queue" && *job_id == added.id)).await;
+    rt.shutdown().await;
+}
