@@ -12,7 +12,9 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use antrian_core::connection::Connection;
-use antrian_core::queue::{JobDefaults, JobOptionsInput, JobState, QueueManager};
+use antrian_core::queue::{
+    EventHub, JobDefaults, JobOptionsInput, JobState, QueueEvent, QueueManager,
+};
 use antrian_core::CancellationToken;
 use antrian_testkit::TestRedis;
 use serde_json::{json, Value};
@@ -166,6 +168,12 @@ async fn a_node_worker_processes_antrian_jobs_in_priority_order_with_their_backo
     .await;
     let all = [&low, &retried, &capped, &critical, &normal, &delayed];
 
+    let conn = Connection::open(&redis.url(), "test", &CancellationToken::new(), |_| {})
+        .await
+        .expect("connect");
+    let hub = EventHub::new(conn, "bull");
+    hub.watch(q).await.expect("watch");
+    let mut events = hub.subscribe();
     let mut worker = NodeWorker::start(&redis.url(), q);
     for id in all {
         worker.wait(
@@ -204,6 +212,34 @@ async fn a_node_worker_processes_antrian_jobs_in_priority_order_with_their_backo
         "Antrian's capped exponential applied by Node"
     );
     assert!(delayed_at.elapsed() >= Duration::from_millis(500));
+
+    // The Node worker's failed attempts reach Antrian's event stream, final or not.
+    let mut failures = Vec::new();
+    while failures.len() < 3 {
+        let event = tokio::time::timeout(TIMEOUT, events.recv())
+            .await
+            .expect("events in time")
+            .expect("open");
+        if let QueueEvent::JobFailed {
+            job_id,
+            failed_reason,
+            attempts_made,
+            is_final,
+            ..
+        } = event
+        {
+            failures.push((job_id, failed_reason, attempts_made, is_final));
+        }
+    }
+    assert_eq!(
+        failures,
+        [
+            (retried.clone(), "planned failure 1".to_string(), 1, false),
+            (capped.clone(), "planned failure 1".to_string(), 1, false),
+            (retried.clone(), "planned failure 2".to_string(), 2, false),
+        ]
+    );
+    hub.close().await;
 
     for id in all {
         let job = m.get_job(q, id).await.expect("get");

@@ -227,7 +227,7 @@ impl EventHub {
             queue.to_string(),
             tokio::spawn(async move {
                 while let Some(entry) = events.next_event().await {
-                    if let Some(event) = translate(&conn, &prefix, &name, entry.event).await {
+                    for event in translate(&conn, &prefix, &name, entry.event).await {
                         let _ = tx.send(event);
                     }
                 }
@@ -248,67 +248,110 @@ fn json_or_string(raw: &str) -> serde_json::Value {
     serde_json::from_str(raw).unwrap_or_else(|_| serde_json::Value::String(raw.to_string()))
 }
 
-/// Maps BullMQ's stream event to the seed's; `None` for events the seed does not name.
-async fn translate(
+/// Attempts made and last failure reason from the job hash.
+async fn attempts_and_reason(
     conn: &Connection,
     prefix: &str,
     queue: &str,
-    event: Bull,
-) -> Option<QueueEvent> {
+    job_id: &str,
+) -> (u32, String) {
+    let mut redis = conn.redis();
+    let (attempts, reason): (Option<u32>, Option<String>) = redis::cmd("HMGET")
+        .arg(format!("{prefix}:{queue}:{job_id}"))
+        .arg("atm")
+        .arg("failedReason")
+        .query_async(&mut redis)
+        .await
+        .unwrap_or((None, None));
+    // bullmq-official's worker (unlike Node's) does not store the reason of an attempt it
+    // retries; say so rather than send an empty reason.
+    let reason = reason
+        .filter(|r| !r.is_empty())
+        .unwrap_or_else(|| "attempt failed; the worker did not record why".to_string());
+    (attempts.unwrap_or(0), reason)
+}
+
+/// Maps BullMQ's stream event to the seed's (none for events the seed does not name).
+///
+/// BullMQ writes `failed` to the stream only when a job lands in the failed set; an attempt
+/// that fails and is retried shows up as `delayed` (retry with backoff) or `waiting` after
+/// `active` (retry without). Those become a non-final `job:failed`, read from the job hash,
+/// so failures of Node.js workers are reported the same way as Antrian's.
+async fn translate(conn: &Connection, prefix: &str, queue: &str, event: Bull) -> Vec<QueueEvent> {
     let queue = queue.to_string();
-    Some(match event {
-        Bull::Added { job_id, name } => QueueEvent::JobAdded {
+    let retried =
+        |job_id: String, (attempts_made, failed_reason): (u32, String)| QueueEvent::JobFailed {
+            queue: queue.clone(),
+            job_id,
+            failed_reason,
+            attempts_made,
+            is_final: false,
+        };
+    match event {
+        Bull::Added { job_id, name } => vec![QueueEvent::JobAdded {
             queue,
             job_id,
             name,
-        },
-        Bull::Active { job_id, .. } => QueueEvent::JobActive { queue, job_id },
-        Bull::Progress { job_id, data } => QueueEvent::JobProgress {
+        }],
+        Bull::Active { job_id, .. } => vec![QueueEvent::JobActive { queue, job_id }],
+        Bull::Progress { job_id, data } => vec![QueueEvent::JobProgress {
             queue,
             job_id,
             progress: data,
-        },
+        }],
         Bull::Completed {
             job_id,
             return_value,
             ..
-        } => QueueEvent::JobCompleted {
+        } => vec![QueueEvent::JobCompleted {
             queue,
             job_id,
             return_value: json_or_string(&return_value),
-        },
+        }],
         Bull::Failed {
             job_id,
             failed_reason,
             ..
         } => {
-            // The stream says only that an attempt failed: the job hash and the failed
-            // set say how many attempts were made and whether a retry follows.
-            let key = format!("{prefix}:{queue}:{job_id}");
+            // Only a job in the failed set has failed for good.
             let mut redis = conn.redis();
             let (attempts, rank): (Option<u32>, Option<u64>) = redis::pipe()
-                .hget(&key, "atm")
+                .hget(format!("{prefix}:{queue}:{job_id}"), "atm")
                 .zrank(format!("{prefix}:{queue}:failed"), &job_id)
                 .query_async(&mut redis)
                 .await
                 .unwrap_or((None, None));
-            QueueEvent::JobFailed {
+            vec![QueueEvent::JobFailed {
                 queue,
                 job_id,
                 failed_reason,
                 attempts_made: attempts.unwrap_or(0),
                 is_final: rank.is_some(),
-            }
+            }]
         }
-        Bull::Stalled { job_id } => QueueEvent::JobStalled { queue, job_id },
-        Bull::Delayed { job_id, delay } => QueueEvent::JobDelayed {
-            queue,
-            job_id,
-            delay,
-        },
-        Bull::Removed { job_id, .. } => QueueEvent::JobRemoved { queue, job_id },
-        Bull::Paused => QueueEvent::QueuePaused { queue },
-        Bull::Resumed => QueueEvent::QueueResumed { queue },
-        _ => return None,
-    })
+        Bull::Delayed { job_id, delay } => {
+            let (attempts, reason) = attempts_and_reason(conn, prefix, &queue, &job_id).await;
+            let mut events = Vec::with_capacity(2);
+            // A job added with a delay has made no attempt yet; one moved to delayed after an
+            // attempt is being retried with backoff.
+            if attempts > 0 {
+                events.push(retried(job_id.clone(), (attempts, reason)));
+            }
+            events.push(QueueEvent::JobDelayed {
+                queue,
+                job_id,
+                delay,
+            });
+            events
+        }
+        Bull::Waiting { job_id, prev } if prev.as_deref() == Some("active") => {
+            let info = attempts_and_reason(conn, prefix, &queue, &job_id).await;
+            vec![retried(job_id, info)]
+        }
+        Bull::Stalled { job_id } => vec![QueueEvent::JobStalled { queue, job_id }],
+        Bull::Removed { job_id, .. } => vec![QueueEvent::JobRemoved { queue, job_id }],
+        Bull::Paused => vec![QueueEvent::QueuePaused { queue }],
+        Bull::Resumed => vec![QueueEvent::QueueResumed { queue }],
+        _ => Vec::new(),
+    }
 }

@@ -40,7 +40,7 @@ fn opts(json: serde_json::Value) -> JobOptionsInput {
     serde_json::from_value(json).expect("options")
 }
 
-/// Runs a bullmq worker whose every attempt fails, until `n` jobs have failed for good.
+/// Runs a bullmq worker whose every attempt fails, until `n` attempts have failed.
 async fn fail_jobs(redis: &TestRedis, queue: &str, n: usize) {
     let worker = bullmq::Worker::with_options(
         queue,
@@ -781,4 +781,74 @@ async fn a_slow_subscriber_is_told_what_it_missed_and_others_are_not_held_up() {
         slow.recv().await,
         Some(QueueEvent::QueuePaused { .. })
     ));
+}
+
+#[tokio::test]
+async fn a_retried_attempt_is_a_non_final_failure_and_the_last_one_is_final() {
+    let redis = TestRedis::start();
+    let m = manager(&redis).await;
+    let hub = hub(&redis, &m).await;
+    let mut sub = hub.subscribe();
+    let backoff = opts(json!({"attempts": 3, "backoff": {"type": "fixed", "delay": 20}}));
+    let with_backoff = m
+        .add_job(
+            "notifications-queue",
+            "send-webhook",
+            json!({"url": "x"}),
+            &backoff,
+        )
+        .await
+        .expect("add");
+    let no_backoff = opts(json!({"attempts": 2, "backoff": {"type": "fixed", "delay": 0}}));
+    let immediate = m
+        .add_job(
+            "notifications-queue",
+            "send-webhook",
+            json!({"url": "y"}),
+            &no_backoff,
+        )
+        .await
+        .expect("add");
+    fail_jobs(&redis, "notifications-queue", 3 + 2).await;
+
+    let mut failures: Vec<(String, u32, bool)> = Vec::new();
+    while failures.iter().filter(|f| f.2).count() < 2 {
+        if let QueueEvent::JobFailed {
+            job_id,
+            attempts_made,
+            is_final,
+            failed_reason,
+            ..
+        } = next_matching(&mut sub, "job:failed", |e| {
+            matches!(e, QueueEvent::JobFailed { .. })
+        })
+        .await
+        {
+            // bullmq-official's worker keeps the reason of the final attempt only.
+            assert!(
+                failed_reason.contains("boom")
+                    || (!is_final && failed_reason.contains("did not record why")),
+                "{failed_reason}"
+            );
+            failures.push((job_id, attempts_made, is_final));
+        }
+    }
+    let of = |id: &str| {
+        failures
+            .iter()
+            .filter(|f| f.0 == id)
+            .map(|f| (f.1, f.2))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        of(&with_backoff.id),
+        [(1, false), (2, false), (3, true)],
+        "retries with backoff"
+    );
+    assert_eq!(
+        of(&immediate.id),
+        [(1, false), (2, true)],
+        "retries without backoff"
+    );
+    hub.close().await;
 }
