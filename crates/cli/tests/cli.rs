@@ -642,3 +642,25 @@ fn bad_cli_input_is_rejected_and_redis_is_unchanged() {
         assert_eq!(key_count(&redis), before, "{args:?} changed Redis");
     }
 }
+
+#[test]
+fn the_queue_component_runs_alone_until_sigterm() {
+    let redis = TestRedis::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (mut child, mut logs) = spawn(
+        antrian(dir.path())
+            .env("REDIS_URL", redis.url())
+            .arg("queue"),
+    );
+    let ready = logs.wait_line("ready");
+    assert!(ready.contains("queues=4"), "{ready}");
+    // A pause from another process shows in this one's log: the events come from Redis.
+    let out = run(antrian(dir.path()).env("REDIS_URL", redis.url()).args([
+        "queues",
+        "pause",
+        "cleanup-queue",
+    ]));
+    assert!(out.status.success(), "{}", stderr(&out));
+    logs.wait_line("queue paused");
+    assert!(terminate(&mut child).success());
+}

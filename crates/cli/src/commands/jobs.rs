@@ -70,6 +70,16 @@ pub enum JobsCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Print a job's log lines.
+    Logs {
+        /// Queue.
+        queue: String,
+        /// Job id.
+        id: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Retry a failed job.
     Retry {
         /// Queue.
@@ -243,6 +253,14 @@ pub async fn run(rt: &Runtime, cmd: JobsCommand) -> Result<ExitCode, CliError> {
                     text.push_str(&format!("  log:      {line}\n"));
                 }
                 output::text(&text)
+            })
+        }
+        JobsCommand::Logs { queue, id, json } => {
+            let logs = q.job_logs(&queue, &id).await?;
+            done(if json {
+                output::json(&logs)
+            } else {
+                output::text(&logs.iter().map(|l| format!("{l}\n")).collect::<String>())
             })
         }
         JobsCommand::Retry { queue, id } => {

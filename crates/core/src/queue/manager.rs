@@ -503,6 +503,12 @@ impl QueueManager {
         })
     }
 
+    /// A job's log lines, oldest first.
+    pub async fn job_logs(&self, queue: &str, id: &str) -> Result<Vec<String>> {
+        let (q, _) = self.bull_job(queue, id).await?;
+        Ok(q.get_job_logs(id, 0, -1, true).await?.0)
+    }
+
     /// Retries a failed job; a job in any other state is a conflict.
     pub async fn retry_job(&self, queue: &str, id: &str) -> Result<()> {
         let (q, mut job) = self.bull_job(queue, id).await?;

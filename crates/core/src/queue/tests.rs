@@ -44,7 +44,8 @@ fn opts(json: serde_json::Value) -> JobOptionsInput {
 async fn fail_jobs(redis: &TestRedis, queue: &str, n: usize) {
     let worker = bullmq::Worker::with_options(
         queue,
-        |_job: bullmq::Job, _token| async move {
+        |job: bullmq::Job, _token| async move {
+            job.log("fetching the page").await?;
             Err::<serde_json::Value, _>(bullmq::Error::InvalidConfig("boom".into()))
         },
         WorkerOptions {
