@@ -3,4 +3,4 @@
 /**
  * A stable, transport-independent classification of an [`Error`].
  */
-export type ErrorCode = "invalid_input" | "unavailable" | "internal";
+export type ErrorCode = "invalid_input" | "not_found" | "conflict" | "unavailable" | "internal";
