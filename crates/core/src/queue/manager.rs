@@ -176,6 +176,27 @@ impl QueueManager {
         Ok(queues.entry(name.to_string()).or_insert(queue).clone())
     }
 
+    /// The queue `name` if it exists (opened here, or created by any process: it has
+    /// BullMQ's `meta` key). Reading or controlling a queue never creates it, so a typo
+    /// gets "not found" instead of a new empty queue.
+    async fn existing(&self, name: &str) -> Result<Arc<Queue>> {
+        validate_queue_name(name)?;
+        if let Some(q) = self.read_queues().get(name) {
+            return Ok(q.clone());
+        }
+        let mut redis = self.conn.redis();
+        let exists: bool = redis::cmd("EXISTS")
+            .arg(format!("{}:{name}:meta", self.prefix))
+            .query_async(&mut redis)
+            .await?;
+        if !exists {
+            return Err(Error::NotFound {
+                what: format!("queue {name}"),
+            });
+        }
+        self.queue(name).await
+    }
+
     fn read_queues(&self) -> std::sync::RwLockReadGuard<'_, HashMap<String, Arc<Queue>>> {
         self.queues
             .read()
@@ -278,7 +299,7 @@ impl QueueManager {
 
     /// Counts and health of one queue (the seed's `getQueueStats`).
     pub async fn get_queue_stats(&self, queue: &str) -> Result<QueueStats> {
-        let q = self.queue(queue).await?;
+        let q = self.existing(queue).await?;
         let counts = q.get_job_counts().await?;
         let is_paused = q.is_paused().await?;
         let workers = q.get_workers_count().await? as u64;
@@ -403,12 +424,12 @@ impl QueueManager {
 
     /// Stops workers (anywhere) from taking new jobs from `queue`.
     pub async fn pause_queue(&self, queue: &str) -> Result<()> {
-        Ok(self.queue(queue).await?.pause().await?)
+        Ok(self.existing(queue).await?.pause().await?)
     }
 
     /// Lets workers take jobs again.
     pub async fn resume_queue(&self, queue: &str) -> Result<()> {
-        Ok(self.queue(queue).await?.resume().await?)
+        Ok(self.existing(queue).await?.resume().await?)
     }
 
     /// Pauses every known queue; returns their names.
@@ -438,7 +459,7 @@ impl QueueManager {
                 "say which jobs to remove: completed, failed or both",
             ));
         }
-        let q = self.queue(queue).await?;
+        let q = self.existing(queue).await?;
         let grace = opts.grace.unwrap_or(0);
         let limit = opts.count.unwrap_or(0);
         let mut removed = 0;
@@ -451,7 +472,7 @@ impl QueueManager {
     }
 
     async fn bull_job(&self, queue: &str, id: &str) -> Result<(Arc<Queue>, bullmq::Job)> {
-        let q = self.queue(queue).await?;
+        let q = self.existing(queue).await?;
         match q.get_job(id).await? {
             Some(job) => Ok((q, job)),
             None => Err(Error::NotFound {
@@ -539,7 +560,7 @@ impl QueueManager {
 
     /// Moves every failed job back to waiting; returns how many.
     pub async fn retry_all_failed(&self, queue: &str) -> Result<u64> {
-        let q = self.queue(queue).await?;
+        let q = self.existing(queue).await?;
         let count = q.get_failed_count().await?;
         if count > 0 {
             q.retry_jobs("failed", u32::try_from(count).unwrap_or(u32::MAX), None)
@@ -550,7 +571,7 @@ impl QueueManager {
 
     /// Moves every delayed job to waiting now; returns how many.
     pub async fn promote_jobs(&self, queue: &str) -> Result<u64> {
-        let q = self.queue(queue).await?;
+        let q = self.existing(queue).await?;
         let count = q.get_delayed_count().await?;
         if count > 0 {
             q.promote_jobs(u32::try_from(count).unwrap_or(u32::MAX))
@@ -577,7 +598,7 @@ impl QueueManager {
                 format!("must be from 1 to {MAX_PAGE_SIZE}"),
             ));
         }
-        let q = self.queue(queue).await?;
+        let q = self.existing(queue).await?;
         let types = state.bullmq_types();
         let total = q.get_job_count_by_types(types).await?;
         let start = i64::from(page - 1) * i64::from(page_size);

@@ -585,6 +585,16 @@ async fn bad_input_is_rejected_and_redis_is_unchanged() {
                 .map(|_| ()),
             "pageSize",
         ),
+        (
+            "stats of a queue that does not exist",
+            m.get_queue_stats("scraping-queu").await.map(|_| ()),
+            "not_found",
+        ),
+        (
+            "pause a queue that does not exist",
+            m.pause_queue("no-such-queue").await,
+            "not_found",
+        ),
     ];
     for (case, result, field) in cases {
         let e = result.expect_err(case);
