@@ -634,6 +634,16 @@ fn bad_cli_input_is_rejected_and_redis_is_unchanged() {
             2,
             "say which jobs to remove",
         ),
+        (
+            &["queues", "stats", "scraping-queu"],
+            3,
+            "queue scraping-queu not found",
+        ),
+        (
+            &["queues", "pause", "no-such-queue"],
+            3,
+            "queue no-such-queue not found",
+        ),
     ];
     for (args, code, message) in cases {
         let out = cli(args);
