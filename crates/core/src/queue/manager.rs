@@ -13,9 +13,7 @@ use bullmq::options::QueueOptions;
 use bullmq::{BulkJob, Queue};
 use serde::Deserialize;
 
-use super::model::{
-    AddedJob, CleanOptions, JobDetail, JobPage, JobState, QueueStats, STANDARD_QUEUES,
-};
+use super::model::{AddedJob, CleanOptions, QueueStats, STANDARD_QUEUES};
 use super::options::{self, JobDefaults, JobOptionsInput, Priority};
 use crate::connection::Connection;
 use crate::error::{Error, Result};
@@ -52,7 +50,7 @@ fn empty_object() -> serde_json::Value {
 /// The queue manager.
 pub struct QueueManager {
     /// Shared connection.
-    conn: Connection,
+    pub(super) conn: Connection,
     /// BullMQ key prefix.
     prefix: String,
     /// Defaults for options a job leaves out.
@@ -97,7 +95,7 @@ fn json_size(value: &serde_json::Value) -> usize {
     serde_json::to_writer(&mut count, value).map_or(usize::MAX, |()| count.0)
 }
 
-fn invalid(field: &str, rule: impl Into<String>) -> Error {
+pub(super) fn invalid(field: &str, rule: impl Into<String>) -> Error {
     Error::InvalidJob {
         field: field.to_string(),
         rule: rule.into(),
@@ -179,7 +177,7 @@ impl QueueManager {
     /// The queue `name` if it exists (opened here, or created by any process: it has
     /// BullMQ's `meta` key). Reading or controlling a queue never creates it, so a typo
     /// gets "not found" instead of a new empty queue.
-    async fn existing(&self, name: &str) -> Result<Arc<Queue>> {
+    pub(super) async fn existing(&self, name: &str) -> Result<Arc<Queue>> {
         validate_queue_name(name)?;
         if let Some(q) = self.read_queues().get(name) {
             return Ok(q.clone());
@@ -469,152 +467,5 @@ impl QueueManager {
             }
         }
         Ok(removed)
-    }
-
-    async fn bull_job(&self, queue: &str, id: &str) -> Result<(Arc<Queue>, bullmq::Job)> {
-        let q = self.existing(queue).await?;
-        match q.get_job(id).await? {
-            Some(job) => Ok((q, job)),
-            None => Err(Error::NotFound {
-                what: format!("job {id} in {queue}"),
-            }),
-        }
-    }
-
-    /// One job in full (the seed's `getJob`).
-    pub async fn get_job(&self, queue: &str, id: &str) -> Result<JobDetail> {
-        let (q, job) = self.bull_job(queue, id).await?;
-        self.detail(&q, &job).await
-    }
-
-    async fn detail(&self, q: &Queue, job: &bullmq::Job) -> Result<JobDetail> {
-        let state = JobState::from_bullmq(q.get_job_state(job.id()).await?);
-        let (logs, _) = q.get_job_logs(job.id(), 0, -1, true).await?;
-        // bullmq-official's Job keeps the stack traces private: read the hash field.
-        let mut redis = self.conn.redis();
-        let stack: Option<String> = redis::cmd("HGET")
-            .arg(q.keys().job_key(job.id()))
-            .arg("stacktrace")
-            .query_async(&mut redis)
-            .await?;
-        let stacktrace = stack
-            .and_then(|s| serde_json::from_str::<Vec<String>>(&s).ok())
-            .unwrap_or_default();
-        let return_value = match job.returnvalue() {
-            "" => serde_json::Value::Null,
-            raw => serde_json::from_str(raw)
-                .unwrap_or_else(|_| serde_json::Value::String(raw.to_string())),
-        };
-        Ok(JobDetail {
-            queue: q.name().to_string(),
-            id: job.id().to_string(),
-            name: job.name().to_string(),
-            data: job.data().clone(),
-            options: serde_json::to_value(job.opts()).unwrap_or_default(),
-            state,
-            progress: serde_json::to_value(job.progress()).unwrap_or_default(),
-            attempts_made: job.attempts_made(),
-            timestamp: job.timestamp(),
-            processed_on: job.processed_on(),
-            finished_on: job.finished_on(),
-            return_value,
-            failed_reason: Some(job.failed_reason().to_string()).filter(|r| !r.is_empty()),
-            stacktrace,
-            logs,
-        })
-    }
-
-    /// A job's log lines, oldest first.
-    pub async fn job_logs(&self, queue: &str, id: &str) -> Result<Vec<String>> {
-        let (q, _) = self.bull_job(queue, id).await?;
-        Ok(q.get_job_logs(id, 0, -1, true).await?.0)
-    }
-
-    /// Retries a failed job; a job in any other state is a conflict.
-    pub async fn retry_job(&self, queue: &str, id: &str) -> Result<()> {
-        let (q, mut job) = self.bull_job(queue, id).await?;
-        let state = JobState::from_bullmq(q.get_job_state(id).await?);
-        if state != JobState::Failed {
-            return Err(Error::Conflict(format!(
-                "job {id} in {queue} is {}, not failed: only failed jobs can be retried",
-                serde_json::to_value(state)
-                    .ok()
-                    .and_then(|v| v.as_str().map(String::from))
-                    .unwrap_or_default()
-            )));
-        }
-        Ok(job.retry("failed", None).await?)
-    }
-
-    /// Removes a job (and its logs).
-    pub async fn remove_job(&self, queue: &str, id: &str) -> Result<()> {
-        let (q, _) = self.bull_job(queue, id).await?;
-        if q.remove(id).await? {
-            Ok(())
-        } else {
-            Err(Error::Conflict(format!(
-                "job {id} in {queue} could not be removed: it is locked by a worker"
-            )))
-        }
-    }
-
-    /// Moves every failed job back to waiting; returns how many.
-    pub async fn retry_all_failed(&self, queue: &str) -> Result<u64> {
-        let q = self.existing(queue).await?;
-        let count = q.get_failed_count().await?;
-        if count > 0 {
-            q.retry_jobs("failed", u32::try_from(count).unwrap_or(u32::MAX), None)
-                .await?;
-        }
-        Ok(count)
-    }
-
-    /// Moves every delayed job to waiting now; returns how many.
-    pub async fn promote_jobs(&self, queue: &str) -> Result<u64> {
-        let q = self.existing(queue).await?;
-        let count = q.get_delayed_count().await?;
-        if count > 0 {
-            q.promote_jobs(u32::try_from(count).unwrap_or(u32::MAX))
-                .await?;
-        }
-        Ok(count)
-    }
-
-    /// A page of jobs in one state, newest first unless `oldest_first`.
-    pub async fn list_jobs(
-        &self,
-        queue: &str,
-        state: JobState,
-        page: u32,
-        page_size: u32,
-        oldest_first: bool,
-    ) -> Result<JobPage> {
-        if page == 0 {
-            return Err(invalid("page", "pages start at 1"));
-        }
-        if page_size == 0 || page_size > MAX_PAGE_SIZE {
-            return Err(invalid(
-                "pageSize",
-                format!("must be from 1 to {MAX_PAGE_SIZE}"),
-            ));
-        }
-        let q = self.existing(queue).await?;
-        let types = state.bullmq_types();
-        let total = q.get_job_count_by_types(types).await?;
-        let start = i64::from(page - 1) * i64::from(page_size);
-        let end = start + i64::from(page_size) - 1;
-        let jobs = q.get_jobs(types, start, end, oldest_first).await?;
-        let mut details = Vec::with_capacity(jobs.len());
-        for job in &jobs {
-            details.push(self.detail(&q, job).await?);
-        }
-        Ok(JobPage {
-            queue: queue.to_string(),
-            state,
-            page,
-            page_size,
-            total,
-            jobs: details,
-        })
     }
 }

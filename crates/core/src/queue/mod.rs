@@ -2,12 +2,13 @@
 //!
 //! - [`options`]: job options as users give them, checked and mapped to BullMQ's.
 //! - [`model`]: what the manager returns (serialised by every adapter).
-//! - [`manager`]: the operations.
+//! - [`manager`]: the operations on queues; `jobs` adds those on jobs.
 //! - [`events`]: the seed's event names, from BullMQ's cross-process event streams.
 //! - [`health`]: healthy / degraded / unhealthy, with reasons.
 
 pub mod events;
 pub mod health;
+mod jobs;
 pub mod manager;
 pub mod model;
 pub mod options;
