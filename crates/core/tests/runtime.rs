@@ -32,17 +32,9 @@ async fn next(
     what: &str,
     pred: impl Fn(&QueueEvent) -> bool,
 ) -> QueueEvent {
-    tokio::time::timeout(Duration::from_secs(20), async {
-        loop {
-            match sub.recv().await {
-                Some(e) if pred(&e) => return e,
-                Some(_) => {}
-                None => panic!("events closed before {what}"),
-            }
-        }
-    })
-    .await
-    .unwrap_or_else(|_| panic!("no {what} within 20 s"))
+    sub.recv_matching(Duration::from_secs(20), pred)
+        .await
+        .unwrap_or_else(|| panic!("no {what} event within 20 s"))
 }
 
 #[tokio::test]

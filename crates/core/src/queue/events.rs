@@ -148,6 +148,26 @@ impl Subscription {
             Err(broadcast::error::RecvError::Closed) => None,
         }
     }
+
+    /// The next event that matches `pred`, skipping others; `None` when `timeout` passes
+    /// or the hub is gone first.
+    pub async fn recv_matching(
+        &mut self,
+        timeout: std::time::Duration,
+        pred: impl Fn(&QueueEvent) -> bool,
+    ) -> Option<QueueEvent> {
+        tokio::time::timeout(timeout, async {
+            while let Some(event) = self.recv().await {
+                if pred(&event) {
+                    return Some(event);
+                }
+            }
+            None
+        })
+        .await
+        .ok()
+        .flatten()
+    }
 }
 
 /// Reads each watched queue's BullMQ event stream and fans the events out.

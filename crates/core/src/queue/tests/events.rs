@@ -27,17 +27,9 @@ async fn next_matching(
     what: &str,
     pred: impl Fn(&QueueEvent) -> bool,
 ) -> QueueEvent {
-    tokio::time::timeout(Duration::from_secs(20), async {
-        loop {
-            match sub.recv().await {
-                Some(e) if pred(&e) => return e,
-                Some(_) => {}
-                None => panic!("event hub closed while waiting for {what}"),
-            }
-        }
-    })
-    .await
-    .unwrap_or_else(|_| panic!("no {what} event within 20 s"))
+    sub.recv_matching(Duration::from_secs(20), pred)
+        .await
+        .unwrap_or_else(|| panic!("no {what} event within 20 s"))
 }
 
 #[tokio::test]
