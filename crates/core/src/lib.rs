@@ -1,6 +1,7 @@
 //! antrian-core: everything Antrian does, for the desktop app, the HTTP dashboard and the
 //! CLI to call (DESIGN.md decision 4: one core, three faces).
 //!
+//! - [`autoscaler`]: scaling decisions for worker pools (pure, table-tested).
 //! - [`config`]: settings from defaults, `config.toml`, `.env` and the environment.
 //! - [`embedded`]: the supervised `redis-server` Antrian runs when none is configured.
 //! - [`connection`]: the one way to connect to Redis (probe, retry, BullMQ's client).
@@ -9,6 +10,7 @@
 //! - [`telemetry`]: logging to stderr and a daily-rotated file.
 //! - [`error`]: the crate's error type and its stable codes.
 
+pub mod autoscaler;
 pub mod config;
 pub mod connection;
 pub mod embedded;
