@@ -23,6 +23,8 @@ const PROBE_TIMEOUT: Duration = Duration::from_secs(3);
 #[derive(Clone)]
 pub struct Connection {
     inner: bullmq::redis_connection::RedisConnection,
+    /// With credentials: for the workers' own connections. Never shown.
+    url: String,
     address: String,
 }
 
@@ -86,6 +88,7 @@ impl Connection {
         tracing::info!(%address, "connected to Redis");
         Ok(Self {
             inner,
+            url: url.to_string(),
             address: address.to_string(),
         })
     }
@@ -93,6 +96,12 @@ impl Connection {
     /// The server's address without credentials.
     pub fn address(&self) -> &str {
         &self.address
+    }
+
+    /// The URL with credentials, for components that open their own connections (BullMQ
+    /// workers need a blocking one each).
+    pub(crate) fn url(&self) -> &str {
+        &self.url
     }
 
     /// An auto-reconnecting connection for Antrian's own commands.

@@ -7,6 +7,7 @@
 //! - [`connection`]: the one way to connect to Redis (probe, retry, BullMQ's client).
 //! - [`health`]: connection status for the Overview, with the eviction-policy warning.
 //! - [`runtime`]: start-up and shutdown of everything one process runs.
+//! - [`worker`]: job handlers and worker pools.
 //! - [`telemetry`]: logging to stderr and a daily-rotated file.
 //! - [`error`]: the crate's error type and its stable codes.
 
@@ -19,6 +20,7 @@ pub mod health;
 pub mod queue;
 pub mod runtime;
 pub mod telemetry;
+pub mod worker;
 
 pub use config::Config;
 pub use error::{Error, ErrorCode, Result};

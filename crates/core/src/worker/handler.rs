@@ -1,0 +1,155 @@
+//! What a job handler is: an async function of a [`JobContext`] that returns a JSON result
+//! or a [`JobError`] saying what should happen next.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bullmq::types::JobProgress;
+
+/// How an attempt failed, and so what happens next (STYLE.md rule 4).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum JobError {
+    /// Try again after the job's backoff (the default for unexpected failures).
+    #[error("{0}")]
+    Retry(String),
+    /// Try again after this long, e.g. an HTTP 429's `Retry-After`. Counts as an attempt.
+    #[error("{reason} (retry after {after:?})")]
+    RetryAfter {
+        /// Why.
+        reason: String,
+        /// How long to wait.
+        after: Duration,
+    },
+    /// Never try again: bad input, a 404. The job goes straight to failed.
+    #[error("{0}")]
+    Discard(String),
+}
+
+impl JobError {
+    /// A failure the job's backoff should retry.
+    pub fn retry(reason: impl Into<String>) -> Self {
+        Self::Retry(reason.into())
+    }
+
+    /// A failure to retry after `after`, not before.
+    pub fn retry_after(reason: impl Into<String>, after: Duration) -> Self {
+        Self::RetryAfter {
+            reason: reason.into(),
+            after,
+        }
+    }
+
+    /// A failure no retry can fix.
+    pub fn discard(reason: impl Into<String>) -> Self {
+        Self::Discard(reason.into())
+    }
+}
+
+/// What a handler sees of its job.
+pub struct JobContext {
+    /// The BullMQ job (carries its script context for progress and logs).
+    job: bullmq::Job,
+    /// Set when the worker is shutting down past its deadline or the job is cancelled.
+    cancel: bullmq::worker::CancellationToken,
+}
+
+impl std::fmt::Debug for JobContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JobContext")
+            .field("id", &self.job.id())
+            .field("name", &self.job.name())
+            .finish_non_exhaustive()
+    }
+}
+
+impl JobContext {
+    pub(crate) fn new(job: bullmq::Job, cancel: bullmq::worker::CancellationToken) -> Self {
+        Self { job, cancel }
+    }
+
+    /// The job id.
+    pub fn id(&self) -> &str {
+        self.job.id()
+    }
+
+    /// The job name (what routed it here).
+    pub fn name(&self) -> &str {
+        self.job.name()
+    }
+
+    /// The job data.
+    pub fn data(&self) -> &serde_json::Value {
+        self.job.data()
+    }
+
+    /// This attempt's number, 1 for the first.
+    pub fn attempt(&self) -> u32 {
+        self.job.attempts_made() + 1
+    }
+
+    /// Reports progress (0–100 by convention); shows as `job:progress` everywhere.
+    pub async fn progress(&mut self, percent: f64) -> Result<(), JobError> {
+        self.job
+            .update_progress(JobProgress::Number(percent))
+            .await
+            .map_err(|e| JobError::retry(format!("cannot report progress: {e}")))
+    }
+
+    /// Adds a line to the job's log.
+    pub async fn log(&self, line: &str) -> Result<(), JobError> {
+        self.job
+            .log(line)
+            .await
+            .map(|_| ())
+            .map_err(|e| JobError::retry(format!("cannot write the job log: {e}")))
+    }
+
+    /// Whether the job should stop now (shutdown deadline passed, or cancelled).
+    pub fn is_cancelled(&self) -> bool {
+        self.cancel.is_cancelled()
+    }
+
+    /// Resolves when the job should stop; race long work against it.
+    pub async fn cancelled(&self) {
+        self.cancel.cancelled().await;
+    }
+}
+
+/// The future a handler returns.
+pub type HandlerFuture = Pin<Box<dyn Future<Output = Result<serde_json::Value, JobError>> + Send>>;
+
+/// Runs jobs of one or more names.
+pub trait Handler: Send + Sync + 'static {
+    /// Runs one attempt of a job.
+    fn handle(&self, ctx: JobContext) -> HandlerFuture;
+}
+
+/// A handler made from an async closure.
+pub struct HandlerFn<F>(F);
+
+impl<F> std::fmt::Debug for HandlerFn<F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("HandlerFn")
+    }
+}
+
+impl<F, Fut> Handler for HandlerFn<F>
+where
+    F: Fn(JobContext) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<serde_json::Value, JobError>> + Send + 'static,
+{
+    fn handle(&self, ctx: JobContext) -> HandlerFuture {
+        Box::pin((self.0)(ctx))
+    }
+}
+
+/// Wraps an async closure as a [`Handler`].
+pub fn handler_fn<F, Fut>(f: F) -> Arc<dyn Handler>
+where
+    F: Fn(JobContext) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<serde_json::Value, JobError>> + Send + 'static,
+{
+    Arc::new(HandlerFn(f))
+}

@@ -1,0 +1,453 @@
+//! Worker pools (the seed's `WorkerManager`): for each worker type, a number of BullMQ
+//! workers on the type's queue, each running up to `concurrency` jobs at once through the
+//! registry's handlers.
+//!
+//! Outcomes map onto BullMQ's own mechanics, so every BullMQ tool reads them right:
+//! `Ok` completes; [`JobError::Retry`] fails the attempt and the job's backoff applies;
+//! [`JobError::Discard`] is BullMQ's unrecoverable error (straight to failed);
+//! [`JobError::RetryAfter`] moves the job to delayed until the given time and counts the
+//! attempt; a job name without a handler is discarded with the names that are handled. A
+//! handler runs in its own task, so a panic fails that attempt with the panic message and
+//! leaves the pool running.
+//!
+//! Scaling down closes the last workers gracefully (they finish their active jobs first);
+//! shutdown closes all of them the same way with a deadline, after which unfinished jobs
+//! are left to BullMQ's stalled-job recovery by the next worker.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use bullmq::options::{RateLimiterOptions, RedisConnectionOptions, WorkerOptions};
+use bullmq::redis_connection::AnyConnection;
+use bullmq::types::BackoffStrategy;
+use serde::Serialize;
+
+use super::handler::{JobContext, JobError};
+use super::registry::{Registry, WorkerType};
+use crate::connection::Connection;
+use crate::error::{Error, Result};
+use crate::queue::options::backoff_delay;
+
+/// How many recent job durations the statistics keep per type.
+const DURATION_WINDOW: usize = 1000;
+
+/// How one pool runs.
+#[derive(Debug, Clone)]
+pub struct PoolSettings {
+    /// Jobs each worker runs at once.
+    pub concurrency: usize,
+    /// Jobs per `rate_limit_ms` window for the whole queue (BullMQ's limiter), if any.
+    pub rate_limit: Option<(u64, u64)>,
+    /// Lock duration, milliseconds: a worker silent this long loses its jobs.
+    pub lock_duration_ms: u64,
+    /// How often stalled jobs are looked for, milliseconds.
+    pub stalled_interval_ms: u64,
+}
+
+impl Default for PoolSettings {
+    fn default() -> Self {
+        Self {
+            concurrency: 10,
+            rate_limit: None,
+            lock_duration_ms: 30_000,
+            stalled_interval_ms: 30_000,
+        }
+    }
+}
+
+/// Counters one pool's processor updates.
+#[derive(Debug)]
+struct Counters {
+    active: AtomicU64,
+    processed: AtomicU64,
+    failed: AtomicU64,
+    durations_ms: Mutex<VecDeque<u64>>,
+    started: Instant,
+}
+
+impl Counters {
+    fn new() -> Self {
+        Self {
+            active: AtomicU64::new(0),
+            processed: AtomicU64::new(0),
+            failed: AtomicU64::new(0),
+            durations_ms: Mutex::new(VecDeque::with_capacity(DURATION_WINDOW)),
+            started: Instant::now(),
+        }
+    }
+
+    fn record(&self, took: Duration, ok: bool) {
+        if ok {
+            self.processed.fetch_add(1, Ordering::Relaxed);
+        } else {
+            self.failed.fetch_add(1, Ordering::Relaxed);
+        }
+        let mut d = self
+            .durations_ms
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if d.len() == DURATION_WINDOW {
+            d.pop_front();
+        }
+        d.push_back(u64::try_from(took.as_millis()).unwrap_or(u64::MAX));
+    }
+}
+
+/// Statistics of one worker type (the seed's `getWorkerStats().byType[...]`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TypeStats {
+    /// Workers running.
+    pub workers: u32,
+    /// Jobs each runs at once.
+    pub concurrency: u32,
+    /// Jobs running now.
+    pub active: u64,
+    /// Attempts that succeeded since start.
+    pub processed: u64,
+    /// Attempts that failed since start.
+    pub failed: u64,
+    /// Mean duration of the recent attempts, ms.
+    pub avg_duration_ms: f64,
+    /// 95th percentile of the recent attempts, ms.
+    pub p95_duration_ms: u64,
+    /// Running jobs over capacity (workers × concurrency), 0–1.
+    pub utilisation: f64,
+    /// Since the pool started, ms.
+    pub uptime_ms: u64,
+}
+
+/// Every pool's statistics (the seed's `getWorkerStats()`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WorkerStats {
+    /// Workers in all pools.
+    pub total_workers: u32,
+    /// Jobs running in all pools.
+    pub total_active: u64,
+    /// Per worker type.
+    pub by_type: BTreeMap<String, TypeStats>,
+}
+
+struct Pool {
+    workers: Vec<Arc<bullmq::Worker>>,
+    counters: Arc<Counters>,
+    settings: PoolSettings,
+    /// Next worker number, so names stay unique across scale-downs.
+    next: usize,
+}
+
+/// The worker pools of one process.
+pub struct WorkerManager {
+    /// Shared connection (for Antrian's own writes) and source of the workers' URL.
+    conn: Connection,
+    prefix: String,
+    /// Names workers register with (shown by BullMQ's getWorkers, bull-board, Taskforce).
+    node_name: String,
+    registry: Arc<Registry>,
+    pools: tokio::sync::Mutex<BTreeMap<WorkerType, Pool>>,
+}
+
+impl std::fmt::Debug for WorkerManager {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WorkerManager")
+            .field("node_name", &self.node_name)
+            .field("registry", &self.registry)
+            .finish_non_exhaustive()
+    }
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+fn panic_message(e: tokio::task::JoinError) -> String {
+    match e.try_into_panic() {
+        Ok(payload) => payload
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "a non-string panic".to_string()),
+        Err(e) => e.to_string(),
+    }
+}
+
+impl WorkerManager {
+    /// A manager with no pools running yet; `node_name` prefixes every worker's name.
+    pub fn new(conn: Connection, prefix: &str, node_name: &str, registry: Registry) -> Self {
+        Self {
+            conn,
+            prefix: prefix.to_string(),
+            node_name: node_name.to_string(),
+            registry: Arc::new(registry),
+            pools: tokio::sync::Mutex::new(BTreeMap::new()),
+        }
+    }
+
+    /// Sets a type's pool to `n` workers (the seed's `scaleWorkers`). Adding starts them at
+    /// once; removing closes the newest ones, each finishing its active jobs first (up to
+    /// `drain` long). The first call for a type creates its pool with `settings`.
+    pub async fn scale_workers(
+        &self,
+        worker_type: WorkerType,
+        n: u32,
+        settings: &PoolSettings,
+        drain: Duration,
+    ) -> Result<()> {
+        if n > 0 && !self.registry.handles(worker_type) {
+            return Err(Error::InvalidJob {
+                field: "workers".into(),
+                rule: format!(
+                    "no handler is registered for {} jobs, so its workers would only fail them",
+                    worker_type.as_str()
+                ),
+            });
+        }
+        let mut pools = self.pools.lock().await;
+        let pool = pools.entry(worker_type).or_insert_with(|| Pool {
+            workers: Vec::new(),
+            counters: Arc::new(Counters::new()),
+            settings: settings.clone(),
+            next: 0,
+        });
+        let target = n as usize;
+        while pool.workers.len() < target {
+            let worker = self.start_worker(worker_type, pool).await?;
+            pool.workers.push(Arc::new(worker));
+        }
+        let removed: Vec<Arc<bullmq::Worker>> = pool
+            .workers
+            .drain(target.min(pool.workers.len())..)
+            .collect();
+        drop(pools);
+        close_all(removed, drain).await;
+        tracing::info!(
+            worker_type = worker_type.as_str(),
+            workers = n,
+            "pool scaled"
+        );
+        Ok(())
+    }
+
+    async fn start_worker(
+        &self,
+        worker_type: WorkerType,
+        pool: &mut Pool,
+    ) -> Result<bullmq::Worker> {
+        let index = pool.next;
+        pool.next += 1;
+        let registry = self.registry.clone();
+        let counters = pool.counters.clone();
+        let redis = self.conn.redis();
+        let prefix = self.prefix.clone();
+        let processor = move |job: bullmq::Job, cancel: bullmq::worker::CancellationToken| {
+            let registry = registry.clone();
+            let counters = counters.clone();
+            let redis = redis.clone();
+            let prefix = prefix.clone();
+            async move {
+                run_job(
+                    &registry,
+                    worker_type,
+                    &counters,
+                    (redis, &prefix),
+                    job,
+                    cancel,
+                )
+                .await
+            }
+        };
+        let opts = WorkerOptions {
+            connection: RedisConnectionOptions {
+                url: self.conn.url().to_string(),
+                ..Default::default()
+            },
+            prefix: self.prefix.clone(),
+            name: Some(format!(
+                "{}:{}:{index}",
+                self.node_name,
+                worker_type.as_str()
+            )),
+            concurrency: pool.settings.concurrency.max(1),
+            lock_duration: pool.settings.lock_duration_ms,
+            stalled_interval: pool.settings.stalled_interval_ms,
+            limiter: pool
+                .settings
+                .rate_limit
+                .map(|(max, duration)| RateLimiterOptions { max, duration }),
+            backoff_strategy: Some(Arc::new(
+                |attempts_made, kind: &str, _err: &str, _data: &serde_json::Value| {
+                    // Antrian's custom strategies (capped exponential, linear) by name.
+                    let delay =
+                        backoff_delay(&BackoffStrategy::Custom(kind.to_string()), attempts_made)
+                            .map_or(-1, |d| i64::try_from(d).unwrap_or(i64::MAX));
+                    Box::pin(async move { delay })
+                },
+            )),
+            skip_version_check: true,
+            ..Default::default()
+        };
+        Ok(bullmq::Worker::with_options(worker_type.queue(), processor, opts).await?)
+    }
+
+    /// Statistics of every pool.
+    pub async fn get_worker_stats(&self) -> WorkerStats {
+        let pools = self.pools.lock().await;
+        let mut by_type = BTreeMap::new();
+        for (t, pool) in pools.iter() {
+            let c = &pool.counters;
+            let mut durations: Vec<u64> = c
+                .durations_ms
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .iter()
+                .copied()
+                .collect();
+            durations.sort_unstable();
+            #[allow(clippy::cast_precision_loss)] // averages of millisecond counts
+            let avg = if durations.is_empty() {
+                0.0
+            } else {
+                durations.iter().sum::<u64>() as f64 / durations.len() as f64
+            };
+            let p95 = durations
+                .get((durations.len() * 95).div_ceil(100).saturating_sub(1))
+                .copied()
+                .unwrap_or(0);
+            let workers = u32::try_from(pool.workers.len()).unwrap_or(u32::MAX);
+            let concurrency = u32::try_from(pool.settings.concurrency).unwrap_or(u32::MAX);
+            let active = c.active.load(Ordering::Relaxed);
+            let capacity = f64::from(workers) * f64::from(concurrency);
+            #[allow(clippy::cast_precision_loss)] // a ratio
+            let utilisation = if capacity > 0.0 {
+                active as f64 / capacity
+            } else {
+                0.0
+            };
+            by_type.insert(
+                t.as_str().to_string(),
+                TypeStats {
+                    workers,
+                    concurrency,
+                    active,
+                    processed: c.processed.load(Ordering::Relaxed),
+                    failed: c.failed.load(Ordering::Relaxed),
+                    avg_duration_ms: avg,
+                    p95_duration_ms: p95,
+                    utilisation,
+                    uptime_ms: u64::try_from(c.started.elapsed().as_millis()).unwrap_or(u64::MAX),
+                },
+            );
+        }
+        WorkerStats {
+            total_workers: by_type.values().map(|s| s.workers).sum(),
+            total_active: by_type.values().map(|s| s.active).sum(),
+            by_type,
+        }
+    }
+
+    /// Stops taking jobs everywhere and waits up to `deadline` for active ones; what is
+    /// still running then is left to BullMQ's stalled-job recovery.
+    pub async fn shutdown(&self, deadline: Duration) {
+        let workers: Vec<Arc<bullmq::Worker>> = {
+            let mut pools = self.pools.lock().await;
+            pools
+                .values_mut()
+                .flat_map(|p| p.workers.drain(..))
+                .collect()
+        };
+        close_all(workers, deadline).await;
+    }
+}
+
+/// Closes workers in parallel, so they share one deadline instead of adding theirs up.
+async fn close_all(workers: Vec<Arc<bullmq::Worker>>, deadline: Duration) {
+    let ms = u64::try_from(deadline.as_millis()).unwrap_or(u64::MAX);
+    let mut closing = tokio::task::JoinSet::new();
+    for worker in workers {
+        closing.spawn(async move { worker.close(ms).await });
+    }
+    while let Some(result) = closing.join_next().await {
+        match result {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::warn!("worker did not close cleanly: {e}"),
+            Err(e) => tracing::warn!("worker close task failed: {e}"),
+        }
+    }
+}
+
+/// Runs one attempt: routes to the handler, isolates panics, maps the outcome.
+async fn run_job(
+    registry: &Registry,
+    worker_type: WorkerType,
+    counters: &Counters,
+    (redis, prefix): (AnyConnection, &str),
+    job: bullmq::Job,
+    cancel: bullmq::worker::CancellationToken,
+) -> std::result::Result<serde_json::Value, bullmq::Error> {
+    let Some(handler) = registry.get(worker_type, job.name()) else {
+        counters.record(Duration::ZERO, false);
+        return Err(bullmq::Error::Unrecoverable(format!(
+            "no handler for job `{}` on {}: it handles {}",
+            job.name(),
+            worker_type.queue(),
+            registry.names(worker_type).join(", ")
+        )));
+    };
+    let attempts = job.opts().attempts.unwrap_or(1);
+    let last_attempt = job.attempts_made() + 1 >= attempts;
+    let handle = job.clone();
+    counters.active.fetch_add(1, Ordering::Relaxed);
+    let started = Instant::now();
+    let outcome = tokio::spawn(handler.handle(JobContext::new(job, cancel))).await;
+    counters.active.fetch_sub(1, Ordering::Relaxed);
+    counters.record(started.elapsed(), matches!(outcome, Ok(Ok(_))));
+    match outcome {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(JobError::Retry(reason))) => Err(bullmq::Error::ProcessingError(reason)),
+        Ok(Err(JobError::Discard(reason))) => Err(bullmq::Error::Unrecoverable(reason)),
+        Ok(Err(JobError::RetryAfter { reason, .. })) if last_attempt => {
+            Err(bullmq::Error::ProcessingError(reason))
+        }
+        Ok(Err(JobError::RetryAfter { reason, after })) => {
+            retry_after(redis, prefix, worker_type, &handle, after)
+                .await
+                .map_err(|e| {
+                    bullmq::Error::ProcessingError(format!(
+                        "{reason} (and it could not be delayed: {e})"
+                    ))
+                })?;
+            Err(bullmq::Error::Delayed)
+        }
+        Err(e) => Err(bullmq::Error::ProcessingError(format!(
+            "handler panicked: {}",
+            panic_message(e)
+        ))),
+    }
+}
+
+/// Moves a job to delayed until `after` from now, counting the attempt: bullmq-official's
+/// `move_to_delayed` skips the attempt counter (as Node's DelayedError does), so a site
+/// answering 429 forever would be retried forever; the attempt is counted on BullMQ's own
+/// `atm` field of the job hash first.
+async fn retry_after(
+    mut redis: AnyConnection,
+    prefix: &str,
+    worker_type: WorkerType,
+    job: &bullmq::Job,
+    after: Duration,
+) -> std::result::Result<(), bullmq::Error> {
+    let key = format!("{prefix}:{}:{}", worker_type.queue(), job.id());
+    let _: i64 = redis::cmd("HINCRBY")
+        .arg(&key)
+        .arg("atm")
+        .arg(1)
+        .query_async(&mut redis)
+        .await?;
+    job.move_to_delayed(now_ms() + u64::try_from(after.as_millis()).unwrap_or(u64::MAX))
+        .await
+}

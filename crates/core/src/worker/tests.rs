@@ -1,0 +1,458 @@
+//! Worker pools against a real redis-server: outcomes, panics, concurrency, scaling,
+//! statistics and graceful shutdown.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use antrian_testkit::TestRedis;
+use serde_json::json;
+use tokio::sync::mpsc;
+
+use super::*;
+use crate::connection::Connection;
+use crate::queue::{JobDefaults, JobOptionsInput, JobState, QueueEvent, QueueManager};
+use crate::CancellationToken;
+
+const DRAIN: Duration = Duration::from_secs(10);
+
+async fn connect(redis: &TestRedis) -> Connection {
+    Connection::open(&redis.url(), "test", &CancellationToken::new(), |_| {})
+        .await
+        .expect("connect")
+}
+
+async fn setup(
+    redis: &TestRedis,
+    registry: Registry,
+) -> (QueueManager, WorkerManager, crate::queue::EventHub) {
+    let conn = connect(redis).await;
+    let queues = QueueManager::new(conn.clone(), "bull", JobDefaults::default(), 512 * 1024)
+        .await
+        .expect("queues");
+    let hub = crate::queue::EventHub::new(conn.clone(), "bull");
+    for q in WorkerType::ALL {
+        hub.watch(q.queue()).await.expect("watch");
+    }
+    (
+        queues,
+        WorkerManager::new(conn, "bull", "test-node", registry),
+        hub,
+    )
+}
+
+fn opts(v: serde_json::Value) -> JobOptionsInput {
+    serde_json::from_value(v).expect("options")
+}
+
+fn settings(concurrency: usize) -> PoolSettings {
+    PoolSettings {
+        concurrency,
+        ..PoolSettings::default()
+    }
+}
+
+/// Waits until every id in `ids` has a final outcome (completed, or a final failure).
+async fn finished(
+    sub: &mut crate::queue::Subscription,
+    ids: &[String],
+) -> HashMap<String, QueueEvent> {
+    let mut done = HashMap::new();
+    while done.len() < ids.len() {
+        let event = sub
+            .recv_matching(Duration::from_secs(30), |e| match e {
+                QueueEvent::JobCompleted { job_id, .. } => ids.contains(job_id),
+                QueueEvent::JobFailed {
+                    job_id,
+                    is_final: true,
+                    ..
+                } => ids.contains(job_id),
+                _ => false,
+            })
+            .await
+            .unwrap_or_else(|| {
+                panic!(
+                    "only {} of {} jobs finished within 30 s",
+                    done.len(),
+                    ids.len()
+                )
+            });
+        let id = match &event {
+            QueueEvent::JobCompleted { job_id, .. } | QueueEvent::JobFailed { job_id, .. } => {
+                job_id.clone()
+            }
+            _ => unreachable!("filtered above"),
+        };
+        done.insert(id, event);
+    }
+    done
+}
+
+#[tokio::test]
+async fn each_outcome_does_what_it_says() {
+    let redis = TestRedis::start();
+    let mut registry = Registry::new();
+    registry
+        .register(
+            WorkerType::Scraping,
+            "ok",
+            handler_fn(|ctx: JobContext| async move {
+                ctx.log("working").await?;
+                Ok(json!({"url": ctx.data()["url"], "attempt": ctx.attempt()}))
+            }),
+        )
+        .register(
+            WorkerType::Scraping,
+            "flaky",
+            handler_fn(|ctx: JobContext| async move {
+                Err(JobError::retry(format!(
+                    "timeout on attempt {}",
+                    ctx.attempt()
+                )))
+            }),
+        )
+        .register(
+            WorkerType::Scraping,
+            "gone",
+            handler_fn(|_ctx: JobContext| async move {
+                Err(JobError::discard("HTTP 404: product removed"))
+            }),
+        )
+        .register(
+            WorkerType::Scraping,
+            "throttled",
+            handler_fn(|ctx: JobContext| async move {
+                if ctx.attempt() == 1 {
+                    Err(JobError::retry_after(
+                        "HTTP 429",
+                        Duration::from_millis(300),
+                    ))
+                } else {
+                    Ok(json!({"attempt": ctx.attempt()}))
+                }
+            }),
+        )
+        .register(
+            WorkerType::Scraping,
+            "crash",
+            handler_fn(|_ctx: JobContext| async move {
+                let v: Vec<u8> = Vec::new();
+                // A bug in a handler: indexing out of bounds panics.
+                Ok(json!(v[3]))
+            }),
+        );
+    let (q, workers, hub) = setup(&redis, registry).await;
+    let mut sub = hub.subscribe();
+    workers
+        .scale_workers(WorkerType::Scraping, 1, &settings(4), DRAIN)
+        .await
+        .expect("scale");
+
+    let add = |name: &'static str, o: serde_json::Value| {
+        let q = &q;
+        async move {
+            q.add_job(
+                "scraping-queue",
+                name,
+                json!({"url": "https://shop.example/p/1"}),
+                &opts(o),
+            )
+            .await
+            .expect("add")
+            .id
+        }
+    };
+    let ok = add("ok", json!({})).await;
+    let flaky = add(
+        "flaky",
+        json!({"attempts": 2, "backoff": {"type": "fixed", "delay": 10}}),
+    )
+    .await;
+    let gone = add("gone", json!({"attempts": 5})).await;
+    let throttled_at = Instant::now();
+    let throttled = add("throttled", json!({"attempts": 3})).await;
+    let crash = add("crash", json!({"attempts": 1})).await;
+    let unknown = add("no-such-job", json!({"attempts": 3})).await;
+    let after_crash = add("ok", json!({})).await;
+    let ids = [
+        &ok,
+        &flaky,
+        &gone,
+        &throttled,
+        &crash,
+        &unknown,
+        &after_crash,
+    ]
+    .map(|s| s.to_string());
+    let done = finished(&mut sub, &ids).await;
+
+    let job = q.get_job("scraping-queue", &ok).await.expect("ok");
+    assert_eq!(
+        (job.state, job.return_value["attempt"].as_u64()),
+        (JobState::Completed, Some(1))
+    );
+    assert_eq!(job.logs, ["working"]);
+
+    let job = q.get_job("scraping-queue", &flaky).await.expect("flaky");
+    assert_eq!(
+        (job.state, job.attempts_made),
+        (JobState::Failed, 2),
+        "retried with backoff, then failed"
+    );
+    assert_eq!(job.failed_reason.as_deref(), Some("timeout on attempt 2"));
+
+    let job = q.get_job("scraping-queue", &gone).await.expect("gone");
+    assert_eq!(
+        (job.state, job.attempts_made),
+        (JobState::Failed, 1),
+        "discard is not retried"
+    );
+    assert_eq!(
+        job.failed_reason.as_deref(),
+        Some("HTTP 404: product removed")
+    );
+
+    let job = q
+        .get_job("scraping-queue", &throttled)
+        .await
+        .expect("throttled");
+    assert_eq!(job.state, JobState::Completed);
+    assert_eq!(
+        job.return_value["attempt"], 2,
+        "the 429 counted as an attempt"
+    );
+    assert!(
+        throttled_at.elapsed() >= Duration::from_millis(300),
+        "retried only after Retry-After"
+    );
+
+    let job = q.get_job("scraping-queue", &crash).await.expect("crash");
+    assert_eq!(job.state, JobState::Failed);
+    assert!(
+        job.failed_reason
+            .as_deref()
+            .is_some_and(|r| r.starts_with("handler panicked: index out of bounds")),
+        "{job:?}"
+    );
+    assert!(
+        matches!(
+            done.get(&after_crash),
+            Some(QueueEvent::JobCompleted { .. })
+        ),
+        "the pool survived the panic"
+    );
+
+    let job = q
+        .get_job("scraping-queue", &unknown)
+        .await
+        .expect("unknown");
+    assert_eq!(
+        (job.state, job.attempts_made),
+        (JobState::Failed, 1),
+        "no handler: failed at once"
+    );
+    assert!(
+        job.failed_reason
+            .as_deref()
+            .is_some_and(|r| r.contains("no handler for job `no-such-job`")
+                && r.contains("it handles crash, flaky, gone, ok, throttled")),
+        "{job:?}"
+    );
+
+    let stats = workers.get_worker_stats().await;
+    let scraping = &stats.by_type["scraping"];
+    assert_eq!((scraping.workers, scraping.concurrency), (1, 4));
+    assert_eq!(
+        scraping.processed, 3,
+        "ok twice and throttled's second attempt"
+    );
+    assert!(scraping.failed >= 6, "{scraping:?}");
+    workers.shutdown(DRAIN).await;
+}
+
+#[tokio::test]
+async fn never_more_than_workers_times_concurrency_jobs_at_once() {
+    let redis = TestRedis::start();
+    let running = Arc::new(AtomicUsize::new(0));
+    let peak = Arc::new(AtomicUsize::new(0));
+    let mut registry = Registry::new();
+    let (r, p) = (running.clone(), peak.clone());
+    registry.register(
+        WorkerType::Cleanup,
+        "cleanup-temp-files",
+        handler_fn(move |_ctx: JobContext| {
+            let (r, p) = (r.clone(), p.clone());
+            async move {
+                let now = r.fetch_add(1, Ordering::SeqCst) + 1;
+                p.fetch_max(now, Ordering::SeqCst);
+                // The job's own work: long enough for others to overlap with it.
+                tokio::time::sleep(Duration::from_millis(30)).await;
+                r.fetch_sub(1, Ordering::SeqCst);
+                Ok(json!({}))
+            }
+        }),
+    );
+    let (q, workers, hub) = setup(&redis, registry).await;
+    let mut sub = hub.subscribe();
+    let mut ids = Vec::new();
+    for _ in 0..60 {
+        ids.push(
+            q.add_job(
+                "cleanup-queue",
+                "cleanup-temp-files",
+                json!({}),
+                &JobOptionsInput::default(),
+            )
+            .await
+            .expect("add")
+            .id,
+        );
+    }
+    workers
+        .scale_workers(WorkerType::Cleanup, 2, &settings(3), DRAIN)
+        .await
+        .expect("scale");
+    finished(&mut sub, &ids).await;
+    let peak = peak.load(Ordering::SeqCst);
+    assert!(peak <= 6, "{peak} jobs ran at once with 2 workers × 3");
+    assert!(peak >= 3, "the pool ran jobs in parallel (peak {peak})");
+    workers.shutdown(DRAIN).await;
+}
+
+#[tokio::test]
+async fn scaling_up_and_down_under_load_loses_and_repeats_nothing() {
+    let redis = TestRedis::start();
+    let (tx, mut rx) = mpsc::unbounded_channel::<String>();
+    let mut registry = Registry::new();
+    registry.register(
+        WorkerType::DataProcessing,
+        "save-product-data",
+        handler_fn(move |ctx: JobContext| {
+            let tx = tx.clone();
+            async move {
+                let _ = tx.send(ctx.id().to_string());
+                Ok(json!({}))
+            }
+        }),
+    );
+    let (q, workers, _hub) = setup(&redis, registry).await;
+    const JOBS: usize = 10_000;
+    let bulk: Vec<crate::queue::BulkJobInput> = (0..JOBS)
+        .map(|i| {
+            serde_json::from_value(json!({"name": "save-product-data", "data": {"n": i}}))
+                .expect("bulk")
+        })
+        .collect();
+    for chunk in bulk.chunks(1000) {
+        q.add_bulk_jobs("data-processing-queue", chunk.to_vec())
+            .await
+            .expect("bulk");
+    }
+    let ledger_task = tokio::spawn(async move {
+        let mut ledger: HashMap<String, usize> = HashMap::new();
+        while ledger.len() < JOBS {
+            match tokio::time::timeout(Duration::from_secs(60), rx.recv()).await {
+                Ok(Some(id)) => *ledger.entry(id).or_default() += 1,
+                _ => break,
+            }
+        }
+        ledger
+    });
+    workers
+        .scale_workers(WorkerType::DataProcessing, 1, &settings(10), DRAIN)
+        .await
+        .expect("1");
+    workers
+        .scale_workers(WorkerType::DataProcessing, 4, &settings(10), DRAIN)
+        .await
+        .expect("up to 4");
+    assert_eq!(
+        workers.get_worker_stats().await.by_type["data-processing"].workers,
+        4
+    );
+    workers
+        .scale_workers(WorkerType::DataProcessing, 1, &settings(10), DRAIN)
+        .await
+        .expect("down to 1");
+    assert_eq!(
+        workers.get_worker_stats().await.by_type["data-processing"].workers,
+        1
+    );
+    let ledger = ledger_task.await.expect("ledger");
+    assert_eq!(ledger.len(), JOBS, "every job ran");
+    let repeated: Vec<_> = ledger.iter().filter(|(_, n)| **n > 1).collect();
+    assert!(repeated.is_empty(), "scaling ran jobs twice: {repeated:?}");
+    let stats = q
+        .get_queue_stats("data-processing-queue")
+        .await
+        .expect("stats");
+    assert_eq!((stats.waiting, stats.active, stats.failed), (0, 0, 0));
+    workers.shutdown(DRAIN).await;
+}
+
+#[tokio::test]
+async fn shutdown_lets_active_jobs_finish_within_the_deadline() {
+    let redis = TestRedis::start();
+    let (started_tx, mut started_rx) = mpsc::unbounded_channel::<()>();
+    let mut registry = Registry::new();
+    registry.register(
+        WorkerType::Notification,
+        "send-email",
+        handler_fn(move |_ctx: JobContext| {
+            let started_tx = started_tx.clone();
+            async move {
+                let _ = started_tx.send(());
+                // The job's own work, still running when shutdown begins.
+                tokio::time::sleep(Duration::from_millis(300)).await;
+                Ok(json!({"sent": true}))
+            }
+        }),
+    );
+    let (q, workers, _hub) = setup(&redis, registry).await;
+    let id = q
+        .add_job(
+            "notifications-queue",
+            "send-email",
+            json!({"to": "admin@example.com"}),
+            &JobOptionsInput::default(),
+        )
+        .await
+        .expect("add")
+        .id;
+    workers
+        .scale_workers(WorkerType::Notification, 1, &settings(1), DRAIN)
+        .await
+        .expect("scale");
+    tokio::time::timeout(Duration::from_secs(20), started_rx.recv())
+        .await
+        .expect("job started")
+        .expect("open");
+    workers.shutdown(DRAIN).await;
+    let job = q.get_job("notifications-queue", &id).await.expect("get");
+    assert_eq!(
+        (job.state, job.return_value),
+        (JobState::Completed, json!({"sent": true}))
+    );
+    assert_eq!(workers.get_worker_stats().await.total_workers, 0);
+}
+
+#[tokio::test]
+async fn a_type_without_handlers_gets_no_workers() {
+    let redis = TestRedis::start();
+    let (_q, workers, _hub) = setup(&redis, Registry::new()).await;
+    let e = workers
+        .scale_workers(WorkerType::Scraping, 2, &settings(1), DRAIN)
+        .await
+        .expect_err("nothing to run");
+    assert!(
+        e.to_string()
+            .contains("no handler is registered for scraping jobs"),
+        "{e}"
+    );
+    assert_eq!(
+        WorkerType::parse("data-processing"),
+        Some(WorkerType::DataProcessing)
+    );
+    assert_eq!(WorkerType::parse("nope"), None);
+}
