@@ -456,3 +456,187 @@ async fn a_type_without_handlers_gets_no_workers() {
     );
     assert_eq!(WorkerType::parse("nope"), None);
 }
+
+/// Set in the child process of the kill -9 test: the Redis URL it works against.
+const CHILD_ENV: &str = "ANTRIAN_TEST_WORKER_CHILD_REDIS";
+
+/// Not a test on its own: the kill -9 test below runs this test binary again with only
+/// this test selected and [`CHILD_ENV`] set, so a real separate process runs a pool that
+/// can be killed with SIGKILL mid-batch. Run directly, it does nothing.
+#[tokio::test]
+#[ignore = "runs only as the child process of a_worker_process_killed_with_sigkill_loses_no_job"]
+async fn child_worker_process() {
+    let Ok(url) = std::env::var(CHILD_ENV) else {
+        return;
+    };
+    let conn = Connection::open(&url, "child", &CancellationToken::new(), |_| {})
+        .await
+        .expect("connect");
+    let ledger = conn.clone();
+    let mut registry = Registry::new();
+    registry.register(
+        WorkerType::Scraping,
+        "product-scraping",
+        handler_fn(move |ctx: JobContext| {
+            let mut redis = ledger.redis();
+            async move {
+                let _: () = redis::cmd("RPUSH")
+                    .arg("test:started")
+                    .arg(ctx.id())
+                    .query_async(&mut redis)
+                    .await
+                    .map_err(|e| JobError::retry(e.to_string()))?;
+                // Each job takes a while, so some are in flight when the process is killed.
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                let _: () = redis::cmd("RPUSH")
+                    .arg("test:completed")
+                    .arg(ctx.id())
+                    .query_async(&mut redis)
+                    .await
+                    .map_err(|e| JobError::retry(e.to_string()))?;
+                Ok(json!({}))
+            }
+        }),
+    );
+    let workers = WorkerManager::new(conn, "bull", "child", registry);
+    let quick = PoolSettings {
+        concurrency: 5,
+        lock_duration_ms: 1000,
+        stalled_interval_ms: 500,
+        ..PoolSettings::default()
+    };
+    workers
+        .scale_workers(WorkerType::Scraping, 1, &quick, DRAIN)
+        .await
+        .expect("scale");
+    // Work until killed.
+    std::future::pending::<()>().await;
+}
+
+#[tokio::test]
+async fn a_worker_process_killed_with_sigkill_loses_no_job() {
+    let redis = TestRedis::start();
+    let (q, _no_workers_here, _hub) = setup(&redis, Registry::new()).await;
+    const JOBS: usize = 200;
+    let mut ids = Vec::new();
+    for i in 0..JOBS {
+        ids.push(
+            q.add_job(
+                "scraping-queue",
+                "product-scraping",
+                json!({"n": i}),
+                &opts(json!({"attempts": 3})),
+            )
+            .await
+            .expect("add")
+            .id,
+        );
+    }
+    let mut child = std::process::Command::new(std::env::current_exe().expect("test binary"))
+        .args([
+            "worker::tests::child_worker_process",
+            "--exact",
+            "--ignored",
+            "--nocapture",
+        ])
+        .env(CHILD_ENV, redis.url())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn the child worker process");
+    // Wait (blocking on Redis, not sleeping) until the child is well into the batch.
+    let mut conn = redis.connection();
+    for _ in 0..40 {
+        let got: Option<(String, String)> = redis::cmd("BLPOP")
+            .arg("test:started")
+            .arg(20)
+            .query(&mut conn)
+            .expect("BLPOP");
+        assert!(got.is_some(), "the child processed nothing within 20 s");
+    }
+    child.kill().expect("SIGKILL the child");
+    child.wait().expect("reap");
+    let killed_at = Instant::now();
+    let in_flight: u64 = {
+        let stats = q.get_queue_stats("scraping-queue").await.expect("stats");
+        stats.active
+    };
+
+    // A surviving worker in this process picks up what the dead one held.
+    let ledger_conn = connect(&redis).await;
+    let mut registry = Registry::new();
+    registry.register(
+        WorkerType::Scraping,
+        "product-scraping",
+        handler_fn(move |ctx: JobContext| {
+            let mut redis = ledger_conn.redis();
+            async move {
+                let _: () = redis::cmd("RPUSH")
+                    .arg("test:completed")
+                    .arg(ctx.id())
+                    .query_async(&mut redis)
+                    .await
+                    .map_err(|e| JobError::retry(e.to_string()))?;
+                Ok(json!({}))
+            }
+        }),
+    );
+    let survivor = WorkerManager::new(connect(&redis).await, "bull", "survivor", registry);
+    let quick = PoolSettings {
+        concurrency: 5,
+        lock_duration_ms: 1000,
+        stalled_interval_ms: 500,
+        ..PoolSettings::default()
+    };
+    survivor
+        .scale_workers(WorkerType::Scraping, 1, &quick, DRAIN)
+        .await
+        .expect("scale");
+    let hub = crate::queue::EventHub::new(connect(&redis).await, "bull");
+    hub.watch("scraping-queue").await.expect("watch");
+    let mut sub = hub.subscribe();
+    // Wait until the ledger holds every job (completed counts in the queue are capped by
+    // removeOnComplete, the ledger is not).
+    let distinct = |conn: &mut redis::Connection| -> usize {
+        let all: Vec<String> = redis::cmd("LRANGE")
+            .arg("test:completed")
+            .arg(0)
+            .arg(-1)
+            .query(conn)
+            .expect("LRANGE");
+        all.into_iter()
+            .collect::<std::collections::HashSet<_>>()
+            .len()
+    };
+    while distinct(&mut conn) < JOBS {
+        assert!(
+            killed_at.elapsed() < Duration::from_secs(30),
+            "only {} of {JOBS} jobs completed 30 s after the kill",
+            distinct(&mut conn)
+        );
+        sub.recv_matching(Duration::from_secs(2), |e| {
+            matches!(e, QueueEvent::JobCompleted { .. })
+        })
+        .await;
+    }
+    let recovery = killed_at.elapsed();
+    let completed: Vec<String> = redis::cmd("LRANGE")
+        .arg("test:completed")
+        .arg(0)
+        .arg(-1)
+        .query(&mut conn)
+        .expect("LRANGE");
+    let mut counts: HashMap<&str, usize> = HashMap::new();
+    for id in &completed {
+        *counts.entry(id.as_str()).or_default() += 1;
+    }
+    for id in &ids {
+        assert!(counts.contains_key(id.as_str()), "job {id} never completed");
+    }
+    let duplicates = completed.len() - counts.len();
+    assert!(
+        duplicates as u64 <= in_flight.max(5),
+        "{duplicates} jobs ran twice, more than the {in_flight} in flight at the kill"
+    );
+    eprintln!("kill -9 recovery: all {JOBS} jobs completed {recovery:?} after the kill; {duplicates} ran twice ({in_flight} were in flight)");
+    survivor.shutdown(DRAIN).await;
+}
