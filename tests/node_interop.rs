@@ -354,3 +354,63 @@ async fn pausing_in_antrian_stops_node_workers_and_resuming_restarts_them() {
         "completion after resume",
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn antrian_pools_process_node_jobs_and_node_queue_events_see_them_finish() {
+    use antrian_core::worker::{
+        handler_fn, JobContext, PoolSettings, Registry, WorkerManager, WorkerType,
+    };
+
+    let redis = TestRedis::start();
+    let conn = Connection::open(&redis.url(), "test", &CancellationToken::new(), |_| {})
+        .await
+        .expect("connect");
+    let mut registry = Registry::new();
+    registry.register(
+        WorkerType::Scraping,
+        "product-scraping",
+        handler_fn(|ctx: JobContext| async move {
+            Ok(json!({"processedBy": "antrian", "url": ctx.data()["url"]}))
+        }),
+    );
+    let workers = WorkerManager::new(conn, "bull", "interop", registry);
+    workers
+        .scale_workers(
+            WorkerType::Scraping,
+            1,
+            &PoolSettings::default(),
+            Duration::from_secs(5),
+        )
+        .await
+        .expect("scale");
+    let jobs = json!([
+        {"name": "product-scraping", "data": {"url": "https://shopee.co.id/product/1/123"}},
+        {"name": "product-scraping", "data": {"url": "https://shopee.co.id/product/2/456"}, "opts": {"priority": 1}}
+    ]);
+    let url = redis.url();
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new("node")
+            .arg(node_dir().join("wait-finished.mjs"))
+            .args([url.as_str(), "scraping-queue", &jobs.to_string()])
+            .current_dir(node_dir())
+            .output()
+            .expect("run node")
+    })
+    .await
+    .expect("join");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let results: Vec<Value> = serde_json::from_slice(&out.stdout).expect("results");
+    let values: Vec<&Value> = results.iter().map(|r| &r["returnvalue"]).collect();
+    assert_eq!(
+        values,
+        [
+            &json!({"processedBy": "antrian", "url": "https://shopee.co.id/product/1/123"}),
+            &json!({"processedBy": "antrian", "url": "https://shopee.co.id/product/2/456"}),
+        ]
+    );
+    workers.shutdown(Duration::from_secs(5)).await;
+}
