@@ -5,6 +5,7 @@
 //! - [`config`]: settings from defaults, `config.toml`, `.env` and the environment.
 //! - [`embedded`]: the supervised `redis-server` Antrian runs when none is configured.
 //! - [`connection`]: the one way to connect to Redis (probe, retry, BullMQ's client).
+//! - [`keys`]: every Redis key of Antrian's own data.
 //! - [`health`]: connection status for the Overview, with the eviction-policy warning.
 //! - [`runtime`]: start-up and shutdown of everything one process runs.
 //! - [`worker`]: job handlers and worker pools.
@@ -17,6 +18,7 @@ pub mod connection;
 pub mod embedded;
 pub mod error;
 pub mod health;
+pub mod keys;
 pub mod queue;
 pub mod runtime;
 pub mod telemetry;

@@ -298,6 +298,50 @@ impl WorkerManager {
         Ok(bullmq::Worker::with_options(worker_type.queue(), processor, opts).await?)
     }
 
+    /// Stops a pool's workers from taking new jobs (active ones finish); the queue itself
+    /// stays open for other consumers. Returns false when the type has no pool.
+    pub async fn pause_pool(&self, worker_type: WorkerType) -> bool {
+        let pools = self.pools.lock().await;
+        let Some(pool) = pools.get(&worker_type) else {
+            return false;
+        };
+        for worker in &pool.workers {
+            worker.pause();
+        }
+        true
+    }
+
+    /// Lets a paused pool take jobs again. Returns false when the type has no pool.
+    pub async fn resume_pool(&self, worker_type: WorkerType) -> bool {
+        let pools = self.pools.lock().await;
+        let Some(pool) = pools.get(&worker_type) else {
+            return false;
+        };
+        for worker in &pool.workers {
+            worker.resume();
+        }
+        true
+    }
+
+    /// Workers per type.
+    pub async fn pool_sizes(&self) -> BTreeMap<WorkerType, u32> {
+        self.pools
+            .lock()
+            .await
+            .iter()
+            .map(|(t, p)| (*t, u32::try_from(p.workers.len()).unwrap_or(u32::MAX)))
+            .collect()
+    }
+
+    /// The settings a type's pool runs with, when it has one.
+    pub async fn pool_settings(&self, worker_type: WorkerType) -> Option<PoolSettings> {
+        self.pools
+            .lock()
+            .await
+            .get(&worker_type)
+            .map(|p| p.settings.clone())
+    }
+
     /// Statistics of every pool.
     pub async fn get_worker_stats(&self) -> WorkerStats {
         let pools = self.pools.lock().await;

@@ -1,0 +1,399 @@
+//! Worker nodes: every runtime that runs pools (the desktop app, `antrian workers` on a
+//! server) registers itself in Redis and takes commands from operators anywhere.
+//!
+//! - A node writes its description (`keys::node`) and scores itself in `keys::nodes` with
+//!   its heartbeat time; a node whose heartbeat is older than the timeout is shown as gone.
+//! - Commands go into the node's stream (`keys::node_commands`); the node applies each and
+//!   pushes its reply to a short-lived list (`keys::node_reply`), which the sender waits
+//!   on. A stream rather than pub/sub: a command sent while the node reconnects is still
+//!   there when it comes back.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+use tokio_util::sync::CancellationToken;
+
+use super::pool::{PoolSettings, WorkerManager};
+use super::registry::WorkerType;
+use crate::connection::Connection;
+use crate::error::{Error, Result};
+use crate::keys;
+
+/// How long a reply is kept for its sender.
+const REPLY_TTL_SECS: u64 = 60;
+
+/// A command an operator sends to a node.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(
+    tag = "command",
+    rename_all = "kebab-case",
+    rename_all_fields = "camelCase"
+)]
+pub enum NodeCommand {
+    /// Set a pool's size.
+    Scale {
+        /// The pool.
+        worker_type: WorkerType,
+        /// Workers wanted.
+        workers: u32,
+    },
+    /// Stop a pool taking jobs.
+    Pause {
+        /// The pool.
+        worker_type: WorkerType,
+    },
+    /// Let a pool take jobs again.
+    Resume {
+        /// The pool.
+        worker_type: WorkerType,
+    },
+    /// Finish active jobs, stop every pool, and stop the node.
+    Drain,
+}
+
+/// A node's answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CommandReply {
+    /// Whether the command was carried out.
+    pub ok: bool,
+    /// What happened, in a sentence.
+    pub message: String,
+}
+
+/// A node as operators see it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NodeInfo {
+    /// Unique id (host name and process id).
+    pub id: String,
+    /// Host name.
+    pub host: String,
+    /// Antrian version.
+    pub version: String,
+    /// Workers per pool.
+    pub pools: BTreeMap<String, u32>,
+    /// When it started, ms since the epoch.
+    pub started_at_ms: u64,
+    /// Its last heartbeat, ms since the epoch.
+    pub heartbeat_ms: u64,
+    /// False once the heartbeat is older than the timeout.
+    pub alive: bool,
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+/// This process' node id: host name and process id.
+pub fn local_node_id() -> String {
+    let host = hostname();
+    format!("{host}-{}", std::process::id())
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "localhost".to_string())
+}
+
+/// A connection of its own for blocking reads: no response timeout (the blocking command
+/// has its own), and not the shared connection, which it would stall.
+async fn blocking_connection(conn: &Connection) -> Result<redis::aio::MultiplexedConnection> {
+    let config = redis::AsyncConnectionConfig::new()
+        .set_connection_timeout(Some(Duration::from_secs(5)))
+        .set_response_timeout(None);
+    Ok(redis::Client::open(conn.url())?
+        .get_multiplexed_async_connection_with_config(&config)
+        .await?)
+}
+
+/// Lists nodes; those silent for longer than `gone_after` are marked not alive.
+pub async fn list_nodes(conn: &Connection, gone_after: Duration) -> Result<Vec<NodeInfo>> {
+    let mut redis = conn.redis();
+    let ids: Vec<String> = redis::cmd("ZRANGE")
+        .arg(keys::nodes())
+        .arg(0)
+        .arg(-1)
+        .query_async(&mut redis)
+        .await?;
+    let now = now_ms();
+    let mut nodes = Vec::with_capacity(ids.len());
+    for id in ids {
+        let raw: Option<String> = redis::cmd("HGET")
+            .arg(keys::node(&id))
+            .arg("info")
+            .query_async(&mut redis)
+            .await?;
+        if let Some(mut info) = raw.and_then(|r| serde_json::from_str::<NodeInfo>(&r).ok()) {
+            info.alive = now.saturating_sub(info.heartbeat_ms)
+                <= u64::try_from(gone_after.as_millis()).unwrap_or(u64::MAX);
+            nodes.push(info);
+        }
+    }
+    Ok(nodes)
+}
+
+/// Sends `command` to node `id` and waits up to `timeout` for its reply.
+pub async fn send_command(
+    conn: &Connection,
+    id: &str,
+    command: &NodeCommand,
+    timeout: Duration,
+) -> Result<CommandReply> {
+    let mut redis = conn.redis();
+    let known: bool = redis::cmd("EXISTS")
+        .arg(keys::node(id))
+        .query_async(&mut redis)
+        .await?;
+    if !known {
+        return Err(Error::NotFound {
+            what: format!("node {id}"),
+        });
+    }
+    let body = serde_json::to_string(command)
+        .map_err(|e| Error::io("encoding a node command", std::io::Error::other(e)))?;
+    let command_id: String = redis::cmd("XADD")
+        .arg(keys::node_commands(id))
+        .arg("MAXLEN")
+        .arg("~")
+        .arg(1000)
+        .arg("*")
+        .arg("body")
+        .arg(&body)
+        .query_async(&mut redis)
+        .await?;
+    let mut blocking = blocking_connection(conn).await?;
+    let reply: Option<(String, String)> = redis::cmd("BLPOP")
+        .arg(keys::node_reply(id, &command_id))
+        .arg(timeout.as_secs_f64())
+        .query_async(&mut blocking)
+        .await?;
+    let Some((_, reply)) = reply else {
+        return Err(Error::Conflict(format!(
+            "node {id} did not answer within {timeout:?}; it may be gone or busy (the command stays queued for it)"
+        )));
+    };
+    serde_json::from_str(&reply)
+        .map_err(|e| Error::io("reading a node reply", std::io::Error::other(e)))
+}
+
+/// The running side of a node: heartbeats and command handling.
+pub struct NodeAgent {
+    id: String,
+    conn: Connection,
+    workers: Arc<WorkerManager>,
+    started_at_ms: u64,
+}
+
+impl std::fmt::Debug for NodeAgent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NodeAgent")
+            .field("id", &self.id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl NodeAgent {
+    /// An agent for this process' pools.
+    pub fn new(id: &str, conn: Connection, workers: Arc<WorkerManager>) -> Self {
+        Self {
+            id: id.to_string(),
+            conn,
+            workers,
+            started_at_ms: now_ms(),
+        }
+    }
+
+    /// This node's id.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// Writes the node's description and heartbeat.
+    pub async fn heartbeat(&self) -> Result<()> {
+        let pools = self
+            .workers
+            .pool_sizes()
+            .await
+            .into_iter()
+            .map(|(t, n)| (t.as_str().to_string(), n))
+            .collect();
+        let now = now_ms();
+        let info = NodeInfo {
+            id: self.id.clone(),
+            host: hostname(),
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            pools,
+            started_at_ms: self.started_at_ms,
+            heartbeat_ms: now,
+            alive: true,
+        };
+        let body = serde_json::to_string(&info)
+            .map_err(|e| Error::io("encoding node info", std::io::Error::other(e)))?;
+        let mut redis = self.conn.redis();
+        let _: () = redis::pipe()
+            .hset(keys::node(&self.id), "info", body)
+            .zadd(keys::nodes(), &self.id, now)
+            .query_async(&mut redis)
+            .await?;
+        Ok(())
+    }
+
+    /// Removes the node from the registry (on a clean stop).
+    pub async fn deregister(&self) -> Result<()> {
+        let mut redis = self.conn.redis();
+        let _: () = redis::pipe()
+            .zrem(keys::nodes(), &self.id)
+            .del(keys::node(&self.id))
+            .del(keys::node_commands(&self.id))
+            .query_async(&mut redis)
+            .await?;
+        Ok(())
+    }
+
+    /// Applies one command.
+    pub async fn apply(&self, command: &NodeCommand, stop: &CancellationToken) -> CommandReply {
+        let reply = |ok: bool, message: String| CommandReply { ok, message };
+        match command {
+            NodeCommand::Scale {
+                worker_type,
+                workers,
+            } => {
+                let settings = self
+                    .workers
+                    .pool_settings(*worker_type)
+                    .await
+                    .unwrap_or_else(PoolSettings::default);
+                match self
+                    .workers
+                    .scale_workers(*worker_type, *workers, &settings, Duration::from_secs(30))
+                    .await
+                {
+                    Ok(()) => reply(
+                        true,
+                        format!("{} pool scaled to {workers}", worker_type.as_str()),
+                    ),
+                    Err(e) => reply(false, e.to_string()),
+                }
+            }
+            NodeCommand::Pause { worker_type } => {
+                if self.workers.pause_pool(*worker_type).await {
+                    reply(true, format!("{} pool paused", worker_type.as_str()))
+                } else {
+                    reply(
+                        false,
+                        format!("this node runs no {} pool", worker_type.as_str()),
+                    )
+                }
+            }
+            NodeCommand::Resume { worker_type } => {
+                if self.workers.resume_pool(*worker_type).await {
+                    reply(true, format!("{} pool resumed", worker_type.as_str()))
+                } else {
+                    reply(
+                        false,
+                        format!("this node runs no {} pool", worker_type.as_str()),
+                    )
+                }
+            }
+            NodeCommand::Drain => {
+                self.workers.shutdown(Duration::from_secs(30)).await;
+                stop.cancel();
+                reply(true, "pools drained; the node is stopping".to_string())
+            }
+        }
+    }
+
+    /// Heartbeats every `interval` and applies commands until `stop` fires; then
+    /// deregisters. Commands sent before the agent started are not replayed.
+    pub async fn run(self, interval: Duration, stop: CancellationToken) -> Result<()> {
+        self.heartbeat().await?;
+        let mut blocking = blocking_connection(&self.conn).await?;
+        let stream = keys::node_commands(&self.id);
+        // Start after the newest entry now; "$" would be re-read as "newest" on every
+        // call and lose commands that arrive while a read is cancelled by the ticker.
+        let newest: Vec<(String, Vec<(String, String)>)> = redis::cmd("XREVRANGE")
+            .arg(&stream)
+            .arg("+")
+            .arg("-")
+            .arg("COUNT")
+            .arg(1)
+            .query_async(&mut blocking)
+            .await?;
+        let mut last_id = newest
+            .first()
+            .map_or_else(|| "0-0".to_string(), |(id, _)| id.clone());
+        let mut ticker = tokio::time::interval(interval);
+        loop {
+            // Short blocking reads so the loop notices `stop` and heart-beats on time.
+            let mut xread = redis::cmd("XREAD");
+            xread
+                .arg("COUNT")
+                .arg(10)
+                .arg("BLOCK")
+                .arg(500)
+                .arg("STREAMS")
+                .arg(&stream)
+                .arg(&last_id);
+            let read = xread.query_async::<redis::streams::StreamReadReply>(&mut blocking);
+            tokio::select! {
+                () = stop.cancelled() => break,
+                _ = ticker.tick() => {
+                    if let Err(e) = self.heartbeat().await {
+                        tracing::warn!("node heartbeat failed: {e}");
+                    }
+                }
+                result = read => match result {
+                    Ok(reply) => {
+                        for entry in reply.keys.into_iter().flat_map(|k| k.ids) {
+                            last_id.clone_from(&entry.id);
+                            let body: Option<String> = entry.get("body");
+                            let answer = match body.as_deref().map(serde_json::from_str::<NodeCommand>) {
+                                Some(Ok(command)) => {
+                                    tracing::info!(?command, "node command");
+                                    self.apply(&command, &stop).await
+                                }
+                                _ => CommandReply { ok: false, message: "not a command this node understands".into() },
+                            };
+                            self.reply(&entry.id, &answer).await;
+                        }
+                    }
+                    Err(e) => {
+                        tracing::warn!("reading node commands failed: {e}");
+                        tokio::select! {
+                            () = stop.cancelled() => break,
+                            () = tokio::time::sleep(Duration::from_secs(1)) => {}
+                        }
+                    }
+                },
+            }
+        }
+        self.deregister().await
+    }
+
+    async fn reply(&self, command_id: &str, answer: &CommandReply) {
+        let key = keys::node_reply(&self.id, command_id);
+        let Ok(body) = serde_json::to_string(answer) else {
+            return;
+        };
+        let mut redis = self.conn.redis();
+        let sent: redis::RedisResult<()> = redis::pipe()
+            .lpush(&key, body)
+            .expire(&key, i64::try_from(REPLY_TTL_SECS).unwrap_or(60))
+            .query_async(&mut redis)
+            .await;
+        if let Err(e) = sent {
+            tracing::warn!("cannot reply to node command {command_id}: {e}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
