@@ -23,3 +23,8 @@ pub fn node_commands(id: &str) -> String {
 pub fn node_reply(id: &str, command_id: &str) -> String {
     format!("{ROOT}:node:{id}:reply:{command_id}")
 }
+
+/// List of the latest scaling decisions, newest first, capped.
+pub fn scaling_log() -> String {
+    format!("{ROOT}:scaling-log")
+}

@@ -124,6 +124,18 @@ pub enum QueueEvent {
         /// Its result.
         health: super::health::HealthStatus,
     },
+    /// The autoscaler grew a pool.
+    #[serde(rename = "scaling:up")]
+    ScalingUp {
+        /// The scaling decision.
+        decision: ScalingRecord,
+    },
+    /// The autoscaler shrank a pool.
+    #[serde(rename = "scaling:down")]
+    ScalingDown {
+        /// The scaling decision.
+        decision: ScalingRecord,
+    },
     /// This subscriber fell behind and lost `count` events.
     #[serde(rename = "missed")]
     Missed {
@@ -131,6 +143,28 @@ pub enum QueueEvent {
         #[ts(type = "number")]
         count: u64,
     },
+}
+
+/// One scaling action, as events carry it and the scaling log keeps it.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export, export_to = "../../../ui/src/api/generated/")]
+pub struct ScalingRecord {
+    /// When, ms since the epoch.
+    #[ts(type = "number")]
+    pub at_ms: u64,
+    /// The node that scaled.
+    pub node: String,
+    /// The pool (`scraping`, `data-processing`, …).
+    pub worker_type: String,
+    /// The queue it consumes.
+    pub queue: String,
+    /// Workers before.
+    pub from: u32,
+    /// Workers after.
+    pub to: u32,
+    /// Why, in a sentence.
+    pub reason: String,
 }
 
 /// A subscription to every queue's events.

@@ -1,15 +1,18 @@
 //! Workers: the runtime that executes jobs (the seed's "Workers").
 //!
+//! - [`autoscale`]: the loop that applies the autoscaler's decisions to the pools.
 //! - [`handler`]: the `Handler` trait, the job context and the typed outcomes.
 //! - [`registry`]: the seed's four worker types and the job-name → handler routes.
 //! - [`nodes`]: the node registry and remote commands (scale, pause, resume, drain).
 //! - [`pool`]: worker pools per type on BullMQ workers: scaling, statistics, shutdown.
 
+pub mod autoscale;
 pub mod handler;
 pub mod nodes;
 pub mod pool;
 pub mod registry;
 
+pub use autoscale::{scaling_log, Autoscaler};
 pub use handler::{handler_fn, Handler, JobContext, JobError};
 pub use nodes::{
     list_nodes, local_node_id, send_command, CommandReply, NodeAgent, NodeCommand, NodeInfo,

@@ -640,3 +640,122 @@ async fn a_worker_process_killed_with_sigkill_loses_no_job() {
     eprintln!("kill -9 recovery: all {JOBS} jobs completed {recovery:?} after the kill; {duplicates} ran twice ({in_flight} were in flight)");
     survivor.shutdown(DRAIN).await;
 }
+
+#[tokio::test]
+async fn a_burst_scales_the_pool_up_and_back_down_and_each_decision_is_logged() {
+    use crate::autoscaler::ScalingRules;
+
+    let redis = TestRedis::start();
+    let mut registry = Registry::new();
+    registry.register(
+        WorkerType::Scraping,
+        "product-scraping",
+        handler_fn(|_ctx: JobContext| async move {
+            // The job's own work.
+            tokio::time::sleep(Duration::from_millis(5)).await;
+            Ok(json!({}))
+        }),
+    );
+    let (q, workers, hub) = setup(&redis, registry).await;
+    let q = Arc::new(q);
+    let workers = Arc::new(workers);
+    let hub = Arc::new(hub);
+    let mut sub = hub.subscribe();
+    workers
+        .scale_workers(WorkerType::Scraping, 1, &settings(1), DRAIN)
+        .await
+        .expect("scale");
+    let rules = ScalingRules {
+        min_workers: 1,
+        max_workers: 4,
+        scale_up_threshold: 10,
+        scale_down_threshold: 2,
+        cooldown_ms: 1000,
+        enabled: true,
+    };
+    let mut autoscaler = Autoscaler::new(
+        "test-node",
+        [(WorkerType::Scraping, rules)].into_iter().collect(),
+        q.clone(),
+        workers.clone(),
+        hub.clone(),
+        connect(&redis).await,
+    );
+    let bulk: Vec<crate::queue::BulkJobInput> = (0..200)
+        .map(|i| {
+            serde_json::from_value(json!({"name": "product-scraping", "data": {"n": i}}))
+                .expect("bulk")
+        })
+        .collect();
+    let ids: Vec<String> = q
+        .add_bulk_jobs("scraping-queue", bulk)
+        .await
+        .expect("burst")
+        .into_iter()
+        .map(|a| a.id)
+        .collect();
+
+    let t0 = 1_000_000;
+    let up = autoscaler.tick(t0).await.expect("tick");
+    assert_eq!(up.len(), 1);
+    assert_eq!((up[0].from, up[0].to), (1, 4));
+    assert!(
+        up[0].reason.contains("above the threshold of 10"),
+        "{:?}",
+        up[0]
+    );
+    let event = sub
+        .recv_matching(Duration::from_secs(5), |e| {
+            matches!(e, QueueEvent::ScalingUp { .. })
+        })
+        .await
+        .expect("scaling:up");
+    assert_eq!(
+        serde_json::to_value(&event).expect("json")["event"],
+        "scaling:up"
+    );
+    assert_eq!(
+        workers.pool_sizes().await.get(&WorkerType::Scraping),
+        Some(&4)
+    );
+
+    // Wait for the burst to drain (completed counts are capped by removeOnComplete, so
+    // watch what is left instead).
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let stats = q.get_queue_stats("scraping-queue").await.expect("stats");
+        if stats.waiting + stats.active + stats.delayed == 0 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the burst did not drain: {stats:?}"
+        );
+        sub.recv_matching(Duration::from_secs(1), |e| {
+            matches!(e, QueueEvent::JobCompleted { .. })
+        })
+        .await;
+    }
+    assert_eq!(ids.len(), 200);
+    assert!(
+        autoscaler.tick(t0 + 500).await.expect("tick").is_empty(),
+        "cooling down"
+    );
+    let down = autoscaler.tick(t0 + 2000).await.expect("tick");
+    assert_eq!((down[0].from, down[0].to), (4, 3));
+    assert!(
+        down[0]
+            .reason
+            .contains("0 jobs waiting is below the threshold of 2"),
+        "{:?}",
+        down[0]
+    );
+
+    let log = scaling_log(&connect(&redis).await, 10).await.expect("log");
+    assert_eq!(
+        log.iter().map(|r| (r.from, r.to)).collect::<Vec<_>>(),
+        [(4, 3), (1, 4)],
+        "newest first"
+    );
+    workers.shutdown(DRAIN).await;
+}

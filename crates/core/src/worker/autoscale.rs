@@ -1,0 +1,170 @@
+//! The auto-scaling loop: each tick, for every running pool, reads the queue's depth and
+//! the pool's recent throughput, asks [`crate::autoscaler::decide`], applies the decision,
+//! publishes `scaling:up` / `scaling:down`, and keeps it in a capped log in Redis for the UI
+//! to chart. Time comes from the caller ([`Autoscaler::tick`] takes `now`), so tests drive
+//! it without sleeping.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::pool::WorkerManager;
+use super::registry::WorkerType;
+use crate::autoscaler::{decide, Decision, PoolSnapshot, ScalingRules};
+use crate::connection::Connection;
+use crate::error::Result;
+use crate::keys;
+use crate::queue::{EventHub, QueueEvent, QueueManager, ScalingRecord};
+
+/// Decisions kept in the scaling log.
+pub const SCALING_LOG_LEN: isize = 1000;
+
+/// What the loop remembers per pool between ticks.
+#[derive(Debug, Clone, Copy, Default)]
+struct PoolMemory {
+    last_action_ms: Option<u64>,
+    last_tick_ms: Option<u64>,
+    last_processed: u64,
+}
+
+/// Scales every running pool by its rules.
+#[derive(Debug)]
+pub struct Autoscaler {
+    node: String,
+    rules: BTreeMap<WorkerType, ScalingRules>,
+    queues: Arc<QueueManager>,
+    workers: Arc<WorkerManager>,
+    events: Arc<EventHub>,
+    conn: Connection,
+    memory: BTreeMap<WorkerType, PoolMemory>,
+}
+
+impl Autoscaler {
+    /// An autoscaler for this node's pools; types without rules are left alone.
+    pub fn new(
+        node: &str,
+        rules: BTreeMap<WorkerType, ScalingRules>,
+        queues: Arc<QueueManager>,
+        workers: Arc<WorkerManager>,
+        events: Arc<EventHub>,
+        conn: Connection,
+    ) -> Self {
+        Self {
+            node: node.to_string(),
+            rules,
+            queues,
+            workers,
+            events,
+            conn,
+            memory: BTreeMap::new(),
+        }
+    }
+
+    /// One pass over every pool at time `now_ms`; returns the actions taken.
+    pub async fn tick(&mut self, now_ms: u64) -> Result<Vec<ScalingRecord>> {
+        let stats = self.workers.get_worker_stats().await;
+        let sizes = self.workers.pool_sizes().await;
+        let mut actions = Vec::new();
+        for (worker_type, size) in sizes {
+            let Some(rules) = self.rules.get(&worker_type) else {
+                continue;
+            };
+            let processed = stats
+                .by_type
+                .get(worker_type.as_str())
+                .map_or(0, |s| s.processed);
+            let memory = self.memory.entry(worker_type).or_default();
+            #[allow(clippy::cast_precision_loss)] // jobs per second
+            let throughput = match memory.last_tick_ms {
+                Some(last) if now_ms > last => {
+                    processed.saturating_sub(memory.last_processed) as f64
+                        / ((now_ms - last) as f64 / 1000.0)
+                }
+                _ => 0.0,
+            };
+            memory.last_tick_ms = Some(now_ms);
+            memory.last_processed = processed;
+            let queue = self.queues.get_queue_stats(worker_type.queue()).await?;
+            let settings = self
+                .workers
+                .pool_settings(worker_type)
+                .await
+                .unwrap_or_default();
+            #[allow(clippy::cast_precision_loss)] // a rate
+            let rate_limit_per_sec = settings
+                .rate_limit
+                .filter(|(_, ms)| *ms > 0)
+                .map(|(max, ms)| max as f64 / (ms as f64 / 1000.0));
+            let snapshot = PoolSnapshot {
+                waiting: queue.waiting,
+                workers: size,
+                throughput_per_sec: throughput,
+                rate_limit_per_sec,
+                last_action_ms: memory.last_action_ms,
+                now_ms,
+            };
+            let (to, reason, up) = match decide(rules, &snapshot) {
+                Decision::Up { to, reason } => (to, reason, true),
+                Decision::Down { to, reason } => (to, reason, false),
+                Decision::Hold { .. } => continue,
+            };
+            self.workers
+                .scale_workers(worker_type, to, &settings, Duration::from_secs(30))
+                .await?;
+            memory.last_action_ms = Some(now_ms);
+            let record = ScalingRecord {
+                at_ms: now_ms,
+                node: self.node.clone(),
+                worker_type: worker_type.as_str().to_string(),
+                queue: worker_type.queue().to_string(),
+                from: size,
+                to,
+                reason,
+            };
+            tracing::info!(worker_type = worker_type.as_str(), from = size, to, reason = %record.reason, "autoscaled");
+            self.log(&record).await?;
+            self.events.publish(if up {
+                QueueEvent::ScalingUp {
+                    decision: record.clone(),
+                }
+            } else {
+                QueueEvent::ScalingDown {
+                    decision: record.clone(),
+                }
+            });
+            actions.push(record);
+        }
+        Ok(actions)
+    }
+
+    async fn log(&self, record: &ScalingRecord) -> Result<()> {
+        let body = serde_json::to_string(record)
+            .map_err(|e| crate::Error::io("encoding a scaling record", std::io::Error::other(e)))?;
+        let mut redis = self.conn.redis();
+        let _: () = redis::pipe()
+            .lpush(keys::scaling_log(), body)
+            .ltrim(keys::scaling_log(), 0, SCALING_LOG_LEN - 1)
+            .query_async(&mut redis)
+            .await?;
+        Ok(())
+    }
+}
+
+/// The latest scaling decisions, newest first.
+pub async fn scaling_log(conn: &Connection, count: usize) -> Result<Vec<ScalingRecord>> {
+    let mut redis = conn.redis();
+    let raw: Vec<String> = redis::cmd("LRANGE")
+        .arg(keys::scaling_log())
+        .arg(0)
+        .arg(
+            isize::try_from(count)
+                .unwrap_or(SCALING_LOG_LEN)
+                .saturating_sub(1),
+        )
+        .query_async(&mut redis)
+        .await?;
+    Ok(raw
+        .iter()
+        .filter_map(|r| serde_json::from_str(r).ok())
+        .collect())
+}
