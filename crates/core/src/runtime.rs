@@ -10,12 +10,14 @@
 //! event readers, then stop the embedded Redis (flushing its AOF). Start-up that fails
 //! half-way undoes what it started, so an error leaves no child process behind.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
+use crate::autoscaler::ScalingRules;
 use crate::config::Config;
 use crate::connection::Connection;
 use crate::embedded::{EmbeddedOptions, EmbeddedRedis};
@@ -24,6 +26,9 @@ use crate::health::{self, ConnectionStatus, RedisMode, StatusBoard};
 use crate::queue::{
     health as queue_health, EventHub, HealthStatus, HealthThresholds, JobDefaults, QueueEvent,
     QueueManager,
+};
+use crate::worker::{
+    local_node_id, Autoscaler, NodeAgent, PoolSettings, Registry, WorkerManager, WorkerType,
 };
 
 /// What a runtime runs besides the connection and the queue manager.
@@ -53,8 +58,19 @@ pub struct Runtime {
     queues: Arc<QueueManager>,
     /// Queue events from every process.
     events: Arc<EventHub>,
-    /// Background tasks (connection monitor, health checks).
+    /// Background tasks (connection monitor, health checks, node agent, autoscaler).
     tasks: Vec<tokio::task::JoinHandle<()>>,
+    /// Worker pools, once [`Runtime::start_workers`] ran.
+    workers: Option<Arc<WorkerManager>>,
+}
+
+/// Which pools [`Runtime::start_workers`] starts and how big.
+#[derive(Debug, Clone, Default)]
+pub struct WorkerPlan {
+    /// Only these types (empty: all four).
+    pub types: Vec<WorkerType>,
+    /// Sizes that override the configured `*_WORKERS`.
+    pub counts: BTreeMap<WorkerType, u32>,
 }
 
 impl Runtime {
@@ -160,6 +176,7 @@ impl Runtime {
             queues,
             events,
             tasks: Vec::new(),
+            workers: None,
         };
         if services == Services::Full {
             runtime.tasks.push(tokio::spawn(health::monitor(
@@ -195,6 +212,108 @@ impl Runtime {
     /// Queue events from every process sharing the Redis.
     pub fn events(&self) -> &Arc<EventHub> {
         &self.events
+    }
+
+    /// The worker pools, once started.
+    pub fn workers(&self) -> Option<&Arc<WorkerManager>> {
+        self.workers.as_ref()
+    }
+
+    fn configured_workers(&self, t: WorkerType) -> u32 {
+        let w = &self.config.workers;
+        match t {
+            WorkerType::Scraping => w.scraping,
+            WorkerType::DataProcessing => w.data_processing,
+            WorkerType::Notification => w.notification,
+            WorkerType::Cleanup => w.cleanup,
+        }
+    }
+
+    /// Starts the worker pools this process runs (the seed's `WorkerManager.initialize`),
+    /// registers the process as a node that takes remote commands, and, with auto-scaling
+    /// on, starts the autoscaler. A type with no handler in `registry` gets no pool: its
+    /// workers would only fail jobs another service may be there to run.
+    pub async fn start_workers(
+        &mut self,
+        registry: Registry,
+        plan: &WorkerPlan,
+    ) -> Result<Arc<WorkerManager>> {
+        let node = local_node_id();
+        let q = &self.config.queue;
+        let settings = PoolSettings {
+            concurrency: q.concurrency as usize,
+            rate_limit: None,
+            lock_duration_ms: q.lock_duration_ms,
+            stalled_interval_ms: q.stalled_interval_ms,
+        };
+        let manager = Arc::new(WorkerManager::new(
+            self.connection.clone(),
+            &q.prefix,
+            &node,
+            registry.clone(),
+        ));
+        let types: Vec<WorkerType> = if plan.types.is_empty() {
+            WorkerType::ALL.to_vec()
+        } else {
+            plan.types.clone()
+        };
+        let mut rules = BTreeMap::new();
+        for t in types {
+            if !registry.handles(t) {
+                tracing::info!(
+                    worker_type = t.as_str(),
+                    "no job handlers for this type in this build: its pool does not start"
+                );
+                continue;
+            }
+            let n = plan
+                .counts
+                .get(&t)
+                .copied()
+                .unwrap_or_else(|| self.configured_workers(t));
+            manager
+                .scale_workers(
+                    t,
+                    n,
+                    &settings,
+                    Duration::from_millis(q.shutdown_timeout_ms),
+                )
+                .await?;
+            rules.insert(
+                t,
+                ScalingRules {
+                    enabled: q.auto_scaling,
+                    min_workers: q.min_workers,
+                    max_workers: q.max_workers,
+                    scale_up_threshold: q.scale_up_threshold,
+                    scale_down_threshold: q.scale_down_threshold,
+                    cooldown_ms: q.scale_cooldown_ms,
+                },
+            );
+        }
+        let agent = NodeAgent::new(&node, self.connection.clone(), manager.clone());
+        let stop = self.cancel.clone();
+        self.tasks.push(tokio::spawn(async move {
+            if let Err(e) = agent.run(NODE_HEARTBEAT, stop).await {
+                tracing::warn!("node agent stopped: {e}");
+            }
+        }));
+        if q.auto_scaling && !rules.is_empty() {
+            let autoscaler = Autoscaler::new(
+                &node,
+                rules,
+                self.queues.clone(),
+                manager.clone(),
+                self.events.clone(),
+                self.connection.clone(),
+            );
+            self.tasks.push(tokio::spawn(autoscale_loop(
+                autoscaler,
+                self.cancel.clone(),
+            )));
+        }
+        self.workers = Some(manager.clone());
+        Ok(manager)
     }
 
     /// Health now (the seed's `getHealthStatus`).
@@ -236,8 +355,15 @@ impl Runtime {
         self.board.subscribe()
     }
 
-    /// Stops every task, then the embedded Redis.
+    /// Stops intake and lets active jobs finish (up to `QUEUE_SHUTDOWN_TIMEOUT`; what is
+    /// left is recovered by the next worker), then stops every task, then the embedded
+    /// Redis.
     pub async fn shutdown(self) {
+        if let Some(workers) = &self.workers {
+            workers
+                .shutdown(Duration::from_millis(self.config.queue.shutdown_timeout_ms))
+                .await;
+        }
         self.cancel.cancel();
         for task in self.tasks {
             let _ = task.await;
@@ -303,5 +429,27 @@ async fn health_checks(
             last = Some(health.status);
         }
         events.publish(QueueEvent::HealthCheck { health });
+    }
+}
+
+/// How often a node writes its heartbeat.
+const NODE_HEARTBEAT: Duration = Duration::from_secs(5);
+/// How often the autoscaler looks at the pools (its cooldown decides how often it acts).
+const AUTOSCALE_INTERVAL: Duration = Duration::from_secs(5);
+
+async fn autoscale_loop(mut autoscaler: Autoscaler, cancel: CancellationToken) {
+    let mut ticker = tokio::time::interval(AUTOSCALE_INTERVAL);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            () = cancel.cancelled() => return,
+            _ = ticker.tick() => {}
+        }
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+        if let Err(e) = autoscaler.tick(now).await {
+            tracing::warn!("autoscaler: {e}");
+        }
     }
 }

@@ -141,3 +141,85 @@ async fn queues_made_by_other_processes_get_their_events_watched() {
     next(&mut sub, "job:added in late-queue", |e| matches!(e, QueueEvent::JobAdded { queue, job_id, .. } if queue == "late-queue" && *job_id == added.id)).await;
     rt.shutdown().await;
 }
+
+#[tokio::test]
+async fn start_workers_runs_pools_with_handlers_registers_the_node_and_drains_on_command() {
+    use antrian_core::runtime::WorkerPlan;
+    use antrian_core::worker::{
+        handler_fn, list_nodes, send_command, JobContext, NodeCommand, Registry, WorkerType,
+    };
+
+    let redis = TestRedis::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = config(&redis, dir.path());
+    let board = Runtime::status_board(&config);
+    let cancel = CancellationToken::new();
+    let mut rt = Runtime::start(config, board, cancel.clone(), Services::Full)
+        .await
+        .expect("runtime");
+    let mut registry = Registry::new();
+    registry.register(
+        WorkerType::Scraping,
+        "product-scraping",
+        handler_fn(|ctx: JobContext| async move { Ok(json!({"url": ctx.data()["url"]})) }),
+    );
+    let workers = rt
+        .start_workers(registry, &WorkerPlan::default())
+        .await
+        .expect("workers");
+    let sizes = workers.pool_sizes().await;
+    assert_eq!(
+        sizes.get(&WorkerType::Scraping),
+        Some(&2),
+        "SCRAPING_WORKERS default"
+    );
+    assert!(
+        !sizes.contains_key(&WorkerType::Cleanup),
+        "no handler, no pool"
+    );
+
+    let mut sub = rt.events().subscribe();
+    let added = rt
+        .queues()
+        .add_job(
+            "scraping-queue",
+            "product-scraping",
+            json!({"url": "https://shop.example/p/1"}),
+            &JobOptionsInput::default(),
+        )
+        .await
+        .expect("add");
+    next(
+        &mut sub,
+        "job:completed",
+        |e| matches!(e, QueueEvent::JobCompleted { job_id, .. } if *job_id == added.id),
+    )
+    .await;
+
+    let nodes = list_nodes(rt.connection(), Duration::from_secs(30))
+        .await
+        .expect("nodes");
+    assert_eq!(nodes.len(), 1);
+    assert_eq!(nodes[0].pools.get("scraping"), Some(&2));
+    let reply = send_command(
+        rt.connection(),
+        &nodes[0].id,
+        &NodeCommand::Drain,
+        Duration::from_secs(30),
+    )
+    .await
+    .expect("drain");
+    assert!(reply.ok, "{reply:?}");
+    tokio::time::timeout(Duration::from_secs(10), cancel.cancelled())
+        .await
+        .expect("drain stops the runtime");
+    let conn = rt.connection().clone();
+    rt.shutdown().await;
+    assert!(
+        list_nodes(&conn, Duration::from_secs(30))
+            .await
+            .expect("nodes")
+            .is_empty(),
+        "the node deregistered"
+    );
+}

@@ -101,6 +101,18 @@ pub struct QueueConfig {
     pub health_interval_ms: u64,
     /// Waiting longer than this degrades health, milliseconds.
     pub health_max_wait_ms: u64,
+    /// Auto-scaling adds workers above this many waiting jobs.
+    pub scale_up_threshold: u64,
+    /// Auto-scaling removes a worker below this many waiting jobs.
+    pub scale_down_threshold: u64,
+    /// Least time between two scaling actions of a pool, milliseconds.
+    pub scale_cooldown_ms: u64,
+    /// A worker's job lock, milliseconds.
+    pub lock_duration_ms: u64,
+    /// Between checks for stalled jobs, milliseconds.
+    pub stalled_interval_ms: u64,
+    /// Time workers get to finish on shutdown, milliseconds.
+    pub shutdown_timeout_ms: u64,
 }
 
 /// The HTTP dashboard.
@@ -249,7 +261,52 @@ impl Config {
                 604_800_000,
                 "milliseconds from 1000 to 604800000 (a week)",
             )?,
+            scale_up_threshold: p.number(
+                "QUEUE_SCALE_UP_THRESHOLD",
+                1,
+                10_000_000,
+                "a whole number of jobs from 1 to 10000000",
+            )?,
+            scale_down_threshold: p.number(
+                "QUEUE_SCALE_DOWN_THRESHOLD",
+                0,
+                10_000_000,
+                "a whole number of jobs below QUEUE_SCALE_UP_THRESHOLD",
+            )?,
+            scale_cooldown_ms: p.number(
+                "QUEUE_SCALE_COOLDOWN",
+                0,
+                86_400_000,
+                "milliseconds from 0 to 86400000",
+            )?,
+            lock_duration_ms: p.number(
+                "QUEUE_LOCK_DURATION",
+                1000,
+                3_600_000,
+                "milliseconds from 1000 to 3600000",
+            )?,
+            stalled_interval_ms: p.number(
+                "QUEUE_STALLED_INTERVAL",
+                500,
+                3_600_000,
+                "milliseconds from 500 to 3600000",
+            )?,
+            shutdown_timeout_ms: p.number(
+                "QUEUE_SHUTDOWN_TIMEOUT",
+                0,
+                3_600_000,
+                "milliseconds from 0 to 3600000",
+            )?,
         };
+        if queue.scale_down_threshold >= queue.scale_up_threshold {
+            return Err(p.invalid(
+                "QUEUE_SCALE_DOWN_THRESHOLD",
+                &format!(
+                    "a whole number below QUEUE_SCALE_UP_THRESHOLD ({}), or pools would flap",
+                    queue.scale_up_threshold
+                ),
+            ));
+        }
         let dashboard = DashboardConfig {
             enabled: p.boolean("QUEUE_DASHBOARD_ENABLED")?,
             port: p.number("QUEUE_DASHBOARD_PORT", 1, 65535, "a port from 1 to 65535")?,

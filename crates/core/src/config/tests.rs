@@ -292,3 +292,21 @@ fn bad_prefix_and_log_filter_are_rejected() {
     assert!(err(&env(&[("QUEUE_PREFIX", "a:b")])).starts_with("QUEUE_PREFIX=a:b"));
     assert!(err(&env(&[("ANTRIAN_LOG", "[[[")])).starts_with("ANTRIAN_LOG=[[["));
 }
+
+#[test]
+fn scaling_thresholds_that_would_flap_are_rejected() {
+    let e = err(&env(&[
+        ("QUEUE_SCALE_UP_THRESHOLD", "5"),
+        ("QUEUE_SCALE_DOWN_THRESHOLD", "5"),
+    ]));
+    assert!(e.starts_with("QUEUE_SCALE_DOWN_THRESHOLD=5 (environment): expected a whole number below QUEUE_SCALE_UP_THRESHOLD (5)"), "{e}");
+    let c = Config::load(&env(&[])).expect("defaults");
+    assert_eq!(
+        (
+            c.queue.scale_up_threshold,
+            c.queue.scale_down_threshold,
+            c.queue.scale_cooldown_ms
+        ),
+        (10, 2, 300_000)
+    );
+}

@@ -15,7 +15,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
-use super::pool::{PoolSettings, WorkerManager};
+use super::pool::{PoolSettings, WorkerManager, WorkerStats};
 use super::registry::WorkerType;
 use crate::connection::Connection;
 use crate::error::{Error, Result};
@@ -74,6 +74,9 @@ pub struct NodeInfo {
     pub version: String,
     /// Workers per pool.
     pub pools: BTreeMap<String, u32>,
+    /// Its pools' statistics at the last heartbeat.
+    #[serde(default)]
+    pub stats: WorkerStats,
     /// When it started, ms since the epoch.
     pub started_at_ms: u64,
     /// Its last heartbeat, ms since the epoch.
@@ -231,6 +234,7 @@ impl NodeAgent {
             host: hostname(),
             version: env!("CARGO_PKG_VERSION").to_string(),
             pools,
+            stats: self.workers.get_worker_stats().await,
             started_at_ms: self.started_at_ms,
             heartbeat_ms: now,
             alive: true,

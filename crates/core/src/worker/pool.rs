@@ -96,7 +96,7 @@ impl Counters {
 }
 
 /// Statistics of one worker type (the seed's `getWorkerStats().byType[...]`).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TypeStats {
     /// Workers running.
@@ -120,7 +120,7 @@ pub struct TypeStats {
 }
 
 /// Every pool's statistics (the seed's `getWorkerStats()`).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct WorkerStats {
     /// Workers in all pools.
