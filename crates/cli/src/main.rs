@@ -14,7 +14,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use antrian_core::config::{Config, LoadOptions};
-use antrian_core::runtime::Services;
+use antrian_core::runtime::{Services, WorkerPlan};
+use antrian_core::worker::{Registry, WorkerType};
 use antrian_core::{CancellationToken, ErrorCode, Runtime};
 use clap::{Parser, Subcommand};
 
@@ -56,6 +57,55 @@ enum Command {
     /// Queue statistics and controls.
     #[command(subcommand)]
     Queues(commands::queues::QueuesCommand),
+    /// Run worker pools headless until SIGINT/SIGTERM, or show their statistics.
+    #[command(args_conflicts_with_subcommands = true)]
+    Workers(WorkersArgs),
+    /// Worker nodes: list them, scale, pause, resume or drain their pools remotely.
+    #[command(subcommand)]
+    Nodes(commands::workers::NodesCommand),
+}
+
+#[derive(Debug, clap::Args)]
+struct WorkersArgs {
+    #[command(subcommand)]
+    command: Option<commands::workers::WorkersCommand>,
+    /// Only these pools (comma-separated): scraping, data-processing, notification, cleanup.
+    #[arg(long, value_delimiter = ',')]
+    types: Vec<String>,
+    /// Scraping workers (default SCRAPING_WORKERS).
+    #[arg(long)]
+    scraping: Option<u32>,
+    /// Data-processing workers (default DATA_PROCESSING_WORKERS).
+    #[arg(long)]
+    data_processing: Option<u32>,
+    /// Notification workers (default NOTIFICATION_WORKERS).
+    #[arg(long)]
+    notification: Option<u32>,
+    /// Cleanup workers (default CLEANUP_WORKERS).
+    #[arg(long)]
+    cleanup: Option<u32>,
+}
+
+impl WorkersArgs {
+    fn plan(&self) -> Result<WorkerPlan, String> {
+        let mut plan = WorkerPlan::default();
+        for raw in &self.types {
+            plan.types.push(WorkerType::parse(raw).ok_or_else(|| {
+                format!("--types: unknown worker type {raw:?}: use scraping, data-processing, notification or cleanup")
+            })?);
+        }
+        for (t, n) in [
+            (WorkerType::Scraping, self.scraping),
+            (WorkerType::DataProcessing, self.data_processing),
+            (WorkerType::Notification, self.notification),
+            (WorkerType::Cleanup, self.cleanup),
+        ] {
+            if let Some(n) = n {
+                plan.counts.insert(t, n);
+            }
+        }
+        Ok(plan)
+    }
 }
 
 fn main() -> ExitCode {
@@ -66,7 +116,24 @@ fn main() -> ExitCode {
     };
     match cli.command {
         Command::Config { json } => output::config(&config, json),
-        Command::Start | Command::Queue => run_until_signal(config),
+        Command::Start => run_until_signal(config, Some(WorkerPlan::default())),
+        Command::Queue => run_until_signal(config, None),
+        Command::Workers(WorkersArgs {
+            command: Some(commands::workers::WorkersCommand::Stats { json }),
+            ..
+        }) => one_shot(config, async move |rt| {
+            commands::workers::stats(rt, json).await
+        }),
+        Command::Workers(args) => match args.plan() {
+            Ok(plan) => run_until_signal(config, Some(plan)),
+            Err(message) => {
+                let _ = writeln!(std::io::stderr(), "antrian: {message}");
+                ExitCode::from(2)
+            }
+        },
+        Command::Nodes(cmd) => one_shot(config, async move |rt| {
+            commands::workers::nodes(rt, cmd).await
+        }),
         Command::Health { json } => {
             one_shot(config, async move |rt| commands::health(rt, json).await)
         }
@@ -148,7 +215,9 @@ where
     })
 }
 
-fn run_until_signal(config: Config) -> ExitCode {
+/// Runs until SIGINT/SIGTERM (or a remote drain): the queue manager, and worker pools
+/// when `workers` says which.
+fn run_until_signal(config: Config, workers: Option<WorkerPlan>) -> ExitCode {
     let rt = match tokio_runtime() {
         Ok(rt) => rt,
         Err(code) => return code,
@@ -162,7 +231,8 @@ fn run_until_signal(config: Config) -> ExitCode {
         let cancel = CancellationToken::new();
         tokio::spawn(cancel_on_signal(cancel.clone()));
         let board = Runtime::status_board(&config);
-        let runtime = match Runtime::start(config, board, cancel.clone(), Services::Full).await {
+        let mut runtime = match Runtime::start(config, board, cancel.clone(), Services::Full).await
+        {
             Ok(r) => r,
             Err(e) => {
                 tracing::error!("{e}");
@@ -170,6 +240,16 @@ fn run_until_signal(config: Config) -> ExitCode {
             }
         };
         tokio::spawn(commands::log_events(runtime.events().subscribe()));
+        if let Some(plan) = workers {
+            // Job handlers arrive with antrian-jobs; until then no type has one and the
+            // node runs no pool (start_workers says so per type).
+            if let Err(e) = runtime.start_workers(Registry::new(), &plan).await {
+                tracing::error!("{e}");
+                let code = exit_code(e.code());
+                runtime.shutdown().await;
+                return code;
+            }
+        }
         let status = runtime.status();
         tracing::info!(
             redis = %status.address,

@@ -674,3 +674,55 @@ fn the_queue_component_runs_alone_until_sigterm() {
     logs.wait_line("queue paused");
     assert!(terminate(&mut child).success());
 }
+
+#[test]
+fn workers_and_nodes_commands_reach_a_running_node() {
+    let redis = TestRedis::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cli = |args: &[&str]| run(antrian(dir.path()).env("REDIS_URL", redis.url()).args(args));
+
+    let (mut node, mut logs) = spawn(
+        antrian(dir.path())
+            .env("REDIS_URL", redis.url())
+            .arg("workers"),
+    );
+    logs.wait_line("no job handlers for this type in this build");
+    logs.wait_line("ready");
+    let listed = json_of(&cli(&["nodes", "list", "--json"]));
+    let nodes = listed.as_array().expect("array");
+    assert_eq!(nodes.len(), 1, "{listed}");
+    assert_eq!(nodes[0]["alive"], true);
+    let id = nodes[0]["id"].as_str().expect("id").to_string();
+
+    let stats = json_of(&cli(&["workers", "stats", "--json"]));
+    assert_eq!(stats[0]["node"], id.as_str());
+
+    let refused = cli(&["nodes", "scale", &id, "scraping", "2"]);
+    assert_eq!(refused.status.code(), Some(4), "{}", stderr(&refused));
+    assert!(
+        String::from_utf8_lossy(&refused.stdout).contains("no handler is registered for scraping")
+    );
+    let bad = cli(&["nodes", "scale", &id, "mining", "2"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(
+        stderr(&bad).contains("unknown worker type \"mining\""),
+        "{}",
+        stderr(&bad)
+    );
+    let missing = cli(&["nodes", "drain", "no-such-node"]);
+    assert_eq!(missing.status.code(), Some(3), "{}", stderr(&missing));
+    let bad_types = cli(&["workers", "--types", "scraping,mining"]);
+    assert_eq!(bad_types.status.code(), Some(2));
+    assert!(stderr(&bad_types).contains("--types: unknown worker type \"mining\""));
+
+    // A remote drain stops the node process cleanly.
+    let drained = cli(&["nodes", "drain", &id]);
+    assert!(drained.status.success(), "{}", stderr(&drained));
+    let status = node.0.wait().expect("node exits after drain");
+    assert!(status.success(), "exit {status}");
+    logs.wait_line("antrian stopped");
+    assert_eq!(
+        json_of(&cli(&["nodes", "list", "--json"])),
+        serde_json::json!([])
+    );
+}

@@ -2,6 +2,7 @@
 
 pub mod jobs;
 pub mod queues;
+pub mod workers;
 
 use std::process::ExitCode;
 
