@@ -79,8 +79,19 @@ impl Shell {
         tauri::async_runtime::spawn(async move {
             match Runtime::start(config, board, cancel, antrian_core::runtime::Services::Full).await
             {
-                Ok(runtime) => {
+                Ok(mut runtime) => {
                     use tauri::Manager;
+                    // Job handlers arrive with antrian-jobs; the node registers now so the
+                    // desktop shows up among the worker nodes.
+                    if let Err(e) = runtime
+                        .start_workers(
+                            antrian_core::worker::Registry::new(),
+                            &antrian_core::runtime::WorkerPlan::default(),
+                        )
+                        .await
+                    {
+                        tracing::error!("worker pools did not start: {e}");
+                    }
                     let shell = app.state::<Shell>();
                     // The app may have exited while Redis was starting: then stop at once.
                     let late = {

@@ -240,11 +240,20 @@ impl Runtime {
     ) -> Result<Arc<WorkerManager>> {
         let node = local_node_id();
         let q = &self.config.queue;
-        let settings = PoolSettings {
-            concurrency: q.concurrency as usize,
-            rate_limit: None,
-            lock_duration_ms: q.lock_duration_ms,
-            stalled_interval_ms: q.stalled_interval_ms,
+        let pools = &self.config.pools;
+        let settings_of = |t: WorkerType| {
+            let o = match t {
+                WorkerType::Scraping => pools.scraping,
+                WorkerType::DataProcessing => pools.data_processing,
+                WorkerType::Notification => pools.notification,
+                WorkerType::Cleanup => pools.cleanup,
+            };
+            PoolSettings {
+                concurrency: o.concurrency.unwrap_or(q.concurrency) as usize,
+                rate_limit: o.rate_limit.map(|r| (r.max, r.per_ms)),
+                lock_duration_ms: q.lock_duration_ms,
+                stalled_interval_ms: q.stalled_interval_ms,
+            }
         };
         let manager = Arc::new(WorkerManager::new(
             self.connection.clone(),
@@ -275,7 +284,7 @@ impl Runtime {
                 .scale_workers(
                     t,
                     n,
-                    &settings,
+                    &settings_of(t),
                     Duration::from_millis(q.shutdown_timeout_ms),
                 )
                 .await?;

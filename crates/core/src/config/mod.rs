@@ -28,6 +28,8 @@ pub struct Config {
     pub dashboard: DashboardConfig,
     /// Workers per pool (the seed's `*_WORKERS`).
     pub workers: WorkerCounts,
+    /// Per-pool concurrency and rate limits.
+    pub pools: PoolOverridesByType,
     /// Files and logging.
     pub app: AppConfig,
     /// Every setting with its effective value and origin, for `antrian config`.
@@ -150,6 +152,37 @@ pub struct WorkerCounts {
     pub notification: u32,
     /// cleanup-queue.
     pub cleanup: u32,
+}
+
+/// A rate limit: at most `max` jobs started per `per_ms` milliseconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimit {
+    /// Jobs per window.
+    pub max: u64,
+    /// Window, milliseconds.
+    pub per_ms: u64,
+}
+
+/// What one pool overrides of the queue-wide settings.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PoolOverrides {
+    /// Jobs per worker at once, instead of QUEUE_CONCURRENCY.
+    pub concurrency: Option<u32>,
+    /// The queue's rate limit.
+    pub rate_limit: Option<RateLimit>,
+}
+
+/// Per-pool overrides for the seed's four worker types.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PoolOverridesByType {
+    /// Scraping pool.
+    pub scraping: PoolOverrides,
+    /// Data-processing pool.
+    pub data_processing: PoolOverrides,
+    /// Notification pool.
+    pub notification: PoolOverrides,
+    /// Cleanup pool.
+    pub cleanup: PoolOverrides,
 }
 
 /// Files and logging.
@@ -329,6 +362,27 @@ impl Config {
             )?,
             cleanup: p.number("CLEANUP_WORKERS", 0, 1000, "a whole number from 0 to 1000")?,
         };
+        let pool = |prefix: &str| -> Result<PoolOverrides> {
+            let concurrency_var = format!("{prefix}_CONCURRENCY");
+            Ok(PoolOverrides {
+                concurrency: match p.raw(&concurrency_var) {
+                    Some(_) => Some(p.number(
+                        &concurrency_var,
+                        1,
+                        10_000,
+                        "a whole number from 1 to 10000",
+                    )?),
+                    None => None,
+                },
+                rate_limit: p.rate_limit(&format!("{prefix}_RATE_LIMIT"))?,
+            })
+        };
+        let pools = PoolOverridesByType {
+            scraping: pool("SCRAPING")?,
+            data_processing: pool("DATA_PROCESSING")?,
+            notification: pool("NOTIFICATION")?,
+            cleanup: pool("CLEANUP")?,
+        };
         let data_dir = match p.text("ANTRIAN_DATA_DIR")? {
             Some(dir) => PathBuf::from(dir),
             None => dirs::data_dir()
@@ -361,6 +415,7 @@ impl Config {
             queue,
             dashboard,
             workers,
+            pools,
             app,
             entries,
         })
@@ -442,6 +497,34 @@ impl Parser<'_> {
             Ok(n) if n >= min && n <= max => Ok(n),
             _ => Err(self.invalid(env, expected)),
         }
+    }
+
+    /// `MAX/WINDOW`: `10/1s`, `100/1m`, `5/500ms`, or a window in plain milliseconds.
+    fn rate_limit(&self, env: &str) -> Result<Option<RateLimit>> {
+        let Some((value, _)) = self.raw(env) else {
+            return Ok(None);
+        };
+        let expected = "jobs per time window, such as 10/1s, 100/1m or 5/500ms";
+        let bad = || self.invalid(env, expected);
+        let (max, window) = value.split_once('/').ok_or_else(bad)?;
+        let max: u64 = max.trim().parse().ok().filter(|m| *m > 0).ok_or_else(bad)?;
+        let window = window.trim();
+        let split = window
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(window.len());
+        let (n, unit) = window.split_at(split);
+        let n: u64 = n.parse().ok().filter(|n| *n > 0).ok_or_else(bad)?;
+        let factor = match unit {
+            "" | "ms" => 1,
+            "s" => 1000,
+            "m" => 60_000,
+            "h" => 3_600_000,
+            _ => return Err(bad()),
+        };
+        Ok(Some(RateLimit {
+            max,
+            per_ms: n.checked_mul(factor).ok_or_else(bad)?,
+        }))
     }
 
     fn boolean(&self, env: &str) -> Result<bool> {

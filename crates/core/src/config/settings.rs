@@ -77,6 +77,14 @@ pub const SETTINGS: &[Setting] = &[
     setting("DATA_PROCESSING_WORKERS", "workers.data_processing", Some("1"), "Data-processing workers (data-processing-queue)"),
     setting("NOTIFICATION_WORKERS", "workers.notification", Some("1"), "Notification workers (notifications-queue)"),
     setting("CLEANUP_WORKERS", "workers.cleanup", Some("1"), "Cleanup workers (cleanup-queue)"),
+    setting("SCRAPING_CONCURRENCY", "workers.scraping_concurrency", None, "Jobs each scraping worker runs at once (default QUEUE_CONCURRENCY)"),
+    setting("DATA_PROCESSING_CONCURRENCY", "workers.data_processing_concurrency", None, "Jobs each data-processing worker runs at once (default QUEUE_CONCURRENCY)"),
+    setting("NOTIFICATION_CONCURRENCY", "workers.notification_concurrency", None, "Jobs each notification worker runs at once (default QUEUE_CONCURRENCY)"),
+    setting("CLEANUP_CONCURRENCY", "workers.cleanup_concurrency", None, "Jobs each cleanup worker runs at once (default QUEUE_CONCURRENCY)"),
+    setting("SCRAPING_RATE_LIMIT", "workers.scraping_rate_limit", None, "Most scraping jobs started per time window across all workers, e.g. `10/1s` (BullMQ's limiter)"),
+    setting("DATA_PROCESSING_RATE_LIMIT", "workers.data_processing_rate_limit", None, "Rate limit of data-processing-queue, e.g. `100/1s`"),
+    setting("NOTIFICATION_RATE_LIMIT", "workers.notification_rate_limit", None, "Rate limit of notifications-queue, e.g. `30/1m`"),
+    setting("CLEANUP_RATE_LIMIT", "workers.cleanup_rate_limit", None, "Rate limit of cleanup-queue"),
     setting("ANTRIAN_DATA_DIR", "app.data_dir", None, "Data directory (embedded Redis, logs); default `$XDG_DATA_HOME/antrian`"),
     setting("ANTRIAN_LOG_DIR", "app.log_dir", None, "Directory of the daily-rotated log file; default `<data dir>/logs`"),
     setting("ANTRIAN_LOG", "app.log", Some("info"), "Log filter (`info`, `debug`, `antrian_core=debug,info`…)"),
@@ -156,7 +164,7 @@ mod tests {
         let readme = include_str!("../../../../README.md");
         assert!(
             readme.contains(&reference_markdown()),
-            "README.md's configuration table is out of date; paste this in:\n{}",
+            "README.md's configuration table is out of date (scripts/update-readme-config.sh rewrites it); paste this in:\n{}",
             reference_markdown()
         );
     }

@@ -310,3 +310,39 @@ fn scaling_thresholds_that_would_flap_are_rejected() {
         (10, 2, 300_000)
     );
 }
+
+#[test]
+fn per_pool_concurrency_and_rate_limits() {
+    let c = Config::load(&env(&[
+        ("SCRAPING_CONCURRENCY", "3"),
+        ("SCRAPING_RATE_LIMIT", "10/1s"),
+        ("NOTIFICATION_RATE_LIMIT", "30/1m"),
+    ]))
+    .expect("loads");
+    assert_eq!(c.pools.scraping.concurrency, Some(3));
+    assert_eq!(
+        c.pools.scraping.rate_limit,
+        Some(RateLimit {
+            max: 10,
+            per_ms: 1000
+        })
+    );
+    assert_eq!(
+        c.pools.notification.rate_limit,
+        Some(RateLimit {
+            max: 30,
+            per_ms: 60_000
+        })
+    );
+    assert_eq!(c.pools.cleanup, PoolOverrides::default());
+    for bad in ["10", "0/1s", "10/0s", "ten/1s", "10/1 week"] {
+        let e = err(&env(&[("SCRAPING_RATE_LIMIT", bad)]));
+        assert!(
+            e.starts_with(&format!(
+                "SCRAPING_RATE_LIMIT={bad} (environment): expected jobs per time window"
+            )),
+            "{e}"
+        );
+    }
+    assert!(err(&env(&[("CLEANUP_CONCURRENCY", "0")])).starts_with("CLEANUP_CONCURRENCY=0"));
+}
