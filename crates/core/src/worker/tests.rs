@@ -759,3 +759,203 @@ async fn a_burst_scales_the_pool_up_and_back_down_and_each_decision_is_logged() 
     );
     workers.shutdown(DRAIN).await;
 }
+
+/// Records each attempt's job id and start time.
+fn recorder(
+    tx: mpsc::UnboundedSender<(String, u32, Instant)>,
+    fail: bool,
+) -> std::sync::Arc<dyn Handler> {
+    handler_fn(move |ctx: JobContext| {
+        let tx = tx.clone();
+        async move {
+            let _ = tx.send((
+                ctx.data()["tag"].as_str().unwrap_or_default().to_string(),
+                ctx.attempt(),
+                Instant::now(),
+            ));
+            if fail {
+                Err(JobError::retry("planned"))
+            } else {
+                Ok(json!({}))
+            }
+        }
+    })
+}
+
+async fn collect(
+    rx: &mut mpsc::UnboundedReceiver<(String, u32, Instant)>,
+    n: usize,
+) -> Vec<(String, u32, Instant)> {
+    let mut got = Vec::new();
+    while got.len() < n {
+        let item = tokio::time::timeout(Duration::from_secs(20), rx.recv())
+            .await
+            .unwrap_or_else(|_| panic!("only {} of {n} attempts within 20 s", got.len()))
+            .expect("open");
+        got.push(item);
+    }
+    got
+}
+
+#[tokio::test]
+async fn pools_take_jobs_by_priority_and_show_in_bullmqs_worker_list() {
+    let redis = TestRedis::start();
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let mut registry = Registry::new();
+    registry.register(WorkerType::Scraping, "p", recorder(tx, false));
+    let (q, workers, _hub) = setup(&redis, registry).await;
+    for (tag, priority) in [
+        ("low", "low"),
+        ("critical", "critical"),
+        ("normal", "normal"),
+        ("background", "background"),
+        ("high", "high"),
+    ] {
+        q.add_job(
+            "scraping-queue",
+            "p",
+            json!({"tag": tag}),
+            &opts(json!({"priority": priority})),
+        )
+        .await
+        .expect("add");
+    }
+    workers
+        .scale_workers(WorkerType::Scraping, 1, &settings(1), DRAIN)
+        .await
+        .expect("scale");
+    let order: Vec<String> = collect(&mut rx, 5)
+        .await
+        .into_iter()
+        .map(|(t, _, _)| t)
+        .collect();
+    assert_eq!(order, ["critical", "high", "normal", "low", "background"]);
+    assert_eq!(
+        q.get_queue_stats("scraping-queue")
+            .await
+            .expect("stats")
+            .workers,
+        1
+    );
+    let clients: String = redis::cmd("CLIENT")
+        .arg("LIST")
+        .query(&mut redis.connection())
+        .expect("CLIENT LIST");
+    assert!(
+        clients.contains("test-node:scraping:0"),
+        "worker name not registered with Redis: {clients}"
+    );
+    workers.shutdown(DRAIN).await;
+}
+
+#[tokio::test]
+async fn backoff_delays_are_applied_within_tolerance() {
+    let redis = TestRedis::start();
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let mut registry = Registry::new();
+    registry.register(WorkerType::Cleanup, "fail", recorder(tx, true));
+    let (q, workers, _hub) = setup(&redis, registry).await;
+    workers
+        .scale_workers(WorkerType::Cleanup, 1, &settings(5), DRAIN)
+        .await
+        .expect("scale");
+    let cases = [
+        (
+            "fixed",
+            json!({"type": "fixed", "delay": 200}),
+            [200u64, 200],
+        ),
+        (
+            "exponential",
+            json!({"type": "exponential", "delay": 100}),
+            [100, 200],
+        ),
+        (
+            "capped",
+            json!({"type": "exponential", "delay": 100, "factor": 3, "maxDelay": 250}),
+            [100, 250],
+        ),
+        (
+            "linear",
+            json!({"type": "linear", "delay": 100, "increment": 150}),
+            [100, 250],
+        ),
+    ];
+    for (tag, backoff, _) in &cases {
+        q.add_job(
+            "cleanup-queue",
+            "fail",
+            json!({"tag": tag}),
+            &opts(json!({"attempts": 3, "backoff": backoff})),
+        )
+        .await
+        .expect("add");
+    }
+    let attempts = collect(&mut rx, cases.len() * 3).await;
+    for (tag, _, expected) in &cases {
+        let times: Vec<Instant> = attempts
+            .iter()
+            .filter(|(t, _, _)| t == tag)
+            .map(|(_, _, at)| *at)
+            .collect();
+        assert_eq!(times.len(), 3, "{tag}");
+        for (i, want) in expected.iter().enumerate() {
+            let gap = u64::try_from(times[i + 1].duration_since(times[i]).as_millis())
+                .unwrap_or(u64::MAX);
+            // Never early; late by at most the delayed-job poll and scheduling slack.
+            assert!(
+                gap >= *want && gap < want + 700,
+                "{tag}: retry {} came after {gap} ms, wanted {want} ms",
+                i + 1
+            );
+        }
+    }
+    workers.shutdown(DRAIN).await;
+}
+
+#[tokio::test]
+async fn a_rate_limited_pool_starts_no_more_than_the_limit_per_window() {
+    let redis = TestRedis::start();
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let mut registry = Registry::new();
+    registry.register(
+        WorkerType::Notification,
+        "send-webhook",
+        recorder(tx, false),
+    );
+    let (q, workers, _hub) = setup(&redis, registry).await;
+    for i in 0..10 {
+        q.add_job(
+            "notifications-queue",
+            "send-webhook",
+            json!({"tag": format!("w{i}")}),
+            &JobOptionsInput::default(),
+        )
+        .await
+        .expect("add");
+    }
+    let limited = PoolSettings {
+        concurrency: 10,
+        rate_limit: Some((5, 1000)),
+        ..PoolSettings::default()
+    };
+    workers
+        .scale_workers(WorkerType::Notification, 2, &limited, DRAIN)
+        .await
+        .expect("scale");
+    let starts: Vec<Instant> = collect(&mut rx, 10)
+        .await
+        .into_iter()
+        .map(|(_, _, at)| at)
+        .collect();
+    let first = starts[0];
+    let in_first_window = starts
+        .iter()
+        .filter(|at| at.duration_since(first) < Duration::from_millis(950))
+        .count();
+    assert!(
+        in_first_window <= 5,
+        "{in_first_window} jobs started within the first 1 s window of a 5/1s limit"
+    );
+    workers.shutdown(DRAIN).await;
+}
