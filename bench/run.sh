@@ -26,6 +26,9 @@ done
 log "## Adding jobs: Antrian vs Node.js bullmq@6"
 bench/queue_add.sh 2>&1 | tee -a "$report"
 
+log "## Worker pools: Antrian vs Node.js bullmq@6"
+bench/worker_throughput.sh 2>&1 | tee -a "$report"
+
 log "## Release binary sizes (stripped, thin LTO)"
 cargo build -q --release --locked -p antrian-cli -p antrian-desktop
 for bin in antrian antrian-desktop; do
