@@ -4,16 +4,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
-(cd bench/node && [ -d node_modules/bullmq ] || npm ci --no-audit --no-fund >/dev/null)
+source bench/lib.sh
+install_bench_node
 cargo bench -q --locked -p antrian-core --bench queue_add --no-run 2>/dev/null
-
-dir=$(mktemp -d)
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-redis-server --port "$port" --bind 127.0.0.1 --save "" --appendonly no --dir "$dir" --daemonize yes \
-  --logfile "$dir/redis.log" --pidfile "$dir/redis.pid"
-trap 'redis-cli -p "$port" shutdown nosave >/dev/null 2>&1 || true; rm -rf "$dir"' EXIT
-until redis-cli -p "$port" ping >/dev/null 2>&1; do :; done
-url="redis://127.0.0.1:$port"
+start_bench_redis
+url=$BENCH_REDIS_URL
 
 out=$(mktemp)
 BENCH_REDIS_URL=$url cargo bench -q --locked -p antrian-core --bench queue_add 2>&1 | grep '^antrian' | tee "$out"

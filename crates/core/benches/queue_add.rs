@@ -8,6 +8,9 @@ use std::time::Instant;
 use antrian_core::connection::Connection;
 use antrian_core::queue::{BulkJobInput, JobDefaults, JobOptionsInput, QueueManager};
 use antrian_core::CancellationToken;
+use common::{flush, median, redis_url};
+
+mod common;
 
 const JOBS: usize = 20_000;
 const CHUNK: usize = 1000;
@@ -24,23 +27,6 @@ fn payload(i: usize) -> serde_json::Value {
     let len = v.to_string().len();
     v["pad"] = serde_json::Value::String("x".repeat(200usize.saturating_sub(len)));
     v
-}
-
-fn median(mut xs: Vec<f64>) -> f64 {
-    xs.sort_by(f64::total_cmp);
-    xs[xs.len() / 2]
-}
-
-async fn flush(url: &str) {
-    let client = redis::Client::open(url).expect("url");
-    let mut conn = client
-        .get_multiplexed_async_connection()
-        .await
-        .expect("connect");
-    let _: () = redis::cmd("FLUSHDB")
-        .query_async(&mut conn)
-        .await
-        .expect("FLUSHDB");
 }
 
 /// Runs the three measurements on `rt`; returns (sequential, bulk) jobs/s medians.
@@ -87,8 +73,7 @@ fn measure(rt: &tokio::runtime::Runtime, url: &str) -> (f64, f64) {
 }
 
 fn main() {
-    let url =
-        std::env::var("BENCH_REDIS_URL").expect("set BENCH_REDIS_URL (bench/queue_add.sh does)");
+    let url = redis_url("bench/queue_add.sh");
     // A single-threaded client is the like-for-like comparison with Node.js; the
     // multi-threaded runtime (what `antrian start` and the desktop app use) pays for
     // cross-thread wake-ups on every round trip and is reported beside it.

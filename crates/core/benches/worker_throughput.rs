@@ -13,6 +13,9 @@ use antrian_core::worker::{
     handler_fn, JobContext, PoolSettings, Registry, WorkerManager, WorkerType,
 };
 use antrian_core::CancellationToken;
+use common::{flush, median, redis_url};
+
+mod common;
 
 const JOBS: usize = 20_000;
 const RUNS: usize = 3;
@@ -35,23 +38,6 @@ fn cpu_seconds() -> f64 {
             .unwrap_or(0.0)
     };
     (ticks(14) + ticks(15)) / 100.0
-}
-
-fn median(mut xs: Vec<f64>) -> f64 {
-    xs.sort_by(f64::total_cmp);
-    xs[xs.len() / 2]
-}
-
-async fn flush(url: &str) {
-    let client = redis::Client::open(url).expect("url");
-    let mut conn = client
-        .get_multiplexed_async_connection()
-        .await
-        .expect("connect");
-    let _: () = redis::cmd("FLUSHDB")
-        .query_async(&mut conn)
-        .await
-        .expect("FLUSHDB");
 }
 
 fn no_op_opts() -> JobOptionsInput {
@@ -175,8 +161,7 @@ async fn latency(url: &str) -> (f64, f64) {
 }
 
 fn main() {
-    let url = std::env::var("BENCH_REDIS_URL")
-        .expect("set BENCH_REDIS_URL (bench/worker_throughput.sh does)");
+    let url = redis_url("bench/worker_throughput.sh");
     let rt = tokio::runtime::Runtime::new().expect("tokio");
     let mut report = String::new();
     for concurrency in [1, 10, 50] {
