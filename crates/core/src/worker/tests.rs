@@ -959,3 +959,75 @@ async fn a_rate_limited_pool_starts_no_more_than_the_limit_per_window() {
     );
     workers.shutdown(DRAIN).await;
 }
+
+#[tokio::test]
+async fn a_job_still_running_at_the_shutdown_deadline_is_recovered_by_the_next_worker() {
+    let redis = TestRedis::start();
+    let (started_tx, mut started_rx) = mpsc::unbounded_channel::<u32>();
+    let calls = Arc::new(AtomicUsize::new(0));
+    let mut registry = Registry::new();
+    registry.register(
+        WorkerType::Cleanup,
+        "cleanup-old-data",
+        handler_fn(move |ctx: JobContext| {
+            let started_tx = started_tx.clone();
+            let calls = calls.clone();
+            async move {
+                let _ = started_tx.send(ctx.attempt());
+                let n = calls.fetch_add(1, Ordering::SeqCst);
+                // A stalled job runs again without counting an attempt: tell the runs apart
+                // by calls, not by attempt number.
+                if n == 0 {
+                    // Far longer than the shutdown deadline: this attempt is cut off.
+                    tokio::time::sleep(Duration::from_secs(60)).await;
+                }
+                Ok(json!({"attempt": ctx.attempt()}))
+            }
+        }),
+    );
+    let (q, workers, hub) = setup(&redis, registry.clone()).await;
+    let quick = PoolSettings {
+        concurrency: 1,
+        lock_duration_ms: 1000,
+        stalled_interval_ms: 500,
+        ..PoolSettings::default()
+    };
+    let id = q
+        .add_job(
+            "cleanup-queue",
+            "cleanup-old-data",
+            json!({"olderThan": 30}),
+            &opts(json!({"attempts": 3})),
+        )
+        .await
+        .expect("add")
+        .id;
+    workers
+        .scale_workers(WorkerType::Cleanup, 1, &quick, DRAIN)
+        .await
+        .expect("scale");
+    tokio::time::timeout(Duration::from_secs(20), started_rx.recv())
+        .await
+        .expect("started")
+        .expect("open");
+    workers.shutdown(Duration::from_millis(200)).await;
+    assert_eq!(
+        q.get_job("cleanup-queue", &id).await.expect("get").state,
+        JobState::Active,
+        "cut off, still held"
+    );
+
+    let mut sub = hub.subscribe();
+    let next = WorkerManager::new(connect(&redis).await, "bull", "next-node", registry);
+    next.scale_workers(WorkerType::Cleanup, 1, &quick, DRAIN)
+        .await
+        .expect("scale");
+    let done = finished(&mut sub, std::slice::from_ref(&id)).await;
+    assert!(
+        matches!(done.get(&id), Some(QueueEvent::JobCompleted { .. })),
+        "{done:?}"
+    );
+    let job = q.get_job("cleanup-queue", &id).await.expect("get");
+    assert_eq!(job.state, JobState::Completed);
+    next.shutdown(DRAIN).await;
+}
