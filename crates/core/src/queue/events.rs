@@ -311,7 +311,7 @@ async fn attempts_and_reason(
 ) -> (u32, String) {
     let mut redis = conn.redis();
     let (attempts, reason): (Option<u32>, Option<String>) = redis::cmd("HMGET")
-        .arg(format!("{prefix}:{queue}:{job_id}"))
+        .arg(bullmq::QueueKeys::new(queue, Some(prefix)).job_key(job_id))
         .arg("atm")
         .arg("failedReason")
         .query_async(&mut redis)
@@ -368,10 +368,11 @@ async fn translate(conn: &Connection, prefix: &str, queue: &str, event: Bull) ->
             ..
         } => {
             // Only a job in the failed set has failed for good.
+            let keys = bullmq::QueueKeys::new(&queue, Some(prefix));
             let mut redis = conn.redis();
             let (attempts, rank): (Option<u32>, Option<u64>) = redis::pipe()
-                .hget(format!("{prefix}:{queue}:{job_id}"), "atm")
-                .zrank(format!("{prefix}:{queue}:failed"), &job_id)
+                .hget(keys.job_key(&job_id), "atm")
+                .zrank(keys.failed(), &job_id)
                 .query_async(&mut redis)
                 .await
                 .unwrap_or((None, None));

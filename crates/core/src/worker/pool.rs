@@ -489,7 +489,7 @@ async fn retry_after(
     job: &bullmq::Job,
     after: Duration,
 ) -> std::result::Result<(), bullmq::Error> {
-    let key = format!("{prefix}:{}:{}", worker_type.queue(), job.id());
+    let key = bullmq::QueueKeys::new(worker_type.queue(), Some(prefix)).job_key(job.id());
     let _: i64 = redis::cmd("HINCRBY")
         .arg(&key)
         .arg("atm")
