@@ -22,17 +22,28 @@ impl QueueManager {
     /// One job in full (the seed's `getJob`).
     pub async fn get_job(&self, queue: &str, id: &str) -> Result<JobDetail> {
         let (q, job) = self.bull_job(queue, id).await?;
-        self.detail(&q, &job).await
+        self.detail(&q, &job, None).await
     }
 
-    async fn detail(&self, q: &Queue, job: &bullmq::Job) -> Result<JobDetail> {
-        let state = JobState::from_bullmq(q.get_job_state(job.id()).await?);
-        let (logs, _) = q.get_job_logs(job.id(), 0, -1, true).await?;
-        // bullmq-official's Job keeps the stack traces private: read the hash field.
+    /// A job in full. `known_state` is given by listings (they read one state), saving the
+    /// state script per job; logs and stack trace come in one round trip.
+    async fn detail(
+        &self,
+        q: &Queue,
+        job: &bullmq::Job,
+        known_state: Option<JobState>,
+    ) -> Result<JobDetail> {
+        let state = match known_state {
+            Some(state) => state,
+            None => JobState::from_bullmq(q.get_job_state(job.id()).await?),
+        };
+        let job_key = q.keys().job_key(job.id());
         let mut redis = self.conn.redis();
-        let stack: Option<String> = redis::cmd("HGET")
-            .arg(q.keys().job_key(job.id()))
-            .arg("stacktrace")
+        // bullmq-official's Job keeps the stack traces private: read the hash field; the
+        // logs list is BullMQ's `<job key>:logs`.
+        let (logs, stack): (Vec<String>, Option<String>) = redis::pipe()
+            .lrange(format!("{job_key}:logs"), 0, -1)
+            .hget(&job_key, "stacktrace")
             .query_async(&mut redis)
             .await?;
         let stacktrace = stack
@@ -144,7 +155,7 @@ impl QueueManager {
         let jobs = q.get_jobs(types, start, end, oldest_first).await?;
         let mut details = Vec::with_capacity(jobs.len());
         for job in &jobs {
-            details.push(self.detail(&q, job).await?);
+            details.push(self.detail(&q, job, Some(state)).await?);
         }
         Ok(JobPage {
             queue: queue.to_string(),

@@ -184,7 +184,7 @@ impl QueueManager {
         }
         let mut redis = self.conn.redis();
         let exists: bool = redis::cmd("EXISTS")
-            .arg(format!("{}:{name}:meta", self.prefix))
+            .arg(bullmq::QueueKeys::new(name, Some(&self.prefix)).meta())
             .query_async(&mut redis)
             .await?;
         if !exists {
@@ -331,15 +331,27 @@ impl QueueManager {
 
     /// The timestamp of the oldest waiting job: the tail of the wait (or paused) list, and
     /// among prioritised jobs the oldest of the next 100 by priority (the set is ordered by
-    /// priority, not age; scanning it all would cost O(n) per call).
+    /// priority, not age; scanning it all would cost O(n) per call). Reads only the ids and
+    /// their `timestamp` fields, not whole jobs: stats run on every health check.
     async fn oldest_waiting(&self, q: &Queue) -> Result<Option<u64>> {
-        let plain = q.get_jobs(&["wait", "paused"], 0, 0, true).await?;
-        let prioritized = q.get_jobs(&["prioritized"], 0, 99, true).await?;
-        Ok(plain
-            .iter()
-            .chain(&prioritized)
-            .map(bullmq::Job::timestamp)
-            .min())
+        let keys = q.keys();
+        let mut redis = self.conn.redis();
+        let (wait, paused, prioritized): (Vec<String>, Vec<String>, Vec<String>) = redis::pipe()
+            .lrange(keys.wait(), -1, -1)
+            .lrange(keys.paused(), -1, -1)
+            .zrange(keys.prioritized(), 0, 99)
+            .query_async(&mut redis)
+            .await?;
+        let ids: Vec<String> = wait.into_iter().chain(paused).chain(prioritized).collect();
+        if ids.is_empty() {
+            return Ok(None);
+        }
+        let mut pipe = redis::pipe();
+        for id in &ids {
+            pipe.hget(keys.job_key(id), "timestamp");
+        }
+        let stamps: Vec<Option<u64>> = pipe.query_async(&mut redis).await?;
+        Ok(stamps.into_iter().flatten().min())
     }
 
     /// Stats of every known queue: the standard ones and any opened or discovered.
