@@ -18,7 +18,6 @@ use common::{flush, median, redis_url};
 mod common;
 
 const JOBS: usize = 20_000;
-const RUNS: usize = 3;
 const LATENCY_SAMPLES: usize = 200;
 
 /// User + system CPU seconds of this process, from /proc (no unsafe getrusage).
@@ -164,8 +163,19 @@ fn main() {
     let url = redis_url("bench/worker_throughput.sh");
     let rt = tokio::runtime::Runtime::new().expect("tokio");
     let mut report = String::new();
-    for concurrency in [1, 10, 50] {
-        let runs: Vec<(f64, f64)> = (0..RUNS)
+    // BENCH_CONCURRENCY=10 (comma-separated) measures only those, e.g. under a profiler.
+    let levels: Vec<usize> = std::env::var("BENCH_CONCURRENCY").map_or_else(
+        |_| vec![1, 10, 50],
+        |v| v.split(',').filter_map(|c| c.trim().parse().ok()).collect(),
+    );
+    // BENCH_RUNS=1 with BENCH_LATENCY=0: one run per level, as bench/worker_throughput.sh
+    // alternates Antrian and Node.js so both see the same machine noise.
+    let runs_per_level: usize = std::env::var("BENCH_RUNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3);
+    for concurrency in levels {
+        let runs: Vec<(f64, f64)> = (0..runs_per_level)
             .map(|_| rt.block_on(throughput(&url, concurrency)))
             .collect();
         let rate = median(runs.iter().map(|r| r.0).collect());
@@ -174,10 +184,12 @@ fn main() {
             "antrian concurrency {concurrency}: {rate:.0} jobs/s, {cpu:.2} CPU s per 10k jobs\n"
         ));
     }
-    let (p50, p99) = rt.block_on(latency(&url));
-    report.push_str(&format!(
-        "antrian add->start latency: p50 {p50:.2} ms, p99 {p99:.2} ms\n"
-    ));
+    if std::env::var("BENCH_LATENCY").as_deref() != Ok("0") {
+        let (p50, p99) = rt.block_on(latency(&url));
+        report.push_str(&format!(
+            "antrian add->start latency: p50 {p50:.2} ms, p99 {p99:.2} ms\n"
+        ));
+    }
     rt.block_on(flush(&url));
     std::io::Write::write_all(&mut std::io::stderr(), report.as_bytes()).expect("report");
 }
