@@ -81,16 +81,20 @@ impl Shell {
             {
                 Ok(mut runtime) => {
                     use tauri::Manager;
-                    // Job handlers arrive with antrian-jobs; the node registers now so the
-                    // desktop shows up among the worker nodes.
-                    if let Err(e) = runtime
-                        .start_workers(
-                            antrian_core::worker::Registry::new(),
-                            &antrian_core::runtime::WorkerPlan::default(),
-                        )
-                        .await
-                    {
-                        tracing::error!("worker pools did not start: {e}");
+                    // The desktop runs the pools too, and shows up among the worker nodes.
+                    match antrian_jobs::setup(&runtime) {
+                        Ok(registry) => {
+                            if let Err(e) = runtime
+                                .start_workers(
+                                    registry,
+                                    &antrian_core::runtime::WorkerPlan::default(),
+                                )
+                                .await
+                            {
+                                tracing::error!("worker pools did not start: {e}");
+                            }
+                        }
+                        Err(e) => tracing::error!("job handlers did not start: {e}"),
                     }
                     let shell = app.state::<Shell>();
                     // The app may have exited while Redis was starting: then stop at once.

@@ -28,3 +28,36 @@ pub fn node_reply(id: &str, command_id: &str) -> String {
 pub fn scaling_log() -> String {
     format!("{ROOT}:scaling-log")
 }
+
+/// Set of every site scraping has talked to (for the per-site outcome table).
+pub fn scrape_domains() -> String {
+    format!("{ROOT}:scrape:domains")
+}
+
+/// Hash of one site's scrape outcome counters (`success`, `blocked_403`, `status_500`…).
+pub fn scrape_domain_stats(host: &str) -> String {
+    format!("{ROOT}:scrape:domain:{host}:stats")
+}
+
+/// Sorted set of request leases in flight to one site, scored by expiry (ms): the
+/// per-site concurrency limit shared by every node.
+pub fn scrape_domain_slots(host: &str) -> String {
+    format!("{ROOT}:scrape:domain:{host}:slots")
+}
+
+/// The earliest time (µs, Redis clock) the next request to one site may start: the
+/// per-site rate limit shared by every node.
+pub fn scrape_domain_next(host: &str) -> String {
+    format!("{ROOT}:scrape:domain:{host}:next")
+}
+
+/// Hash holding one marketplace account's session (`cookie`, `token`, `updatedAt`).
+/// Secret: never logged or shown.
+pub fn account_session(account_id: &str) -> String {
+    format!("{ROOT}:account:{account_id}:session")
+}
+
+/// Set of account ids with a stored session.
+pub fn accounts() -> String {
+    format!("{ROOT}:accounts")
+}

@@ -5,6 +5,10 @@
 //! - [`wait_for`] / [`wait_for_watch`]: wait on an event stream with a timeout instead of
 //!   sleeping.
 //! - [`free_port`]: a port nothing listens on right now.
+//! - [`fixture::FixtureSite`]: a local web site for scraping tests (pages, a marketplace
+//!   API, a seller endpoint behind a session, misbehaving routes), logging every request.
+
+pub mod fixture;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

@@ -6,11 +6,13 @@
 //! - this module: turning raw strings into [`Config`], with errors that name the variable,
 //!   the value, where it came from and what is allowed.
 
+mod scrape;
 pub mod settings;
 mod sources;
 
 use std::path::PathBuf;
 
+pub use scrape::{DomainLimits, ScrapeConfig, ShopMode};
 pub use sources::{LoadOptions, Origin};
 
 use crate::error::{Error, Result};
@@ -30,6 +32,8 @@ pub struct Config {
     pub workers: WorkerCounts,
     /// Per-pool concurrency and rate limits.
     pub pools: PoolOverridesByType,
+    /// Scraping: HTTP client, politeness, proxies, adapters (`SCRAPE_*`).
+    pub scrape: ScrapeConfig,
     /// Files and logging.
     pub app: AppConfig,
     /// Every setting with its effective value and origin, for `antrian config`.
@@ -383,6 +387,7 @@ impl Config {
             notification: pool("NOTIFICATION")?,
             cleanup: pool("CLEANUP")?,
         };
+        let scrape = ScrapeConfig::parse(&p)?;
         let data_dir = match p.text("ANTRIAN_DATA_DIR")? {
             Some(dir) => PathBuf::from(dir),
             None => dirs::data_dir()
@@ -416,6 +421,7 @@ impl Config {
             dashboard,
             workers,
             pools,
+            scrape,
             app,
             entries,
         })
@@ -454,6 +460,29 @@ pub fn redact_url(raw: &str) -> String {
         Ok(u) => u.to_string(),
         Err(_) => "<unparseable URL>".to_string(),
     }
+}
+
+/// `MAX/WINDOW`: `10/1s`, `100/1m`, `5/500ms`, or a window in plain milliseconds.
+fn parse_rate(value: &str) -> Option<RateLimit> {
+    let (max, window) = value.split_once('/')?;
+    let max: u64 = max.trim().parse().ok().filter(|m| *m > 0)?;
+    let window = window.trim();
+    let split = window
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(window.len());
+    let (n, unit) = window.split_at(split);
+    let n: u64 = n.parse().ok().filter(|n| *n > 0)?;
+    let factor = match unit {
+        "" | "ms" => 1,
+        "s" => 1000,
+        "m" => 60_000,
+        "h" => 3_600_000,
+        _ => return None,
+    };
+    Some(RateLimit {
+        max,
+        per_ms: n.checked_mul(factor)?,
+    })
 }
 
 /// Typed access to the merged raw values; every error names the variable, value and origin.
@@ -504,27 +533,12 @@ impl Parser<'_> {
         let Some((value, _)) = self.raw(env) else {
             return Ok(None);
         };
-        let expected = "jobs per time window, such as 10/1s, 100/1m or 5/500ms";
-        let bad = || self.invalid(env, expected);
-        let (max, window) = value.split_once('/').ok_or_else(bad)?;
-        let max: u64 = max.trim().parse().ok().filter(|m| *m > 0).ok_or_else(bad)?;
-        let window = window.trim();
-        let split = window
-            .find(|c: char| !c.is_ascii_digit())
-            .unwrap_or(window.len());
-        let (n, unit) = window.split_at(split);
-        let n: u64 = n.parse().ok().filter(|n| *n > 0).ok_or_else(bad)?;
-        let factor = match unit {
-            "" | "ms" => 1,
-            "s" => 1000,
-            "m" => 60_000,
-            "h" => 3_600_000,
-            _ => return Err(bad()),
-        };
-        Ok(Some(RateLimit {
-            max,
-            per_ms: n.checked_mul(factor).ok_or_else(bad)?,
-        }))
+        parse_rate(value).map(Some).ok_or_else(|| {
+            self.invalid(
+                env,
+                "jobs per time window, such as 10/1s, 100/1m or 5/500ms",
+            )
+        })
     }
 
     fn boolean(&self, env: &str) -> Result<bool> {

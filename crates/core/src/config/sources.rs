@@ -63,6 +63,19 @@ pub struct LoadOptions {
 }
 
 impl LoadOptions {
+    /// Only these variables: no files, not the process environment (tests, embedding).
+    pub fn from_vars<'a>(vars: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
+        Self {
+            config_file: None,
+            default_config_file: None,
+            dotenv_file: None,
+            env: vars
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        }
+    }
+
     /// The real process: its environment, `./.env`, and the per-user config file unless
     /// `config_file` names another one.
     pub fn from_process(config_file: Option<PathBuf>) -> Self {

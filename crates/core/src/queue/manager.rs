@@ -62,7 +62,13 @@ pub struct QueueManager {
     /// Opened queues by name. A std lock: it is held only for a map lookup or insert,
     /// never across an await, and add_job's hot path takes just the read side.
     queues: RwLock<HashMap<String, Arc<Queue>>>,
+    /// Checks job data per job name before it is added (the handlers' own rules).
+    job_check: RwLock<Option<JobCheck>>,
 }
+
+/// Checks a job's data the way its handler will: `(queue, name, data)` → why it is bad.
+pub type JobCheck =
+    Arc<dyn Fn(&str, &str, &serde_json::Value) -> std::result::Result<(), String> + Send + Sync>;
 
 impl std::fmt::Debug for QueueManager {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -146,6 +152,7 @@ impl QueueManager {
             max_data_bytes,
             queues: RwLock::new(HashMap::new()),
             discovered: RwLock::new(None),
+            job_check: RwLock::new(None),
         };
         for name in STANDARD_QUEUES {
             manager.queue(name).await?;
@@ -201,6 +208,28 @@ impl QueueManager {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
+    /// Installs the handlers' data check: from then on a job its handler would discard
+    /// is refused when added, naming the problem, and nothing is written.
+    pub fn set_job_check(&self, check: JobCheck) {
+        *self
+            .job_check
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(check);
+    }
+
+    fn check_job(&self, queue: &str, name: &str, data: &serde_json::Value) -> Result<()> {
+        self.check_data(data)?;
+        let check = self
+            .job_check
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone();
+        match check {
+            Some(check) => check(queue, name, data).map_err(|rule| invalid("data", rule)),
+            None => Ok(()),
+        }
+    }
+
     fn check_data(&self, data: &serde_json::Value) -> Result<()> {
         if !data.is_object() {
             return Err(invalid("data", "job data must be a JSON object"));
@@ -229,7 +258,7 @@ impl QueueManager {
     ) -> Result<AddedJob> {
         validate_queue_name(queue)?;
         validate_job_name(name)?;
-        self.check_data(&data)?;
+        self.check_job(queue, name, &data)?;
         let bull_opts = options::to_bullmq(opts, &self.defaults)?;
         let q = self.queue(queue).await?;
         if let Some(id) = &opts.job_id {
@@ -258,6 +287,36 @@ impl QueueManager {
         queue: &str,
         jobs: Vec<BulkJobInput>,
     ) -> Result<Vec<AddedJob>> {
+        self.add_bulk(queue, jobs, None).await
+    }
+
+    /// Adds jobs as children of the job `parent_id` of `parent_queue` (a BullMQ flow): the
+    /// parent, once it waits for children, runs again when every child has completed or
+    /// failed for good. A failed child does not block the parent (BullMQ's
+    /// `ignoreDependencyOnFailure`); its reason is kept for the parent to read. Give the
+    /// children custom ids to make adding them again after a crash a no-op.
+    pub async fn add_children(
+        &self,
+        parent_queue: &str,
+        parent_id: &str,
+        queue: &str,
+        jobs: Vec<BulkJobInput>,
+    ) -> Result<Vec<AddedJob>> {
+        validate_queue_name(parent_queue)?;
+        let parent = bullmq::options::ParentOptions {
+            queue: format!("{}:{parent_queue}", self.prefix),
+            id: parent_id.to_string(),
+            wait_children: None,
+        };
+        self.add_bulk(queue, jobs, Some(parent)).await
+    }
+
+    async fn add_bulk(
+        &self,
+        queue: &str,
+        jobs: Vec<BulkJobInput>,
+        parent: Option<bullmq::options::ParentOptions>,
+    ) -> Result<Vec<AddedJob>> {
         validate_queue_name(queue)?;
         if jobs.is_empty() {
             return Err(invalid("jobs", "the batch is empty"));
@@ -273,11 +332,15 @@ impl QueueManager {
                 other => other,
             };
             validate_job_name(&job.name).map_err(at)?;
-            self.check_data(&job.data).map_err(at)?;
+            self.check_job(queue, &job.name, &job.data).map_err(at)?;
             if job.priority.is_some() {
                 job.opts.priority = job.priority.take();
             }
-            let opts = options::to_bullmq(&job.opts, &self.defaults).map_err(at)?;
+            let mut opts = options::to_bullmq(&job.opts, &self.defaults).map_err(at)?;
+            if let Some(parent) = &parent {
+                opts.parent = Some(parent.clone());
+                opts.ignore_dependency_on_failure = Some(true);
+            }
             names.push(job.name.clone());
             bulk.push(BulkJob::with_options(job.name, job.data, opts));
         }

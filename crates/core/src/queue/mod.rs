@@ -15,7 +15,7 @@ pub mod options;
 
 pub use events::{EventHub, QueueEvent, ScalingRecord, Subscription};
 pub use health::{HealthLevel, HealthStatus, HealthThresholds};
-pub use manager::{BulkJobInput, QueueManager};
+pub use manager::{BulkJobInput, JobCheck, QueueManager};
 pub use model::{
     AddedJob, CleanOptions, JobDetail, JobPage, JobState, QueueStats, STANDARD_QUEUES,
 };

@@ -25,6 +25,10 @@ pub enum JobError {
     /// Never try again: bad input, a 404. The job goes straight to failed.
     #[error("{0}")]
     Discard(String),
+    /// Not a failure: the job moved itself to waiting-children
+    /// ([`JobContext::wait_for_children`]) and runs again once they have finished.
+    #[error("waiting for its child jobs")]
+    WaitingChildren,
 }
 
 impl JobError {
@@ -45,12 +49,31 @@ impl JobError {
     pub fn discard(reason: impl Into<String>) -> Self {
         Self::Discard(reason.into())
     }
+
+    /// The same outcome with more context appended to its reason.
+    #[must_use]
+    pub fn with_suffix(self, suffix: &str) -> Self {
+        match self {
+            Self::Retry(r) => Self::Retry(r + suffix),
+            Self::Discard(r) => Self::Discard(r + suffix),
+            Self::RetryAfter { reason, after } => Self::RetryAfter {
+                reason: reason + suffix,
+                after,
+            },
+            other @ Self::WaitingChildren => other,
+        }
+    }
 }
+
+/// A job's cancellation signal, for handlers that pass it down to long waits.
+pub type CancelToken = bullmq::worker::CancellationToken;
 
 /// What a handler sees of its job.
 pub struct JobContext {
     /// The BullMQ job (carries its script context for progress and logs).
     job: bullmq::Job,
+    /// The queue it came from.
+    queue: &'static str,
     /// Set when the worker is shutting down past its deadline or the job is cancelled.
     cancel: bullmq::worker::CancellationToken,
 }
@@ -65,8 +88,47 @@ impl std::fmt::Debug for JobContext {
 }
 
 impl JobContext {
-    pub(crate) fn new(job: bullmq::Job, cancel: bullmq::worker::CancellationToken) -> Self {
-        Self { job, cancel }
+    pub(crate) fn new(
+        job: bullmq::Job,
+        queue: &'static str,
+        cancel: bullmq::worker::CancellationToken,
+    ) -> Self {
+        Self { job, queue, cancel }
+    }
+
+    /// The queue the job came from.
+    pub fn queue(&self) -> &'static str {
+        self.queue
+    }
+
+    /// Moves this job to waiting-children when any child it added is still pending:
+    /// `Ok(true)` means it did, and the handler must return
+    /// `Err(JobError::WaitingChildren)`; `Ok(false)` means every child has finished.
+    pub async fn wait_for_children(&self) -> Result<bool, JobError> {
+        self.job
+            .move_to_waiting_children(None)
+            .await
+            .map_err(|e| JobError::retry(format!("cannot wait for child jobs: {e}")))
+    }
+
+    /// Results of the children that completed, by child job key (`prefix:queue:id`).
+    pub async fn children_values(
+        &self,
+    ) -> Result<std::collections::HashMap<String, serde_json::Value>, JobError> {
+        self.job
+            .get_children_values()
+            .await
+            .map_err(|e| JobError::retry(format!("cannot read child results: {e}")))
+    }
+
+    /// Failure reasons of the children that failed for good, by child job key.
+    pub async fn failed_children(
+        &self,
+    ) -> Result<std::collections::HashMap<String, String>, JobError> {
+        self.job
+            .get_failed_children_values()
+            .await
+            .map_err(|e| JobError::retry(format!("cannot read failed children: {e}")))
     }
 
     /// The job id.
@@ -109,6 +171,11 @@ impl JobContext {
     /// Whether the job should stop now (shutdown deadline passed, or cancelled).
     pub fn is_cancelled(&self) -> bool {
         self.cancel.is_cancelled()
+    }
+
+    /// The job's cancellation signal, to hand to helpers that wait.
+    pub fn cancel_token(&self) -> CancelToken {
+        self.cancel.clone()
     }
 
     /// Resolves when the job should stop; race long work against it.

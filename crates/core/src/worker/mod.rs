@@ -13,7 +13,7 @@ pub mod pool;
 pub mod registry;
 
 pub use autoscale::{scaling_log, Autoscaler};
-pub use handler::{handler_fn, Handler, JobContext, JobError};
+pub use handler::{handler_fn, CancelToken, Handler, JobContext, JobError};
 pub use nodes::{
     list_nodes, local_node_id, send_command, CommandReply, NodeAgent, NodeCommand, NodeInfo,
 };

@@ -451,13 +451,18 @@ async fn run_job(
     let handle = job.clone();
     counters.active.fetch_add(1, Ordering::Relaxed);
     let started = Instant::now();
-    let outcome = tokio::spawn(handler.handle(JobContext::new(job, cancel))).await;
+    let outcome =
+        tokio::spawn(handler.handle(JobContext::new(job, worker_type.queue(), cancel))).await;
     counters.active.fetch_sub(1, Ordering::Relaxed);
-    counters.record(started.elapsed(), matches!(outcome, Ok(Ok(_))));
+    counters.record(
+        started.elapsed(),
+        matches!(outcome, Ok(Ok(_) | Err(JobError::WaitingChildren))),
+    );
     match outcome {
         Ok(Ok(value)) => Ok(value),
         Ok(Err(JobError::Retry(reason))) => Err(bullmq::Error::ProcessingError(reason)),
         Ok(Err(JobError::Discard(reason))) => Err(bullmq::Error::Unrecoverable(reason)),
+        Ok(Err(JobError::WaitingChildren)) => Err(bullmq::Error::WaitingChildren),
         Ok(Err(JobError::RetryAfter { reason, .. })) if last_attempt => {
             Err(bullmq::Error::ProcessingError(reason))
         }
