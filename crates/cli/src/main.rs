@@ -15,7 +15,7 @@ use std::process::ExitCode;
 
 use antrian_core::config::{Config, LoadOptions};
 use antrian_core::runtime::{Services, WorkerPlan};
-use antrian_core::worker::{Registry, WorkerType};
+use antrian_core::worker::WorkerType;
 use antrian_core::{CancellationToken, ErrorCode, Runtime};
 use clap::{Parser, Subcommand};
 
@@ -63,6 +63,15 @@ enum Command {
     /// Worker nodes: list them, scale, pause, resume or drain their pools remotely.
     #[command(subcommand)]
     Nodes(commands::workers::NodesCommand),
+    /// Marketplace account sessions order-scraping uses (stored in Redis, never shown).
+    #[command(subcommand)]
+    Accounts(commands::accounts::AccountsCommand),
+    /// What scraping met at each site: successes, blocks (403/429), errors by status.
+    Sites {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, clap::Args)]
@@ -134,6 +143,12 @@ fn main() -> ExitCode {
         Command::Nodes(cmd) => one_shot(config, async move |rt| {
             commands::workers::nodes(rt, cmd).await
         }),
+        Command::Accounts(cmd) => one_shot(config, async move |rt| {
+            commands::accounts::run(rt, cmd).await
+        }),
+        Command::Sites { json } => {
+            one_shot(config, async move |rt| commands::sites::run(rt, json).await)
+        }
         Command::Health { json } => {
             one_shot(config, async move |rt| commands::health(rt, json).await)
         }
@@ -202,6 +217,7 @@ where
             Ok(r) => r,
             Err(e) => return fail(&e),
         };
+        antrian_jobs::install_checks(&runtime);
         let result = command(&runtime).await;
         runtime.shutdown().await;
         match result {
@@ -241,9 +257,15 @@ fn run_until_signal(config: Config, workers: Option<WorkerPlan>) -> ExitCode {
         };
         tokio::spawn(commands::log_events(runtime.events().subscribe()));
         if let Some(plan) = workers {
-            // Job handlers arrive with antrian-jobs; until then no type has one and the
-            // node runs no pool (start_workers says so per type).
-            if let Err(e) = runtime.start_workers(Registry::new(), &plan).await {
+            let registry = match antrian_jobs::setup(&runtime) {
+                Ok(r) => r,
+                Err(e) => {
+                    tracing::error!("{e}");
+                    runtime.shutdown().await;
+                    return ExitCode::from(2);
+                }
+            };
+            if let Err(e) = runtime.start_workers(registry, &plan).await {
                 tracing::error!("{e}");
                 let code = exit_code(e.code());
                 runtime.shutdown().await;

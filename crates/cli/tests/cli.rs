@@ -388,8 +388,8 @@ fn jobs_and_queues_commands_work_end_to_end_with_json() {
     assert_eq!(job["options"]["attempts"], 5);
 
     let file = dir.path().join("jobs.json");
-    std::fs::write(&file, r#"[{"name": "product-scraping", "data": {"url": "a"}, "priority": 5},
-                               {"name": "product-scraping", "data": {"url": "b"}, "opts": {"delay": 60000}}]"#)
+    std::fs::write(&file, r#"[{"name": "product-scraping", "data": {"url": "https://shopee.co.id/product/1/123"}, "priority": 5},
+                               {"name": "product-scraping", "data": {"url": "https://shopee.co.id/product/2/456"}, "opts": {"delay": 60000}}]"#)
         .expect("jobs file");
     let bulk = json_of(&cli(&[
         "jobs",
@@ -483,7 +483,7 @@ fn bad_cli_input_is_rejected_and_redis_is_unchanged() {
         "scraping-queue",
         "product-scraping",
         "--data",
-        "{}"
+        r#"{"url": "https://shopee.co.id/product/1/2"}"#
     ])
     .status
     .success());
@@ -598,6 +598,30 @@ fn bad_cli_input_is_rejected_and_redis_is_unchanged() {
             "backoff.delay",
         ),
         (
+            &[
+                "jobs",
+                "add",
+                "scraping-queue",
+                "product-scraping",
+                "--data",
+                r#"{"url": "file:///etc/passwd"}"#,
+            ],
+            2,
+            "data: invalid product-scraping data: url `file:///etc/passwd` uses `file:`",
+        ),
+        (
+            &[
+                "jobs",
+                "add",
+                "scraping-queue",
+                "batch-scraping",
+                "--data",
+                r#"{"urls": [], "type": "product"}"#,
+            ],
+            2,
+            "`urls` is empty",
+        ),
+        (
             &["jobs", "add", "bad:queue", "n", "--data", "{}"],
             2,
             "queue: `bad:queue`",
@@ -686,6 +710,7 @@ fn workers_and_nodes_commands_reach_a_running_node() {
             .env("REDIS_URL", redis.url())
             .arg("workers"),
     );
+    logs.wait_line("pool scaled worker_type=\"scraping\" workers=2");
     logs.wait_line("no job handlers for this type in this build");
     logs.wait_line("ready");
     let listed = json_of(&cli(&["nodes", "list", "--json"]));
@@ -697,10 +722,17 @@ fn workers_and_nodes_commands_reach_a_running_node() {
     let stats = json_of(&cli(&["workers", "stats", "--json"]));
     assert_eq!(stats[0]["node"], id.as_str());
 
-    let refused = cli(&["nodes", "scale", &id, "scraping", "2"]);
+    // The scraping pool runs antrian-jobs' handlers; cleanup has none yet.
+    assert_eq!(
+        stats[0]["stats"]["byType"]["scraping"]["workers"], 2,
+        "{stats}"
+    );
+    let scaled = cli(&["nodes", "scale", &id, "scraping", "3"]);
+    assert!(scaled.status.success(), "{}", stderr(&scaled));
+    let refused = cli(&["nodes", "scale", &id, "cleanup", "2"]);
     assert_eq!(refused.status.code(), Some(4), "{}", stderr(&refused));
     assert!(
-        String::from_utf8_lossy(&refused.stdout).contains("no handler is registered for scraping")
+        String::from_utf8_lossy(&refused.stdout).contains("no handler is registered for cleanup")
     );
     let bad = cli(&["nodes", "scale", &id, "mining", "2"]);
     assert_eq!(bad.status.code(), Some(2));
@@ -725,4 +757,105 @@ fn workers_and_nodes_commands_reach_a_running_node() {
         json_of(&cli(&["nodes", "list", "--json"])),
         serde_json::json!([])
     );
+}
+
+#[test]
+fn account_sessions_are_stored_listed_without_secrets_and_removed() {
+    let redis = TestRedis::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cli = |args: &[&str]| run(antrian(dir.path()).env("REDIS_URL", redis.url()).args(args));
+
+    let out = cli(&["accounts", "list"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("no account has a stored session"));
+    let out = cli(&[
+        "accounts",
+        "set-session",
+        "user123",
+        "--cookie",
+        "SPC_SC_TK=secret-cookie",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    // From stdin, so the secret is in neither the shell history nor `ps`.
+    let mut child = antrian(dir.path())
+        .env("REDIS_URL", redis.url())
+        .args(["accounts", "set-session", "shop-b", "--token", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    std::io::Write::write_all(&mut child.stdin.take().expect("stdin"), b"secret-token\n")
+        .expect("write stdin");
+    assert!(child.wait_with_output().expect("wait").status.success());
+
+    let listed = cli(&["accounts", "list", "--json"]);
+    let text = String::from_utf8_lossy(&listed.stdout).into_owned();
+    assert!(!text.contains("secret"), "secrets never shown: {text}");
+    let listed: serde_json::Value = serde_json::from_str(&text).expect("json");
+    assert_eq!(listed[0]["accountId"], "shop-b");
+    assert_eq!(listed[0]["kind"], "token");
+    assert_eq!(listed[1]["accountId"], "user123");
+    assert_eq!(listed[1]["kind"], "cookie");
+    let mut conn = redis.connection();
+    let stored: String = redis::cmd("HGET")
+        .arg("antrian:account:shop-b:session")
+        .arg("value")
+        .query(&mut conn)
+        .expect("HGET");
+    assert_eq!(stored, "secret-token");
+
+    let bad = cli(&["accounts", "set-session", "no spaces", "--cookie", "x"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(
+        stderr(&bad).contains("account id `no spaces`"),
+        "{}",
+        stderr(&bad)
+    );
+    let neither = cli(&["accounts", "set-session", "user123"]);
+    assert_eq!(neither.status.code(), Some(2));
+
+    assert!(cli(&["accounts", "remove", "user123"]).status.success());
+    let again = cli(&["accounts", "remove", "user123"]);
+    assert_eq!(again.status.code(), Some(3), "{}", stderr(&again));
+}
+
+#[test]
+fn sites_shows_what_scraping_met_at_each_site() {
+    let redis = TestRedis::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cli = |args: &[&str]| run(antrian(dir.path()).env("REDIS_URL", redis.url()).args(args));
+    let out = cli(&["sites"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("no site has been scraped yet"));
+    // The counters as the scraping handlers keep them (their counting is tested in
+    // antrian-jobs); here, how the command shows them.
+    let mut conn = redis.connection();
+    let _: () = redis::pipe()
+        .cmd("SADD")
+        .arg("antrian:scrape:domains")
+        .arg("shopee.co.id")
+        .cmd("HSET")
+        .arg("antrian:scrape:domain:shopee.co.id:stats")
+        .arg("success")
+        .arg(40)
+        .arg("blocked_429")
+        .arg(3)
+        .arg("blocked_403")
+        .arg(1)
+        .arg("status_500")
+        .arg(2)
+        .query(&mut conn)
+        .expect("counters");
+    let text = String::from_utf8_lossy(&cli(&["sites"]).stdout).into_owned();
+    let row = text
+        .lines()
+        .find(|l| l.starts_with("shopee.co.id"))
+        .unwrap_or_default();
+    let cells: Vec<&str> = row.split_whitespace().collect();
+    assert_eq!(
+        cells,
+        vec!["shopee.co.id", "40", "4", "status_500=2"],
+        "{text}"
+    );
+    let json = json_of(&cli(&["sites", "--json"]));
+    assert_eq!(json[0]["counts"]["blocked_429"], 3);
 }

@@ -1,7 +1,9 @@
 //! The commands that run against Redis: one module per resource.
 
+pub mod accounts;
 pub mod jobs;
 pub mod queues;
+pub mod sites;
 pub mod workers;
 
 use std::process::ExitCode;
