@@ -988,3 +988,132 @@ async fn use_proxy_goes_through_the_pool_and_a_dead_proxy_is_benched() {
     assert_eq!(r["name"], "Kopi Arabika 9");
     assert!(e.site.requests_to("/p/jsonld/9").iter().all(|h| !h.proxied));
 }
+
+#[tokio::test]
+async fn the_per_site_concurrency_limit_holds_and_other_sites_are_not_held_up() {
+    let e = env(&[
+        ("SCRAPE_MARKETPLACE_HOSTS", "marketplace.invalid"),
+        ("SCRAPE_DOMAIN_CONCURRENCY", "2"),
+        // localhost is the same fixture under another name: its own limit.
+        ("SCRAPE_DOMAIN_LIMITS", "localhost=none:0"),
+    ])
+    .await;
+    e.rt.workers()
+        .expect("pools")
+        .pause_pool(WorkerType::Scraping)
+        .await;
+    let mut sub = e.rt.events().subscribe();
+    let mut ids = HashSet::new();
+    for i in 0..8 {
+        ids.insert(
+            e.add(
+                "product-scraping",
+                json!({"url": e.site.url(&format!("/p/delay/400/{i}"))}),
+                1,
+            )
+            .await,
+        );
+    }
+    for i in 0..4 {
+        ids.insert(
+            e.add(
+                "product-scraping",
+                json!({"url": e.site.localhost_url(&format!("/p/delay/400/l{i}"))}),
+                1,
+            )
+            .await,
+        );
+    }
+    e.rt.workers()
+        .expect("pools")
+        .resume_pool(WorkerType::Scraping)
+        .await;
+    while !ids.is_empty() {
+        let id = match wait_any_end(&mut sub).await {
+            (id, End::Completed(_)) => id,
+            (id, End::Failed { reason, .. }) => panic!("job {id} failed: {reason}"),
+        };
+        ids.remove(&id);
+    }
+    let requests = e.site.requests_to("/p/delay/400/");
+    let limited: Vec<_> = requests.iter().filter(|r| !r.path.contains("/l")).collect();
+    let free: Vec<_> = requests.iter().filter(|r| r.path.contains("/l")).collect();
+    assert_eq!((limited.len(), free.len()), (8, 4));
+    // Each request takes 400 ms: with 2 at a time, no 3 limited requests start within
+    // 350 ms of each other (50 ms of slack for the network), and the 8 take 4 rounds.
+    for (i, first) in limited.iter().enumerate() {
+        let close = limited[i..]
+            .iter()
+            .take_while(|r| r.at - first.at < Duration::from_millis(350))
+            .count();
+        assert!(close <= 2, "{close} requests to 127.0.0.1 started together");
+    }
+    let span = limited[7].at - limited[0].at;
+    assert!(
+        span >= Duration::from_millis(1150),
+        "8 requests 2 at a time took only {span:?}"
+    );
+    // The unlimited site's 4 ran side by side, not behind the limited one.
+    let free_span = free[3].at - free[0].at;
+    assert!(
+        free_span < Duration::from_millis(350),
+        "localhost waited: {free_span:?}"
+    );
+}
+
+async fn wait_any_end(sub: &mut Subscription) -> (String, End) {
+    let event = sub
+        .recv_matching(WAIT, |e| {
+            matches!(
+                e,
+                QueueEvent::JobCompleted { .. } | QueueEvent::JobFailed { is_final: true, .. }
+            )
+        })
+        .await
+        .expect("a job to finish");
+    match event {
+        QueueEvent::JobCompleted {
+            job_id,
+            return_value,
+            ..
+        } => (job_id, End::Completed(return_value)),
+        QueueEvent::JobFailed {
+            job_id,
+            failed_reason,
+            attempts_made,
+            ..
+        } => (
+            job_id,
+            End::Failed {
+                reason: failed_reason,
+                attempts: attempts_made,
+            },
+        ),
+        _ => unreachable!(),
+    }
+}
+
+#[tokio::test]
+async fn compressed_pages_and_the_configured_user_agent() {
+    let e = env(&[
+        ("SCRAPE_MARKETPLACE_HOSTS", "marketplace.invalid"),
+        ("SCRAPE_USER_AGENT", "AntrianTest/1.0 (+ops@example.com)"),
+    ])
+    .await;
+    for path in ["/p/gzip/g1", "/p/br/b1"] {
+        let r = e
+            .run("product-scraping", json!({"url": e.site.url(path)}), 1)
+            .await
+            .result();
+        assert_eq!(
+            r["name"],
+            format!("Kopi Arabika {}", &path[path.len() - 2..]),
+            "{path}: {r}"
+        );
+    }
+    let seen = e.site.requests_to("/p/");
+    assert_eq!(seen.len(), 2);
+    assert!(seen
+        .iter()
+        .all(|r| r.user_agent.as_deref() == Some("AntrianTest/1.0 (+ops@example.com)")));
+}

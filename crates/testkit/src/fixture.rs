@@ -39,6 +39,8 @@ pub struct RequestRecord {
     pub path: String,
     /// Sent in absolute form, i.e. through a proxy.
     pub proxied: bool,
+    /// The `User-Agent` header.
+    pub user_agent: Option<String>,
 }
 
 #[derive(Default)]
@@ -85,6 +87,9 @@ impl FixtureSite {
             .route("/p/css/{id}", get(css_page))
             .route("/p/none", get(no_product_page))
             .route("/p/big/{id}", get(big_page))
+            .route("/p/delay/{ms}/{id}", get(delayed_page))
+            .route("/p/gzip/{id}", get(gzip_page))
+            .route("/p/br/{id}", get(brotli_page))
             .route("/bad/429", get(too_many))
             .route("/bad/503", get(unavailable))
             .route("/bad/flaky/{key}", get(flaky))
@@ -155,6 +160,11 @@ async fn log_request(
             .path_and_query()
             .map_or_else(|| uri.path().to_string(), ToString::to_string),
         proxied: uri.authority().is_some(),
+        user_agent: request
+            .headers()
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string),
     };
     state
         .0
@@ -339,6 +349,51 @@ pub fn big_product_page(id: &str) -> String {
 
 async fn big_page(Path(id): Path<String>) -> Response {
     html(big_product_page(&id))
+}
+
+/// A JSON-LD page after `ms` milliseconds (for concurrency limits).
+async fn delayed_page(Path((ms, id)): Path<(u64, String)>) -> Response {
+    tokio::time::sleep(Duration::from_millis(ms.min(10_000))).await;
+    jsonld_page(Path(id)).await
+}
+
+fn jsonld_body(id: &str) -> String {
+    format!(
+        r#"<!doctype html><html><head><script type="application/ld+json">{}</script></head></html>"#,
+        json_ld(id, &format!("Kopi Arabika {id}"))
+    )
+}
+
+/// The JSON-LD page gzip-compressed, whatever the client asked for.
+async fn gzip_page(Path(id): Path<String>) -> Response {
+    use std::io::Write;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    let _ = encoder.write_all(jsonld_body(&id).as_bytes());
+    let body = encoder.finish().unwrap_or_default();
+    (
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::CONTENT_ENCODING, "gzip"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// The JSON-LD page brotli-compressed.
+async fn brotli_page(Path(id): Path<String>) -> Response {
+    let mut body = Vec::new();
+    let mut input = std::io::Cursor::new(jsonld_body(&id).into_bytes());
+    let params = brotli::enc::BrotliEncoderParams::default();
+    let _ = brotli::BrotliCompress(&mut input, &mut body, &params);
+    (
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::CONTENT_ENCODING, "br"),
+        ],
+        body,
+    )
+        .into_response()
 }
 
 async fn too_many() -> Response {
