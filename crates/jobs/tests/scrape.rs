@@ -113,6 +113,12 @@ impl Env {
         wait_end(&mut sub, &id).await
     }
 
+    /// A product-scraping job of `url`, to its end.
+    async fn product(&self, url: impl AsRef<str>, attempts: u32) -> End {
+        self.run("product-scraping", json!({ "url": url.as_ref() }), attempts)
+            .await
+    }
+
     async fn data_job(&self, id: &str) -> Value {
         self.rt
             .queues()
@@ -180,14 +186,7 @@ async fn marketplace_products_come_from_the_item_api_and_are_saved() {
 #[tokio::test]
 async fn a_blocked_item_api_falls_back_to_the_page_and_a_missing_item_is_discarded() {
     let e = env(&[]).await;
-    let r = e
-        .run(
-            "product-scraping",
-            json!({"url": e.site.url("/product/9/403")}),
-            1,
-        )
-        .await
-        .result();
+    let r = e.product(e.site.url("/product/9/403"), 1).await.result();
     assert_eq!(r["source"], "marketplace-page/json-ld", "{r}");
     assert_eq!(r["name"], "Item 403 (page)");
     assert_eq!(r["productId"], "403");
@@ -204,10 +203,7 @@ async fn a_blocked_item_api_falls_back_to_the_page_and_a_missing_item_is_discard
         assert!(reason.contains("does not exist"), "{reason}");
         assert_eq!(attempts, 1, "discarded, not retried: {reason}");
     }
-    let (reason, _) = e
-        .run("product-scraping", json!({"url": e.site.url("/shop/9")}), 1)
-        .await
-        .failure();
+    let (reason, _) = e.product(e.site.url("/shop/9"), 1).await.failure();
     assert!(reason.contains("is a shop page"), "{reason}");
 }
 
@@ -264,14 +260,7 @@ product_id = ".product@data-id"
 #[tokio::test]
 async fn json_ld_opengraph_and_a_windows_1252_page() {
     let e = env(&[("SCRAPE_MARKETPLACE_HOSTS", "marketplace.invalid")]).await;
-    let r = e
-        .run(
-            "product-scraping",
-            json!({"url": e.site.url("/p/jsonld/1")}),
-            1,
-        )
-        .await
-        .result();
+    let r = e.product(e.site.url("/p/jsonld/1"), 1).await.result();
     assert_eq!(
         (r["source"].clone(), r["name"].clone()),
         (json!("json-ld"), json!("Kopi Arabika 1"))
@@ -280,10 +269,7 @@ async fn json_ld_opengraph_and_a_windows_1252_page() {
         (r["price"].clone(), r["currency"].clone()),
         (json!(12_500_000), json!("IDR"))
     );
-    let r = e
-        .run("product-scraping", json!({"url": e.site.url("/p/og/2")}), 1)
-        .await
-        .result();
+    let r = e.product(e.site.url("/p/og/2"), 1).await.result();
     assert_eq!(
         (
             r["source"].clone(),
@@ -293,24 +279,14 @@ async fn json_ld_opengraph_and_a_windows_1252_page() {
         (json!("opengraph"), json!(1990), json!("MYR"))
     );
     assert_eq!(r["productId"], "TEH-2");
-    let r = e
-        .run(
-            "product-scraping",
-            json!({"url": e.site.url("/bad/cp1252")}),
-            1,
-        )
-        .await
-        .result();
+    let r = e.product(e.site.url("/bad/cp1252"), 1).await.result();
     assert_eq!(r["name"], "Café Crème – naïve");
     assert_eq!(
         (r["price"].clone(), r["currency"].clone()),
         (json!(450), json!("EUR"))
     );
 
-    let (reason, attempts) = e
-        .run("product-scraping", json!({"url": e.site.url("/p/none")}), 3)
-        .await
-        .failure();
+    let (reason, attempts) = e.product(e.site.url("/p/none"), 3).await.failure();
     assert_eq!(attempts, 1, "{reason}");
     assert!(reason.contains("no product found"), "{reason}");
     assert!(
@@ -337,14 +313,7 @@ async fn misbehaving_sites_map_to_retry_retry_after_or_discard() {
     ])
     .await;
     // 500 then 200: retried, completed on the second attempt.
-    let r = e
-        .run(
-            "product-scraping",
-            json!({"url": e.site.url("/bad/flaky/k1")}),
-            3,
-        )
-        .await
-        .result();
+    let r = e.product(e.site.url("/bad/flaky/k1"), 3).await.result();
     assert_eq!(r["name"], "Kopi Arabika k1");
     assert_eq!(e.site.requests_to("/bad/flaky/k1").len(), 2);
 
@@ -357,10 +326,7 @@ async fn misbehaving_sites_map_to_retry_retry_after_or_discard() {
         ("/bad/huge", "larger than 1048576 bytes"),
         ("/bad/loop", "more than 3 redirects"),
     ] {
-        let (reason, attempts) = e
-            .run("product-scraping", json!({"url": e.site.url(path)}), 3)
-            .await
-            .failure();
+        let (reason, attempts) = e.product(e.site.url(path), 3).await.failure();
         assert!(reason.contains(says), "{path}: {reason}");
         assert_eq!(attempts, 1, "{path} must not be retried: {reason}");
     }
@@ -371,24 +337,14 @@ async fn misbehaving_sites_map_to_retry_retry_after_or_discard() {
         ("/bad/503", "HTTP 503"),
         ("/bad/status/502", "HTTP 502"),
     ] {
-        let (reason, attempts) = e
-            .run("product-scraping", json!({"url": e.site.url(path)}), 2)
-            .await
-            .failure();
+        let (reason, attempts) = e.product(e.site.url(path), 2).await.failure();
         assert!(reason.contains(says), "{path}: {reason}");
         assert_eq!(attempts, 2, "{path} is retried: {reason}");
     }
 
     // 429 with Retry-After: 2 → the second attempt comes no sooner than 2 s later (the
     // job's own backoff is 100 ms).
-    let (reason, attempts) = e
-        .run(
-            "product-scraping",
-            json!({"url": e.site.url("/bad/429")}),
-            2,
-        )
-        .await
-        .failure();
+    let (reason, attempts) = e.product(e.site.url("/bad/429"), 2).await.failure();
     assert!(reason.contains("429"), "{reason}");
     assert_eq!(attempts, 2);
     let hits = e.site.requests_to("/bad/429");
@@ -977,14 +933,7 @@ async fn use_proxy_goes_through_the_pool_and_a_dead_proxy_is_benched() {
     assert!(hits.iter().all(|h| h.proxied), "{hits:?}");
 
     // Without useProxy the request goes straight to the site.
-    let r = e
-        .run(
-            "product-scraping",
-            json!({"url": e.site.url("/p/jsonld/9")}),
-            1,
-        )
-        .await
-        .result();
+    let r = e.product(e.site.url("/p/jsonld/9"), 1).await.result();
     assert_eq!(r["name"], "Kopi Arabika 9");
     assert!(e.site.requests_to("/p/jsonld/9").iter().all(|h| !h.proxied));
 }
@@ -1101,10 +1050,7 @@ async fn compressed_pages_and_the_configured_user_agent() {
     ])
     .await;
     for path in ["/p/gzip/g1", "/p/br/b1"] {
-        let r = e
-            .run("product-scraping", json!({"url": e.site.url(path)}), 1)
-            .await
-            .result();
+        let r = e.product(e.site.url(path), 1).await.result();
         assert_eq!(
             r["name"],
             format!("Kopi Arabika {}", &path[path.len() - 2..]),

@@ -18,6 +18,14 @@ use super::rules::SiteRules;
 use super::session;
 use super::{generic, ScrapeError};
 
+/// The jobs this module handles (the seed's names).
+pub const JOBS: [&str; 4] = [
+    "product-scraping",
+    "shop-scraping",
+    "order-scraping",
+    "batch-scraping",
+];
+
 /// Where saved products go (handled in data processing).
 const DATA_QUEUE: &str = "data-processing-queue";
 /// Products per `save-product-data` job.
@@ -62,42 +70,29 @@ impl Scraper {
 
     /// Routes the four scraping jobs to this scraper.
     pub fn register(self: &Arc<Self>, registry: &mut Registry) {
-        let s = self.clone();
-        registry.register(
-            WorkerType::Scraping,
-            "product-scraping",
-            handler_fn(move |ctx| {
-                let s = s.clone();
-                async move { s.product_job(ctx).await }
-            }),
-        );
-        let s = self.clone();
-        registry.register(
-            WorkerType::Scraping,
-            "shop-scraping",
-            handler_fn(move |ctx| {
-                let s = s.clone();
-                async move { s.shop_job(ctx).await }
-            }),
-        );
-        let s = self.clone();
-        registry.register(
-            WorkerType::Scraping,
-            "order-scraping",
-            handler_fn(move |ctx| {
-                let s = s.clone();
-                async move { s.order_job(ctx).await }
-            }),
-        );
-        let s = self.clone();
-        registry.register(
-            WorkerType::Scraping,
-            "batch-scraping",
-            handler_fn(move |ctx| {
-                let s = s.clone();
-                async move { s.batch_job(ctx).await }
-            }),
-        );
+        for name in JOBS {
+            let s = self.clone();
+            registry.register(
+                WorkerType::Scraping,
+                name,
+                handler_fn(move |ctx| {
+                    let s = s.clone();
+                    async move { s.run(ctx).await }
+                }),
+            );
+        }
+    }
+
+    async fn run(&self, ctx: JobContext) -> Result<Value, JobError> {
+        match ctx.name() {
+            "product-scraping" => self.product_job(ctx).await,
+            "shop-scraping" => self.shop_job(ctx).await,
+            "order-scraping" => self.order_job(ctx).await,
+            "batch-scraping" => self.batch_job(ctx).await,
+            other => Err(JobError::discard(format!(
+                "the scraper has no job `{other}`"
+            ))),
+        }
     }
 
     fn config(&self) -> &ScrapeConfig {
