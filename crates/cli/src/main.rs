@@ -66,6 +66,9 @@ enum Command {
     /// Marketplace account sessions order-scraping uses (stored in Redis, never shown).
     #[command(subcommand)]
     Accounts(commands::accounts::AccountsCommand),
+    /// The product store: list, search, look up and export what scraping saved.
+    #[command(subcommand)]
+    Products(commands::products::ProductsCommand),
     /// What scraping met at each site: successes, blocks (403/429), errors by status.
     Sites {
         /// Print JSON.
@@ -145,6 +148,9 @@ fn main() -> ExitCode {
         }),
         Command::Accounts(cmd) => one_shot(config, async move |rt| {
             commands::accounts::run(rt, cmd).await
+        }),
+        Command::Products(cmd) => one_shot(config, async move |rt| {
+            commands::products::run(rt, cmd).await
         }),
         Command::Sites { json } => {
             one_shot(config, async move |rt| commands::sites::run(rt, json).await)

@@ -722,18 +722,17 @@ fn workers_and_nodes_commands_reach_a_running_node() {
     let stats = json_of(&cli(&["workers", "stats", "--json"]));
     assert_eq!(stats[0]["node"], id.as_str());
 
-    // The scraping pool runs antrian-jobs' handlers; cleanup has none yet.
+    // The scraping pool runs antrian-jobs' handlers; notification has none yet.
     assert_eq!(
         stats[0]["stats"]["byType"]["scraping"]["workers"], 2,
         "{stats}"
     );
     let scaled = cli(&["nodes", "scale", &id, "scraping", "3"]);
     assert!(scaled.status.success(), "{}", stderr(&scaled));
-    let refused = cli(&["nodes", "scale", &id, "cleanup", "2"]);
+    let refused = cli(&["nodes", "scale", &id, "notification", "2"]);
     assert_eq!(refused.status.code(), Some(4), "{}", stderr(&refused));
-    assert!(
-        String::from_utf8_lossy(&refused.stdout).contains("no handler is registered for cleanup")
-    );
+    assert!(String::from_utf8_lossy(&refused.stdout)
+        .contains("no handler is registered for notification"));
     let bad = cli(&["nodes", "scale", &id, "mining", "2"]);
     assert_eq!(bad.status.code(), Some(2));
     assert!(
@@ -858,4 +857,63 @@ fn sites_shows_what_scraping_met_at_each_site() {
     );
     let json = json_of(&cli(&["sites", "--json"]));
     assert_eq!(json[0]["counts"]["blocked_429"], 3);
+}
+
+/// The user's chain: a product scraped from the (fixture) site by `antrian workers`, saved
+/// by its data pool, then listed, looked up and exported with `antrian products`.
+#[test]
+fn a_scraped_product_shows_in_products_list_get_and_export() {
+    let tokio = tokio::runtime::Runtime::new().expect("tokio");
+    let site = tokio.block_on(antrian_testkit::fixture::FixtureSite::start());
+    let redis = TestRedis::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cli = |args: &[&str]| run(antrian(dir.path()).env("REDIS_URL", redis.url()).args(args));
+    let (_node, mut logs) = spawn(
+        antrian(dir.path())
+            .env("REDIS_URL", redis.url())
+            .env("SCRAPE_MARKETPLACE_HOSTS", "127.0.0.1")
+            .env("SCRAPE_DOMAIN_RATE_LIMIT", "none")
+            .env("ANTRIAN_LOG", "info,antrian=debug")
+            .args(["workers", "--types", "scraping,data-processing"]),
+    );
+    logs.wait_line("ready");
+    let added = cli(&[
+        "jobs",
+        "add",
+        "scraping-queue",
+        "product-scraping",
+        "--data",
+        &format!(r#"{{"url": "{}"}}"#, site.url("/product/123/456")),
+    ]);
+    assert!(added.status.success(), "{}", stderr(&added));
+    logs.wait_line("queue=data-processing-queue job=save-1-0");
+
+    let listed = json_of(&cli(&["products", "list", "--json"]));
+    assert_eq!(listed["total"], 1, "{listed}");
+    assert_eq!(listed["products"][0]["productId"], "456");
+    let text =
+        String::from_utf8_lossy(&cli(&["products", "list", "--shop", "123"]).stdout).into_owned();
+    assert!(text.contains("Item 456"), "{text}");
+    let got = json_of(&cli(&["products", "get", "456", "--json"]));
+    assert_eq!(got["product"]["source"], "marketplace-api");
+    assert_eq!(got["history"].as_array().map(Vec::len), Some(1));
+    let missing = cli(&["products", "get", "999"]);
+    assert_eq!(missing.status.code(), Some(3), "{}", stderr(&missing));
+
+    let csv = dir.path().join("products.csv");
+    let out = cli(&[
+        "products",
+        "export",
+        "--format",
+        "csv",
+        "--output",
+        &csv.display().to_string(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let csv = std::fs::read_to_string(&csv).expect("csv");
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 2, "{csv}");
+    assert!(lines[1].starts_with("456,123,Item 456,"), "{csv}");
+    let bad = cli(&["products", "export", "--format", "xml"]);
+    assert_eq!(bad.status.code(), Some(2));
 }

@@ -161,6 +161,10 @@ pub enum Error {
     #[error("BullMQ connection failed: {0}")]
     Bullmq(#[from] bullmq::Error),
 
+    /// Stored data Antrian cannot read back (written by something else, or corrupted).
+    #[error("{0}")]
+    Corrupt(String),
+
     /// An I/O error outside the cases above.
     #[error("{context}: {source}")]
     Io {
@@ -200,7 +204,7 @@ impl Error {
             | Error::RedisUnavailable { .. }
             | Error::Redis(_)
             | Error::Bullmq(_) => ErrorCode::Unavailable,
-            Error::Io { .. } => ErrorCode::Internal,
+            Error::Io { .. } | Error::Corrupt(_) => ErrorCode::Internal,
         }
     }
 

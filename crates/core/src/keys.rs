@@ -61,3 +61,23 @@ pub fn account_session(account_id: &str) -> String {
 pub fn accounts() -> String {
     format!("{ROOT}:accounts")
 }
+
+/// Hash of one stored product (`json`, `at`, `shop`, `name`).
+pub fn product(id: &str) -> String {
+    format!("{ROOT}:product:{id}")
+}
+
+/// List of one product's price/stock changes (`at|price|stock`), newest first, capped.
+pub fn product_history(id: &str) -> String {
+    format!("{ROOT}:product:{id}:history")
+}
+
+/// Sorted set of product ids by scraped-at time (ms).
+pub fn products_by_time() -> String {
+    format!("{ROOT}:products:by-time")
+}
+
+/// Sorted set of one shop's product ids by scraped-at time (ms).
+pub fn products_by_shop(shop: &str) -> String {
+    format!("{ROOT}:products:by-shop:{shop}")
+}

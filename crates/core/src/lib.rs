@@ -8,6 +8,7 @@
 //! - [`keys`]: every Redis key of Antrian's own data.
 //! - [`health`]: connection status for the Overview, with the eviction-policy warning.
 //! - [`runtime`]: start-up and shutdown of everything one process runs.
+//! - [`store`]: Antrian's own data: the product store.
 //! - [`worker`]: job handlers and worker pools.
 //! - [`telemetry`]: logging to stderr and a daily-rotated file.
 //! - [`error`]: the crate's error type and its stable codes.
@@ -21,6 +22,7 @@ pub mod health;
 pub mod keys;
 pub mod queue;
 pub mod runtime;
+pub mod store;
 pub mod telemetry;
 pub mod worker;
 

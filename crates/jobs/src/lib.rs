@@ -1,10 +1,16 @@
 //! antrian-jobs: the job handlers the worker pools run (DESIGN.md: `core` ← `jobs`).
 //!
 //! - [`scrape`]: product, shop, order and batch scraping (scraping-queue).
+//! - [`data`]: saving products and validating data (data-processing-queue).
+//! - [`notify`]: webhooks (notifications-queue).
+//! - [`cleanup`]: pruning old data (cleanup-queue).
 //!
 //! [`setup`] gives a runtime the handler routes to start its pools with and makes its queue
 //! manager refuse, when they are added, jobs a handler would discard ([`check_job`]).
 
+pub mod cleanup;
+pub mod data;
+pub mod notify;
 pub mod scrape;
 
 use std::sync::Arc;
@@ -20,6 +26,10 @@ pub use scrape::ScrapeError;
 pub fn setup(runtime: &Runtime) -> Result<Registry, ScrapeError> {
     install_checks(runtime);
     let mut registry = Registry::new();
+    let store = antrian_core::store::ProductStore::new(runtime.connection().clone());
+    Arc::new(data::DataJobs::new(store.clone())).register(&mut registry);
+    Arc::new(cleanup::CleanupJobs::new(store)).register(&mut registry);
+    Arc::new(notify::NotifyJobs::new(runtime.config().notify.clone())).register(&mut registry);
     let scraper = Arc::new(scrape::Scraper::new(
         runtime.connection().redis(),
         runtime.queues().clone(),
@@ -36,20 +46,25 @@ pub fn install_checks(runtime: &Runtime) {
     runtime
         .queues()
         .set_job_check(Arc::new(move |queue, name, data| {
-            if queue == antrian_core::worker::WorkerType::Scraping.queue() {
-                check_job(&config, name, data)
-            } else {
-                Ok(())
-            }
+            check_job(&config, queue, name, data)
         }));
 }
 
-/// Checks job data the way its handler will, so a bad job is refused when it is added
-/// rather than discarded later. Jobs this crate does not handle pass.
+/// Checks job data the way its handler on `queue` will, so a bad job is refused when it is
+/// added rather than discarded later. Only on the queue whose pool runs the handler: a job
+/// of the same name on another queue belongs to someone else. Other jobs pass.
 pub fn check_job(
     config: &antrian_core::Config,
+    queue: &str,
     name: &str,
     data: &serde_json::Value,
 ) -> Result<(), String> {
-    scrape::input::check(name, data, &config.scrape)
+    use antrian_core::worker::WorkerType;
+    match WorkerType::ALL.into_iter().find(|t| t.queue() == queue) {
+        Some(WorkerType::Scraping) => scrape::input::check(name, data, &config.scrape),
+        Some(WorkerType::DataProcessing) => data::check(name, data),
+        Some(WorkerType::Cleanup) => cleanup::check(name, data),
+        Some(WorkerType::Notification) => notify::check(name, data),
+        None => Ok(()),
+    }
 }

@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod jobs;
+pub mod products;
 pub mod queues;
 pub mod sites;
 pub mod workers;
@@ -53,6 +54,9 @@ pub async fn log_events(mut events: Subscription) {
                 is_final: true,
             } => {
                 tracing::warn!(%queue, job = %job_id, attempts = attempts_made, reason = %failed_reason, "job failed");
+            }
+            QueueEvent::JobCompleted { queue, job_id, .. } => {
+                tracing::debug!(%queue, job = %job_id, "job completed");
             }
             QueueEvent::JobStalled { queue, job_id } => {
                 tracing::warn!(%queue, job = %job_id, "job stalled")

@@ -6,12 +6,14 @@
 //! - this module: turning raw strings into [`Config`], with errors that name the variable,
 //!   the value, where it came from and what is allowed.
 
+mod notify;
 mod scrape;
 pub mod settings;
 mod sources;
 
 use std::path::PathBuf;
 
+pub use notify::NotifyConfig;
 pub use scrape::{DomainLimits, ScrapeConfig, ShopMode};
 pub use sources::{LoadOptions, Origin};
 
@@ -34,6 +36,8 @@ pub struct Config {
     pub pools: PoolOverridesByType,
     /// Scraping: HTTP client, politeness, proxies, adapters (`SCRAPE_*`).
     pub scrape: ScrapeConfig,
+    /// Notifications: webhooks (`WEBHOOK_*`).
+    pub notify: NotifyConfig,
     /// Files and logging.
     pub app: AppConfig,
     /// Every setting with its effective value and origin, for `antrian config`.
@@ -388,6 +392,7 @@ impl Config {
             cleanup: pool("CLEANUP")?,
         };
         let scrape = ScrapeConfig::parse(&p)?;
+        let notify = NotifyConfig::parse(&p)?;
         let data_dir = match p.text("ANTRIAN_DATA_DIR")? {
             Some(dir) => PathBuf::from(dir),
             None => dirs::data_dir()
@@ -422,6 +427,7 @@ impl Config {
             workers,
             pools,
             scrape,
+            notify,
             app,
             entries,
         })

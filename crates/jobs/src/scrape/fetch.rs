@@ -273,7 +273,7 @@ fn client(config: &ScrapeConfig, proxy: Option<&str>) -> reqwest::Result<reqwest
 }
 
 /// rustls on ring with the Mozilla roots (the same provider and roots redis' TLS uses).
-fn tls_config() -> rustls::ClientConfig {
+pub(crate) fn tls_config() -> rustls::ClientConfig {
     let roots = rustls::RootCertStore {
         roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
     };
@@ -333,7 +333,7 @@ fn status_error(url: &Url, response: &reqwest::Response) -> (JobError, Option<Ou
 }
 
 /// `Retry-After` as seconds or an HTTP date.
-fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+pub(crate) fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
     let raw = headers
         .get(reqwest::header::RETRY_AFTER)?
         .to_str()

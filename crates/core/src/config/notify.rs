@@ -1,0 +1,76 @@
+//! Notification settings (`WEBHOOK_*`).
+
+use super::Parser;
+use crate::error::Result;
+
+/// How notifications are sent.
+#[derive(Clone)]
+pub struct NotifyConfig {
+    /// Webhook signing secret (never printed).
+    pub webhook_secret: Option<String>,
+    /// Per-delivery timeout, milliseconds.
+    pub webhook_timeout_ms: u64,
+    /// Private destinations allowed, as (network, prefix length).
+    pub webhook_allow_private: Vec<(std::net::IpAddr, u8)>,
+}
+
+impl std::fmt::Debug for NotifyConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NotifyConfig")
+            .field(
+                "webhook_secret",
+                &self.webhook_secret.as_ref().map(|_| "<redacted>"),
+            )
+            .field("webhook_timeout_ms", &self.webhook_timeout_ms)
+            .field("webhook_allow_private", &self.webhook_allow_private)
+            .finish()
+    }
+}
+
+impl NotifyConfig {
+    pub(super) fn parse(p: &Parser<'_>) -> Result<Self> {
+        let mut allow = Vec::new();
+        for item in p
+            .text("WEBHOOK_ALLOW_PRIVATE")?
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
+            let (ip, len) = match item.split_once('/') {
+                Some((ip, len)) => (ip, len.parse::<u8>().ok()),
+                None => (item, None),
+            };
+            let Ok(ip) = ip.parse::<std::net::IpAddr>() else {
+                return Err(p.invalid(
+                    "WEBHOOK_ALLOW_PRIVATE",
+                    "IP addresses or CIDRs separated by commas, e.g. 127.0.0.1,10.0.0.0/8",
+                ));
+            };
+            let max = if ip.is_ipv4() { 32 } else { 128 };
+            let len = len.unwrap_or(max);
+            if len > max
+                || item.contains('/')
+                    && item
+                        .split_once('/')
+                        .is_some_and(|(_, l)| l.parse::<u8>().is_err())
+            {
+                return Err(p.invalid(
+                    "WEBHOOK_ALLOW_PRIVATE",
+                    "IP addresses or CIDRs separated by commas, e.g. 127.0.0.1,10.0.0.0/8",
+                ));
+            }
+            allow.push((ip, len));
+        }
+        Ok(Self {
+            webhook_secret: p.text("WEBHOOK_SECRET")?.filter(|s| !s.is_empty()),
+            webhook_timeout_ms: p.number(
+                "WEBHOOK_TIMEOUT",
+                100,
+                600_000,
+                "milliseconds from 100 to 600000",
+            )?,
+            webhook_allow_private: allow,
+        })
+    }
+}

@@ -1,0 +1,534 @@
+//! The product store: what scraping saved, in Redis under Antrian's prefix.
+//!
+//! Per product a hash (`json` — the record as saved, `at` — its index time, `shop`, `name` in
+//! lower case for search) and a capped history of price/stock changes; two sorted sets
+//! index products by scraped-at time (all, and per shop). Saving is one Lua script per
+//! product, so a record, its history and its index entries never disagree, and saving the
+//! same record twice changes nothing.
+
+use std::io::Write;
+
+use serde::{Deserialize, Serialize};
+
+use crate::connection::Connection;
+use crate::error::{Error, Result};
+use crate::keys;
+
+/// Price/stock changes kept per product.
+pub const HISTORY_CAP: usize = 50;
+/// Products per page at most.
+pub const MAX_PAGE: usize = 500;
+/// Products read per round trip while exporting or filtering.
+const CHUNK: isize = 500;
+
+const SAVE: &str = r"
+local old = redis.call('HGET', KEYS[1], 'json')
+if old == ARGV[2] then return 0 end
+redis.call('HSET', KEYS[1], 'json', ARGV[2], 'at', ARGV[3], 'shop', ARGV[4], 'name', ARGV[7])
+redis.call('ZADD', KEYS[3], ARGV[3], ARGV[1])
+if ARGV[4] ~= '' then redis.call('ZADD', KEYS[4], ARGV[3], ARGV[1]) end
+local entry = ARGV[5] .. '|' .. ARGV[6]
+local last = redis.call('LINDEX', KEYS[2], 0)
+if not last or string.sub(last, string.find(last, '|', 1, true) + 1) ~= entry then
+  redis.call('LPUSH', KEYS[2], ARGV[3] .. '|' .. entry)
+  redis.call('LTRIM', KEYS[2], 0, tonumber(ARGV[8]) - 1)
+end
+if old then return 2 end
+return 1
+";
+
+/// A product as stored: the fields scraping produces; only `productId` and `name` are
+/// required, so the seed's minimal `{productId, name, price, rating}` saves too.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export, export_to = "../../../ui/src/api/generated/")]
+pub struct ProductRecord {
+    /// The site's product id.
+    pub product_id: String,
+    /// Shop / seller id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shop_id: Option<String>,
+    /// Name.
+    pub name: String,
+    /// Price (minor units when scraped by Antrian).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(type = "number")]
+    pub price: Option<f64>,
+    /// Price before discount.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(type = "number")]
+    pub original_price: Option<f64>,
+    /// ISO 4217 currency.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub currency: Option<String>,
+    /// Average rating.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rating: Option<f64>,
+    /// Ratings behind it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(type = "number")]
+    pub rating_count: Option<u64>,
+    /// Units sold.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(type = "number")]
+    pub sold: Option<u64>,
+    /// Units in stock.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(type = "number")]
+    pub stock: Option<u64>,
+    /// Image URLs.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub images: Vec<String>,
+    /// Page URL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// Adapter that read it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    /// When it was scraped (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scraped_at: Option<String>,
+}
+
+/// What one save did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SaveCounts {
+    /// New products.
+    pub inserted: u64,
+    /// Products whose record changed.
+    pub updated: u64,
+    /// Products saved exactly as stored already.
+    pub unchanged: u64,
+}
+
+/// One price/stock change.
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export, export_to = "../../../ui/src/api/generated/")]
+pub struct HistoryEntry {
+    /// When (ms since the epoch).
+    #[ts(type = "number")]
+    pub at: i64,
+    /// Price then.
+    #[ts(type = "number | null")]
+    pub price: Option<f64>,
+    /// Stock then.
+    #[ts(type = "number | null")]
+    pub stock: Option<u64>,
+}
+
+/// A page of products, newest scraped first.
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export, export_to = "../../../ui/src/api/generated/")]
+pub struct ProductPage {
+    /// The products.
+    pub products: Vec<ProductRecord>,
+    /// Products matching the filter in all (`None` when a name filter made counting
+    /// everything too costly; `hasMore` still tells whether there is a next page).
+    #[ts(type = "number | null")]
+    pub total: Option<u64>,
+    /// Whether another page follows.
+    pub has_more: bool,
+}
+
+/// Which products to list.
+#[derive(Debug, Clone, Default)]
+pub struct ProductFilter {
+    /// Only this shop's.
+    pub shop: Option<String>,
+    /// Only names containing this (case-insensitive).
+    pub name: Option<String>,
+}
+
+/// Export formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportFormat {
+    /// One row per product, a header first.
+    Csv,
+    /// A JSON array, written as it is read.
+    Json,
+}
+
+/// The store.
+#[derive(Clone)]
+pub struct ProductStore {
+    conn: Connection,
+    save: redis::Script,
+}
+
+impl std::fmt::Debug for ProductStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProductStore").finish_non_exhaustive()
+    }
+}
+
+fn scraped_ms(p: &ProductRecord, now_ms: i64) -> i64 {
+    p.scraped_at
+        .as_deref()
+        .and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok())
+        .map_or(now_ms, |t| t.timestamp_millis())
+}
+
+/// Checks one record: what `save-product-data` refuses.
+pub fn check_record(p: &ProductRecord) -> std::result::Result<(), String> {
+    let id_ok = !p.product_id.is_empty()
+        && p.product_id.len() <= 512
+        && !p.product_id.chars().any(char::is_control);
+    if !id_ok {
+        return Err(format!(
+            "productId `{}` must be 1 to 512 characters without control characters",
+            p.product_id
+        ));
+    }
+    if p.name.trim().is_empty() {
+        return Err(format!("product {}: `name` is empty", p.product_id));
+    }
+    for (field, v) in [("price", p.price), ("originalPrice", p.original_price)] {
+        if v.is_some_and(|v| !v.is_finite() || v < 0.0) {
+            return Err(format!(
+                "product {}: `{field}` must be a number ≥ 0",
+                p.product_id
+            ));
+        }
+    }
+    if let Some(at) = &p.scraped_at {
+        if chrono::DateTime::parse_from_rfc3339(at).is_err() {
+            return Err(format!(
+                "product {}: scrapedAt `{at}` is not an RFC 3339 time",
+                p.product_id
+            ));
+        }
+    }
+    Ok(())
+}
+
+impl ProductStore {
+    /// The store on `conn`.
+    pub fn new(conn: Connection) -> Self {
+        Self {
+            conn,
+            save: redis::Script::new(SAVE),
+        }
+    }
+
+    /// Saves products; each is checked first, and one bad record saves none.
+    pub async fn save(&self, products: &[ProductRecord]) -> Result<SaveCounts> {
+        for (i, p) in products.iter().enumerate() {
+            check_record(p).map_err(|rule| Error::InvalidJob {
+                field: format!("productData[{i}]"),
+                rule,
+            })?;
+        }
+        let now = chrono::Utc::now().timestamp_millis();
+        let mut counts = SaveCounts::default();
+        let mut redis = self.conn.redis();
+        for p in products {
+            // Serialising a struct of strings and numbers cannot fail.
+            let json = serde_json::to_string(p).unwrap_or_default();
+            let shop = p.shop_id.clone().unwrap_or_default();
+            let mut inv = self.save.prepare_invoke();
+            inv.key(keys::product(&p.product_id))
+                .key(keys::product_history(&p.product_id))
+                .key(keys::products_by_time())
+                .key(keys::products_by_shop(&shop))
+                .arg(&p.product_id)
+                .arg(&json)
+                .arg(scraped_ms(p, now))
+                .arg(&shop)
+                .arg(p.price.map(|v| v.to_string()).unwrap_or_default())
+                .arg(p.stock.map(|v| v.to_string()).unwrap_or_default())
+                .arg(p.name.to_lowercase())
+                .arg(HISTORY_CAP);
+            match inv.invoke_async::<i64>(&mut redis).await? {
+                0 => counts.unchanged += 1,
+                1 => counts.inserted += 1,
+                _ => counts.updated += 1,
+            }
+        }
+        Ok(counts)
+    }
+
+    /// One product, or not found.
+    pub async fn get(&self, id: &str) -> Result<ProductRecord> {
+        let mut redis = self.conn.redis();
+        let json: Option<String> = redis::cmd("HGET")
+            .arg(keys::product(id))
+            .arg("json")
+            .query_async(&mut redis)
+            .await?;
+        let json = json.ok_or_else(|| Error::NotFound {
+            what: format!("product {id}"),
+        })?;
+        serde_json::from_str(&json).map_err(|e| {
+            Error::Corrupt(format!(
+                "product {id} is stored in a form Antrian cannot read: {e}"
+            ))
+        })
+    }
+
+    /// A product's price/stock changes, newest first.
+    pub async fn history(&self, id: &str) -> Result<Vec<HistoryEntry>> {
+        let mut redis = self.conn.redis();
+        let entries: Vec<String> = redis::cmd("LRANGE")
+            .arg(keys::product_history(id))
+            .arg(0)
+            .arg(-1)
+            .query_async(&mut redis)
+            .await?;
+        Ok(entries
+            .iter()
+            .filter_map(|e| {
+                let mut parts = e.split('|');
+                let at = parts.next()?.parse().ok()?;
+                let price = parts.next().and_then(|p| p.parse().ok());
+                let stock = parts.next().and_then(|s| s.parse().ok());
+                Some(HistoryEntry { at, price, stock })
+            })
+            .collect())
+    }
+
+    /// Products newest first, `page` from 1.
+    pub async fn list(
+        &self,
+        filter: &ProductFilter,
+        page: usize,
+        page_size: usize,
+    ) -> Result<ProductPage> {
+        if page == 0 || page_size == 0 || page_size > MAX_PAGE {
+            return Err(Error::InvalidJob {
+                field: "page".into(),
+                rule: format!("pages count from 1 and hold 1 to {MAX_PAGE} products"),
+            });
+        }
+        let index = match &filter.shop {
+            Some(shop) => keys::products_by_shop(shop),
+            None => keys::products_by_time(),
+        };
+        let mut redis = self.conn.redis();
+        let skip = (page - 1) * page_size;
+        let Some(needle) = filter.name.as_deref().map(str::to_lowercase) else {
+            let total: u64 = redis::cmd("ZCARD")
+                .arg(&index)
+                .query_async(&mut redis)
+                .await?;
+            let ids: Vec<String> = redis::cmd("ZREVRANGE")
+                .arg(&index)
+                .arg(skip)
+                .arg(skip + page_size - 1)
+                .query_async(&mut redis)
+                .await?;
+            return Ok(ProductPage {
+                products: self.records(&ids).await?,
+                total: Some(total),
+                has_more: ((skip + page_size) as u64) < total,
+            });
+        };
+        // A name filter walks the index in chunks, matching on the stored lower-case name.
+        let mut matched = 0usize;
+        let mut out = Vec::new();
+        let mut start: isize = 0;
+        loop {
+            let ids: Vec<String> = redis::cmd("ZREVRANGE")
+                .arg(&index)
+                .arg(start)
+                .arg(start + CHUNK - 1)
+                .query_async(&mut redis)
+                .await?;
+            if ids.is_empty() {
+                return Ok(ProductPage {
+                    products: self.records(&out).await?,
+                    total: Some(matched as u64),
+                    has_more: false,
+                });
+            }
+            let mut pipe = redis::pipe();
+            for id in &ids {
+                pipe.cmd("HGET").arg(keys::product(id)).arg("name");
+            }
+            let names: Vec<Option<String>> = pipe.query_async(&mut redis).await?;
+            for (id, name) in ids.iter().zip(names) {
+                if name.is_some_and(|n| n.contains(&needle)) {
+                    if matched >= skip && out.len() < page_size {
+                        out.push(id.clone());
+                    } else if out.len() == page_size {
+                        return Ok(ProductPage {
+                            products: self.records(&out).await?,
+                            total: None,
+                            has_more: true,
+                        });
+                    }
+                    matched += 1;
+                }
+            }
+            start += CHUNK;
+        }
+    }
+
+    async fn records(&self, ids: &[String]) -> Result<Vec<ProductRecord>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut redis = self.conn.redis();
+        let mut pipe = redis::pipe();
+        for id in ids {
+            pipe.cmd("HGET").arg(keys::product(id)).arg("json");
+        }
+        let rows: Vec<Option<String>> = pipe.query_async(&mut redis).await?;
+        Ok(rows
+            .into_iter()
+            .flatten()
+            .filter_map(|j| serde_json::from_str(&j).ok())
+            .collect())
+    }
+
+    /// Writes every product (oldest first) to `out` as CSV or a JSON array, reading
+    /// [`CHUNK`] at a time, so memory stays bounded whatever the store holds. Returns how
+    /// many were written.
+    pub async fn export(&self, format: ExportFormat, out: &mut (dyn Write + Send)) -> Result<u64> {
+        let io = |e: std::io::Error| Error::io("cannot write the export", e);
+        let mut redis = self.conn.redis();
+        let mut start: isize = 0;
+        let mut written = 0u64;
+        match format {
+            ExportFormat::Csv => writeln!(out, "{}", CSV_HEADER.join(",")).map_err(io)?,
+            ExportFormat::Json => out.write_all(b"[").map_err(io)?,
+        }
+        loop {
+            let ids: Vec<String> = redis::cmd("ZRANGE")
+                .arg(keys::products_by_time())
+                .arg(start)
+                .arg(start + CHUNK - 1)
+                .query_async(&mut redis)
+                .await?;
+            if ids.is_empty() {
+                break;
+            }
+            for p in self.records(&ids).await? {
+                match format {
+                    ExportFormat::Csv => writeln!(out, "{}", csv_row(&p)).map_err(io)?,
+                    ExportFormat::Json => {
+                        if written > 0 {
+                            out.write_all(b",\n").map_err(io)?;
+                        }
+                        serde_json::to_writer(&mut *out, &p)
+                            .map_err(|e| io(std::io::Error::other(e)))?;
+                    }
+                }
+                written += 1;
+            }
+            start += CHUNK;
+        }
+        if format == ExportFormat::Json {
+            out.write_all(b"]\n").map_err(io)?;
+        }
+        out.flush().map_err(io)?;
+        Ok(written)
+    }
+
+    /// Products indexed before `cutoff_ms`: removed (record, history, index entries) unless
+    /// `dry_run`; returns their ids either way.
+    pub async fn remove_older_than(&self, cutoff_ms: i64, dry_run: bool) -> Result<Vec<String>> {
+        let mut redis = self.conn.redis();
+        let ids: Vec<String> = redis::cmd("ZRANGEBYSCORE")
+            .arg(keys::products_by_time())
+            .arg("-inf")
+            .arg(format!("({cutoff_ms}"))
+            .query_async(&mut redis)
+            .await?;
+        if dry_run {
+            return Ok(ids);
+        }
+        for chunk in ids.chunks(500) {
+            let mut shops = redis::pipe();
+            for id in chunk {
+                shops.cmd("HGET").arg(keys::product(id)).arg("shop");
+            }
+            let shop_of: Vec<Option<String>> = shops.query_async(&mut redis).await?;
+            let mut pipe = redis::pipe();
+            pipe.atomic();
+            for (id, shop) in chunk.iter().zip(shop_of) {
+                pipe.del(keys::product(id)).ignore();
+                pipe.del(keys::product_history(id)).ignore();
+                pipe.zrem(keys::products_by_time(), id).ignore();
+                if let Some(shop) = shop.filter(|s| !s.is_empty()) {
+                    pipe.zrem(keys::products_by_shop(&shop), id).ignore();
+                }
+            }
+            pipe.query_async::<()>(&mut redis).await?;
+        }
+        Ok(ids)
+    }
+}
+
+const CSV_HEADER: [&str; 14] = [
+    "productId",
+    "shopId",
+    "name",
+    "price",
+    "originalPrice",
+    "currency",
+    "rating",
+    "ratingCount",
+    "sold",
+    "stock",
+    "images",
+    "url",
+    "source",
+    "scrapedAt",
+];
+
+fn csv_row(p: &ProductRecord) -> String {
+    let opt = |v: Option<String>| v.unwrap_or_default();
+    let fields = [
+        p.product_id.clone(),
+        opt(p.shop_id.clone()),
+        p.name.clone(),
+        opt(p.price.map(|v| v.to_string())),
+        opt(p.original_price.map(|v| v.to_string())),
+        opt(p.currency.clone()),
+        opt(p.rating.map(|v| v.to_string())),
+        opt(p.rating_count.map(|v| v.to_string())),
+        opt(p.sold.map(|v| v.to_string())),
+        opt(p.stock.map(|v| v.to_string())),
+        p.images.join(" "),
+        opt(p.url.clone()),
+        opt(p.source.clone()),
+        opt(p.scraped_at.clone()),
+    ];
+    fields
+        .iter()
+        .map(|f| csv_field(f))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// RFC 4180 quoting; a leading `=`, `+`, `-` or `@` is prefixed with `'` so a
+/// spreadsheet never runs a scraped name as a formula.
+fn csv_field(f: &str) -> String {
+    let f = if f.starts_with(['=', '+', '-', '@']) && f.parse::<f64>().is_err() {
+        format!("'{f}")
+    } else {
+        f.to_string()
+    };
+    if f.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", f.replace('"', "\"\""))
+    } else {
+        f
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_quotes_and_defuses_formulas() {
+        assert_eq!(csv_field("plain"), "plain");
+        assert_eq!(csv_field("a, b"), "\"a, b\"");
+        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_field("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
+        assert_eq!(csv_field("-5"), "-5");
+    }
+}

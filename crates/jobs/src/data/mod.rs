@@ -1,0 +1,146 @@
+//! Data-processing jobs (data-processing-queue): `save-product-data` into the product
+//! store, and `validate-data`.
+//!
+//! - [`validate`]: the validation rules and their checks.
+
+pub mod validate;
+
+use std::sync::Arc;
+
+use antrian_core::store::{ProductRecord, ProductStore};
+use antrian_core::worker::{handler_fn, JobContext, JobError, Registry, WorkerType};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+/// The jobs this module handles.
+pub const JOBS: [&str; 2] = ["save-product-data", "validate-data"];
+
+/// Products one save job may carry.
+pub const MAX_PRODUCTS: usize = 10_000;
+/// Records one validation job may carry.
+pub const MAX_RECORDS: usize = 100_000;
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SaveJob {
+    product_data: Vec<ProductRecord>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ValidateJob {
+    data: Value,
+    validation_rules: Vec<validate::Rule>,
+}
+
+/// The data-processing handlers.
+#[derive(Debug)]
+pub struct DataJobs {
+    store: ProductStore,
+}
+
+impl DataJobs {
+    /// Handlers over `store`.
+    pub fn new(store: ProductStore) -> Self {
+        Self { store }
+    }
+
+    /// Routes this module's jobs.
+    pub fn register(self: &Arc<Self>, registry: &mut Registry) {
+        for name in JOBS {
+            let s = self.clone();
+            registry.register(
+                WorkerType::DataProcessing,
+                name,
+                handler_fn(move |ctx| {
+                    let s = s.clone();
+                    async move {
+                        match ctx.name() {
+                            "save-product-data" => s.save(ctx).await,
+                            _ => validate_job(&ctx),
+                        }
+                    }
+                }),
+            );
+        }
+    }
+
+    async fn save(&self, ctx: JobContext) -> Result<Value, JobError> {
+        let job = parse_save(ctx.data()).map_err(JobError::discard)?;
+        let counts = self.store.save(&job.product_data).await.map_err(|e| {
+            if e.code() == antrian_core::ErrorCode::InvalidInput {
+                JobError::discard(format!("invalid save-product-data data: {e}"))
+            } else {
+                JobError::retry(format!("cannot save products: {e}"))
+            }
+        })?;
+        Ok(json!(counts))
+    }
+}
+
+fn parse_save(data: &Value) -> Result<SaveJob, String> {
+    let job: SaveJob = crate::scrape::input::parse("save-product-data", data)?;
+    if job.product_data.is_empty() {
+        return Err("invalid save-product-data data: `productData` is empty".into());
+    }
+    if job.product_data.len() > MAX_PRODUCTS {
+        return Err(format!(
+            "invalid save-product-data data: {} products is over the limit of {MAX_PRODUCTS} per job",
+            job.product_data.len()
+        ));
+    }
+    for (i, p) in job.product_data.iter().enumerate() {
+        antrian_core::store::products::check_record(p)
+            .map_err(|e| format!("invalid save-product-data data: productData[{i}]: {e}"))?;
+    }
+    Ok(job)
+}
+
+fn parse_validate(data: &Value) -> Result<(Vec<Value>, Vec<validate::Checked>), String> {
+    let job: ValidateJob = crate::scrape::input::parse("validate-data", data)?;
+    let records = match job.data {
+        Value::Array(items) => items,
+        one @ Value::Object(_) => vec![one],
+        other => {
+            return Err(format!(
+                "invalid validate-data data: `data` must be a record or an array of records, not {other}"
+            ))
+        }
+    };
+    if records.len() > MAX_RECORDS {
+        return Err(format!(
+            "invalid validate-data data: {} records is over the limit of {MAX_RECORDS}",
+            records.len()
+        ));
+    }
+    let rules = validate::compile(job.validation_rules)
+        .map_err(|e| format!("invalid validate-data data: {e}"))?;
+    Ok((records, rules))
+}
+
+fn validate_job(ctx: &JobContext) -> Result<Value, JobError> {
+    let (records, rules) = parse_validate(ctx.data()).map_err(JobError::discard)?;
+    let mut errors = Vec::new();
+    let mut invalid = 0;
+    for (i, record) in records.iter().enumerate() {
+        let problems = validate::check(i, record, &rules);
+        if !problems.is_empty() {
+            invalid += 1;
+            errors.extend(problems);
+        }
+    }
+    Ok(json!({
+        "valid": records.len() - invalid,
+        "invalid": invalid,
+        "errors": errors,
+    }))
+}
+
+/// Checks a data-processing job's data without running it.
+pub fn check(name: &str, data: &Value) -> Result<(), String> {
+    match name {
+        "save-product-data" => parse_save(data).map(|_| ()),
+        "validate-data" => parse_validate(data).map(|_| ()),
+        _ => Ok(()),
+    }
+}

@@ -1,0 +1,52 @@
+//! Notification jobs (notifications-queue): `send-webhook` today.
+//!
+//! - [`webhook`]: signed JSON webhooks with an SSRF guard.
+
+pub mod webhook;
+
+use std::sync::Arc;
+
+use antrian_core::config::NotifyConfig;
+use antrian_core::worker::{handler_fn, Registry, WorkerType};
+use serde_json::Value;
+
+/// The jobs this module handles.
+pub const JOBS: [&str; 1] = ["send-webhook"];
+
+/// The notification handlers.
+#[derive(Debug)]
+pub struct NotifyJobs {
+    config: NotifyConfig,
+}
+
+impl NotifyJobs {
+    /// Handlers with `config`.
+    pub fn new(config: NotifyConfig) -> Self {
+        Self { config }
+    }
+
+    /// Routes this module's jobs.
+    pub fn register(self: &Arc<Self>, registry: &mut Registry) {
+        let s = self.clone();
+        registry.register(
+            WorkerType::Notification,
+            "send-webhook",
+            handler_fn(move |ctx| {
+                let s = s.clone();
+                async move {
+                    // The same id on every attempt, unique per queue and job.
+                    let id = format!("msg_{}_{}", ctx.queue(), ctx.id());
+                    webhook::send(&s.config, &id, ctx.data()).await
+                }
+            }),
+        );
+    }
+}
+
+/// Checks a notification job's data without running it.
+pub fn check(name: &str, data: &Value) -> Result<(), String> {
+    match name {
+        "send-webhook" => webhook::parse(data).map(|_| ()),
+        _ => Ok(()),
+    }
+}

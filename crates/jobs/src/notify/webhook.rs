@@ -1,0 +1,309 @@
+//! `send-webhook` (`url`, `method`, `data`, `headers`): a JSON body signed per the Standard
+//! Webhooks convention, with an SSRF guard.
+//!
+//! - Signature: `webhook-id`, `webhook-timestamp` and `webhook-signature: v1,<base64 HMAC-SHA256
+//!   of "{id}.{timestamp}.{body}">`; the id is the job's, so every retry carries the same one
+//!   and receivers can de-duplicate.
+//! - SSRF: the host is resolved first and every address checked; loopback, private,
+//!   link-local (cloud metadata at 169.254.169.254 included), unspecified, multicast and
+//!   unique-local addresses are refused unless `WEBHOOK_ALLOW_PRIVATE` allows them, before
+//!   any connection. The request then goes to exactly the checked address (no second DNS
+//!   answer can swap it) and follows no redirect.
+
+use std::collections::BTreeMap;
+use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
+
+use antrian_core::config::NotifyConfig;
+use antrian_core::worker::JobError;
+use base64::Engine;
+use hmac::{Hmac, Mac};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use sha2::Sha256;
+
+/// `send-webhook`'s data.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct WebhookJob {
+    /// Where.
+    pub url: String,
+    /// POST (default), PUT or PATCH.
+    #[serde(default)]
+    pub method: Option<String>,
+    /// The JSON body.
+    #[serde(default)]
+    pub data: Value,
+    /// Extra headers.
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+}
+
+/// Headers the job may not set: the signature's, and what the client owns.
+const RESERVED: [&str; 6] = [
+    "webhook-id",
+    "webhook-timestamp",
+    "webhook-signature",
+    "host",
+    "content-length",
+    "transfer-encoding",
+];
+
+/// Checks the job's data.
+pub fn parse(data: &Value) -> Result<(WebhookJob, url::Url, reqwest::Method), String> {
+    let job: WebhookJob = crate::scrape::input::parse("send-webhook", data)?;
+    let url = crate::scrape::input::page_url("url", &job.url)
+        .map_err(|e| format!("invalid send-webhook data: {e}"))?;
+    let method = match job
+        .method
+        .as_deref()
+        .unwrap_or("POST")
+        .to_ascii_uppercase()
+        .as_str()
+    {
+        "POST" => reqwest::Method::POST,
+        "PUT" => reqwest::Method::PUT,
+        "PATCH" => reqwest::Method::PATCH,
+        other => {
+            return Err(format!(
+                "invalid send-webhook data: method `{other}`; use POST, PUT or PATCH"
+            ))
+        }
+    };
+    for (name, value) in &job.headers {
+        if RESERVED.contains(&name.to_ascii_lowercase().as_str()) {
+            return Err(format!(
+                "invalid send-webhook data: header `{name}` is set by Antrian"
+            ));
+        }
+        if reqwest::header::HeaderName::from_bytes(name.as_bytes()).is_err()
+            || value.contains(['\r', '\n'])
+            || reqwest::header::HeaderValue::from_str(value).is_err()
+        {
+            return Err(format!(
+                "invalid send-webhook data: header `{}` is not a valid HTTP header (no CR/LF)",
+                name.escape_debug()
+            ));
+        }
+    }
+    Ok((job, url, method))
+}
+
+/// Whether an address is one the public internet cannot be: loopback, private, link-local,
+/// unspecified, multicast, broadcast, documentation, unique-local, IPv4-mapped such.
+pub fn is_internal(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => {
+            v4.is_loopback()
+                || v4.is_private()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_multicast()
+                || v4.is_broadcast()
+                || v4.is_documentation()
+                // 100.64.0.0/10, carrier-grade NAT
+                || (v4.octets()[0] == 100 && (v4.octets()[1] & 0xc0) == 64)
+        }
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return is_internal(IpAddr::V4(v4));
+            }
+            let first = v6.segments()[0];
+            v6.is_loopback()
+                || v6.is_unspecified()
+                || v6.is_multicast()
+                || (first & 0xfe00) == 0xfc00 // unique local fc00::/7
+                || (first & 0xffc0) == 0xfe80 // link-local fe80::/10
+        }
+    }
+}
+
+fn allowed(ip: IpAddr, allow: &[(IpAddr, u8)]) -> bool {
+    allow.iter().any(|(net, len)| match (ip, net) {
+        (IpAddr::V4(a), IpAddr::V4(n)) => {
+            let mask = u32::MAX.checked_shl(32 - u32::from(*len)).unwrap_or(0);
+            u32::from(a) & mask == u32::from(*n) & mask
+        }
+        (IpAddr::V6(a), IpAddr::V6(n)) => {
+            let mask = u128::MAX.checked_shl(128 - u32::from(*len)).unwrap_or(0);
+            u128::from(a) & mask == u128::from(*n) & mask
+        }
+        _ => false,
+    })
+}
+
+/// Resolves `url`'s host and refuses internal destinations that are not allowed.
+pub async fn destination(url: &url::Url, allow: &[(IpAddr, u8)]) -> Result<SocketAddr, JobError> {
+    let host = url.host_str().unwrap_or_default();
+    let port = url.port_or_known_default().unwrap_or(443);
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    let addrs: Vec<SocketAddr> = match bare.parse::<IpAddr>() {
+        Ok(ip) => vec![SocketAddr::new(ip, port)],
+        Err(_) => tokio::net::lookup_host((bare, port))
+            .await
+            .map_err(|e| JobError::retry(format!("cannot resolve {host}: {e}")))?
+            .collect(),
+    };
+    if addrs.is_empty() {
+        return Err(JobError::retry(format!("{host} resolves to no address")));
+    }
+    if let Some(bad) = addrs
+        .iter()
+        .find(|a| is_internal(a.ip()) && !allowed(a.ip(), allow))
+    {
+        return Err(JobError::discard(format!(
+            "refused: {host} resolves to {}, an internal address (loopback, private, link-local or metadata); allow it with WEBHOOK_ALLOW_PRIVATE if that is intended",
+            bad.ip()
+        )));
+    }
+    Ok(addrs[0])
+}
+
+/// `v1,<base64 HMAC-SHA256("{id}.{timestamp}.{body}")>`; a `whsec_` secret is base64.
+pub fn signature(secret: &str, id: &str, timestamp: i64, body: &str) -> String {
+    let key = secret
+        .strip_prefix("whsec_")
+        .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
+        .unwrap_or_else(|| secret.as_bytes().to_vec());
+    // HMAC takes keys of any length.
+    let mut mac = Hmac::<Sha256>::new_from_slice(&key).unwrap_or_else(|_| unreachable!());
+    mac.update(format!("{id}.{timestamp}.{body}").as_bytes());
+    format!(
+        "v1,{}",
+        base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
+    )
+}
+
+/// Delivers one webhook; `id` is stable across the job's attempts.
+pub async fn send(cfg: &NotifyConfig, id: &str, data: &Value) -> Result<Value, JobError> {
+    let (job, url, method) = parse(data).map_err(JobError::discard)?;
+    let secret = cfg.webhook_secret.as_deref().ok_or_else(|| {
+        JobError::discard(
+            "WEBHOOK_SECRET is not set: webhooks are always signed; set it and retry the job",
+        )
+    })?;
+    let addr = destination(&url, &cfg.webhook_allow_private).await?;
+    let body = job.data.to_string();
+    let timestamp = chrono::Utc::now().timestamp();
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_millis(cfg.webhook_timeout_ms))
+        .redirect(reqwest::redirect::Policy::none())
+        .resolve(url.host_str().unwrap_or_default(), addr)
+        .no_proxy()
+        .tls_backend_preconfigured(crate::scrape::fetch::tls_config())
+        .build()
+        .map_err(|e| JobError::retry(format!("cannot build the webhook client: {e}")))?;
+    let mut request = client
+        .request(method, url.clone())
+        .header("content-type", "application/json")
+        .header("webhook-id", id)
+        .header("webhook-timestamp", timestamp.to_string())
+        .header("webhook-signature", signature(secret, id, timestamp, &body));
+    for (name, value) in &job.headers {
+        request = request.header(name, value);
+    }
+    let response = request.body(body).send().await.map_err(|e| {
+        JobError::retry(format!(
+            "{url}: {}",
+            if e.is_timeout() {
+                "no answer within WEBHOOK_TIMEOUT".to_string()
+            } else {
+                e.to_string()
+            }
+        ))
+    })?;
+    let status = response.status();
+    let what = format!("{url}: HTTP {status}");
+    match status.as_u16() {
+        200..=299 => Ok(json!({"status": status.as_u16(), "webhookId": id})),
+        408 | 429 | 500..=599 => match crate::scrape::fetch::retry_after(response.headers()) {
+            Some(after) => Err(JobError::retry_after(what, after)),
+            None => Err(JobError::retry(what)),
+        },
+        300..=399 => Err(JobError::discard(format!(
+            "{what}: webhooks do not follow redirects"
+        ))),
+        _ => Err(JobError::discard(what)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn internal_addresses_are_recognised() {
+        for ip in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "0.0.0.0",
+            "100.64.0.1",
+            "::1",
+            "fd00::1",
+            "fe80::1",
+            "::ffff:127.0.0.1",
+            "224.0.0.1",
+        ] {
+            assert!(
+                is_internal(ip.parse().unwrap_or_else(|_| unreachable!())),
+                "{ip}"
+            );
+        }
+        for ip in ["93.184.216.34", "8.8.8.8", "2606:4700::1111"] {
+            assert!(
+                !is_internal(ip.parse().unwrap_or_else(|_| unreachable!())),
+                "{ip}"
+            );
+        }
+        let allow = [
+            ("127.0.0.1".parse().unwrap_or_else(|_| unreachable!()), 32),
+            ("10.0.0.0".parse().unwrap_or_else(|_| unreachable!()), 8),
+        ];
+        assert!(allowed(
+            "127.0.0.1".parse().unwrap_or_else(|_| unreachable!()),
+            &allow
+        ));
+        assert!(allowed(
+            "10.9.9.9".parse().unwrap_or_else(|_| unreachable!()),
+            &allow
+        ));
+        assert!(!allowed(
+            "127.0.0.2".parse().unwrap_or_else(|_| unreachable!()),
+            &allow
+        ));
+    }
+
+    #[test]
+    fn the_signature_follows_standard_webhooks() {
+        // The Standard Webhooks specification's example.
+        let sig = signature(
+            "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+            "msg_p5jXN8AQM9LWM0D4loKWxJek",
+            1_614_265_330,
+            r#"{"test": 2432232314}"#,
+        );
+        assert_eq!(sig, "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
+    }
+
+    #[test]
+    fn bad_data_is_named() {
+        let err = |v: Value| parse(&v).err().unwrap_or_default();
+        assert!(err(json!({"url": "ftp://x.example/"})).contains("only http and https"));
+        assert!(
+            err(json!({"url": "https://x.example/", "method": "DELETE"}))
+                .contains("method `DELETE`")
+        );
+        assert!(err(
+            json!({"url": "https://x.example/", "headers": {"X-A": "a\r\nX-Injected: 1"}})
+        )
+        .contains("no CR/LF"));
+        assert!(
+            err(json!({"url": "https://x.example/", "headers": {"webhook-id": "mine"}}))
+                .contains("set by Antrian")
+        );
+        assert!(err(json!({"method": "POST"})).contains("missing field `url`"));
+    }
+}

@@ -1,0 +1,376 @@
+//! Data-processing and cleanup jobs through the runtime's pools, against a real
+//! redis-server, and the chain scrape → save → validate with the fixture site.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use antrian_core::config::{Config, LoadOptions};
+use antrian_core::queue::{JobDefaults, JobOptionsInput, QueueEvent, QueueManager};
+use antrian_core::runtime::{Services, WorkerPlan};
+use antrian_core::store::{ProductFilter, ProductStore};
+use antrian_core::worker::WorkerType;
+use antrian_core::{CancellationToken, Runtime};
+use antrian_testkit::fixture::FixtureSite;
+use antrian_testkit::TestRedis;
+use serde_json::{json, Value};
+
+struct Env {
+    rt: Runtime,
+    site: FixtureSite,
+    _redis: TestRedis,
+    _dir: tempfile::TempDir,
+}
+
+async fn env() -> Env {
+    let redis = TestRedis::start();
+    let site = FixtureSite::start().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (url, data_dir) = (redis.url(), dir.path().display().to_string());
+    let config = Config::load(&LoadOptions::from_vars([
+        ("REDIS_URL", url.as_str()),
+        ("ANTRIAN_DATA_DIR", data_dir.as_str()),
+        ("SCRAPE_MARKETPLACE_HOSTS", "127.0.0.1"),
+        ("SCRAPE_DOMAIN_RATE_LIMIT", "none"),
+        ("QUEUE_AUTO_SCALING", "false"),
+    ]))
+    .expect("config");
+    let board = Runtime::status_board(&config);
+    let mut rt = Runtime::start(config, board, CancellationToken::new(), Services::Full)
+        .await
+        .expect("runtime");
+    let registry = antrian_jobs::setup(&rt).expect("handlers");
+    let plan = WorkerPlan {
+        types: vec![
+            WorkerType::Scraping,
+            WorkerType::DataProcessing,
+            WorkerType::Cleanup,
+        ],
+        counts: BTreeMap::from([
+            (WorkerType::Scraping, 1),
+            (WorkerType::DataProcessing, 1),
+            (WorkerType::Cleanup, 1),
+        ]),
+    };
+    rt.start_workers(registry, &plan).await.expect("workers");
+    Env {
+        rt,
+        site,
+        _redis: redis,
+        _dir: dir,
+    }
+}
+
+/// `Ok(result)` or `Err((reason, attempts))` once the job is done for good.
+async fn run(e: &Env, queue: &str, name: &str, data: Value) -> Result<Value, (String, u32)> {
+    let mut sub = e.rt.events().subscribe();
+    let opts: JobOptionsInput =
+        serde_json::from_value(json!({"attempts": 3, "backoff": {"type": "fixed", "delay": 100}}))
+            .expect("opts");
+    let id =
+        e.rt.queues()
+            .add_job(queue, name, data, &opts)
+            .await
+            .expect("add")
+            .id;
+    wait(&mut sub, queue, &id).await
+}
+
+async fn wait(
+    sub: &mut antrian_core::queue::Subscription,
+    queue: &str,
+    id: &str,
+) -> Result<Value, (String, u32)> {
+    let event = sub
+        .recv_matching(Duration::from_secs(30), |ev| match ev {
+            QueueEvent::JobCompleted {
+                queue: q, job_id, ..
+            } => q == queue && job_id == id,
+            QueueEvent::JobFailed {
+                queue: q,
+                job_id,
+                is_final,
+                ..
+            } => q == queue && job_id == id && *is_final,
+            _ => false,
+        })
+        .await
+        .unwrap_or_else(|| panic!("{queue} job {id} did not finish"));
+    match event {
+        QueueEvent::JobCompleted { return_value, .. } => Ok(return_value),
+        QueueEvent::JobFailed {
+            failed_reason,
+            attempts_made,
+            ..
+        } => Err((failed_reason, attempts_made)),
+        _ => unreachable!(),
+    }
+}
+
+fn products(n: usize, price: f64) -> Value {
+    Value::from(
+        (0..n)
+            .map(|i| json!({"productId": format!("prod{i}"), "name": format!("Sample Product {i}"), "price": price, "rating": 4.5}))
+            .collect::<Vec<_>>(),
+    )
+}
+
+#[tokio::test]
+async fn save_product_data_counts_inserted_updated_and_unchanged() {
+    let e = env().await;
+    let q = "data-processing-queue";
+    let r = run(
+        &e,
+        q,
+        "save-product-data",
+        json!({"productData": products(3, 100_000.0)}),
+    )
+    .await
+    .expect("saved");
+    assert_eq!(r, json!({"inserted": 3, "updated": 0, "unchanged": 0}));
+    let r = run(
+        &e,
+        q,
+        "save-product-data",
+        json!({"productData": products(3, 100_000.0)}),
+    )
+    .await
+    .expect("saved");
+    assert_eq!(r, json!({"inserted": 0, "updated": 0, "unchanged": 3}));
+    let r = run(
+        &e,
+        q,
+        "save-product-data",
+        json!({"productData": products(4, 90_000.0)}),
+    )
+    .await
+    .expect("saved");
+    assert_eq!(r, json!({"inserted": 1, "updated": 3, "unchanged": 0}));
+    let store = ProductStore::new(e.rt.connection().clone());
+    assert_eq!(store.history("prod0").await.expect("history").len(), 2);
+
+    // Bad data: refused when added; discarded when a producer without the check adds it.
+    let unchecked = QueueManager::new(
+        e.rt.connection().clone(),
+        "bull",
+        JobDefaults::default(),
+        512 * 1024,
+    )
+    .await
+    .expect("manager");
+    for (data, says) in [
+        (json!({"productData": []}), "`productData` is empty"),
+        (
+            json!({"productData": [{"name": "x"}]}),
+            "missing field `productId`",
+        ),
+        (
+            json!({"productData": [{"productId": "a", "name": "x", "price": -1}]}),
+            "`price` must be a number ≥ 0",
+        ),
+        (json!({"data": 1}), "missing field `productData`"),
+    ] {
+        let refused =
+            e.rt.queues()
+                .add_job(
+                    q,
+                    "save-product-data",
+                    data.clone(),
+                    &JobOptionsInput::default(),
+                )
+                .await;
+        let refused = refused.err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(refused.contains(says), "{data}: {refused}");
+        let mut sub = e.rt.events().subscribe();
+        let id = unchecked
+            .add_job(
+                q,
+                "save-product-data",
+                data.clone(),
+                &JobOptionsInput::default(),
+            )
+            .await
+            .expect("add")
+            .id;
+        let (reason, attempts) = wait(&mut sub, q, &id).await.expect_err("discarded");
+        assert!(reason.contains(says), "{data}: {reason}");
+        assert_eq!(attempts, 1);
+    }
+}
+
+#[tokio::test]
+async fn validate_data_reports_per_record_errors_and_refuses_bad_rules() {
+    let e = env().await;
+    let q = "data-processing-queue";
+    let rules = json!([
+        {"field": "productId", "type": "string", "required": true},
+        {"field": "price", "type": "number", "required": true, "min": 0}
+    ]);
+    let r = run(
+        &e,
+        q,
+        "validate-data",
+        json!({
+            "data": [{"productId": "a", "price": 1}, {"price": -5}, {"productId": 7, "price": "x"}],
+            "validationRules": rules,
+        }),
+    )
+    .await
+    .expect("validated");
+    assert_eq!(
+        (r["valid"].clone(), r["invalid"].clone()),
+        (json!(1), json!(2))
+    );
+    let errors: Vec<(u64, String, String)> = r["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .map(|p| {
+            (
+                p["index"].as_u64().unwrap_or(99),
+                p["field"].as_str().unwrap_or("").into(),
+                p["rule"].as_str().unwrap_or("").into(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        errors,
+        vec![
+            (1, "productId".into(), "required".into()),
+            (1, "price".into(), "min".into()),
+            (2, "productId".into(), "type".into()),
+            (2, "price".into(), "type".into()),
+        ]
+    );
+    let refused =
+        e.rt.queues()
+            .add_job(
+                q,
+                "validate-data",
+                json!({"data": [], "validationRules": [{"field": "a", "type": "colour"}]}),
+                &JobOptionsInput::default(),
+            )
+            .await;
+    assert!(refused
+        .err()
+        .is_some_and(|e| e.to_string().contains("unknown type `colour`")));
+}
+
+#[tokio::test]
+async fn cleanup_old_data_dry_run_reports_and_the_real_run_removes() {
+    let e = env().await;
+    let store = ProductStore::new(e.rt.connection().clone());
+    let old = chrono::Utc::now() - chrono::Duration::days(40);
+    let recent = chrono::Utc::now() - chrono::Duration::days(1);
+    let record = |id: &str, at: chrono::DateTime<chrono::Utc>| {
+        serde_json::from_value(json!({"productId": id, "name": id, "scrapedAt": at.to_rfc3339()}))
+            .expect("record")
+    };
+    store
+        .save(&[
+            record("old1", old),
+            record("old2", old),
+            record("new1", recent),
+        ])
+        .await
+        .expect("save");
+    let q = "cleanup-queue";
+    let dry = run(
+        &e,
+        q,
+        "cleanup-old-data",
+        json!({"collections": ["products"], "olderThan": 30, "dryRun": true}),
+    )
+    .await
+    .expect("dry run");
+    assert_eq!(dry["products"]["matched"], 2);
+    assert_eq!(dry["products"]["removed"], 0);
+    assert_eq!(
+        store
+            .list(&ProductFilter::default(), 1, 10)
+            .await
+            .expect("list")
+            .total,
+        Some(3)
+    );
+    let real = run(
+        &e,
+        q,
+        "cleanup-old-data",
+        json!({"collections": ["products"], "olderThan": 30}),
+    )
+    .await
+    .expect("cleanup");
+    assert_eq!(real["products"]["removed"], 2);
+    let mut ids = real["products"]["ids"].as_array().expect("ids").clone();
+    ids.sort_by_key(|v| v.to_string());
+    assert_eq!(ids, vec![json!("old1"), json!("old2")]);
+    let left = store
+        .list(&ProductFilter::default(), 1, 10)
+        .await
+        .expect("list");
+    assert_eq!(
+        left.products
+            .iter()
+            .map(|p| p.product_id.as_str())
+            .collect::<Vec<_>>(),
+        vec!["new1"]
+    );
+    let refused =
+        e.rt.queues()
+            .add_job(
+                q,
+                "cleanup-old-data",
+                json!({"collections": ["orders"], "olderThan": 30}),
+                &JobOptionsInput::default(),
+            )
+            .await;
+    assert!(refused
+        .err()
+        .is_some_and(|e| e.to_string().contains("unknown collection `orders`")));
+}
+
+#[tokio::test]
+async fn a_scraped_product_is_saved_then_validated() {
+    let e = env().await;
+    let mut sub = e.rt.events().subscribe();
+    let scraped = run(
+        &e,
+        "scraping-queue",
+        "product-scraping",
+        json!({"url": e.site.url("/product/123/456")}),
+    )
+    .await
+    .expect("scraped");
+    let save_job = scraped["saveJobs"][0]
+        .as_str()
+        .expect("save job")
+        .to_string();
+    let saved = wait(&mut sub, "data-processing-queue", &save_job)
+        .await
+        .expect("saved");
+    assert_eq!(saved["inserted"], 1);
+    let store = ProductStore::new(e.rt.connection().clone());
+    let product = store.get("456").await.expect("stored");
+    assert_eq!(product.shop_id.as_deref(), Some("123"));
+    let validated = run(
+        &e,
+        "data-processing-queue",
+        "validate-data",
+        json!({
+            "data": [serde_json::to_value(&product).expect("json")],
+            "validationRules": [
+                {"field": "productId", "type": "string", "required": true},
+                {"field": "price", "type": "number", "required": true, "min": 0},
+                {"field": "url", "type": "url", "required": true},
+                {"field": "currency", "enum": ["IDR", "MYR"]}
+            ],
+        }),
+    )
+    .await
+    .expect("validated");
+    assert_eq!(
+        (validated["valid"].clone(), validated["invalid"].clone()),
+        (json!(1), json!(0)),
+        "{validated}"
+    );
+}

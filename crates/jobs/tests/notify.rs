@@ -1,0 +1,220 @@
+//! `send-webhook` through the notification pool, against a local HTTP receiver started by
+//! the test (a real server; it records what arrives and answers with scripted statuses).
+
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use antrian_core::config::{Config, LoadOptions};
+use antrian_core::queue::{JobOptionsInput, QueueEvent};
+use antrian_core::runtime::{Services, WorkerPlan};
+use antrian_core::worker::WorkerType;
+use antrian_core::{CancellationToken, Runtime};
+use antrian_jobs::notify::webhook::signature;
+use antrian_testkit::TestRedis;
+use axum::http::{HeaderMap, StatusCode};
+use serde_json::{json, Value};
+
+const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+
+#[derive(Default)]
+struct Receiver {
+    seen: Mutex<Vec<(HeaderMap, String)>>,
+    answers: Mutex<VecDeque<u16>>,
+}
+
+async fn receiver() -> (Arc<Receiver>, String) {
+    let state = Arc::new(Receiver::default());
+    let s = state.clone();
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::any(move |headers: HeaderMap, body: String| {
+            let s = s.clone();
+            async move {
+                s.seen.lock().expect("lock").push((headers, body));
+                let code = s.answers.lock().expect("lock").pop_front().unwrap_or(200);
+                StatusCode::from_u16(code).unwrap_or(StatusCode::OK)
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let url = format!(
+        "http://127.0.0.1:{}/hook",
+        listener.local_addr().expect("addr").port()
+    );
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (state, url)
+}
+
+struct Env {
+    rt: Runtime,
+    _redis: TestRedis,
+    _dir: tempfile::TempDir,
+}
+
+async fn env(vars: &[(&str, &str)]) -> Env {
+    let redis = TestRedis::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (url, data_dir) = (redis.url(), dir.path().display().to_string());
+    let mut all = vec![
+        ("REDIS_URL", url.as_str()),
+        ("ANTRIAN_DATA_DIR", data_dir.as_str()),
+        ("QUEUE_AUTO_SCALING", "false"),
+    ];
+    all.extend_from_slice(vars);
+    let config = Config::load(&LoadOptions::from_vars(all)).expect("config");
+    let board = Runtime::status_board(&config);
+    let mut rt = Runtime::start(config, board, CancellationToken::new(), Services::Full)
+        .await
+        .expect("runtime");
+    let registry = antrian_jobs::setup(&rt).expect("handlers");
+    rt.start_workers(
+        registry,
+        &WorkerPlan {
+            types: vec![WorkerType::Notification],
+            counts: BTreeMap::from([(WorkerType::Notification, 1)]),
+        },
+    )
+    .await
+    .expect("workers");
+    Env {
+        rt,
+        _redis: redis,
+        _dir: dir,
+    }
+}
+
+async fn run(e: &Env, data: Value) -> (String, Result<Value, (String, u32)>) {
+    let mut sub = e.rt.events().subscribe();
+    let opts: JobOptionsInput =
+        serde_json::from_value(json!({"attempts": 3, "backoff": {"type": "fixed", "delay": 100}}))
+            .expect("opts");
+    let id =
+        e.rt.queues()
+            .add_job("notifications-queue", "send-webhook", data, &opts)
+            .await
+            .expect("add")
+            .id;
+    let event = sub
+        .recv_matching(Duration::from_secs(30), |ev| match ev {
+            QueueEvent::JobCompleted { job_id, .. } => *job_id == id,
+            QueueEvent::JobFailed {
+                job_id, is_final, ..
+            } => *job_id == id && *is_final,
+            _ => false,
+        })
+        .await
+        .expect("the webhook job finished");
+    let end = match event {
+        QueueEvent::JobCompleted { return_value, .. } => Ok(return_value),
+        QueueEvent::JobFailed {
+            failed_reason,
+            attempts_made,
+            ..
+        } => Err((failed_reason, attempts_made)),
+        _ => unreachable!(),
+    };
+    (id, end)
+}
+
+#[tokio::test]
+async fn a_signed_webhook_is_delivered_and_retried_with_the_same_id() {
+    let (recv, url) = receiver().await;
+    let e = env(&[
+        ("WEBHOOK_SECRET", SECRET),
+        ("WEBHOOK_ALLOW_PRIVATE", "127.0.0.1"),
+    ])
+    .await;
+    recv.answers.lock().expect("lock").extend([503, 200]);
+    let (id, end) = run(
+        &e,
+        json!({
+            "url": url, "method": "POST",
+            "data": {"jobId": "job-123", "status": "completed"},
+            "headers": {"X-Source": "antrian"}
+        }),
+    )
+    .await;
+    let result = end.expect("delivered on the second attempt");
+    assert_eq!(result["status"], 200);
+    let seen = recv.seen.lock().expect("lock").clone();
+    assert_eq!(seen.len(), 2, "a 503 is retried");
+    let webhook_id = format!("msg_notifications-queue_{id}");
+    for (headers, body) in &seen {
+        let h = |n: &str| {
+            headers
+                .get(n)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_string()
+        };
+        assert_eq!(h("webhook-id"), webhook_id, "the same id on every attempt");
+        assert_eq!(h("content-type"), "application/json");
+        assert_eq!(h("x-source"), "antrian");
+        let ts: i64 = h("webhook-timestamp").parse().expect("timestamp");
+        assert!((chrono::Utc::now().timestamp() - ts).abs() < 60);
+        assert_eq!(
+            h("webhook-signature"),
+            signature(SECRET, &webhook_id, ts, body),
+            "verifiable"
+        );
+        assert_eq!(
+            serde_json::from_str::<Value>(body).expect("json"),
+            json!({"jobId": "job-123", "status": "completed"})
+        );
+    }
+
+    recv.answers.lock().expect("lock").push_back(400);
+    let (_, end) = run(&e, json!({"url": url, "data": {}})).await;
+    let (reason, attempts) = end.expect_err("a 400 is permanent");
+    assert!(reason.contains("HTTP 400"), "{reason}");
+    assert_eq!(attempts, 1);
+}
+
+#[tokio::test]
+async fn internal_destinations_are_refused_before_any_connection() {
+    let (recv, url) = receiver().await;
+    let e = env(&[("WEBHOOK_SECRET", SECRET)]).await;
+    for target in [
+        url.clone(),
+        url.replace("127.0.0.1", "localhost"),
+        "http://169.254.169.254/latest/meta-data/".to_string(),
+        "http://10.0.0.1/hook".to_string(),
+        "http://[::1]:9/hook".to_string(),
+    ] {
+        let (_, end) = run(&e, json!({"url": target, "data": {}})).await;
+        let (reason, attempts) = end.expect_err("refused");
+        assert!(reason.contains("an internal address"), "{target}: {reason}");
+        assert!(reason.contains("WEBHOOK_ALLOW_PRIVATE"), "{reason}");
+        assert_eq!(attempts, 1, "{target}");
+    }
+    assert!(
+        recv.seen.lock().expect("lock").is_empty(),
+        "no request reached the receiver"
+    );
+}
+
+#[tokio::test]
+async fn without_a_secret_or_with_bad_headers_nothing_is_sent() {
+    let (recv, url) = receiver().await;
+    let e = env(&[("WEBHOOK_ALLOW_PRIVATE", "127.0.0.1")]).await;
+    let (_, end) = run(&e, json!({"url": url, "data": {}})).await;
+    let (reason, _) = end.expect_err("unsigned webhooks are not sent");
+    assert!(reason.contains("WEBHOOK_SECRET is not set"), "{reason}");
+    let refused =
+        e.rt.queues()
+            .add_job(
+                "notifications-queue",
+                "send-webhook",
+                json!({"url": url, "headers": {"X-A": "1\r\nX-B: 2"}}),
+                &JobOptionsInput::default(),
+            )
+            .await
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+    assert!(refused.contains("no CR/LF"), "{refused}");
+    assert!(recv.seen.lock().expect("lock").is_empty());
+}
