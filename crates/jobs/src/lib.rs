@@ -28,7 +28,11 @@ pub fn setup(runtime: &Runtime) -> Result<Registry, ScrapeError> {
     let mut registry = Registry::new();
     let store = antrian_core::store::ProductStore::new(runtime.connection().clone());
     Arc::new(data::DataJobs::new(store.clone())).register(&mut registry);
-    Arc::new(cleanup::CleanupJobs::new(store)).register(&mut registry);
+    Arc::new(cleanup::CleanupJobs::new(
+        store,
+        runtime.config().cleanup_allowed_dirs.clone(),
+    ))
+    .register(&mut registry);
     Arc::new(notify::NotifyJobs::new(runtime.config().notify.clone())).register(&mut registry);
     let scraper = Arc::new(scrape::Scraper::new(
         runtime.connection().redis(),
@@ -63,7 +67,7 @@ pub fn check_job(
     match WorkerType::ALL.into_iter().find(|t| t.queue() == queue) {
         Some(WorkerType::Scraping) => scrape::input::check(name, data, &config.scrape),
         Some(WorkerType::DataProcessing) => data::check(name, data),
-        Some(WorkerType::Cleanup) => cleanup::check(name, data),
+        Some(WorkerType::Cleanup) => cleanup::check(name, data, &config.cleanup_allowed_dirs),
         Some(WorkerType::Notification) => notify::check(name, data),
         None => Ok(()),
     }

@@ -374,3 +374,147 @@ async fn a_scraped_product_is_saved_then_validated() {
         "{validated}"
     );
 }
+
+fn old_file(path: &std::path::Path, days: u64) {
+    std::fs::write(path, b"0123456789").expect("write");
+    let when = std::time::SystemTime::now() - Duration::from_secs(days * 86_400);
+    std::fs::File::options()
+        .write(true)
+        .open(path)
+        .and_then(|f| f.set_modified(when))
+        .expect("set mtime");
+}
+
+/// A root with old and new files, another extension, a subdirectory, and symlinks to a
+/// canary outside the root: only the old matching files inside go.
+#[tokio::test]
+async fn cleanup_temp_files_deletes_old_files_inside_the_root_and_never_through_a_symlink() {
+    let root = tempfile::tempdir().expect("root");
+    let outside = tempfile::tempdir().expect("outside");
+    let canary = outside.path().join("canary.tmp");
+    old_file(&canary, 30);
+    let temp = root.path().join("temp");
+    std::fs::create_dir_all(temp.join("sub")).expect("dirs");
+    old_file(&temp.join("old.tmp"), 3);
+    old_file(&temp.join("new.tmp"), 0);
+    old_file(&temp.join("old.log"), 3);
+    old_file(&temp.join("sub/old.temp"), 3);
+    std::os::unix::fs::symlink(outside.path(), temp.join("escape")).expect("dir link");
+    std::os::unix::fs::symlink(&canary, temp.join("canary-link.tmp")).expect("file link");
+
+    let redis = TestRedis::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (url, data_dir, roots) = (
+        redis.url(),
+        dir.path().display().to_string(),
+        root.path().display().to_string(),
+    );
+    let config = Config::load(&LoadOptions::from_vars([
+        ("REDIS_URL", url.as_str()),
+        ("ANTRIAN_DATA_DIR", data_dir.as_str()),
+        ("CLEANUP_ALLOWED_DIRS", roots.as_str()),
+        ("QUEUE_AUTO_SCALING", "false"),
+    ]))
+    .expect("config");
+    let board = Runtime::status_board(&config);
+    let mut rt = Runtime::start(config, board, CancellationToken::new(), Services::Full)
+        .await
+        .expect("runtime");
+    let registry = antrian_jobs::setup(&rt).expect("handlers");
+    rt.start_workers(
+        registry,
+        &WorkerPlan {
+            types: vec![WorkerType::Cleanup],
+            counts: BTreeMap::from([(WorkerType::Cleanup, 1)]),
+        },
+    )
+    .await
+    .expect("workers");
+    let e = Env {
+        rt,
+        site: FixtureSite::start().await,
+        _redis: redis,
+        _dir: dir,
+    };
+    let r = run(
+        &e,
+        "cleanup-queue",
+        "cleanup-temp-files",
+        json!({
+            "directories": ["./temp"], "olderThan": 1, "extensions": [".tmp", ".temp"]
+        }),
+    )
+    .await
+    .expect("cleaned");
+    assert_eq!(
+        (r["files"].clone(), r["bytes"].clone()),
+        (json!(2), json!(20)),
+        "{r}"
+    );
+    assert_eq!(r["symlinksSkipped"], 2);
+    assert!(!temp.join("old.tmp").exists() && !temp.join("sub/old.temp").exists());
+    assert!(temp.join("new.tmp").exists() && temp.join("old.log").exists());
+    assert!(canary.exists(), "the canary outside the root survives");
+    assert!(
+        temp.join("canary-link.tmp").symlink_metadata().is_ok(),
+        "links are left alone"
+    );
+
+    for (dirs, says) in [
+        (json!(["../etc"]), "contains `..`"),
+        (json!(["/etc"]), "outside the allowed roots"),
+        (json!(["a\u{0}b"]), "NUL byte"),
+        (json!([]), "`directories` is empty"),
+    ] {
+        let refused =
+            e.rt.queues()
+                .add_job(
+                    "cleanup-queue",
+                    "cleanup-temp-files",
+                    json!({"directories": dirs, "olderThan": 1}),
+                    &JobOptionsInput::default(),
+                )
+                .await
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default();
+        assert!(refused.contains(says), "{dirs}: {refused}");
+    }
+}
+
+/// The race the descriptor walk exists for: a directory replaced by a symlink to the
+/// outside after it was listed as a directory and before it is entered.
+#[test]
+fn a_directory_swapped_for_a_symlink_mid_run_is_not_followed() {
+    let root = tempfile::tempdir().expect("root");
+    let outside = tempfile::tempdir().expect("outside");
+    let canary = outside.path().join("canary.tmp");
+    old_file(&canary, 30);
+    let sub = root.path().join("sub");
+    std::fs::create_dir(&sub).expect("sub");
+    old_file(&sub.join("old.tmp"), 3);
+    let root_path = std::fs::canonicalize(root.path()).expect("canonical");
+    let cutoff = chrono::Utc::now().timestamp() - 86_400;
+    let mut swapped = false;
+    let removed = antrian_jobs::cleanup::temp_files::clean(
+        &root_path,
+        std::path::Path::new(""),
+        cutoff,
+        &[],
+        &mut |name| {
+            if name == "sub" {
+                std::fs::rename(&sub, root_path.join("sub-moved")).expect("move away");
+                std::os::unix::fs::symlink(outside.path(), &sub).expect("swap in a link");
+                swapped = true;
+            }
+        },
+    )
+    .expect("clean");
+    assert!(swapped, "the hook ran");
+    assert!(
+        canary.exists(),
+        "the canary behind the swapped-in link survives"
+    );
+    assert_eq!(removed.files, 0, "{removed:?}");
+    assert_eq!(removed.symlinks_skipped, 1);
+}

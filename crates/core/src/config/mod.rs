@@ -38,6 +38,9 @@ pub struct Config {
     pub scrape: ScrapeConfig,
     /// Notifications: webhooks (`WEBHOOK_*`).
     pub notify: NotifyConfig,
+    /// Directories cleanup-temp-files may delete in (absolute; the first resolves relative
+    /// job paths).
+    pub cleanup_allowed_dirs: Vec<PathBuf>,
     /// Files and logging.
     pub app: AppConfig,
     /// Every setting with its effective value and origin, for `antrian config`.
@@ -399,6 +402,28 @@ impl Config {
                 .map(|d| d.join("antrian"))
                 .unwrap_or_else(|| PathBuf::from(".antrian")),
         };
+        let cleanup_allowed_dirs = match p.text("CLEANUP_ALLOWED_DIRS")? {
+            None => vec![data_dir.join("tmp")],
+            Some(raw) => {
+                let dirs: Vec<PathBuf> = raw
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|d| !d.is_empty())
+                    .map(PathBuf::from)
+                    .collect();
+                if dirs.is_empty()
+                    || dirs
+                        .iter()
+                        .any(|d| !d.is_absolute() || d.parent().is_none())
+                {
+                    return Err(p.invalid(
+                        "CLEANUP_ALLOWED_DIRS",
+                        "absolute directories other than `/`, separated by commas",
+                    ));
+                }
+                dirs
+            }
+        };
         let app = AppConfig {
             log_dir: p
                 .text("ANTRIAN_LOG_DIR")?
@@ -428,6 +453,7 @@ impl Config {
             pools,
             scrape,
             notify,
+            cleanup_allowed_dirs,
             app,
             entries,
         })

@@ -106,6 +106,7 @@ pub const SETTINGS: &[Setting] = &[
     secret("WEBHOOK_SECRET", "notify.webhook_secret", "Signing secret of send-webhook (Standard Webhooks: `whsec_` + base64, or any string)"),
     setting("WEBHOOK_TIMEOUT", "notify.webhook_timeout", Some("10000"), "Milliseconds a webhook delivery may take"),
     setting("WEBHOOK_ALLOW_PRIVATE", "notify.webhook_allow_private", None, "Private, loopback or link-local destinations webhooks may reach, comma-separated IPs or CIDRs (all refused by default)"),
+    setting("CLEANUP_ALLOWED_DIRS", "cleanup.allowed_dirs", None, "Absolute directories cleanup-temp-files may delete in, comma-separated; relative job paths resolve against the first (default `<data dir>/tmp`)"),
     setting("ANTRIAN_DATA_DIR", "app.data_dir", None, "Data directory (embedded Redis, logs); default `$XDG_DATA_HOME/antrian`"),
     setting("ANTRIAN_LOG_DIR", "app.log_dir", None, "Directory of the daily-rotated log file; default `<data dir>/logs`"),
     setting("ANTRIAN_LOG", "app.log", Some("info"), "Log filter (`info`, `debug`, `antrian_core=debug,info`…)"),

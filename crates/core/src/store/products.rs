@@ -222,17 +222,18 @@ impl ProductStore {
             })?;
         }
         let now = chrono::Utc::now().timestamp_millis();
-        let mut counts = SaveCounts::default();
-        let mut redis = self.conn.redis();
+        let mut pipe = redis::pipe();
         for p in products {
             // Serialising a struct of strings and numbers cannot fail.
             let json = serde_json::to_string(p).unwrap_or_default();
             let shop = p.shop_id.clone().unwrap_or_default();
-            let mut inv = self.save.prepare_invoke();
-            inv.key(keys::product(&p.product_id))
-                .key(keys::product_history(&p.product_id))
-                .key(keys::products_by_time())
-                .key(keys::products_by_shop(&shop))
+            pipe.cmd("EVALSHA")
+                .arg(self.save.get_hash())
+                .arg(4)
+                .arg(keys::product(&p.product_id))
+                .arg(keys::product_history(&p.product_id))
+                .arg(keys::products_by_time())
+                .arg(keys::products_by_shop(&shop))
                 .arg(&p.product_id)
                 .arg(&json)
                 .arg(scraped_ms(p, now))
@@ -241,7 +242,24 @@ impl ProductStore {
                 .arg(p.stock.map(|v| v.to_string()).unwrap_or_default())
                 .arg(p.name.to_lowercase())
                 .arg(HISTORY_CAP);
-            match inv.invoke_async::<i64>(&mut redis).await? {
+        }
+        // One round trip for the whole batch; each script is atomic for its product. A
+        // server that lost its script cache (restart, SCRIPT FLUSH) gets it loaded again.
+        let mut redis = self.conn.redis();
+        let outcomes: Vec<i64> = match pipe.query_async(&mut redis).await {
+            Err(e) if e.kind() == redis::ErrorKind::Server(redis::ServerErrorKind::NoScript) => {
+                let _: String = redis::cmd("SCRIPT")
+                    .arg("LOAD")
+                    .arg(SAVE)
+                    .query_async(&mut redis)
+                    .await?;
+                pipe.query_async(&mut redis).await?
+            }
+            other => other?,
+        };
+        let mut counts = SaveCounts::default();
+        for outcome in outcomes {
+            match outcome {
                 0 => counts.unchanged += 1,
                 1 => counts.inserted += 1,
                 _ => counts.updated += 1,
