@@ -86,19 +86,19 @@ async fn env(vars: &[(&str, &str)]) -> Env {
     }
 }
 
-async fn run(e: &Env, data: Value) -> (String, Result<Value, (String, u32)>) {
+async fn run(e: &Env, name: &str, data: Value) -> (String, Result<Value, (String, u32)>) {
     let mut sub = e.rt.events().subscribe();
     let opts: JobOptionsInput =
         serde_json::from_value(json!({"attempts": 3, "backoff": {"type": "fixed", "delay": 100}}))
             .expect("opts");
     let id =
         e.rt.queues()
-            .add_job("notifications-queue", "send-webhook", data, &opts)
+            .add_job("notifications-queue", name, data, &opts)
             .await
             .expect("add")
             .id;
     let event = sub
-        .recv_matching(Duration::from_secs(30), |ev| match ev {
+        .recv_matching(Duration::from_secs(60), |ev| match ev {
             QueueEvent::JobCompleted { job_id, .. } => *job_id == id,
             QueueEvent::JobFailed {
                 job_id, is_final, ..
@@ -130,6 +130,7 @@ async fn a_signed_webhook_is_delivered_and_retried_with_the_same_id() {
     recv.answers.lock().expect("lock").extend([503, 200]);
     let (id, end) = run(
         &e,
+        "send-webhook",
         json!({
             "url": url, "method": "POST",
             "data": {"jobId": "job-123", "status": "completed"},
@@ -167,7 +168,7 @@ async fn a_signed_webhook_is_delivered_and_retried_with_the_same_id() {
     }
 
     recv.answers.lock().expect("lock").push_back(400);
-    let (_, end) = run(&e, json!({"url": url, "data": {}})).await;
+    let (_, end) = run(&e, "send-webhook", json!({"url": url, "data": {}})).await;
     let (reason, attempts) = end.expect_err("a 400 is permanent");
     assert!(reason.contains("HTTP 400"), "{reason}");
     assert_eq!(attempts, 1);
@@ -184,7 +185,7 @@ async fn internal_destinations_are_refused_before_any_connection() {
         "http://10.0.0.1/hook".to_string(),
         "http://[::1]:9/hook".to_string(),
     ] {
-        let (_, end) = run(&e, json!({"url": target, "data": {}})).await;
+        let (_, end) = run(&e, "send-webhook", json!({"url": target, "data": {}})).await;
         let (reason, attempts) = end.expect_err("refused");
         assert!(reason.contains("an internal address"), "{target}: {reason}");
         assert!(reason.contains("WEBHOOK_ALLOW_PRIVATE"), "{reason}");
@@ -200,7 +201,7 @@ async fn internal_destinations_are_refused_before_any_connection() {
 async fn without_a_secret_or_with_bad_headers_nothing_is_sent() {
     let (recv, url) = receiver().await;
     let e = env(&[("WEBHOOK_ALLOW_PRIVATE", "127.0.0.1")]).await;
-    let (_, end) = run(&e, json!({"url": url, "data": {}})).await;
+    let (_, end) = run(&e, "send-webhook", json!({"url": url, "data": {}})).await;
     let (reason, _) = end.expect_err("unsigned webhooks are not sent");
     assert!(reason.contains("WEBHOOK_SECRET is not set"), "{reason}");
     let refused =
@@ -217,4 +218,97 @@ async fn without_a_secret_or_with_bad_headers_nothing_is_sent() {
             .unwrap_or_default();
     assert!(refused.contains("no CR/LF"), "{refused}");
     assert!(recv.seen.lock().expect("lock").is_empty());
+}
+
+/// send-email against a real SMTP server (aiosmtpd) on a free local port.
+#[tokio::test]
+async fn send_email_delivers_html_and_text_to_a_real_smtp_server() {
+    let smtp = antrian_testkit::smtp::SmtpServer::start();
+    let port = smtp.port().to_string();
+    let e = env(&[
+        ("SMTP_HOST", "127.0.0.1"),
+        ("SMTP_PORT", port.as_str()),
+        ("SMTP_SECURITY", "none"),
+        ("SMTP_FROM", "Antrian <antrian@example.com>"),
+    ])
+    .await;
+    let mut sub = e.rt.events().subscribe();
+    let opts = JobOptionsInput::default();
+    let id =
+        e.rt.queues()
+            .add_job(
+                "notifications-queue",
+                "send-email",
+                json!({
+                    "to": "admin@example.com",
+                    "subject": "Scraping Job Completed",
+                    "template": "job-completion",
+                    "data": {"jobId": "job-123", "status": "completed"}
+                }),
+                &opts,
+            )
+            .await
+            .expect("add")
+            .id;
+    let done = sub
+        .recv_matching(Duration::from_secs(30), |ev| matches!(ev, QueueEvent::JobCompleted { job_id, .. } | QueueEvent::JobFailed { job_id, .. } if *job_id == id))
+        .await
+        .expect("the e-mail job finished");
+    assert!(matches!(done, QueueEvent::JobCompleted { .. }), "{done:?}");
+    let messages = smtp.messages();
+    assert_eq!(messages.len(), 1);
+    let m = &messages[0];
+    assert!(m.contains("Subject: Scraping Job Completed"), "{m}");
+    assert!(m.contains("To: admin@example.com"), "{m}");
+    assert!(m.contains("From: Antrian <antrian@example.com>"), "{m}");
+    assert!(m.contains("multipart/alternative"), "{m}");
+    assert!(m.contains("text/plain") && m.contains("text/html"), "{m}");
+    assert!(m.contains("Job job-123 completed"), "{m}");
+
+    // Refused when added: header injection, unknown template, missing variable.
+    for (data, says) in [
+        (
+            json!({"to": "a@example.com\r\nBcc: x@example.com", "subject": "s", "template": "job-completion", "data": {"jobId": "1", "status": "x"}}),
+            "line break",
+        ),
+        (
+            json!({"to": "a@example.com", "subject": "s", "template": "weekly", "data": {}}),
+            "unknown template `weekly`",
+        ),
+        (
+            json!({"to": "a@example.com", "subject": "s", "template": "job-failure", "data": {"jobId": "1"}}),
+            "undefined",
+        ),
+    ] {
+        let refused =
+            e.rt.queues()
+                .add_job("notifications-queue", "send-email", data, &opts)
+                .await;
+        assert!(
+            refused.err().is_some_and(|e| e.to_string().contains(says)),
+            "{says}"
+        );
+    }
+    assert_eq!(smtp.messages().len(), 1, "nothing else was sent");
+}
+
+#[tokio::test]
+async fn an_unreachable_smtp_server_is_retried_and_a_missing_one_is_named() {
+    let port = antrian_testkit::free_port().to_string();
+    let e = env(&[
+        ("SMTP_HOST", "127.0.0.1"),
+        ("SMTP_PORT", port.as_str()),
+        ("SMTP_SECURITY", "none"),
+    ])
+    .await;
+    let data = json!({"to": "a@example.com", "subject": "s", "template": "job-completion", "data": {"jobId": "1", "status": "done"}});
+    let (_, end) = run(&e, "send-email", data.clone()).await;
+    let (reason, attempts) = end.expect_err("nothing listens");
+    assert!(reason.contains(&format!("127.0.0.1:{port}")), "{reason}");
+    assert_eq!(attempts, 3, "connection failures are retried");
+    let e = env(&[]).await;
+    let (_, end) = run(&e, "send-email", data).await;
+    let (reason, attempts) = end.expect_err("no SMTP configured");
+    assert!(reason.contains("SMTP_HOST is not set"), "{reason}");
+    assert_eq!(attempts, 1);
 }

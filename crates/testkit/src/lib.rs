@@ -5,10 +5,12 @@
 //! - [`wait_for`] / [`wait_for_watch`]: wait on an event stream with a timeout instead of
 //!   sleeping.
 //! - [`free_port`]: a port nothing listens on right now.
+//! - [`smtp::SmtpServer`]: a real SMTP server (aiosmtpd) whose received mail tests read.
 //! - [`fixture::FixtureSite`]: a local web site for scraping tests (pages, a marketplace
 //!   API, a seller endpoint behind a session, misbehaving routes), logging every request.
 
 pub mod fixture;
+pub mod smtp;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

@@ -13,7 +13,7 @@ mod sources;
 
 use std::path::PathBuf;
 
-pub use notify::NotifyConfig;
+pub use notify::{NotifyConfig, SmtpSecurity};
 pub use scrape::{DomainLimits, ScrapeConfig, ShopMode};
 pub use sources::{LoadOptions, Origin};
 

@@ -3,9 +3,32 @@
 use super::Parser;
 use crate::error::Result;
 
+/// How the SMTP connection is secured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SmtpSecurity {
+    /// Plain connection upgraded with STARTTLS, which must succeed.
+    StartTls,
+    /// TLS from the first byte.
+    Tls,
+    /// No encryption (a local relay).
+    None,
+}
+
 /// How notifications are sent.
 #[derive(Clone)]
 pub struct NotifyConfig {
+    /// SMTP server host; `None` when e-mail is not configured.
+    pub smtp_host: Option<String>,
+    /// SMTP port.
+    pub smtp_port: u16,
+    /// Transport security.
+    pub smtp_security: SmtpSecurity,
+    /// SMTP user, when authenticating.
+    pub smtp_user: Option<String>,
+    /// SMTP password (never printed).
+    pub smtp_password: Option<String>,
+    /// The From mailbox.
+    pub smtp_from: String,
     /// Webhook signing secret (never printed).
     pub webhook_secret: Option<String>,
     /// Per-delivery timeout, milliseconds.
@@ -17,6 +40,10 @@ pub struct NotifyConfig {
 impl std::fmt::Debug for NotifyConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("NotifyConfig")
+            .field("smtp_host", &self.smtp_host)
+            .field("smtp_port", &self.smtp_port)
+            .field("smtp_security", &self.smtp_security)
+            .field("smtp_user", &self.smtp_user)
             .field(
                 "webhook_secret",
                 &self.webhook_secret.as_ref().map(|_| "<redacted>"),
@@ -63,6 +90,25 @@ impl NotifyConfig {
             allow.push((ip, len));
         }
         Ok(Self {
+            smtp_host: p.text("SMTP_HOST")?.filter(|h| !h.is_empty()),
+            smtp_port: p.number("SMTP_PORT", 1, 65535, "a port from 1 to 65535")?,
+            smtp_security: match p.text("SMTP_SECURITY")?.as_deref() {
+                Some("starttls") | None => SmtpSecurity::StartTls,
+                Some("tls") => SmtpSecurity::Tls,
+                Some("none") => SmtpSecurity::None,
+                Some(_) => return Err(p.invalid("SMTP_SECURITY", "starttls, tls or none")),
+            },
+            smtp_user: p.text("SMTP_USER")?.filter(|u| !u.is_empty()),
+            smtp_password: p.text("SMTP_PASSWORD")?,
+            smtp_from: {
+                let from = p.text("SMTP_FROM")?.unwrap_or_default();
+                if from.contains(['\r', '\n']) || !from.contains('@') {
+                    return Err(
+                        p.invalid("SMTP_FROM", "a mailbox such as `Antrian <ops@example.com>`")
+                    );
+                }
+                from
+            },
             webhook_secret: p.text("WEBHOOK_SECRET")?.filter(|s| !s.is_empty()),
             webhook_timeout_ms: p.number(
                 "WEBHOOK_TIMEOUT",

@@ -1,7 +1,9 @@
-//! Notification jobs (notifications-queue): `send-webhook` today.
+//! Notification jobs (notifications-queue): `send-email` and `send-webhook`.
 //!
+//! - [`email`]: templated e-mail over SMTP.
 //! - [`webhook`]: signed JSON webhooks with an SSRF guard.
 
+pub mod email;
 pub mod webhook;
 
 use std::sync::Arc;
@@ -11,7 +13,7 @@ use antrian_core::worker::{handler_fn, Registry, WorkerType};
 use serde_json::Value;
 
 /// The jobs this module handles.
-pub const JOBS: [&str; 1] = ["send-webhook"];
+pub const JOBS: [&str; 2] = ["send-email", "send-webhook"];
 
 /// The notification handlers.
 #[derive(Debug)]
@@ -27,19 +29,24 @@ impl NotifyJobs {
 
     /// Routes this module's jobs.
     pub fn register(self: &Arc<Self>, registry: &mut Registry) {
-        let s = self.clone();
-        registry.register(
-            WorkerType::Notification,
-            "send-webhook",
-            handler_fn(move |ctx| {
-                let s = s.clone();
-                async move {
-                    // The same id on every attempt, unique per queue and job.
-                    let id = format!("msg_{}_{}", ctx.queue(), ctx.id());
-                    webhook::send(&s.config, &id, ctx.data()).await
-                }
-            }),
-        );
+        for name in JOBS {
+            let s = self.clone();
+            registry.register(
+                WorkerType::Notification,
+                name,
+                handler_fn(move |ctx| {
+                    let s = s.clone();
+                    async move {
+                        if ctx.name() == "send-email" {
+                            return email::send(&s.config, ctx.data()).await;
+                        }
+                        // The same id on every attempt, unique per queue and job.
+                        let id = format!("msg_{}_{}", ctx.queue(), ctx.id());
+                        webhook::send(&s.config, &id, ctx.data()).await
+                    }
+                }),
+            );
+        }
     }
 }
 
@@ -47,6 +54,7 @@ impl NotifyJobs {
 pub fn check(name: &str, data: &Value) -> Result<(), String> {
     match name {
         "send-webhook" => webhook::parse(data).map(|_| ()),
+        "send-email" => email::prepare(data).map(|_| ()),
         _ => Ok(()),
     }
 }
