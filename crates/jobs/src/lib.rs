@@ -27,7 +27,11 @@ pub fn setup(runtime: &Runtime) -> Result<Registry, ScrapeError> {
     install_checks(runtime);
     let mut registry = Registry::new();
     let store = antrian_core::store::ProductStore::new(runtime.connection().clone());
-    Arc::new(data::DataJobs::new(store.clone())).register(&mut registry);
+    Arc::new(data::DataJobs::new(
+        store.clone(),
+        runtime.config().search.clone(),
+    ))
+    .register(&mut registry);
     Arc::new(cleanup::CleanupJobs::new(
         store,
         runtime.config().cleanup_allowed_dirs.clone(),

@@ -518,3 +518,198 @@ fn a_directory_swapped_for_a_symlink_mid_run_is_not_followed() {
     assert_eq!(removed.files, 0, "{removed:?}");
     assert_eq!(removed.symlinks_skipped, 1);
 }
+
+/// A stand-in for Elasticsearch's `_bulk` endpoint (no Elasticsearch can run on this
+/// machine): it checks the bulk NDJSON contract strictly — content type, action lines,
+/// document lines, the trailing newline, basic auth — records any violation, and answers
+/// like Elasticsearch, failing documents whose `price` is not a number.
+#[derive(Default)]
+struct Bulk {
+    requests: std::sync::Mutex<Vec<String>>,
+    violations: std::sync::Mutex<Vec<String>>,
+    throttle_first: std::sync::atomic::AtomicBool,
+}
+
+async fn bulk_server(state: std::sync::Arc<Bulk>) -> String {
+    use axum::http::{header, HeaderMap, StatusCode};
+    use axum::response::IntoResponse;
+    let app = axum::Router::new().route(
+        "/_bulk",
+        axum::routing::post(move |headers: HeaderMap, body: String| {
+            let state = state.clone();
+            async move {
+                let auth = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+                if auth != Some("Basic ZWxhc3RpYzpzZWNyZXQ=") {
+                    return (StatusCode::UNAUTHORIZED, "{}").into_response();
+                }
+                if state.throttle_first.swap(false, std::sync::atomic::Ordering::SeqCst) {
+                    return (StatusCode::TOO_MANY_REQUESTS, [(header::RETRY_AFTER, "1")], "{}").into_response();
+                }
+                state.requests.lock().expect("lock").push(body.clone());
+                let violation = |m: String| state.violations.lock().expect("lock").push(m);
+                if headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) != Some("application/x-ndjson") {
+                    violation("content type is not application/x-ndjson".into());
+                }
+                if !body.ends_with('\n') {
+                    violation("the body does not end with a newline".into());
+                }
+                let mut lines = body.lines();
+                let mut items = Vec::new();
+                while let Some(action) = lines.next() {
+                    let Ok(Value::Object(action)) = serde_json::from_str::<Value>(action) else {
+                        violation(format!("action line is not a JSON object: {action}"));
+                        break;
+                    };
+                    let (op, meta) = match action.iter().next() {
+                        Some((op, meta)) if action.len() == 1 && ["index", "create", "update", "delete"].contains(&op.as_str()) => (op.clone(), meta.clone()),
+                        _ => {
+                            violation(format!("bad action {action:?}"));
+                            break;
+                        }
+                    };
+                    if !meta["_index"].is_string() {
+                        violation(format!("action without _index: {meta}"));
+                    }
+                    let id = meta["_id"].as_str().map_or_else(|| format!("gen{}", items.len()), str::to_string);
+                    let mut status = if op == "delete" { 200 } else { 201 };
+                    let mut error = Value::Null;
+                    if op != "delete" {
+                        match lines.next().map(serde_json::from_str::<Value>) {
+                            Some(Ok(doc @ Value::Object(_))) => {
+                                let doc = if op == "update" { doc["doc"].clone() } else { doc };
+                                if doc.is_null() {
+                                    violation("update without a doc".into());
+                                }
+                                if doc.get("price").is_some_and(|p| !p.is_number()) {
+                                    status = 400;
+                                    error = json!({"type": "mapper_parsing_exception", "reason": "failed to parse field [price]"});
+                                }
+                            }
+                            _ => violation(format!("{op} without a document line")),
+                        }
+                    }
+                    items.push(json!({op: {"_index": meta["_index"], "_id": id, "status": status, "error": error}}));
+                }
+                axum::Json(json!({"took": 1, "errors": items.iter().any(|i| i.to_string().contains("\"status\":400")), "items": items})).into_response()
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let url = format!(
+        "http://127.0.0.1:{}",
+        listener.local_addr().expect("addr").port()
+    );
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    url
+}
+
+#[tokio::test]
+async fn update_elasticsearch_sends_strict_bulk_requests_and_reports_item_errors() {
+    let state = std::sync::Arc::new(Bulk::default());
+    let es = bulk_server(state.clone()).await;
+    let redis = TestRedis::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (url, data_dir) = (redis.url(), dir.path().display().to_string());
+    let config = Config::load(&LoadOptions::from_vars([
+        ("REDIS_URL", url.as_str()),
+        ("ANTRIAN_DATA_DIR", data_dir.as_str()),
+        ("ELASTICSEARCH_URL", es.as_str()),
+        ("ELASTICSEARCH_USERNAME", "elastic"),
+        ("ELASTICSEARCH_PASSWORD", "secret"),
+        ("ELASTICSEARCH_BATCH_SIZE", "2"),
+        ("QUEUE_AUTO_SCALING", "false"),
+    ]))
+    .expect("config");
+    let board = Runtime::status_board(&config);
+    let mut rt = Runtime::start(config, board, CancellationToken::new(), Services::Full)
+        .await
+        .expect("runtime");
+    let registry = antrian_jobs::setup(&rt).expect("handlers");
+    rt.start_workers(
+        registry,
+        &WorkerPlan {
+            types: vec![WorkerType::DataProcessing],
+            counts: BTreeMap::from([(WorkerType::DataProcessing, 1)]),
+        },
+    )
+    .await
+    .expect("workers");
+    let e = Env {
+        rt,
+        site: FixtureSite::start().await,
+        _redis: redis,
+        _dir: dir,
+    };
+    let q = "data-processing-queue";
+    let docs = json!([
+        {"productId": "p1", "name": "a", "price": 1},
+        {"productId": "p2", "name": "b", "price": "free"},
+        {"productId": "p3", "name": "c", "price": 3}
+    ]);
+    let r = run(
+        &e,
+        q,
+        "update-elasticsearch",
+        json!({"data": docs, "indexName": "products", "operation": "index"}),
+    )
+    .await
+    .expect("indexed");
+    assert_eq!(
+        (r["succeeded"].clone(), r["failed"].clone()),
+        (json!(2), json!(1)),
+        "{r}"
+    );
+    assert_eq!(r["errors"][0]["id"], "p2");
+    assert_eq!(r["errors"][0]["reason"], "failed to parse field [price]");
+    assert_eq!(
+        state.requests.lock().expect("lock").len(),
+        2,
+        "batches of 2"
+    );
+
+    // 429 first: retried after Retry-After, then delivered.
+    state
+        .throttle_first
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    let r = run(
+        &e,
+        q,
+        "update-elasticsearch",
+        json!({"data": [{"id": 7, "price": 9}], "indexName": "products", "operation": "update"}),
+    )
+    .await
+    .expect("updated");
+    assert_eq!(r["succeeded"], 1);
+    let r = run(&e, q, "update-elasticsearch", json!({"data": [{"_id": "p1"}, {"_id": "p3"}], "indexName": "products", "operation": "delete"})).await.expect("deleted");
+    assert_eq!(r["succeeded"], 2);
+    assert!(
+        state.violations.lock().expect("lock").is_empty(),
+        "{:?}",
+        state.violations.lock().expect("lock")
+    );
+    let last = state
+        .requests
+        .lock()
+        .expect("lock")
+        .last()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(last, "{\"delete\":{\"_id\":\"p1\",\"_index\":\"products\"}}\n{\"delete\":{\"_id\":\"p3\",\"_index\":\"products\"}}\n");
+}
+
+#[tokio::test]
+async fn update_elasticsearch_without_a_url_fails_clearly() {
+    let e = env().await;
+    let (reason, attempts) = run(
+        &e,
+        "data-processing-queue",
+        "update-elasticsearch",
+        json!({"data": {"id": 1}, "indexName": "products", "operation": "index"}),
+    )
+    .await
+    .expect_err("not configured");
+    assert!(reason.contains("ELASTICSEARCH_URL is not set"), "{reason}");
+    assert_eq!(attempts, 1);
+}

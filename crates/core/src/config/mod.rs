@@ -13,7 +13,7 @@ mod sources;
 
 use std::path::PathBuf;
 
-pub use notify::{NotifyConfig, SmtpSecurity};
+pub use notify::{NotifyConfig, SearchConfig, SmtpSecurity};
 pub use scrape::{DomainLimits, ScrapeConfig, ShopMode};
 pub use sources::{LoadOptions, Origin};
 
@@ -36,8 +36,10 @@ pub struct Config {
     pub pools: PoolOverridesByType,
     /// Scraping: HTTP client, politeness, proxies, adapters (`SCRAPE_*`).
     pub scrape: ScrapeConfig,
-    /// Notifications: webhooks (`WEBHOOK_*`).
+    /// Notifications: e-mail and webhooks (`SMTP_*`, `WEBHOOK_*`).
     pub notify: NotifyConfig,
+    /// Elasticsearch / OpenSearch (`ELASTICSEARCH_*`).
+    pub search: SearchConfig,
     /// Directories cleanup-temp-files may delete in (absolute; the first resolves relative
     /// job paths).
     pub cleanup_allowed_dirs: Vec<PathBuf>,
@@ -396,6 +398,7 @@ impl Config {
         };
         let scrape = ScrapeConfig::parse(&p)?;
         let notify = NotifyConfig::parse(&p)?;
+        let search = SearchConfig::parse(&p)?;
         let data_dir = match p.text("ANTRIAN_DATA_DIR")? {
             Some(dir) => PathBuf::from(dir),
             None => dirs::data_dir()
@@ -453,6 +456,7 @@ impl Config {
             pools,
             scrape,
             notify,
+            search,
             cleanup_allowed_dirs,
             app,
             entries,

@@ -14,6 +14,55 @@ pub enum SmtpSecurity {
     None,
 }
 
+/// Where update-elasticsearch sends documents.
+#[derive(Clone)]
+pub struct SearchConfig {
+    /// Base URL; `None` when not configured.
+    pub url: Option<String>,
+    /// Basic-auth user.
+    pub username: Option<String>,
+    /// Basic-auth password (never printed).
+    pub password: Option<String>,
+    /// API key (never printed).
+    pub api_key: Option<String>,
+    /// Documents per `_bulk` request.
+    pub batch_size: usize,
+}
+
+impl std::fmt::Debug for SearchConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SearchConfig")
+            .field("url", &self.url.as_deref().map(super::redact_url))
+            .field("username", &self.username)
+            .field("batch_size", &self.batch_size)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SearchConfig {
+    pub(super) fn parse(p: &Parser<'_>) -> Result<Self> {
+        let url = match p.text("ELASTICSEARCH_URL")?.filter(|u| !u.is_empty()) {
+            Some(u) => match url::Url::parse(&u) {
+                Ok(parsed) if matches!(parsed.scheme(), "http" | "https") => Some(u),
+                _ => return Err(p.invalid("ELASTICSEARCH_URL", "an http:// or https:// URL")),
+            },
+            None => None,
+        };
+        Ok(Self {
+            url,
+            username: p.text("ELASTICSEARCH_USERNAME")?.filter(|u| !u.is_empty()),
+            password: p.text("ELASTICSEARCH_PASSWORD")?,
+            api_key: p.text("ELASTICSEARCH_API_KEY")?.filter(|k| !k.is_empty()),
+            batch_size: p.number(
+                "ELASTICSEARCH_BATCH_SIZE",
+                1,
+                100_000,
+                "a whole number from 1 to 100000",
+            )?,
+        })
+    }
+}
+
 /// How notifications are sent.
 #[derive(Clone)]
 pub struct NotifyConfig {

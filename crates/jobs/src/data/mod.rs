@@ -1,8 +1,10 @@
 //! Data-processing jobs (data-processing-queue): `save-product-data` into the product
-//! store, and `validate-data`.
+//! store, `update-elasticsearch`, and `validate-data`.
 //!
+//! - [`search`]: Elasticsearch / OpenSearch `_bulk` requests.
 //! - [`validate`]: the validation rules and their checks.
 
+pub mod search;
 pub mod validate;
 
 use std::sync::Arc;
@@ -13,7 +15,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 /// The jobs this module handles.
-pub const JOBS: [&str; 2] = ["save-product-data", "validate-data"];
+pub const JOBS: [&str; 3] = ["save-product-data", "update-elasticsearch", "validate-data"];
 
 /// Products one save job may carry.
 pub const MAX_PRODUCTS: usize = 10_000;
@@ -37,12 +39,13 @@ struct ValidateJob {
 #[derive(Debug)]
 pub struct DataJobs {
     store: ProductStore,
+    search: antrian_core::config::SearchConfig,
 }
 
 impl DataJobs {
-    /// Handlers over `store`.
-    pub fn new(store: ProductStore) -> Self {
-        Self { store }
+    /// Handlers over `store`, indexing into `search`.
+    pub fn new(store: ProductStore, search: antrian_core::config::SearchConfig) -> Self {
+        Self { store, search }
     }
 
     /// Routes this module's jobs.
@@ -57,6 +60,7 @@ impl DataJobs {
                     async move {
                         match ctx.name() {
                             "save-product-data" => s.save(ctx).await,
+                            "update-elasticsearch" => search::send(&s.search, ctx.data()).await,
                             _ => validate_job(&ctx),
                         }
                     }
@@ -141,6 +145,7 @@ pub fn check(name: &str, data: &Value) -> Result<(), String> {
     match name {
         "save-product-data" => parse_save(data).map(|_| ()),
         "validate-data" => parse_validate(data).map(|_| ()),
+        "update-elasticsearch" => search::prepare(data).map(|_| ()),
         _ => Ok(()),
     }
 }
