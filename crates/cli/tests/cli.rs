@@ -711,7 +711,7 @@ fn workers_and_nodes_commands_reach_a_running_node() {
             .arg("workers"),
     );
     logs.wait_line("pool scaled worker_type=\"scraping\" workers=2");
-    logs.wait_line("no job handlers for this type in this build");
+    logs.wait_line("pool scaled worker_type=\"cleanup\" workers=1");
     logs.wait_line("ready");
     let listed = json_of(&cli(&["nodes", "list", "--json"]));
     let nodes = listed.as_array().expect("array");
@@ -722,17 +722,19 @@ fn workers_and_nodes_commands_reach_a_running_node() {
     let stats = json_of(&cli(&["workers", "stats", "--json"]));
     assert_eq!(stats[0]["node"], id.as_str());
 
-    // The scraping pool runs antrian-jobs' handlers; notification has none yet.
+    // The pools run antrian-jobs' handlers, sized from the configuration.
     assert_eq!(
         stats[0]["stats"]["byType"]["scraping"]["workers"], 2,
         "{stats}"
     );
     let scaled = cli(&["nodes", "scale", &id, "scraping", "3"]);
     assert!(scaled.status.success(), "{}", stderr(&scaled));
-    let refused = cli(&["nodes", "scale", &id, "notification", "2"]);
-    assert_eq!(refused.status.code(), Some(4), "{}", stderr(&refused));
-    assert!(String::from_utf8_lossy(&refused.stdout)
-        .contains("no handler is registered for notification"));
+    assert_eq!(
+        stats[0]["stats"]["byType"]["notification"]["workers"], 1,
+        "{stats}"
+    );
+    let scaled = cli(&["nodes", "scale", &id, "notification", "0"]);
+    assert!(scaled.status.success(), "{}", stderr(&scaled));
     let bad = cli(&["nodes", "scale", &id, "mining", "2"]);
     assert_eq!(bad.status.code(), Some(2));
     assert!(
