@@ -32,6 +32,9 @@ bench/worker_throughput.sh 2>&1 | tee -a "$report"
 log "## Scraping: parse cost of a ~200 KB page, 2,000 pages end to end at concurrency 32"
 cargo bench -q --locked -p antrian-jobs --bench scrape 2>&1 | grep -E '^(parse|end to end):' | tee -a "$report"
 
+log "## Product store: save-product-data throughput, export of 100,000 products"
+cargo bench -q --locked -p antrian-jobs --bench data 2>&1 | grep -E '^(save-product-data|export)' | tee -a "$report"
+
 log "## Release binary sizes (stripped, thin LTO)"
 cargo build -q --release --locked -p antrian-cli -p antrian-desktop
 for bin in antrian antrian-desktop; do
