@@ -81,3 +81,8 @@ pub fn products_by_time() -> String {
 pub fn products_by_shop(shop: &str) -> String {
     format!("{ROOT}:products:by-shop:{shop}")
 }
+
+/// Hash of one account's scraped orders, order id → order JSON.
+pub fn account_orders(account_id: &str) -> String {
+    format!("{ROOT}:account:{account_id}:orders")
+}

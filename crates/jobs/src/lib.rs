@@ -29,6 +29,7 @@ pub fn setup(runtime: &Runtime) -> Result<Registry, ScrapeError> {
     let store = antrian_core::store::ProductStore::new(runtime.connection().clone());
     Arc::new(data::DataJobs::new(
         store.clone(),
+        antrian_core::store::OrderStore::new(runtime.connection().clone()),
         runtime.config().search.clone(),
     ))
     .register(&mut registry);

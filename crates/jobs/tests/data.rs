@@ -713,3 +713,40 @@ async fn update_elasticsearch_without_a_url_fails_clearly() {
     assert!(reason.contains("ELASTICSEARCH_URL is not set"), "{reason}");
     assert_eq!(attempts, 1);
 }
+
+#[tokio::test]
+async fn save_order_data_keeps_each_order_once_per_account() {
+    let e = env().await;
+    let q = "data-processing-queue";
+    let orders = json!([
+        {"orderSn": "ORD-1-0", "total": 150000},
+        {"orderSn": "ORD-1-1", "total": 150001},
+        {"orderSn": "ORD-1-2", "total": 150002}
+    ]);
+    let data = json!({"accountId": "user123", "dateRange": {"start": "2024-01-01", "end": "2024-01-31"}, "orderData": orders});
+    let r = run(&e, q, "save-order-data", data.clone())
+        .await
+        .expect("saved");
+    assert_eq!(r, json!({"inserted": 3, "updated": 0, "unchanged": 0}));
+    let r = run(&e, q, "save-order-data", data).await.expect("saved");
+    assert_eq!(r, json!({"inserted": 0, "updated": 0, "unchanged": 3}));
+    let changed =
+        json!({"accountId": "user123", "orderData": [{"orderSn": "ORD-1-0", "total": 1}]});
+    let r = run(&e, q, "save-order-data", changed).await.expect("saved");
+    assert_eq!(r["updated"], 1);
+    let store = antrian_core::store::OrderStore::new(e.rt.connection().clone());
+    assert_eq!(store.count("user123").await.expect("count"), 3);
+    let refused =
+        e.rt.queues()
+            .add_job(
+                q,
+                "save-order-data",
+                json!({"accountId": "user123", "orderData": [{"total": 1}]}),
+                &JobOptionsInput::default(),
+            )
+            .await
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+    assert!(refused.contains("has no `orderSn`"), "{refused}");
+}

@@ -1,9 +1,12 @@
 //! Antrian's own data in Redis (beside BullMQ's queues).
 //!
 //! - [`products`]: the product store scraping fills (save, list, search, export, prune).
+//! - [`orders`]: seller orders per account, from order-scraping.
 
+pub mod orders;
 pub mod products;
 
+pub use orders::OrderStore;
 pub use products::{
     ExportFormat, HistoryEntry, ProductFilter, ProductPage, ProductRecord, ProductStore, SaveCounts,
 };

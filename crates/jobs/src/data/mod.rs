@@ -15,7 +15,12 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 /// The jobs this module handles.
-pub const JOBS: [&str; 3] = ["save-product-data", "update-elasticsearch", "validate-data"];
+pub const JOBS: [&str; 4] = [
+    "save-product-data",
+    "save-order-data",
+    "update-elasticsearch",
+    "validate-data",
+];
 
 /// Products one save job may carry.
 pub const MAX_PRODUCTS: usize = 10_000;
@@ -39,13 +44,22 @@ struct ValidateJob {
 #[derive(Debug)]
 pub struct DataJobs {
     store: ProductStore,
+    orders: antrian_core::store::OrderStore,
     search: antrian_core::config::SearchConfig,
 }
 
 impl DataJobs {
-    /// Handlers over `store`, indexing into `search`.
-    pub fn new(store: ProductStore, search: antrian_core::config::SearchConfig) -> Self {
-        Self { store, search }
+    /// Handlers over `store` (and its connection's order store), indexing into `search`.
+    pub fn new(
+        store: ProductStore,
+        orders: antrian_core::store::OrderStore,
+        search: antrian_core::config::SearchConfig,
+    ) -> Self {
+        Self {
+            store,
+            orders,
+            search,
+        }
     }
 
     /// Routes this module's jobs.
@@ -60,6 +74,7 @@ impl DataJobs {
                     async move {
                         match ctx.name() {
                             "save-product-data" => s.save(ctx).await,
+                            "save-order-data" => s.save_orders(ctx).await,
                             "update-elasticsearch" => search::send(&s.search, ctx.data()).await,
                             _ => validate_job(&ctx),
                         }
@@ -80,6 +95,49 @@ impl DataJobs {
         })?;
         Ok(json!(counts))
     }
+}
+
+impl DataJobs {
+    async fn save_orders(&self, ctx: JobContext) -> Result<Value, JobError> {
+        let job = parse_orders(ctx.data()).map_err(JobError::discard)?;
+        let counts = self
+            .orders
+            .save(&job.account_id, &job.order_data)
+            .await
+            .map_err(|e| {
+                if e.code() == antrian_core::ErrorCode::InvalidInput {
+                    JobError::discard(format!("invalid save-order-data data: {e}"))
+                } else {
+                    JobError::retry(format!("cannot save orders: {e}"))
+                }
+            })?;
+        Ok(json!(counts))
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct OrdersJob {
+    account_id: String,
+    // `dateRange` (what order-scraping asked for) may come along; it is not stored.
+    order_data: Vec<Value>,
+}
+
+fn parse_orders(data: &Value) -> Result<OrdersJob, String> {
+    let job: OrdersJob = crate::scrape::input::parse("save-order-data", data)?;
+    crate::scrape::session::check_account_id(&job.account_id)
+        .map_err(|e| format!("invalid save-order-data data: {e}"))?;
+    if job.order_data.is_empty() {
+        return Err("invalid save-order-data data: `orderData` is empty".into());
+    }
+    for (i, o) in job.order_data.iter().enumerate() {
+        if antrian_core::store::orders::order_id(o).is_none() {
+            return Err(format!(
+                "invalid save-order-data data: orderData[{i}] has no `orderSn`, `orderId` or `id`"
+            ));
+        }
+    }
+    Ok(job)
 }
 
 fn parse_save(data: &Value) -> Result<SaveJob, String> {
@@ -144,6 +202,7 @@ fn validate_job(ctx: &JobContext) -> Result<Value, JobError> {
 pub fn check(name: &str, data: &Value) -> Result<(), String> {
     match name {
         "save-product-data" => parse_save(data).map(|_| ()),
+        "save-order-data" => parse_orders(data).map(|_| ()),
         "validate-data" => parse_validate(data).map(|_| ()),
         "update-elasticsearch" => search::prepare(data).map(|_| ()),
         _ => Ok(()),
