@@ -231,7 +231,7 @@ fn domain_limits(p: &Parser<'_>) -> Result<BTreeMap<String, DomainLimits>> {
         }
         let rate_limit = match rate.trim() {
             "none" | "0" => None,
-            r => Some(super::parse_rate(r).ok_or_else(bad)?),
+            r => Some(super::parser::parse_rate(r).ok_or_else(bad)?),
         };
         let concurrency: u32 = concurrency.trim().parse().map_err(|_| bad())?;
         out.insert(

@@ -1,0 +1,182 @@
+//! Typed access to the merged raw configuration values: numbers, booleans, rate limits,
+//! the prefix, the log filter and the Redis address, each failing with an error that names
+//! the variable, the value, where it came from and what is allowed.
+
+use super::sources::Layers;
+use super::{display_value, settings, ExternalRedis, Origin, RateLimit};
+use crate::error::{Error, Result};
+
+/// `MAX/WINDOW`: `10/1s`, `100/1m`, `5/500ms`, or a window in plain milliseconds.
+pub(super) fn parse_rate(value: &str) -> Option<RateLimit> {
+    let (max, window) = value.split_once('/')?;
+    let max: u64 = max.trim().parse().ok().filter(|m| *m > 0)?;
+    let window = window.trim();
+    let split = window
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(window.len());
+    let (n, unit) = window.split_at(split);
+    let n: u64 = n.parse().ok().filter(|n| *n > 0)?;
+    let factor = match unit {
+        "" | "ms" => 1,
+        "s" => 1000,
+        "m" => 60_000,
+        "h" => 3_600_000,
+        _ => return None,
+    };
+    Some(RateLimit {
+        max,
+        per_ms: n.checked_mul(factor)?,
+    })
+}
+
+/// Typed access to the merged raw values; every error names the variable, value and origin.
+pub(super) struct Parser<'a> {
+    pub(super) layers: &'a Layers,
+}
+
+impl Parser<'_> {
+    pub(super) fn raw(&self, env: &str) -> Option<&(String, Origin)> {
+        self.layers.get(env)
+    }
+
+    pub(super) fn invalid(&self, env: &str, expected: &str) -> Error {
+        let (value, origin) = self
+            .raw(env)
+            .cloned()
+            .unwrap_or_else(|| (String::new(), Origin::Default));
+        let shown = settings::by_env(env)
+            .map(|s| display_value(s, &value))
+            .unwrap_or(value);
+        Error::InvalidSetting {
+            setting: env.to_string(),
+            value: shown,
+            origin: origin.to_string(),
+            expected: expected.to_string(),
+        }
+    }
+
+    pub(super) fn text(&self, env: &str) -> Result<Option<String>> {
+        Ok(self.raw(env).map(|(v, _)| v.clone()))
+    }
+
+    pub(super) fn number<T>(&self, env: &str, min: T, max: T, expected: &str) -> Result<T>
+    where
+        T: std::str::FromStr + PartialOrd + Copy + Default,
+    {
+        let Some((value, _)) = self.raw(env) else {
+            return Ok(T::default());
+        };
+        match value.parse::<T>() {
+            Ok(n) if n >= min && n <= max => Ok(n),
+            _ => Err(self.invalid(env, expected)),
+        }
+    }
+
+    /// `MAX/WINDOW`: `10/1s`, `100/1m`, `5/500ms`, or a window in plain milliseconds.
+    pub(super) fn rate_limit(&self, env: &str) -> Result<Option<RateLimit>> {
+        let Some((value, _)) = self.raw(env) else {
+            return Ok(None);
+        };
+        parse_rate(value).map(Some).ok_or_else(|| {
+            self.invalid(
+                env,
+                "jobs per time window, such as 10/1s, 100/1m or 5/500ms",
+            )
+        })
+    }
+
+    pub(super) fn boolean(&self, env: &str) -> Result<bool> {
+        let Some((value, _)) = self.raw(env) else {
+            return Ok(false);
+        };
+        match value.to_ascii_lowercase().as_str() {
+            "true" | "1" | "yes" | "on" => Ok(true),
+            "false" | "0" | "no" | "off" => Ok(false),
+            _ => Err(self.invalid(env, "true or false (also 1/0, yes/no, on/off)")),
+        }
+    }
+
+    pub(super) fn prefix(&self) -> Result<String> {
+        let prefix = self.text("QUEUE_PREFIX")?.unwrap_or_default();
+        let ok = !prefix.is_empty()
+            && prefix.len() <= 64
+            && !prefix.contains(':')
+            && prefix.chars().all(|c| c.is_ascii_graphic());
+        if ok {
+            Ok(prefix)
+        } else {
+            Err(self.invalid(
+                "QUEUE_PREFIX",
+                "1 to 64 visible ASCII characters without `:` (BullMQ adds the `:` itself)",
+            ))
+        }
+    }
+
+    pub(super) fn log_filter(&self) -> Result<String> {
+        let filter = self.text("ANTRIAN_LOG")?.unwrap_or_else(|| "info".into());
+        match tracing_subscriber::EnvFilter::try_new(&filter) {
+            Ok(_) => Ok(filter),
+            Err(_) => Err(self.invalid(
+                "ANTRIAN_LOG",
+                "a tracing filter such as `info`, `debug` or `antrian_core=debug,info`",
+            )),
+        }
+    }
+
+    /// External mode when any of REDIS_URL, REDIS_HOST, REDIS_PORT, REDIS_PASSWORD is set by
+    /// the user (a default does not count); embedded otherwise.
+    pub(super) fn external_redis(&self) -> Result<Option<ExternalRedis>> {
+        let user_set = |env: &str| matches!(self.raw(env), Some((_, o)) if *o != Origin::Default);
+        if let Some((url, _)) = self.raw("REDIS_URL") {
+            return self.redis_url(url).map(Some);
+        }
+        if !["REDIS_HOST", "REDIS_PORT", "REDIS_PASSWORD"]
+            .iter()
+            .any(|e| user_set(e))
+        {
+            return Ok(None);
+        }
+        let host = self
+            .text("REDIS_HOST")?
+            .unwrap_or_else(|| "localhost".into());
+        if host.contains(['/', '@', ' ']) {
+            return Err(self.invalid(
+                "REDIS_HOST",
+                "a host name or IP address (use REDIS_URL for a full URL)",
+            ));
+        }
+        let opts = bullmq::options::RedisConnectionOptions {
+            host: Some(host),
+            port: Some(self.number("REDIS_PORT", 1, 65535, "a port from 1 to 65535")?),
+            password: self.text("REDIS_PASSWORD")?,
+            db: Some(self.number("REDIS_DB", 0, 255, "a database number from 0 to 255")?),
+            ..Default::default()
+        };
+        Ok(Some(ExternalRedis {
+            url: opts.effective_url(),
+        }))
+    }
+
+    pub(super) fn redis_url(&self, raw: &str) -> Result<ExternalRedis> {
+        let expected = "a URL such as redis://host:6379, rediss://user:password@host:6380/0 or unix:///run/redis.sock";
+        let mut url = url::Url::parse(raw).map_err(|_| self.invalid("REDIS_URL", expected))?;
+        match url.scheme() {
+            "redis" | "rediss" if url.host_str().is_some_and(|h| !h.is_empty()) => {}
+            "unix" | "redis+unix" => {}
+            _ => return Err(self.invalid("REDIS_URL", expected)),
+        }
+        let path = url.path().trim_matches('/').to_string();
+        if path.is_empty() && url.scheme().starts_with("redis") {
+            let db: u8 = self.number("REDIS_DB", 0, 255, "a database number from 0 to 255")?;
+            if db != 0 {
+                url.set_path(&format!("/{db}"));
+            }
+        } else if url.scheme().starts_with("redis") && path.parse::<u8>().is_err() {
+            return Err(self.invalid(
+                "REDIS_URL",
+                "a database number from 0 to 255 after the last `/`",
+            ));
+        }
+        Ok(ExternalRedis { url: url.into() })
+    }
+}
