@@ -402,7 +402,7 @@ impl ProductStore {
     }
 
     /// Writes every product (oldest first) to `out` as CSV or a JSON array, reading
-    /// [`CHUNK`] at a time, so memory stays bounded whatever the store holds. Returns how
+    /// 500 at a time, so memory stays bounded whatever the store holds. Returns how
     /// many were written.
     pub async fn export(&self, format: ExportFormat, out: &mut (dyn Write + Send)) -> Result<u64> {
         let io = |e: std::io::Error| Error::io("cannot write the export", e);
