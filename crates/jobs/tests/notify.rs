@@ -26,17 +26,25 @@ struct Receiver {
 async fn receiver() -> (Arc<Receiver>, String) {
     let state = Arc::new(Receiver::default());
     let s = state.clone();
-    let app = axum::Router::new().route(
-        "/hook",
-        axum::routing::any(move |headers: HeaderMap, body: String| {
-            let s = s.clone();
-            async move {
-                s.seen.lock().expect("lock").push((headers, body));
-                let code = s.answers.lock().expect("lock").pop_front().unwrap_or(200);
-                StatusCode::from_u16(code).unwrap_or(StatusCode::OK)
-            }
-        }),
-    );
+    let app = axum::Router::new()
+        .route(
+            "/slow",
+            axum::routing::any(|| async {
+                tokio::time::sleep(Duration::from_secs(5)).await;
+                StatusCode::OK
+            }),
+        )
+        .route(
+            "/hook",
+            axum::routing::any(move |headers: HeaderMap, body: String| {
+                let s = s.clone();
+                async move {
+                    s.seen.lock().expect("lock").push((headers, body));
+                    let code = s.answers.lock().expect("lock").pop_front().unwrap_or(200);
+                    StatusCode::from_u16(code).unwrap_or(StatusCode::OK)
+                }
+            }),
+        );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
@@ -125,6 +133,7 @@ async fn a_signed_webhook_is_delivered_and_retried_with_the_same_id() {
     let e = env(&[
         ("WEBHOOK_SECRET", SECRET),
         ("WEBHOOK_ALLOW_PRIVATE", "127.0.0.1"),
+        ("WEBHOOK_TIMEOUT", "300"),
     ])
     .await;
     recv.answers.lock().expect("lock").extend([503, 200]);
@@ -166,6 +175,20 @@ async fn a_signed_webhook_is_delivered_and_retried_with_the_same_id() {
             json!({"jobId": "job-123", "status": "completed"})
         );
     }
+
+    // A receiver slower than WEBHOOK_TIMEOUT: retried, and each try is cut off.
+    let (_, end) = run(
+        &e,
+        "send-webhook",
+        json!({"url": url.replace("/hook", "/slow"), "data": {}}),
+    )
+    .await;
+    let (reason, attempts) = end.expect_err("too slow");
+    assert!(
+        reason.contains("no answer within WEBHOOK_TIMEOUT"),
+        "{reason}"
+    );
+    assert_eq!(attempts, 3);
 
     recv.answers.lock().expect("lock").push_back(400);
     let (_, end) = run(&e, "send-webhook", json!({"url": url, "data": {}})).await;
@@ -290,6 +313,23 @@ async fn send_email_delivers_html_and_text_to_a_real_smtp_server() {
         );
     }
     assert_eq!(smtp.messages().len(), 1, "nothing else was sent");
+
+    // A permanent refusal (550) is not retried.
+    let (_, end) = run(
+        &e,
+        "send-email",
+        json!({
+            "to": "reject@example.com", "subject": "s", "template": "job-completion",
+            "data": {"jobId": "1", "status": "done"}
+        }),
+    )
+    .await;
+    let (reason, attempts) = end.expect_err("refused by the server");
+    assert!(
+        reason.contains("refused the message") && reason.contains("550"),
+        "{reason}"
+    );
+    assert_eq!(attempts, 1);
 }
 
 #[tokio::test]

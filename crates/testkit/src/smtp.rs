@@ -14,6 +14,18 @@ pub struct SmtpServer {
     maildir: tempfile::TempDir,
 }
 
+const SINK: &str = r#"
+from aiosmtpd.handlers import Mailbox
+
+
+class Sink(Mailbox):
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address.startswith("reject@"):
+            return "550 5.1.1 mailbox unavailable"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+"#;
+
 /// The interpreter with aiosmtpd: Debian's, whatever `python3` is first on PATH.
 const PYTHON: &str = "/usr/bin/python3";
 
@@ -22,11 +34,15 @@ impl SmtpServer {
     pub fn start() -> Self {
         let maildir = tempfile::tempdir().expect("maildir");
         let port = crate::free_port();
+        // aiosmtpd's Maildir handler, refusing recipients named `reject@…` with a permanent
+        // 550 so tests can check how a 5xx is handled.
+        std::fs::write(maildir.path().join("antrian_sink.py"), SINK).expect("handler module");
         let child = Command::new(PYTHON)
             .args(["-m", "aiosmtpd", "-n", "-l"])
             .arg(format!("127.0.0.1:{port}"))
-            .args(["-c", "aiosmtpd.handlers.Mailbox"])
+            .args(["-c", "antrian_sink.Sink"])
             .arg(maildir.path().join("mail"))
+            .env("PYTHONPATH", maildir.path())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
