@@ -1,18 +1,17 @@
 //! Data-processing and cleanup jobs through the runtime's pools, against a real
 //! redis-server, and the chain scrape → save → validate with the fixture site.
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
-use antrian_core::config::{Config, LoadOptions};
 use antrian_core::queue::{JobDefaults, JobOptionsInput, QueueEvent, QueueManager};
-use antrian_core::runtime::{Services, WorkerPlan};
 use antrian_core::store::{ProductFilter, ProductStore};
 use antrian_core::worker::WorkerType;
-use antrian_core::{CancellationToken, Runtime};
+use antrian_core::Runtime;
 use antrian_testkit::fixture::FixtureSite;
 use antrian_testkit::TestRedis;
 use serde_json::{json, Value};
+
+mod common;
 
 struct Env {
     rt: Runtime,
@@ -25,33 +24,20 @@ async fn env() -> Env {
     let redis = TestRedis::start();
     let site = FixtureSite::start().await;
     let dir = tempfile::tempdir().expect("tempdir");
-    let (url, data_dir) = (redis.url(), dir.path().display().to_string());
-    let config = Config::load(&LoadOptions::from_vars([
-        ("REDIS_URL", url.as_str()),
-        ("ANTRIAN_DATA_DIR", data_dir.as_str()),
-        ("SCRAPE_MARKETPLACE_HOSTS", "127.0.0.1"),
-        ("SCRAPE_DOMAIN_RATE_LIMIT", "none"),
-        ("QUEUE_AUTO_SCALING", "false"),
-    ]))
-    .expect("config");
-    let board = Runtime::status_board(&config);
-    let mut rt = Runtime::start(config, board, CancellationToken::new(), Services::Full)
-        .await
-        .expect("runtime");
-    let registry = antrian_jobs::setup(&rt).expect("handlers");
-    let plan = WorkerPlan {
-        types: vec![
-            WorkerType::Scraping,
-            WorkerType::DataProcessing,
-            WorkerType::Cleanup,
+    let rt = common::runtime(
+        &redis.url(),
+        dir.path(),
+        &[
+            ("SCRAPE_MARKETPLACE_HOSTS", "127.0.0.1"),
+            ("SCRAPE_DOMAIN_RATE_LIMIT", "none"),
         ],
-        counts: BTreeMap::from([
+        &[
             (WorkerType::Scraping, 1),
             (WorkerType::DataProcessing, 1),
             (WorkerType::Cleanup, 1),
-        ]),
-    };
-    rt.start_workers(registry, &plan).await.expect("workers");
+        ],
+    )
+    .await;
     Env {
         rt,
         site,
@@ -404,32 +390,14 @@ async fn cleanup_temp_files_deletes_old_files_inside_the_root_and_never_through_
 
     let redis = TestRedis::start();
     let dir = tempfile::tempdir().expect("tempdir");
-    let (url, data_dir, roots) = (
-        redis.url(),
-        dir.path().display().to_string(),
-        root.path().display().to_string(),
-    );
-    let config = Config::load(&LoadOptions::from_vars([
-        ("REDIS_URL", url.as_str()),
-        ("ANTRIAN_DATA_DIR", data_dir.as_str()),
-        ("CLEANUP_ALLOWED_DIRS", roots.as_str()),
-        ("QUEUE_AUTO_SCALING", "false"),
-    ]))
-    .expect("config");
-    let board = Runtime::status_board(&config);
-    let mut rt = Runtime::start(config, board, CancellationToken::new(), Services::Full)
-        .await
-        .expect("runtime");
-    let registry = antrian_jobs::setup(&rt).expect("handlers");
-    rt.start_workers(
-        registry,
-        &WorkerPlan {
-            types: vec![WorkerType::Cleanup],
-            counts: BTreeMap::from([(WorkerType::Cleanup, 1)]),
-        },
+    let roots = root.path().display().to_string();
+    let rt = common::runtime(
+        &redis.url(),
+        dir.path(),
+        &[("CLEANUP_ALLOWED_DIRS", roots.as_str())],
+        &[(WorkerType::Cleanup, 1)],
     )
-    .await
-    .expect("workers");
+    .await;
     let e = Env {
         rt,
         site: FixtureSite::start().await,
@@ -611,31 +579,18 @@ async fn update_elasticsearch_sends_strict_bulk_requests_and_reports_item_errors
     let es = bulk_server(state.clone()).await;
     let redis = TestRedis::start();
     let dir = tempfile::tempdir().expect("tempdir");
-    let (url, data_dir) = (redis.url(), dir.path().display().to_string());
-    let config = Config::load(&LoadOptions::from_vars([
-        ("REDIS_URL", url.as_str()),
-        ("ANTRIAN_DATA_DIR", data_dir.as_str()),
-        ("ELASTICSEARCH_URL", es.as_str()),
-        ("ELASTICSEARCH_USERNAME", "elastic"),
-        ("ELASTICSEARCH_PASSWORD", "secret"),
-        ("ELASTICSEARCH_BATCH_SIZE", "2"),
-        ("QUEUE_AUTO_SCALING", "false"),
-    ]))
-    .expect("config");
-    let board = Runtime::status_board(&config);
-    let mut rt = Runtime::start(config, board, CancellationToken::new(), Services::Full)
-        .await
-        .expect("runtime");
-    let registry = antrian_jobs::setup(&rt).expect("handlers");
-    rt.start_workers(
-        registry,
-        &WorkerPlan {
-            types: vec![WorkerType::DataProcessing],
-            counts: BTreeMap::from([(WorkerType::DataProcessing, 1)]),
-        },
+    let rt = common::runtime(
+        &redis.url(),
+        dir.path(),
+        &[
+            ("ELASTICSEARCH_URL", es.as_str()),
+            ("ELASTICSEARCH_USERNAME", "elastic"),
+            ("ELASTICSEARCH_PASSWORD", "secret"),
+            ("ELASTICSEARCH_BATCH_SIZE", "2"),
+        ],
+        &[(WorkerType::DataProcessing, 1)],
     )
-    .await
-    .expect("workers");
+    .await;
     let e = Env {
         rt,
         site: FixtureSite::start().await,

@@ -1,19 +1,19 @@
 //! `send-webhook` through the notification pool, against a local HTTP receiver started by
 //! the test (a real server; it records what arrives and answers with scripted statuses).
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use antrian_core::config::{Config, LoadOptions};
 use antrian_core::queue::{JobOptionsInput, QueueEvent};
-use antrian_core::runtime::{Services, WorkerPlan};
 use antrian_core::worker::WorkerType;
-use antrian_core::{CancellationToken, Runtime};
+use antrian_core::Runtime;
 use antrian_jobs::notify::webhook::signature;
 use antrian_testkit::TestRedis;
 use axum::http::{HeaderMap, StatusCode};
 use serde_json::{json, Value};
+
+mod common;
 
 const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 
@@ -65,28 +65,13 @@ struct Env {
 async fn env(vars: &[(&str, &str)]) -> Env {
     let redis = TestRedis::start();
     let dir = tempfile::tempdir().expect("tempdir");
-    let (url, data_dir) = (redis.url(), dir.path().display().to_string());
-    let mut all = vec![
-        ("REDIS_URL", url.as_str()),
-        ("ANTRIAN_DATA_DIR", data_dir.as_str()),
-        ("QUEUE_AUTO_SCALING", "false"),
-    ];
-    all.extend_from_slice(vars);
-    let config = Config::load(&LoadOptions::from_vars(all)).expect("config");
-    let board = Runtime::status_board(&config);
-    let mut rt = Runtime::start(config, board, CancellationToken::new(), Services::Full)
-        .await
-        .expect("runtime");
-    let registry = antrian_jobs::setup(&rt).expect("handlers");
-    rt.start_workers(
-        registry,
-        &WorkerPlan {
-            types: vec![WorkerType::Notification],
-            counts: BTreeMap::from([(WorkerType::Notification, 1)]),
-        },
+    let rt = common::runtime(
+        &redis.url(),
+        dir.path(),
+        vars,
+        &[(WorkerType::Notification, 1)],
     )
-    .await
-    .expect("workers");
+    .await;
     Env {
         rt,
         _redis: redis,

@@ -14,6 +14,8 @@ use antrian_testkit::fixture::{self, FixtureSite};
 use antrian_testkit::TestRedis;
 use serde_json::{json, Value};
 
+mod common;
+
 const WAIT: Duration = Duration::from_secs(30);
 
 struct Env {
@@ -32,33 +34,14 @@ async fn env(vars: &[(&str, &str)]) -> Env {
 /// [`env`] on a given server and site (for settings that need the site's address).
 async fn env_on(redis: TestRedis, site: FixtureSite, vars: &[(&str, &str)]) -> Env {
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut all: Vec<(&str, String)> = vec![
-        ("REDIS_URL", redis.url()),
-        ("ANTRIAN_DATA_DIR", dir.path().display().to_string()),
-        ("SCRAPE_MARKETPLACE_HOSTS", "127.0.0.1".into()),
-        ("SCRAPE_DOMAIN_RATE_LIMIT", "none".into()),
-        ("SCRAPE_DOMAIN_CONCURRENCY", "0".into()),
-        ("QUEUE_AUTO_SCALING", "false".into()),
-        ("QUEUE_CONCURRENCY", "10".into()),
+    let mut all: Vec<(&str, &str)> = vec![
+        ("SCRAPE_MARKETPLACE_HOSTS", "127.0.0.1"),
+        ("SCRAPE_DOMAIN_RATE_LIMIT", "none"),
+        ("SCRAPE_DOMAIN_CONCURRENCY", "0"),
+        ("QUEUE_CONCURRENCY", "10"),
     ];
-    for (k, v) in vars {
-        all.retain(|(key, _)| key != k);
-        all.push((k, (*v).to_string()));
-    }
-    let config = Config::load(&LoadOptions::from_vars(
-        all.iter().map(|(k, v)| (*k, v.as_str())),
-    ))
-    .expect("config");
-    let board = Runtime::status_board(&config);
-    let mut rt = Runtime::start(config, board, CancellationToken::new(), Services::Full)
-        .await
-        .expect("runtime");
-    let registry = antrian_jobs::setup(&rt).expect("registry");
-    let plan = WorkerPlan {
-        types: vec![WorkerType::Scraping],
-        counts: BTreeMap::from([(WorkerType::Scraping, 2)]),
-    };
-    rt.start_workers(registry, &plan).await.expect("workers");
+    all.extend_from_slice(vars);
+    let rt = common::runtime(&redis.url(), dir.path(), &all, &[(WorkerType::Scraping, 2)]).await;
     Env {
         rt,
         site,
