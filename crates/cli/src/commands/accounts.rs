@@ -65,9 +65,7 @@ pub async fn run(rt: &Runtime, cmd: AccountsCommand) -> Result<ExitCode, CliErro
                     return Err(CliError::Usage("give --cookie or --token".into()));
                 }
             };
-            session::store(&redis, &account, &credential)
-                .await
-                .map_err(CliError::Usage)?;
+            session::store(&redis, &account, &credential).await?;
             let _ = output::text(&format!("stored the session of account {account}\n"));
         }
         AccountsCommand::List { json } => {

@@ -62,19 +62,24 @@ pub fn check_account_id(id: &str) -> Result<(), String> {
     }
 }
 
-/// Stores (or replaces) an account's session.
+/// Stores (or replaces) an account's session; a bad id or an empty value is invalid
+/// input, a Redis failure is unavailable (the CLI's exit codes 2 and 1).
 pub async fn store(
     redis: &AnyConnection,
     account_id: &str,
     credential: &Credential,
-) -> Result<(), String> {
-    check_account_id(account_id)?;
+) -> antrian_core::Result<()> {
+    let invalid = |field: &str, rule: String| antrian_core::Error::InvalidJob {
+        field: field.to_string(),
+        rule,
+    };
+    check_account_id(account_id).map_err(|rule| invalid("account", rule))?;
     let (kind, value) = match credential {
         Credential::Cookie(c) => ("cookie", c),
         Credential::Token(t) => ("token", t),
     };
     if value.trim().is_empty() {
-        return Err(format!("the {kind} is empty"));
+        return Err(invalid(kind, format!("the {kind} is empty")));
     }
     let mut redis = redis.clone();
     let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
@@ -94,8 +99,8 @@ pub async fn store(
         .sadd(keys::accounts(), account_id)
         .ignore()
         .query_async::<()>(&mut redis)
-        .await
-        .map_err(|e| format!("cannot store the session: {e}"))
+        .await?;
+    Ok(())
 }
 
 /// An account's session, if one is stored.
