@@ -16,29 +16,17 @@ pub async fn run(rt: &Runtime, json: bool) -> Result<ExitCode, CliError> {
     } else if sites.is_empty() {
         output::text("no site has been scraped yet\n")
     } else {
-        let count = |s: &antrian_jobs::scrape::stats::DomainStats, f: &dyn Fn(&str) -> bool| {
-            s.counts
-                .iter()
-                .filter(|(k, _)| f(k))
-                .map(|(_, n)| n)
-                .sum::<u64>()
-                .to_string()
-        };
         let rows = sites
             .iter()
             .map(|s| {
-                let others = s
-                    .counts
-                    .iter()
-                    .filter(|(k, _)| *k != "success" && !k.starts_with("blocked_"))
-                    .map(|(k, n)| format!("{k}={n}"))
-                    .collect::<Vec<_>>()
-                    .join(" ");
                 vec![
                     s.host.clone(),
-                    count(s, &|k| k == "success"),
-                    count(s, &|k| k.starts_with("blocked_")),
-                    others,
+                    s.successes().to_string(),
+                    s.blocked().to_string(),
+                    s.errors()
+                        .map(|(k, n)| format!("{k}={n}"))
+                        .collect::<Vec<_>>()
+                        .join(" "),
                 ]
             })
             .collect::<Vec<_>>();

@@ -49,6 +49,30 @@ pub struct DomainStats {
     pub counts: BTreeMap<String, u64>,
 }
 
+impl DomainStats {
+    /// Requests answered 2xx.
+    pub fn successes(&self) -> u64 {
+        self.counts.get("success").copied().unwrap_or(0)
+    }
+
+    /// Requests the site blocked (403, 429).
+    pub fn blocked(&self) -> u64 {
+        self.counts
+            .iter()
+            .filter(|(k, _)| k.starts_with("blocked_"))
+            .map(|(_, n)| n)
+            .sum()
+    }
+
+    /// Every other outcome (statuses, timeouts, network errors…) with its count.
+    pub fn errors(&self) -> impl Iterator<Item = (&str, u64)> {
+        self.counts
+            .iter()
+            .filter(|(k, _)| *k != "success" && !k.starts_with("blocked_"))
+            .map(|(k, n)| (k.as_str(), *n))
+    }
+}
+
 /// Counts one outcome for `host`. Best effort: a lost count never fails a job.
 pub async fn record(redis: &AnyConnection, host: &str, outcome: Outcome) {
     let mut redis = redis.clone();
