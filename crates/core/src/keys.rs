@@ -86,3 +86,34 @@ pub fn products_by_shop(shop: &str) -> String {
 pub fn account_orders(account_id: &str) -> String {
     format!("{ROOT}:account:{account_id}:orders")
 }
+
+/// Hash of cron schedule definitions, name → JSON (the registry beside BullMQ's job
+/// schedulers; DESIGN.md decision 6).
+pub fn schedules() -> String {
+    format!("{ROOT}:schedules")
+}
+
+/// Sorted set of one schedule's runs (job ids) scored by fire time (ms), newest kept.
+pub fn schedule_runs(name: &str) -> String {
+    format!("{ROOT}:schedule:{name}:runs")
+}
+
+/// Hash of condition-based schedule definitions, name → JSON.
+pub fn dynamic_schedules() -> String {
+    format!("{ROOT}:dynamic-schedules")
+}
+
+/// Hash holding one condition-based schedule's evaluation state (`json`, `fireCount`).
+pub fn dynamic_schedule_state(name: &str) -> String {
+    format!("{ROOT}:dynamic-schedule:{name}:state")
+}
+
+/// The scheduler lease: the id of the one scheduler instance that evaluates conditions.
+pub fn scheduler_lease() -> String {
+    format!("{ROOT}:scheduler:lease")
+}
+
+/// Stream of `schedule:fired` events, for processes other than the one that fired.
+pub fn scheduler_events() -> String {
+    format!("{ROOT}:scheduler:events")
+}

@@ -8,6 +8,7 @@
 //! - [`keys`]: every Redis key of Antrian's own data.
 //! - [`health`]: connection status for the Overview, with the eviction-policy warning.
 //! - [`runtime`]: start-up and shutdown of everything one process runs.
+//! - [`scheduler`]: cron schedules on BullMQ job schedulers, and condition-based ones.
 //! - [`store`]: Antrian's own data: the product store.
 //! - [`worker`]: job handlers and worker pools.
 //! - [`telemetry`]: logging to stderr and a daily-rotated file.
@@ -22,6 +23,7 @@ pub mod health;
 pub mod keys;
 pub mod queue;
 pub mod runtime;
+pub mod scheduler;
 pub mod store;
 pub mod telemetry;
 pub mod worker;

@@ -3,8 +3,8 @@
 //! Start-up: (configuration is already checked) → embedded Redis when none is configured →
 //! connection → queue manager (the four standard queues) → for a long-running process, the
 //! connection monitor, one event-stream reader per known queue and the periodic
-//! `health:check`. Later issues add worker pools, the scheduler and the dashboard here,
-//! before `ready`.
+//! `health:check`; then, as the process asks, worker pools ([`Runtime::start_workers`]) and
+//! the scheduler component ([`Runtime::start_scheduler`]).
 //!
 //! Shutdown is the reverse: cancel the one token (monitor and health tasks stop), close the
 //! event readers, then stop the embedded Redis (flushing its AOF). Start-up that fails
@@ -27,6 +27,7 @@ use crate::queue::{
     health as queue_health, EventHub, HealthStatus, HealthThresholds, JobDefaults, QueueEvent,
     QueueManager,
 };
+use crate::scheduler::{Scheduler, SchedulerService};
 use crate::worker::{
     local_node_id, Autoscaler, NodeAgent, PoolSettings, Registry, WorkerManager, WorkerType,
 };
@@ -62,6 +63,8 @@ pub struct Runtime {
     tasks: Vec<tokio::task::JoinHandle<()>>,
     /// Worker pools, once [`Runtime::start_workers`] ran.
     workers: Option<Arc<WorkerManager>>,
+    /// Schedules.
+    scheduler: Arc<Scheduler>,
 }
 
 /// Which pools [`Runtime::start_workers`] starts and how big.
@@ -167,7 +170,15 @@ impl Runtime {
                 return Err(e);
             }
         };
+        let scheduler = Arc::new(Scheduler::new(
+            connection.clone(),
+            queues.clone(),
+            events.clone(),
+            &config.scheduler.timezone,
+            Duration::from_millis(config.scheduler.eval_interval_ms),
+        ));
         let mut runtime = Self {
+            scheduler,
             config,
             embedded,
             connection,
@@ -212,6 +223,21 @@ impl Runtime {
     /// Queue events from every process sharing the Redis.
     pub fn events(&self) -> &Arc<EventHub> {
         &self.events
+    }
+
+    /// Schedules: cron and condition-based (the seed's `SchedulerService`).
+    pub fn scheduler(&self) -> &Arc<Scheduler> {
+        &self.scheduler
+    }
+
+    /// Starts the scheduler component (the seed's `start-queue-system.js scheduler`):
+    /// condition evaluation and cron housekeeping, under a lease shared with every other
+    /// instance.
+    pub fn start_scheduler(&mut self) {
+        let instance = format!("{}-{:08x}", local_node_id(), rand::random::<u32>());
+        let service = SchedulerService::new(self.scheduler.clone(), &instance);
+        self.tasks
+            .push(tokio::spawn(service.run(self.cancel.clone())));
     }
 
     /// The worker pools, once started.

@@ -34,6 +34,8 @@ pub struct Config {
     pub queue: QueueConfig,
     /// The HTTP dashboard (the seed's `QUEUE_DASHBOARD_*`).
     pub dashboard: DashboardConfig,
+    /// The scheduler (`SCHEDULER_*`).
+    pub scheduler: SchedulerConfig,
     /// Workers per pool (the seed's `*_WORKERS`).
     pub workers: WorkerCounts,
     /// Per-pool concurrency and rate limits.
@@ -156,6 +158,15 @@ impl std::fmt::Debug for DashboardConfig {
             .field("password", &"<redacted>")
             .finish()
     }
+}
+
+/// The scheduler.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SchedulerConfig {
+    /// Zone of cron schedules that name none.
+    pub timezone: String,
+    /// Between evaluations of condition-based schedules, milliseconds.
+    pub eval_interval_ms: u64,
 }
 
 /// Workers per pool.
@@ -452,10 +463,31 @@ impl Config {
             };
             e.value.get_or_insert_with(|| derived.display().to_string());
         }
+        let scheduler = SchedulerConfig {
+            timezone: match p.text("SCHEDULER_TIMEZONE")? {
+                Some(tz) => {
+                    crate::scheduler::cron::parse_timezone(&tz).map_err(|_| {
+                        p.invalid(
+                            "SCHEDULER_TIMEZONE",
+                            "an IANA time zone such as Europe/Berlin, Asia/Jakarta or UTC",
+                        )
+                    })?;
+                    tz.trim().to_string()
+                }
+                None => crate::scheduler::cron::machine_timezone(),
+            },
+            eval_interval_ms: p.number(
+                "SCHEDULER_EVAL_INTERVAL",
+                200,
+                3_600_000,
+                "milliseconds from 200 to 3600000",
+            )?,
+        };
         Ok(Config {
             redis,
             queue,
             dashboard,
+            scheduler,
             workers,
             pools,
             scrape,

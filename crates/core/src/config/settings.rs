@@ -73,6 +73,8 @@ pub const SETTINGS: &[Setting] = &[
     setting("QUEUE_LOCK_DURATION", "queue.lock_duration", Some("30000"), "Milliseconds a worker's lock on a job lasts without renewal; a dead worker's jobs return after it"),
     setting("QUEUE_STALLED_INTERVAL", "queue.stalled_interval", Some("30000"), "Milliseconds between checks for jobs of dead workers"),
     setting("QUEUE_SHUTDOWN_TIMEOUT", "queue.shutdown_timeout", Some("30000"), "Milliseconds workers may finish active jobs on shutdown before they are left to recovery"),
+    setting("SCHEDULER_TIMEZONE", "scheduler.timezone", None, "IANA time zone of cron schedules that name none (default: this machine's zone)"),
+    setting("SCHEDULER_EVAL_INTERVAL", "scheduler.eval_interval", Some("5000"), "Milliseconds between evaluations of condition-based schedules (one scheduler instance evaluates at a time)"),
     setting("SCRAPING_WORKERS", "workers.scraping", Some("2"), "Scraping workers (scraping-queue)"),
     setting("DATA_PROCESSING_WORKERS", "workers.data_processing", Some("1"), "Data-processing workers (data-processing-queue)"),
     setting("NOTIFICATION_WORKERS", "workers.notification", Some("1"), "Notification workers (notifications-queue)"),

@@ -136,6 +136,22 @@ pub enum QueueEvent {
         /// The scaling decision.
         decision: ScalingRecord,
     },
+    /// A schedule added a job: its cron cadence came round, someone ran it now, or its
+    /// condition became true.
+    #[serde(rename = "schedule:fired")]
+    ScheduleFired {
+        /// The schedule.
+        name: String,
+        /// What made it fire.
+        kind: FireKind,
+        /// Queue of the job it added.
+        queue: String,
+        /// The job it added.
+        job_id: String,
+        /// When, ms since the epoch.
+        #[ts(type = "number")]
+        at: i64,
+    },
     /// This subscriber fell behind and lost `count` events.
     #[serde(rename = "missed")]
     Missed {
@@ -143,6 +159,19 @@ pub enum QueueEvent {
         #[ts(type = "number")]
         count: u64,
     },
+}
+
+/// What made a schedule fire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, TS)]
+#[serde(rename_all = "lowercase")]
+#[ts(export, export_to = "../../../ui/src/api/generated/")]
+pub enum FireKind {
+    /// The cron cadence.
+    Cron,
+    /// Run now.
+    Manual,
+    /// A condition became true.
+    Condition,
 }
 
 /// One scaling action, as events carry it and the scaling log keeps it.

@@ -247,6 +247,31 @@ impl QueueManager {
         Ok(())
     }
 
+    /// Checks a job as [`Self::add_job`] would, without adding it, and returns its BullMQ
+    /// options (the scheduler stores jobs to be added later).
+    pub(crate) fn prepare_job(
+        &self,
+        queue: &str,
+        name: &str,
+        data: &serde_json::Value,
+        opts: &JobOptionsInput,
+    ) -> Result<bullmq::options::JobOptions> {
+        validate_queue_name(queue)?;
+        validate_job_name(name)?;
+        self.check_job(queue, name, data)?;
+        options::to_bullmq(opts, &self.defaults)
+    }
+
+    /// The BullMQ queue `name`, opened (and created) on first use.
+    pub(crate) async fn bull_queue(&self, name: &str) -> Result<Arc<Queue>> {
+        self.queue(name).await
+    }
+
+    /// The BullMQ key prefix.
+    pub fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
     /// Adds one job (the seed's `addJob`). A repeated custom `jobId` adds nothing and says
     /// so with `duplicate: true`.
     pub async fn add_job(

@@ -13,7 +13,7 @@ pub mod manager;
 pub mod model;
 pub mod options;
 
-pub use events::{EventHub, QueueEvent, ScalingRecord, Subscription};
+pub use events::{EventHub, FireKind, QueueEvent, ScalingRecord, Subscription};
 pub use health::{HealthLevel, HealthStatus, HealthThresholds};
 pub use manager::{BulkJobInput, JobCheck, QueueManager};
 pub use model::{

@@ -446,6 +446,18 @@ async fn run_job(
             registry.names(worker_type).join(", ")
         )));
     };
+    // A run of a schedule whose overlap policy is skip may have to give way.
+    match crate::scheduler::overlap::skip_reason(&mut redis.clone(), prefix, job.id()).await {
+        Ok(Some(reason)) => {
+            tracing::info!(job = %job.id(), "{reason}: run skipped");
+            counters.record(Duration::ZERO, true);
+            return Ok(serde_json::json!({"skipped": true, "reason": reason}));
+        }
+        Ok(None) => {}
+        Err(e) => {
+            tracing::warn!(job = %job.id(), "cannot check the schedule's overlap policy, running it: {e}")
+        }
+    }
     let attempts = job.opts().attempts.unwrap_or(1);
     let last_attempt = job.attempts_made() + 1 >= attempts;
     let handle = job.clone();

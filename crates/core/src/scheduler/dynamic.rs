@@ -1,0 +1,605 @@
+//! Condition-based schedules (the seed's `addDynamicSchedule`): a condition on a queue and
+//! a job to add when it becomes true.
+//!
+//! Edge-triggered: a schedule fires when its condition becomes true, then not again until
+//! the condition has been false, and never within its cooldown. A condition that becomes
+//! true during the cooldown stays pending and fires when the cooldown ends if it still
+//! holds. [`step`] is that rule alone (pure, table-tested); [`Scheduler::evaluate`] reads
+//! the queues and applies it to every enabled schedule.
+//!
+//! A fire adds its job under the id `dynamic:<name>:<created>-<n>` (n = fire number), so
+//! adding it twice adds one job, and the fire is then recorded with a compare-and-set on
+//! the fire count, so two evaluators racing (the lease normally prevents that) record one.
+
+use std::collections::HashMap;
+
+use super::model::{
+    Action, Condition, DynamicSchedule, DynamicScheduleInput, DynamicScheduleView, DynamicState,
+};
+use super::{invalid, now_ms, validate_name, Scheduler};
+use crate::error::{Error, Result};
+use crate::keys;
+use crate::queue::{FireKind, QueueEvent};
+
+/// What a condition looks at, read from one queue.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Observation {
+    /// Waiting (prioritised included) plus waiting in the paused list.
+    pub waiting: u64,
+    /// Being processed.
+    pub active: u64,
+    /// Scheduled for later (delays, retry backoffs).
+    pub delayed: u64,
+    /// Workers connected to the queue, any process.
+    pub workers: u64,
+    /// Jobs completed within the failure-rate window.
+    pub completed: u64,
+    /// Jobs failed for good within the failure-rate window.
+    pub failed: u64,
+}
+
+/// Applies one evaluation at `now` to `state`; true when the schedule fires.
+pub fn step(
+    condition: &Condition,
+    seen: &Observation,
+    state: &mut DynamicState,
+    now: i64,
+    cooldown_ms: i64,
+) -> bool {
+    let (holds, value) = match condition {
+        Condition::QueueSize(c) => {
+            #[allow(clippy::cast_precision_loss)]
+            let v = seen.waiting as f64;
+            (c.operator.holds(v, c.threshold), v)
+        }
+        Condition::FailureRate(c) => {
+            let total = seen.completed + seen.failed;
+            #[allow(clippy::cast_precision_loss)]
+            let rate = if total == 0 {
+                0.0
+            } else {
+                seen.failed as f64 * 100.0 / total as f64
+            };
+            (total >= c.min_jobs && rate >= c.threshold, rate)
+        }
+        Condition::QueueDrained(_) => {
+            let work = seen.waiting + seen.active + seen.delayed;
+            let drained = work == 0 && state.had_work;
+            state.had_work = work > 0;
+            #[allow(clippy::cast_precision_loss)]
+            (drained, work as f64)
+        }
+        Condition::NoWorkers(c) => {
+            let starved = seen.waiting > 0 && seen.workers == 0;
+            state.starved_since = if starved {
+                state.starved_since.or(Some(now))
+            } else {
+                None
+            };
+            let for_ms = i64::try_from(c.for_seconds).unwrap_or(i64::MAX / 1000) * 1000;
+            let holds = state
+                .starved_since
+                .is_some_and(|since| now - since >= for_ms);
+            #[allow(clippy::cast_precision_loss)]
+            (holds, seen.workers as f64)
+        }
+    };
+    state.last_evaluated = Some(now);
+    state.last_value = Some(value);
+    state.holding = holds;
+    if !holds {
+        state.armed = true;
+        return false;
+    }
+    let cooled = state.last_fired.is_none_or(|t| now - t >= cooldown_ms);
+    if state.armed && cooled {
+        state.armed = false;
+        state.last_fired = Some(now);
+        state.fire_count += 1;
+        return true;
+    }
+    false
+}
+
+fn not_found(name: &str) -> Error {
+    Error::NotFound {
+        what: format!("dynamic schedule {name}"),
+    }
+}
+
+fn corrupt(name: &str, e: &serde_json::Error) -> Error {
+    Error::Corrupt(format!(
+        "dynamic schedule {name} in Redis cannot be read: {e}"
+    ))
+}
+
+/// Records a fire's new state only if no one recorded another fire since it was read.
+const SAVE_STATE: &str = r"
+local current = redis.call('HGET', KEYS[1], 'fireCount') or '0'
+if current ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], 'json', ARGV[2], 'fireCount', ARGV[3])
+return 1
+";
+
+impl Scheduler {
+    fn check_dynamic(&self, s: &DynamicSchedule) -> Result<()> {
+        validate_name(&s.name)?;
+        crate::queue::manager::validate_queue_name(s.condition.queue()).map_err(|_| {
+            invalid(
+                "condition.queueName",
+                format!(
+                    "`{}` is not a queue name (1 to 100 characters, no `:` or spaces)",
+                    s.condition.queue()
+                ),
+            )
+        })?;
+        match &s.condition {
+            Condition::QueueSize(c) => {
+                if !c.threshold.is_finite() || c.threshold < 0.0 {
+                    return Err(invalid(
+                        "condition.threshold",
+                        format!("{} must be a number of jobs, 0 or more", c.threshold),
+                    ));
+                }
+            }
+            Condition::FailureRate(c) => {
+                if !c.threshold.is_finite() || !(0.0..=100.0).contains(&c.threshold) {
+                    return Err(invalid(
+                        "condition.threshold",
+                        format!("{} must be a percentage from 0 to 100", c.threshold),
+                    ));
+                }
+                if !(10..=86_400).contains(&c.window_seconds) {
+                    return Err(invalid(
+                        "condition.windowSeconds",
+                        format!("{} must be from 10 to 86400 seconds", c.window_seconds),
+                    ));
+                }
+            }
+            Condition::QueueDrained(_) => {}
+            Condition::NoWorkers(c) => {
+                if c.for_seconds > 86_400 {
+                    return Err(invalid(
+                        "condition.forSeconds",
+                        format!("{} must be at most 86400 seconds", c.for_seconds),
+                    ));
+                }
+            }
+        }
+        let Action {
+            job_name,
+            queue_name,
+            job_data,
+            options,
+        } = &s.action;
+        if options.job_id.is_some() {
+            return Err(invalid(
+                "action.options.jobId",
+                "each fire gets its own id (`dynamic:<name>:…`); leave jobId out",
+            ));
+        }
+        self.queues
+            .prepare_job(queue_name, job_name, job_data, options)
+            .map_err(|e| match e {
+                Error::InvalidJob { field, rule } => Error::InvalidJob {
+                    field: format!("action.{field}"),
+                    rule,
+                },
+                other => other,
+            })?;
+        let interval = self.eval_interval.as_secs_f64();
+        #[allow(clippy::cast_precision_loss)]
+        if (s.cooldown_seconds as f64) < interval {
+            return Err(invalid(
+                "cooldownSeconds",
+                format!(
+                    "{} is below the evaluation interval ({interval} s, SCHEDULER_EVAL_INTERVAL): the schedule could not honour it",
+                    s.cooldown_seconds
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Adds a condition-based schedule (the seed's `addDynamicSchedule`). A name in use is
+    /// a conflict.
+    pub async fn add_dynamic_schedule(
+        &self,
+        input: DynamicScheduleInput,
+    ) -> Result<DynamicScheduleView> {
+        let now = now_ms();
+        let s = DynamicSchedule {
+            name: input.name,
+            condition: input.condition,
+            action: input.action,
+            cooldown_seconds: input.cooldown_seconds,
+            enabled: input.enabled,
+            created_at: now,
+            updated_at: now,
+        };
+        self.check_dynamic(&s)?;
+        let json = serde_json::to_string(&s).map_err(|e| corrupt(&s.name, &e))?;
+        let mut redis = self.conn.redis();
+        let claimed: bool = redis::cmd("HSETNX")
+            .arg(keys::dynamic_schedules())
+            .arg(&s.name)
+            .arg(json)
+            .query_async(&mut redis)
+            .await?;
+        if !claimed {
+            return Err(Error::Conflict(format!(
+                "a dynamic schedule named {} already exists; remove it first",
+                s.name
+            )));
+        }
+        // A state left by an earlier schedule of the same name would carry its fire count.
+        let _: () = redis::cmd("DEL")
+            .arg(keys::dynamic_schedule_state(&s.name))
+            .query_async(&mut redis)
+            .await?;
+        tracing::info!(schedule = %s.name, condition = %s.condition.describe(), "dynamic schedule added");
+        Ok(view(s, DynamicState::default()))
+    }
+
+    async fn dynamic_definition(&self, name: &str) -> Result<DynamicSchedule> {
+        validate_name(name)?;
+        let mut redis = self.conn.redis();
+        let json: Option<String> = redis::cmd("HGET")
+            .arg(keys::dynamic_schedules())
+            .arg(name)
+            .query_async(&mut redis)
+            .await?;
+        let json = json.ok_or_else(|| not_found(name))?;
+        serde_json::from_str(&json).map_err(|e| corrupt(name, &e))
+    }
+
+    async fn dynamic_state(&self, name: &str) -> Result<DynamicState> {
+        let mut redis = self.conn.redis();
+        let json: Option<String> = redis::cmd("HGET")
+            .arg(keys::dynamic_schedule_state(name))
+            .arg("json")
+            .query_async(&mut redis)
+            .await?;
+        Ok(json
+            .and_then(|j| serde_json::from_str(&j).ok())
+            .unwrap_or_default())
+    }
+
+    /// One condition-based schedule with its state.
+    pub async fn get_dynamic_schedule(&self, name: &str) -> Result<DynamicScheduleView> {
+        let s = self.dynamic_definition(name).await?;
+        let state = self.dynamic_state(name).await?;
+        Ok(view(s, state))
+    }
+
+    /// Every condition-based schedule with its state, by name.
+    pub async fn list_dynamic_schedules(&self) -> Result<Vec<DynamicScheduleView>> {
+        let mut views = Vec::new();
+        for s in self.dynamic_definitions().await? {
+            let state = self.dynamic_state(&s.name).await?;
+            views.push(view(s, state));
+        }
+        Ok(views)
+    }
+
+    async fn dynamic_definitions(&self) -> Result<Vec<DynamicSchedule>> {
+        let mut redis = self.conn.redis();
+        let all: HashMap<String, String> = redis::cmd("HGETALL")
+            .arg(keys::dynamic_schedules())
+            .query_async(&mut redis)
+            .await?;
+        let mut defs = Vec::with_capacity(all.len());
+        for (name, json) in all {
+            defs.push(
+                serde_json::from_str::<DynamicSchedule>(&json).map_err(|e| corrupt(&name, &e))?,
+            );
+        }
+        defs.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(defs)
+    }
+
+    /// Starts or stops evaluating a condition-based schedule. Enabling starts a new
+    /// episode: the condition must become true (again) to fire.
+    pub async fn set_dynamic_enabled(
+        &self,
+        name: &str,
+        enabled: bool,
+    ) -> Result<DynamicScheduleView> {
+        let mut s = self.dynamic_definition(name).await?;
+        s.enabled = enabled;
+        s.updated_at = now_ms();
+        let json = serde_json::to_string(&s).map_err(|e| corrupt(name, &e))?;
+        let mut redis = self.conn.redis();
+        let _: () = redis::cmd("HSET")
+            .arg(keys::dynamic_schedules())
+            .arg(name)
+            .arg(json)
+            .query_async(&mut redis)
+            .await?;
+        let state = self.dynamic_state(name).await?;
+        Ok(view(s, state))
+    }
+
+    /// Deletes a condition-based schedule and its state.
+    pub async fn remove_dynamic_schedule(&self, name: &str) -> Result<()> {
+        validate_name(name)?;
+        let mut redis = self.conn.redis();
+        let (removed, _): (u32, u32) = redis::pipe()
+            .hdel(keys::dynamic_schedules(), name)
+            .del(keys::dynamic_schedule_state(name))
+            .query_async(&mut redis)
+            .await?;
+        if removed == 0 {
+            return Err(not_found(name));
+        }
+        tracing::info!(schedule = %name, "dynamic schedule removed");
+        Ok(())
+    }
+
+    async fn observe(&self, condition: &Condition, now: i64) -> Result<Observation> {
+        let stats = match self.queues.get_queue_stats(condition.queue()).await {
+            Ok(stats) => stats,
+            // A queue nobody has used yet is empty.
+            Err(Error::NotFound { .. }) => return Ok(Observation::default()),
+            Err(e) => return Err(e),
+        };
+        let mut seen = Observation {
+            waiting: stats.waiting + stats.paused,
+            active: stats.active,
+            delayed: stats.delayed,
+            workers: stats.workers,
+            ..Observation::default()
+        };
+        if let Condition::FailureRate(c) = condition {
+            let since = now - i64::try_from(c.window_seconds).unwrap_or(0) * 1000;
+            (seen.completed, seen.failed) = self.finished_since(condition.queue(), since).await?;
+        }
+        Ok(seen)
+    }
+
+    /// Jobs completed and failed for good since `since` (ms), from the queue's event
+    /// stream (BullMQ keeps its latest ~10,000 events; the newest 10,000 in the window
+    /// are counted).
+    async fn finished_since(&self, queue: &str, since: i64) -> Result<(u64, u64)> {
+        let stream = format!("{}:{queue}:events", self.queues.prefix());
+        let mut redis = self.conn.redis();
+        let entries: Vec<(String, HashMap<String, String>)> = redis::cmd("XREVRANGE")
+            .arg(&stream)
+            .arg("+")
+            .arg(format!("{since}-0"))
+            .arg("COUNT")
+            .arg(10_000)
+            .query_async(&mut redis)
+            .await?;
+        let count = |event: &str| {
+            entries
+                .iter()
+                .filter(|(_, f)| f.get("event").map(String::as_str) == Some(event))
+                .count() as u64
+        };
+        Ok((count("completed"), count("failed")))
+    }
+
+    /// Evaluates every enabled condition-based schedule once at `now` and fires those that
+    /// became true; returns the names that fired. The scheduler component calls this
+    /// while it holds the lease; tests call it with their own clock.
+    pub async fn evaluate(&self, now: i64) -> Result<Vec<String>> {
+        let mut fired = Vec::new();
+        for s in self.dynamic_definitions().await? {
+            if !s.enabled {
+                continue;
+            }
+            match self.evaluate_one(&s, now).await {
+                Ok(true) => fired.push(s.name.clone()),
+                Ok(false) => {}
+                Err(e) => tracing::warn!(schedule = %s.name, "cannot evaluate: {e}"),
+            }
+        }
+        Ok(fired)
+    }
+
+    async fn evaluate_one(&self, s: &DynamicSchedule, now: i64) -> Result<bool> {
+        let seen = self.observe(&s.condition, now).await?;
+        let mut state = self.dynamic_state(&s.name).await?;
+        let before = state.fire_count;
+        let cooldown_ms = i64::try_from(s.cooldown_seconds).unwrap_or(i64::MAX / 1000) * 1000;
+        let fires = step(&s.condition, &seen, &mut state, now, cooldown_ms);
+        if fires {
+            let mut opts = s.action.options.clone();
+            opts.job_id = Some(format!(
+                "dynamic:{}:{}-{}",
+                s.name, s.created_at, state.fire_count
+            ));
+            let added = self
+                .queues
+                .add_job(
+                    &s.action.queue_name,
+                    &s.action.job_name,
+                    s.action.job_data.clone(),
+                    &opts,
+                )
+                .await?;
+            state.last_job_id = Some(added.id.clone());
+        }
+        let json = serde_json::to_string(&state).map_err(|e| corrupt(&s.name, &e))?;
+        let mut redis = self.conn.redis();
+        let saved: i32 = redis::Script::new(SAVE_STATE)
+            .key(keys::dynamic_schedule_state(&s.name))
+            .arg(before)
+            .arg(json)
+            .arg(state.fire_count)
+            .invoke_async(&mut redis)
+            .await?;
+        if saved == 0 {
+            // Another evaluator recorded a fire first; its job id is the same one.
+            return Ok(false);
+        }
+        if fires {
+            tracing::info!(schedule = %s.name, condition = %s.condition.describe(), job = ?state.last_job_id, "dynamic schedule fired");
+            self.announce(QueueEvent::ScheduleFired {
+                name: s.name.clone(),
+                kind: FireKind::Condition,
+                queue: s.action.queue_name.clone(),
+                job_id: state.last_job_id.clone().unwrap_or_default(),
+                at: now,
+            })
+            .await;
+        }
+        Ok(fires)
+    }
+}
+
+fn view(s: DynamicSchedule, state: DynamicState) -> DynamicScheduleView {
+    let cooldown_ms = i64::try_from(s.cooldown_seconds).unwrap_or(i64::MAX / 1000) * 1000;
+    DynamicScheduleView {
+        description: s.condition.describe(),
+        cooldown_until: state.last_fired.map(|t| t + cooldown_ms),
+        state,
+        schedule: s,
+    }
+}
+
+#[cfg(test)]
+mod unit {
+    use super::*;
+    use crate::scheduler::model::{FailureRate, NoWorkers, QueueDrained, QueueSize};
+    use crate::scheduler::Operator;
+
+    fn size(op: Operator, threshold: f64) -> Condition {
+        Condition::QueueSize(QueueSize {
+            queue_name: "q".into(),
+            operator: op,
+            threshold,
+        })
+    }
+
+    fn waiting(n: u64) -> Observation {
+        Observation {
+            waiting: n,
+            ..Observation::default()
+        }
+    }
+
+    /// Feeds observations one second apart and returns at which seconds it fired.
+    fn fires(condition: &Condition, seen: &[Observation], cooldown_s: i64) -> Vec<usize> {
+        let mut state = DynamicState::default();
+        seen.iter()
+            .enumerate()
+            .filter_map(|(t, o)| {
+                let now = i64::try_from(t).expect("small") * 1000;
+                step(condition, o, &mut state, now, cooldown_s * 1000).then_some(t)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn queue_size_fires_once_per_episode() {
+        let c = size(Operator::Gt, 50.0);
+        let seen: Vec<_> = [10, 60, 70, 80, 40, 55, 30].map(waiting).to_vec();
+        assert_eq!(fires(&c, &seen, 0), [1, 5], "rises at 1 and again at 5");
+        assert_eq!(
+            fires(&c, &seen, 10),
+            [1],
+            "the second rise is within the cooldown and has ended by its end"
+        );
+        let long: Vec<_> = [60, 10, 60, 60, 60, 60].map(waiting).to_vec();
+        assert_eq!(
+            fires(&c, &long, 3),
+            [0, 3],
+            "a rise in the cooldown fires when it ends, if it still holds"
+        );
+    }
+
+    #[test]
+    fn operators_compare_as_written() {
+        for (op, at, expect) in [
+            (Operator::Gt, 50, false),
+            (Operator::Ge, 50, true),
+            (Operator::Lt, 49, true),
+            (Operator::Le, 51, false),
+            (Operator::Eq, 50, true),
+        ] {
+            assert_eq!(
+                fires(&size(op, 50.0), &[waiting(at)], 0).len() == 1,
+                expect,
+                "{op:?} {at}"
+            );
+        }
+    }
+
+    #[test]
+    fn failure_rate_needs_enough_jobs() {
+        let c = Condition::FailureRate(FailureRate {
+            queue_name: "q".into(),
+            threshold: 20.0,
+            window_seconds: 60,
+            min_jobs: 5,
+        });
+        let o = |completed, failed| Observation {
+            completed,
+            failed,
+            ..Observation::default()
+        };
+        assert_eq!(
+            fires(
+                &c,
+                &[o(0, 3), o(8, 1), o(6, 4), o(6, 4), o(50, 1), o(3, 3)],
+                0
+            ),
+            [2, 5]
+        );
+    }
+
+    #[test]
+    fn drained_means_work_went_to_none() {
+        let c = Condition::QueueDrained(QueueDrained {
+            queue_name: "q".into(),
+        });
+        let o = |waiting, active, delayed| Observation {
+            waiting,
+            active,
+            delayed,
+            ..Observation::default()
+        };
+        // Empty from the start is not "drained"; delayed work is still work.
+        let seen = [
+            o(0, 0, 0),
+            o(5, 0, 0),
+            o(0, 2, 0),
+            o(0, 0, 1),
+            o(0, 0, 0),
+            o(0, 0, 0),
+            o(1, 0, 0),
+            o(0, 0, 0),
+        ];
+        assert_eq!(fires(&c, &seen, 0), [4, 7]);
+    }
+
+    #[test]
+    fn no_workers_waits_its_seconds() {
+        let c = Condition::NoWorkers(NoWorkers {
+            queue_name: "q".into(),
+            for_seconds: 3,
+        });
+        let o = |waiting, workers| Observation {
+            waiting,
+            workers,
+            ..Observation::default()
+        };
+        let seen = [
+            o(5, 0),
+            o(5, 0),
+            o(5, 0),
+            o(5, 0),
+            o(5, 1),
+            o(5, 0),
+            o(0, 0),
+            o(5, 0),
+        ];
+        assert_eq!(
+            fires(&c, &seen, 0),
+            [3],
+            "starved from 0, for 3 s at 3; a worker at 4 resets it"
+        );
+    }
+}

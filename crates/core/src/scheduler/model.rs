@@ -1,0 +1,552 @@
+//! What schedules look like: as users give them (the seed's `addSchedule` /
+//! `addDynamicSchedule` fields, camelCase, unknown fields refused), as Antrian stores them,
+//! and as the adapters show them.
+
+use serde::{Deserialize, Deserializer, Serialize};
+use ts_rs::TS;
+
+use crate::queue::JobOptionsInput;
+
+fn empty_object() -> serde_json::Value {
+    serde_json::Value::Object(serde_json::Map::new())
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// `Some(None)` for an explicit `null` (clear the field), `None` when the field is absent.
+fn present<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
+}
+
+/// A date as given: milliseconds since the epoch, or RFC 3339 text
+/// (`2026-12-01T00:00:00+07:00`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum DateInput {
+    /// Milliseconds since the epoch.
+    Millis(i64),
+    /// RFC 3339.
+    Text(String),
+}
+
+/// What a schedule does when its previous run is still waiting or active.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "lowercase")]
+#[ts(export, export_to = "../../../ui/src/api/generated/")]
+pub enum Overlap {
+    /// Run anyway.
+    #[default]
+    Allow,
+    /// Skip this run (it completes at once with `{"skipped": true}`).
+    Skip,
+}
+
+/// A cron schedule as `add` takes it: the seed's fields plus timezone, job options, dates,
+/// run limit and overlap policy.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ScheduleInput {
+    /// Unique name, e.g. `daily-cleanup`.
+    pub name: String,
+    /// Cron expression (5 fields, 6 with seconds, or `@daily`…).
+    #[serde(alias = "cron")]
+    pub schedule: String,
+    /// Job name of each run.
+    pub job_name: String,
+    /// Queue of each run.
+    pub queue_name: String,
+    /// Job data of each run.
+    #[serde(default = "empty_object")]
+    pub job_data: serde_json::Value,
+    /// Whether it fires (default true).
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// IANA time zone the expression is read in (default `SCHEDULER_TIMEZONE`).
+    #[serde(default)]
+    pub timezone: Option<String>,
+    /// Options of each run's job (priority, attempts, backoff, retention).
+    #[serde(default, alias = "jobOptions")]
+    pub options: JobOptionsInput,
+    /// No run before this.
+    #[serde(default)]
+    pub start_date: Option<DateInput>,
+    /// No run after this.
+    #[serde(default)]
+    pub end_date: Option<DateInput>,
+    /// Most runs in all.
+    #[serde(default)]
+    pub limit: Option<u64>,
+    /// What to do while the previous run is still waiting or active.
+    #[serde(default)]
+    pub overlap: Overlap,
+}
+
+/// A change to a cron schedule: fields left out stay as they are; `null` clears an
+/// optional one (dates, limit).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ScheduleUpdate {
+    /// New cron expression.
+    #[serde(default, alias = "cron")]
+    pub schedule: Option<String>,
+    /// New job name.
+    #[serde(default)]
+    pub job_name: Option<String>,
+    /// New queue.
+    #[serde(default)]
+    pub queue_name: Option<String>,
+    /// New job data (replaces the old).
+    #[serde(default)]
+    pub job_data: Option<serde_json::Value>,
+    /// Enable or disable.
+    #[serde(default)]
+    pub enabled: Option<bool>,
+    /// New time zone.
+    #[serde(default)]
+    pub timezone: Option<String>,
+    /// New job options (replace the old).
+    #[serde(default, alias = "jobOptions")]
+    pub options: Option<JobOptionsInput>,
+    /// New start date, or `null` for none.
+    #[serde(default, deserialize_with = "present")]
+    pub start_date: Option<Option<DateInput>>,
+    /// New end date, or `null` for none.
+    #[serde(default, deserialize_with = "present")]
+    pub end_date: Option<Option<DateInput>>,
+    /// New run limit, or `null` for none.
+    #[serde(default, deserialize_with = "present")]
+    pub limit: Option<Option<u64>>,
+    /// New overlap policy.
+    #[serde(default)]
+    pub overlap: Option<Overlap>,
+}
+
+/// A cron schedule as stored in Antrian's registry.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export, export_to = "../../../ui/src/api/generated/")]
+pub struct Schedule {
+    /// Unique name; also the BullMQ job scheduler id.
+    pub name: String,
+    /// Cron expression.
+    pub schedule: String,
+    /// IANA time zone.
+    pub timezone: String,
+    /// Job name of each run.
+    pub job_name: String,
+    /// Queue of each run.
+    pub queue_name: String,
+    /// Job data of each run.
+    #[ts(type = "Record<string, unknown>")]
+    pub job_data: serde_json::Value,
+    /// Job options of each run, as given.
+    #[ts(type = "Record<string, unknown>")]
+    pub options: JobOptionsInput,
+    /// No run before this (ms since the epoch).
+    #[ts(type = "number | null")]
+    pub start_date: Option<i64>,
+    /// No run after this (ms since the epoch).
+    #[ts(type = "number | null")]
+    pub end_date: Option<i64>,
+    /// Most runs in all.
+    #[ts(type = "number | null")]
+    pub limit: Option<u64>,
+    /// Overlap policy.
+    pub overlap: Overlap,
+    /// Whether it fires.
+    pub enabled: bool,
+    /// Created (ms since the epoch).
+    #[ts(type = "number")]
+    pub created_at: i64,
+    /// Last changed (ms since the epoch).
+    #[ts(type = "number")]
+    pub updated_at: i64,
+}
+
+/// Where a schedule stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "lowercase")]
+#[ts(export, export_to = "../../../ui/src/api/generated/")]
+pub enum ScheduleStatus {
+    /// Enabled, and BullMQ has its next run.
+    Active,
+    /// Disabled: kept, not firing.
+    Disabled,
+    /// Enabled, but its run limit or end date is reached.
+    Finished,
+    /// Enabled, but BullMQ has no scheduler for it (removed by another tool); the
+    /// scheduler component restores it.
+    Missing,
+}
+
+/// What became of one run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "lowercase")]
+#[ts(export, export_to = "../../../ui/src/api/generated/")]
+pub enum RunOutcome {
+    /// Waiting for a worker.
+    Waiting,
+    /// Being processed.
+    Active,
+    /// Completed.
+    Completed,
+    /// Failed for good.
+    Failed,
+    /// Skipped by the overlap policy.
+    Skipped,
+    /// No longer kept (removeOnComplete / removeOnFail).
+    Removed,
+}
+
+/// One run of a schedule.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export, export_to = "../../../ui/src/api/generated/")]
+pub struct ScheduleRun {
+    /// The job id (`repeat:<name>:<ms>` for the cadence, `run:<name>:<ms>` for run-now).
+    pub job_id: String,
+    /// When it fired (ms since the epoch).
+    #[ts(type = "number")]
+    pub fired_at: i64,
+    /// What became of it.
+    pub outcome: RunOutcome,
+    /// When it finished (ms since the epoch).
+    #[ts(type = "number | null")]
+    pub finished_at: Option<i64>,
+    /// Why it failed or was skipped.
+    pub reason: Option<String>,
+}
+
+/// A cron schedule as the adapters show it.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export, export_to = "../../../ui/src/api/generated/")]
+pub struct ScheduleView {
+    /// The definition.
+    #[serde(flatten)]
+    #[ts(flatten)]
+    pub schedule: Schedule,
+    /// The expression in plain English.
+    pub description: String,
+    /// Where it stands.
+    pub status: ScheduleStatus,
+    /// Next run (ms since the epoch), from BullMQ.
+    #[ts(type = "number | null")]
+    pub next_run: Option<i64>,
+    /// Runs BullMQ has made (the count `limit` applies to).
+    #[ts(type = "number")]
+    pub iterations: u64,
+    /// Latest runs, newest first.
+    pub recent_runs: Vec<ScheduleRun>,
+}
+
+/// Fire times of an expression.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export, export_to = "../../../ui/src/api/generated/")]
+pub struct Preview {
+    /// The expression.
+    pub schedule: String,
+    /// The zone the times are in.
+    pub timezone: String,
+    /// The expression in plain English.
+    pub description: String,
+    /// Fire times, RFC 3339 with the zone's offset.
+    pub times: Vec<String>,
+}
+
+/// How a condition compares a value with its threshold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export, export_to = "../../../ui/src/api/generated/")]
+pub enum Operator {
+    /// Above.
+    #[serde(rename = ">")]
+    Gt,
+    /// At or above.
+    #[serde(rename = ">=")]
+    Ge,
+    /// Below.
+    #[serde(rename = "<")]
+    Lt,
+    /// At or below.
+    #[serde(rename = "<=")]
+    Le,
+    /// Equal.
+    #[serde(rename = "==")]
+    Eq,
+}
+
+impl Operator {
+    /// Whether `value op threshold` holds.
+    pub fn holds(self, value: f64, threshold: f64) -> bool {
+        match self {
+            Self::Gt => value > threshold,
+            Self::Ge => value >= threshold,
+            Self::Lt => value < threshold,
+            Self::Le => value <= threshold,
+            Self::Eq => (value - threshold).abs() < f64::EPSILON,
+        }
+    }
+
+    /// As written.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Gt => ">",
+            Self::Ge => ">=",
+            Self::Lt => "<",
+            Self::Le => "<=",
+            Self::Eq => "==",
+        }
+    }
+}
+
+fn default_window() -> u64 {
+    300
+}
+
+fn default_min_jobs() -> u64 {
+    5
+}
+
+fn default_for() -> u64 {
+    60
+}
+
+/// When a condition-based schedule fires: `{"type": "queue_size", …}` and so on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(tag = "type", rename_all = "snake_case")]
+#[ts(export, export_to = "../../../ui/src/api/generated/")]
+pub enum Condition {
+    /// As the seed's `{type: 'queue_size', queueName, operator, threshold}`.
+    QueueSize(QueueSize),
+    /// Share of finished jobs that failed for good.
+    FailureRate(FailureRate),
+    /// The queue ran out of work.
+    QueueDrained(QueueDrained),
+    /// Jobs wait and no worker takes them.
+    NoWorkers(NoWorkers),
+}
+
+/// Jobs waiting in a queue (prioritised and paused included) compared with a number.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[ts(export, export_to = "../../../ui/src/api/generated/")]
+pub struct QueueSize {
+    /// The queue watched.
+    pub queue_name: String,
+    /// How to compare.
+    pub operator: Operator,
+    /// The number compared with.
+    pub threshold: f64,
+}
+
+/// Share of jobs that failed for good among those finished in the last `windowSeconds`
+/// (from the queue's event stream, so every worker counts, Node.js included), in percent,
+/// at or above `threshold`; needs `minJobs` finished jobs to judge.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[ts(export, export_to = "../../../ui/src/api/generated/")]
+pub struct FailureRate {
+    /// The queue watched.
+    pub queue_name: String,
+    /// Percent, 0–100.
+    pub threshold: f64,
+    /// Window in seconds (default 300).
+    #[serde(default = "default_window")]
+    #[ts(type = "number")]
+    pub window_seconds: u64,
+    /// Finished jobs needed in the window (default 5).
+    #[serde(default = "default_min_jobs")]
+    #[ts(type = "number")]
+    pub min_jobs: u64,
+}
+
+/// The queue went from having work (waiting, delayed or active jobs) to none.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[ts(export, export_to = "../../../ui/src/api/generated/")]
+pub struct QueueDrained {
+    /// The queue watched.
+    pub queue_name: String,
+}
+
+/// Jobs are waiting but no worker (any process) has been connected for `forSeconds`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[ts(export, export_to = "../../../ui/src/api/generated/")]
+pub struct NoWorkers {
+    /// The queue watched.
+    pub queue_name: String,
+    /// Seconds without a worker (default 60).
+    #[serde(default = "default_for")]
+    #[ts(type = "number")]
+    pub for_seconds: u64,
+}
+
+impl Condition {
+    /// The queue watched.
+    pub fn queue(&self) -> &str {
+        match self {
+            Self::QueueSize(c) => &c.queue_name,
+            Self::FailureRate(c) => &c.queue_name,
+            Self::QueueDrained(c) => &c.queue_name,
+            Self::NoWorkers(c) => &c.queue_name,
+        }
+    }
+
+    /// The condition in plain English.
+    pub fn describe(&self) -> String {
+        match self {
+            Self::QueueSize(c) => format!(
+                "jobs waiting in {} {} {}",
+                c.queue_name,
+                c.operator.as_str(),
+                c.threshold
+            ),
+            Self::FailureRate(c) => format!(
+                "{}% or more of {}'s jobs failed in the last {} s (at least {} finished)",
+                c.threshold, c.queue_name, c.window_seconds, c.min_jobs
+            ),
+            Self::QueueDrained(c) => format!("{} has drained", c.queue_name),
+            Self::NoWorkers(c) => format!(
+                "{} has waiting jobs and no worker for {} s",
+                c.queue_name, c.for_seconds
+            ),
+        }
+    }
+}
+
+/// The job a condition-based schedule adds when it fires (the seed's action).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[ts(export, export_to = "../../../ui/src/api/generated/")]
+pub struct Action {
+    /// Job name.
+    pub job_name: String,
+    /// Queue.
+    pub queue_name: String,
+    /// Job data.
+    #[serde(default = "empty_object")]
+    #[ts(type = "Record<string, unknown>")]
+    pub job_data: serde_json::Value,
+    /// Job options.
+    #[serde(default)]
+    #[ts(type = "Record<string, unknown>")]
+    pub options: JobOptionsInput,
+}
+
+fn default_cooldown() -> u64 {
+    300
+}
+
+/// A condition-based schedule as `add_dynamic` takes it: the seed's
+/// `addDynamicSchedule(name, condition, action)` plus cooldown and enabled.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DynamicScheduleInput {
+    /// Unique name, e.g. `high-queue-alert`.
+    pub name: String,
+    /// When it fires.
+    pub condition: Condition,
+    /// What it adds.
+    pub action: Action,
+    /// Least seconds between two fires (default 300).
+    #[serde(default = "default_cooldown")]
+    pub cooldown_seconds: u64,
+    /// Whether it is evaluated (default true).
+    #[serde(default = "yes")]
+    pub enabled: bool,
+}
+
+/// A condition-based schedule as stored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export, export_to = "../../../ui/src/api/generated/")]
+pub struct DynamicSchedule {
+    /// Unique name.
+    pub name: String,
+    /// When it fires.
+    pub condition: Condition,
+    /// What it adds.
+    pub action: Action,
+    /// Least seconds between two fires.
+    #[ts(type = "number")]
+    pub cooldown_seconds: u64,
+    /// Whether it is evaluated.
+    pub enabled: bool,
+    /// Created (ms since the epoch).
+    #[ts(type = "number")]
+    pub created_at: i64,
+    /// Last changed (ms since the epoch).
+    #[ts(type = "number")]
+    pub updated_at: i64,
+}
+
+/// Evaluation state of a condition-based schedule.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase", default)]
+#[ts(export, export_to = "../../../ui/src/api/generated/")]
+pub struct DynamicState {
+    /// Last evaluation (ms since the epoch).
+    #[ts(type = "number | null")]
+    pub last_evaluated: Option<i64>,
+    /// The value last measured (jobs, percent…).
+    pub last_value: Option<f64>,
+    /// Whether the condition held at the last evaluation.
+    pub holding: bool,
+    /// Ready to fire: the condition has been false since the last fire.
+    pub armed: bool,
+    /// The queue had work at the last evaluation (for `queue_drained`).
+    pub had_work: bool,
+    /// Since when jobs have waited with no worker (for `no_workers`).
+    #[ts(type = "number | null")]
+    pub starved_since: Option<i64>,
+    /// Last fire (ms since the epoch).
+    #[ts(type = "number | null")]
+    pub last_fired: Option<i64>,
+    /// Fires so far.
+    #[ts(type = "number")]
+    pub fire_count: u64,
+    /// The job the last fire added.
+    pub last_job_id: Option<String>,
+}
+
+impl Default for DynamicState {
+    fn default() -> Self {
+        Self {
+            last_evaluated: None,
+            last_value: None,
+            holding: false,
+            armed: true,
+            had_work: false,
+            starved_since: None,
+            last_fired: None,
+            fire_count: 0,
+            last_job_id: None,
+        }
+    }
+}
+
+/// A condition-based schedule as the adapters show it.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export, export_to = "../../../ui/src/api/generated/")]
+pub struct DynamicScheduleView {
+    /// The definition.
+    #[serde(flatten)]
+    #[ts(flatten)]
+    pub schedule: DynamicSchedule,
+    /// The condition in plain English.
+    pub description: String,
+    /// Evaluation state.
+    pub state: DynamicState,
+    /// No fire before this (ms since the epoch), while the cooldown runs.
+    #[ts(type = "number | null")]
+    pub cooldown_until: Option<i64>,
+}

@@ -1,0 +1,581 @@
+//! Cron schedules: Antrian's registry beside BullMQ's job schedulers.
+//!
+//! Every operation checks its whole input before it writes. Writes go to BullMQ first and
+//! the registry second, so a refused BullMQ call leaves the registry as it was; `add`
+//! claims the name first (`HSETNX`) and gives it back if BullMQ refuses.
+
+use std::collections::HashMap;
+
+use bullmq::job_scheduler::RepeatOptions;
+use chrono::DateTime;
+
+use super::cron::{self, Bounds};
+use super::model::{
+    DateInput, Overlap, Preview, RunOutcome, Schedule, ScheduleInput, ScheduleRun, ScheduleStatus,
+    ScheduleUpdate, ScheduleView,
+};
+use super::{invalid, now_ms, validate_name, Scheduler, MAX_PREVIEW, RUNS_SHOWN};
+use crate::error::{Error, Result};
+use crate::keys;
+use crate::queue::{AddedJob, FireKind, JobOptionsInput, QueueEvent};
+
+fn date_ms(field: &str, date: Option<&DateInput>) -> Result<Option<i64>> {
+    match date {
+        None => Ok(None),
+        Some(DateInput::Millis(ms)) if *ms >= 0 => Ok(Some(*ms)),
+        Some(DateInput::Millis(ms)) => Err(invalid(field, format!("{ms} is before 1970"))),
+        Some(DateInput::Text(text)) => DateTime::parse_from_rfc3339(text.trim())
+            .map(|d| Some(d.timestamp_millis()))
+            .map_err(|e| {
+                invalid(
+                    field,
+                    format!(
+                        "`{text}` is not an RFC 3339 date such as 2026-12-01T00:00:00+07:00 ({e})"
+                    ),
+                )
+            }),
+    }
+}
+
+fn not_found(name: &str) -> Error {
+    Error::NotFound {
+        what: format!("schedule {name}"),
+    }
+}
+
+fn corrupt(name: &str, e: &serde_json::Error) -> Error {
+    Error::Corrupt(format!("schedule {name} in Redis cannot be read: {e}"))
+}
+
+/// The BullMQ scheduler options of `s`.
+fn repeat_options(s: &Schedule) -> RepeatOptions {
+    RepeatOptions {
+        pattern: Some(s.schedule.trim().to_string()),
+        tz: Some(s.timezone.clone()),
+        start_date: s.start_date.and_then(|d| u64::try_from(d).ok()),
+        end_date: s.end_date.and_then(|d| u64::try_from(d).ok()),
+        limit: s.limit,
+        ..Default::default()
+    }
+}
+
+/// `(schedule name, fire time)` of a job a schedule added: `repeat:<name>:<ms>` (BullMQ's
+/// id for a scheduler's run) or `run:<name>:<ms>` (Antrian's run-now).
+pub fn run_of(job_id: &str) -> Option<(&str, i64)> {
+    let rest = job_id
+        .strip_prefix("repeat:")
+        .or_else(|| job_id.strip_prefix("run:"))?;
+    let (name, at) = rest.rsplit_once(':')?;
+    Some((name, at.parse().ok()?))
+}
+
+impl Scheduler {
+    /// Checks a definition completely and returns it as stored.
+    fn check(&self, s: &Schedule, now: i64) -> Result<()> {
+        validate_name(&s.name)?;
+        cron::parse(&s.schedule)?;
+        cron::parse_timezone(&s.timezone)?;
+        if s.options.job_id.is_some() {
+            return Err(invalid(
+                "options.jobId",
+                "a schedule's runs get their ids from BullMQ (`repeat:<name>:<time>`); leave jobId out",
+            ));
+        }
+        if s.options.delay.is_some() {
+            return Err(invalid(
+                "options.delay",
+                "a schedule's runs start at their fire time; express a delay in the cron expression",
+            ));
+        }
+        self.queues
+            .prepare_job(&s.queue_name, &s.job_name, &s.job_data, &s.options)?;
+        if let (Some(start), Some(end)) = (s.start_date, s.end_date) {
+            if end <= start {
+                return Err(invalid("endDate", "must be after startDate"));
+            }
+        }
+        if s.end_date.is_some_and(|end| end <= now) {
+            return Err(invalid(
+                "endDate",
+                "is in the past: the schedule would never run",
+            ));
+        }
+        if s.limit == Some(0) {
+            return Err(invalid(
+                "limit",
+                "must be at least 1 (leave it out for no limit)",
+            ));
+        }
+        Ok(())
+    }
+
+    fn definition_of(&self, input: ScheduleInput, now: i64) -> Result<Schedule> {
+        let schedule = Schedule {
+            name: input.name,
+            schedule: input.schedule.trim().to_string(),
+            timezone: input
+                .timezone
+                .map_or_else(|| self.default_timezone.clone(), |t| t.trim().to_string()),
+            job_name: input.job_name,
+            queue_name: input.queue_name,
+            job_data: input.job_data,
+            options: input.options,
+            start_date: date_ms("startDate", input.start_date.as_ref())?,
+            end_date: date_ms("endDate", input.end_date.as_ref())?,
+            limit: input.limit,
+            overlap: input.overlap,
+            enabled: input.enabled,
+            created_at: now,
+            updated_at: now,
+        };
+        self.check(&schedule, now)?;
+        Ok(schedule)
+    }
+
+    /// Makes BullMQ's job scheduler match `s`: created or replaced when enabled, removed
+    /// when disabled.
+    async fn sync_bullmq(&self, s: &Schedule) -> Result<()> {
+        let queue = self.queues.bull_queue(&s.queue_name).await?;
+        if s.enabled {
+            let opts =
+                self.queues
+                    .prepare_job(&s.queue_name, &s.job_name, &s.job_data, &s.options)?;
+            queue
+                .upsert_job_scheduler(
+                    &s.name,
+                    repeat_options(s),
+                    Some(&s.job_name),
+                    Some(s.job_data.clone()),
+                    Some(opts),
+                )
+                .await?;
+        } else {
+            queue.remove_job_scheduler(&s.name).await?;
+        }
+        Ok(())
+    }
+
+    async fn store(&self, s: &Schedule) -> Result<()> {
+        let json = serde_json::to_string(s).map_err(|e| corrupt(&s.name, &e))?;
+        let mut redis = self.conn.redis();
+        let _: () = redis::cmd("HSET")
+            .arg(keys::schedules())
+            .arg(&s.name)
+            .arg(json)
+            .query_async(&mut redis)
+            .await?;
+        Ok(())
+    }
+
+    /// The stored definition of `name`.
+    pub async fn definition(&self, name: &str) -> Result<Schedule> {
+        validate_name(name)?;
+        let mut redis = self.conn.redis();
+        let json: Option<String> = redis::cmd("HGET")
+            .arg(keys::schedules())
+            .arg(name)
+            .query_async(&mut redis)
+            .await?;
+        let json = json.ok_or_else(|| not_found(name))?;
+        serde_json::from_str(&json).map_err(|e| corrupt(name, &e))
+    }
+
+    /// Adds a schedule (the seed's `addSchedule`). A name in use is a conflict: `update`
+    /// changes a schedule.
+    pub async fn add_schedule(&self, input: ScheduleInput) -> Result<ScheduleView> {
+        let now = now_ms();
+        let schedule = self.definition_of(input, now)?;
+        let json = serde_json::to_string(&schedule).map_err(|e| corrupt(&schedule.name, &e))?;
+        let mut redis = self.conn.redis();
+        let claimed: bool = redis::cmd("HSETNX")
+            .arg(keys::schedules())
+            .arg(&schedule.name)
+            .arg(json)
+            .query_async(&mut redis)
+            .await?;
+        if !claimed {
+            return Err(Error::Conflict(format!(
+                "a schedule named {} already exists; change it with update, or remove it first",
+                schedule.name
+            )));
+        }
+        if schedule.enabled {
+            if let Err(e) = self.sync_bullmq(&schedule).await {
+                let _: redis::RedisResult<()> = redis::cmd("HDEL")
+                    .arg(keys::schedules())
+                    .arg(&schedule.name)
+                    .query_async(&mut redis)
+                    .await;
+                return Err(e);
+            }
+        }
+        tracing::info!(schedule = %schedule.name, cron = %schedule.schedule, tz = %schedule.timezone, "schedule added");
+        self.view(schedule).await
+    }
+
+    /// Changes a schedule in place: BullMQ's scheduler is replaced, its definition
+    /// rewritten; runs already added are left as they are.
+    pub async fn update_schedule(
+        &self,
+        name: &str,
+        update: ScheduleUpdate,
+    ) -> Result<ScheduleView> {
+        let mut s = self.definition(name).await?;
+        let now = now_ms();
+        if let Some(v) = update.schedule {
+            s.schedule = v.trim().to_string();
+        }
+        if let Some(v) = update.job_name {
+            s.job_name = v;
+        }
+        let old_queue = s.queue_name.clone();
+        if let Some(v) = update.queue_name {
+            s.queue_name = v;
+        }
+        if let Some(v) = update.job_data {
+            s.job_data = v;
+        }
+        if let Some(v) = update.enabled {
+            s.enabled = v;
+        }
+        if let Some(v) = update.timezone {
+            s.timezone = v.trim().to_string();
+        }
+        if let Some(v) = update.options {
+            s.options = v;
+        }
+        if let Some(v) = update.start_date {
+            s.start_date = date_ms("startDate", v.as_ref())?;
+        }
+        if let Some(v) = update.end_date {
+            s.end_date = date_ms("endDate", v.as_ref())?;
+        }
+        if let Some(v) = update.limit {
+            s.limit = v;
+        }
+        if let Some(v) = update.overlap {
+            s.overlap = v;
+        }
+        s.updated_at = now;
+        self.check(&s, now)?;
+        if old_queue != s.queue_name {
+            self.queues
+                .bull_queue(&old_queue)
+                .await?
+                .remove_job_scheduler(name)
+                .await?;
+        }
+        self.sync_bullmq(&s).await?;
+        self.store(&s).await?;
+        tracing::info!(schedule = %name, "schedule updated");
+        self.view(s).await
+    }
+
+    /// Starts firing again (BullMQ's scheduler is recreated from the definition).
+    pub async fn enable_schedule(&self, name: &str) -> Result<ScheduleView> {
+        self.set_enabled(name, true).await
+    }
+
+    /// Stops firing; the definition is kept for [`Self::enable_schedule`].
+    pub async fn disable_schedule(&self, name: &str) -> Result<ScheduleView> {
+        self.set_enabled(name, false).await
+    }
+
+    async fn set_enabled(&self, name: &str, enabled: bool) -> Result<ScheduleView> {
+        let mut s = self.definition(name).await?;
+        s.enabled = enabled;
+        s.updated_at = now_ms();
+        if enabled {
+            // Dates and limits may have run out since it was disabled.
+            self.check(&s, s.updated_at)?;
+        }
+        self.sync_bullmq(&s).await?;
+        self.store(&s).await?;
+        tracing::info!(schedule = %name, enabled, "schedule {}", if enabled { "enabled" } else { "disabled" });
+        self.view(s).await
+    }
+
+    /// Deletes the schedule: BullMQ's scheduler (and its next, not yet started run) and the
+    /// definition. Runs already started finish.
+    pub async fn remove_schedule(&self, name: &str) -> Result<()> {
+        let s = self.definition(name).await?;
+        self.queues
+            .bull_queue(&s.queue_name)
+            .await?
+            .remove_job_scheduler(name)
+            .await?;
+        let mut redis = self.conn.redis();
+        let _: () = redis::pipe()
+            .hdel(keys::schedules(), name)
+            .del(keys::schedule_runs(name))
+            .query_async(&mut redis)
+            .await?;
+        tracing::info!(schedule = %name, "schedule removed");
+        Ok(())
+    }
+
+    /// Adds one run now, outside the cadence (which does not move). With overlap `skip`,
+    /// refused while an earlier run is still waiting or active.
+    pub async fn run_schedule_now(&self, name: &str) -> Result<AddedJob> {
+        let s = self.definition(name).await?;
+        let now = now_ms();
+        if s.overlap == Overlap::Skip {
+            let mut redis = self.conn.redis();
+            if let Some((id, outcome)) =
+                super::overlap::unfinished_run(&mut redis, self.queues.prefix(), &s, now + 1, None)
+                    .await?
+            {
+                return Err(Error::Conflict(format!(
+                    "run {id} of {name} is still {}; its overlap policy is skip",
+                    outcome_word(outcome)
+                )));
+            }
+        }
+        let opts = JobOptionsInput {
+            job_id: Some(format!("run:{name}:{now}")),
+            ..s.options.clone()
+        };
+        let added = self
+            .queues
+            .add_job(&s.queue_name, &s.job_name, s.job_data.clone(), &opts)
+            .await?;
+        self.record_run(name, &added.id, now).await?;
+        self.announce(QueueEvent::ScheduleFired {
+            name: name.to_string(),
+            kind: FireKind::Manual,
+            queue: s.queue_name.clone(),
+            job_id: added.id.clone(),
+            at: now,
+        })
+        .await;
+        Ok(added)
+    }
+
+    /// Remembers that `job_id` is a run of `name` fired at `at` (kept: the latest
+    /// [`RUNS_KEPT`]).
+    pub(crate) async fn record_run(&self, name: &str, job_id: &str, at: i64) -> Result<()> {
+        let mut redis = self.conn.redis();
+        super::overlap::record_run(&mut redis, name, job_id, at).await
+    }
+
+    /// One schedule with its next run and recent runs.
+    pub async fn get_schedule(&self, name: &str) -> Result<ScheduleView> {
+        let s = self.definition(name).await?;
+        self.view(s).await
+    }
+
+    /// Every schedule, by name.
+    pub async fn list_schedules(&self) -> Result<Vec<ScheduleView>> {
+        let mut redis = self.conn.redis();
+        let all: HashMap<String, String> = redis::cmd("HGETALL")
+            .arg(keys::schedules())
+            .query_async(&mut redis)
+            .await?;
+        let mut defs = Vec::with_capacity(all.len());
+        for (name, json) in all {
+            defs.push(serde_json::from_str::<Schedule>(&json).map_err(|e| corrupt(&name, &e))?);
+        }
+        defs.sort_by(|a, b| a.name.cmp(&b.name));
+        let mut views = Vec::with_capacity(defs.len());
+        for s in defs {
+            views.push(self.view(s).await?);
+        }
+        Ok(views)
+    }
+
+    /// The next `count` fire times of a stored schedule, from now, within its dates and
+    /// run limit.
+    pub async fn preview_schedule(&self, name: &str, count: usize) -> Result<Preview> {
+        let view = self.get_schedule(name).await?;
+        let s = &view.schedule;
+        let bounds = Bounds {
+            start: s.start_date,
+            end: s.end_date,
+            remaining: s.limit.map(|l| l.saturating_sub(view.iterations)),
+        };
+        preview(&s.schedule, &s.timezone, count, bounds)
+    }
+
+    /// The next `count` fire times of any expression in `timezone` (default the
+    /// scheduler's), for an editor's live preview.
+    pub fn preview_expression(
+        &self,
+        expr: &str,
+        timezone: Option<&str>,
+        count: usize,
+    ) -> Result<Preview> {
+        preview(
+            expr,
+            timezone.unwrap_or(&self.default_timezone),
+            count,
+            Bounds::default(),
+        )
+    }
+
+    /// The definition with BullMQ's state and the latest runs.
+    pub(crate) async fn view(&self, s: Schedule) -> Result<ScheduleView> {
+        let now = now_ms();
+        let (status, next_run, iterations) = if s.enabled {
+            let queue = self.queues.bull_queue(&s.queue_name).await?;
+            match queue.get_job_scheduler(&s.name).await? {
+                Some(bull) => {
+                    let next = bull.next.and_then(|n| i64::try_from(n).ok());
+                    let ran_out = s.limit.is_some_and(|l| bull.iteration_count >= l)
+                        || s.end_date.is_some_and(|e| e <= now);
+                    // BullMQ keeps the last fire time as "next" once a scheduler has run
+                    // out; that run is not pending.
+                    let pending = next.filter(|n| !(ran_out && *n <= now));
+                    if let Some(next) = pending {
+                        // Remembered now, so its outcome shows even when no scheduler
+                        // component runs.
+                        self.record_run(&s.name, &format!("repeat:{}:{next}", s.name), next)
+                            .await?;
+                    }
+                    let status = if pending.is_none() && ran_out {
+                        ScheduleStatus::Finished
+                    } else {
+                        ScheduleStatus::Active
+                    };
+                    (status, pending, bull.iteration_count)
+                }
+                // With a run limit, BullMQ may drop a scheduler that has made its runs.
+                None if s.end_date.is_some_and(|e| e <= now) || s.limit.is_some() => {
+                    (ScheduleStatus::Finished, None, 0)
+                }
+                None => (ScheduleStatus::Missing, None, 0),
+            }
+        } else {
+            (ScheduleStatus::Disabled, None, 0)
+        };
+        let mut redis = self.conn.redis();
+        let runs =
+            super::overlap::recent_runs(&mut redis, self.queues.prefix(), &s, now, RUNS_SHOWN)
+                .await?;
+        Ok(ScheduleView {
+            description: cron::describe(&s.schedule).unwrap_or_default(),
+            status,
+            next_run,
+            iterations,
+            recent_runs: runs,
+            schedule: s,
+        })
+    }
+}
+
+pub(crate) fn outcome_word(outcome: RunOutcome) -> &'static str {
+    match outcome {
+        RunOutcome::Waiting => "waiting",
+        RunOutcome::Active => "active",
+        RunOutcome::Completed => "completed",
+        RunOutcome::Failed => "failed",
+        RunOutcome::Skipped => "skipped",
+        RunOutcome::Removed => "removed",
+    }
+}
+
+fn preview(expr: &str, timezone: &str, count: usize, bounds: Bounds) -> Result<Preview> {
+    if count == 0 || count > MAX_PREVIEW {
+        return Err(invalid(
+            "count",
+            format!("{count} must be from 1 to {MAX_PREVIEW}"),
+        ));
+    }
+    let tz = cron::parse_timezone(timezone)?;
+    let times = cron::next_fire_times(expr, tz, now_ms(), count, bounds)?;
+    Ok(Preview {
+        schedule: expr.trim().to_string(),
+        timezone: tz.name().to_string(),
+        description: cron::describe(expr)?,
+        times: times.iter().map(DateTime::to_rfc3339).collect(),
+    })
+}
+
+/// Runs' outcome from what BullMQ keeps of their jobs.
+pub(crate) fn outcome_of(
+    fields: &[Option<String>; 4],
+    in_completed: bool,
+    in_failed: bool,
+) -> (RunOutcome, Option<i64>, Option<String>) {
+    let [finished_on, processed_on, failed_reason, return_value] = fields;
+    let finished = finished_on.as_deref().and_then(|f| f.parse().ok());
+    if in_failed {
+        return (RunOutcome::Failed, finished, failed_reason.clone());
+    }
+    if in_completed {
+        let skipped = return_value
+            .as_deref()
+            .and_then(|r| serde_json::from_str::<serde_json::Value>(r).ok())
+            .and_then(|v| {
+                (v.get("skipped") == Some(&serde_json::Value::Bool(true)))
+                    .then(|| v.get("reason").and_then(|r| r.as_str()).map(String::from))
+            });
+        return match skipped {
+            Some(reason) => (RunOutcome::Skipped, finished, reason),
+            None => (RunOutcome::Completed, finished, None),
+        };
+    }
+    if fields.iter().all(Option::is_none) {
+        return (RunOutcome::Removed, None, None);
+    }
+    if processed_on.is_some() {
+        (RunOutcome::Active, None, None)
+    } else {
+        (RunOutcome::Waiting, None, None)
+    }
+}
+
+impl ScheduleRun {
+    pub(crate) fn new(
+        job_id: String,
+        fired_at: i64,
+        outcome: (RunOutcome, Option<i64>, Option<String>),
+    ) -> Self {
+        Self {
+            job_id,
+            fired_at,
+            outcome: outcome.0,
+            finished_at: outcome.1,
+            reason: outcome.2,
+        }
+    }
+}
+
+#[cfg(test)]
+mod unit {
+    use super::*;
+
+    #[test]
+    fn run_ids_name_their_schedule_and_time() {
+        assert_eq!(
+            run_of("repeat:daily-cleanup:1764288000000"),
+            Some(("daily-cleanup", 1_764_288_000_000))
+        );
+        assert_eq!(run_of("run:a.b_c:5"), Some(("a.b_c", 5)));
+        assert_eq!(run_of("42"), None);
+        assert_eq!(run_of("repeat:x:notanumber"), None);
+        assert_eq!(run_of("dynamic:x:1-1"), None);
+    }
+
+    #[test]
+    fn dates_take_millis_or_rfc3339() {
+        assert_eq!(
+            date_ms("startDate", Some(&DateInput::Millis(5))).expect("ok"),
+            Some(5)
+        );
+        assert_eq!(
+            date_ms(
+                "startDate",
+                Some(&DateInput::Text("1970-01-01T00:00:01Z".into()))
+            )
+            .expect("ok"),
+            Some(1000)
+        );
+        let e = date_ms("endDate", Some(&DateInput::Text("tomorrow".into()))).expect_err("bad");
+        assert!(
+            e.to_string()
+                .starts_with("endDate: `tomorrow` is not an RFC 3339 date"),
+            "{e}"
+        );
+        assert!(date_ms("endDate", Some(&DateInput::Millis(-1))).is_err());
+    }
+}
