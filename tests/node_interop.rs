@@ -414,3 +414,82 @@ async fn antrian_pools_process_node_jobs_and_node_queue_events_see_them_finish()
     );
     workers.shutdown(Duration::from_secs(5)).await;
 }
+
+/// A cron schedule created in Antrian is a BullMQ job scheduler: Node.js BullMQ lists it,
+/// and a Node.js worker alone keeps it firing (Node computes each next run itself).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_schedule_made_in_antrian_is_listed_by_node_and_fires_with_only_a_node_worker() {
+    use antrian_core::scheduler::{ScheduleInput, Scheduler};
+    use std::sync::Arc;
+
+    let redis = TestRedis::start();
+    let conn = Connection::open(&redis.url(), "test", &CancellationToken::new(), |_| {})
+        .await
+        .expect("connect");
+    let queues = Arc::new(manager(&redis).await);
+    let events = Arc::new(EventHub::new(conn.clone(), "bull"));
+    let scheduler = Scheduler::new(conn, queues, events, "UTC", Duration::from_secs(1));
+    let input: ScheduleInput = serde_json::from_value(json!({
+        "name": "node-report",
+        "schedule": "* * * * * *",
+        "jobName": "report",
+        "queueName": "reports-queue",
+        "jobData": {"shop": "shop-1"},
+        "timezone": "Asia/Jakarta",
+        "options": {"attempts": 2},
+    }))
+    .expect("input");
+    scheduler.add_schedule(input).await.expect("added");
+
+    let out = Command::new("node")
+        .arg(node_dir().join("schedulers.mjs"))
+        .args([redis.url().as_str(), "reports-queue"])
+        .current_dir(node_dir())
+        .output()
+        .expect("run node");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let listed: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let list = listed.as_array().expect("array");
+    assert_eq!(list.len(), 1, "{listed}");
+    assert_eq!(list[0]["key"], "node-report", "{listed}");
+    assert_eq!(list[0]["name"], "report");
+    assert_eq!(list[0]["pattern"], "* * * * * *");
+    assert_eq!(list[0]["tz"], "Asia/Jakarta");
+    assert_eq!(
+        list[0]["template"]["data"],
+        json!({"shop": "shop-1"}),
+        "{listed}"
+    );
+
+    let mut worker = NodeWorker::start(&redis.url(), "reports-queue");
+    let first = worker.wait(
+        |e| {
+            e["event"] == "completed"
+                && e["id"]
+                    .as_str()
+                    .is_some_and(|id| id.starts_with("repeat:node-report:"))
+        },
+        "a first scheduled run",
+    );
+    let second = worker.wait(
+        |e| {
+            e["event"] == "completed"
+                && e["id"]
+                    .as_str()
+                    .is_some_and(|id| id.starts_with("repeat:node-report:"))
+                && e["id"] != first["id"]
+        },
+        "a second run, scheduled by the Node worker",
+    );
+    assert_eq!(
+        second["result"]["echo"],
+        json!({"shop": "shop-1"}),
+        "{second}"
+    );
+    let view = scheduler.get_schedule("node-report").await.expect("view");
+    assert!(view.iterations >= 2, "{view:?}");
+}

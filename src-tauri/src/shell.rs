@@ -96,6 +96,9 @@ impl Shell {
                         }
                         Err(e) => tracing::error!("job handlers did not start: {e}"),
                     }
+                    // And the scheduler, which evaluates only while it holds the lease
+                    // shared with any headless `antrian scheduler`.
+                    runtime.start_scheduler();
                     let shell = app.state::<Shell>();
                     // The app may have exited while Redis was starting: then stop at once.
                     let late = {

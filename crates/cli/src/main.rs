@@ -39,6 +39,13 @@ enum Command {
     Start,
     /// Run the queue manager only: Redis, queue events and health checks.
     Queue,
+    /// Run the scheduler only until SIGINT/SIGTERM: condition-based schedules and cron
+    /// housekeeping (cron runs themselves are added by BullMQ's workers).
+    Scheduler,
+    /// Cron and condition-based schedules: add, update, list, enable, disable, run now,
+    /// preview, remove.
+    #[command(subcommand)]
+    Schedules(commands::schedules::SchedulesCommand),
     /// Print the effective configuration with the source of each value (secrets redacted).
     Config {
         /// Print JSON instead of a table.
@@ -128,8 +135,12 @@ fn main() -> ExitCode {
     };
     match cli.command {
         Command::Config { json } => output::config(&config, json),
-        Command::Start => run_until_signal(config, Some(WorkerPlan::default())),
-        Command::Queue => run_until_signal(config, None),
+        Command::Start => run_until_signal(config, Some(WorkerPlan::default()), true),
+        Command::Queue => run_until_signal(config, None, false),
+        Command::Scheduler => run_until_signal(config, None, true),
+        Command::Schedules(cmd) => one_shot(config, async move |rt| {
+            commands::schedules::run(rt, cmd).await
+        }),
         Command::Workers(WorkersArgs {
             command: Some(commands::workers::WorkersCommand::Stats { json }),
             ..
@@ -137,7 +148,7 @@ fn main() -> ExitCode {
             commands::workers::stats(rt, json).await
         }),
         Command::Workers(args) => match args.plan() {
-            Ok(plan) => run_until_signal(config, Some(plan)),
+            Ok(plan) => run_until_signal(config, Some(plan), false),
             Err(message) => {
                 let _ = writeln!(std::io::stderr(), "antrian: {message}");
                 ExitCode::from(2)
@@ -237,9 +248,9 @@ where
     })
 }
 
-/// Runs until SIGINT/SIGTERM (or a remote drain): the queue manager, and worker pools
-/// when `workers` says which.
-fn run_until_signal(config: Config, workers: Option<WorkerPlan>) -> ExitCode {
+/// Runs until SIGINT/SIGTERM (or a remote drain): the queue manager, worker pools when
+/// `workers` says which, and the scheduler component when `scheduler`.
+fn run_until_signal(config: Config, workers: Option<WorkerPlan>, scheduler: bool) -> ExitCode {
     let rt = match tokio_runtime() {
         Ok(rt) => rt,
         Err(code) => return code,
@@ -277,6 +288,9 @@ fn run_until_signal(config: Config, workers: Option<WorkerPlan>) -> ExitCode {
                 runtime.shutdown().await;
                 return code;
             }
+        }
+        if scheduler {
+            runtime.start_scheduler();
         }
         let status = runtime.status();
         tracing::info!(

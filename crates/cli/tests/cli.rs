@@ -55,15 +55,23 @@ struct Logs {
 
 impl Logs {
     fn of(child: &mut Child) -> Self {
-        let stderr = child.stderr.take().expect("piped stderr");
+        Self::of_all(&mut [child])
+    }
+
+    /// The lines of several children, interleaved as they come.
+    fn of_all(children: &mut [&mut Child]) -> Self {
         let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    break;
+        for child in children {
+            let stderr = child.stderr.take().expect("piped stderr");
+            let tx = tx.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                    if tx.send(line).is_err() {
+                        break;
+                    }
                 }
-            }
-        });
+            });
+        }
         Self {
             rx,
             seen: Vec::new(),
@@ -918,4 +926,412 @@ fn a_scraped_product_shows_in_products_list_get_and_export() {
     assert!(lines[1].starts_with("456,123,Item 456,"), "{csv}");
     let bad = cli(&["products", "export", "--format", "xml"]);
     assert_eq!(bad.status.code(), Some(2));
+}
+
+#[test]
+fn schedules_commands_manage_cron_schedules_with_json() {
+    let redis = TestRedis::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cli = |args: &[&str]| run(antrian(dir.path()).env("REDIS_URL", redis.url()).args(args));
+
+    let added = json_of(&cli(&[
+        "schedules",
+        "add",
+        "daily-cleanup",
+        "--cron",
+        "0 2 * * *",
+        "--job",
+        "cleanup-old-data",
+        "--queue",
+        "cleanup-queue",
+        "--data",
+        r#"{"collections":["products"],"olderThan":30}"#,
+        "--tz",
+        "Asia/Jakarta",
+        "--priority",
+        "low",
+        "--json",
+    ]));
+    assert_eq!(added["status"], "active", "{added}");
+    assert_eq!(added["timezone"], "Asia/Jakarta");
+    assert!(added["nextRun"].as_i64().is_some(), "{added}");
+    let listed = json_of(&cli(&["schedules", "list", "--json"]));
+    assert_eq!(listed.as_array().map(Vec::len), Some(1), "{listed}");
+    let table = cli(&["schedules", "list"]);
+    let text = String::from_utf8_lossy(&table.stdout);
+    assert!(
+        text.contains("daily-cleanup") && text.contains("At 02:00"),
+        "{text}"
+    );
+
+    let preview = json_of(&cli(&[
+        "schedules",
+        "preview",
+        "daily-cleanup",
+        "--count",
+        "3",
+        "--json",
+    ]));
+    let times = preview["times"].as_array().expect("times");
+    assert_eq!(times.len(), 3);
+    assert!(
+        times
+            .iter()
+            .all(|t| t.as_str().is_some_and(|t| t.ends_with("T02:00:00+07:00"))),
+        "{preview}"
+    );
+    let berlin = json_of(&cli(&[
+        "schedules",
+        "preview",
+        "--cron",
+        "30 2 * * *",
+        "--tz",
+        "Europe/Berlin",
+        "--json",
+    ]));
+    assert_eq!(berlin["timezone"], "Europe/Berlin");
+
+    let ran = json_of(&cli(&["schedules", "run", "daily-cleanup", "--json"]));
+    let id = ran["id"].as_str().expect("id");
+    assert!(id.starts_with("run:daily-cleanup:"), "{ran}");
+    let job = json_of(&cli(&["jobs", "get", "cleanup-queue", id, "--json"]));
+    assert_eq!(job["data"]["olderThan"], 30);
+    let got = json_of(&cli(&["schedules", "get", "daily-cleanup", "--json"]));
+    assert_eq!(got["recentRuns"][0]["jobId"], id, "{got}");
+    assert_eq!(
+        got["recentRuns"][0]["outcome"], "waiting",
+        "no worker runs here"
+    );
+
+    let disabled = json_of(&cli(&["schedules", "disable", "daily-cleanup", "--json"]));
+    assert_eq!(disabled["status"], "disabled");
+    let updated = json_of(&cli(&[
+        "schedules",
+        "update",
+        "daily-cleanup",
+        "--cron",
+        "0 3 * * *",
+        "--limit",
+        "5",
+        "--json",
+    ]));
+    assert_eq!(
+        (updated["schedule"].as_str(), updated["limit"].as_u64()),
+        (Some("0 3 * * *"), Some(5))
+    );
+    assert_eq!(updated["status"], "disabled", "update keeps it disabled");
+    let enabled = json_of(&cli(&["schedules", "enable", "daily-cleanup", "--json"]));
+    assert_eq!(enabled["status"], "active");
+
+    // Bad input: a clear message, exit 2 (or 4 for a taken name), and nothing written.
+    let keys = key_count(&redis);
+    for (args, code, says) in [
+        (
+            vec![
+                "schedules",
+                "add",
+                "x",
+                "--cron",
+                "0 2 * *",
+                "--job",
+                "tick",
+                "--queue",
+                "cleanup-queue",
+            ],
+            2,
+            "has 4 fields",
+        ),
+        (
+            vec![
+                "schedules",
+                "add",
+                "x",
+                "--cron",
+                "0 2 * * *",
+                "--job",
+                "tick",
+                "--queue",
+                "cleanup-queue",
+                "--tz",
+                "Mars/Olympus",
+            ],
+            2,
+            "not an IANA time zone",
+        ),
+        (
+            vec![
+                "schedules",
+                "add",
+                "x",
+                "--cron",
+                "0 2 * * *",
+                "--job",
+                "tick",
+                "--queue",
+                "cleanup-queue",
+                "--start",
+                "2030-01-02T00:00:00Z",
+                "--end",
+                "2030-01-01T00:00:00Z",
+            ],
+            2,
+            "endDate: must be after startDate",
+        ),
+        (
+            vec![
+                "schedules",
+                "add",
+                "x",
+                "--cron",
+                "0 2 * * *",
+                "--job",
+                "tick",
+                "--queue",
+                "cleanup-queue",
+                "--overlap",
+                "sometimes",
+            ],
+            2,
+            "unknown variant `sometimes`",
+        ),
+        (
+            vec![
+                "schedules",
+                "add",
+                "x",
+                "--cron",
+                "0 2 * * *",
+                "--job",
+                "tick",
+                "--queue",
+                "cleanup-queue",
+                "--data",
+                "[1]",
+            ],
+            2,
+            "JSON object",
+        ),
+        (
+            vec![
+                "schedules",
+                "add",
+                "daily-cleanup",
+                "--cron",
+                "0 2 * * *",
+                "--job",
+                "cleanup-old-data",
+                "--queue",
+                "cleanup-queue",
+                "--data",
+                r#"{"collections":["products"],"olderThan":30}"#,
+            ],
+            4,
+            "already exists",
+        ),
+        (
+            vec![
+                "schedules",
+                "update",
+                "daily-cleanup",
+                "--cron",
+                "61 * * * *",
+            ],
+            2,
+            "not a valid cron",
+        ),
+        (
+            vec!["schedules", "get", "nope"],
+            3,
+            "schedule nope not found",
+        ),
+        (
+            vec![
+                "schedules",
+                "preview",
+                "--cron",
+                "0 2 * * *",
+                "--count",
+                "0",
+            ],
+            2,
+            "count: 0 must be from 1 to 100",
+        ),
+        (
+            vec![
+                "schedules",
+                "add-dynamic",
+                "d",
+                "--condition",
+                "queue_size",
+                "--watch",
+                "scraping-queue",
+                "--operator",
+                "=>",
+                "--threshold",
+                "5",
+                "--job",
+                "j",
+                "--queue",
+                "q",
+            ],
+            2,
+            "unknown variant `=>`",
+        ),
+        (
+            vec![
+                "schedules",
+                "add-dynamic",
+                "d",
+                "--condition",
+                "queue_size",
+                "--watch",
+                "scraping-queue",
+                "--operator",
+                ">",
+                "--threshold",
+                "-5",
+                "--job",
+                "j",
+                "--queue",
+                "q",
+            ],
+            2,
+            "condition.threshold: -5 must be a number of jobs",
+        ),
+        (
+            vec![
+                "schedules",
+                "add-dynamic",
+                "d",
+                "--condition",
+                "queue_drained",
+                "--watch",
+                "scraping-queue",
+                "--job",
+                "j",
+                "--queue",
+                "q",
+                "--cooldown",
+                "1s",
+            ],
+            2,
+            "below the evaluation interval",
+        ),
+    ] {
+        let out = cli(&args);
+        assert_eq!(out.status.code(), Some(code), "{args:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains(says), "{args:?}: {}", stderr(&out));
+    }
+    assert_eq!(key_count(&redis), keys, "refused commands wrote nothing");
+
+    let removed = cli(&["schedules", "remove", "daily-cleanup"]);
+    assert!(removed.status.success(), "{}", stderr(&removed));
+    assert_eq!(
+        json_of(&cli(&["schedules", "list", "--json"])),
+        serde_json::json!([])
+    );
+}
+
+/// Two `antrian scheduler` processes share one Redis: one holds the lease and evaluates;
+/// when it stops, the other takes over. A ledger of the alert jobs shows each episode
+/// fired exactly once.
+#[test]
+fn two_scheduler_processes_never_fire_twice() {
+    let redis = TestRedis::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cli = |args: &[&str]| {
+        run(antrian(dir.path())
+            .env("REDIS_URL", redis.url())
+            .env("SCHEDULER_EVAL_INTERVAL", "200")
+            .args(args))
+    };
+    let scheduler = || {
+        antrian(dir.path())
+            .env("REDIS_URL", redis.url())
+            .env("SCHEDULER_EVAL_INTERVAL", "200")
+            .arg("scheduler")
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn scheduler")
+    };
+    let mut a = scheduler();
+    let mut b = scheduler();
+    let mut logs = Logs::of_all(&mut [&mut a, &mut b]);
+    let (mut a, mut b) = (Running(a), Running(b));
+    let leader = logs.wait_line("took the lease");
+
+    let added = cli(&[
+        "schedules",
+        "add-dynamic",
+        "ledger",
+        "--condition",
+        "queue_size",
+        "--watch",
+        "watched-queue",
+        "--operator",
+        ">=",
+        "--threshold",
+        "1",
+        "--job",
+        "alert",
+        "--queue",
+        "alerts-queue",
+        "--data",
+        r#"{"note":"backlog"}"#,
+        "--cooldown",
+        "1s",
+    ]);
+    assert!(added.status.success(), "{}", stderr(&added));
+    for episode in 1..=3 {
+        if episode == 3 {
+            // The leader stops; the other instance takes the lease over and goes on.
+            let pid = leader.contains(&format!("-{}-", a.0.id()));
+            let stopping = if pid { &mut a } else { &mut b };
+            assert!(terminate(stopping).success());
+            logs.wait_line("took the lease");
+        }
+        let job = json_of(&cli(&[
+            "jobs",
+            "add",
+            "watched-queue",
+            "item",
+            "--data",
+            "{}",
+            "--json",
+        ]));
+        logs.wait_line("dynamic schedule fired");
+        let removed = cli(&[
+            "jobs",
+            "remove",
+            "watched-queue",
+            job["id"].as_str().expect("id"),
+        ]);
+        assert!(removed.status.success(), "{}", stderr(&removed));
+        logs.wait_line("dynamic schedule condition cleared");
+    }
+    let jobs = json_of(&cli(&[
+        "jobs",
+        "list",
+        "alerts-queue",
+        "--state",
+        "waiting",
+        "--json",
+    ]));
+    let mut ids: Vec<String> = jobs["jobs"]
+        .as_array()
+        .expect("jobs")
+        .iter()
+        .map(|j| j["id"].as_str().expect("id").to_string())
+        .collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 3, "one alert per episode, none twice: {ids:?}");
+    let listed = json_of(&cli(&["schedules", "list-dynamic", "--json"]));
+    assert_eq!(listed[0]["state"]["fireCount"], 3, "{listed}");
+    assert_eq!(jobs["total"], 3, "{jobs}");
+    for child in [&mut a, &mut b] {
+        if let Ok(None) = child.0.try_wait() {
+            assert!(terminate(child).success());
+        }
+    }
 }

@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod jobs;
 pub mod products;
 pub mod queues;
+pub mod schedules;
 pub mod sites;
 pub mod workers;
 

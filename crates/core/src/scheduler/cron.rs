@@ -84,6 +84,14 @@ pub fn machine_timezone() -> String {
         .unwrap_or_else(|| "UTC".to_string())
 }
 
+/// `ms` (since the epoch) as RFC 3339 in the zone `timezone` (UTC when it is unknown).
+pub fn format_in(ms: i64, timezone: &str) -> String {
+    let tz = timezone.parse::<Tz>().unwrap_or(Tz::UTC);
+    tz.timestamp_millis_opt(ms)
+        .single()
+        .map_or_else(|| ms.to_string(), |t| t.to_rfc3339())
+}
+
 /// What limits a run of fire times: the schedule's start and end (ms since the epoch) and
 /// how many runs it may still make.
 #[derive(Debug, Clone, Copy, Default)]

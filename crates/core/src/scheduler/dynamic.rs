@@ -402,6 +402,7 @@ impl Scheduler {
         let seen = self.observe(&s.condition, now).await?;
         let mut state = self.dynamic_state(&s.name).await?;
         let before = state.fire_count;
+        let was_holding = state.holding;
         let cooldown_ms = i64::try_from(s.cooldown_seconds).unwrap_or(i64::MAX / 1000) * 1000;
         let fires = step(&s.condition, &seen, &mut state, now, cooldown_ms);
         if fires {
@@ -433,6 +434,9 @@ impl Scheduler {
         if saved == 0 {
             // Another evaluator recorded a fire first; its job id is the same one.
             return Ok(false);
+        }
+        if was_holding && !state.holding {
+            tracing::info!(schedule = %s.name, condition = %s.condition.describe(), "dynamic schedule condition cleared");
         }
         if fires {
             tracing::info!(schedule = %s.name, condition = %s.condition.describe(), job = ?state.last_job_id, "dynamic schedule fired");

@@ -73,6 +73,7 @@ async fn runs_before<C: ConnectionLike + Send>(
             .arg("processedOn")
             .arg("failedReason")
             .arg("returnvalue")
+            .arg("timestamp")
             .zscore(keys.completed(), id)
             .zscore(keys.failed(), id);
     }
@@ -81,7 +82,7 @@ async fn runs_before<C: ConnectionLike + Send>(
     for ((id, at), chunk) in ids.into_iter().zip(replies.chunks(3)) {
         let fields: Vec<Option<String>> =
             redis::from_redis_value(chunk[0].clone()).unwrap_or_default();
-        let fields: [Option<String>; 4] =
+        let fields: [Option<String>; 5] =
             std::array::from_fn(|i| fields.get(i).cloned().flatten().filter(|v| !v.is_empty()));
         let in_completed = !matches!(chunk[1], redis::Value::Nil);
         let in_failed = !matches!(chunk[2], redis::Value::Nil);

@@ -490,13 +490,15 @@ fn preview(expr: &str, timezone: &str, count: usize, bounds: Bounds) -> Result<P
     })
 }
 
-/// Runs' outcome from what BullMQ keeps of their jobs.
+/// A run's outcome from what BullMQ keeps of its job: the hash fields `finishedOn`,
+/// `processedOn`, `failedReason`, `returnvalue`, `timestamp` (always set while the job
+/// exists), and whether it is in the completed or failed set.
 pub(crate) fn outcome_of(
-    fields: &[Option<String>; 4],
+    fields: &[Option<String>; 5],
     in_completed: bool,
     in_failed: bool,
 ) -> (RunOutcome, Option<i64>, Option<String>) {
-    let [finished_on, processed_on, failed_reason, return_value] = fields;
+    let [finished_on, processed_on, failed_reason, return_value, created] = fields;
     let finished = finished_on.as_deref().and_then(|f| f.parse().ok());
     if in_failed {
         return (RunOutcome::Failed, finished, failed_reason.clone());
@@ -514,7 +516,7 @@ pub(crate) fn outcome_of(
             None => (RunOutcome::Completed, finished, None),
         };
     }
-    if fields.iter().all(Option::is_none) {
+    if created.is_none() {
         return (RunOutcome::Removed, None, None);
     }
     if processed_on.is_some() {

@@ -15,7 +15,12 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 /// The templates, `(name, html, text)`.
-pub const TEMPLATES: [(&str, &str, &str); 4] = [
+pub const TEMPLATES: [(&str, &str, &str); 5] = [
+    (
+        "notice",
+        include_str!("templates/notice.html"),
+        include_str!("templates/notice.txt"),
+    ),
     (
         "job-completion",
         include_str!("templates/job-completion.html"),
@@ -49,11 +54,17 @@ pub struct EmailJob {
     pub to: Recipients,
     /// The subject line.
     pub subject: String,
-    /// One of [`TEMPLATES`].
+    /// One of [`TEMPLATES`]; without one, `notice`: the subject and the `data` entries
+    /// (the seed's alert action gives only `to` and `subject`).
+    #[serde(default = "notice")]
     pub template: String,
     /// The template's variables.
     #[serde(default)]
     pub data: Value,
+}
+
+fn notice() -> String {
+    "notice".to_string()
 }
 
 /// `to` as the seed writes it (one string) or a list.
@@ -147,6 +158,11 @@ pub fn prepare(data: &Value) -> Result<Rendered, String> {
         json!({})
     } else {
         job.data
+    };
+    let data = if job.template == "notice" {
+        json!({"subject": job.subject, "data": data})
+    } else {
+        data
     };
     Ok(Rendered {
         to,
@@ -262,6 +278,25 @@ mod tests {
             r.text.contains("<b>boom</b>"),
             "plain text is not escaped: {}",
             r.text
+        );
+    }
+
+    #[test]
+    fn the_seeds_alert_action_without_a_template_sends_a_notice() {
+        let r = prepare(&json!({"to": "admin@example.com", "subject": "High Queue Alert"}))
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(r.text.starts_with("High Queue Alert"), "{}", r.text);
+        let r = prepare(&json!({"to": "a@example.com", "subject": "S <1>", "data": {"queue": "scraping-queue", "waiting": 51}}))
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(
+            r.text.contains("queue: scraping-queue") && r.text.contains("waiting: 51"),
+            "{}",
+            r.text
+        );
+        assert!(
+            r.html.contains("S &lt;1&gt;") && r.html.contains("<th align=\"left\">waiting</th>"),
+            "{}",
+            r.html
         );
     }
 

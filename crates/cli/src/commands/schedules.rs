@@ -1,0 +1,700 @@
+//! `antrian schedules …`: cron and condition-based schedules.
+//!
+//! Flags are turned into the same JSON the HTTP API takes and parsed by core's input
+//! types, so both check input the same way; `--file` takes that JSON directly.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use antrian_core::scheduler::cron::format_in;
+use antrian_core::scheduler::{
+    DynamicScheduleInput, DynamicScheduleView, ScheduleInput, ScheduleUpdate, ScheduleView,
+};
+use antrian_core::Runtime;
+use clap::{Args, Subcommand};
+use serde_json::{json, Map, Value};
+
+use crate::{args, output, CliError};
+
+/// Options of each run's job, shared by `add` and `update`.
+#[derive(Debug, Args)]
+pub struct JobFlags {
+    /// Job data as a JSON object.
+    #[arg(long, conflicts_with = "data_file")]
+    data: Option<String>,
+    /// File with the job data (JSON object).
+    #[arg(long, value_name = "FILE")]
+    data_file: Option<PathBuf>,
+    /// critical, high, normal, low, background, or 1–10 (10 most urgent).
+    #[arg(long, allow_hyphen_values = true)]
+    priority: Option<String>,
+    /// Tries in all (1–100).
+    #[arg(long, allow_hyphen_values = true)]
+    attempts: Option<i64>,
+    /// fixed:DELAY, exponential:DELAY[:FACTOR[:MAX_DELAY]] or linear:DELAY:INCREMENT.
+    #[arg(long, allow_hyphen_values = true)]
+    backoff: Option<String>,
+}
+
+impl JobFlags {
+    fn data(&self) -> Result<Option<Value>, CliError> {
+        let raw = match (&self.data, &self.data_file) {
+            (Some(d), _) => d.clone(),
+            (None, Some(f)) => std::fs::read_to_string(f).map_err(|e| {
+                CliError::Usage(format!("cannot read --data-file {}: {e}", f.display()))
+            })?,
+            (None, None) => return Ok(None),
+        };
+        serde_json::from_str(&raw)
+            .map(Some)
+            .map_err(|e| CliError::Usage(format!("--data is not valid JSON: {e}")))
+    }
+
+    fn options(&self) -> Result<Option<Value>, CliError> {
+        let mut o = Map::new();
+        if let Some(p) = &self.priority {
+            o.insert(
+                "priority".into(),
+                p.parse::<i64>().map_or_else(|_| json!(p), |n| json!(n)),
+            );
+        }
+        if let Some(a) = self.attempts {
+            o.insert("attempts".into(), json!(a));
+        }
+        if let Some(b) = &self.backoff {
+            let backoff = args::backoff(b).map_err(CliError::Usage)?;
+            o.insert(
+                "backoff".into(),
+                serde_json::to_value(backoff).map_err(|e| CliError::Usage(e.to_string()))?,
+            );
+        }
+        Ok((!o.is_empty()).then_some(Value::Object(o)))
+    }
+}
+
+/// `antrian schedules …`.
+#[derive(Debug, Subcommand)]
+pub enum SchedulesCommand {
+    /// Add a cron schedule (the seed's addSchedule).
+    Add {
+        /// Unique name, e.g. daily-cleanup.
+        name: Option<String>,
+        /// Cron expression: 5 fields (`0 2 * * *`), 6 with seconds first, or @daily…
+        #[arg(long, required_unless_present = "file")]
+        cron: Option<String>,
+        /// Job name of each run, e.g. cleanup-old-data.
+        #[arg(long, required_unless_present = "file")]
+        job: Option<String>,
+        /// Queue of each run, e.g. cleanup-queue.
+        #[arg(long, required_unless_present = "file")]
+        queue: Option<String>,
+        #[command(flatten)]
+        job_flags: JobFlags,
+        /// IANA time zone, e.g. Asia/Jakarta (default SCHEDULER_TIMEZONE).
+        #[arg(long)]
+        tz: Option<String>,
+        /// No run before this: RFC 3339 (2026-12-01T00:00:00+07:00) or ms since the epoch.
+        #[arg(long)]
+        start: Option<String>,
+        /// No run after this: RFC 3339 or ms since the epoch.
+        #[arg(long)]
+        end: Option<String>,
+        /// Most runs in all.
+        #[arg(long)]
+        limit: Option<u64>,
+        /// allow (default) or skip: skip a run while the previous one is waiting or active.
+        #[arg(long)]
+        overlap: Option<String>,
+        /// Store it without firing (enable later).
+        #[arg(long)]
+        disabled: bool,
+        /// The whole schedule as JSON (the seed's fields) instead of flags.
+        #[arg(long, value_name = "FILE", conflicts_with_all = ["cron", "job", "queue", "name"])]
+        file: Option<PathBuf>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Change a schedule in place; flags left out keep their value.
+    Update {
+        /// The schedule.
+        name: String,
+        /// New cron expression.
+        #[arg(long)]
+        cron: Option<String>,
+        /// New job name.
+        #[arg(long)]
+        job: Option<String>,
+        /// New queue.
+        #[arg(long)]
+        queue: Option<String>,
+        #[command(flatten)]
+        job_flags: JobFlags,
+        /// New time zone.
+        #[arg(long)]
+        tz: Option<String>,
+        /// New start date, or `none`.
+        #[arg(long)]
+        start: Option<String>,
+        /// New end date, or `none`.
+        #[arg(long)]
+        end: Option<String>,
+        /// New run limit, or `none`.
+        #[arg(long)]
+        limit: Option<String>,
+        /// allow or skip.
+        #[arg(long)]
+        overlap: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List cron schedules with next run and last outcome.
+    List {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one schedule with its recent runs.
+    Get {
+        /// The schedule.
+        name: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Start firing again.
+    Enable {
+        /// The schedule.
+        name: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Stop firing; the schedule is kept.
+    Disable {
+        /// The schedule.
+        name: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Add one run now, outside the cadence.
+    Run {
+        /// The schedule.
+        name: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delete a schedule.
+    Remove {
+        /// The schedule.
+        name: String,
+    },
+    /// Next fire times of a schedule, or of any expression with --cron.
+    Preview {
+        /// A stored schedule.
+        #[arg(required_unless_present = "cron")]
+        name: Option<String>,
+        /// An expression to try instead.
+        #[arg(long, conflicts_with = "name")]
+        cron: Option<String>,
+        /// Time zone for --cron.
+        #[arg(long, requires = "cron")]
+        tz: Option<String>,
+        /// How many (1–100).
+        #[arg(long, default_value_t = 5)]
+        count: usize,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Add a condition-based schedule (the seed's addDynamicSchedule).
+    AddDynamic(DynamicArgs),
+    /// List condition-based schedules with last evaluation, last fire and fire count.
+    ListDynamic {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Start evaluating a condition-based schedule again.
+    EnableDynamic {
+        /// The schedule.
+        name: String,
+    },
+    /// Stop evaluating a condition-based schedule; it is kept.
+    DisableDynamic {
+        /// The schedule.
+        name: String,
+    },
+    /// Delete a condition-based schedule.
+    RemoveDynamic {
+        /// The schedule.
+        name: String,
+    },
+}
+
+/// `antrian schedules add-dynamic`.
+#[derive(Debug, Args)]
+pub struct DynamicArgs {
+    /// Unique name, e.g. high-queue-alert.
+    name: Option<String>,
+    /// queue_size, failure_rate, queue_drained or no_workers.
+    #[arg(long, required_unless_present = "file")]
+    condition: Option<String>,
+    /// The queue the condition watches.
+    #[arg(long, required_unless_present = "file")]
+    watch: Option<String>,
+    /// queue_size: >, >=, <, <= or ==.
+    #[arg(long)]
+    operator: Option<String>,
+    /// queue_size: jobs; failure_rate: percent.
+    #[arg(long, allow_hyphen_values = true)]
+    threshold: Option<f64>,
+    /// failure_rate: window in seconds (default 300).
+    #[arg(long)]
+    window: Option<u64>,
+    /// failure_rate: finished jobs needed to judge (default 5).
+    #[arg(long)]
+    min_jobs: Option<u64>,
+    /// no_workers: seconds without a worker (default 60).
+    #[arg(long = "for")]
+    for_seconds: Option<u64>,
+    /// Job to add when it fires, e.g. send-email.
+    #[arg(long, required_unless_present = "file")]
+    job: Option<String>,
+    /// Queue of that job, e.g. notifications-queue.
+    #[arg(long, required_unless_present = "file")]
+    queue: Option<String>,
+    #[command(flatten)]
+    job_flags: JobFlags,
+    /// Least time between two fires: 300s, 5m… (default 5m).
+    #[arg(long)]
+    cooldown: Option<String>,
+    /// Store it without evaluating.
+    #[arg(long)]
+    disabled: bool,
+    /// The whole schedule as JSON (`{name, condition, action, cooldownSeconds}`).
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["condition", "watch", "job", "queue", "name"])]
+    file: Option<PathBuf>,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+fn read_json(path: &PathBuf) -> Result<Value, CliError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| CliError::Usage(format!("cannot read {}: {e}", path.display())))?;
+    serde_json::from_str(&text)
+        .map_err(|e| CliError::Usage(format!("{} is not valid JSON: {e}", path.display())))
+}
+
+fn parse<T: serde::de::DeserializeOwned>(value: Value, what: &str) -> Result<T, CliError> {
+    serde_json::from_value(value).map_err(|e| CliError::Usage(format!("{what}: {e}")))
+}
+
+/// A date flag: ms since the epoch when it is a number, otherwise the text (RFC 3339).
+fn date(raw: &str) -> Value {
+    raw.trim()
+        .parse::<i64>()
+        .map_or_else(|_| json!(raw.trim()), |ms| json!(ms))
+}
+
+fn put(map: &mut Map<String, Value>, key: &str, value: Option<Value>) {
+    if let Some(v) = value {
+        map.insert(key.to_string(), v);
+    }
+}
+
+fn done(written: std::io::Result<()>) -> Result<ExitCode, CliError> {
+    // A closed pipe is not a failure of the command.
+    let _ = written;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn when(ms: Option<i64>, tz: &str) -> String {
+    ms.map_or_else(|| "-".to_string(), |ms| format_in(ms, tz))
+}
+
+fn word<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_value(v)
+        .ok()
+        .and_then(|v| v.as_str().map(String::from))
+        .unwrap_or_default()
+}
+
+fn show(v: &ScheduleView) -> String {
+    let s = &v.schedule;
+    let mut text = format!(
+        "schedule {} ({})\n  cron:     {} ({}, {})\n  job:      {} on {}\n  data:     {}\n  next run: {}\n  overlap:  {}\n  runs:     {}{}\n",
+        s.name,
+        word(&v.status),
+        s.schedule,
+        v.description,
+        s.timezone,
+        s.job_name,
+        s.queue_name,
+        s.job_data,
+        when(v.next_run, &s.timezone),
+        word(&s.overlap),
+        v.iterations,
+        s.limit.map(|l| format!(" of {l}")).unwrap_or_default(),
+    );
+    for run in &v.recent_runs {
+        text.push_str(&format!(
+            "  run:      {} {} {}{}\n",
+            format_in(run.fired_at, &s.timezone),
+            word(&run.outcome),
+            run.job_id,
+            run.reason
+                .as_deref()
+                .map(|r| format!(" ({r})"))
+                .unwrap_or_default()
+        ));
+    }
+    text
+}
+
+fn dynamic_row(v: &DynamicScheduleView) -> Vec<String> {
+    let utc = "UTC";
+    vec![
+        v.schedule.name.clone(),
+        v.description.clone(),
+        format!(
+            "{} on {}",
+            v.schedule.action.job_name, v.schedule.action.queue_name
+        ),
+        if v.schedule.enabled { "yes" } else { "no" }.to_string(),
+        when(v.state.last_evaluated, utc),
+        when(v.state.last_fired, utc),
+        v.state.fire_count.to_string(),
+    ]
+}
+
+/// Runs a `schedules` subcommand.
+#[allow(clippy::too_many_lines)]
+pub async fn run(rt: &Runtime, cmd: SchedulesCommand) -> Result<ExitCode, CliError> {
+    let sched = rt.scheduler();
+    match cmd {
+        SchedulesCommand::Add {
+            name,
+            cron,
+            job,
+            queue,
+            job_flags,
+            tz,
+            start,
+            end,
+            limit,
+            overlap,
+            disabled,
+            file,
+            json,
+        } => {
+            let input = match file {
+                Some(path) => read_json(&path)?,
+                None => {
+                    let mut m = Map::new();
+                    put(
+                        &mut m,
+                        "name",
+                        Some(json!(name.ok_or_else(|| CliError::Usage(
+                            "give the schedule's NAME, or --file".into()
+                        ))?)),
+                    );
+                    put(&mut m, "schedule", cron.map(Value::String));
+                    put(&mut m, "jobName", job.map(Value::String));
+                    put(&mut m, "queueName", queue.map(Value::String));
+                    put(&mut m, "jobData", job_flags.data()?);
+                    put(&mut m, "options", job_flags.options()?);
+                    put(&mut m, "timezone", tz.map(Value::String));
+                    put(&mut m, "startDate", start.as_deref().map(date));
+                    put(&mut m, "endDate", end.as_deref().map(date));
+                    put(&mut m, "limit", limit.map(|l| json!(l)));
+                    put(&mut m, "overlap", overlap.map(Value::String));
+                    if disabled {
+                        m.insert("enabled".into(), json!(false));
+                    }
+                    Value::Object(m)
+                }
+            };
+            let input: ScheduleInput = parse(input, "schedule")?;
+            let view = sched.add_schedule(input).await?;
+            done(if json {
+                output::json(&view)
+            } else {
+                output::text(&format!("added {}", show(&view)))
+            })
+        }
+        SchedulesCommand::Update {
+            name,
+            cron,
+            job,
+            queue,
+            job_flags,
+            tz,
+            start,
+            end,
+            limit,
+            overlap,
+            json,
+        } => {
+            let clearable = |raw: Option<String>, f: fn(&str) -> Value| {
+                raw.map(|r| {
+                    if r.trim() == "none" {
+                        Value::Null
+                    } else {
+                        f(&r)
+                    }
+                })
+            };
+            let mut m = Map::new();
+            put(&mut m, "schedule", cron.map(Value::String));
+            put(&mut m, "jobName", job.map(Value::String));
+            put(&mut m, "queueName", queue.map(Value::String));
+            put(&mut m, "jobData", job_flags.data()?);
+            put(&mut m, "options", job_flags.options()?);
+            put(&mut m, "timezone", tz.map(Value::String));
+            put(&mut m, "startDate", clearable(start, date));
+            put(&mut m, "endDate", clearable(end, date));
+            put(
+                &mut m,
+                "limit",
+                clearable(limit, |l| {
+                    l.trim()
+                        .parse::<u64>()
+                        .map_or_else(|_| json!(l), |n| json!(n))
+                }),
+            );
+            put(&mut m, "overlap", overlap.map(Value::String));
+            if m.is_empty() {
+                return Err(CliError::Usage(
+                    "nothing to change: give at least one of --cron, --job, --queue, --data, --tz, --start, --end, --limit, --overlap, --priority, --attempts, --backoff".into(),
+                ));
+            }
+            let update: ScheduleUpdate = parse(Value::Object(m), "update")?;
+            let view = sched.update_schedule(&name, update).await?;
+            done(if json {
+                output::json(&view)
+            } else {
+                output::text(&format!("updated {}", show(&view)))
+            })
+        }
+        SchedulesCommand::List { json } => {
+            let all = sched.list_schedules().await?;
+            done(if json {
+                output::json(&all)
+            } else if all.is_empty() {
+                output::text("no schedules; add one with `antrian schedules add`\n")
+            } else {
+                let rows: Vec<Vec<String>> = all
+                    .iter()
+                    .map(|v| {
+                        let s = &v.schedule;
+                        let last = v.recent_runs.first().map_or_else(
+                            || "-".to_string(),
+                            |r| {
+                                format!(
+                                    "{} {}",
+                                    format_in(r.fired_at, &s.timezone),
+                                    word(&r.outcome)
+                                )
+                            },
+                        );
+                        vec![
+                            s.name.clone(),
+                            s.schedule.clone(),
+                            v.description.clone(),
+                            s.timezone.clone(),
+                            format!("{} on {}", s.job_name, s.queue_name),
+                            word(&v.status),
+                            when(v.next_run, &s.timezone),
+                            last,
+                        ]
+                    })
+                    .collect();
+                output::text(&output::table(
+                    &[
+                        "NAME", "CRON", "MEANING", "TZ", "JOB", "STATUS", "NEXT RUN", "LAST RUN",
+                    ],
+                    &rows,
+                ))
+            })
+        }
+        SchedulesCommand::Get { name, json } => {
+            let view = sched.get_schedule(&name).await?;
+            done(if json {
+                output::json(&view)
+            } else {
+                output::text(&show(&view))
+            })
+        }
+        SchedulesCommand::Enable { name, json } => {
+            let view = sched.enable_schedule(&name).await?;
+            done(if json {
+                output::json(&view)
+            } else {
+                output::text(&format!(
+                    "enabled {name}; next run {}\n",
+                    when(view.next_run, &view.schedule.timezone)
+                ))
+            })
+        }
+        SchedulesCommand::Disable { name, json } => {
+            let view = sched.disable_schedule(&name).await?;
+            done(if json {
+                output::json(&view)
+            } else {
+                output::text(&format!(
+                    "disabled {name}; `antrian schedules enable {name}` resumes it\n"
+                ))
+            })
+        }
+        SchedulesCommand::Run { name, json } => {
+            let added = sched.run_schedule_now(&name).await?;
+            done(if json {
+                output::json(&added)
+            } else {
+                output::text(&format!(
+                    "added job {} ({}) to {}\n",
+                    added.id, added.name, added.queue
+                ))
+            })
+        }
+        SchedulesCommand::Remove { name } => {
+            sched.remove_schedule(&name).await?;
+            done(output::text(&format!("removed schedule {name}\n")))
+        }
+        SchedulesCommand::Preview {
+            name,
+            cron,
+            tz,
+            count,
+            json,
+        } => {
+            let preview = match (name, cron) {
+                (Some(name), _) => sched.preview_schedule(&name, count).await?,
+                (None, Some(expr)) => sched.preview_expression(&expr, tz.as_deref(), count)?,
+                (None, None) => {
+                    return Err(CliError::Usage("give a schedule NAME or --cron".into()))
+                }
+            };
+            done(if json {
+                output::json(&preview)
+            } else {
+                let mut text = format!(
+                    "{} — {} ({})\n",
+                    preview.schedule, preview.description, preview.timezone
+                );
+                for t in &preview.times {
+                    text.push_str(&format!("  {t}\n"));
+                }
+                output::text(&text)
+            })
+        }
+        SchedulesCommand::AddDynamic(a) => {
+            let json_out = a.json;
+            let input = match &a.file {
+                Some(path) => read_json(path)?,
+                None => {
+                    let mut condition = Map::new();
+                    put(
+                        &mut condition,
+                        "type",
+                        a.condition.clone().map(Value::String),
+                    );
+                    put(
+                        &mut condition,
+                        "queueName",
+                        a.watch.clone().map(Value::String),
+                    );
+                    put(
+                        &mut condition,
+                        "operator",
+                        a.operator.clone().map(Value::String),
+                    );
+                    put(&mut condition, "threshold", a.threshold.map(|t| json!(t)));
+                    put(&mut condition, "windowSeconds", a.window.map(|w| json!(w)));
+                    put(&mut condition, "minJobs", a.min_jobs.map(|n| json!(n)));
+                    put(
+                        &mut condition,
+                        "forSeconds",
+                        a.for_seconds.map(|n| json!(n)),
+                    );
+                    let mut action = Map::new();
+                    put(&mut action, "jobName", a.job.clone().map(Value::String));
+                    put(&mut action, "queueName", a.queue.clone().map(Value::String));
+                    put(&mut action, "jobData", a.job_flags.data()?);
+                    put(&mut action, "options", a.job_flags.options()?);
+                    let mut m = Map::new();
+                    put(
+                        &mut m,
+                        "name",
+                        Some(json!(a.name.clone().ok_or_else(|| CliError::Usage(
+                            "give the schedule's NAME, or --file".into()
+                        ))?)),
+                    );
+                    m.insert("condition".into(), Value::Object(condition));
+                    m.insert("action".into(), Value::Object(action));
+                    if let Some(c) = &a.cooldown {
+                        let ms = args::duration_ms("--cooldown", c).map_err(CliError::Usage)?;
+                        m.insert("cooldownSeconds".into(), json!(ms / 1000));
+                    }
+                    if a.disabled {
+                        m.insert("enabled".into(), json!(false));
+                    }
+                    Value::Object(m)
+                }
+            };
+            let input: DynamicScheduleInput = parse(input, "dynamic schedule")?;
+            let view = sched.add_dynamic_schedule(input).await?;
+            done(if json_out {
+                output::json(&view)
+            } else {
+                output::text(&format!(
+                    "added dynamic schedule {}: when {}, add {} to {} (cooldown {} s)\n",
+                    view.schedule.name,
+                    view.description,
+                    view.schedule.action.job_name,
+                    view.schedule.action.queue_name,
+                    view.schedule.cooldown_seconds
+                ))
+            })
+        }
+        SchedulesCommand::ListDynamic { json } => {
+            let all = sched.list_dynamic_schedules().await?;
+            done(if json {
+                output::json(&all)
+            } else if all.is_empty() {
+                output::text("no dynamic schedules; add one with `antrian schedules add-dynamic`\n")
+            } else {
+                let rows: Vec<Vec<String>> = all.iter().map(dynamic_row).collect();
+                output::text(&output::table(
+                    &[
+                        "NAME",
+                        "WHEN",
+                        "ADDS",
+                        "ENABLED",
+                        "LAST EVALUATED",
+                        "LAST FIRED",
+                        "FIRES",
+                    ],
+                    &rows,
+                ))
+            })
+        }
+        SchedulesCommand::EnableDynamic { name } => {
+            sched.set_dynamic_enabled(&name, true).await?;
+            done(output::text(&format!("enabled dynamic schedule {name}\n")))
+        }
+        SchedulesCommand::DisableDynamic { name } => {
+            sched.set_dynamic_enabled(&name, false).await?;
+            done(output::text(&format!("disabled dynamic schedule {name}\n")))
+        }
+        SchedulesCommand::RemoveDynamic { name } => {
+            sched.remove_dynamic_schedule(&name).await?;
+            done(output::text(&format!("removed dynamic schedule {name}\n")))
+        }
+    }
+}
