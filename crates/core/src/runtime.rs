@@ -158,6 +158,7 @@ impl Runtime {
                 for name in queues.queue_names().await? {
                     events.watch(&name).await?;
                 }
+                events.watch_shared().await?;
             }
             Ok::<_, crate::Error>((Arc::new(queues), Arc::new(events)))
         };

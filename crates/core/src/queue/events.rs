@@ -240,6 +240,9 @@ pub struct EventHub {
     tx: broadcast::Sender<QueueEvent>,
     /// Stream readers by queue name.
     readers: Mutex<HashMap<String, tokio::task::JoinHandle<()>>>,
+    /// This hub's id, written beside the events it shares with other processes so it
+    /// does not deliver them twice.
+    origin: String,
 }
 
 impl std::fmt::Debug for EventHub {
@@ -259,7 +262,91 @@ impl EventHub {
             prefix: prefix.to_string(),
             tx,
             readers: Mutex::new(HashMap::new()),
+            origin: format!("{:016x}", rand::random::<u64>()),
         }
+    }
+
+    /// This hub's id (see [`Self::share`]).
+    pub fn origin(&self) -> &str {
+        &self.origin
+    }
+
+    /// Publishes `event` here and, through the capped stream `antrian:scheduler:events`,
+    /// to every other process's hub that [`Self::watch_shared`]. Only `schedule:fired` is
+    /// shared this way (queue events already travel in BullMQ's own streams).
+    pub async fn share(&self, event: QueueEvent) {
+        if let QueueEvent::ScheduleFired {
+            name,
+            kind,
+            queue,
+            job_id,
+            at,
+        } = &event
+        {
+            let kind = serde_json::to_value(kind)
+                .ok()
+                .and_then(|k| k.as_str().map(String::from))
+                .unwrap_or_default();
+            let mut redis = self.conn.redis();
+            let written: redis::RedisResult<String> = redis::cmd("XADD")
+                .arg(crate::keys::scheduler_events())
+                .arg("MAXLEN")
+                .arg("~")
+                .arg(1000)
+                .arg("*")
+                .arg("event")
+                .arg("schedule:fired")
+                .arg("origin")
+                .arg(&self.origin)
+                .arg("name")
+                .arg(name)
+                .arg("kind")
+                .arg(kind)
+                .arg("queue")
+                .arg(queue)
+                .arg("jobId")
+                .arg(job_id)
+                .arg("at")
+                .arg(at)
+                .query_async(&mut redis)
+                .await;
+            if let Err(e) = written {
+                tracing::warn!("cannot share schedule:fired with other processes: {e}");
+            }
+        }
+        self.publish(event);
+    }
+
+    /// Delivers the `schedule:fired` events other processes share from now on. The
+    /// stream is `antrian:scheduler:events`, read with BullMQ's own stream reader (as the
+    /// queue `scheduler` under the prefix `antrian`).
+    pub async fn watch_shared(&self) -> Result<()> {
+        let key = crate::keys::scheduler_events();
+        let mut readers = self.readers.lock().await;
+        if readers.contains_key(&key) {
+            return Ok(());
+        }
+        let opts = QueueEventsOptions {
+            prefix: crate::keys::ROOT.to_string(),
+            last_event_id: Some(last_entry_id(&self.conn, &key).await?),
+            autorun: true,
+            ..Default::default()
+        };
+        let events =
+            QueueEvents::with_connection("scheduler", self.conn.bullmq().clone(), opts).await?;
+        let tx = self.tx.clone();
+        let origin = self.origin.clone();
+        readers.insert(
+            key,
+            tokio::spawn(async move {
+                while let Some(entry) = events.next_event().await {
+                    if let Some(event) = shared_event(&origin, entry.event) {
+                        let _ = tx.send(event);
+                    }
+                }
+            }),
+        );
+        Ok(())
     }
 
     /// A new subscriber; it sees events published from now on.
@@ -283,21 +370,9 @@ impl EventHub {
             return Ok(());
         }
         let stream = format!("{}:{}:events", self.prefix, queue);
-        let mut redis = self.conn.redis();
-        let last: Vec<(String, HashMap<String, String>)> = redis::cmd("XREVRANGE")
-            .arg(&stream)
-            .arg("+")
-            .arg("-")
-            .arg("COUNT")
-            .arg(1)
-            .query_async(&mut redis)
-            .await?;
         let opts = QueueEventsOptions {
             prefix: self.prefix.clone(),
-            last_event_id: Some(
-                last.first()
-                    .map_or_else(|| "0-0".to_string(), |(id, _)| id.clone()),
-            ),
+            last_event_id: Some(last_entry_id(&self.conn, &stream).await?),
             autorun: true,
             ..Default::default()
         };
@@ -325,6 +400,41 @@ impl EventHub {
             reader.abort();
         }
     }
+}
+
+/// The id of the newest entry of `stream` (`0-0` when empty): reading after it delivers
+/// everything written from now on.
+async fn last_entry_id(conn: &Connection, stream: &str) -> Result<String> {
+    let mut redis = conn.redis();
+    let last: Vec<(String, HashMap<String, String>)> = redis::cmd("XREVRANGE")
+        .arg(stream)
+        .arg("+")
+        .arg("-")
+        .arg("COUNT")
+        .arg(1)
+        .query_async(&mut redis)
+        .await?;
+    Ok(last
+        .first()
+        .map_or_else(|| "0-0".to_string(), |(id, _)| id.clone()))
+}
+
+/// A `schedule:fired` another hub shared; `None` for this hub's own and anything else.
+fn shared_event(origin: &str, event: Bull) -> Option<QueueEvent> {
+    let Bull::Other { event, fields } = event else {
+        return None;
+    };
+    if event != "schedule:fired" || fields.get("origin").map(String::as_str) == Some(origin) {
+        return None;
+    }
+    let field = |k: &str| fields.get(k).cloned().unwrap_or_default();
+    Some(QueueEvent::ScheduleFired {
+        name: field("name"),
+        kind: serde_json::from_value(serde_json::Value::String(field("kind"))).ok()?,
+        queue: field("queue"),
+        job_id: field("jobId"),
+        at: field("at").parse().ok()?,
+    })
 }
 
 fn json_or_string(raw: &str) -> serde_json::Value {

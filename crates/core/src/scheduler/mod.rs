@@ -109,26 +109,10 @@ impl Scheduler {
         self.eval_interval
     }
 
-    /// Tells this process's subscribers and (through a capped stream) every other process
-    /// that a schedule fired.
+    /// Tells every subscriber, in this process and (through Redis) in the others, that a
+    /// schedule fired.
     async fn announce(&self, event: QueueEvent) {
-        if let Ok(json) = serde_json::to_string(&event) {
-            let mut redis = self.conn.redis();
-            let written: redis::RedisResult<String> = redis::cmd("XADD")
-                .arg(crate::keys::scheduler_events())
-                .arg("MAXLEN")
-                .arg("~")
-                .arg(1000)
-                .arg("*")
-                .arg("event")
-                .arg(json)
-                .query_async(&mut redis)
-                .await;
-            if let Err(e) = written {
-                tracing::warn!("cannot record schedule:fired: {e}");
-            }
-        }
-        self.events.publish(event);
+        self.events.share(event).await;
     }
 }
 

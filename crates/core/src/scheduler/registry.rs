@@ -1,8 +1,9 @@
 //! Cron schedules: Antrian's registry beside BullMQ's job schedulers.
 //!
-//! Every operation checks its whole input before it writes. Writes go to BullMQ first and
-//! the registry second, so a refused BullMQ call leaves the registry as it was; `add`
-//! claims the name first (`HSETNX`) and gives it back if BullMQ refuses.
+//! Every operation checks its whole input before it writes. The registry is the source of
+//! truth: it is written first and BullMQ's scheduler is then made to match it; when BullMQ
+//! refuses, the registry is put back. The scheduler component reconciles both ways every
+//! interval ([`Scheduler::reconcile`]), so a change racing with another process converges.
 
 use std::collections::HashMap;
 
@@ -167,6 +168,38 @@ impl Scheduler {
         Ok(())
     }
 
+    /// Puts a definition back after BullMQ refused a change (logged: the caller reports
+    /// BullMQ's error, and reconciliation repairs what this cannot).
+    async fn restore_definition(&self, old: &Schedule) {
+        if let Err(e) = self.store(old).await {
+            tracing::warn!(schedule = %old.name, "cannot put the definition back: {e}");
+        }
+    }
+
+    /// Makes BullMQ match the registry for `name`: an enabled schedule whose BullMQ
+    /// scheduler is gone (removed by another tool, or by a change that raced with this) is
+    /// restored unless its dates or run limit are used up; a disabled one's scheduler is
+    /// removed. Returns what it did.
+    pub async fn reconcile(&self, name: &str) -> Result<Option<&'static str>> {
+        let s = self.definition(name).await?;
+        let queue = self.queues.bull_queue(&s.queue_name).await?;
+        let exists = queue.get_job_scheduler(name).await?.is_some();
+        let now = now_ms();
+        if s.enabled && !exists {
+            let ran_out = s.limit.is_some() || s.end_date.is_some_and(|e| e <= now);
+            if ran_out {
+                return Ok(None);
+            }
+            self.sync_bullmq(&s).await?;
+            return Ok(Some("restored BullMQ's scheduler of this enabled schedule"));
+        }
+        if !s.enabled && exists {
+            queue.remove_job_scheduler(name).await?;
+            return Ok(Some("removed BullMQ's scheduler of this disabled schedule"));
+        }
+        Ok(None)
+    }
+
     /// The stored definition of `name`.
     pub async fn definition(&self, name: &str) -> Result<Schedule> {
         validate_name(name)?;
@@ -220,7 +253,8 @@ impl Scheduler {
         name: &str,
         update: ScheduleUpdate,
     ) -> Result<ScheduleView> {
-        let mut s = self.definition(name).await?;
+        let old = self.definition(name).await?;
+        let mut s = old.clone();
         let now = now_ms();
         if let Some(v) = update.schedule {
             s.schedule = v.trim().to_string();
@@ -258,15 +292,21 @@ impl Scheduler {
         }
         s.updated_at = now;
         self.check(&s, now)?;
-        if old_queue != s.queue_name {
-            self.queues
-                .bull_queue(&old_queue)
-                .await?
-                .remove_job_scheduler(name)
-                .await?;
-        }
-        self.sync_bullmq(&s).await?;
         self.store(&s).await?;
+        let synced = async {
+            if old_queue != s.queue_name {
+                self.queues
+                    .bull_queue(&old_queue)
+                    .await?
+                    .remove_job_scheduler(name)
+                    .await?;
+            }
+            self.sync_bullmq(&s).await
+        };
+        if let Err(e) = synced.await {
+            self.restore_definition(&old).await;
+            return Err(e);
+        }
         tracing::info!(schedule = %name, "schedule updated");
         self.view(s).await
     }
@@ -282,15 +322,19 @@ impl Scheduler {
     }
 
     async fn set_enabled(&self, name: &str, enabled: bool) -> Result<ScheduleView> {
-        let mut s = self.definition(name).await?;
+        let old = self.definition(name).await?;
+        let mut s = old.clone();
         s.enabled = enabled;
         s.updated_at = now_ms();
         if enabled {
             // Dates and limits may have run out since it was disabled.
             self.check(&s, s.updated_at)?;
         }
-        self.sync_bullmq(&s).await?;
         self.store(&s).await?;
+        if let Err(e) = self.sync_bullmq(&s).await {
+            self.restore_definition(&old).await;
+            return Err(e);
+        }
         tracing::info!(schedule = %name, enabled, "schedule {}", if enabled { "enabled" } else { "disabled" });
         self.view(s).await
     }
@@ -298,7 +342,10 @@ impl Scheduler {
     /// Deletes the schedule: BullMQ's scheduler (and its next, not yet started run) and the
     /// definition. Runs already started finish.
     pub async fn remove_schedule(&self, name: &str) -> Result<()> {
-        let s = self.definition(name).await?;
+        let mut s = self.definition(name).await?;
+        // Disabled first, so no reconciliation restores what is being removed.
+        s.enabled = false;
+        self.store(&s).await?;
         self.queues
             .bull_queue(&s.queue_name)
             .await?

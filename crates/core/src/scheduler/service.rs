@@ -3,8 +3,9 @@
 //!
 //! - evaluates the condition-based schedules and fires those that became true;
 //! - looks after the cron schedules: records each one's next run (so its outcome shows),
-//!   announces `schedule:fired` when a run came due, and restores a BullMQ scheduler that
-//!   something else removed while Antrian's registry still has it enabled.
+//!   announces `schedule:fired` when a run came due, and makes BullMQ match the registry
+//!   (restores a scheduler something else removed while the schedule is enabled, removes
+//!   one left behind by a disabled schedule).
 //!
 //! Cron runs themselves do not depend on this component: BullMQ's workers add them.
 //!
@@ -109,13 +110,19 @@ impl SchedulerService {
     async fn watch_cron(&mut self, now: i64) -> Result<()> {
         for view in self.scheduler.list_schedules().await? {
             let s = &view.schedule;
-            match view.status {
-                ScheduleStatus::Missing => {
-                    tracing::warn!(schedule = %s.name, "BullMQ has no scheduler for this enabled schedule (removed by another tool?): restoring it");
-                    if let Err(e) = self.scheduler.enable_schedule(&s.name).await {
-                        tracing::warn!(schedule = %s.name, "cannot restore: {e}");
+            if matches!(
+                view.status,
+                ScheduleStatus::Missing | ScheduleStatus::Disabled
+            ) {
+                match self.scheduler.reconcile(&s.name).await {
+                    Ok(Some(what)) => tracing::warn!(schedule = %s.name, "{what}"),
+                    Ok(None) => {}
+                    Err(e) => {
+                        tracing::warn!(schedule = %s.name, "cannot reconcile with BullMQ: {e}")
                     }
                 }
+            }
+            match view.status {
                 ScheduleStatus::Active => {
                     let previous = match view.next_run {
                         Some(next) => self.next_seen.insert(s.name.clone(), next),
@@ -134,7 +141,7 @@ impl SchedulerService {
                             .await;
                     }
                 }
-                ScheduleStatus::Disabled | ScheduleStatus::Finished => {
+                ScheduleStatus::Missing | ScheduleStatus::Disabled | ScheduleStatus::Finished => {
                     self.next_seen.remove(&s.name);
                 }
             }

@@ -846,3 +846,98 @@ async fn two_evaluators_never_fire_twice_and_one_holds_the_lease() {
     );
     t.stop().await;
 }
+
+#[tokio::test]
+async fn schedule_fired_reaches_other_processes_once() {
+    let t = setup(None).await;
+    t.scheduler
+        .add_schedule(every_second("shared"))
+        .await
+        .expect("added");
+    // Another process's hub, reading the shared stream; this process reads it too and
+    // must not deliver its own event twice.
+    let conn = Connection::open(&t.redis.url(), "test", &CancellationToken::new(), |_| {})
+        .await
+        .expect("connect");
+    let other = EventHub::new(conn, "bull");
+    other.watch_shared().await.expect("watch");
+    t.events.watch_shared().await.expect("watch");
+    let mut theirs = other.subscribe();
+    let mut ours = t.events.subscribe();
+    let added = t.scheduler.run_schedule_now("shared").await.expect("ran");
+    let is_fired = |e: &QueueEvent| matches!(e, QueueEvent::ScheduleFired { .. });
+    for sub in [&mut theirs, &mut ours] {
+        match sub.recv_matching(WAIT, is_fired).await {
+            Some(QueueEvent::ScheduleFired {
+                name, kind, job_id, ..
+            }) => {
+                assert_eq!(
+                    (name.as_str(), kind, job_id.as_str()),
+                    ("shared", FireKind::Manual, added.id.as_str())
+                );
+            }
+            other => panic!("no schedule:fired: {other:?}"),
+        }
+    }
+    // A second, later event proves nothing else was queued before it.
+    let again = t.scheduler.run_schedule_now("shared").await.expect("ran");
+    match ours.recv_matching(WAIT, is_fired).await {
+        Some(QueueEvent::ScheduleFired { job_id, .. }) => {
+            assert_eq!(job_id, again.id, "our own event came once")
+        }
+        other => panic!("no schedule:fired: {other:?}"),
+    }
+    other.close().await;
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn the_component_makes_bullmq_match_the_registry_both_ways() {
+    let t = setup(None).await;
+    t.scheduler
+        .add_schedule(every_second("kept"))
+        .await
+        .expect("added");
+    t.scheduler
+        .add_schedule(every_second("off"))
+        .await
+        .expect("added");
+    t.scheduler.disable_schedule("off").await.expect("disabled");
+    let bull = t.queues.bull_queue(CLEANUP).await.expect("queue");
+    // Another tool removes one and recreates the other behind Antrian's back.
+    bull.remove_job_scheduler("kept").await.expect("removed");
+    bull.upsert_job_scheduler(
+        "off",
+        bullmq::job_scheduler::RepeatOptions {
+            pattern: Some("* * * * * *".into()),
+            ..Default::default()
+        },
+        Some("tick"),
+        None,
+        None,
+    )
+    .await
+    .expect("recreated");
+    let view = t.scheduler.get_schedule("kept").await.expect("view");
+    assert_eq!(view.status, ScheduleStatus::Missing);
+
+    let mut service = SchedulerService::new(t.scheduler.clone(), "instance-a");
+    assert!(service.hold_lease().await.expect("lease"));
+    service.tick(now_ms()).await.expect("tick");
+    assert!(
+        bull.get_job_scheduler("kept")
+            .await
+            .expect("read")
+            .is_some(),
+        "restored"
+    );
+    assert!(
+        bull.get_job_scheduler("off").await.expect("read").is_none(),
+        "removed"
+    );
+    assert_eq!(
+        t.scheduler.get_schedule("kept").await.expect("view").status,
+        ScheduleStatus::Active
+    );
+    t.stop().await;
+}
