@@ -194,6 +194,8 @@ fn start_on_an_external_redis_logs_ready_and_stops_on_sigterm() {
         "{ready}"
     );
     assert!(ready.contains("mode=external"), "{ready}");
+    // `start` runs the scheduler component too: alone here, it takes the lease.
+    logs.wait_line("scheduler took the lease");
     let status = terminate(&mut child);
     assert!(status.success(), "exit {status}");
     logs.wait_line("antrian stopped");
