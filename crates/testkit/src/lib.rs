@@ -173,6 +173,24 @@ impl TestRedis {
             .expect("connect to the test redis-server")
     }
 
+    /// Every key with its serialised value (`DUMP`), sorted: compare two snapshots to prove
+    /// a refused call wrote nothing.
+    ///
+    /// # Panics
+    /// When the server does not answer.
+    pub fn snapshot(&self) -> Vec<(String, String)> {
+        let mut conn = self.connection();
+        let mut names: Vec<String> = redis::cmd("KEYS").arg("*").query(&mut conn).expect("KEYS");
+        names.sort();
+        names
+            .into_iter()
+            .map(|k| {
+                let dump: Vec<u8> = redis::cmd("DUMP").arg(&k).query(&mut conn).expect("DUMP");
+                (k, format!("{dump:?}"))
+            })
+            .collect()
+    }
+
     /// Kills the server with SIGKILL (no AOF flush beyond what `appendfsync` did).
     pub fn kill(&mut self) {
         if let Some(mut child) = self.child.take() {

@@ -83,20 +83,6 @@ impl Setup {
         self.events.close().await;
     }
 
-    /// Every key and its value, to prove a refused call wrote nothing.
-    fn dump(&self) -> Vec<(String, String)> {
-        let mut conn = self.redis.connection();
-        let mut names: Vec<String> = redis::cmd("KEYS").arg("*").query(&mut conn).expect("KEYS");
-        names.sort();
-        names
-            .into_iter()
-            .map(|k| {
-                let dump: Vec<u8> = redis::cmd("DUMP").arg(&k).query(&mut conn).expect("DUMP");
-                (k, format!("{dump:?}"))
-            })
-            .collect()
-    }
-
     fn delayed_runs(&self, name: &str) -> Vec<String> {
         let mut conn = self.redis.connection();
         let ids: Vec<String> = redis::cmd("ZRANGE")
@@ -437,7 +423,7 @@ async fn bad_schedules_are_refused_by_name_and_store_nothing() {
         .add_schedule(every_second("taken"))
         .await
         .expect("added");
-    let before = t.dump();
+    let before = t.redis.snapshot();
     let base = json!({
         "name": "s", "schedule": "0 2 * * *", "jobName": "tick", "queueName": CLEANUP,
     });
@@ -559,7 +545,7 @@ async fn bad_schedules_are_refused_by_name_and_store_nothing() {
             .expect_err(field);
         assert!(e.to_string().starts_with(&format!("{field}:")), "{e}");
     }
-    assert_eq!(t.dump(), before, "nothing was written");
+    assert_eq!(t.redis.snapshot(), before, "nothing was written");
     t.stop().await;
 }
 

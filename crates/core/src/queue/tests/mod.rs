@@ -24,16 +24,7 @@ async fn manager(redis: &TestRedis) -> QueueManager {
 }
 
 fn keys(redis: &TestRedis) -> Vec<(String, String)> {
-    let mut conn = redis.connection();
-    let mut names: Vec<String> = redis::cmd("KEYS").arg("*").query(&mut conn).expect("KEYS");
-    names.sort();
-    names
-        .into_iter()
-        .map(|k| {
-            let dump: Vec<u8> = redis::cmd("DUMP").arg(&k).query(&mut conn).expect("DUMP");
-            (k, format!("{dump:?}"))
-        })
-        .collect()
+    redis.snapshot()
 }
 
 fn opts(json: serde_json::Value) -> JobOptionsInput {
