@@ -927,3 +927,37 @@ async fn the_component_makes_bullmq_match_the_registry_both_ways() {
     );
     t.stop().await;
 }
+
+#[tokio::test]
+async fn a_run_limit_stops_the_schedule_after_its_runs() {
+    let t = setup(Some(registry())).await;
+    let mut sub = t.events.subscribe();
+    let mut twice = every_second("twice");
+    twice.limit = Some(2);
+    t.scheduler.add_schedule(twice).await.expect("added");
+    let (first, _) = completed(&mut sub, "repeat:twice:").await;
+    let (second, _) = completed(&mut sub, "repeat:twice:").await;
+    assert_ne!(first, second);
+    // A third run would be added as a delayed job within a second and start a second
+    // later; "no third run" can only be observed over that window.
+    let third = sub
+        .recv_matching(Duration::from_millis(2500), |e| {
+            matches!(e, QueueEvent::JobAdded { job_id, .. } | QueueEvent::JobDelayed { job_id, .. } | QueueEvent::JobCompleted { job_id, .. } if job_id.starts_with("repeat:twice:") && *job_id != first && *job_id != second)
+        })
+        .await;
+    assert!(third.is_none(), "a run beyond the limit: {third:?}");
+    let view = t.scheduler.get_schedule("twice").await.expect("view");
+    assert_eq!(view.status, ScheduleStatus::Finished, "{view:?}");
+    assert_eq!(view.iterations, 2);
+    assert_eq!(view.next_run, None);
+    let preview = t
+        .scheduler
+        .preview_schedule("twice", 5)
+        .await
+        .expect("preview");
+    assert!(
+        preview.times.is_empty(),
+        "no runs left to preview: {preview:?}"
+    );
+    t.stop().await;
+}
