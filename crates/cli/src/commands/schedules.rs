@@ -356,8 +356,7 @@ fn show(v: &ScheduleView) -> String {
     text
 }
 
-fn dynamic_row(v: &DynamicScheduleView) -> Vec<String> {
-    let utc = "UTC";
+fn dynamic_row(v: &DynamicScheduleView, tz: &str) -> Vec<String> {
     vec![
         v.schedule.name.clone(),
         v.description.clone(),
@@ -366,8 +365,8 @@ fn dynamic_row(v: &DynamicScheduleView) -> Vec<String> {
             v.schedule.action.job_name, v.schedule.action.queue_name
         ),
         if v.schedule.enabled { "yes" } else { "no" }.to_string(),
-        when(v.state.last_evaluated, utc),
-        when(v.state.last_fired, utc),
+        when(v.state.last_evaluated, tz),
+        when(v.state.last_fired, tz),
         v.state.fire_count.to_string(),
     ]
 }
@@ -669,7 +668,9 @@ pub async fn run(rt: &Runtime, cmd: SchedulesCommand) -> Result<ExitCode, CliErr
             } else if all.is_empty() {
                 output::text("no dynamic schedules; add one with `antrian schedules add-dynamic`\n")
             } else {
-                let rows: Vec<Vec<String>> = all.iter().map(dynamic_row).collect();
+                // Times in SCHEDULER_TIMEZONE, the zone schedules default to.
+                let tz = &rt.config().scheduler.timezone;
+                let rows: Vec<Vec<String>> = all.iter().map(|v| dynamic_row(v, tz)).collect();
                 output::text(&output::table(
                     &[
                         "NAME",
