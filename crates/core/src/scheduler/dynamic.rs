@@ -298,8 +298,9 @@ impl Scheduler {
         Ok(defs)
     }
 
-    /// Starts or stops evaluating a condition-based schedule. Enabling starts a new
-    /// episode: the condition must become true (again) to fire.
+    /// Starts or stops evaluating a condition-based schedule. Its evaluation state is
+    /// kept: an episode that fired before it was disabled does not fire again on enabling
+    /// while the condition still holds.
     pub async fn set_dynamic_enabled(
         &self,
         name: &str,
