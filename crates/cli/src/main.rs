@@ -39,6 +39,9 @@ enum Command {
     Start,
     /// Run the queue manager only: Redis, queue events and health checks.
     Queue,
+    /// Run the HTTP dashboard only until SIGINT/SIGTERM (QUEUE_DASHBOARD_*): the API, live
+    /// events, /metrics and the UI in a browser.
+    Dashboard,
     /// Run the scheduler only until SIGINT/SIGTERM: condition-based schedules and cron
     /// housekeeping (cron runs themselves are added by BullMQ's workers).
     Scheduler,
@@ -135,9 +138,32 @@ fn main() -> ExitCode {
     };
     match cli.command {
         Command::Config { json } => output::config(&config, json),
-        Command::Start => run_until_signal(config, Some(WorkerPlan::default()), true),
-        Command::Queue => run_until_signal(config, None, false),
-        Command::Scheduler => run_until_signal(config, None, true),
+        Command::Start => {
+            let dashboard = config.dashboard.enabled;
+            run_until_signal(
+                config,
+                Components {
+                    workers: Some(WorkerPlan::default()),
+                    scheduler: true,
+                    dashboard,
+                },
+            )
+        }
+        Command::Queue => run_until_signal(config, Components::default()),
+        Command::Scheduler => run_until_signal(
+            config,
+            Components {
+                scheduler: true,
+                ..Components::default()
+            },
+        ),
+        Command::Dashboard => run_until_signal(
+            config,
+            Components {
+                dashboard: true,
+                ..Components::default()
+            },
+        ),
         Command::Schedules(cmd) => one_shot(config, async move |rt| {
             commands::schedules::run(rt, cmd).await
         }),
@@ -148,7 +174,13 @@ fn main() -> ExitCode {
             commands::workers::stats(rt, json).await
         }),
         Command::Workers(args) => match args.plan() {
-            Ok(plan) => run_until_signal(config, Some(plan), false),
+            Ok(plan) => run_until_signal(
+                config,
+                Components {
+                    workers: Some(plan),
+                    ..Components::default()
+                },
+            ),
             Err(message) => {
                 let _ = writeln!(std::io::stderr(), "antrian: {message}");
                 ExitCode::from(2)
@@ -248,9 +280,24 @@ where
     })
 }
 
-/// Runs until SIGINT/SIGTERM (or a remote drain): the queue manager, worker pools when
-/// `workers` says which, and the scheduler component when `scheduler`.
-fn run_until_signal(config: Config, workers: Option<WorkerPlan>, scheduler: bool) -> ExitCode {
+/// What a long-running command runs besides the queue manager.
+#[derive(Debug, Default)]
+struct Components {
+    /// Worker pools, and which.
+    workers: Option<WorkerPlan>,
+    /// The scheduler component.
+    scheduler: bool,
+    /// The HTTP dashboard.
+    dashboard: bool,
+}
+
+/// Runs until SIGINT/SIGTERM (or a remote drain): the queue manager and `components`.
+fn run_until_signal(config: Config, components: Components) -> ExitCode {
+    let Components {
+        workers,
+        scheduler,
+        dashboard,
+    } = components;
     let rt = match tokio_runtime() {
         Ok(rt) => rt,
         Err(code) => return code,
@@ -292,6 +339,21 @@ fn run_until_signal(config: Config, workers: Option<WorkerPlan>, scheduler: bool
         if scheduler {
             runtime.start_scheduler();
         }
+        let server = if dashboard {
+            let dashboard_config = runtime.config().dashboard.clone();
+            match antrian_server::Server::start(runtime.handle(), &dashboard_config, cancel.clone())
+                .await
+            {
+                Ok(server) => Some(server),
+                Err(e) => {
+                    tracing::error!("{e}");
+                    runtime.shutdown().await;
+                    return ExitCode::from(2);
+                }
+            }
+        } else {
+            None
+        };
         let status = runtime.status();
         tracing::info!(
             redis = %status.address,
@@ -302,6 +364,9 @@ fn run_until_signal(config: Config, workers: Option<WorkerPlan>, scheduler: bool
         );
         cancel.cancelled().await;
         tracing::info!("shutting down");
+        if let Some(server) = server {
+            server.stopped().await;
+        }
         runtime.shutdown().await;
         ExitCode::SUCCESS
     })

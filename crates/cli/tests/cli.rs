@@ -17,6 +17,8 @@ fn antrian(dir: &Path) -> Command {
         .env("XDG_CONFIG_HOME", dir.join("config"))
         .env("ANTRIAN_DATA_DIR", dir.join("data"))
         .env("NO_COLOR", "1")
+        // `start` serves the dashboard: on any free port, so tests can run side by side.
+        .env("QUEUE_DASHBOARD_PORT", "0")
         .current_dir(dir);
     cmd
 }
@@ -1336,4 +1338,49 @@ fn two_scheduler_processes_never_fire_twice() {
             assert!(terminate(child).success());
         }
     }
+}
+
+#[test]
+fn the_dashboard_runs_alone_and_refuses_to_be_exposed_without_a_real_password() {
+    let redis = TestRedis::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    for password in ["", "admin123"] {
+        let out = run(antrian(dir.path())
+            .env("REDIS_URL", redis.url())
+            .env("QUEUE_DASHBOARD_HOST", "0.0.0.0")
+            .env("QUEUE_DASHBOARD_PASSWORD", password)
+            .arg("dashboard"));
+        assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+        assert!(
+            stderr(&out).contains("reachable from other machines"),
+            "{}",
+            stderr(&out)
+        );
+    }
+    let (mut child, mut logs) = spawn(
+        antrian(dir.path())
+            .env("REDIS_URL", redis.url())
+            .env("QUEUE_DASHBOARD_PASSWORD", "s3cret")
+            .arg("dashboard"),
+    );
+    let line = logs.wait_line("dashboard listening on http://");
+    let addr = line
+        .split("http://")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .expect("address")
+        .to_string();
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(&addr).expect("connect");
+    write!(
+        s,
+        "GET /api/health HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Basic YWRtaW46czNjcmV0\r\nConnection: close\r\n\r\n"
+    )
+    .expect("write");
+    let mut answer = String::new();
+    s.read_to_string(&mut answer).expect("read");
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(answer.contains("\"status\""), "{answer}");
+    logs.wait_line("ready");
+    assert!(terminate(&mut child).success());
 }

@@ -67,6 +67,36 @@ pub struct Runtime {
     scheduler: Arc<Scheduler>,
 }
 
+/// What adapters that serve requests concurrently (the HTTP dashboard) need of a running
+/// runtime: cheap to clone, shares everything with it.
+#[derive(Debug, Clone)]
+pub struct Handle {
+    /// The queue manager.
+    pub queues: Arc<QueueManager>,
+    /// Schedules.
+    pub scheduler: Arc<Scheduler>,
+    /// Queue events from every process.
+    pub events: Arc<EventHub>,
+    /// The shared connection.
+    pub connection: Connection,
+    /// Worker pools of this process, when it runs some.
+    pub workers: Option<Arc<WorkerManager>>,
+    board: StatusBoard,
+    thresholds: HealthThresholds,
+}
+
+impl Handle {
+    /// Health now (the seed's `getHealthStatus`).
+    pub async fn health_status(&self) -> Result<HealthStatus> {
+        health_status(&self.queues, &self.board, &self.thresholds).await
+    }
+
+    /// The current connection status.
+    pub fn status(&self) -> ConnectionStatus {
+        self.board.current()
+    }
+}
+
 /// Which pools [`Runtime::start_workers`] starts and how big.
 #[derive(Debug, Clone, Default)]
 pub struct WorkerPlan {
@@ -224,6 +254,19 @@ impl Runtime {
     /// Queue events from every process sharing the Redis.
     pub fn events(&self) -> &Arc<EventHub> {
         &self.events
+    }
+
+    /// A handle for adapters that serve requests concurrently.
+    pub fn handle(&self) -> Handle {
+        Handle {
+            queues: self.queues.clone(),
+            scheduler: self.scheduler.clone(),
+            events: self.events.clone(),
+            connection: self.connection.clone(),
+            workers: self.workers.clone(),
+            board: self.board.clone(),
+            thresholds: self.thresholds(),
+        }
     }
 
     /// Schedules: cron and condition-based (the seed's `SchedulerService`).

@@ -143,6 +143,8 @@ pub struct DashboardConfig {
     pub enabled: bool,
     /// TCP port.
     pub port: u16,
+    /// Address to bind (default 127.0.0.1).
+    pub host: std::net::IpAddr,
     /// Basic-auth user.
     pub username: String,
     /// Basic-auth password (empty when unset).
@@ -154,6 +156,7 @@ impl std::fmt::Debug for DashboardConfig {
         f.debug_struct("DashboardConfig")
             .field("enabled", &self.enabled)
             .field("port", &self.port)
+            .field("host", &self.host)
             .field("username", &self.username)
             .field("password", &"<redacted>")
             .finish()
@@ -370,7 +373,21 @@ impl Config {
         }
         let dashboard = DashboardConfig {
             enabled: p.boolean("QUEUE_DASHBOARD_ENABLED")?,
-            port: p.number("QUEUE_DASHBOARD_PORT", 1, 65535, "a port from 1 to 65535")?,
+            port: p.number(
+                "QUEUE_DASHBOARD_PORT",
+                0,
+                65535,
+                "a port from 1 to 65535, or 0 for any free port",
+            )?,
+            host: match p.text("QUEUE_DASHBOARD_HOST")? {
+                None => std::net::IpAddr::from([127, 0, 0, 1]),
+                Some(raw) => raw.trim().parse().map_err(|_| {
+                    p.invalid(
+                        "QUEUE_DASHBOARD_HOST",
+                        "an IP address to listen on, such as 127.0.0.1, 0.0.0.0 or ::",
+                    )
+                })?,
+            },
             username: p.text("QUEUE_DASHBOARD_USERNAME")?.unwrap_or_default(),
             password: p.text("QUEUE_DASHBOARD_PASSWORD")?.unwrap_or_default(),
         };

@@ -1,0 +1,150 @@
+//! antrian-server: the HTTP dashboard (the seed's "Dashboard": port 3001, basic auth, the
+//! REST API), a thin adapter over `antrian-core` (DESIGN.md decisions 4 and 7).
+//!
+//! - [`guard`]: basic auth on every route, failed logins throttled, `Origin`/`Host` checks.
+//! - [`routes`]: the seed's endpoints and everything else the UI needs, JSON in and out.
+//! - [`events`]: `GET /api/events`, server-sent events with `Last-Event-ID` resume.
+//! - [`metrics`]: `GET /metrics` in Prometheus text format.
+//! - [`ui`]: the same UI as the desktop window, built into the binary.
+//! - [`error`]: one JSON error shape with core's stable codes.
+
+pub mod error;
+pub mod events;
+pub mod guard;
+pub mod metrics;
+pub mod routes;
+pub mod ui;
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+
+use antrian_core::config::DashboardConfig;
+use antrian_core::runtime::Handle;
+use antrian_core::CancellationToken;
+use axum::extract::DefaultBodyLimit;
+use axum::Router;
+
+/// Largest request body: a bulk add of many jobs fits, a runaway upload does not.
+pub const BODY_LIMIT: usize = 8 * 1024 * 1024;
+
+/// The sample password of the seed's README, refused beyond loopback.
+const SAMPLE_PASSWORD: &str = "admin123";
+
+/// What every route reaches.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    /// The running core.
+    pub rt: Handle,
+    /// Events with ids, for `/api/events`.
+    pub feed: Arc<events::Feed>,
+    /// Counters `/metrics` reports.
+    pub counters: Arc<metrics::Counters>,
+}
+
+/// Why the dashboard does not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// Listening beyond loopback with no real password.
+    #[error("the dashboard would listen on {host}, reachable from other machines, with {why}; set QUEUE_DASHBOARD_PASSWORD to a real password (or QUEUE_DASHBOARD_HOST=127.0.0.1)")]
+    WeakPassword {
+        /// The address.
+        host: IpAddr,
+        /// What is wrong with the password.
+        why: &'static str,
+    },
+    /// The port cannot be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// Refuses a configuration that would expose the dashboard with no real password.
+pub fn check_exposure(config: &DashboardConfig) -> Result<(), StartError> {
+    if config.host.is_loopback() {
+        return Ok(());
+    }
+    let why = if config.password.is_empty() {
+        "no password"
+    } else if config.password == SAMPLE_PASSWORD {
+        "the seed's sample password admin123"
+    } else {
+        return Ok(());
+    };
+    Err(StartError::WeakPassword {
+        host: config.host,
+        why,
+    })
+}
+
+/// The whole application: API, events, metrics and UI behind the guard.
+pub fn app(state: AppState, config: &DashboardConfig) -> Router {
+    let guard = Arc::new(guard::Guard::new(
+        &config.username,
+        &config.password,
+        config.host.is_loopback(),
+    ));
+    routes::api()
+        .merge(events::routes())
+        .merge(metrics::routes())
+        .fallback(ui::serve)
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::from_fn_with_state(guard, guard::check))
+        .with_state(state)
+}
+
+/// A running dashboard.
+#[derive(Debug)]
+pub struct Server {
+    addr: SocketAddr,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Server {
+    /// Checks the configuration, binds, and serves until `cancel`.
+    pub async fn start(
+        rt: Handle,
+        config: &DashboardConfig,
+        cancel: CancellationToken,
+    ) -> Result<Self, StartError> {
+        check_exposure(config)?;
+        let addr = SocketAddr::new(config.host, config.port);
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|source| StartError::Bind { addr, source })?;
+        let addr = listener
+            .local_addr()
+            .map_err(|source| StartError::Bind { addr, source })?;
+        let counters = Arc::new(metrics::Counters::default());
+        let feed = events::Feed::start(&rt, counters.clone(), cancel.clone());
+        let state = AppState { rt, feed, counters };
+        let app = app(state, config).into_make_service_with_connect_info::<SocketAddr>();
+        let task = tokio::spawn(async move {
+            let served = axum::serve(listener, app)
+                .with_graceful_shutdown(async move { cancel.cancelled().await })
+                .await;
+            if let Err(e) = served {
+                tracing::error!("dashboard stopped: {e}");
+            }
+        });
+        tracing::info!(%addr, "dashboard listening on http://{addr}");
+        if config.password.is_empty() {
+            tracing::warn!("QUEUE_DASHBOARD_PASSWORD is empty: anyone on this machine can use the dashboard as {}", config.username);
+        }
+        Ok(Self { addr, task })
+    }
+
+    /// Where it listens.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Waits until it has stopped (after the cancel token fired).
+    pub async fn stopped(self) {
+        let _ = self.task.await;
+    }
+}

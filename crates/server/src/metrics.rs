@@ -1,0 +1,267 @@
+//! `GET /metrics` in Prometheus' text exposition format (version 0.0.4): per-queue job
+//! counts by state, completed/failed counters, worker pools per node, Redis health. It is
+//! what an orchestrator scales worker nodes on (queue depth per queue).
+//!
+//! The format is a handful of lines per family, written here directly; counters count the
+//! events this server has seen since it started (BullMQ's streams carry every worker's,
+//! Node.js included).
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use antrian_core::health::ConnectionState;
+use antrian_core::queue::QueueEvent;
+use axum::extract::State;
+use axum::http::header;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::Router;
+
+use crate::error::ApiResult;
+use crate::AppState;
+
+/// Completed and failed-for-good jobs per queue since the server started.
+#[derive(Debug, Default)]
+pub struct Counters {
+    by_queue: Mutex<BTreeMap<String, (u64, u64)>>,
+}
+
+impl Counters {
+    /// Counts `event` when it finishes a job.
+    pub fn count(&self, event: &QueueEvent) {
+        let (queue, completed) = match event {
+            QueueEvent::JobCompleted { queue, .. } => (queue, true),
+            QueueEvent::JobFailed {
+                queue,
+                is_final: true,
+                ..
+            } => (queue, false),
+            _ => return,
+        };
+        let mut map = self
+            .by_queue
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let entry = map.entry(queue.clone()).or_default();
+        if completed {
+            entry.0 += 1;
+        } else {
+            entry.1 += 1;
+        }
+    }
+
+    fn snapshot(&self) -> BTreeMap<String, (u64, u64)> {
+        self.by_queue
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+}
+
+/// A label value with `\`, `"` and newlines escaped.
+fn label(v: &str) -> String {
+    v.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+fn family(out: &mut String, name: &str, kind: &str, help: &str) {
+    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
+}
+
+/// Renders every family.
+pub async fn render(state: &AppState) -> ApiResult<String> {
+    let rt = &state.rt;
+    let mut out = String::new();
+    let status = rt.status();
+    family(
+        &mut out,
+        "antrian_redis_up",
+        "gauge",
+        "1 when Redis answers, 0 otherwise.",
+    );
+    let up = u8::from(status.state == ConnectionState::Connected);
+    let _ = writeln!(out, "antrian_redis_up {up}");
+    if let Some(ms) = status.latency_ms {
+        family(
+            &mut out,
+            "antrian_redis_latency_seconds",
+            "gauge",
+            "Round trip of the last health check.",
+        );
+        let _ = writeln!(out, "antrian_redis_latency_seconds {}", ms / 1000.0);
+    }
+    if let Some(used) = status.used_memory_bytes {
+        family(
+            &mut out,
+            "antrian_redis_used_memory_bytes",
+            "gauge",
+            "Memory Redis uses.",
+        );
+        let _ = writeln!(out, "antrian_redis_used_memory_bytes {used}");
+    }
+    if up == 0 {
+        return Ok(out);
+    }
+    let stats = rt.queues.get_all_queue_stats().await?;
+    family(
+        &mut out,
+        "antrian_queue_jobs",
+        "gauge",
+        "Jobs per queue and state (completed and failed: those kept).",
+    );
+    for q in &stats {
+        let name = label(&q.name);
+        for (state, n) in [
+            ("waiting", q.waiting),
+            ("active", q.active),
+            ("delayed", q.delayed),
+            ("paused", q.paused),
+            ("completed", q.completed),
+            ("failed", q.failed),
+        ] {
+            let _ = writeln!(
+                out,
+                "antrian_queue_jobs{{queue=\"{name}\",state=\"{state}\"}} {n}"
+            );
+        }
+    }
+    family(
+        &mut out,
+        "antrian_queue_paused",
+        "gauge",
+        "1 when the queue is paused.",
+    );
+    for q in &stats {
+        let _ = writeln!(
+            out,
+            "antrian_queue_paused{{queue=\"{}\"}} {}",
+            label(&q.name),
+            u8::from(q.is_paused)
+        );
+    }
+    family(
+        &mut out,
+        "antrian_queue_workers",
+        "gauge",
+        "Workers connected to the queue, any process (Node.js included).",
+    );
+    for q in &stats {
+        let _ = writeln!(
+            out,
+            "antrian_queue_workers{{queue=\"{}\"}} {}",
+            label(&q.name),
+            q.workers
+        );
+    }
+    family(
+        &mut out,
+        "antrian_queue_oldest_waiting_seconds",
+        "gauge",
+        "Age of the oldest waiting job.",
+    );
+    for q in &stats {
+        let age = q.oldest_waiting_ms.unwrap_or(0) as f64 / 1000.0;
+        let _ = writeln!(
+            out,
+            "antrian_queue_oldest_waiting_seconds{{queue=\"{}\"}} {age}",
+            label(&q.name)
+        );
+    }
+    let counts = state.counters.snapshot();
+    family(
+        &mut out,
+        "antrian_jobs_completed_total",
+        "counter",
+        "Jobs completed since this server started.",
+    );
+    for q in &stats {
+        let n = counts.get(&q.name).map_or(0, |c| c.0);
+        let _ = writeln!(
+            out,
+            "antrian_jobs_completed_total{{queue=\"{}\"}} {n}",
+            label(&q.name)
+        );
+    }
+    family(
+        &mut out,
+        "antrian_jobs_failed_total",
+        "counter",
+        "Jobs failed for good since this server started.",
+    );
+    for q in &stats {
+        let n = counts.get(&q.name).map_or(0, |c| c.1);
+        let _ = writeln!(
+            out,
+            "antrian_jobs_failed_total{{queue=\"{}\"}} {n}",
+            label(&q.name)
+        );
+    }
+    let nodes = antrian_core::worker::list_nodes(&rt.connection, Duration::from_secs(30)).await?;
+    family(
+        &mut out,
+        "antrian_pool_workers",
+        "gauge",
+        "Workers per pool of each live node.",
+    );
+    let mut active = String::new();
+    let mut busy = String::new();
+    let mut p95 = String::new();
+    for n in nodes.iter().filter(|n| n.alive) {
+        for (kind, t) in &n.stats.by_type {
+            let labels = format!("node=\"{}\",type=\"{}\"", label(&n.id), label(kind));
+            let _ = writeln!(out, "antrian_pool_workers{{{labels}}} {}", t.workers);
+            let _ = writeln!(active, "antrian_pool_active_jobs{{{labels}}} {}", t.active);
+            let _ = writeln!(
+                busy,
+                "antrian_pool_utilisation{{{labels}}} {}",
+                t.utilisation
+            );
+            let _ = writeln!(
+                p95,
+                "antrian_pool_job_duration_p95_seconds{{{labels}}} {}",
+                t.p95_duration_ms as f64 / 1000.0
+            );
+        }
+    }
+    family(
+        &mut out,
+        "antrian_pool_active_jobs",
+        "gauge",
+        "Jobs running in each pool.",
+    );
+    out.push_str(&active);
+    family(
+        &mut out,
+        "antrian_pool_utilisation",
+        "gauge",
+        "Share of each pool's slots in use, 0 to 1.",
+    );
+    out.push_str(&busy);
+    family(
+        &mut out,
+        "antrian_pool_job_duration_p95_seconds",
+        "gauge",
+        "95th percentile of job durations in each pool (recent jobs).",
+    );
+    out.push_str(&p95);
+    Ok(out)
+}
+
+async fn metrics(State(state): State<AppState>) -> ApiResult<impl IntoResponse> {
+    let body = render(&state).await?;
+    Ok((
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        body,
+    ))
+}
+
+/// `GET /metrics`.
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/metrics", get(metrics))
+}

@@ -1,0 +1,1024 @@
+//! The HTTP dashboard as a browser or script uses it: a real server on a free port over a
+//! runtime on a test's own redis-server, with real worker pools, spoken to in raw HTTP/1.1
+//! (so malformed requests can be sent as they are).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use antrian_core::config::{Config, LoadOptions};
+use antrian_core::runtime::{Services, WorkerPlan};
+use antrian_core::worker::{handler_fn, JobContext, JobError, Registry, WorkerType};
+use antrian_core::{CancellationToken, Runtime};
+use antrian_server::Server;
+use antrian_testkit::TestRedis;
+use base64::Engine;
+use serde_json::{json, Value};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpStream;
+use tokio::sync::Semaphore;
+
+const USER: &str = "admin";
+const PASS: &str = "correct horse battery staple";
+const WAIT: Duration = Duration::from_secs(30);
+
+struct Dashboard {
+    redis: TestRedis,
+    rt: Option<Runtime>,
+    server: Option<Server>,
+    cancel: CancellationToken,
+    _dir: tempfile::TempDir,
+    gate: Arc<Semaphore>,
+}
+
+/// A raw answer.
+#[derive(Debug)]
+struct Answer {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl Answer {
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+    }
+
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+fn auth(user: &str, pass: &str) -> String {
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pass}"))
+    )
+}
+
+impl Dashboard {
+    async fn start() -> Self {
+        let redis = TestRedis::start();
+        let dir = tempfile::tempdir().expect("tempdir");
+        let data = dir.path().display().to_string();
+        let url = redis.url();
+        let config = Config::load(&LoadOptions::from_vars(vec![
+            ("REDIS_URL", url.as_str()),
+            ("ANTRIAN_DATA_DIR", data.as_str()),
+            ("QUEUE_AUTO_SCALING", "false"),
+            ("QUEUE_DASHBOARD_PORT", "0"),
+            ("QUEUE_DASHBOARD_USERNAME", USER),
+            ("QUEUE_DASHBOARD_PASSWORD", PASS),
+        ]))
+        .expect("config");
+        let cancel = CancellationToken::new();
+        let board = Runtime::status_board(&config);
+        let mut rt = Runtime::start(config, board, cancel.clone(), Services::Full)
+            .await
+            .expect("runtime");
+        let gate = Arc::new(Semaphore::new(0));
+        let g = gate.clone();
+        let mut registry = Registry::new();
+        registry
+            .register(
+                WorkerType::Cleanup,
+                "tick",
+                handler_fn(|ctx: JobContext| async move { Ok(json!({"ran": ctx.id()})) }),
+            )
+            .register(
+                WorkerType::Cleanup,
+                "boom",
+                handler_fn(
+                    |_ctx: JobContext| async move { Err(JobError::discard("boom on purpose")) },
+                ),
+            )
+            .register(
+                WorkerType::Cleanup,
+                "hold",
+                handler_fn(move |_ctx: JobContext| {
+                    let g = g.clone();
+                    async move {
+                        g.acquire()
+                            .await
+                            .map_err(|e| JobError::retry(e.to_string()))?
+                            .forget();
+                        Ok(json!({}))
+                    }
+                }),
+            );
+        rt.start_workers(
+            registry,
+            &WorkerPlan {
+                types: vec![WorkerType::Cleanup],
+                ..WorkerPlan::default()
+            },
+        )
+        .await
+        .expect("workers");
+        let dashboard = rt.config().dashboard.clone();
+        let server = Server::start(rt.handle(), &dashboard, cancel.clone())
+            .await
+            .expect("server");
+        Self {
+            redis,
+            rt: Some(rt),
+            server: Some(server),
+            cancel,
+            _dir: dir,
+            gate,
+        }
+    }
+
+    fn port(&self) -> u16 {
+        self.server.as_ref().expect("running").addr().port()
+    }
+
+    /// Sends `head` (request line and headers, no blank line) and `body`; reads the whole
+    /// answer (the connection is closed after it).
+    async fn raw(&self, head: &str, body: &[u8]) -> Answer {
+        let mut s = TcpStream::connect(("127.0.0.1", self.port()))
+            .await
+            .expect("connect");
+        let mut req = head.replace('\n', "\r\n");
+        req.push_str(&format!(
+            "\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            body.len()
+        ));
+        s.write_all(req.as_bytes()).await.expect("write");
+        s.write_all(body).await.expect("write body");
+        let mut raw = Vec::new();
+        s.read_to_end(&mut raw).await.expect("read");
+        parse(&raw)
+    }
+
+    async fn call(&self, method: &str, path: &str, body: Option<Value>) -> Answer {
+        let port = self.port();
+        let (ctype, bytes) = match &body {
+            Some(v) => (
+                "\nContent-Type: application/json",
+                v.to_string().into_bytes(),
+            ),
+            None => ("", Vec::new()),
+        };
+        self.raw(
+            &format!(
+                "{method} {path} HTTP/1.1\nHost: 127.0.0.1:{port}\nAuthorization: {}{ctype}",
+                auth(USER, PASS)
+            ),
+            &bytes,
+        )
+        .await
+    }
+
+    async fn get(&self, path: &str) -> Value {
+        let a = self.call("GET", path, None).await;
+        assert_eq!(
+            a.status,
+            200,
+            "GET {path}: {}",
+            String::from_utf8_lossy(&a.body)
+        );
+        a.json()
+    }
+
+    async fn post(&self, path: &str, body: Value) -> Value {
+        let a = self.call("POST", path, Some(body)).await;
+        assert!(
+            (200..300).contains(&a.status),
+            "POST {path}: {} {}",
+            a.status,
+            String::from_utf8_lossy(&a.body)
+        );
+        a.json()
+    }
+
+    fn key_count(&self) -> u64 {
+        redis::cmd("DBSIZE")
+            .query(&mut self.redis.connection())
+            .expect("DBSIZE")
+    }
+
+    async fn stop(mut self) {
+        self.gate.add_permits(1000);
+        self.cancel.cancel();
+        if let Some(server) = self.server.take() {
+            server.stopped().await;
+        }
+        if let Some(rt) = self.rt.take() {
+            rt.shutdown().await;
+        }
+    }
+}
+
+fn parse(raw: &[u8]) -> Answer {
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap_or_else(|| panic!("no header end: {}", String::from_utf8_lossy(raw)));
+    let head = String::from_utf8_lossy(&raw[..split]).to_string();
+    let mut lines = head.split("\r\n");
+    let status: u16 = lines
+        .next()
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|s| s.parse().ok())
+        .expect("status");
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+        .collect();
+    let mut body = raw[split + 4..].to_vec();
+    if headers
+        .iter()
+        .any(|(k, v)| k.eq_ignore_ascii_case("transfer-encoding") && v.contains("chunked"))
+    {
+        body = dechunk(&body);
+    }
+    Answer {
+        status,
+        headers,
+        body,
+    }
+}
+
+fn dechunk(mut raw: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    while let Some(end) = raw.windows(2).position(|w| w == b"\r\n") {
+        let size =
+            usize::from_str_radix(String::from_utf8_lossy(&raw[..end]).trim(), 16).unwrap_or(0);
+        if size == 0 {
+            break;
+        }
+        out.extend_from_slice(&raw[end + 2..end + 2 + size]);
+        raw = &raw[end + 2 + size + 2..];
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_route_asks_for_credentials_and_refuses_wrong_ones() {
+    let d = Dashboard::start().await;
+    let port = d.port();
+    let routes = [
+        ("GET", "/api/stats"),
+        ("GET", "/api/queues"),
+        ("GET", "/api/queues/cleanup-queue"),
+        ("POST", "/api/queues/cleanup-queue/jobs/1/retry"),
+        ("DELETE", "/api/queues/cleanup-queue/jobs/1"),
+        ("POST", "/api/queues/cleanup-queue/pause"),
+        ("POST", "/api/queues/cleanup-queue/resume"),
+        ("POST", "/api/queues/cleanup-queue/clean"),
+        ("POST", "/api/queues/cleanup-queue/jobs"),
+        ("POST", "/api/queues/cleanup-queue/jobs/bulk"),
+        ("GET", "/api/queues/cleanup-queue/jobs/1"),
+        ("GET", "/api/queues/cleanup-queue/jobs/1/logs"),
+        ("POST", "/api/queues/cleanup-queue/promote"),
+        ("POST", "/api/queues/cleanup-queue/retry-failed"),
+        ("POST", "/api/queues/pause-all"),
+        ("POST", "/api/queues/resume-all"),
+        ("GET", "/api/schedules"),
+        ("POST", "/api/schedules"),
+        ("GET", "/api/schedules/x"),
+        ("PATCH", "/api/schedules/x"),
+        ("DELETE", "/api/schedules/x"),
+        ("POST", "/api/schedules/x/enable"),
+        ("POST", "/api/schedules/x/disable"),
+        ("POST", "/api/schedules/x/run"),
+        ("GET", "/api/schedules/x/preview"),
+        ("GET", "/api/schedule-preview?cron=*+*+*+*+*"),
+        ("GET", "/api/dynamic-schedules"),
+        ("POST", "/api/dynamic-schedules"),
+        ("GET", "/api/dynamic-schedules/x"),
+        ("DELETE", "/api/dynamic-schedules/x"),
+        ("POST", "/api/dynamic-schedules/x/enable"),
+        ("POST", "/api/dynamic-schedules/x/disable"),
+        ("GET", "/api/health"),
+        ("GET", "/api/workers"),
+        ("POST", "/api/nodes/x/commands"),
+        ("GET", "/api/scaling/log"),
+        ("GET", "/api/products"),
+        ("GET", "/api/products/export"),
+        ("GET", "/api/products/x"),
+        ("GET", "/api/sites"),
+        ("GET", "/api/events"),
+        ("GET", "/metrics"),
+        ("GET", "/"),
+        ("GET", "/assets/app.js"),
+    ];
+    for (method, path) in routes {
+        let none = d
+            .raw(
+                &format!("{method} {path} HTTP/1.1\nHost: 127.0.0.1:{port}"),
+                b"",
+            )
+            .await;
+        assert_eq!(none.status, 401, "{method} {path} without credentials");
+        assert!(none
+            .header("www-authenticate")
+            .is_some_and(|h| h.starts_with("Basic")));
+        assert_eq!(none.json()["error"]["code"], "unauthorized");
+        let wrong = d
+            .raw(
+                &format!(
+                    "{method} {path} HTTP/1.1\nHost: 127.0.0.1:{port}\nAuthorization: {}",
+                    auth(USER, "admin123")
+                ),
+                b"",
+            )
+            .await;
+        assert_eq!(wrong.status, 401, "{method} {path} with a wrong password");
+        if path == "/api/events" {
+            continue; // a stream: checked in its own test
+        }
+        let right = d.call(method, path, None).await;
+        assert_ne!(right.status, 401, "{method} {path} with the right password");
+        assert!(
+            right.status < 500,
+            "{method} {path}: {} {}",
+            right.status,
+            String::from_utf8_lossy(&right.body)
+        );
+    }
+    assert!(
+        !String::from_utf8_lossy(&d.call("GET", "/api/health", None).await.body).contains(PASS),
+        "no secret in a response"
+    );
+    d.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn failed_logins_are_slowed_then_refused_and_cross_site_writes_are_refused() {
+    let d = Dashboard::start().await;
+    let port = d.port();
+    let mut statuses = Vec::new();
+    for _ in 0..11 {
+        let a = d
+            .raw(
+                &format!(
+                    "GET /api/stats HTTP/1.1\nHost: 127.0.0.1:{port}\nAuthorization: {}",
+                    auth(USER, "guess")
+                ),
+                b"",
+            )
+            .await;
+        statuses.push(a.status);
+    }
+    assert_eq!(statuses[..10], [401; 10]);
+    assert_eq!(statuses[10], 429, "refused for a while: {statuses:?}");
+    let refused = d.call("GET", "/api/stats", None).await;
+    assert_eq!(
+        refused.status, 429,
+        "even with the right password while refused"
+    );
+    assert!(refused.header("retry-after").is_some());
+    d.stop().await;
+
+    let d = Dashboard::start().await;
+    let port = d.port();
+    let evil_origin = d
+        .raw(
+            &format!("POST /api/queues/cleanup-queue/pause HTTP/1.1\nHost: 127.0.0.1:{port}\nOrigin: http://evil.example\nAuthorization: {}", auth(USER, PASS)),
+            b"",
+        )
+        .await;
+    assert_eq!(
+        (
+            evil_origin.status,
+            evil_origin.json()["error"]["code"].as_str()
+        ),
+        (403, Some("forbidden"))
+    );
+    let rebound = d
+        .raw(
+            &format!(
+                "GET /api/stats HTTP/1.1\nHost: evil.example:{port}\nAuthorization: {}",
+                auth(USER, PASS)
+            ),
+            b"",
+        )
+        .await;
+    assert_eq!(rebound.status, 403, "a DNS-rebinding Host");
+    let same = d
+        .raw(
+            &format!("POST /api/queues/cleanup-queue/pause HTTP/1.1\nHost: 127.0.0.1:{port}\nOrigin: http://127.0.0.1:{port}\nAuthorization: {}", auth(USER, PASS)),
+            b"",
+        )
+        .await;
+    assert_eq!(same.status, 200, "{}", String::from_utf8_lossy(&same.body));
+    d.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_seeds_endpoints_on_jobs_in_every_state() {
+    let d = Dashboard::start().await;
+    let q = "/api/queues/cleanup-queue";
+    let mut events = d.rt.as_ref().expect("rt").events().subscribe();
+    let completed = d
+        .post(
+            &format!("{q}/jobs"),
+            json!({"name": "tick", "data": {"n": 1}}),
+        )
+        .await["id"]
+        .clone();
+    let failed = d
+        .post(
+            &format!("{q}/jobs"),
+            json!({"name": "boom", "data": {}, "opts": {"attempts": 1}}),
+        )
+        .await["id"]
+        .clone();
+    let active = d
+        .post(&format!("{q}/jobs"), json!({"name": "hold", "data": {}}))
+        .await["id"]
+        .clone();
+    let delayed = d
+        .post(
+            &format!("{q}/jobs"),
+            json!({"name": "tick", "data": {}, "opts": {"delay": 3_600_000}}),
+        )
+        .await["id"]
+        .clone();
+    // Wait until the worker took the first three.
+    let mut seen = 0;
+    let mut first = true;
+    while seen < 3 {
+        if !first {
+            let e = events
+                .recv_matching(WAIT, |e| {
+                    matches!(
+                        e,
+                        antrian_core::queue::QueueEvent::JobCompleted { .. }
+                            | antrian_core::queue::QueueEvent::JobFailed { is_final: true, .. }
+                            | antrian_core::queue::QueueEvent::JobActive { .. }
+                    )
+                })
+                .await;
+            assert!(e.is_some(), "jobs did not start");
+        }
+        first = false;
+        let stats = d.get("/api/stats").await;
+        let t = &stats["totals"];
+        seen = t["completed"].as_u64().unwrap_or(0)
+            + t["failed"].as_u64().unwrap_or(0)
+            + t["active"].as_u64().unwrap_or(0);
+    }
+    // Paused, a new job waits.
+    assert_eq!(
+        d.post(&format!("{q}/pause"), json!({})).await["paused"],
+        true
+    );
+    let waiting = d
+        .post(&format!("{q}/jobs"), json!({"name": "tick", "data": {}}))
+        .await["id"]
+        .clone();
+
+    let stats = d.get("/api/stats").await;
+    let cleanup = stats["queues"]
+        .as_array()
+        .expect("queues")
+        .iter()
+        .find(|s| s["name"] == "cleanup-queue")
+        .expect("cleanup-queue")
+        .clone();
+    assert_eq!(
+        (
+            cleanup["completed"].as_u64(),
+            cleanup["failed"].as_u64(),
+            cleanup["active"].as_u64(),
+            cleanup["delayed"].as_u64(),
+            cleanup["isPaused"].as_bool()
+        ),
+        (Some(1), Some(1), Some(1), Some(1), Some(true)),
+        "{stats}"
+    );
+    assert_eq!(
+        cleanup["waiting"].as_u64().unwrap_or(0) + cleanup["paused"].as_u64().unwrap_or(0),
+        1,
+        "{cleanup}"
+    );
+
+    for (state, id) in [
+        ("completed", &completed),
+        ("failed", &failed),
+        ("active", &active),
+        ("delayed", &delayed),
+        ("waiting", &waiting),
+    ] {
+        let page = d
+            .get(&format!("{q}?state={state}&page=1&pageSize=10"))
+            .await;
+        let ids: Vec<&Value> = page["jobs"]["jobs"]
+            .as_array()
+            .expect("jobs")
+            .iter()
+            .map(|j| &j["id"])
+            .collect();
+        assert_eq!(ids, [id], "{state}: {page}");
+        assert_eq!(page["queue"]["name"], "cleanup-queue");
+    }
+    let job = d
+        .get(&format!("{q}/jobs/{}", failed.as_str().expect("id")))
+        .await;
+    assert_eq!(job["failedReason"], "boom on purpose");
+
+    // Retry the failed one (it fails again: attempts 1), remove the delayed one.
+    let retried = d
+        .post(
+            &format!("{q}/jobs/{}/retry", failed.as_str().expect("id")),
+            json!({}),
+        )
+        .await;
+    assert_eq!(retried["retried"], true);
+    let removed = d
+        .call(
+            "DELETE",
+            &format!("{q}/jobs/{}", delayed.as_str().expect("id")),
+            None,
+        )
+        .await;
+    assert_eq!(removed.status, 200);
+    let gone = d
+        .call(
+            "GET",
+            &format!("{q}/jobs/{}", delayed.as_str().expect("id")),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (gone.status, gone.json()["error"]["code"].as_str()),
+        (404, Some("not_found"))
+    );
+    assert_eq!(
+        d.post(&format!("{q}/resume"), json!({})).await["paused"],
+        false
+    );
+    let cleaned = d
+        .post(
+            &format!("{q}/clean"),
+            json!({"completed": true, "failed": true, "count": 100}),
+        )
+        .await;
+    assert!(
+        cleaned["removed"].as_u64().is_some_and(|n| n >= 1),
+        "{cleaned}"
+    );
+    d.stop().await;
+}
+
+/// Reads SSE frames from a stream until one names `job_id` as completed; returns its id.
+async fn completion_in(reader: &mut BufReader<TcpStream>, job_id: &str) -> u64 {
+    let mut last_id = 0;
+    let mut event = String::new();
+    loop {
+        let mut line = String::new();
+        let n = tokio::time::timeout(WAIT, reader.read_line(&mut line))
+            .await
+            .expect("an event in time")
+            .expect("read");
+        assert!(n > 0, "stream closed");
+        let line = line.trim_end();
+        if let Some(id) = line
+            .strip_prefix("id: ")
+            .or_else(|| line.strip_prefix("id:"))
+        {
+            last_id = id.trim().parse().unwrap_or(last_id);
+        } else if let Some(name) = line
+            .strip_prefix("event: ")
+            .or_else(|| line.strip_prefix("event:"))
+        {
+            event = name.trim().to_string();
+        } else if let Some(data) = line
+            .strip_prefix("data: ")
+            .or_else(|| line.strip_prefix("data:"))
+        {
+            let v: Value = serde_json::from_str(data.trim()).unwrap_or(Value::Null);
+            if event == "job:completed" && v["jobId"] == job_id {
+                return last_id;
+            }
+        }
+    }
+}
+
+async fn open_stream(d: &Dashboard, last_event_id: Option<u64>) -> BufReader<TcpStream> {
+    let mut s = TcpStream::connect(("127.0.0.1", d.port()))
+        .await
+        .expect("connect");
+    let resume = last_event_id
+        .map(|id| format!("Last-Event-ID: {id}\r\n"))
+        .unwrap_or_default();
+    let req = format!(
+        "GET /api/events HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nAuthorization: {}\r\nAccept: text/event-stream\r\n{resume}\r\n",
+        d.port(),
+        auth(USER, PASS)
+    );
+    s.write_all(req.as_bytes()).await.expect("write");
+    let mut reader = BufReader::new(s);
+    let mut status = String::new();
+    reader.read_line(&mut status).await.expect("status");
+    assert!(status.contains(" 200 "), "{status}");
+    reader
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn events_stream_a_jobs_completion_and_resume_after_a_reconnect() {
+    let d = Dashboard::start().await;
+    let mut stream = open_stream(&d, None).await;
+    let first = d
+        .post(
+            "/api/queues/cleanup-queue/jobs",
+            json!({"name": "tick", "data": {}}),
+        )
+        .await["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    let first_id = completion_in(&mut stream, &first).await;
+    assert!(first_id > 0);
+    drop(stream);
+    // While no client listens, another job completes; a reconnect with the last id gets it.
+    let mut events = d.rt.as_ref().expect("rt").events().subscribe();
+    let second = d
+        .post(
+            "/api/queues/cleanup-queue/jobs",
+            json!({"name": "tick", "data": {}}),
+        )
+        .await["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    events
+        .recv_matching(WAIT, |e| matches!(e, antrian_core::queue::QueueEvent::JobCompleted { job_id, .. } if *job_id == second))
+        .await
+        .expect("second completed");
+    let mut resumed = open_stream(&d, Some(first_id)).await;
+    let second_id = completion_in(&mut resumed, &second).await;
+    assert!(second_id > first_id);
+    d.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn metrics_are_prometheus_text_matching_the_queue_counts() {
+    let d = Dashboard::start().await;
+    let mut events = d.rt.as_ref().expect("rt").events().subscribe();
+    let id = d
+        .post(
+            "/api/queues/cleanup-queue/jobs",
+            json!({"name": "tick", "data": {}}),
+        )
+        .await["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    events
+        .recv_matching(WAIT, |e| matches!(e, antrian_core::queue::QueueEvent::JobCompleted { job_id, .. } if *job_id == id))
+        .await
+        .expect("completed");
+    d.post(
+        "/api/queues/data-processing-queue/jobs",
+        json!({"name": "x", "data": {}, "opts": {"delay": 60000}}),
+    )
+    .await;
+    let a = d.call("GET", "/metrics", None).await;
+    assert_eq!(a.status, 200);
+    assert!(a
+        .header("content-type")
+        .is_some_and(|c| c.starts_with("text/plain; version=0.0.4")));
+    let text = String::from_utf8(a.body).expect("utf-8");
+    let sample = regex_lite_sample();
+    let mut values = std::collections::HashMap::new();
+    for line in text.lines() {
+        if line.starts_with('#') {
+            assert!(
+                line.starts_with("# HELP ") || line.starts_with("# TYPE "),
+                "{line}"
+            );
+            continue;
+        }
+        let (key, value) = line
+            .rsplit_once(' ')
+            .unwrap_or_else(|| panic!("not a sample: {line}"));
+        assert!(sample(key), "bad metric name or labels: {line}");
+        let v: f64 = value
+            .parse()
+            .unwrap_or_else(|_| panic!("not a number: {line}"));
+        values.insert(key.to_string(), v);
+    }
+    let stats = d.get("/api/stats").await;
+    for q in stats["queues"].as_array().expect("queues") {
+        let name = q["name"].as_str().expect("name");
+        for state in [
+            "waiting",
+            "active",
+            "delayed",
+            "completed",
+            "failed",
+            "paused",
+        ] {
+            let key = format!("antrian_queue_jobs{{queue=\"{name}\",state=\"{state}\"}}");
+            assert_eq!(values.get(&key).copied(), q[state].as_f64(), "{key}");
+        }
+    }
+    assert_eq!(values.get("antrian_redis_up"), Some(&1.0));
+    assert_eq!(
+        values.get("antrian_jobs_completed_total{queue=\"cleanup-queue\"}"),
+        Some(&1.0)
+    );
+    assert!(
+        values
+            .keys()
+            .any(|k| k.starts_with("antrian_pool_workers{") && k.contains("type=\"cleanup\"")),
+        "{text}"
+    );
+    d.stop().await;
+}
+
+/// `name{label="value",…}` or `name`, as Prometheus' text format allows.
+fn regex_lite_sample() -> impl Fn(&str) -> bool {
+    |key: &str| {
+        let (name, labels) = match key.split_once('{') {
+            Some((n, rest)) => (n, Some(rest)),
+            None => (key, None),
+        };
+        let name_ok = !name.is_empty()
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':')
+            && !name.starts_with(|c: char| c.is_ascii_digit());
+        let labels_ok = labels.is_none_or(|l| {
+            l.ends_with('}')
+                && l.trim_end_matches('}').split("\",").all(|pair| {
+                    pair.split_once("=\"").is_some_and(|(k, _)| {
+                        k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                    })
+                })
+        });
+        name_ok && labels_ok
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn malformed_requests_get_a_json_4xx_and_write_nothing() {
+    let d = Dashboard::start().await;
+    d.post("/api/schedules", json!({"name": "kept", "schedule": "0 2 * * *", "jobName": "tick", "queueName": "cleanup-queue"})).await;
+    let before = d.key_count();
+    let big = json!({"name": "tick", "data": {"blob": "x".repeat(9 * 1024 * 1024)}}).to_string();
+    let cases: Vec<(&str, &str, Option<&str>, u16)> = vec![
+        (
+            "POST",
+            "/api/queues/cleanup-queue/jobs",
+            Some("{not json"),
+            400,
+        ),
+        ("POST", "/api/queues/cleanup-queue/jobs", Some("[]"), 400),
+        (
+            "POST",
+            "/api/queues/cleanup-queue/jobs",
+            Some(r#"{"data": {}}"#),
+            400,
+        ),
+        (
+            "POST",
+            "/api/queues/cleanup-queue/jobs",
+            Some(r#"{"name": 5}"#),
+            400,
+        ),
+        (
+            "POST",
+            "/api/queues/cleanup-queue/jobs",
+            Some(r#"{"name": "tick", "data": [1]}"#),
+            400,
+        ),
+        (
+            "POST",
+            "/api/queues/cleanup-queue/jobs",
+            Some(r#"{"name": "tick", "data": {}, "opts": {"priority": 11}}"#),
+            400,
+        ),
+        (
+            "POST",
+            "/api/queues/cleanup-queue/jobs",
+            Some(r#"{"name": "tick", "data": {}, "opts": {"attempts": "3"}}"#),
+            400,
+        ),
+        (
+            "POST",
+            "/api/queues/cleanup-queue/jobs",
+            Some(r#"{"name": "tick", "data": {}, "opts": {"backoff": {"type": "random"}}}"#),
+            400,
+        ),
+        (
+            "POST",
+            "/api/queues/cleanup-queue/jobs",
+            Some(r#"{"name": "tick", "data": {}, "opts": {"jobId": "123"}}"#),
+            400,
+        ),
+        (
+            "POST",
+            "/api/queues/cleanup-queue/jobs",
+            Some(r#"{"name": "tick", "data": {}, "extra": 1}"#),
+            400,
+        ),
+        (
+            "POST",
+            "/api/queues/bad:queue/jobs",
+            Some(r#"{"name": "tick", "data": {}}"#),
+            400,
+        ),
+        (
+            "POST",
+            "/api/queues/cleanup-queue/jobs",
+            Some(big.as_str()),
+            413,
+        ),
+        (
+            "POST",
+            "/api/queues/cleanup-queue/jobs/bulk",
+            Some(r#"{"name": "tick"}"#),
+            400,
+        ),
+        (
+            "POST",
+            "/api/queues/cleanup-queue/jobs/bulk",
+            Some(r#"[{"name": "tick", "data": {}}, {"name": ""}]"#),
+            400,
+        ),
+        (
+            "POST",
+            "/api/queues/cleanup-queue/clean",
+            Some(r#"{"completed": "yes"}"#),
+            400,
+        ),
+        (
+            "POST",
+            "/api/queues/cleanup-queue/clean",
+            Some(r#"{"completd": true}"#),
+            400,
+        ),
+        ("POST", "/api/queues/no-such-queue/pause", None, 404),
+        ("GET", "/api/queues/no-such-queue", None, 404),
+        ("GET", "/api/queues/cleanup-queue?state=sleeping", None, 400),
+        ("GET", "/api/queues/cleanup-queue?page=0", None, 400),
+        (
+            "GET",
+            "/api/queues/cleanup-queue?pageSize=100000",
+            None,
+            400,
+        ),
+        ("GET", "/api/queues/cleanup-queue?page=abc", None, 400),
+        ("GET", "/api/queues/cleanup-queue/jobs/nope", None, 404),
+        (
+            "POST",
+            "/api/queues/cleanup-queue/jobs/nope/retry",
+            None,
+            404,
+        ),
+        ("DELETE", "/api/queues/cleanup-queue/jobs/nope", None, 404),
+        ("GET", "/api/queues/..%2F..%2Fetc%2Fpasswd", None, 404),
+        (
+            "POST",
+            "/api/schedules",
+            Some(
+                r#"{"name": "s", "schedule": "61 * * * *", "jobName": "tick", "queueName": "cleanup-queue"}"#,
+            ),
+            400,
+        ),
+        (
+            "POST",
+            "/api/schedules",
+            Some(
+                r#"{"name": "s", "schedule": "0 2 * * *", "jobName": "tick", "queueName": "cleanup-queue", "timezone": "Mars/Olympus"}"#,
+            ),
+            400,
+        ),
+        (
+            "POST",
+            "/api/schedules",
+            Some(
+                r#"{"name": "../x", "schedule": "0 2 * * *", "jobName": "tick", "queueName": "cleanup-queue"}"#,
+            ),
+            400,
+        ),
+        (
+            "POST",
+            "/api/schedules",
+            Some(
+                r#"{"name": "kept", "schedule": "0 2 * * *", "jobName": "tick", "queueName": "cleanup-queue"}"#,
+            ),
+            409,
+        ),
+        (
+            "PATCH",
+            "/api/schedules/kept",
+            Some(r#"{"schedule": "* *"}"#),
+            400,
+        ),
+        (
+            "PATCH",
+            "/api/schedules/missing",
+            Some(r#"{"schedule": "0 3 * * *"}"#),
+            404,
+        ),
+        ("GET", "/api/schedules/kept/preview?count=1000", None, 400),
+        ("GET", "/api/schedule-preview?tz=UTC", None, 400),
+        (
+            "POST",
+            "/api/dynamic-schedules",
+            Some(
+                r#"{"name": "d", "condition": {"type": "queue_size", "queueName": "q", "operator": "=>", "threshold": 1}, "action": {"jobName": "tick", "queueName": "cleanup-queue"}}"#,
+            ),
+            400,
+        ),
+        (
+            "POST",
+            "/api/dynamic-schedules",
+            Some(
+                r#"{"name": "d", "condition": {"type": "queue_size", "queueName": "q", "operator": ">", "threshold": -1}, "action": {"jobName": "tick", "queueName": "cleanup-queue"}}"#,
+            ),
+            400,
+        ),
+        (
+            "POST",
+            "/api/nodes/nope/commands",
+            Some(r#"{"command": "explode"}"#),
+            400,
+        ),
+        ("GET", "/api/products?page=0", None, 400),
+        ("GET", "/api/products/export?format=xml", None, 400),
+        ("GET", "/api/scaling/log?count=0", None, 400),
+        ("PUT", "/api/stats", None, 405),
+        ("DELETE", "/api/queues/cleanup-queue", None, 405),
+        ("GET", "/api/nothing-here", None, 404),
+    ];
+    assert!(cases.len() >= 30);
+    for (method, path, body, want) in cases {
+        let port = d.port();
+        let head = format!(
+            "{method} {path} HTTP/1.1\nHost: 127.0.0.1:{port}\nAuthorization: {}{}",
+            auth(USER, PASS),
+            if body.is_some() {
+                "\nContent-Type: application/json"
+            } else {
+                ""
+            }
+        );
+        let a = d.raw(&head, body.unwrap_or("").as_bytes()).await;
+        assert_eq!(
+            a.status,
+            want,
+            "{method} {path} {:?}: {}",
+            body.map(|b| &b[..b.len().min(80)]),
+            String::from_utf8_lossy(&a.body)
+        );
+        if want != 405 {
+            let v = a.json();
+            assert!(
+                v["error"]["code"].is_string() && v["error"]["message"].is_string(),
+                "{method} {path}: {v}"
+            );
+        }
+    }
+    let wrong_type = d
+        .raw(&format!("POST /api/queues/cleanup-queue/jobs HTTP/1.1\nHost: 127.0.0.1:{}\nAuthorization: {}\nContent-Type: text/plain", d.port(), auth(USER, PASS)), br#"{"name":"tick"}"#)
+        .await;
+    assert_eq!(
+        (
+            wrong_type.status,
+            wrong_type.json()["error"]["code"].as_str()
+        ),
+        (415, Some("unsupported_media_type"))
+    );
+    assert_eq!(d.key_count(), before, "refused requests wrote nothing");
+    d.stop().await;
+}
+
+#[test]
+fn exposing_the_dashboard_needs_a_real_password() {
+    let config = |host: &str, password: &str| {
+        let vars = vec![
+            ("REDIS_URL", "redis://127.0.0.1:1"),
+            ("QUEUE_DASHBOARD_HOST", host),
+            ("QUEUE_DASHBOARD_PASSWORD", password),
+        ];
+        Config::load(&LoadOptions::from_vars(vars))
+            .expect("config")
+            .dashboard
+    };
+    for (host, password) in [
+        ("0.0.0.0", ""),
+        ("0.0.0.0", "admin123"),
+        ("::", "admin123"),
+        ("192.168.1.10", ""),
+    ] {
+        let e = antrian_server::check_exposure(&config(host, password))
+            .expect_err(host)
+            .to_string();
+        assert!(
+            e.contains("reachable from other machines") && e.contains("QUEUE_DASHBOARD_PASSWORD"),
+            "{e}"
+        );
+    }
+    assert!(antrian_server::check_exposure(&config("127.0.0.1", "")).is_ok());
+    assert!(antrian_server::check_exposure(&config("0.0.0.0", "a real one")).is_ok());
+}
