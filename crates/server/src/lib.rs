@@ -119,7 +119,7 @@ impl Server {
         let addr = listener
             .local_addr()
             .map_err(|source| StartError::Bind { addr, source })?;
-        let counters = Arc::new(metrics::Counters::default());
+        let counters = metrics::Counters::start(&rt, cancel.clone());
         let feed = events::Feed::start(&rt, counters.clone(), cancel.clone());
         let state = AppState { rt, feed, counters };
         let app = app(state, config).into_make_service_with_connect_info::<SocketAddr>();

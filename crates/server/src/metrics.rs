@@ -2,14 +2,20 @@
 //! counts by state, completed/failed counters, worker pools per node, Redis health. It is
 //! what an orchestrator scales worker nodes on (queue depth per queue).
 //!
-//! The format is a handful of lines per family, written here directly; counters count the
-//! events this server has seen since it started (BullMQ's streams carry every worker's,
-//! Node.js included).
+//! The format is a handful of lines per family, written here directly; counters and the
+//! duration histogram count the jobs this server has seen finish since it started (BullMQ's
+//! streams carry every worker's, Node.js included). A job's duration is `finishedOn −
+//! processedOn` of its hash, read in batches; a job removed at once (`removeOnComplete:
+//! true`) is counted but has no duration.
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+use antrian_core::runtime::Handle;
+use antrian_core::CancellationToken;
+use tokio::sync::{mpsc, oneshot};
 
 use antrian_core::health::ConnectionState;
 use antrian_core::queue::QueueEvent;
@@ -22,13 +28,67 @@ use axum::Router;
 use crate::error::ApiResult;
 use crate::AppState;
 
-/// Completed and failed-for-good jobs per queue since the server started.
-#[derive(Debug, Default)]
+/// Upper bounds of the duration histogram's buckets, seconds.
+pub const BUCKETS: [f64; 14] = [
+    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0,
+];
+
+/// Job durations of one queue.
+#[derive(Debug, Clone, Default)]
+struct Histogram {
+    /// Per bucket (not cumulative), plus one for above the last bound.
+    counts: [u64; BUCKETS.len() + 1],
+    sum: f64,
+}
+
+impl Histogram {
+    fn observe(&mut self, seconds: f64) {
+        let i = BUCKETS
+            .iter()
+            .position(|b| seconds <= *b)
+            .unwrap_or(BUCKETS.len());
+        self.counts[i] += 1;
+        self.sum += seconds;
+    }
+}
+
+/// Completed and failed-for-good jobs per queue since the server started, and their
+/// durations.
+#[derive(Debug)]
 pub struct Counters {
     by_queue: Mutex<BTreeMap<String, (u64, u64)>>,
+    durations: Mutex<BTreeMap<String, Histogram>>,
+    finished: mpsc::UnboundedSender<Msg>,
+}
+
+/// What the duration reader receives.
+#[derive(Debug)]
+enum Msg {
+    /// A job that finished: `(queue, id)`.
+    Finished(String, String),
+    /// Answer once everything sent before is read (so a scrape sees every job counted).
+    Flush(oneshot::Sender<()>),
 }
 
 impl Counters {
+    /// Counters whose durations are read from `rt`'s Redis until `cancel`.
+    pub fn start(rt: &Handle, cancel: CancellationToken) -> Arc<Self> {
+        let (finished, rx) = mpsc::unbounded_channel();
+        let counters = Arc::new(Self {
+            by_queue: Mutex::new(BTreeMap::new()),
+            durations: Mutex::new(BTreeMap::new()),
+            finished,
+        });
+        tokio::spawn(read_durations(
+            Arc::downgrade(&counters),
+            rt.connection.clone(),
+            rt.queues.prefix().to_string(),
+            rx,
+            cancel,
+        ));
+        counters
+    }
+
     /// Counts `event` when it finishes a job.
     pub fn count(&self, event: &QueueEvent) {
         let (queue, completed) = match event {
@@ -40,16 +100,49 @@ impl Counters {
             } => (queue, false),
             _ => return,
         };
-        let mut map = self
-            .by_queue
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let entry = map.entry(queue.clone()).or_default();
-        if completed {
-            entry.0 += 1;
-        } else {
-            entry.1 += 1;
+        {
+            let mut map = self
+                .by_queue
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let entry = map.entry(queue.clone()).or_default();
+            if completed {
+                entry.0 += 1;
+            } else {
+                entry.1 += 1;
+            }
         }
+        if let QueueEvent::JobCompleted { queue, job_id, .. }
+        | QueueEvent::JobFailed { queue, job_id, .. } = event
+        {
+            let _ = self
+                .finished
+                .send(Msg::Finished(queue.clone(), job_id.clone()));
+        }
+    }
+
+    fn observe(&self, queue: &str, seconds: f64) {
+        self.durations
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .entry(queue.to_string())
+            .or_default()
+            .observe(seconds);
+    }
+
+    /// Waits until the durations of every job counted so far are read.
+    async fn flush(&self) {
+        let (tx, rx) = oneshot::channel();
+        if self.finished.send(Msg::Flush(tx)).is_ok() {
+            let _ = rx.await;
+        }
+    }
+
+    fn histograms(&self) -> BTreeMap<String, Histogram> {
+        self.durations
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
     }
 
     fn snapshot(&self) -> BTreeMap<String, (u64, u64)> {
@@ -57,6 +150,75 @@ impl Counters {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .clone()
+    }
+}
+
+/// Reads finished jobs' start and finish times in batches (one pipeline per batch).
+async fn read_durations(
+    counters: std::sync::Weak<Counters>,
+    conn: antrian_core::connection::Connection,
+    prefix: String,
+    mut rx: mpsc::UnboundedReceiver<Msg>,
+    cancel: CancellationToken,
+) {
+    let mut batch = Vec::new();
+    let mut flushes = Vec::new();
+    loop {
+        let first = tokio::select! {
+            () = cancel.cancelled() => return,
+            next = rx.recv() => match next { Some(item) => item, None => return },
+        };
+        let mut next = Some(first);
+        while let Some(msg) = next.take() {
+            match msg {
+                Msg::Finished(queue, id) => batch.push((queue, id)),
+                Msg::Flush(done) => flushes.push(done),
+            }
+            if batch.len() < 500 {
+                next = rx.try_recv().ok();
+            }
+        }
+        if !batch.is_empty() {
+            let Some(counters) = counters.upgrade() else {
+                return;
+            };
+            read_batch(&counters, &conn, &prefix, &mut batch).await;
+        }
+        for done in flushes.drain(..) {
+            let _ = done.send(());
+        }
+    }
+}
+
+async fn read_batch(
+    counters: &Counters,
+    conn: &antrian_core::connection::Connection,
+    prefix: &str,
+    batch: &mut Vec<(String, String)>,
+) {
+    let mut pipe = redis::pipe();
+    for (queue, id) in batch.iter() {
+        pipe.cmd("HMGET")
+            .arg(bullmq::QueueKeys::new(queue, Some(prefix)).job_key(id))
+            .arg("processedOn")
+            .arg("finishedOn");
+    }
+    let mut redis = conn.redis();
+    let times: redis::RedisResult<Vec<(Option<u64>, Option<u64>)>> =
+        pipe.query_async(&mut redis).await;
+    match times {
+        Ok(times) => {
+            for ((queue, _), t) in batch.drain(..).zip(times) {
+                if let (Some(start), Some(end)) = t {
+                    #[allow(clippy::cast_precision_loss)]
+                    counters.observe(&queue, end.saturating_sub(start) as f64 / 1000.0);
+                }
+            }
+        }
+        Err(e) => {
+            tracing::debug!("cannot read job durations: {e}");
+            batch.clear();
+        }
     }
 }
 
@@ -170,6 +332,7 @@ pub async fn render(state: &AppState) -> ApiResult<String> {
             label(&q.name)
         );
     }
+    state.counters.flush().await;
     let counts = state.counters.snapshot();
     family(
         &mut out,
@@ -197,6 +360,34 @@ pub async fn render(state: &AppState) -> ApiResult<String> {
             out,
             "antrian_jobs_failed_total{{queue=\"{}\"}} {n}",
             label(&q.name)
+        );
+    }
+    family(
+        &mut out,
+        "antrian_job_duration_seconds",
+        "histogram",
+        "Time from a job's start to its finish (its last attempt), for jobs finished since this server started.",
+    );
+    for (queue, h) in state.counters.histograms() {
+        let name = label(&queue);
+        let mut cumulative = 0;
+        for (bound, n) in BUCKETS.iter().zip(h.counts) {
+            cumulative += n;
+            let _ = writeln!(out, "antrian_job_duration_seconds_bucket{{queue=\"{name}\",le=\"{bound}\"}} {cumulative}");
+        }
+        cumulative += h.counts[BUCKETS.len()];
+        let _ = writeln!(
+            out,
+            "antrian_job_duration_seconds_bucket{{queue=\"{name}\",le=\"+Inf\"}} {cumulative}"
+        );
+        let _ = writeln!(
+            out,
+            "antrian_job_duration_seconds_sum{{queue=\"{name}\"}} {}",
+            h.sum
+        );
+        let _ = writeln!(
+            out,
+            "antrian_job_duration_seconds_count{{queue=\"{name}\"}} {cumulative}"
         );
     }
     let nodes = antrian_core::worker::list_nodes(&rt.connection, Duration::from_secs(30)).await?;

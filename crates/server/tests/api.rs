@@ -661,7 +661,8 @@ async fn events_stream_a_jobs_completion_and_resume_after_a_reconnect() {
 #[tokio::test(flavor = "multi_thread")]
 async fn metrics_are_prometheus_text_matching_the_queue_counts() {
     let d = Dashboard::start().await;
-    let mut events = d.rt.as_ref().expect("rt").events().subscribe();
+    // The server counts a job when its event reaches the stream clients: wait for it there.
+    let mut stream = open_stream(&d, None).await;
     let id = d
         .post(
             "/api/queues/cleanup-queue/jobs",
@@ -671,10 +672,7 @@ async fn metrics_are_prometheus_text_matching_the_queue_counts() {
         .as_str()
         .expect("id")
         .to_string();
-    events
-        .recv_matching(WAIT, |e| matches!(e, antrian_core::queue::QueueEvent::JobCompleted { job_id, .. } if *job_id == id))
-        .await
-        .expect("completed");
+    completion_in(&mut stream, &id).await;
     d.post(
         "/api/queues/data-processing-queue/jobs",
         json!({"name": "x", "data": {}, "opts": {"delay": 60000}}),
@@ -730,6 +728,15 @@ async fn metrics_are_prometheus_text_matching_the_queue_counts() {
             .keys()
             .any(|k| k.starts_with("antrian_pool_workers{") && k.contains("type=\"cleanup\"")),
         "{text}"
+    );
+    assert_eq!(
+        values.get("antrian_job_duration_seconds_count{queue=\"cleanup-queue\"}"),
+        Some(&1.0),
+        "{text}"
+    );
+    assert_eq!(
+        values.get("antrian_job_duration_seconds_bucket{queue=\"cleanup-queue\",le=\"+Inf\"}"),
+        Some(&1.0)
     );
     d.stop().await;
 }
