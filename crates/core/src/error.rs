@@ -7,6 +7,7 @@ use std::path::PathBuf;
 
 /// A stable, transport-independent classification of an [`Error`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, ts_rs::TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 #[ts(export, export_to = "../../../ui/src/api/generated/")]
 pub enum ErrorCode {

@@ -21,6 +21,7 @@ const CHECK_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// Whether Antrian runs its own Redis or uses one it was given.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 #[ts(export, export_to = "../../../ui/src/api/generated/")]
 pub enum RedisMode {
@@ -42,6 +43,7 @@ impl RedisMode {
 
 /// Where the connection stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 #[ts(export, export_to = "../../../ui/src/api/generated/")]
 pub enum ConnectionState {
@@ -57,6 +59,7 @@ pub enum ConnectionState {
 
 /// An error as the UI receives it: branch on `code`, show `message`.
 #[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[ts(export, export_to = "../../../ui/src/api/generated/")]
 pub struct StatusError {
     /// Stable code.
@@ -76,6 +79,7 @@ impl From<&Error> for StatusError {
 
 /// The connection as the Overview shows it.
 #[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 #[ts(export, export_to = "../../../ui/src/api/generated/")]
 pub struct ConnectionStatus {

@@ -95,5 +95,22 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// The error shape, for the OpenAPI document.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// The error.
+    pub error: ErrorDetail,
+}
+
+/// What went wrong.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorDetail {
+    /// Stable code: invalid_input, unauthorized, forbidden, not_found, conflict,
+    /// payload_too_large, unsupported_media_type, too_many_requests, unavailable, internal.
+    pub code: String,
+    /// For people; names the field and the rule for invalid input.
+    pub message: String,
+}
+
 /// A handler's result.
 pub type ApiResult<T> = Result<T, ApiError>;

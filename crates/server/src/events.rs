@@ -117,7 +117,8 @@ fn sse_event(id: u64, event: &QueueEvent) -> Event {
     }
 }
 
-async fn stream_events(
+#[utoipa::path(get, path = "/api/events", tag = "events", summary = "Core events as server-sent events (job:*, queue:*, scaling:*, schedule:fired, health:check); send Last-Event-ID to resume", responses((status = 200, description = "An event stream: `event:` is the event name, `data:` its JSON, `id:` its number", content_type = "text/event-stream", body = String), (status = 401, description = "No or wrong credentials", body = crate::error::ErrorBody), (status = 429, description = "Too many failed logins from this address", body = crate::error::ErrorBody)))]
+pub(crate) async fn stream_events(
     State(state): State<AppState>,
     headers: HeaderMap,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {

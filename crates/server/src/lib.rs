@@ -5,6 +5,7 @@
 //! - [`routes`]: the seed's endpoints and everything else the UI needs, JSON in and out.
 //! - [`events`]: `GET /api/events`, server-sent events with `Last-Event-ID` resume.
 //! - [`metrics`]: `GET /metrics` in Prometheus text format.
+//! - [`openapi`]: `GET /api/openapi.json`, generated from the handlers.
 //! - [`ui`]: the same UI as the desktop window, built into the binary.
 //! - [`error`]: one JSON error shape with core's stable codes.
 
@@ -12,6 +13,7 @@ pub mod error;
 pub mod events;
 pub mod guard;
 pub mod metrics;
+pub mod openapi;
 pub mod routes;
 pub mod ui;
 
@@ -91,6 +93,7 @@ pub fn app(state: AppState, config: &DashboardConfig) -> Router {
     routes::api()
         .merge(events::routes())
         .merge(metrics::routes())
+        .merge(openapi::routes())
         .fallback(ui::serve)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(axum::middleware::from_fn_with_state(guard, guard::check))

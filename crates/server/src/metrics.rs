@@ -441,7 +441,8 @@ pub async fn render(state: &AppState) -> ApiResult<String> {
     Ok(out)
 }
 
-async fn metrics(State(state): State<AppState>) -> ApiResult<impl IntoResponse> {
+#[utoipa::path(get, path = "/metrics", tag = "metrics", summary = "Prometheus text exposition", responses((status = 200, description = "Metrics", content_type = "text/plain; version=0.0.4", body = String), (status = 401, description = "No or wrong credentials", body = crate::error::ErrorBody), (status = 429, description = "Too many failed logins from this address", body = crate::error::ErrorBody), (status = 503, description = "Redis unavailable", body = crate::error::ErrorBody)))]
+pub(crate) async fn metrics(State(state): State<AppState>) -> ApiResult<impl IntoResponse> {
     let body = render(&state).await?;
     Ok((
         [(

@@ -306,7 +306,32 @@ async fn every_route_asks_for_credentials_and_refuses_wrong_ones() {
         ("GET", "/metrics"),
         ("GET", "/"),
         ("GET", "/assets/app.js"),
+        ("GET", "/api/openapi.json"),
     ];
+    // The OpenAPI document describes each of them.
+    let doc = d.get("/api/openapi.json").await;
+    for (method, path) in routes {
+        let bare = path.split('?').next().unwrap_or(path);
+        let templated = bare
+            .replace("/jobs/1", "/jobs/{id}")
+            .replace("/schedules/x", "/schedules/{name}")
+            .replace("-schedules/x", "-schedules/{name}")
+            .replace("/nodes/x", "/nodes/{id}")
+            .replace("/products/x", "/products/{id}")
+            .replace("/cleanup-queue", "/{queue}");
+        if bare == "/" || bare.starts_with("/assets") {
+            continue;
+        }
+        let op = &doc["paths"][&templated][method.to_lowercase()];
+        assert!(
+            op.is_object(),
+            "{method} {templated} is not in the OpenAPI document"
+        );
+        assert!(
+            op["responses"]["401"].is_object(),
+            "{method} {templated} documents 401"
+        );
+    }
     for (method, path) in routes {
         let none = d
             .raw(

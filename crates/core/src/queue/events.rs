@@ -21,6 +21,7 @@ const CHANNEL_CAPACITY: usize = 4096;
 
 /// One event, tagged with the seed's name in `event`.
 #[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "event", rename_all_fields = "camelCase")]
 #[ts(export, export_to = "../../../ui/src/api/generated/")]
 pub enum QueueEvent {
@@ -163,6 +164,7 @@ pub enum QueueEvent {
 
 /// What made a schedule fire.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 #[ts(export, export_to = "../../../ui/src/api/generated/")]
 pub enum FireKind {
@@ -176,6 +178,7 @@ pub enum FireKind {
 
 /// One scaling action, as events carry it and the scaling log keeps it.
 #[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 #[ts(export, export_to = "../../../ui/src/api/generated/")]
 pub struct ScalingRecord {

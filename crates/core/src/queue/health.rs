@@ -10,6 +10,7 @@ use crate::health::{ConnectionState, ConnectionStatus};
 
 /// The verdict.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 #[ts(export, export_to = "../../../ui/src/api/generated/")]
 pub enum HealthLevel {
@@ -23,6 +24,7 @@ pub enum HealthLevel {
 
 /// Health with its reasons.
 #[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 #[ts(export, export_to = "../../../ui/src/api/generated/")]
 pub struct HealthStatus {

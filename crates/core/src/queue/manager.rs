@@ -28,6 +28,7 @@ pub const MAX_DISCOVERED: usize = 1000;
 /// One entry of `add_bulk_jobs`, as the seed writes it: `{name, data, priority}`, with any
 /// other option under `opts`.
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct BulkJobInput {
     /// Job name.

@@ -14,6 +14,7 @@ pub const STANDARD_QUEUES: [&str; 4] = [
 
 /// A job that was added (or found already there, for a repeated custom id).
 #[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 #[ts(export, export_to = "../../../ui/src/api/generated/")]
 pub struct AddedJob {
@@ -29,6 +30,7 @@ pub struct AddedJob {
 
 /// States a job can be listed by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 #[ts(export, export_to = "../../../ui/src/api/generated/")]
 pub enum JobState {
@@ -96,6 +98,7 @@ impl JobState {
 
 /// Counts and health of one queue (the seed's `getQueueStats`).
 #[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 #[ts(export, export_to = "../../../ui/src/api/generated/")]
 pub struct QueueStats {
@@ -137,6 +140,7 @@ pub struct QueueStats {
 
 /// One job in full (the seed's `getJob`).
 #[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 #[ts(export, export_to = "../../../ui/src/api/generated/")]
 pub struct JobDetail {
@@ -181,6 +185,7 @@ pub struct JobDetail {
 
 /// A page of jobs in one state.
 #[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 #[ts(export, export_to = "../../../ui/src/api/generated/")]
 pub struct JobPage {
@@ -201,6 +206,7 @@ pub struct JobPage {
 
 /// What `clean_queue` removes (the seed's `cleanQueue(queue, {completed, failed, count})`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[ts(export, export_to = "../../../ui/src/api/generated/")]
 pub struct CleanOptions {

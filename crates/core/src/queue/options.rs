@@ -31,6 +31,7 @@ pub const PRIORITY_LEVELS: [(&str, u32); 5] = [
 
 /// A priority as given: a level name or a number 1–10.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(untagged)]
 pub enum Priority {
     /// 1 (background) to 10 (critical).
@@ -41,6 +42,7 @@ pub enum Priority {
 
 /// A retry backoff as given.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "type", rename_all = "lowercase", deny_unknown_fields)]
 pub enum Backoff {
     /// The same delay before every retry.
@@ -71,6 +73,7 @@ pub enum Backoff {
 /// `removeOnComplete` / `removeOnFail` as given: `true`/`false`, a count to keep, or
 /// `{age, count}` (age in seconds, as BullMQ).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(untagged)]
 pub enum Retention {
     /// Remove at once (`true`) or keep all (`false`).
@@ -90,6 +93,7 @@ pub enum Retention {
 
 /// Job options as the seed's `addJob` takes them (camelCase, every field optional).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct JobOptionsInput {
     /// Level name or 1–10; default normal.

@@ -27,6 +27,7 @@ where
 /// A date as given: milliseconds since the epoch, or RFC 3339 text
 /// (`2026-12-01T00:00:00+07:00`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(untagged)]
 pub enum DateInput {
     /// Milliseconds since the epoch.
@@ -37,6 +38,7 @@ pub enum DateInput {
 
 /// What a schedule does when its previous run is still waiting or active.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 #[ts(export, export_to = "../../../ui/src/api/generated/")]
 pub enum Overlap {
@@ -50,6 +52,7 @@ pub enum Overlap {
 /// A cron schedule as `add` takes it: the seed's fields plus timezone, job options, dates,
 /// run limit and overlap policy.
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ScheduleInput {
     /// Unique name, e.g. `daily-cleanup`.
@@ -90,6 +93,7 @@ pub struct ScheduleInput {
 /// A change to a cron schedule: fields left out stay as they are; `null` clears an
 /// optional one (dates, limit).
 #[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ScheduleUpdate {
     /// New cron expression.
@@ -129,6 +133,7 @@ pub struct ScheduleUpdate {
 
 /// A cron schedule as stored in Antrian's registry.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 #[ts(export, export_to = "../../../ui/src/api/generated/")]
 pub struct Schedule {
@@ -171,6 +176,7 @@ pub struct Schedule {
 
 /// Where a schedule stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 #[ts(export, export_to = "../../../ui/src/api/generated/")]
 pub enum ScheduleStatus {
@@ -187,6 +193,7 @@ pub enum ScheduleStatus {
 
 /// What became of one run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 #[ts(export, export_to = "../../../ui/src/api/generated/")]
 pub enum RunOutcome {
@@ -206,6 +213,7 @@ pub enum RunOutcome {
 
 /// One run of a schedule.
 #[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 #[ts(export, export_to = "../../../ui/src/api/generated/")]
 pub struct ScheduleRun {
@@ -225,6 +233,7 @@ pub struct ScheduleRun {
 
 /// A cron schedule as the adapters show it.
 #[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 #[ts(export, export_to = "../../../ui/src/api/generated/")]
 pub struct ScheduleView {
@@ -248,6 +257,7 @@ pub struct ScheduleView {
 
 /// Fire times of an expression.
 #[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 #[ts(export, export_to = "../../../ui/src/api/generated/")]
 pub struct Preview {
@@ -263,6 +273,7 @@ pub struct Preview {
 
 /// How a condition compares a value with its threshold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[ts(export, export_to = "../../../ui/src/api/generated/")]
 pub enum Operator {
     /// Above.
@@ -320,6 +331,7 @@ fn default_for() -> u64 {
 
 /// When a condition-based schedule fires: `{"type": "queue_size", …}` and so on.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "type", rename_all = "snake_case")]
 #[ts(export, export_to = "../../../ui/src/api/generated/")]
 pub enum Condition {
@@ -335,6 +347,7 @@ pub enum Condition {
 
 /// Jobs waiting in a queue (prioritised and paused included) compared with a number.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[ts(export, export_to = "../../../ui/src/api/generated/")]
 pub struct QueueSize {
@@ -350,6 +363,7 @@ pub struct QueueSize {
 /// (from the queue's event stream, so every worker counts, Node.js included), in percent,
 /// at or above `threshold`; needs `minJobs` finished jobs to judge.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[ts(export, export_to = "../../../ui/src/api/generated/")]
 pub struct FailureRate {
@@ -369,6 +383,7 @@ pub struct FailureRate {
 
 /// The queue went from having work (waiting, delayed or active jobs) to none.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[ts(export, export_to = "../../../ui/src/api/generated/")]
 pub struct QueueDrained {
@@ -378,6 +393,7 @@ pub struct QueueDrained {
 
 /// Jobs are waiting but no worker (any process) has been connected for `forSeconds`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[ts(export, export_to = "../../../ui/src/api/generated/")]
 pub struct NoWorkers {
@@ -424,6 +440,7 @@ impl Condition {
 
 /// The job a condition-based schedule adds when it fires (the seed's action).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[ts(export, export_to = "../../../ui/src/api/generated/")]
 pub struct Action {
@@ -448,6 +465,7 @@ fn default_cooldown() -> u64 {
 /// A condition-based schedule as `add_dynamic` takes it: the seed's
 /// `addDynamicSchedule(name, condition, action)` plus cooldown and enabled.
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct DynamicScheduleInput {
     /// Unique name, e.g. `high-queue-alert`.
@@ -466,6 +484,7 @@ pub struct DynamicScheduleInput {
 
 /// A condition-based schedule as stored.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 #[ts(export, export_to = "../../../ui/src/api/generated/")]
 pub struct DynamicSchedule {
@@ -490,6 +509,7 @@ pub struct DynamicSchedule {
 
 /// Evaluation state of a condition-based schedule.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", default)]
 #[ts(export, export_to = "../../../ui/src/api/generated/")]
 pub struct DynamicState {
@@ -535,6 +555,7 @@ impl Default for DynamicState {
 
 /// A condition-based schedule as the adapters show it.
 #[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 #[ts(export, export_to = "../../../ui/src/api/generated/")]
 pub struct DynamicScheduleView {

@@ -40,6 +40,7 @@ return 1
 /// A product as stored: the fields scraping produces; only `productId` and `name` are
 /// required, so the seed's minimal `{productId, name, price, rating}` saves too.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 #[ts(export, export_to = "../../../ui/src/api/generated/")]
 pub struct ProductRecord {
@@ -92,6 +93,7 @@ pub struct ProductRecord {
 
 /// What one save did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct SaveCounts {
     /// New products.
@@ -104,6 +106,7 @@ pub struct SaveCounts {
 
 /// One price/stock change.
 #[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 #[ts(export, export_to = "../../../ui/src/api/generated/")]
 pub struct HistoryEntry {
@@ -120,6 +123,7 @@ pub struct HistoryEntry {
 
 /// A page of products, newest scraped first.
 #[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 #[ts(export, export_to = "../../../ui/src/api/generated/")]
 pub struct ProductPage {

@@ -26,6 +26,7 @@ const REPLY_TTL_SECS: u64 = 60;
 
 /// A command an operator sends to a node.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(
     tag = "command",
     rename_all = "kebab-case",
@@ -55,6 +56,7 @@ pub enum NodeCommand {
 
 /// A node's answer.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CommandReply {
     /// Whether the command was carried out.
     pub ok: bool,
@@ -64,6 +66,7 @@ pub struct CommandReply {
 
 /// A node as operators see it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct NodeInfo {
     /// Unique id (host name and process id).

@@ -97,6 +97,7 @@ impl Counters {
 
 /// Statistics of one worker type (the seed's `getWorkerStats().byType[...]`).
 #[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct TypeStats {
     /// Workers running.
@@ -121,6 +122,7 @@ pub struct TypeStats {
 
 /// Every pool's statistics (the seed's `getWorkerStats()`).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct WorkerStats {
     /// Workers in all pools.

@@ -9,6 +9,7 @@ use super::handler::Handler;
 
 /// The seed's worker types, one per standard queue.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "kebab-case")]
 pub enum WorkerType {
     /// scraping-queue: product, order, shop and batch scraping.

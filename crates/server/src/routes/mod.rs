@@ -2,9 +2,9 @@
 //! job/pause/resume/clean routes) and, under the same conventions, what else the UI needs.
 //! Each handler parses, calls one core operation and serialises its answer.
 
-mod queues;
-mod schedules;
-mod system;
+pub(crate) mod queues;
+pub(crate) mod schedules;
+pub(crate) mod system;
 
 use axum::Router;
 

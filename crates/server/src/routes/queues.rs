@@ -1,15 +1,17 @@
 //! Queues and jobs: the seed's endpoints, then adding, reading and bulk operations.
 
+use antrian_core::queue::{AddedJob, JobDetail, JobPage, QueueStats};
 use antrian_core::queue::{BulkJobInput, CleanOptions, JobOptionsInput, JobState};
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
+use utoipa::{IntoParams, ToSchema};
 
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::AppState;
 
 type Body<T> = Result<Json<T>, JsonRejection>;
@@ -17,30 +19,92 @@ type Params<T> = Result<Path<T>, PathRejection>;
 type Q<T> = Result<Query<T>, QueryRejection>;
 
 /// `GET /api/stats`: every queue's counts, and their totals.
-async fn stats(State(s): State<AppState>) -> ApiResult<Json<Value>> {
+#[utoipa::path(get, path = "/api/stats", tag = "queues", summary = "Every queue's counts and their totals (the seed's endpoint)", responses((status = 200, description = "OK", body = StatsResponse), (status = 401, description = "No or wrong credentials", body = ErrorBody), (status = 429, description = "Too many failed logins from this address", body = ErrorBody), (status = 503, description = "Redis unavailable", body = ErrorBody)))]
+pub(crate) async fn stats(State(s): State<AppState>) -> ApiResult<Json<StatsResponse>> {
     let queues = s.rt.queues.get_all_queue_stats().await?;
-    let total = |f: fn(&antrian_core::queue::QueueStats) -> u64| queues.iter().map(f).sum::<u64>();
-    Ok(Json(json!({
-        "totals": {
-            "waiting": total(|q| q.waiting),
-            "active": total(|q| q.active),
-            "delayed": total(|q| q.delayed),
-            "completed": total(|q| q.completed),
-            "failed": total(|q| q.failed),
-            "paused": total(|q| q.paused),
+    let total = |f: fn(&QueueStats) -> u64| queues.iter().map(f).sum::<u64>();
+    Ok(Json(StatsResponse {
+        totals: Totals {
+            waiting: total(|q| q.waiting),
+            active: total(|q| q.active),
+            delayed: total(|q| q.delayed),
+            completed: total(|q| q.completed),
+            failed: total(|q| q.failed),
+            paused: total(|q| q.paused),
         },
-        "queues": queues,
-    })))
+        queues,
+    }))
 }
 
 /// `GET /api/queues`.
-async fn list(State(s): State<AppState>) -> ApiResult<Json<Value>> {
-    Ok(Json(json!(s.rt.queues.get_all_queue_stats().await?)))
+#[utoipa::path(get, path = "/api/queues", tag = "queues", summary = "Every queue's counts", responses((status = 200, description = "OK", body = Vec<QueueStats>), (status = 401, description = "No or wrong credentials", body = ErrorBody), (status = 429, description = "Too many failed logins from this address", body = ErrorBody), (status = 503, description = "Redis unavailable", body = ErrorBody)))]
+pub(crate) async fn list(State(s): State<AppState>) -> ApiResult<Json<Vec<QueueStats>>> {
+    Ok(Json(s.rt.queues.get_all_queue_stats().await?))
 }
 
-#[derive(Debug, Deserialize)]
+/// Totals over every queue.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct Totals {
+    waiting: u64,
+    active: u64,
+    delayed: u64,
+    completed: u64,
+    failed: u64,
+    paused: u64,
+}
+
+/// `GET /api/stats`.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct StatsResponse {
+    totals: Totals,
+    queues: Vec<QueueStats>,
+}
+
+/// `GET /api/queues/{queue}`.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct QueueDetails {
+    queue: QueueStats,
+    jobs: JobPage,
+}
+
+/// What a job action did.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct JobAction {
+    queue: String,
+    job_id: String,
+    /// Set by retry.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    retried: Option<bool>,
+    /// Set by remove.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    removed: Option<bool>,
+}
+
+/// A queue's paused state after pause or resume.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct QueueAction {
+    queue: String,
+    paused: bool,
+}
+
+/// How many jobs an action touched (`removed`, `promoted` or `retried`).
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct Count {
+    queue: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    removed: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    promoted: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    retried: Option<u64>,
+}
+
+/// Paging of a queue's jobs.
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct PageQuery {
+#[into_params(parameter_in = Query)]
+pub(crate) struct PageQuery {
     /// waiting, active, delayed, completed, failed, paused, prioritized…
     state: Option<String>,
     page: Option<u32>,
@@ -50,11 +114,12 @@ struct PageQuery {
 }
 
 /// `GET /api/queues/{queue}`: its counts and one page of jobs in a state.
-async fn details(
+#[utoipa::path(get, path = "/api/queues/{queue}", tag = "queues", summary = "A queue's counts and a page of its jobs in one state (the seed's endpoint)", params(("queue" = String, Path, description = "Queue name, e.g. scraping-queue"), PageQuery), responses((status = 200, description = "OK", body = QueueDetails), (status = 400, description = "Invalid input (the message names the field and the rule)", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 401, description = "No or wrong credentials", body = ErrorBody), (status = 429, description = "Too many failed logins from this address", body = ErrorBody), (status = 503, description = "Redis unavailable", body = ErrorBody)))]
+pub(crate) async fn details(
     State(s): State<AppState>,
     path: Params<String>,
     query: Q<PageQuery>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<QueueDetails>> {
     let Path(queue) = path?;
     let Query(q) = query?;
     let state_name = q.state.as_deref().unwrap_or("waiting");
@@ -83,70 +148,111 @@ async fn details(
                 oldest_first,
             )
             .await?;
-    Ok(Json(json!({"queue": stats, "jobs": jobs})))
+    Ok(Json(QueueDetails { queue: stats, jobs }))
 }
 
 /// `POST /api/queues/{queue}/jobs/{id}/retry`.
-async fn retry(
+#[utoipa::path(post, path = "/api/queues/{queue}/jobs/{id}/retry", tag = "queues", summary = "Retry a failed job (the seed's endpoint)", params(("queue" = String, Path, description = "Queue name, e.g. scraping-queue"), ("id" = String, Path, description = "Job id")), responses((status = 200, description = "OK", body = JobAction), (status = 403, description = "Cross-site request or foreign Host", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 409, description = "Conflicts with the current state", body = ErrorBody), (status = 401, description = "No or wrong credentials", body = ErrorBody), (status = 429, description = "Too many failed logins from this address", body = ErrorBody), (status = 503, description = "Redis unavailable", body = ErrorBody)))]
+pub(crate) async fn retry(
     State(s): State<AppState>,
     path: Params<(String, String)>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<JobAction>> {
     let Path((queue, id)) = path?;
     s.rt.queues.retry_job(&queue, &id).await?;
-    Ok(Json(json!({"queue": queue, "jobId": id, "retried": true})))
+    Ok(Json(JobAction {
+        queue,
+        job_id: id,
+        retried: Some(true),
+        removed: None,
+    }))
 }
 
 /// `DELETE /api/queues/{queue}/jobs/{id}`.
-async fn remove(
+#[utoipa::path(delete, path = "/api/queues/{queue}/jobs/{id}", tag = "queues", summary = "Remove a job (the seed's endpoint)", params(("queue" = String, Path, description = "Queue name, e.g. scraping-queue"), ("id" = String, Path, description = "Job id")), responses((status = 200, description = "OK", body = JobAction), (status = 403, description = "Cross-site request or foreign Host", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 409, description = "Conflicts with the current state", body = ErrorBody), (status = 401, description = "No or wrong credentials", body = ErrorBody), (status = 429, description = "Too many failed logins from this address", body = ErrorBody), (status = 503, description = "Redis unavailable", body = ErrorBody)))]
+pub(crate) async fn remove(
     State(s): State<AppState>,
     path: Params<(String, String)>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<JobAction>> {
     let Path((queue, id)) = path?;
     s.rt.queues.remove_job(&queue, &id).await?;
-    Ok(Json(json!({"queue": queue, "jobId": id, "removed": true})))
+    Ok(Json(JobAction {
+        queue,
+        job_id: id,
+        retried: None,
+        removed: Some(true),
+    }))
 }
 
 /// `GET /api/queues/{queue}/jobs/{id}`.
-async fn job(State(s): State<AppState>, path: Params<(String, String)>) -> ApiResult<Json<Value>> {
+#[utoipa::path(get, path = "/api/queues/{queue}/jobs/{id}", tag = "queues", summary = "One job in full", params(("queue" = String, Path, description = "Queue name, e.g. scraping-queue"), ("id" = String, Path, description = "Job id")), responses((status = 200, description = "OK", body = JobDetail), (status = 404, description = "Not found", body = ErrorBody), (status = 401, description = "No or wrong credentials", body = ErrorBody), (status = 429, description = "Too many failed logins from this address", body = ErrorBody), (status = 503, description = "Redis unavailable", body = ErrorBody)))]
+pub(crate) async fn job(
+    State(s): State<AppState>,
+    path: Params<(String, String)>,
+) -> ApiResult<Json<JobDetail>> {
     let Path((queue, id)) = path?;
-    Ok(Json(json!(s.rt.queues.get_job(&queue, &id).await?)))
+    Ok(Json(s.rt.queues.get_job(&queue, &id).await?))
 }
 
 /// `GET /api/queues/{queue}/jobs/{id}/logs`.
-async fn logs(State(s): State<AppState>, path: Params<(String, String)>) -> ApiResult<Json<Value>> {
+#[utoipa::path(get, path = "/api/queues/{queue}/jobs/{id}/logs", tag = "queues", summary = "A job's log lines", params(("queue" = String, Path, description = "Queue name, e.g. scraping-queue"), ("id" = String, Path, description = "Job id")), responses((status = 200, description = "OK", body = Vec<String>), (status = 404, description = "Not found", body = ErrorBody), (status = 401, description = "No or wrong credentials", body = ErrorBody), (status = 429, description = "Too many failed logins from this address", body = ErrorBody), (status = 503, description = "Redis unavailable", body = ErrorBody)))]
+pub(crate) async fn logs(
+    State(s): State<AppState>,
+    path: Params<(String, String)>,
+) -> ApiResult<Json<Vec<String>>> {
     let Path((queue, id)) = path?;
-    Ok(Json(json!(s.rt.queues.job_logs(&queue, &id).await?)))
+    Ok(Json(s.rt.queues.job_logs(&queue, &id).await?))
 }
 
 /// `POST /api/queues/{queue}/pause`.
-async fn pause(State(s): State<AppState>, path: Params<String>) -> ApiResult<Json<Value>> {
+#[utoipa::path(post, path = "/api/queues/{queue}/pause", tag = "queues", summary = "Pause a queue (the seed's endpoint)", params(("queue" = String, Path, description = "Queue name, e.g. scraping-queue")), responses((status = 200, description = "OK", body = QueueAction), (status = 403, description = "Cross-site request or foreign Host", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 401, description = "No or wrong credentials", body = ErrorBody), (status = 429, description = "Too many failed logins from this address", body = ErrorBody), (status = 503, description = "Redis unavailable", body = ErrorBody)))]
+pub(crate) async fn pause(
+    State(s): State<AppState>,
+    path: Params<String>,
+) -> ApiResult<Json<QueueAction>> {
     let Path(queue) = path?;
     s.rt.queues.pause_queue(&queue).await?;
-    Ok(Json(json!({"queue": queue, "paused": true})))
+    Ok(Json(QueueAction {
+        queue,
+        paused: true,
+    }))
 }
 
 /// `POST /api/queues/{queue}/resume`.
-async fn resume(State(s): State<AppState>, path: Params<String>) -> ApiResult<Json<Value>> {
+#[utoipa::path(post, path = "/api/queues/{queue}/resume", tag = "queues", summary = "Resume a queue (the seed's endpoint)", params(("queue" = String, Path, description = "Queue name, e.g. scraping-queue")), responses((status = 200, description = "OK", body = QueueAction), (status = 403, description = "Cross-site request or foreign Host", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 401, description = "No or wrong credentials", body = ErrorBody), (status = 429, description = "Too many failed logins from this address", body = ErrorBody), (status = 503, description = "Redis unavailable", body = ErrorBody)))]
+pub(crate) async fn resume(
+    State(s): State<AppState>,
+    path: Params<String>,
+) -> ApiResult<Json<QueueAction>> {
     let Path(queue) = path?;
     s.rt.queues.resume_queue(&queue).await?;
-    Ok(Json(json!({"queue": queue, "paused": false})))
+    Ok(Json(QueueAction {
+        queue,
+        paused: false,
+    }))
 }
 
 /// `POST /api/queues/{queue}/clean` with the seed's `cleanQueue` options.
-async fn clean(
+#[utoipa::path(post, path = "/api/queues/{queue}/clean", tag = "queues", summary = "Remove completed and/or failed jobs (the seed's endpoint and cleanQueue options)", params(("queue" = String, Path, description = "Queue name, e.g. scraping-queue")), request_body = CleanOptions, responses((status = 200, description = "OK", body = Count), (status = 400, description = "Invalid input (the message names the field and the rule)", body = ErrorBody), (status = 403, description = "Cross-site request or foreign Host", body = ErrorBody), (status = 413, description = "Body over 8 MiB", body = ErrorBody), (status = 415, description = "Body is not JSON", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 401, description = "No or wrong credentials", body = ErrorBody), (status = 429, description = "Too many failed logins from this address", body = ErrorBody), (status = 503, description = "Redis unavailable", body = ErrorBody)))]
+pub(crate) async fn clean(
     State(s): State<AppState>,
     path: Params<String>,
     body: Body<CleanOptions>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Count>> {
     let Path(queue) = path?;
     let Json(opts) = body?;
     let removed = s.rt.queues.clean_queue(&queue, &opts).await?;
-    Ok(Json(json!({"queue": queue, "removed": removed})))
+    Ok(Json(Count {
+        queue,
+        removed: Some(removed),
+        promoted: None,
+        retried: None,
+    }))
 }
 
-#[derive(Debug, Deserialize)]
+/// A job to add (the seed's `addJob(queue, name, data, options)`).
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct NewJob {
+pub(crate) struct NewJob {
     name: String,
     #[serde(default = "empty")]
     data: Value,
@@ -159,11 +265,12 @@ fn empty() -> Value {
 }
 
 /// `POST /api/queues/{queue}/jobs` (the seed's `addJob`).
-async fn add(
+#[utoipa::path(post, path = "/api/queues/{queue}/jobs", tag = "queues", summary = "Add a job (the seed's addJob); 201, or 200 when its custom jobId exists", params(("queue" = String, Path, description = "Queue name, e.g. scraping-queue")), request_body = NewJob, responses((status = 200, description = "OK", body = AddedJob), (status = 201, description = "Created", body = AddedJob), (status = 400, description = "Invalid input (the message names the field and the rule)", body = ErrorBody), (status = 403, description = "Cross-site request or foreign Host", body = ErrorBody), (status = 413, description = "Body over 8 MiB", body = ErrorBody), (status = 415, description = "Body is not JSON", body = ErrorBody), (status = 401, description = "No or wrong credentials", body = ErrorBody), (status = 429, description = "Too many failed logins from this address", body = ErrorBody), (status = 503, description = "Redis unavailable", body = ErrorBody)))]
+pub(crate) async fn add(
     State(s): State<AppState>,
     path: Params<String>,
     body: Body<NewJob>,
-) -> ApiResult<(StatusCode, Json<Value>)> {
+) -> ApiResult<(StatusCode, Json<AddedJob>)> {
     let Path(queue) = path?;
     let Json(job) = body?;
     let added =
@@ -175,41 +282,64 @@ async fn add(
     } else {
         StatusCode::CREATED
     };
-    Ok((status, Json(json!(added))))
+    Ok((status, Json(added)))
 }
 
 /// `POST /api/queues/{queue}/jobs/bulk` (the seed's `addBulkJobs`).
-async fn add_bulk(
+#[utoipa::path(post, path = "/api/queues/{queue}/jobs/bulk", tag = "queues", summary = "Add many jobs (the seed's addBulkJobs); one bad entry refuses all", params(("queue" = String, Path, description = "Queue name, e.g. scraping-queue")), request_body = Vec<BulkJobInput>, responses((status = 200, description = "OK", body = Vec<AddedJob>), (status = 201, description = "Created", body = Vec<AddedJob>), (status = 400, description = "Invalid input (the message names the field and the rule)", body = ErrorBody), (status = 403, description = "Cross-site request or foreign Host", body = ErrorBody), (status = 413, description = "Body over 8 MiB", body = ErrorBody), (status = 415, description = "Body is not JSON", body = ErrorBody), (status = 401, description = "No or wrong credentials", body = ErrorBody), (status = 429, description = "Too many failed logins from this address", body = ErrorBody), (status = 503, description = "Redis unavailable", body = ErrorBody)))]
+pub(crate) async fn add_bulk(
     State(s): State<AppState>,
     path: Params<String>,
     body: Body<Vec<BulkJobInput>>,
-) -> ApiResult<(StatusCode, Json<Value>)> {
+) -> ApiResult<(StatusCode, Json<Vec<AddedJob>>)> {
     let Path(queue) = path?;
     let Json(jobs) = body?;
-    let added = s.rt.queues.add_bulk_jobs(&queue, jobs).await?;
-    Ok((StatusCode::CREATED, Json(json!(added))))
+    Ok((
+        StatusCode::CREATED,
+        Json(s.rt.queues.add_bulk_jobs(&queue, jobs).await?),
+    ))
 }
 
 /// `POST /api/queues/{queue}/promote`: every delayed job runs now.
-async fn promote(State(s): State<AppState>, path: Params<String>) -> ApiResult<Json<Value>> {
+#[utoipa::path(post, path = "/api/queues/{queue}/promote", tag = "queues", summary = "Run every delayed job now", params(("queue" = String, Path, description = "Queue name, e.g. scraping-queue")), responses((status = 200, description = "OK", body = Count), (status = 403, description = "Cross-site request or foreign Host", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 401, description = "No or wrong credentials", body = ErrorBody), (status = 429, description = "Too many failed logins from this address", body = ErrorBody), (status = 503, description = "Redis unavailable", body = ErrorBody)))]
+pub(crate) async fn promote(
+    State(s): State<AppState>,
+    path: Params<String>,
+) -> ApiResult<Json<Count>> {
     let Path(queue) = path?;
     let n = s.rt.queues.promote_jobs(&queue).await?;
-    Ok(Json(json!({"queue": queue, "promoted": n})))
+    Ok(Json(Count {
+        queue,
+        removed: None,
+        promoted: Some(n),
+        retried: None,
+    }))
 }
 
 /// `POST /api/queues/{queue}/retry-failed`.
-async fn retry_failed(State(s): State<AppState>, path: Params<String>) -> ApiResult<Json<Value>> {
+#[utoipa::path(post, path = "/api/queues/{queue}/retry-failed", tag = "queues", summary = "Retry every failed job", params(("queue" = String, Path, description = "Queue name, e.g. scraping-queue")), responses((status = 200, description = "OK", body = Count), (status = 403, description = "Cross-site request or foreign Host", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 401, description = "No or wrong credentials", body = ErrorBody), (status = 429, description = "Too many failed logins from this address", body = ErrorBody), (status = 503, description = "Redis unavailable", body = ErrorBody)))]
+pub(crate) async fn retry_failed(
+    State(s): State<AppState>,
+    path: Params<String>,
+) -> ApiResult<Json<Count>> {
     let Path(queue) = path?;
     let n = s.rt.queues.retry_all_failed(&queue).await?;
-    Ok(Json(json!({"queue": queue, "retried": n})))
+    Ok(Json(Count {
+        queue,
+        removed: None,
+        promoted: None,
+        retried: Some(n),
+    }))
 }
 
 /// `POST /api/queues/pause-all` and `resume-all`.
-async fn pause_all(State(s): State<AppState>) -> ApiResult<Json<Value>> {
+#[utoipa::path(post, path = "/api/queues/pause-all", tag = "queues", summary = "Pause every queue", responses((status = 200, description = "OK", body = Object), (status = 403, description = "Cross-site request or foreign Host", body = ErrorBody), (status = 401, description = "No or wrong credentials", body = ErrorBody), (status = 429, description = "Too many failed logins from this address", body = ErrorBody), (status = 503, description = "Redis unavailable", body = ErrorBody)))]
+pub(crate) async fn pause_all(State(s): State<AppState>) -> ApiResult<Json<Value>> {
     Ok(Json(json!({"paused": s.rt.queues.pause_all().await?})))
 }
 
-async fn resume_all(State(s): State<AppState>) -> ApiResult<Json<Value>> {
+#[utoipa::path(post, path = "/api/queues/resume-all", tag = "queues", summary = "Resume every queue", responses((status = 200, description = "OK", body = Object), (status = 403, description = "Cross-site request or foreign Host", body = ErrorBody), (status = 401, description = "No or wrong credentials", body = ErrorBody), (status = 429, description = "Too many failed logins from this address", body = ErrorBody), (status = 503, description = "Redis unavailable", body = ErrorBody)))]
+pub(crate) async fn resume_all(State(s): State<AppState>) -> ApiResult<Json<Value>> {
     Ok(Json(json!({"resumed": s.rt.queues.resume_all().await?})))
 }
 

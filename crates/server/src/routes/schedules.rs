@@ -1,6 +1,9 @@
 //! Cron and condition-based schedules.
 
-use antrian_core::scheduler::{DynamicScheduleInput, ScheduleInput, ScheduleUpdate};
+use antrian_core::queue::AddedJob;
+use antrian_core::scheduler::{
+    DynamicScheduleInput, DynamicScheduleView, Preview, ScheduleInput, ScheduleUpdate, ScheduleView,
+};
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -8,19 +11,22 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
+use utoipa::IntoParams;
 
-use crate::error::ApiResult;
+use crate::error::{ApiResult, ErrorBody};
 use crate::AppState;
 
 type Body<T> = Result<Json<T>, JsonRejection>;
 type Params<T> = Result<Path<T>, PathRejection>;
 type Q<T> = Result<Query<T>, QueryRejection>;
 
-async fn list(State(s): State<AppState>) -> ApiResult<Json<Value>> {
+#[utoipa::path(get, path = "/api/schedules", tag = "schedules", summary = "Cron schedules with next run and recent runs", responses((status = 200, description = "OK", body = Vec<ScheduleView>), (status = 401, description = "No or wrong credentials", body = ErrorBody), (status = 429, description = "Too many failed logins from this address", body = ErrorBody), (status = 503, description = "Redis unavailable", body = ErrorBody)))]
+pub(crate) async fn list(State(s): State<AppState>) -> ApiResult<Json<Value>> {
     Ok(Json(json!(s.rt.scheduler.list_schedules().await?)))
 }
 
-async fn add(
+#[utoipa::path(post, path = "/api/schedules", tag = "schedules", summary = "Add a cron schedule (the seed's addSchedule)", request_body = ScheduleInput, responses((status = 200, description = "OK", body = ScheduleView), (status = 201, description = "Created", body = ScheduleView), (status = 400, description = "Invalid input (the message names the field and the rule)", body = ErrorBody), (status = 403, description = "Cross-site request or foreign Host", body = ErrorBody), (status = 413, description = "Body over 8 MiB", body = ErrorBody), (status = 415, description = "Body is not JSON", body = ErrorBody), (status = 409, description = "Conflicts with the current state", body = ErrorBody), (status = 401, description = "No or wrong credentials", body = ErrorBody), (status = 429, description = "Too many failed logins from this address", body = ErrorBody), (status = 503, description = "Redis unavailable", body = ErrorBody)))]
+pub(crate) async fn add(
     State(s): State<AppState>,
     body: Body<ScheduleInput>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
@@ -31,12 +37,17 @@ async fn add(
     ))
 }
 
-async fn get_one(State(s): State<AppState>, path: Params<String>) -> ApiResult<Json<Value>> {
+#[utoipa::path(get, path = "/api/schedules/{name}", tag = "schedules", summary = "One cron schedule", params(("name" = String, Path, description = "Schedule name")), responses((status = 200, description = "OK", body = ScheduleView), (status = 400, description = "Invalid input (the message names the field and the rule)", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 401, description = "No or wrong credentials", body = ErrorBody), (status = 429, description = "Too many failed logins from this address", body = ErrorBody), (status = 503, description = "Redis unavailable", body = ErrorBody)))]
+pub(crate) async fn get_one(
+    State(s): State<AppState>,
+    path: Params<String>,
+) -> ApiResult<Json<Value>> {
     let Path(name) = path?;
     Ok(Json(json!(s.rt.scheduler.get_schedule(&name).await?)))
 }
 
-async fn update(
+#[utoipa::path(patch, path = "/api/schedules/{name}", tag = "schedules", summary = "Change a schedule in place", params(("name" = String, Path, description = "Schedule name")), request_body = ScheduleUpdate, responses((status = 200, description = "OK", body = ScheduleView), (status = 400, description = "Invalid input (the message names the field and the rule)", body = ErrorBody), (status = 403, description = "Cross-site request or foreign Host", body = ErrorBody), (status = 413, description = "Body over 8 MiB", body = ErrorBody), (status = 415, description = "Body is not JSON", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 401, description = "No or wrong credentials", body = ErrorBody), (status = 429, description = "Too many failed logins from this address", body = ErrorBody), (status = 503, description = "Redis unavailable", body = ErrorBody)))]
+pub(crate) async fn update(
     State(s): State<AppState>,
     path: Params<String>,
     body: Body<ScheduleUpdate>,
@@ -48,23 +59,36 @@ async fn update(
     )))
 }
 
-async fn remove(State(s): State<AppState>, path: Params<String>) -> ApiResult<Json<Value>> {
+#[utoipa::path(delete, path = "/api/schedules/{name}", tag = "schedules", summary = "Delete a schedule", params(("name" = String, Path, description = "Schedule name")), responses((status = 200, description = "OK", body = Object), (status = 400, description = "Invalid input (the message names the field and the rule)", body = ErrorBody), (status = 403, description = "Cross-site request or foreign Host", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 401, description = "No or wrong credentials", body = ErrorBody), (status = 429, description = "Too many failed logins from this address", body = ErrorBody), (status = 503, description = "Redis unavailable", body = ErrorBody)))]
+pub(crate) async fn remove(
+    State(s): State<AppState>,
+    path: Params<String>,
+) -> ApiResult<Json<Value>> {
     let Path(name) = path?;
     s.rt.scheduler.remove_schedule(&name).await?;
     Ok(Json(json!({"name": name, "removed": true})))
 }
 
-async fn enable(State(s): State<AppState>, path: Params<String>) -> ApiResult<Json<Value>> {
+#[utoipa::path(post, path = "/api/schedules/{name}/enable", tag = "schedules", summary = "Start firing again", params(("name" = String, Path, description = "Schedule name")), responses((status = 200, description = "OK", body = ScheduleView), (status = 400, description = "Invalid input (the message names the field and the rule)", body = ErrorBody), (status = 403, description = "Cross-site request or foreign Host", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 401, description = "No or wrong credentials", body = ErrorBody), (status = 429, description = "Too many failed logins from this address", body = ErrorBody), (status = 503, description = "Redis unavailable", body = ErrorBody)))]
+pub(crate) async fn enable(
+    State(s): State<AppState>,
+    path: Params<String>,
+) -> ApiResult<Json<Value>> {
     let Path(name) = path?;
     Ok(Json(json!(s.rt.scheduler.enable_schedule(&name).await?)))
 }
 
-async fn disable(State(s): State<AppState>, path: Params<String>) -> ApiResult<Json<Value>> {
+#[utoipa::path(post, path = "/api/schedules/{name}/disable", tag = "schedules", summary = "Stop firing; the definition is kept", params(("name" = String, Path, description = "Schedule name")), responses((status = 200, description = "OK", body = ScheduleView), (status = 400, description = "Invalid input (the message names the field and the rule)", body = ErrorBody), (status = 403, description = "Cross-site request or foreign Host", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 401, description = "No or wrong credentials", body = ErrorBody), (status = 429, description = "Too many failed logins from this address", body = ErrorBody), (status = 503, description = "Redis unavailable", body = ErrorBody)))]
+pub(crate) async fn disable(
+    State(s): State<AppState>,
+    path: Params<String>,
+) -> ApiResult<Json<Value>> {
     let Path(name) = path?;
     Ok(Json(json!(s.rt.scheduler.disable_schedule(&name).await?)))
 }
 
-async fn run(
+#[utoipa::path(post, path = "/api/schedules/{name}/run", tag = "schedules", summary = "Add one run now, outside the cadence", params(("name" = String, Path, description = "Schedule name")), responses((status = 200, description = "OK", body = AddedJob), (status = 201, description = "Created", body = AddedJob), (status = 400, description = "Invalid input (the message names the field and the rule)", body = ErrorBody), (status = 403, description = "Cross-site request or foreign Host", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 409, description = "Conflicts with the current state", body = ErrorBody), (status = 401, description = "No or wrong credentials", body = ErrorBody), (status = 429, description = "Too many failed logins from this address", body = ErrorBody), (status = 503, description = "Redis unavailable", body = ErrorBody)))]
+pub(crate) async fn run(
     State(s): State<AppState>,
     path: Params<String>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
@@ -75,13 +99,16 @@ async fn run(
     ))
 }
 
-#[derive(Debug, Deserialize)]
+/// How many fire times.
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
-struct PreviewQuery {
+#[into_params(parameter_in = Query)]
+pub(crate) struct PreviewQuery {
     count: Option<usize>,
 }
 
-async fn preview(
+#[utoipa::path(get, path = "/api/schedules/{name}/preview", tag = "schedules", summary = "Next fire times of a schedule", params(("name" = String, Path, description = "Schedule name"), PreviewQuery), responses((status = 200, description = "OK", body = Preview), (status = 400, description = "Invalid input (the message names the field and the rule)", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 401, description = "No or wrong credentials", body = ErrorBody), (status = 429, description = "Too many failed logins from this address", body = ErrorBody), (status = 503, description = "Redis unavailable", body = ErrorBody)))]
+pub(crate) async fn preview(
     State(s): State<AppState>,
     path: Params<String>,
     query: Q<PreviewQuery>,
@@ -95,16 +122,19 @@ async fn preview(
     )))
 }
 
-#[derive(Debug, Deserialize)]
+/// An expression to preview.
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
-struct ExpressionQuery {
+#[into_params(parameter_in = Query)]
+pub(crate) struct ExpressionQuery {
     cron: String,
     tz: Option<String>,
     count: Option<usize>,
 }
 
 /// `GET /api/schedule-preview?cron=…&tz=…&count=…`: for an editor's live preview.
-async fn preview_expression(
+#[utoipa::path(get, path = "/api/schedule-preview", tag = "schedules", summary = "Next fire times of any expression", params(ExpressionQuery), responses((status = 200, description = "OK", body = Preview), (status = 400, description = "Invalid input (the message names the field and the rule)", body = ErrorBody), (status = 401, description = "No or wrong credentials", body = ErrorBody), (status = 429, description = "Too many failed logins from this address", body = ErrorBody), (status = 503, description = "Redis unavailable", body = ErrorBody)))]
+pub(crate) async fn preview_expression(
     State(s): State<AppState>,
     query: Q<ExpressionQuery>,
 ) -> ApiResult<Json<Value>> {
@@ -116,11 +146,13 @@ async fn preview_expression(
     )?)))
 }
 
-async fn list_dynamic(State(s): State<AppState>) -> ApiResult<Json<Value>> {
+#[utoipa::path(get, path = "/api/dynamic-schedules", tag = "schedules", summary = "Condition-based schedules with their state", responses((status = 200, description = "OK", body = Vec<DynamicScheduleView>), (status = 401, description = "No or wrong credentials", body = ErrorBody), (status = 429, description = "Too many failed logins from this address", body = ErrorBody), (status = 503, description = "Redis unavailable", body = ErrorBody)))]
+pub(crate) async fn list_dynamic(State(s): State<AppState>) -> ApiResult<Json<Value>> {
     Ok(Json(json!(s.rt.scheduler.list_dynamic_schedules().await?)))
 }
 
-async fn add_dynamic(
+#[utoipa::path(post, path = "/api/dynamic-schedules", tag = "schedules", summary = "Add a condition-based schedule (the seed's addDynamicSchedule)", request_body = DynamicScheduleInput, responses((status = 200, description = "OK", body = DynamicScheduleView), (status = 201, description = "Created", body = DynamicScheduleView), (status = 400, description = "Invalid input (the message names the field and the rule)", body = ErrorBody), (status = 403, description = "Cross-site request or foreign Host", body = ErrorBody), (status = 413, description = "Body over 8 MiB", body = ErrorBody), (status = 415, description = "Body is not JSON", body = ErrorBody), (status = 409, description = "Conflicts with the current state", body = ErrorBody), (status = 401, description = "No or wrong credentials", body = ErrorBody), (status = 429, description = "Too many failed logins from this address", body = ErrorBody), (status = 503, description = "Redis unavailable", body = ErrorBody)))]
+pub(crate) async fn add_dynamic(
     State(s): State<AppState>,
     body: Body<DynamicScheduleInput>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
@@ -131,27 +163,40 @@ async fn add_dynamic(
     ))
 }
 
-async fn get_dynamic(State(s): State<AppState>, path: Params<String>) -> ApiResult<Json<Value>> {
+#[utoipa::path(get, path = "/api/dynamic-schedules/{name}", tag = "schedules", summary = "One condition-based schedule", params(("name" = String, Path, description = "Schedule name")), responses((status = 200, description = "OK", body = DynamicScheduleView), (status = 400, description = "Invalid input (the message names the field and the rule)", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 401, description = "No or wrong credentials", body = ErrorBody), (status = 429, description = "Too many failed logins from this address", body = ErrorBody), (status = 503, description = "Redis unavailable", body = ErrorBody)))]
+pub(crate) async fn get_dynamic(
+    State(s): State<AppState>,
+    path: Params<String>,
+) -> ApiResult<Json<Value>> {
     let Path(name) = path?;
     Ok(Json(json!(
         s.rt.scheduler.get_dynamic_schedule(&name).await?
     )))
 }
 
-async fn remove_dynamic(State(s): State<AppState>, path: Params<String>) -> ApiResult<Json<Value>> {
+#[utoipa::path(delete, path = "/api/dynamic-schedules/{name}", tag = "schedules", summary = "Delete a condition-based schedule", params(("name" = String, Path, description = "Schedule name")), responses((status = 200, description = "OK", body = Object), (status = 400, description = "Invalid input (the message names the field and the rule)", body = ErrorBody), (status = 403, description = "Cross-site request or foreign Host", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 401, description = "No or wrong credentials", body = ErrorBody), (status = 429, description = "Too many failed logins from this address", body = ErrorBody), (status = 503, description = "Redis unavailable", body = ErrorBody)))]
+pub(crate) async fn remove_dynamic(
+    State(s): State<AppState>,
+    path: Params<String>,
+) -> ApiResult<Json<Value>> {
     let Path(name) = path?;
     s.rt.scheduler.remove_dynamic_schedule(&name).await?;
     Ok(Json(json!({"name": name, "removed": true})))
 }
 
-async fn enable_dynamic(State(s): State<AppState>, path: Params<String>) -> ApiResult<Json<Value>> {
+#[utoipa::path(post, path = "/api/dynamic-schedules/{name}/enable", tag = "schedules", summary = "Start evaluating again", params(("name" = String, Path, description = "Schedule name")), responses((status = 200, description = "OK", body = DynamicScheduleView), (status = 400, description = "Invalid input (the message names the field and the rule)", body = ErrorBody), (status = 403, description = "Cross-site request or foreign Host", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 401, description = "No or wrong credentials", body = ErrorBody), (status = 429, description = "Too many failed logins from this address", body = ErrorBody), (status = 503, description = "Redis unavailable", body = ErrorBody)))]
+pub(crate) async fn enable_dynamic(
+    State(s): State<AppState>,
+    path: Params<String>,
+) -> ApiResult<Json<Value>> {
     let Path(name) = path?;
     Ok(Json(json!(
         s.rt.scheduler.set_dynamic_enabled(&name, true).await?
     )))
 }
 
-async fn disable_dynamic(
+#[utoipa::path(post, path = "/api/dynamic-schedules/{name}/disable", tag = "schedules", summary = "Stop evaluating; kept", params(("name" = String, Path, description = "Schedule name")), responses((status = 200, description = "OK", body = DynamicScheduleView), (status = 400, description = "Invalid input (the message names the field and the rule)", body = ErrorBody), (status = 403, description = "Cross-site request or foreign Host", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 401, description = "No or wrong credentials", body = ErrorBody), (status = 429, description = "Too many failed logins from this address", body = ErrorBody), (status = 503, description = "Redis unavailable", body = ErrorBody)))]
+pub(crate) async fn disable_dynamic(
     State(s): State<AppState>,
     path: Params<String>,
 ) -> ApiResult<Json<Value>> {

@@ -3,8 +3,12 @@
 
 use std::time::Duration;
 
+use antrian_core::queue::{HealthStatus, ScalingRecord};
+use antrian_core::store::ProductPage;
 use antrian_core::store::{ExportFormat, ProductFilter, ProductStore};
-use antrian_core::worker::{list_nodes, scaling_log, send_command, NodeCommand};
+use antrian_core::worker::{
+    list_nodes, scaling_log, send_command, CommandReply, NodeCommand, NodeInfo,
+};
 use axum::body::{Body, Bytes};
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
@@ -15,8 +19,9 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use tokio::sync::mpsc;
+use utoipa::IntoParams;
 
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::AppState;
 
 type JsonBody<T> = Result<Json<T>, JsonRejection>;
@@ -28,18 +33,21 @@ const GONE_AFTER: Duration = Duration::from_secs(30);
 /// How long a node may take to answer a command.
 const REPLY_TIMEOUT: Duration = Duration::from_secs(60);
 
-async fn health(State(s): State<AppState>) -> ApiResult<Json<Value>> {
+#[utoipa::path(get, path = "/api/health", tag = "system", summary = "Healthy, degraded or unhealthy, with reasons", responses((status = 200, description = "OK", body = HealthStatus), (status = 401, description = "No or wrong credentials", body = ErrorBody), (status = 429, description = "Too many failed logins from this address", body = ErrorBody), (status = 503, description = "Redis unavailable", body = ErrorBody)))]
+pub(crate) async fn health(State(s): State<AppState>) -> ApiResult<Json<Value>> {
     Ok(Json(json!(s.rt.health_status().await?)))
 }
 
 /// Every node (desktop apps and `antrian workers`), with its pools' statistics.
-async fn workers(State(s): State<AppState>) -> ApiResult<Json<Value>> {
+#[utoipa::path(get, path = "/api/workers", tag = "system", summary = "Every worker node with its pools' statistics", responses((status = 200, description = "OK", body = Vec<NodeInfo>), (status = 401, description = "No or wrong credentials", body = ErrorBody), (status = 429, description = "Too many failed logins from this address", body = ErrorBody), (status = 503, description = "Redis unavailable", body = ErrorBody)))]
+pub(crate) async fn workers(State(s): State<AppState>) -> ApiResult<Json<Value>> {
     Ok(Json(json!(list_nodes(&s.rt.connection, GONE_AFTER).await?)))
 }
 
 /// `POST /api/nodes/{id}/commands` with `{"command": "scale", "workerType": "scraping",
 /// "workers": 3}` (or `pause`, `resume`, `drain`); answers the node's reply.
-async fn command(
+#[utoipa::path(post, path = "/api/nodes/{id}/commands", tag = "system", summary = "Scale, pause, resume or drain a node's pools; answers the node's reply", params(("id" = String, Path, description = "Node id")), request_body = NodeCommand, responses((status = 200, description = "OK", body = CommandReply), (status = 400, description = "Invalid input (the message names the field and the rule)", body = ErrorBody), (status = 403, description = "Cross-site request or foreign Host", body = ErrorBody), (status = 413, description = "Body over 8 MiB", body = ErrorBody), (status = 415, description = "Body is not JSON", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 401, description = "No or wrong credentials", body = ErrorBody), (status = 429, description = "Too many failed logins from this address", body = ErrorBody), (status = 503, description = "Redis unavailable", body = ErrorBody)))]
+pub(crate) async fn command(
     State(s): State<AppState>,
     path: Params<String>,
     body: JsonBody<NodeCommand>,
@@ -50,13 +58,19 @@ async fn command(
     Ok(Json(json!(reply)))
 }
 
-#[derive(Debug, Deserialize)]
+/// How many entries.
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
-struct CountQuery {
+#[into_params(parameter_in = Query)]
+pub(crate) struct CountQuery {
     count: Option<usize>,
 }
 
-async fn scaling(State(s): State<AppState>, query: Q<CountQuery>) -> ApiResult<Json<Value>> {
+#[utoipa::path(get, path = "/api/scaling/log", tag = "system", summary = "The latest auto-scaling decisions", params(CountQuery), responses((status = 200, description = "OK", body = Vec<ScalingRecord>), (status = 400, description = "Invalid input (the message names the field and the rule)", body = ErrorBody), (status = 401, description = "No or wrong credentials", body = ErrorBody), (status = 429, description = "Too many failed logins from this address", body = ErrorBody), (status = 503, description = "Redis unavailable", body = ErrorBody)))]
+pub(crate) async fn scaling(
+    State(s): State<AppState>,
+    query: Q<CountQuery>,
+) -> ApiResult<Json<Value>> {
     let Query(q) = query?;
     let count = q.count.unwrap_or(100);
     if count == 0 || count > 1000 {
@@ -67,16 +81,22 @@ async fn scaling(State(s): State<AppState>, query: Q<CountQuery>) -> ApiResult<J
     Ok(Json(json!(scaling_log(&s.rt.connection, count).await?)))
 }
 
-#[derive(Debug, Deserialize)]
+/// Which products.
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct ProductQuery {
+#[into_params(parameter_in = Query)]
+pub(crate) struct ProductQuery {
     shop: Option<String>,
     q: Option<String>,
     page: Option<usize>,
     page_size: Option<usize>,
 }
 
-async fn products(State(s): State<AppState>, query: Q<ProductQuery>) -> ApiResult<Json<Value>> {
+#[utoipa::path(get, path = "/api/products", tag = "system", summary = "Scraped products, newest first", params(ProductQuery), responses((status = 200, description = "OK", body = ProductPage), (status = 400, description = "Invalid input (the message names the field and the rule)", body = ErrorBody), (status = 401, description = "No or wrong credentials", body = ErrorBody), (status = 429, description = "Too many failed logins from this address", body = ErrorBody), (status = 503, description = "Redis unavailable", body = ErrorBody)))]
+pub(crate) async fn products(
+    State(s): State<AppState>,
+    query: Q<ProductQuery>,
+) -> ApiResult<Json<Value>> {
     let Query(q) = query?;
     let store = ProductStore::new(s.rt.connection.clone());
     let filter = ProductFilter {
@@ -90,7 +110,11 @@ async fn products(State(s): State<AppState>, query: Q<ProductQuery>) -> ApiResul
     )))
 }
 
-async fn product(State(s): State<AppState>, path: Params<String>) -> ApiResult<Json<Value>> {
+#[utoipa::path(get, path = "/api/products/{id}", tag = "system", summary = "One product and its price/stock history", params(("id" = String, Path, description = "Product id")), responses((status = 200, description = "OK", body = Object), (status = 404, description = "Not found", body = ErrorBody), (status = 401, description = "No or wrong credentials", body = ErrorBody), (status = 429, description = "Too many failed logins from this address", body = ErrorBody), (status = 503, description = "Redis unavailable", body = ErrorBody)))]
+pub(crate) async fn product(
+    State(s): State<AppState>,
+    path: Params<String>,
+) -> ApiResult<Json<Value>> {
     let Path(id) = path?;
     let store = ProductStore::new(s.rt.connection.clone());
     let record = store.get(&id).await?;
@@ -98,9 +122,11 @@ async fn product(State(s): State<AppState>, path: Params<String>) -> ApiResult<J
     Ok(Json(json!({"product": record, "history": history})))
 }
 
-#[derive(Debug, Deserialize)]
+/// `csv` (default) or `json`.
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
-struct ExportQuery {
+#[into_params(parameter_in = Query)]
+pub(crate) struct ExportQuery {
     format: Option<String>,
 }
 
@@ -121,7 +147,11 @@ impl std::io::Write for ChunkWriter {
 }
 
 /// `GET /api/products/export?format=csv|json`, streamed.
-async fn export(State(s): State<AppState>, query: Q<ExportQuery>) -> ApiResult<Response> {
+#[utoipa::path(get, path = "/api/products/export", tag = "system", summary = "Every product as CSV or JSON, streamed", params(ExportQuery), responses((status = 200, description = "OK", body = String, content_type = "text/csv"), (status = 400, description = "Invalid input (the message names the field and the rule)", body = ErrorBody), (status = 401, description = "No or wrong credentials", body = ErrorBody), (status = 429, description = "Too many failed logins from this address", body = ErrorBody), (status = 503, description = "Redis unavailable", body = ErrorBody)))]
+pub(crate) async fn export(
+    State(s): State<AppState>,
+    query: Q<ExportQuery>,
+) -> ApiResult<Response> {
     let Query(q) = query?;
     let (format, mime, ext) = match q.format.as_deref().unwrap_or("csv") {
         "csv" => (ExportFormat::Csv, "text/csv; charset=utf-8", "csv"),
@@ -158,7 +188,8 @@ async fn export(State(s): State<AppState>, query: Q<ExportQuery>) -> ApiResult<R
         .into_response())
 }
 
-async fn sites(State(s): State<AppState>) -> ApiResult<Json<Value>> {
+#[utoipa::path(get, path = "/api/sites", tag = "system", summary = "Per-site scrape outcome counters", responses((status = 200, description = "OK", body = Object), (status = 401, description = "No or wrong credentials", body = ErrorBody), (status = 429, description = "Too many failed logins from this address", body = ErrorBody), (status = 503, description = "Redis unavailable", body = ErrorBody)))]
+pub(crate) async fn sites(State(s): State<AppState>) -> ApiResult<Json<Value>> {
     let sites = antrian_jobs::scrape::stats::domain_stats(&s.rt.connection.redis())
         .await
         .map_err(antrian_core::Error::from)?;
