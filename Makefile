@@ -9,7 +9,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 NPM ?= npm
 
-.PHONY: help run test deps deps-test ui ui-check fmt-check clippy rust-test bindings-check bench release
+.PHONY: help run test deps deps-test ui ui-check fmt-check clippy rust-test bindings-check bench release schemathesis fuzz-api
 
 help:
 	@echo "make run    run Antrian (desktop window, or headless 'antrian start' without a display)"
@@ -22,6 +22,20 @@ deps:
 
 ui/node_modules/.package-lock.json: ui/package.json ui/package-lock.json
 	cd ui && $(NPM) ci --no-audit --no-fund
+
+# schemathesis (PyPI, pinned) for the dashboard's OpenAPI-driven fuzz test.
+SCHEMATHESIS_VERSION := 4.32.5
+target/schemathesis/.installed-$(SCHEMATHESIS_VERSION):
+	rm -rf target/schemathesis
+	python3 -m venv target/schemathesis
+	target/schemathesis/bin/pip install --quiet --disable-pip-version-check schemathesis==$(SCHEMATHESIS_VERSION)
+	touch $@
+
+schemathesis: target/schemathesis/.installed-$(SCHEMATHESIS_VERSION)
+
+## A longer fuzz run of the dashboard API (10 minutes).
+fuzz-api: schemathesis
+	SCHEMATHESIS_MAX_TIME=600 $(CARGO) test --locked -p antrian-server --test fuzz -- --nocapture
 
 # Node.js BullMQ 6 for the interop tests and the queue benchmark.
 tests/node/node_modules/.package-lock.json: tests/node/package.json tests/node/package-lock.json
@@ -51,7 +65,7 @@ clippy:
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
 
 # Output is kept in target/ so `make test` can close with one total line.
-rust-test: tests/node/node_modules/.package-lock.json
+rust-test: tests/node/node_modules/.package-lock.json schemathesis
 	@mkdir -p target
 	set -o pipefail; $(CARGO) test --workspace --locked --no-fail-fast 2>&1 | tee target/rust-test.log
 

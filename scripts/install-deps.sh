@@ -11,6 +11,8 @@ APT_PACKAGES=(
   redis-server xvfb webkit2gtk-driver dbus-x11
   # The SMTP server the e-mail tests send to (run as /usr/bin/python3 -m aiosmtpd)
   python3-aiosmtpd
+  # A virtualenv for schemathesis, the dashboard's fuzz test (`make schemathesis`)
+  python3-venv
 )
 
 as_root() {

@@ -4,21 +4,32 @@
 use axum::routing::get;
 use axum::{Json, Router};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::openapi::{RefOr, Schema};
 use utoipa::{Modify, OpenApi};
 
 use crate::routes::{queues, schedules, system};
 use crate::AppState;
 
-/// Every route behind HTTP basic auth.
-struct BasicAuth;
+/// Every route behind HTTP basic auth; and the condition variants open to their `type`
+/// tag.
+struct Adjust;
 
-impl Modify for BasicAuth {
+/// The structs of the internally tagged `Condition`: serde refuses unknown fields in them
+/// but takes the `type` tag beside them, which a closed schema would forbid.
+const TAGGED_VARIANTS: [&str; 4] = ["QueueSize", "FailureRate", "QueueDrained", "NoWorkers"];
+
+impl Modify for Adjust {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "basic",
             SecurityScheme::Http(Http::new(HttpAuthScheme::Basic)),
         );
+        for name in TAGGED_VARIANTS {
+            if let Some(RefOr::T(Schema::Object(object))) = components.schemas.get_mut(name) {
+                object.additional_properties = None;
+            }
+        }
     }
 }
 
@@ -30,7 +41,7 @@ impl Modify for BasicAuth {
         description = "The seed's dashboard endpoints and the rest of what the UI uses. Every route needs HTTP basic auth (QUEUE_DASHBOARD_USERNAME / QUEUE_DASHBOARD_PASSWORD). Errors are {\"error\": {\"code\", \"message\"}}."
     ),
     security(("basic" = [])),
-    modifiers(&BasicAuth),
+    modifiers(&Adjust),
     paths(
         queues::stats, queues::list, queues::details, queues::retry, queues::remove,
         queues::job, queues::logs, queues::pause, queues::resume, queues::clean, queues::add,

@@ -329,7 +329,14 @@ impl ProductStore {
             None => keys::products_by_time(),
         };
         let mut redis = self.conn.redis();
-        let skip = (page - 1) * page_size;
+        // Redis ranges are signed 64-bit; a page past that is not a page.
+        let skip = (page - 1)
+            .checked_mul(page_size)
+            .filter(|skip| i64::try_from(skip + page_size).is_ok())
+            .ok_or_else(|| Error::InvalidJob {
+                field: "page".into(),
+                rule: format!("{page} is beyond any store"),
+            })?;
         let Some(needle) = filter.name.as_deref().map(str::to_lowercase) else {
             let total: u64 = redis::cmd("ZCARD")
                 .arg(&index)

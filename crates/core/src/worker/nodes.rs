@@ -30,7 +30,8 @@ const REPLY_TTL_SECS: u64 = 60;
 #[serde(
     tag = "command",
     rename_all = "kebab-case",
-    rename_all_fields = "camelCase"
+    rename_all_fields = "camelCase",
+    deny_unknown_fields
 )]
 pub enum NodeCommand {
     /// Set a pool's size.
