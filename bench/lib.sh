@@ -13,5 +13,5 @@ start_bench_redis() {
 
 # Installs the Node.js side of the benchmarks when missing.
 install_bench_node() {
-  (cd bench/node && { [ -d node_modules/bullmq ] || npm ci --no-audit --no-fund >/dev/null; })
+  (cd bench/node && { [ -d node_modules/bullmq ] && [ -d node_modules/@bull-board/api ] || npm ci --no-audit --no-fund >/dev/null; })
 }

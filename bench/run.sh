@@ -32,6 +32,9 @@ bench/worker_throughput.sh 2>&1 | tee -a "$report"
 log "## Scheduler: fire-time precision of a one-second cron schedule under steady load (100 runs)"
 cargo bench -q --locked -p antrian-core --bench schedule_precision 2>&1 | grep '^schedule precision' | tee -a "$report"
 
+log "## Dashboard API vs bull-board: 4 queues x 250,000 jobs"
+bench/dashboard.sh 2>&1 | tee -a "$report"
+
 log "## Scraping: parse cost of a ~200 KB page, 2,000 pages end to end at concurrency 32"
 cargo bench -q --locked -p antrian-jobs --bench scrape 2>&1 | grep -E '^(parse|end to end):' | tee -a "$report"
 

@@ -20,7 +20,9 @@
 use serde::Serialize;
 
 /// The seed's `autoScaling` block, for one worker type.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct ScalingRules {
     /// Whether the pool scales at all.
     pub enabled: bool,

@@ -81,6 +81,8 @@ pub struct Handle {
     pub connection: Connection,
     /// Worker pools of this process, when it runs some.
     pub workers: Option<Arc<WorkerManager>>,
+    /// The auto-scaling rules every pool of this configuration follows.
+    pub scaling: ScalingRules,
     board: StatusBoard,
     thresholds: HealthThresholds,
 }
@@ -256,6 +258,19 @@ impl Runtime {
         &self.events
     }
 
+    /// The auto-scaling rules of this configuration (`QUEUE_AUTO_SCALING` and friends).
+    pub fn scaling_rules(&self) -> ScalingRules {
+        let q = &self.config.queue;
+        ScalingRules {
+            enabled: q.auto_scaling,
+            min_workers: q.min_workers,
+            max_workers: q.max_workers,
+            scale_up_threshold: q.scale_up_threshold,
+            scale_down_threshold: q.scale_down_threshold,
+            cooldown_ms: q.scale_cooldown_ms,
+        }
+    }
+
     /// A handle for adapters that serve requests concurrently.
     pub fn handle(&self) -> Handle {
         Handle {
@@ -264,6 +279,7 @@ impl Runtime {
             events: self.events.clone(),
             connection: self.connection.clone(),
             workers: self.workers.clone(),
+            scaling: self.scaling_rules(),
             board: self.board.clone(),
             thresholds: self.thresholds(),
         }
@@ -358,17 +374,7 @@ impl Runtime {
                     Duration::from_millis(q.shutdown_timeout_ms),
                 )
                 .await?;
-            rules.insert(
-                t,
-                ScalingRules {
-                    enabled: q.auto_scaling,
-                    min_workers: q.min_workers,
-                    max_workers: q.max_workers,
-                    scale_up_threshold: q.scale_up_threshold,
-                    scale_down_threshold: q.scale_down_threshold,
-                    cooldown_ms: q.scale_cooldown_ms,
-                },
-            );
+            rules.insert(t, self.scaling_rules());
         }
         let agent = NodeAgent::new(&node, self.connection.clone(), manager.clone());
         let stop = self.cancel.clone();

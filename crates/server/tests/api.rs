@@ -51,6 +51,7 @@ async fn every_route_asks_for_credentials_and_refuses_wrong_ones() {
         ("GET", "/api/workers"),
         ("POST", "/api/nodes/x/commands"),
         ("GET", "/api/scaling/log"),
+        ("GET", "/api/scaling/settings"),
         ("GET", "/api/products"),
         ("GET", "/api/products/export"),
         ("GET", "/api/products/x"),
@@ -272,6 +273,10 @@ async fn the_seeds_endpoints_on_jobs_in_every_state() {
         "{stats}"
     );
     assert_eq!(
+        cleanup["workers"], 1,
+        "one worker, counted for every queue at once"
+    );
+    assert_eq!(
         cleanup["waiting"].as_u64().unwrap_or(0) + cleanup["paused"].as_u64().unwrap_or(0),
         1,
         "{cleanup}"
@@ -295,6 +300,10 @@ async fn the_seeds_endpoints_on_jobs_in_every_state() {
             .collect();
         assert_eq!(ids, [id], "{state}: {page}");
         assert_eq!(page["queue"]["name"], "cleanup-queue");
+        assert_eq!(
+            page["queue"]["workers"], 1,
+            "one worker, counted one queue at a time"
+        );
     }
     let job = d
         .get(&format!("{q}/jobs/{}", failed.as_str().expect("id")))

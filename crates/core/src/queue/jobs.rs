@@ -46,31 +46,7 @@ impl QueueManager {
             .hget(&job_key, "stacktrace")
             .query_async(&mut redis)
             .await?;
-        let stacktrace = stack
-            .and_then(|s| serde_json::from_str::<Vec<String>>(&s).ok())
-            .unwrap_or_default();
-        let return_value = match job.returnvalue() {
-            "" => serde_json::Value::Null,
-            raw => serde_json::from_str(raw)
-                .unwrap_or_else(|_| serde_json::Value::String(raw.to_string())),
-        };
-        Ok(JobDetail {
-            queue: q.name().to_string(),
-            id: job.id().to_string(),
-            name: job.name().to_string(),
-            data: job.data().clone(),
-            options: serde_json::to_value(job.opts()).unwrap_or_default(),
-            state,
-            progress: serde_json::to_value(job.progress()).unwrap_or_default(),
-            attempts_made: job.attempts_made(),
-            timestamp: job.timestamp(),
-            processed_on: job.processed_on(),
-            finished_on: job.finished_on(),
-            return_value,
-            failed_reason: Some(job.failed_reason().to_string()).filter(|r| !r.is_empty()),
-            stacktrace,
-            logs,
-        })
+        Ok(detail_of(q, job, state, logs, stack))
     }
 
     /// A job's log lines, oldest first.
@@ -149,14 +125,39 @@ impl QueueManager {
         }
         let q = self.existing(queue).await?;
         let types = state.bullmq_types();
-        let total = q.get_job_count_by_types(types).await?;
         let start = i64::from(page - 1) * i64::from(page_size);
         let end = start + i64::from(page_size) - 1;
-        let jobs = q.get_jobs(types, start, end, oldest_first).await?;
-        let mut details = Vec::with_capacity(jobs.len());
+        // The count and the page together: two reads in one round trip's time.
+        let (total, jobs) = tokio::try_join!(
+            q.get_job_count_by_types(types),
+            q.get_jobs(types, start, end, oldest_first)
+        )?;
+        // Every job's logs and stack trace in one round trip.
+        let mut pipe = redis::pipe();
         for job in &jobs {
-            details.push(self.detail(&q, job, Some(state)).await?);
+            let job_key = q.keys().job_key(job.id());
+            pipe.lrange(format!("{job_key}:logs"), 0, -1)
+                .hget(&job_key, "stacktrace");
         }
+        let mut redis = self.conn.redis();
+        let extras: Vec<(Vec<String>, Option<String>)> = if jobs.is_empty() {
+            Vec::new()
+        } else {
+            let flat: Vec<redis::Value> = pipe.query_async(&mut redis).await?;
+            flat.chunks(2)
+                .map(|pair| {
+                    (
+                        redis::from_redis_value(pair[0].clone()).unwrap_or_default(),
+                        redis::from_redis_value(pair[1].clone()).unwrap_or_default(),
+                    )
+                })
+                .collect()
+        };
+        let details = jobs
+            .iter()
+            .zip(extras)
+            .map(|(job, (logs, stack))| detail_of(&q, job, state, logs, stack))
+            .collect();
         Ok(JobPage {
             queue: queue.to_string(),
             state,
@@ -165,5 +166,42 @@ impl QueueManager {
             total,
             jobs: details,
         })
+    }
+}
+
+/// A job in full from its hash (already read by bullmq-official), its logs and its stack
+/// trace field.
+fn detail_of(
+    q: &Queue,
+    job: &bullmq::Job,
+    state: JobState,
+    logs: Vec<String>,
+    stack: Option<String>,
+) -> JobDetail {
+    let stacktrace = stack
+        .and_then(|s| serde_json::from_str::<Vec<String>>(&s).ok())
+        .unwrap_or_default();
+    let return_value = match job.returnvalue() {
+        "" => serde_json::Value::Null,
+        raw => {
+            serde_json::from_str(raw).unwrap_or_else(|_| serde_json::Value::String(raw.to_string()))
+        }
+    };
+    JobDetail {
+        queue: q.name().to_string(),
+        id: job.id().to_string(),
+        name: job.name().to_string(),
+        data: job.data().clone(),
+        options: serde_json::to_value(job.opts()).unwrap_or_default(),
+        state,
+        progress: serde_json::to_value(job.progress()).unwrap_or_default(),
+        attempts_made: job.attempts_made(),
+        timestamp: job.timestamp(),
+        processed_on: job.processed_on(),
+        finished_on: job.finished_on(),
+        return_value,
+        failed_reason: Some(job.failed_reason().to_string()).filter(|r| !r.is_empty()),
+        stacktrace,
+        logs,
     }
 }

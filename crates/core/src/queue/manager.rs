@@ -386,19 +386,69 @@ impl QueueManager {
 
     /// Counts and health of one queue (the seed's `getQueueStats`).
     pub async fn get_queue_stats(&self, queue: &str) -> Result<QueueStats> {
+        self.stats_of(queue, None).await
+    }
+
+    /// Workers connected to each of `queues`, from one `CLIENT LIST` (BullMQ names each
+    /// worker connection `<prefix>:<base64 queue>` or `…:w:<worker name>`, as
+    /// bullmq-official's `get_workers` reads them one queue at a time).
+    async fn worker_counts(&self, queues: &[String]) -> Result<HashMap<String, u64>> {
+        let mut redis = self.conn.redis();
+        let list: String = redis::cmd("CLIENT")
+            .arg("LIST")
+            .query_async(&mut redis)
+            .await?;
+        let names: Vec<&str> = list
+            .lines()
+            .filter_map(|line| {
+                line.split(' ')
+                    .find_map(|kv| kv.strip_prefix("name="))
+                    .filter(|n| !n.is_empty())
+            })
+            .collect();
+        Ok(queues
+            .iter()
+            .map(|queue| {
+                let keys = bullmq::QueueKeys::new(queue, Some(&self.prefix));
+                let unnamed = keys.client_name("");
+                let named = keys.client_name(":w:");
+                let n = names
+                    .iter()
+                    .filter(|n| **n == unnamed || n.starts_with(&named))
+                    .count() as u64;
+                (queue.clone(), n)
+            })
+            .collect())
+    }
+
+    /// Stats of `queue`; `workers` when the caller already counted them.
+    async fn stats_of(&self, queue: &str, workers: Option<u64>) -> Result<QueueStats> {
         let q = self.existing(queue).await?;
-        let counts = q.get_job_counts().await?;
-        let is_paused = q.is_paused().await?;
-        let workers = q.get_workers_count().await? as u64;
         let now = now_ms();
         let minute_ago = now.saturating_sub(60_000);
         let mut redis = self.conn.redis();
         // Finished sets are scored by finish time: count the last minute directly.
-        let (completed_last_minute, failed_last_minute): (u64, u64) = redis::pipe()
-            .zcount(q.keys().completed(), minute_ago, "+inf")
-            .zcount(q.keys().failed(), minute_ago, "+inf")
-            .query_async(&mut redis)
-            .await?;
+        let recent = async {
+            redis::pipe()
+                .zcount(q.keys().completed(), minute_ago, "+inf")
+                .zcount(q.keys().failed(), minute_ago, "+inf")
+                .query_async::<(u64, u64)>(&mut redis)
+                .await
+                .map_err(Error::from)
+        };
+        // Independent reads, sent together over the multiplexed connection.
+        let (counts, is_paused, workers, (completed_last_minute, failed_last_minute), oldest) = tokio::try_join!(
+            async { q.get_job_counts().await.map_err(Error::from) },
+            async { q.is_paused().await.map_err(Error::from) },
+            async {
+                match workers {
+                    Some(n) => Ok(n),
+                    None => Ok(q.get_workers_count().await? as u64),
+                }
+            },
+            recent,
+            self.oldest_waiting(&q),
+        )?;
         Ok(QueueStats {
             name: queue.to_string(),
             waiting: counts.waiting + counts.prioritized,
@@ -409,17 +459,14 @@ impl QueueManager {
             paused: counts.paused,
             is_paused,
             workers,
-            oldest_waiting_ms: self
-                .oldest_waiting(&q)
-                .await?
-                .map(|ts| now.saturating_sub(ts)),
+            oldest_waiting_ms: oldest.map(|ts| now.saturating_sub(ts)),
             completed_last_minute,
             failed_last_minute,
         })
     }
 
     /// The timestamp of the oldest waiting job: the tail of the wait (or paused) list, and
-    /// among prioritised jobs the oldest of the next 100 by priority (the set is ordered by
+    /// among prioritised jobs the oldest of the next 10 by priority (the set is ordered by
     /// priority, not age; scanning it all would cost O(n) per call). Reads only the ids and
     /// their `timestamp` fields, not whole jobs: stats run on every health check.
     async fn oldest_waiting(&self, q: &Queue) -> Result<Option<u64>> {
@@ -428,7 +475,7 @@ impl QueueManager {
         let (wait, paused, prioritized): (Vec<String>, Vec<String>, Vec<String>) = redis::pipe()
             .lrange(keys.wait(), -1, -1)
             .lrange(keys.paused(), -1, -1)
-            .zrange(keys.prioritized(), 0, 99)
+            .zrange(keys.prioritized(), 0, 9)
             .query_async(&mut redis)
             .await?;
         let ids: Vec<String> = wait.into_iter().chain(paused).chain(prioritized).collect();
@@ -445,11 +492,14 @@ impl QueueManager {
 
     /// Stats of every known queue: the standard ones and any opened or discovered.
     pub async fn get_all_queue_stats(&self) -> Result<Vec<QueueStats>> {
-        let mut stats = Vec::new();
-        for name in self.queue_names().await? {
-            stats.push(self.get_queue_stats(&name).await?);
-        }
-        Ok(stats)
+        let names = self.queue_names().await?;
+        let workers = self.worker_counts(&names).await?;
+        futures_util::future::try_join_all(
+            names
+                .iter()
+                .map(|name| self.stats_of(name, workers.get(name).copied())),
+        )
+        .await
     }
 
     /// Names of every queue Antrian knows: the standard four, those opened in this process,

@@ -137,17 +137,17 @@ pub(crate) async fn details(
             )))
         }
     };
-    let stats = s.rt.queues.get_queue_stats(&queue).await?;
-    let jobs =
-        s.rt.queues
-            .list_jobs(
-                &queue,
-                state,
-                q.page.unwrap_or(1),
-                q.page_size.unwrap_or(20),
-                oldest_first,
-            )
-            .await?;
+    // Both at once: they read different keys.
+    let (stats, jobs) = tokio::try_join!(
+        s.rt.queues.get_queue_stats(&queue),
+        s.rt.queues.list_jobs(
+            &queue,
+            state,
+            q.page.unwrap_or(1),
+            q.page_size.unwrap_or(20),
+            oldest_first,
+        ),
+    )?;
     Ok(Json(QueueDetails { queue: stats, jobs }))
 }
 

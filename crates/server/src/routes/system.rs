@@ -196,8 +196,14 @@ pub(crate) async fn sites(State(s): State<AppState>) -> ApiResult<Json<Value>> {
     Ok(Json(json!(sites)))
 }
 
+#[utoipa::path(get, path = "/api/scaling/settings", tag = "system", summary = "The auto-scaling rules the pools follow (QUEUE_AUTO_SCALING, QUEUE_MIN_WORKERS, QUEUE_MAX_WORKERS, thresholds, cooldown)", responses((status = 200, description = "OK", body = antrian_core::autoscaler::ScalingRules), (status = 401, description = "No or wrong credentials", body = ErrorBody), (status = 429, description = "Too many failed logins from this address", body = ErrorBody)))]
+pub(crate) async fn scaling_settings(State(s): State<AppState>) -> Json<Value> {
+    Json(json!(s.rt.scaling))
+}
+
 pub(super) fn routes() -> Router<AppState> {
     Router::new()
+        .route("/api/scaling/settings", get(scaling_settings))
         .route("/api/health", get(health))
         .route("/api/workers", get(workers))
         .route("/api/nodes/{id}/commands", post(command))

@@ -140,7 +140,7 @@ impl Dashboard {
     /// Sends `head` (request line and headers, no blank line) and `body`; reads the whole
     /// answer (the connection is closed after it).
     pub async fn raw(&self, head: &str, body: &[u8]) -> Answer {
-        let mut s = TcpStream::connect(("127.0.0.1", self.port()))
+        let s = TcpStream::connect(("127.0.0.1", self.port()))
             .await
             .expect("connect");
         let mut req = head.replace('\n', "\r\n");
@@ -148,10 +148,27 @@ impl Dashboard {
             "\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
             body.len()
         ));
-        s.write_all(req.as_bytes()).await.expect("write");
-        s.write_all(body).await.expect("write body");
+        // Written while the answer is read: a server refusing an oversized body answers
+        // before it has read it all, then closes (the rest of the write then fails).
+        let (mut rd, mut wr) = s.into_split();
+        let mut bytes = req.into_bytes();
+        bytes.extend_from_slice(body);
+        let writer = tokio::spawn(async move {
+            let _ = wr.write_all(&bytes).await;
+            wr
+        });
         let mut raw = Vec::new();
-        s.read_to_end(&mut raw).await.expect("read");
+        let mut buf = vec![0u8; 65536];
+        loop {
+            match rd.read(&mut buf).await {
+                Ok(0) => break,
+                Ok(n) => raw.extend_from_slice(&buf[..n]),
+                // A reset after the answer arrived ends it like a close.
+                Err(_) if !raw.is_empty() => break,
+                Err(e) => panic!("read: {e}"),
+            }
+        }
+        drop(writer.await);
         parse(&raw)
     }
 
