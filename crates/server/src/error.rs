@@ -105,8 +105,9 @@ pub struct ErrorBody {
 /// What went wrong.
 #[derive(Debug, serde::Serialize, utoipa::ToSchema)]
 pub struct ErrorDetail {
-    /// Stable code: invalid_input, unauthorized, forbidden, not_found, conflict,
-    /// payload_too_large, unsupported_media_type, too_many_requests, unavailable, internal.
+    /// Stable code: invalid_input, unauthorized, forbidden, not_found,
+    /// method_not_allowed, conflict, payload_too_large, unsupported_media_type,
+    /// too_many_requests, unavailable, internal.
     pub code: String,
     /// For people; names the field and the rule for invalid input.
     pub message: String,

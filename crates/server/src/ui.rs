@@ -2,7 +2,7 @@
 //! Release builds carry the files inside the binary; debug builds read them from disk.
 //! Paths that are not files get `index.html`, so the UI's own routes load on refresh.
 
-use axum::http::{header, StatusCode, Uri};
+use axum::http::{header, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use rust_embed::RustEmbed;
 
@@ -14,10 +14,18 @@ use crate::error::ApiError;
 struct Assets;
 
 /// Serves one UI file, or `index.html` for the UI's own routes.
-pub async fn serve(uri: Uri) -> Response {
+pub async fn serve(method: Method, uri: Uri) -> Response {
     let path = uri.path().trim_start_matches('/');
     if path.starts_with("api/") {
         return ApiError::not_found(format!("no API route {}", uri.path())).into_response();
+    }
+    if method != Method::GET && method != Method::HEAD {
+        return ApiError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            format!("{} is read-only: {method} is not allowed", uri.path()),
+        )
+        .into_response();
     }
     let (file, name) = match Assets::get(path) {
         Some(f) if !path.is_empty() => (f, path),
