@@ -3,7 +3,8 @@
 //! 50,000 failed). Measured: `GET /api/stats` against bull-board's `GET /api/queues`, and a
 //! 50-job page of failed jobs (`GET /api/queues/{q}?state=failed&pageSize=50` against
 //! `GET /api/queues?activeQueue={q}&status=failed&jobsPerPage=50`); 300 requests each,
-//! after 30 to warm up, one at a time on a fresh connection; p50 and p99.
+//! after 30 to warm up, one at a time on a fresh connection, in three rounds that take
+//! turns between the two servers (so both see the same machine); p50 and p99 of all.
 //!
 //! `bench/dashboard.sh` runs it (it starts the redis-server and installs bull-board).
 
@@ -23,7 +24,8 @@ use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 const PER_QUEUE_FINISHED: usize = 100_000; // half completed, half failed
 const PER_QUEUE_WAITING: usize = 100_000;
 const PER_QUEUE_DELAYED: usize = 50_000;
-const SAMPLES: usize = 300;
+const SAMPLES: usize = 100;
+const ROUNDS: usize = 3;
 const WARM_UP: usize = 30;
 const QUEUES: [&str; 4] = [
     "scraping-queue",
@@ -92,15 +94,19 @@ async fn get(port: u16, path: &str, auth: Option<&str>) -> (u16, Duration) {
     (status, started.elapsed())
 }
 
-async fn measure(port: u16, path: &str, auth: Option<&str>) -> (f64, f64) {
-    let mut times = Vec::with_capacity(SAMPLES);
-    for i in 0..WARM_UP + SAMPLES {
+/// Adds `SAMPLES` timings (ms) of `path` to `times`, after `warm_up` untimed requests.
+async fn measure(port: u16, path: &str, auth: Option<&str>, warm_up: usize, times: &mut Vec<f64>) {
+    for i in 0..warm_up + SAMPLES {
         let (status, took) = get(port, path, auth).await;
         assert_eq!(status, 200, "{path}");
-        if i >= WARM_UP {
+        if i >= warm_up {
             times.push(took.as_secs_f64() * 1000.0);
         }
     }
+}
+
+/// p50 and p99 of `times`.
+fn percentiles(mut times: Vec<f64>) -> (f64, f64) {
     times.sort_by(f64::total_cmp);
     let pick = |p: f64| {
         #[allow(
@@ -226,16 +232,23 @@ fn main() {
         }
 
         let q = "scraping-queue";
-        let results = [
-            ("stats", measure(port, "/api/stats", Some(auth)).await, measure(bb_port, "/api/queues", None).await),
-            (
-                "failed page of 50",
-                measure(port, &format!("/api/queues/{q}?state=failed&page=2&pageSize=50"), Some(auth)).await,
-                measure(bb_port, &format!("/api/queues?activeQueue={q}&status=failed&page=2&jobsPerPage=50"), None).await,
-            ),
+        let ours_page = format!("/api/queues/{q}?state=failed&page=2&pageSize=50");
+        let theirs_page = format!("/api/queues?activeQueue={q}&status=failed&page=2&jobsPerPage=50");
+        let cases = [
+            ("stats", "/api/stats", "/api/queues"),
+            ("failed page of 50", ours_page.as_str(), theirs_page.as_str()),
         ];
+        let mut times = vec![(Vec::new(), Vec::new()); cases.len()];
+        for round in 0..ROUNDS {
+            let warm_up = if round == 0 { WARM_UP } else { 0 };
+            for ((_, ours, theirs), (a, b)) in cases.iter().zip(times.iter_mut()) {
+                measure(port, ours, Some(auth), warm_up, a).await;
+                measure(bb_port, theirs, None, warm_up, b).await;
+            }
+        }
         let mut report = String::new();
-        for (what, (a50, a99), (b50, b99)) in results {
+        for ((what, _, _), (a, b)) in cases.iter().zip(times) {
+            let ((a50, a99), (b50, b99)) = (percentiles(a), percentiles(b));
             report.push_str(&format!(
                 "dashboard {what}: antrian p50 {a50:.2} ms p99 {a99:.2} ms; bull-board p50 {b50:.2} ms p99 {b99:.2} ms; bull-board/antrian p50 {:.1}x p99 {:.1}x\n",
                 b50 / a50,

@@ -132,31 +132,22 @@ impl QueueManager {
             q.get_job_count_by_types(types),
             q.get_jobs(types, start, end, oldest_first)
         )?;
-        // Every job's logs and stack trace in one round trip.
+        // Every job's stack trace in one round trip. Logs are left to the job's own page
+        // (`get_job`): a listing shows rows, and logs can be long.
         let mut pipe = redis::pipe();
         for job in &jobs {
-            let job_key = q.keys().job_key(job.id());
-            pipe.lrange(format!("{job_key}:logs"), 0, -1)
-                .hget(&job_key, "stacktrace");
+            pipe.hget(q.keys().job_key(job.id()), "stacktrace");
         }
         let mut redis = self.conn.redis();
-        let extras: Vec<(Vec<String>, Option<String>)> = if jobs.is_empty() {
+        let stacks: Vec<Option<String>> = if jobs.is_empty() {
             Vec::new()
         } else {
-            let flat: Vec<redis::Value> = pipe.query_async(&mut redis).await?;
-            flat.chunks(2)
-                .map(|pair| {
-                    (
-                        redis::from_redis_value(pair[0].clone()).unwrap_or_default(),
-                        redis::from_redis_value(pair[1].clone()).unwrap_or_default(),
-                    )
-                })
-                .collect()
+            pipe.query_async(&mut redis).await?
         };
         let details = jobs
             .iter()
-            .zip(extras)
-            .map(|(job, (logs, stack))| detail_of(&q, job, state, logs, stack))
+            .zip(stacks)
+            .map(|(job, stack)| detail_of(&q, job, state, Vec::new(), stack))
             .collect();
         Ok(JobPage {
             queue: queue.to_string(),

@@ -443,7 +443,12 @@ impl QueueManager {
             async {
                 match workers {
                     Some(n) => Ok(n),
-                    None => Ok(q.get_workers_count().await? as u64),
+                    None => Ok(self
+                        .worker_counts(&[queue.to_string()])
+                        .await?
+                        .get(queue)
+                        .copied()
+                        .unwrap_or(0)),
                 }
             },
             recent,

@@ -200,7 +200,7 @@ pub struct JobPage {
     /// Jobs in this state in all.
     #[ts(type = "number")]
     pub total: u64,
-    /// The jobs of this page.
+    /// The jobs of this page (without their logs: `get_job` has them).
     pub jobs: Vec<JobDetail>,
 }
 

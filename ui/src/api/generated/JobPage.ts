@@ -27,6 +27,6 @@ pageSize: number,
  */
 total: number, 
 /**
- * The jobs of this page.
+ * The jobs of this page (without their logs: `get_job` has them).
  */
 jobs: Array<JobDetail>, };
