@@ -11,7 +11,6 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use antrian_core::runtime::Handle;
 use antrian_core::CancellationToken;
@@ -390,7 +389,8 @@ pub async fn render(state: &AppState) -> ApiResult<String> {
             "antrian_job_duration_seconds_count{{queue=\"{name}\"}} {cumulative}"
         );
     }
-    let nodes = antrian_core::worker::list_nodes(&rt.connection, Duration::from_secs(30)).await?;
+    let nodes =
+        antrian_core::worker::list_nodes(&rt.connection, antrian_core::worker::GONE_AFTER).await?;
     family(
         &mut out,
         "antrian_pool_workers",

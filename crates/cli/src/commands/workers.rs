@@ -1,18 +1,14 @@
 //! `antrian workers stats` and `antrian nodes …`: the worker pools of every node.
 
 use std::process::ExitCode;
-use std::time::Duration;
 
-use antrian_core::worker::{list_nodes, send_command, NodeCommand, WorkerType};
+use antrian_core::worker::{
+    list_nodes, send_command, NodeCommand, WorkerType, GONE_AFTER, REPLY_TIMEOUT,
+};
 use antrian_core::Runtime;
 use clap::Subcommand;
 
 use crate::{output, CliError};
-
-/// A node is shown as gone when its heartbeat is older than this.
-const GONE_AFTER: Duration = Duration::from_secs(30);
-/// How long to wait for a node's reply.
-const REPLY_TIMEOUT: Duration = Duration::from_secs(60);
 
 #[derive(Debug, Subcommand)]
 pub enum WorkersCommand {

@@ -16,6 +16,7 @@ pub use autoscale::{scaling_log, Autoscaler};
 pub use handler::{handler_fn, CancelToken, Handler, JobContext, JobError};
 pub use nodes::{
     list_nodes, local_node_id, send_command, CommandReply, NodeAgent, NodeCommand, NodeInfo,
+    GONE_AFTER, REPLY_TIMEOUT,
 };
 pub use pool::{PoolSettings, TypeStats, WorkerManager, WorkerStats};
 pub use registry::{Registry, WorkerType};

@@ -21,6 +21,11 @@ use crate::connection::Connection;
 use crate::error::{Error, Result};
 use crate::keys;
 
+/// A node is shown as gone when its heartbeat is older than this (six heartbeats).
+pub const GONE_AFTER: Duration = Duration::from_secs(30);
+/// How long a sender waits for a node's reply to a command (a drain may take a while).
+pub const REPLY_TIMEOUT: Duration = Duration::from_secs(60);
+
 /// How long a reply is kept for its sender.
 const REPLY_TTL_SECS: u64 = 60;
 

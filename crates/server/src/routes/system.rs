@@ -1,13 +1,12 @@
 //! Health, worker nodes and their commands, the scaling log, products and per-site scrape
 //! outcomes.
 
-use std::time::Duration;
-
 use antrian_core::queue::{HealthStatus, ScalingRecord};
 use antrian_core::store::ProductPage;
 use antrian_core::store::{ExportFormat, ProductFilter, ProductStore};
 use antrian_core::worker::{
-    list_nodes, scaling_log, send_command, CommandReply, NodeCommand, NodeInfo,
+    list_nodes, scaling_log, send_command, CommandReply, NodeCommand, NodeInfo, GONE_AFTER,
+    REPLY_TIMEOUT,
 };
 use axum::body::{Body, Bytes};
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
@@ -27,11 +26,6 @@ use crate::AppState;
 type JsonBody<T> = Result<Json<T>, JsonRejection>;
 type Params<T> = Result<Path<T>, PathRejection>;
 type Q<T> = Result<Query<T>, QueryRejection>;
-
-/// A node whose heartbeat is older than this is shown as gone.
-const GONE_AFTER: Duration = Duration::from_secs(30);
-/// How long a node may take to answer a command.
-const REPLY_TIMEOUT: Duration = Duration::from_secs(60);
 
 #[utoipa::path(get, path = "/api/health", tag = "system", summary = "Healthy, degraded or unhealthy, with reasons", responses((status = 200, description = "OK", body = HealthStatus), (status = 401, description = "No or wrong credentials", body = ErrorBody), (status = 429, description = "Too many failed logins from this address", body = ErrorBody), (status = 503, description = "Redis unavailable", body = ErrorBody)))]
 pub(crate) async fn health(State(s): State<AppState>) -> ApiResult<Json<Value>> {
