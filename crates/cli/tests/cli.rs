@@ -1221,6 +1221,25 @@ fn schedules_commands_manage_cron_schedules_with_json() {
             2,
             "below the evaluation interval",
         ),
+        (
+            vec![
+                "schedules",
+                "add-dynamic",
+                "d",
+                "--condition",
+                "queue_drained",
+                "--watch",
+                "scraping-queue",
+                "--job",
+                "j",
+                "--queue",
+                "q",
+                "--cooldown",
+                "1500ms",
+            ],
+            2,
+            "cooldowns are whole seconds",
+        ),
     ] {
         let out = cli(&args);
         assert_eq!(out.status.code(), Some(code), "{args:?}: {}", stderr(&out));

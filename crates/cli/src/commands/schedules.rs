@@ -307,6 +307,53 @@ fn put(map: &mut Map<String, Value>, key: &str, value: Option<Value>) {
     }
 }
 
+/// The flags `add` and `update` share.
+struct ScheduleFlags<'a> {
+    cron: Option<String>,
+    job: Option<String>,
+    queue: Option<String>,
+    job_flags: &'a JobFlags,
+    tz: Option<String>,
+    start: Option<String>,
+    end: Option<String>,
+    limit: Option<String>,
+    overlap: Option<String>,
+}
+
+/// The schedule's fields the flags give, as the API's JSON; `none` for a date or the limit
+/// is `null` (no such bound).
+fn schedule_fields(f: ScheduleFlags<'_>) -> Result<Map<String, Value>, CliError> {
+    let clearable = |raw: Option<String>, value: fn(&str) -> Value| {
+        raw.map(|r| {
+            if r.trim() == "none" {
+                Value::Null
+            } else {
+                value(&r)
+            }
+        })
+    };
+    let mut m = Map::new();
+    put(&mut m, "schedule", f.cron.map(Value::String));
+    put(&mut m, "jobName", f.job.map(Value::String));
+    put(&mut m, "queueName", f.queue.map(Value::String));
+    put(&mut m, "jobData", f.job_flags.data()?);
+    put(&mut m, "options", f.job_flags.options()?);
+    put(&mut m, "timezone", f.tz.map(Value::String));
+    put(&mut m, "startDate", clearable(f.start, date));
+    put(&mut m, "endDate", clearable(f.end, date));
+    put(
+        &mut m,
+        "limit",
+        clearable(f.limit, |l| {
+            l.trim()
+                .parse::<u64>()
+                .map_or_else(|_| json!(l), |n| json!(n))
+        }),
+    );
+    put(&mut m, "overlap", f.overlap.map(Value::String));
+    Ok(m)
+}
+
 fn done(written: std::io::Result<()>) -> Result<ExitCode, CliError> {
     // A closed pipe is not a failure of the command.
     let _ = written;
@@ -402,16 +449,17 @@ pub async fn run(rt: &Runtime, cmd: SchedulesCommand) -> Result<ExitCode, CliErr
                             "give the schedule's NAME, or --file".into()
                         ))?)),
                     );
-                    put(&mut m, "schedule", cron.map(Value::String));
-                    put(&mut m, "jobName", job.map(Value::String));
-                    put(&mut m, "queueName", queue.map(Value::String));
-                    put(&mut m, "jobData", job_flags.data()?);
-                    put(&mut m, "options", job_flags.options()?);
-                    put(&mut m, "timezone", tz.map(Value::String));
-                    put(&mut m, "startDate", start.as_deref().map(date));
-                    put(&mut m, "endDate", end.as_deref().map(date));
-                    put(&mut m, "limit", limit.map(|l| json!(l)));
-                    put(&mut m, "overlap", overlap.map(Value::String));
+                    m.extend(schedule_fields(ScheduleFlags {
+                        cron,
+                        job,
+                        queue,
+                        job_flags: &job_flags,
+                        tz,
+                        start,
+                        end,
+                        limit: limit.map(|l| l.to_string()),
+                        overlap,
+                    })?);
                     if disabled {
                         m.insert("enabled".into(), json!(false));
                     }
@@ -439,34 +487,17 @@ pub async fn run(rt: &Runtime, cmd: SchedulesCommand) -> Result<ExitCode, CliErr
             overlap,
             json,
         } => {
-            let clearable = |raw: Option<String>, f: fn(&str) -> Value| {
-                raw.map(|r| {
-                    if r.trim() == "none" {
-                        Value::Null
-                    } else {
-                        f(&r)
-                    }
-                })
-            };
-            let mut m = Map::new();
-            put(&mut m, "schedule", cron.map(Value::String));
-            put(&mut m, "jobName", job.map(Value::String));
-            put(&mut m, "queueName", queue.map(Value::String));
-            put(&mut m, "jobData", job_flags.data()?);
-            put(&mut m, "options", job_flags.options()?);
-            put(&mut m, "timezone", tz.map(Value::String));
-            put(&mut m, "startDate", clearable(start, date));
-            put(&mut m, "endDate", clearable(end, date));
-            put(
-                &mut m,
-                "limit",
-                clearable(limit, |l| {
-                    l.trim()
-                        .parse::<u64>()
-                        .map_or_else(|_| json!(l), |n| json!(n))
-                }),
-            );
-            put(&mut m, "overlap", overlap.map(Value::String));
+            let m = schedule_fields(ScheduleFlags {
+                cron,
+                job,
+                queue,
+                job_flags: &job_flags,
+                tz,
+                start,
+                end,
+                limit,
+                overlap,
+            })?;
             if m.is_empty() {
                 return Err(CliError::Usage(
                     "nothing to change: give at least one of --cron, --job, --queue, --data, --tz, --start, --end, --limit, --overlap, --priority, --attempts, --backoff".into(),
@@ -638,6 +669,11 @@ pub async fn run(rt: &Runtime, cmd: SchedulesCommand) -> Result<ExitCode, CliErr
                     m.insert("action".into(), Value::Object(action));
                     if let Some(c) = &a.cooldown {
                         let ms = args::duration_ms("--cooldown", c).map_err(CliError::Usage)?;
+                        if ms % 1000 != 0 {
+                            return Err(CliError::Usage(format!(
+                                "--cooldown {c:?}: cooldowns are whole seconds (300s, 5m)"
+                            )));
+                        }
                         m.insert("cooldownSeconds".into(), json!(ms / 1000));
                     }
                     if a.disabled {
