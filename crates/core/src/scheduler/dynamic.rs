@@ -337,19 +337,33 @@ impl Scheduler {
         Ok(())
     }
 
-    async fn observe(&self, condition: &Condition, now: i64) -> Result<Observation> {
-        let stats = match self.queues.get_queue_stats(condition.queue()).await {
-            Ok(stats) => stats,
-            // A queue nobody has used yet is empty.
-            Err(Error::NotFound { .. }) => return Ok(Observation::default()),
-            Err(e) => return Err(e),
-        };
-        let mut seen = Observation {
-            waiting: stats.waiting + stats.paused,
-            active: stats.active,
-            delayed: stats.delayed,
-            workers: stats.workers,
-            ..Observation::default()
+    /// What `condition` looks at; a queue's counts are read once per evaluation round
+    /// (`counts`), however many schedules watch it.
+    async fn observe(
+        &self,
+        condition: &Condition,
+        now: i64,
+        counts: &mut HashMap<String, Observation>,
+    ) -> Result<Observation> {
+        let queue = condition.queue();
+        let mut seen = match counts.get(queue) {
+            Some(seen) => *seen,
+            None => {
+                let seen = match self.queues.get_queue_stats(queue).await {
+                    Ok(stats) => Observation {
+                        waiting: stats.waiting + stats.paused,
+                        active: stats.active,
+                        delayed: stats.delayed,
+                        workers: stats.workers,
+                        ..Observation::default()
+                    },
+                    // A queue nobody has used yet is empty.
+                    Err(Error::NotFound { .. }) => Observation::default(),
+                    Err(e) => return Err(e),
+                };
+                counts.insert(queue.to_string(), seen);
+                seen
+            }
         };
         if let Condition::FailureRate(c) = condition {
             let since = now - i64::try_from(c.window_seconds).unwrap_or(0) * 1000;
@@ -386,11 +400,12 @@ impl Scheduler {
     /// while it holds the lease; tests call it with their own clock.
     pub async fn evaluate(&self, now: i64) -> Result<Vec<String>> {
         let mut fired = Vec::new();
+        let mut counts = HashMap::new();
         for s in self.dynamic_definitions().await? {
             if !s.enabled {
                 continue;
             }
-            match self.evaluate_one(&s, now).await {
+            match self.evaluate_one(&s, now, &mut counts).await {
                 Ok(true) => fired.push(s.name.clone()),
                 Ok(false) => {}
                 Err(e) => tracing::warn!(schedule = %s.name, "cannot evaluate: {e}"),
@@ -399,8 +414,13 @@ impl Scheduler {
         Ok(fired)
     }
 
-    async fn evaluate_one(&self, s: &DynamicSchedule, now: i64) -> Result<bool> {
-        let seen = self.observe(&s.condition, now).await?;
+    async fn evaluate_one(
+        &self,
+        s: &DynamicSchedule,
+        now: i64,
+        counts: &mut HashMap<String, Observation>,
+    ) -> Result<bool> {
+        let seen = self.observe(&s.condition, now, counts).await?;
         let mut state = self.dynamic_state(&s.name).await?;
         let before = state.fire_count;
         let was_holding = state.holding;
