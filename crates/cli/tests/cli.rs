@@ -80,6 +80,15 @@ impl Logs {
         }
     }
 
+    /// A line containing `needle` among those read so far, or the next one that does:
+    /// for lines whose order against others is not fixed (a background task's).
+    fn seen_or_wait(&mut self, needle: &str) -> String {
+        match self.seen.iter().find(|l| l.contains(needle)) {
+            Some(line) => line.clone(),
+            None => self.wait_line(needle),
+        }
+    }
+
     fn wait_line(&mut self, needle: &str) -> String {
         loop {
             match self.rx.recv_timeout(Duration::from_secs(20)) {
@@ -197,7 +206,7 @@ fn start_on_an_external_redis_logs_ready_and_stops_on_sigterm() {
     );
     assert!(ready.contains("mode=external"), "{ready}");
     // `start` runs the scheduler component too: alone here, it takes the lease.
-    logs.wait_line("scheduler took the lease");
+    logs.seen_or_wait("scheduler took the lease");
     let status = terminate(&mut child);
     assert!(status.success(), "exit {status}");
     logs.wait_line("antrian stopped");
