@@ -259,6 +259,31 @@ async fn a_node_worker_processes_antrian_jobs_in_priority_order_with_their_backo
             json!({"processedBy": "node", "name": job.name, "echo": job.data})
         );
     }
+    // Node records a stack trace per failed attempt; the job and a listing both show them.
+    let traces = |stack: &[String]| {
+        stack
+            .iter()
+            .map(|t| t.lines().next().unwrap_or_default().to_string())
+            .collect::<Vec<_>>()
+    };
+    let expected = ["Error: planned failure 1", "Error: planned failure 2"];
+    assert_eq!(
+        traces(&m.get_job(q, &retried).await.expect("get").stacktrace),
+        expected
+    );
+    let page = m
+        .list_jobs(q, JobState::Completed, 1, 10, false)
+        .await
+        .expect("list");
+    let listed = page.jobs.iter().find(|j| j.id == retried).expect("listed");
+    assert_eq!(traces(&listed.stacktrace), expected);
+    assert!(
+        page.jobs
+            .iter()
+            .filter(|j| j.id != retried && j.id != capped)
+            .all(|j| j.stacktrace.is_empty()),
+        "only failed attempts leave traces"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -218,6 +218,12 @@ impl Job {
         &self.failed_reason
     }
 
+    /// The stack traces of the failed attempts, as stored: a JSON array of strings (empty
+    /// when the job never failed).
+    pub fn stacktrace(&self) -> &str {
+        &self.stacktrace
+    }
+
     /// The return value from processing.
     pub fn returnvalue(&self) -> &str {
         &self.returnvalue

@@ -22,31 +22,26 @@ impl QueueManager {
     /// One job in full (the seed's `getJob`).
     pub async fn get_job(&self, queue: &str, id: &str) -> Result<JobDetail> {
         let (q, job) = self.bull_job(queue, id).await?;
-        self.detail(&q, &job, None).await
+        self.detail(&q, &job).await
     }
 
-    /// A job in full. `known_state` is given by listings (they read one state), saving the
-    /// state script per job; logs and stack trace come in one round trip.
-    async fn detail(
-        &self,
-        q: &Queue,
-        job: &bullmq::Job,
-        known_state: Option<JobState>,
-    ) -> Result<JobDetail> {
-        let state = match known_state {
-            Some(state) => state,
-            None => JobState::from_bullmq(q.get_job_state(job.id()).await?),
-        };
-        let job_key = q.keys().job_key(job.id());
+    /// A job in full: its state and its logs (BullMQ's `<job key>:logs`), read together.
+    async fn detail(&self, q: &Queue, job: &bullmq::Job) -> Result<JobDetail> {
+        let logs_key = format!("{}:logs", q.keys().job_key(job.id()));
         let mut redis = self.conn.redis();
-        // bullmq-official's Job keeps the stack traces private: read the hash field; the
-        // logs list is BullMQ's `<job key>:logs`.
-        let (logs, stack): (Vec<String>, Option<String>) = redis::pipe()
-            .lrange(format!("{job_key}:logs"), 0, -1)
-            .hget(&job_key, "stacktrace")
-            .query_async(&mut redis)
-            .await?;
-        Ok(detail_of(q, job, state, logs, stack))
+        let (state, logs) = tokio::try_join!(
+            async { Ok::<_, Error>(JobState::from_bullmq(q.get_job_state(job.id()).await?)) },
+            async {
+                redis::cmd("LRANGE")
+                    .arg(&logs_key)
+                    .arg(0)
+                    .arg(-1)
+                    .query_async::<Vec<String>>(&mut redis)
+                    .await
+                    .map_err(Error::from)
+            },
+        )?;
+        Ok(detail_of(q, job, state, logs))
     }
 
     /// A job's log lines, oldest first.
@@ -132,22 +127,11 @@ impl QueueManager {
             q.get_job_count_by_types(types),
             q.get_jobs(types, start, end, oldest_first)
         )?;
-        // Every job's stack trace in one round trip. Logs are left to the job's own page
-        // (`get_job`): a listing shows rows, and logs can be long.
-        let mut pipe = redis::pipe();
-        for job in &jobs {
-            pipe.hget(q.keys().job_key(job.id()), "stacktrace");
-        }
-        let mut redis = self.conn.redis();
-        let stacks: Vec<Option<String>> = if jobs.is_empty() {
-            Vec::new()
-        } else {
-            pipe.query_async(&mut redis).await?
-        };
+        // `getJobs` returned whole hashes, stack traces included. Logs are left to the
+        // job's own page (`get_job`): a listing shows rows, and logs can be long.
         let details = jobs
             .iter()
-            .zip(stacks)
-            .map(|(job, stack)| detail_of(&q, job, state, Vec::new(), stack))
+            .map(|job| detail_of(&q, job, state, Vec::new()))
             .collect();
         Ok(JobPage {
             queue: queue.to_string(),
@@ -160,18 +144,10 @@ impl QueueManager {
     }
 }
 
-/// A job in full from its hash (already read by bullmq-official), its logs and its stack
-/// trace field.
-fn detail_of(
-    q: &Queue,
-    job: &bullmq::Job,
-    state: JobState,
-    logs: Vec<String>,
-    stack: Option<String>,
-) -> JobDetail {
-    let stacktrace = stack
-        .and_then(|s| serde_json::from_str::<Vec<String>>(&s).ok())
-        .unwrap_or_default();
+/// A job in full from its hash (already read by bullmq-official, stack traces included) and
+/// its logs.
+fn detail_of(q: &Queue, job: &bullmq::Job, state: JobState, logs: Vec<String>) -> JobDetail {
+    let stacktrace = serde_json::from_str::<Vec<String>>(job.stacktrace()).unwrap_or_default();
     let return_value = match job.returnvalue() {
         "" => serde_json::Value::Null,
         raw => {
