@@ -4,7 +4,7 @@
 //! `INFO` every few seconds and publishes changes. State changes (lost, regained, eviction
 //! policy) are logged once each, not once per check.
 
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use serde::Serialize;
 use tokio::sync::watch;
@@ -13,6 +13,7 @@ use ts_rs::TS;
 
 use crate::connection::Connection;
 use crate::error::{Error, ErrorCode};
+use crate::now_ms;
 
 /// How often the monitor checks the server.
 pub const CHECK_INTERVAL: Duration = Duration::from_secs(2);
@@ -204,12 +205,6 @@ pub fn eviction_warning(policy: &str) -> Option<String> {
              including queued jobs. Set it to noeviction (CONFIG SET maxmemory-policy noeviction)."
         )
     })
-}
-
-fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
 /// Runs one check and publishes its result.

@@ -32,3 +32,10 @@ pub use config::Config;
 pub use error::{Error, ErrorCode, Result};
 pub use runtime::Runtime;
 pub use tokio_util::sync::CancellationToken;
+
+/// Milliseconds since the Unix epoch: BullMQ's clock for job timestamps and scores.
+pub(crate) fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}

@@ -7,7 +7,6 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use bullmq::options::QueueOptions;
 use bullmq::{BulkJob, Queue};
@@ -17,6 +16,24 @@ use super::model::{AddedJob, CleanOptions, QueueStats, STANDARD_QUEUES};
 use super::options::{self, JobDefaults, JobOptionsInput, Priority};
 use crate::connection::Connection;
 use crate::error::{Error, Result};
+use crate::now_ms;
+
+/// KEYS: wait, paused, prioritized; ARGV[1]: the job key prefix (`<prefix>:<queue>:`). The
+/// smallest `timestamp` among the tails of the two lists and the first 10 prioritised jobs,
+/// or nil. Job keys share the queue's hash tag, as in BullMQ's own scripts.
+const OLDEST_WAITING: &str = r"
+local oldest = false
+local function consider(ids)
+  for _, id in ipairs(ids) do
+    local ts = tonumber(redis.call('HGET', ARGV[1] .. id, 'timestamp'))
+    if ts and (not oldest or ts < oldest) then oldest = ts end
+  end
+end
+consider(redis.call('LRANGE', KEYS[1], -1, -1))
+consider(redis.call('LRANGE', KEYS[2], -1, -1))
+consider(redis.call('ZRANGE', KEYS[3], 0, 9))
+return oldest
+";
 
 /// Largest page a listing returns.
 pub const MAX_PAGE_SIZE: u32 = 1000;
@@ -78,12 +95,6 @@ impl std::fmt::Debug for QueueManager {
             .field("defaults", &self.defaults)
             .finish_non_exhaustive()
     }
-}
-
-fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
 /// Bytes `value` takes as JSON, counted without building the string.
@@ -472,27 +483,21 @@ impl QueueManager {
 
     /// The timestamp of the oldest waiting job: the tail of the wait (or paused) list, and
     /// among prioritised jobs the oldest of the next 10 by priority (the set is ordered by
-    /// priority, not age; scanning it all would cost O(n) per call). Reads only the ids and
-    /// their `timestamp` fields, not whole jobs: stats run on every health check.
+    /// priority, not age; scanning it all would cost O(n) per call). One read-only script
+    /// reads the ids and their `timestamp` fields, not whole jobs, in one round trip: stats
+    /// run on every health check.
     async fn oldest_waiting(&self, q: &Queue) -> Result<Option<u64>> {
+        static SCRIPT: std::sync::LazyLock<redis::Script> =
+            std::sync::LazyLock::new(|| redis::Script::new(OLDEST_WAITING));
         let keys = q.keys();
         let mut redis = self.conn.redis();
-        let (wait, paused, prioritized): (Vec<String>, Vec<String>, Vec<String>) = redis::pipe()
-            .lrange(keys.wait(), -1, -1)
-            .lrange(keys.paused(), -1, -1)
-            .zrange(keys.prioritized(), 0, 9)
-            .query_async(&mut redis)
-            .await?;
-        let ids: Vec<String> = wait.into_iter().chain(paused).chain(prioritized).collect();
-        if ids.is_empty() {
-            return Ok(None);
-        }
-        let mut pipe = redis::pipe();
-        for id in &ids {
-            pipe.hget(keys.job_key(id), "timestamp");
-        }
-        let stamps: Vec<Option<u64>> = pipe.query_async(&mut redis).await?;
-        Ok(stamps.into_iter().flatten().min())
+        Ok(SCRIPT
+            .key(keys.wait())
+            .key(keys.paused())
+            .key(keys.prioritized())
+            .arg(keys.job_key(""))
+            .invoke_async(&mut redis)
+            .await?)
     }
 
     /// Stats of every known queue: the standard ones and any opened or discovered.

@@ -10,7 +10,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
@@ -20,6 +20,7 @@ use super::registry::WorkerType;
 use crate::connection::Connection;
 use crate::error::{Error, Result};
 use crate::keys;
+use crate::now_ms;
 
 /// A node is shown as gone when its heartbeat is older than this (six heartbeats).
 pub const GONE_AFTER: Duration = Duration::from_secs(30);
@@ -92,12 +93,6 @@ pub struct NodeInfo {
     pub heartbeat_ms: u64,
     /// False once the heartbeat is older than the timeout.
     pub alive: bool,
-}
-
-fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
 /// This process' node id: host name and process id.

@@ -17,7 +17,7 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use bullmq::options::{RateLimiterOptions, RedisConnectionOptions, WorkerOptions};
 use bullmq::redis_connection::AnyConnection;
@@ -28,6 +28,7 @@ use super::handler::{JobContext, JobError};
 use super::registry::{Registry, WorkerType};
 use crate::connection::Connection;
 use crate::error::{Error, Result};
+use crate::now_ms;
 use crate::queue::options::backoff_delay;
 
 /// How many recent job durations the statistics keep per type.
@@ -159,12 +160,6 @@ impl std::fmt::Debug for WorkerManager {
             .field("registry", &self.registry)
             .finish_non_exhaustive()
     }
-}
-
-fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
 fn panic_message(e: tokio::task::JoinError) -> String {

@@ -124,6 +124,57 @@ async fn add_job_stores_the_seeds_product_scraping_job() {
     assert!(stats.oldest_waiting_ms.is_some());
 }
 
+/// The age of the oldest waiting job, read at `stats` time, must lie between the ages at the
+/// instants before and after the read.
+async fn assert_oldest(m: &QueueManager, queue: &str, oldest_timestamp: u64) {
+    let before = crate::now_ms();
+    let stats = m.get_queue_stats(queue).await.expect("stats");
+    let after = crate::now_ms();
+    let age = stats.oldest_waiting_ms.expect("a waiting job");
+    assert!(
+        (before - oldest_timestamp..=after - oldest_timestamp).contains(&age),
+        "age {age} ms, oldest added at {oldest_timestamp}, read between {before} and {after}"
+    );
+}
+
+#[tokio::test]
+async fn oldest_waiting_is_the_oldest_job_in_the_wait_list_or_the_prioritised_set() {
+    let redis = TestRedis::start();
+    let m = manager(&redis).await;
+    let q = "notifications-queue";
+    let stats = m.get_queue_stats(q).await.expect("stats");
+    assert_eq!(stats.oldest_waiting_ms, None, "nothing waits");
+    let data = json!({"to": "ops@example.com", "subject": "s", "template": "notice"});
+    let low = m
+        .add_job(
+            q,
+            "send-email",
+            data.clone(),
+            &opts(json!({"priority": "low"})),
+        )
+        .await
+        .expect("low");
+    let low_ts = m.get_job(q, &low.id).await.expect("get").timestamp;
+    // Newer jobs (a later millisecond: the clock must move first) ahead of it by priority
+    // and in the plain wait list do not hide it.
+    while crate::now_ms() <= low_ts {
+        tokio::task::yield_now().await;
+    }
+    for o in [
+        json!({"priority": "critical"}),
+        json!({"priority": "critical"}),
+        json!({"lifo": true}),
+    ] {
+        m.add_job(q, "send-email", data.clone(), &opts(o))
+            .await
+            .expect("add");
+    }
+    assert_oldest(&m, q, low_ts).await;
+    // Paused: jobs move to the paused list and still count.
+    m.pause_queue(q).await.expect("pause");
+    assert_oldest(&m, q, low_ts).await;
+}
+
 #[tokio::test]
 async fn a_repeated_job_id_adds_nothing_and_says_so() {
     let redis = TestRedis::start();
