@@ -444,8 +444,23 @@ fn jobs_and_queues_commands_work_end_to_end_with_json() {
         ),
         (Some(2), Some(1))
     );
+    let delayed = bulk[1]["id"].as_str().expect("id");
+    let one = json_of(&cli(&[
+        "jobs",
+        "promote",
+        "scraping-queue",
+        delayed,
+        "--json",
+    ]));
+    assert_eq!(one["promoted"], true);
+    let waiting = cli(&["jobs", "promote", "scraping-queue", &id]);
+    assert!(!waiting.status.success());
+    assert!(
+        String::from_utf8_lossy(&waiting.stderr).contains("not delayed"),
+        "{waiting:?}"
+    );
     let promoted = json_of(&cli(&["jobs", "promote", "scraping-queue", "--json"]));
-    assert_eq!(promoted["promoted"], 1);
+    assert_eq!(promoted["promoted"], 0, "the only delayed job was promoted");
 
     assert!(cli(&["queues", "pause", "scraping-queue"]).status.success());
     assert_eq!(

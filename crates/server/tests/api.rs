@@ -19,6 +19,7 @@ async fn every_route_asks_for_credentials_and_refuses_wrong_ones() {
         ("GET", "/api/queues"),
         ("GET", "/api/queues/cleanup-queue"),
         ("POST", "/api/queues/cleanup-queue/jobs/1/retry"),
+        ("POST", "/api/queues/cleanup-queue/jobs/1/promote"),
         ("DELETE", "/api/queues/cleanup-queue/jobs/1"),
         ("POST", "/api/queues/cleanup-queue/pause"),
         ("POST", "/api/queues/cleanup-queue/resume"),

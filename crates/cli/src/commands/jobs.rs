@@ -122,10 +122,12 @@ pub enum JobsCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Run every delayed job of a queue now.
+    /// Run a delayed job now, or every delayed job of the queue when no id is given.
     Promote {
         /// Queue.
         queue: String,
+        /// Job id (a delayed job).
+        id: Option<String>,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -311,7 +313,25 @@ pub async fn run(rt: &Runtime, cmd: JobsCommand) -> Result<ExitCode, CliError> {
                 output::text(&format!("retried {count} failed jobs in {queue}\n"))
             })
         }
-        JobsCommand::Promote { queue, json } => {
+        JobsCommand::Promote {
+            queue,
+            id: Some(id),
+            json,
+        } => {
+            q.promote_job(&queue, &id).await?;
+            done(if json {
+                output::json(&serde_json::json!({"queue": queue, "jobId": id, "promoted": true}))
+            } else {
+                output::text(&format!(
+                    "promoted job {id} in {queue}: it waits to run now\n"
+                ))
+            })
+        }
+        JobsCommand::Promote {
+            queue,
+            id: None,
+            json,
+        } => {
             let count = q.promote_jobs(&queue).await?;
             done(if json {
                 output::json(&serde_json::json!({"queue": queue, "promoted": count}))

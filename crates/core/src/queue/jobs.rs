@@ -57,10 +57,7 @@ impl QueueManager {
         if state != JobState::Failed {
             return Err(Error::Conflict(format!(
                 "job {id} in {queue} is {}, not failed: only failed jobs can be retried",
-                serde_json::to_value(state)
-                    .ok()
-                    .and_then(|v| v.as_str().map(String::from))
-                    .unwrap_or_default()
+                state_name(state)
             )));
         }
         Ok(job.retry("failed", None).await?)
@@ -76,6 +73,19 @@ impl QueueManager {
                 "job {id} in {queue} could not be removed: it is locked by a worker"
             )))
         }
+    }
+
+    /// Runs a delayed job now; a job in any other state is a conflict.
+    pub async fn promote_job(&self, queue: &str, id: &str) -> Result<()> {
+        let (q, job) = self.bull_job(queue, id).await?;
+        let state = JobState::from_bullmq(q.get_job_state(id).await?);
+        if state != JobState::Delayed {
+            return Err(Error::Conflict(format!(
+                "job {id} in {queue} is {}, not delayed: only delayed jobs can be promoted",
+                state_name(state)
+            )));
+        }
+        Ok(job.promote().await?)
     }
 
     /// Moves every failed job back to waiting; returns how many.
@@ -142,6 +152,14 @@ impl QueueManager {
             jobs: details,
         })
     }
+}
+
+/// A state as users read it: `waiting`, `delayed`…
+fn state_name(state: JobState) -> String {
+    serde_json::to_value(state)
+        .ok()
+        .and_then(|v| v.as_str().map(String::from))
+        .unwrap_or_default()
 }
 
 /// A job in full from its hash (already read by bullmq-official, stack traces included) and

@@ -79,6 +79,9 @@ pub(crate) struct JobAction {
     /// Set by remove.
     #[serde(skip_serializing_if = "Option::is_none")]
     removed: Option<bool>,
+    /// Set by promote.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    promoted: Option<bool>,
 }
 
 /// A queue's paused state after pause or resume.
@@ -164,6 +167,24 @@ pub(crate) async fn retry(
         job_id: id,
         retried: Some(true),
         removed: None,
+        promoted: None,
+    }))
+}
+
+/// `POST /api/queues/{queue}/jobs/{id}/promote`.
+#[utoipa::path(post, path = "/api/queues/{queue}/jobs/{id}/promote", tag = "queues", summary = "Run a delayed job now", params(("queue" = String, Path, description = "Queue name, e.g. scraping-queue"), ("id" = String, Path, description = "Job id")), responses((status = 200, description = "OK", body = JobAction), (status = 403, description = "Cross-site request or foreign Host", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 409, description = "Conflicts with the current state", body = ErrorBody), (status = 401, description = "No or wrong credentials", body = ErrorBody), (status = 429, description = "Too many failed logins from this address", body = ErrorBody), (status = 503, description = "Redis unavailable", body = ErrorBody)))]
+pub(crate) async fn promote_job(
+    State(s): State<AppState>,
+    path: Params<(String, String)>,
+) -> ApiResult<Json<JobAction>> {
+    let Path((queue, id)) = path?;
+    s.rt.queues.promote_job(&queue, &id).await?;
+    Ok(Json(JobAction {
+        queue,
+        job_id: id,
+        retried: None,
+        removed: None,
+        promoted: Some(true),
     }))
 }
 
@@ -180,6 +201,7 @@ pub(crate) async fn remove(
         job_id: id,
         retried: None,
         removed: Some(true),
+        promoted: None,
     }))
 }
 
@@ -359,5 +381,6 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/api/queues/{queue}/jobs/bulk", post(add_bulk))
         .route("/api/queues/{queue}/jobs/{id}", get(job).delete(remove))
         .route("/api/queues/{queue}/jobs/{id}/retry", post(retry))
+        .route("/api/queues/{queue}/jobs/{id}/promote", post(promote_job))
         .route("/api/queues/{queue}/jobs/{id}/logs", get(logs))
 }

@@ -446,6 +446,47 @@ async fn remove_job_deletes_it_and_unknown_ids_are_not_found() {
     }
 }
 
+#[tokio::test]
+async fn promote_job_runs_a_delayed_job_now_and_refuses_others() {
+    let redis = TestRedis::start();
+    let m = manager(&redis).await;
+    let q = "notifications-queue";
+    let data = json!({"to": "ops@example.com", "subject": "s", "template": "notice"});
+    let later = m
+        .add_job(
+            q,
+            "send-email",
+            data.clone(),
+            &opts(json!({"delay": 3_600_000})),
+        )
+        .await
+        .expect("delayed");
+    let now = m
+        .add_job(q, "send-email", data, &JobOptionsInput::default())
+        .await
+        .expect("waiting");
+    assert_eq!(
+        m.get_job(q, &later.id).await.expect("get").state,
+        JobState::Delayed
+    );
+    m.promote_job(q, &later.id).await.expect("promote");
+    assert_eq!(
+        m.get_job(q, &later.id).await.expect("get").state,
+        JobState::Waiting
+    );
+    let stats = m.get_queue_stats(q).await.expect("stats");
+    assert_eq!((stats.delayed, stats.waiting), (0, 2));
+    for (id, code) in [
+        (now.id.as_str(), ErrorCode::Conflict),
+        ("nope", ErrorCode::NotFound),
+    ] {
+        let e = m.promote_job(q, id).await.expect_err("refused");
+        assert_eq!(e.code(), code, "{e}");
+    }
+    let e = m.promote_job(q, &now.id).await.expect_err("refused");
+    assert!(e.to_string().contains("is waiting, not delayed"), "{e}");
+}
+
 /// Every rejected call names the field and the rule and leaves Redis exactly as it was.
 #[tokio::test]
 async fn bad_input_is_rejected_and_redis_is_unchanged() {
