@@ -102,6 +102,33 @@ async fn wait_text(client: &fantoccini::Client, id: &str, expected: &str, timeou
     }
 }
 
+/// Adds a cleanup job due in an hour, as any producer would; its id.
+async fn add_delayed_job(url: &str) -> String {
+    use antrian_core::queue::{JobDefaults, QueueManager};
+    let conn = antrian_core::connection::Connection::open(
+        url,
+        "desktop-test",
+        &antrian_core::CancellationToken::new(),
+        |_| {},
+    )
+    .await
+    .expect("connect");
+    let queues = QueueManager::new(conn, "bull", JobDefaults::default(), 512 * 1024)
+        .await
+        .expect("manager");
+    let options = serde_json::from_value(serde_json::json!({"delay": 3_600_000})).expect("options");
+    queues
+        .add_job(
+            "cleanup-queue",
+            "cleanup-old-data",
+            serde_json::json!({"olderThan": 30, "dryRun": true}),
+            &options,
+        )
+        .await
+        .expect("add")
+        .id
+}
+
 /// The text of the element with `data-testid=<id>`.
 async fn text_of(client: &fantoccini::Client, id: &str) -> String {
     client
@@ -221,8 +248,59 @@ async fn overview_shows_the_live_connection_and_the_redis_version() {
         ]
     );
 
+    // The queue table comes through the Tauri commands (list_queues) with core's types.
+    client
+        .wait()
+        .at_most(UI_TIMEOUT)
+        .for_element(Locator::Css("[data-testid=queue-scraping-queue]"))
+        .await
+        .expect("the Overview lists the standard queues");
     let png = client.screenshot().await.expect("screenshot");
     std::fs::write(artifacts_dir().join("desktop-overview.png"), png).expect("save screenshot");
+
+    // A job added in Redis shows on its queue's page (list_jobs), and its own page (get_job).
+    let added = add_delayed_job(&redis.url()).await;
+    client
+        .goto(&format!(
+            "{}#/queues/cleanup-queue?state=delayed",
+            client
+                .current_url()
+                .await
+                .expect("url")
+                .as_str()
+                .split('#')
+                .next()
+                .unwrap_or_default()
+        ))
+        .await
+        .expect("queue page");
+    client
+        .wait()
+        .at_most(UI_TIMEOUT)
+        .for_element(Locator::LinkText(&added))
+        .await
+        .expect("the delayed job is listed")
+        .click()
+        .await
+        .expect("open the job");
+    wait_text(&client, "job-state", "delayed", UI_TIMEOUT).await;
+    let png = client.screenshot().await.expect("screenshot");
+    std::fs::write(artifacts_dir().join("desktop-job.png"), png).expect("save screenshot");
+    client
+        .goto(&format!(
+            "{}#/overview",
+            client
+                .current_url()
+                .await
+                .expect("url")
+                .as_str()
+                .split('#')
+                .next()
+                .unwrap_or_default()
+        ))
+        .await
+        .expect("back to the Overview");
+    wait_text(&client, "connection-state", "connected", UI_TIMEOUT).await;
 
     // Live: the window follows Redis going away and coming back, with no reload.
     redis.kill();

@@ -1,6 +1,7 @@
 //! antrian-desktop: the Tauri 2 shell around `antrian-core`.
 //!
-//! - [`shell`]: starts and stops the core runtime, bridges its status to events.
+//! - [`shell`]: starts and stops the core runtime, bridges its status and events to the
+//!   window.
 //! - [`commands`]: the Tauri commands the UI invokes (thin adapters over core).
 
 mod commands;
@@ -16,7 +17,28 @@ use tauri::{Manager, RunEvent};
 pub fn run() {
     let app = tauri::Builder::default()
         .manage(Shell::new())
-        .invoke_handler(tauri::generate_handler![commands::get_connection_status])
+        .invoke_handler(tauri::generate_handler![
+            commands::get_connection_status,
+            commands::list_queues,
+            commands::list_jobs,
+            commands::get_job,
+            commands::add_job,
+            commands::retry_job,
+            commands::remove_job,
+            commands::promote_job,
+            commands::retry_failed_jobs,
+            commands::pause_queue,
+            commands::resume_queue,
+            commands::clean_queue,
+            commands::get_health,
+            commands::list_schedules,
+            commands::add_schedule,
+            commands::enable_schedule,
+            commands::disable_schedule,
+            commands::run_schedule,
+            commands::remove_schedule,
+            commands::preview_cron,
+        ])
         .setup(|app| {
             app.state::<Shell>().start(app.handle().clone());
             Ok(())

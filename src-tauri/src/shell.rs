@@ -1,10 +1,14 @@
 //! The desktop shell's hold on the core runtime: starts it when the window opens, bridges
-//! status changes to the `connection-status` event, and shuts it down when the app exits.
+//! status changes to the `connection-status` event and core events to `job-event`, and
+//! shuts it down when the app exits.
 
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
+use std::time::Duration;
 
 use antrian_core::config::{Config, LoadOptions};
-use antrian_core::health::{ConnectionStatus, RedisMode, StatusBoard};
+use antrian_core::health::{ConnectionStatus, RedisMode, StatusBoard, StatusError};
+use antrian_core::queue::QueueEvent;
+use antrian_core::runtime::Handle;
 use antrian_core::telemetry::LogGuard;
 use antrian_core::{CancellationToken, Runtime};
 use tauri::{AppHandle, Emitter};
@@ -15,6 +19,8 @@ pub struct Shell {
     board: StatusBoard,
     /// The runtime once started.
     runtime: Mutex<Option<Runtime>>,
+    /// What commands use, once the runtime has started.
+    handle: OnceLock<Handle>,
     /// Stops the runtime (and a start-up still waiting for Redis).
     cancel: CancellationToken,
     /// The configuration, or `None` when it did not load (the board says why).
@@ -35,6 +41,7 @@ impl Shell {
                 Self {
                     board: Runtime::status_board(&config),
                     runtime: Mutex::new(None),
+                    handle: OnceLock::new(),
                     cancel: CancellationToken::new(),
                     config: Mutex::new(Some(config)),
                     _log: log,
@@ -46,6 +53,7 @@ impl Shell {
                 Self {
                     board,
                     runtime: Mutex::new(None),
+                    handle: OnceLock::new(),
                     cancel: CancellationToken::new(),
                     config: Mutex::new(None),
                     _log: None,
@@ -57,6 +65,17 @@ impl Shell {
     /// The current connection status.
     pub fn status(&self) -> ConnectionStatus {
         self.board.current()
+    }
+
+    /// The runtime's handle, or why there is none yet.
+    pub fn handle(&self) -> Result<Handle, StatusError> {
+        self.handle.get().cloned().ok_or_else(|| {
+            let status = self.board.current();
+            status.error.unwrap_or(StatusError {
+                code: antrian_core::ErrorCode::Unavailable,
+                message: "Antrian is still starting: Redis is not connected yet".into(),
+            })
+        })
     }
 
     /// Starts the runtime and the event bridge on Tauri's async runtime.
@@ -100,6 +119,13 @@ impl Shell {
                     // shared with any headless `antrian scheduler`.
                     runtime.start_scheduler();
                     let shell = app.state::<Shell>();
+                    let handle = runtime.handle();
+                    tauri::async_runtime::spawn(bridge_events(
+                        app.clone(),
+                        handle.clone(),
+                        shell.cancel.clone(),
+                    ));
+                    let _ = shell.handle.set(handle);
                     // The app may have exited while Redis was starting: then stop at once.
                     let late = {
                         let mut slot = shell.runtime.lock().unwrap_or_else(|p| p.into_inner());
@@ -128,6 +154,39 @@ impl Shell {
         };
         if let Some(runtime) = runtime {
             tauri::async_runtime::block_on(runtime.shutdown());
+        }
+    }
+}
+
+/// Longest a core event waits before the window hears of it.
+const BATCH_EVERY: Duration = Duration::from_millis(250);
+/// Most events in one `job-event`; beyond it the window gets a `missed` count and reloads.
+const BATCH_MAX: usize = 500;
+
+/// Core events to the window as `job-event`, in batches: a busy queue produces thousands
+/// of events a second, and one IPC message per event would swamp the webview.
+async fn bridge_events(app: AppHandle, handle: Handle, cancel: CancellationToken) {
+    let mut sub = handle.events.subscribe();
+    let mut batch: Vec<QueueEvent> = Vec::new();
+    let mut missed = 0u64;
+    let mut tick = tokio::time::interval(BATCH_EVERY);
+    loop {
+        tokio::select! {
+            () = cancel.cancelled() => return,
+            event = sub.recv() => match event {
+                Some(event) if batch.len() < BATCH_MAX => batch.push(event),
+                Some(_) => missed += 1,
+                None => return,
+            },
+            _ = tick.tick() => {
+                if missed > 0 {
+                    batch.push(QueueEvent::Missed { count: missed });
+                    missed = 0;
+                }
+                if !batch.is_empty() {
+                    let _ = app.emit("job-event", std::mem::take(&mut batch));
+                }
+            }
         }
     }
 }

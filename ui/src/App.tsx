@@ -1,17 +1,66 @@
+import { useMemo, useState } from "react";
+import { useQueryClient } from "@tanstack/react-query";
+
 import { Sidebar } from "./components/Sidebar";
+import { HelpSheet, Palette } from "./components/Palette";
 import { useConnectionStatus } from "./hooks/useConnectionStatus";
-import { useSection } from "./hooks/useSection";
+import { live, useLive, useLiveUpdates } from "./hooks/useLiveUpdates";
+import { useRoute } from "./hooks/useRoute";
+import { useShortcuts } from "./hooks/useShortcuts";
+import { nextTheme, setTheme, useTheme } from "./hooks/useTheme";
+import { AddJob } from "./routes/AddJob";
+import { JobPage } from "./routes/Job";
 import { NotYet } from "./routes/NotYet";
 import { Overview } from "./routes/Overview";
+import { Queues } from "./routes/Queue";
+import { Schedules } from "./routes/Schedules";
 
-/** The shell: sidebar and the current section. */
+/** The shell: sidebar, the current page, shortcuts, palette and live updates. */
 export function App() {
-  const section = useSection();
+  const route = useRoute();
   const status = useConnectionStatus();
+  const theme = useTheme();
+  const client = useQueryClient();
+  const on = useLive();
+  const [overlay, setOverlay] = useState<"palette" | "help" | null>(null);
+  useLiveUpdates();
+  const shortcuts = useMemo(
+    () => ({
+      r: () => void client.invalidateQueries(),
+      t: () => setTheme(nextTheme(theme)),
+      "?": () => setOverlay("help"),
+      "/": () => {
+        const search = document.querySelector<HTMLInputElement>("main input");
+        if (search) search.focus();
+        else setOverlay("palette");
+      },
+      "ctrl+k": () => setOverlay("palette"),
+    }),
+    [client, theme],
+  );
+  useShortcuts(shortcuts);
+  const [queue, sub, id] = route.parts;
+  let page;
+  if (route.section === "overview") page = <Overview />;
+  else if (route.section === "add-job") page = <AddJob route={route} />;
+  else if (route.section === "queues" && queue !== undefined && sub === "jobs" && id !== undefined)
+    page = <JobPage queue={queue} id={id} />;
+  else if (route.section === "queues") page = <Queues route={route} />;
+  else if (route.section === "schedules") page = <Schedules />;
+  else page = <NotYet section={route.section} />;
   return (
     <div className="shell">
-      <Sidebar current={section} connection={status.data?.state ?? "unknown"} />
-      {section === "overview" ? <Overview /> : <NotYet section={section} />}
+      <Sidebar
+        current={route.section === "add-job" ? "queues" : route.section}
+        connection={status.data?.state ?? "unknown"}
+        theme={theme}
+        live={on}
+        onLive={(v) => live.set(v)}
+        onTheme={setTheme}
+      />
+      {page}
+      {overlay === "palette" && <Palette onClose={() => setOverlay(null)} />}
+      {overlay === "help" && <HelpSheet onClose={() => setOverlay(null)} />}
     </div>
   );
 }

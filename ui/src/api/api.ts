@@ -1,19 +1,91 @@
-import type { ConnectionStatus, ErrorCode } from "./types";
+import type {
+  AddedJob,
+  CleanOptions,
+  ConnectionStatus,
+  ErrorCode,
+  HealthStatus,
+  JobDetail,
+  JobPage,
+  JobState,
+  Preview,
+  QueueEvent,
+  QueueStats,
+  ScheduleView,
+} from "./types";
 
 /** Stops a subscription. */
 export type Unsubscribe = () => void;
 
+/** Which page of which jobs. */
+export interface JobQuery {
+  state: JobState;
+  page: number;
+  pageSize: number;
+  order: "newest" | "oldest";
+}
+
+/** A job to add: the seed's `addJob(queue, name, data, options)`. */
+export interface NewJob {
+  name: string;
+  data: Record<string, unknown>;
+  /** Job options as core takes them (priority, delay, attempts, backoff, jobId…). */
+  opts: Record<string, unknown>;
+}
+
+/** A cron schedule as core's `addSchedule` takes it. */
+export interface ScheduleInput {
+  name: string;
+  schedule: string;
+  queueName: string;
+  jobName: string;
+  jobData: Record<string, unknown>;
+  timezone?: string;
+  enabled?: boolean;
+  options?: Record<string, unknown>;
+}
+
 /**
  * Everything the UI asks of Antrian. Two adapters implement it: Tauri IPC in the desktop
- * window (./tauri.ts) and, with the HTTP dashboard, REST + server-sent events.
+ * window (./tauri.ts) and the HTTP dashboard's REST API with server-sent events (./http.ts).
+ * Every method rejects with an {@link ApiError}.
  */
 export interface Api {
   /** Which transport this is, for the status bar. */
-  readonly transport: "tauri" | "none";
+  readonly transport: "tauri" | "http" | "none";
   /** The current Redis connection status. */
   getConnectionStatus(): Promise<ConnectionStatus>;
   /** Calls `onChange` with every new connection status until unsubscribed. */
   onConnectionStatus(onChange: (status: ConnectionStatus) => void): Promise<Unsubscribe>;
+  /** Calls `onEvent` with every core event (jobs, queues, scaling, schedules, health). */
+  onEvent(onEvent: (event: QueueEvent) => void): Promise<Unsubscribe>;
+
+  /** Every known queue's counts. */
+  listQueues(): Promise<QueueStats[]>;
+  /** One page of a queue's jobs in one state. */
+  listJobs(queue: string, query: JobQuery): Promise<JobPage>;
+  /** One job in full, logs included. */
+  getJob(queue: string, id: string): Promise<JobDetail>;
+  addJob(queue: string, job: NewJob): Promise<AddedJob>;
+  retryJob(queue: string, id: string): Promise<void>;
+  removeJob(queue: string, id: string): Promise<void>;
+  promoteJob(queue: string, id: string): Promise<void>;
+  /** Retries every failed job of the queue; how many. */
+  retryFailed(queue: string): Promise<number>;
+  pauseQueue(queue: string): Promise<void>;
+  resumeQueue(queue: string): Promise<void>;
+  /** Removes finished jobs as the seed's `cleanQueue`; how many. */
+  cleanQueue(queue: string, options: CleanOptions): Promise<number>;
+  /** Health now, with its reasons. */
+  getHealth(): Promise<HealthStatus>;
+
+  listSchedules(): Promise<ScheduleView[]>;
+  addSchedule(input: ScheduleInput): Promise<ScheduleView>;
+  enableSchedule(name: string): Promise<ScheduleView>;
+  disableSchedule(name: string): Promise<ScheduleView>;
+  runSchedule(name: string): Promise<AddedJob>;
+  removeSchedule(name: string): Promise<void>;
+  /** The next `count` fire times of an expression (for an editor's live preview). */
+  previewCron(cron: string, timezone: string | undefined, count: number): Promise<Preview>;
 }
 
 /** An error from any transport: branch on `code`, show `message`. */
@@ -36,6 +108,16 @@ export function toApiError(raw: unknown): ApiError {
   }
   const message = raw instanceof Error ? raw.message : String(raw);
   return new ApiError("internal", message);
+}
+
+/** The HTTP dashboard's error codes (ErrorBody), mapped onto core's. */
+export function httpErrorCode(status: number, code: unknown): ErrorCode {
+  if (isErrorCode(code)) return code;
+  if (status === 400 || status === 413 || status === 415) return "invalid_input";
+  if (status === 404) return "not_found";
+  if (status === 409) return "conflict";
+  if (status >= 500 || status === 401 || status === 403 || status === 429) return "unavailable";
+  return "internal";
 }
 
 function isErrorCode(code: unknown): code is ErrorCode {

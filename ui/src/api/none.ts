@@ -1,18 +1,41 @@
 import { ApiError, type Api } from "./api";
 
 /**
- * Opened as a plain page (e.g. `vite dev` in a browser) there is no Antrian to talk to
- * until the HTTP dashboard exists; every call says so instead of pretending.
+ * Opened as a plain file (no desktop shell, no dashboard behind it) there is no Antrian to
+ * talk to: every call says so instead of pretending.
  */
 export function noTransportApi(): Api {
   const unavailable = () =>
-    new ApiError(
-      "unavailable",
-      "This page is not connected to Antrian: open it in the desktop app.",
+    Promise.reject(
+      new ApiError(
+        "unavailable",
+        "This page is not connected to Antrian: open it in the desktop app or from `antrian dashboard`.",
+      ),
     );
+  const quiet = () => Promise.resolve(() => undefined);
   return {
     transport: "none",
-    getConnectionStatus: () => Promise.reject(unavailable()),
-    onConnectionStatus: () => Promise.resolve(() => undefined),
+    getConnectionStatus: unavailable,
+    onConnectionStatus: quiet,
+    onEvent: quiet,
+    listQueues: unavailable,
+    listJobs: unavailable,
+    getJob: unavailable,
+    addJob: unavailable,
+    retryJob: unavailable,
+    removeJob: unavailable,
+    promoteJob: unavailable,
+    retryFailed: unavailable,
+    pauseQueue: unavailable,
+    resumeQueue: unavailable,
+    cleanQueue: unavailable,
+    getHealth: unavailable,
+    listSchedules: unavailable,
+    addSchedule: unavailable,
+    enableSchedule: unavailable,
+    disableSchedule: unavailable,
+    runSchedule: unavailable,
+    removeSchedule: unavailable,
+    previewCron: unavailable,
   };
 }

@@ -2,24 +2,69 @@ import { invoke } from "@tauri-apps/api/core";
 import { listen } from "@tauri-apps/api/event";
 
 import { toApiError, type Api } from "./api";
-import type { ConnectionStatus } from "./types";
+import type {
+  AddedJob,
+  ConnectionStatus,
+  HealthStatus,
+  JobDetail,
+  JobPage,
+  Preview,
+  QueueEvent,
+  QueueStats,
+  ScheduleView,
+} from "./types";
 
-/** Tauri IPC: commands are `verb_noun`, events kebab-case. */
+/** Invokes a command, rejecting with an ApiError built from its `{code, message}`. */
+async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
+  try {
+    return await invoke<T>(command, args);
+  } catch (e) {
+    throw toApiError(e);
+  }
+}
+
+/** Invokes a command that answers nothing. */
+async function run(command: string, args?: Record<string, unknown>): Promise<undefined> {
+  await call<unknown>(command, args);
+  return undefined;
+}
+
+/** Tauri IPC: commands are `verb_noun` (src-tauri/src/commands.rs), events kebab-case. */
 export function tauriApi(): Api {
   return {
     transport: "tauri",
-    async getConnectionStatus() {
-      try {
-        return await invoke<ConnectionStatus>("get_connection_status");
-      } catch (e) {
-        throw toApiError(e);
-      }
-    },
+    getConnectionStatus: () => call<ConnectionStatus>("get_connection_status"),
     async onConnectionStatus(onChange) {
       return listen<ConnectionStatus>("connection-status", (event) => {
         onChange(event.payload);
       });
     },
+    async onEvent(onEvent) {
+      // The shell sends core events in batches (at most every 250 ms).
+      return listen<QueueEvent[]>("job-event", (event) => {
+        for (const e of event.payload) onEvent(e);
+      });
+    },
+    listQueues: () => call<QueueStats[]>("list_queues"),
+    listJobs: (queue, query) => call<JobPage>("list_jobs", { queue, ...query }),
+    getJob: (queue, id) => call<JobDetail>("get_job", { queue, id }),
+    addJob: (queue, job) => call<AddedJob>("add_job", { queue, ...job }),
+    retryJob: (queue, id) => run("retry_job", { queue, id }),
+    removeJob: (queue, id) => run("remove_job", { queue, id }),
+    promoteJob: (queue, id) => run("promote_job", { queue, id }),
+    retryFailed: (queue) => call<number>("retry_failed_jobs", { queue }),
+    pauseQueue: (queue) => run("pause_queue", { queue }),
+    resumeQueue: (queue) => run("resume_queue", { queue }),
+    cleanQueue: (queue, options) => call<number>("clean_queue", { queue, options }),
+    getHealth: () => call<HealthStatus>("get_health"),
+    listSchedules: () => call<ScheduleView[]>("list_schedules"),
+    addSchedule: (input) => call<ScheduleView>("add_schedule", { input }),
+    enableSchedule: (name) => call<ScheduleView>("enable_schedule", { name }),
+    disableSchedule: (name) => call<ScheduleView>("disable_schedule", { name }),
+    runSchedule: (name) => call<AddedJob>("run_schedule", { name }),
+    removeSchedule: (name) => run("remove_schedule", { name }),
+    previewCron: (cron, timezone, count) =>
+      call<Preview>("preview_cron", { cron, timezone: timezone ?? null, count }),
   };
 }
 

@@ -1,6 +1,19 @@
 // DTOs are generated from Rust (ts-rs, `cargo test -p antrian-core`); never edit generated/.
-export type { ConnectionStatus } from "./generated/ConnectionStatus";
+export type { AddedJob } from "./generated/AddedJob";
+export type { CleanOptions } from "./generated/CleanOptions";
 export type { ConnectionState } from "./generated/ConnectionState";
-export type { RedisMode } from "./generated/RedisMode";
+export type { ConnectionStatus } from "./generated/ConnectionStatus";
 export type { ErrorCode } from "./generated/ErrorCode";
+export type { HealthLevel } from "./generated/HealthLevel";
+export type { HealthStatus } from "./generated/HealthStatus";
+export type { JobDetail } from "./generated/JobDetail";
+export type { JobPage } from "./generated/JobPage";
+export type { JobState } from "./generated/JobState";
+export type { Preview } from "./generated/Preview";
+export type { QueueEvent } from "./generated/QueueEvent";
+export type { QueueStats } from "./generated/QueueStats";
+export type { RedisMode } from "./generated/RedisMode";
+export type { RunOutcome } from "./generated/RunOutcome";
+export type { ScheduleRun } from "./generated/ScheduleRun";
+export type { ScheduleView } from "./generated/ScheduleView";
 export type { StatusError } from "./generated/StatusError";

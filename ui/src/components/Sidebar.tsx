@@ -1,13 +1,18 @@
 import { sections, type SectionId } from "../routes/sections";
 import type { ConnectionState } from "../api";
+import type { Theme } from "../hooks/useTheme";
 
 interface Props {
   current: SectionId;
   connection: ConnectionState | "unknown";
+  theme: Theme;
+  live: boolean;
+  onLive(on: boolean): void;
+  onTheme(theme: Theme): void;
 }
 
 /** The left navigation, with the connection as a dot beside the name. */
-export function Sidebar({ current, connection }: Props) {
+export function Sidebar({ current, connection, theme, live, onLive, onTheme }: Props) {
   return (
     <nav className="sidebar" aria-label="Sections">
       <div className="brand">
@@ -23,6 +28,24 @@ export function Sidebar({ current, connection }: Props) {
           </li>
         ))}
       </ul>
+      <div className="sidebar-foot">
+        <label>
+          Updates{" "}
+          <select value={live ? "live" : "off"} onChange={(e) => onLive(e.target.value === "live")}>
+            <option value="live">live</option>
+            <option value="off">off (r refreshes)</option>
+          </select>
+        </label>
+        <label>
+          Theme{" "}
+          <select value={theme} onChange={(e) => onTheme(e.target.value as Theme)}>
+            <option value="system">system</option>
+            <option value="light">light</option>
+            <option value="dark">dark</option>
+          </select>
+        </label>
+        <p className="muted small">Press ? for shortcuts</p>
+      </div>
     </nav>
   );
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { formatBytes, formatLatency } from "./format";
+import { formatBytes, formatDuration, formatLatency, formatRelative } from "./format";
 
 describe("formatBytes", () => {
   it("scales to binary units", () => {
@@ -16,5 +16,24 @@ describe("formatLatency", () => {
   it("keeps two decimals below 10 ms", () => {
     expect(formatLatency(0.4321)).toBe("0.43 ms");
     expect(formatLatency(42.6)).toBe("43 ms");
+  });
+});
+
+describe("formatDuration", () => {
+  it("picks the two largest units that matter", () => {
+    expect(formatDuration(450)).toBe("450 ms");
+    expect(formatDuration(42_000)).toBe("42 s");
+    expect(formatDuration(95_000)).toBe("1 min 35 s");
+    expect(formatDuration(120_000)).toBe("2 min");
+    expect(formatDuration(3_700_000)).toBe("1 h 1 min");
+    expect(formatDuration(5 * 86_400_000)).toBe("5 d");
+  });
+});
+
+describe("formatRelative", () => {
+  it("says ago or in", () => {
+    expect(formatRelative(1_000_000, 1_000_400)).toBe("just now");
+    expect(formatRelative(1_000_000, 1_180_000)).toBe("3 min ago");
+    expect(formatRelative(1_000_000 + 7_200_000, 1_000_000)).toBe("in 2 h");
   });
 });

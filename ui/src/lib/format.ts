@@ -15,3 +15,27 @@ export function formatBytes(bytes: number): string {
 export function formatLatency(ms: number): string {
   return ms < 10 ? `${ms.toFixed(2)} ms` : `${Math.round(ms)} ms`;
 }
+
+/** 95_000 → "1 min 35 s"; 3_700_000 → "1 h 1 min". */
+export function formatDuration(ms: number): string {
+  const s = Math.floor(ms / 1000);
+  if (s < 1) return `${Math.max(0, Math.round(ms))} ms`;
+  if (s < 60) return `${s} s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return s % 60 === 0 ? `${m} min` : `${m} min ${s % 60} s`;
+  const h = Math.floor(m / 60);
+  if (h < 48) return m % 60 === 0 ? `${h} h` : `${h} h ${m % 60} min`;
+  return `${Math.floor(h / 24)} d`;
+}
+
+/** A time relative to `now`: "3 min ago", "in 2 h", "just now". */
+export function formatRelative(at: number, now: number): string {
+  const diff = at - now;
+  if (Math.abs(diff) < 1000) return "just now";
+  return diff < 0 ? `${formatDuration(-diff)} ago` : `in ${formatDuration(diff)}`;
+}
+
+/** The absolute time shown on hover, in the viewer's zone. */
+export function formatAbsolute(at: number): string {
+  return new Date(at).toLocaleString();
+}

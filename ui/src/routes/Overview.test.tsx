@@ -1,8 +1,9 @@
-import { act, render, screen } from "@testing-library/react";
+import { act, fireEvent, render, screen } from "@testing-library/react";
 import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { describe, expect, it } from "vitest";
 
-import { ApiError, ApiProvider, type Api, type ConnectionStatus } from "../api";
+import { ApiError, ApiProvider, type Api, type ConnectionStatus, type HealthStatus, type QueueStats } from "../api";
+import { fakeApi as stubApi } from "../test/fakeApi";
 import { Overview } from "./Overview";
 
 const connected: ConnectionStatus = {
@@ -19,11 +20,26 @@ const connected: ConnectionStatus = {
   checkedAtMs: 1,
 };
 
-/** An in-memory Api: the transport is the one thing a component test replaces. */
-function fakeApi(initial: ConnectionStatus | ApiError) {
+const queue = (name: string, over: Partial<QueueStats> = {}): QueueStats => ({
+  name,
+  waiting: 0,
+  active: 0,
+  delayed: 0,
+  completed: 0,
+  failed: 0,
+  paused: 0,
+  isPaused: false,
+  workers: 1,
+  oldestWaitingMs: null,
+  completedLastMinute: 0,
+  failedLastMinute: 0,
+  ...over,
+});
+
+/** A connection status (or failure) that can be pushed later, and the given queues. */
+function fakeApi(initial: ConnectionStatus | ApiError, queues: QueueStats[] = []) {
   let push: ((s: ConnectionStatus) => void) | undefined;
-  const api: Api = {
-    transport: "tauri",
+  const api = stubApi({
     getConnectionStatus: () =>
       initial instanceof ApiError ? Promise.reject(initial) : Promise.resolve(initial),
     onConnectionStatus: (onChange) => {
@@ -32,7 +48,10 @@ function fakeApi(initial: ConnectionStatus | ApiError) {
         push = undefined;
       });
     },
-  };
+    listQueues: () => Promise.resolve(queues),
+    getHealth: () =>
+      Promise.resolve({ status: "healthy", reasons: [], redis: connected, queues } as HealthStatus),
+  });
   return { api, push: (s: ConnectionStatus) => push?.(s) };
 }
 
@@ -113,5 +132,33 @@ describe("Overview", () => {
   it("shows the error when the transport fails", async () => {
     renderWith(fakeApi(new ApiError("unavailable", "This page is not connected to Antrian")).api);
     expect(await screen.findByTestId("connection-error")).toHaveTextContent("not connected to Antrian");
+  });
+
+  it("lists every queue with its counts, paused badge and idle hint", async () => {
+    renderWith(
+      fakeApi(connected, [
+        queue("scraping-queue", { waiting: 12, failed: 3, workers: 0, oldestWaitingMs: 95_000 }),
+        queue("notifications-queue", { isPaused: true, completedLastMinute: 9, failedLastMinute: 1 }),
+      ]).api,
+    );
+    const scraping = await screen.findByTestId("queue-scraping-queue");
+    expect(scraping).toHaveTextContent("12");
+    expect(scraping).toHaveTextContent("1 min 35 s");
+    expect(screen.getByTestId("no-worker-scraping-queue")).toHaveTextContent("antrian workers");
+    const notifications = screen.getByTestId("queue-notifications-queue");
+    expect(notifications).toHaveTextContent("paused");
+    expect(notifications).toHaveTextContent("9 / 1 (10% failed)");
+    expect(screen.queryByTestId("no-worker-notifications-queue")).toBeNull();
+  });
+
+  it("sorts by failed when asked", async () => {
+    renderWith(
+      fakeApi(connected, [queue("a-queue", { failed: 1 }), queue("b-queue", { failed: 7 })]).api,
+    );
+    await screen.findByTestId("queue-table");
+    const names = () => screen.getAllByRole("row").slice(1).map((r) => r.getAttribute("data-testid"));
+    expect(names()).toEqual(["queue-a-queue", "queue-b-queue"]);
+    fireEvent.click(screen.getByRole("button", { name: "Failed" }));
+    expect(names()).toEqual(["queue-b-queue", "queue-a-queue"]);
   });
 });

@@ -1,9 +1,14 @@
 import { ConnectionCard } from "../components/ConnectionCard";
+import { QueueTable } from "../components/QueueTable";
 import { useConnectionStatus } from "../hooks/useConnectionStatus";
+import { useHealth, useQueues } from "../hooks/queries";
 
-/** The first page: how Antrian's Redis is doing. Queues join it with the queue manager. */
+/** The first page: Redis, every queue's counts and the system's health reasons. */
 export function Overview() {
   const status = useConnectionStatus();
+  const queues = useQueues();
+  const health = useHealth();
+  const connected = status.data?.state === "connected";
   return (
     <main className="page" aria-labelledby="page-title">
       <h1 id="page-title">Overview</h1>
@@ -14,6 +19,27 @@ export function Overview() {
         </p>
       )}
       {status.data && <ConnectionCard status={status.data} />}
+      {health.data && health.data.reasons.length > 0 && (
+        <section className={`card health-${health.data.status}`} data-testid="health-reasons">
+          <h2>Health: {health.data.status}</h2>
+          <ul>
+            {health.data.reasons.map((r) => (
+              <li key={r}>{r}</li>
+            ))}
+          </ul>
+        </section>
+      )}
+      <section className="card" aria-labelledby="queues-title">
+        <header className="card-header">
+          <h2 id="queues-title">Queues</h2>
+        </header>
+        {queues.isError && connected && (
+          <p className="error" role="alert">
+            {queues.error.message}
+          </p>
+        )}
+        {queues.data && <QueueTable queues={queues.data} />}
+      </section>
     </main>
   );
 }

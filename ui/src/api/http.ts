@@ -1,0 +1,158 @@
+import { ApiError, httpErrorCode, type Api, type JobQuery, type Unsubscribe } from "./api";
+import type {
+  AddedJob,
+  ConnectionStatus,
+  HealthStatus,
+  JobDetail,
+  JobPage,
+  Preview,
+  QueueEvent,
+  QueueStats,
+  ScheduleView,
+} from "./types";
+
+/** The event names `/api/events` sends (`event:` lines), as core names them. */
+const EVENT_NAMES: QueueEvent["event"][] = [
+  "job:added",
+  "job:active",
+  "job:progress",
+  "job:completed",
+  "job:failed",
+  "job:stalled",
+  "job:delayed",
+  "job:removed",
+  "queue:paused",
+  "queue:resumed",
+  "health:check",
+  "scaling:up",
+  "scaling:down",
+  "schedule:fired",
+  "missed",
+];
+
+const q = encodeURIComponent;
+
+/**
+ * The HTTP dashboard: its REST API (same origin, so the browser's basic-auth credentials
+ * go along) and `/api/events` for live updates. `base` is the dashboard's origin, empty
+ * when the UI is served by it.
+ */
+export function httpApi(base = ""): Api {
+  async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    let response: Response;
+    try {
+      const init: RequestInit = { method, credentials: "same-origin" };
+      if (body !== undefined) {
+        init.headers = { "content-type": "application/json" };
+        init.body = JSON.stringify(body);
+      }
+      response = await fetch(base + path, init);
+    } catch (e) {
+      throw new ApiError("unavailable", `The dashboard did not answer: ${String(e)}`);
+    }
+    const text = await response.text();
+    const json: unknown = text === "" ? null : safeParse(text);
+    if (!response.ok) {
+      const error = (json as { error?: { code?: unknown; message?: unknown } } | null)?.error;
+      const message =
+        typeof error?.message === "string" ? error.message : `HTTP ${response.status}`;
+      throw new ApiError(httpErrorCode(response.status, error?.code), message);
+    }
+    return json as T;
+  }
+
+  // One EventSource shared by every subscriber; it resumes with Last-Event-ID by itself.
+  const listeners = new Set<(e: QueueEvent) => void>();
+  let source: EventSource | null = null;
+  function ensureSource() {
+    if (source !== null || typeof EventSource === "undefined") return;
+    source = new EventSource(`${base}/api/events`, { withCredentials: true });
+    for (const name of EVENT_NAMES) {
+      source.addEventListener(name, (message) => {
+        const event = safeParse((message as MessageEvent<string>).data) as QueueEvent | null;
+        if (event !== null) for (const l of listeners) l(event);
+      });
+    }
+  }
+
+  return {
+    transport: "http",
+    async getConnectionStatus() {
+      return (await call<HealthStatus>("GET", "/api/health")).redis;
+    },
+    async onConnectionStatus(onChange) {
+      // Health checks carry the connection status; the event stream brings them.
+      return this.onEvent((event) => {
+        if (event.event === "health:check") onChange(event.health.redis as ConnectionStatus);
+      });
+    },
+    onEvent(onEvent): Promise<Unsubscribe> {
+      listeners.add(onEvent);
+      ensureSource();
+      return Promise.resolve(() => {
+        listeners.delete(onEvent);
+        if (listeners.size === 0 && source !== null) {
+          source.close();
+          source = null;
+        }
+      });
+    },
+    listQueues: () => call<QueueStats[]>("GET", "/api/queues"),
+    async listJobs(queue: string, { state, page, pageSize, order }: JobQuery) {
+      const params = new URLSearchParams({
+        state,
+        page: String(page),
+        pageSize: String(pageSize),
+        order,
+      });
+      return (await call<{ jobs: JobPage }>("GET", `/api/queues/${q(queue)}?${params}`)).jobs;
+    },
+    getJob: (queue, id) => call<JobDetail>("GET", `/api/queues/${q(queue)}/jobs/${q(id)}`),
+    addJob: (queue, job) => call<AddedJob>("POST", `/api/queues/${q(queue)}/jobs`, job),
+    async retryJob(queue, id) {
+      await call("POST", `/api/queues/${q(queue)}/jobs/${q(id)}/retry`);
+    },
+    async removeJob(queue, id) {
+      await call("DELETE", `/api/queues/${q(queue)}/jobs/${q(id)}`);
+    },
+    async promoteJob(queue, id) {
+      await call("POST", `/api/queues/${q(queue)}/jobs/${q(id)}/promote`);
+    },
+    async retryFailed(queue) {
+      const r = await call<{ retried?: number }>("POST", `/api/queues/${q(queue)}/retry-failed`);
+      return r.retried ?? 0;
+    },
+    async pauseQueue(queue) {
+      await call("POST", `/api/queues/${q(queue)}/pause`);
+    },
+    async resumeQueue(queue) {
+      await call("POST", `/api/queues/${q(queue)}/resume`);
+    },
+    async cleanQueue(queue, options) {
+      const r = await call<{ removed?: number }>("POST", `/api/queues/${q(queue)}/clean`, options);
+      return r.removed ?? 0;
+    },
+    getHealth: () => call<HealthStatus>("GET", "/api/health"),
+    listSchedules: () => call<ScheduleView[]>("GET", "/api/schedules"),
+    addSchedule: (input) => call<ScheduleView>("POST", "/api/schedules", input),
+    enableSchedule: (name) => call<ScheduleView>("POST", `/api/schedules/${q(name)}/enable`),
+    disableSchedule: (name) => call<ScheduleView>("POST", `/api/schedules/${q(name)}/disable`),
+    runSchedule: (name) => call<AddedJob>("POST", `/api/schedules/${q(name)}/run`),
+    async removeSchedule(name) {
+      await call("DELETE", `/api/schedules/${q(name)}`);
+    },
+    previewCron(cron, timezone, count) {
+      const params = new URLSearchParams({ cron, count: String(count) });
+      if (timezone) params.set("tz", timezone);
+      return call<Preview>("GET", `/api/schedule-preview?${params}`);
+    },
+  };
+}
+
+function safeParse(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return null;
+  }
+}

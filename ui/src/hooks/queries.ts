@@ -1,0 +1,35 @@
+import { useQuery } from "@tanstack/react-query";
+
+import { useApi, type JobQuery } from "../api";
+
+/** Every queue's counts; refreshed by pushed events (useLiveUpdates), not by polling. */
+export function useQueues() {
+  const api = useApi();
+  return useQuery({ queryKey: ["queues"], queryFn: () => api.listQueues() });
+}
+
+/** One page of a queue's jobs. */
+export function useJobs(queue: string, query: JobQuery) {
+  const api = useApi();
+  return useQuery({
+    queryKey: ["jobs", queue, query],
+    queryFn: () => api.listJobs(queue, query),
+    placeholderData: (previous) => previous,
+  });
+}
+
+/** One job in full. */
+export function useJob(queue: string, id: string) {
+  const api = useApi();
+  return useQuery({ queryKey: ["job", queue, id], queryFn: () => api.getJob(queue, id), retry: false });
+}
+
+export function useHealth() {
+  const api = useApi();
+  return useQuery({ queryKey: ["health"], queryFn: () => api.getHealth() });
+}
+
+export function useSchedules() {
+  const api = useApi();
+  return useQuery({ queryKey: ["schedules"], queryFn: () => api.listSchedules() });
+}

@@ -1,0 +1,69 @@
+import { fireEvent, screen, waitFor } from "@testing-library/react";
+import { describe, expect, it, vi } from "vitest";
+
+import { ApiError, type JobDetail } from "../api";
+import { fakeApi } from "../test/fakeApi";
+import { renderWith } from "../test/render";
+import { JobPage, percent } from "./Job";
+
+const failed: JobDetail = {
+  queue: "scraping-queue",
+  id: "42",
+  name: "product-scraping",
+  data: { url: "https://shop.example/p/1", accountId: "user123" },
+  options: { attempts: 3 },
+  state: "failed",
+  progress: 40,
+  attemptsMade: 3,
+  timestamp: 1_700_000_000_000,
+  processedOn: 1_700_000_000_500,
+  finishedOn: 1_700_000_001_000,
+  returnValue: null,
+  failedReason: "HTTP 503 from shop.example",
+  stacktrace: ["Error: first\n at a", "Error: HTTP 503 from shop.example\n    at fetch (scrape.js:10)"],
+  logs: ["fetching https://shop.example/p/1", "got 503"],
+};
+
+describe("the job page", () => {
+  it("reads progress as a number or {percent}", () => {
+    expect(percent(40)).toBe(40);
+    expect(percent({ percent: 120 })).toBe(100);
+    expect(percent("half")).toBeNull();
+  });
+
+  it("shows data, failure with the latest stack trace, logs and attempts", async () => {
+    renderWith(fakeApi({ getJob: () => Promise.resolve(failed) }), <JobPage queue="scraping-queue" id="42" />);
+    expect(await screen.findByTestId("job-state")).toHaveTextContent("failed");
+    expect(screen.getByTestId("failure")).toHaveTextContent("HTTP 503 from shop.example");
+    expect(screen.getByTestId("failure")).toHaveTextContent("at fetch (scrape.js:10)");
+    expect(screen.getByTestId("logs")).toHaveTextContent("got 503");
+    expect(screen.getByTestId("attempts")).toHaveTextContent("3");
+    expect(screen.getByRole("progressbar", { name: "Progress" })).toHaveAttribute("value", "40");
+    expect(screen.getByText(/"accountId": "user123"/)).toBeInTheDocument();
+    expect(screen.getByRole("link", { name: "Duplicate or edit" })).toHaveAttribute(
+      "href",
+      "#/add-job?queue=scraping-queue&from=42",
+    );
+  });
+
+  it("retries a failed job and shows its new state", async () => {
+    let current = failed;
+    const retryJob = vi.fn(() => {
+      current = { ...failed, state: "waiting", failedReason: null };
+      return Promise.resolve();
+    });
+    renderWith(fakeApi({ getJob: () => Promise.resolve(current), retryJob }), <JobPage queue="scraping-queue" id="42" />);
+    fireEvent.click(await screen.findByRole("button", { name: "Retry" }));
+    await waitFor(() => expect(screen.getByTestId("job-state")).toHaveTextContent("waiting"));
+    expect(retryJob).toHaveBeenCalledWith("scraping-queue", "42");
+    expect(screen.queryByRole("button", { name: "Retry" })).toBeNull();
+  });
+
+  it("says plainly when the job does not exist", async () => {
+    renderWith(
+      fakeApi({ getJob: () => Promise.reject(new ApiError("not_found", "job 9 in scraping-queue was not found")) }),
+      <JobPage queue="scraping-queue" id="9" />,
+    );
+    expect(await screen.findByRole("alert")).toHaveTextContent("job 9 in scraping-queue was not found");
+  });
+});

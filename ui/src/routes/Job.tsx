@@ -1,0 +1,126 @@
+import { useQueryClient } from "@tanstack/react-query";
+
+import { useApi, type JobDetail } from "../api";
+import { Time } from "../components/Time";
+import { useToast } from "../components/Toasts";
+import { useJob } from "../hooks/queries";
+import { link } from "../hooks/useRoute";
+
+/** A progress value as a percentage, when it is one. */
+export function percent(progress: unknown): number | null {
+  if (typeof progress === "number") return Math.max(0, Math.min(100, progress));
+  if (typeof progress === "object" && progress !== null && "percent" in progress) {
+    const p = (progress as { percent: unknown }).percent;
+    if (typeof p === "number") return Math.max(0, Math.min(100, p));
+  }
+  return null;
+}
+
+/** One job: data, options, progress, logs, failure and result, with its actions. */
+export function JobPage({ queue, id }: { queue: string; id: string }) {
+  const api = useApi();
+  const client = useQueryClient();
+  const toast = useToast();
+  const job = useJob(queue, id);
+  const back = link("queues", [queue], job.data ? { state: job.data.state } : {});
+  const act = async (done: string, run: () => Promise<void>, leave = false) => {
+    try {
+      await run();
+      toast(done);
+      if (leave) window.location.hash = back;
+    } catch (e) {
+      toast((e as Error).message, "error");
+    }
+    await client.invalidateQueries({ queryKey: ["job", queue, id] });
+    await client.invalidateQueries({ queryKey: ["queues"] });
+  };
+  if (job.isPending) return <main className="page"><p className="muted">Loading job {id}…</p></main>;
+  if (job.isError) {
+    return (
+      <main className="page" aria-labelledby="page-title">
+        <h1 id="page-title">Job {id}</h1>
+        <p className="error" role="alert">{job.error.message}</p>
+        <a href={link("queues", [queue])}>Back to {queue}</a>
+      </main>
+    );
+  }
+  const j = job.data;
+  const p = percent(j.progress);
+  return (
+    <main className="page wide" aria-labelledby="page-title">
+      <p className="crumbs">
+        <a href={link("queues", [queue])}>{queue}</a> / <a href={back}>{j.state}</a>
+      </p>
+      <header className="page-header">
+        <h1 id="page-title">
+          {j.name} <span className="muted">#{j.id}</span>{" "}
+          <span className={`badge badge-${j.state}`} data-testid="job-state">{j.state}</span>
+        </h1>
+        <div className="actions">
+          {j.state === "failed" && (
+            <button type="button" className="primary" onClick={() => act(`job ${id} retried`, () => api.retryJob(queue, id))}>
+              Retry
+            </button>
+          )}
+          {j.state === "delayed" && (
+            <button type="button" onClick={() => act(`job ${id} promoted`, () => api.promoteJob(queue, id))}>Promote</button>
+          )}
+          <a className="button" href={link("add-job", [], { queue, from: id })}>Duplicate or edit</a>
+          <button type="button" className="danger" onClick={() => act(`job ${id} removed`, () => api.removeJob(queue, id), true)}>
+            Remove
+          </button>
+        </div>
+      </header>
+      {p !== null && (p > 0 || j.state === "active") && (
+        <progress max={100} value={p} aria-label="Progress">{p}%</progress>
+      )}
+      <Timeline job={j} />
+      {j.failedReason !== null && (
+        <section className="card" data-testid="failure">
+          <h2>Failed: {j.failedReason}</h2>
+          {j.stacktrace.length > 0 && (
+            <>
+              <button type="button" onClick={() => void navigator.clipboard?.writeText(j.stacktrace.join("\n\n"))}>
+                Copy stack trace
+              </button>
+              <pre className="code">{j.stacktrace[j.stacktrace.length - 1]}</pre>
+            </>
+          )}
+        </section>
+      )}
+      <Json title="Data" value={j.data} open />
+      <Json title="Options" value={j.options} />
+      {j.returnValue !== null && <Json title="Result" value={j.returnValue} open />}
+      <details className="card" open={j.logs.length > 0}>
+        <summary>Logs ({j.logs.length})</summary>
+        {j.logs.length === 0 ? <p className="muted">This job wrote no log lines.</p> : (
+          <pre className="code" data-testid="logs">{j.logs.join("\n")}</pre>
+        )}
+      </details>
+    </main>
+  );
+}
+
+function Timeline({ job }: { job: JobDetail }) {
+  return (
+    <dl className="facts timeline">
+      <dt>Added</dt>
+      <dd><Time at={job.timestamp} /></dd>
+      <dt>Last started</dt>
+      <dd><Time at={job.processedOn} /></dd>
+      <dt>Finished</dt>
+      <dd><Time at={job.finishedOn} /></dd>
+      <dt>Attempts</dt>
+      <dd data-testid="attempts">{job.attemptsMade}</dd>
+    </dl>
+  );
+}
+
+function Json({ title, value, open = false }: { title: string; value: unknown; open?: boolean }) {
+  return (
+    <details className="card" open={open}>
+      <summary>{title}</summary>
+      <pre className="code">{JSON.stringify(value, null, 2)}</pre>
+    </details>
+  );
+}

@@ -1,0 +1,111 @@
+import { fireEvent, screen, waitFor } from "@testing-library/react";
+import { afterEach, describe, expect, it, vi } from "vitest";
+
+import type { JobDetail, JobPage, JobQuery, QueueStats } from "../api";
+import { parseRoute } from "../hooks/useRoute";
+import { fakeApi } from "../test/fakeApi";
+import { renderWith } from "../test/render";
+import { Queues, queryOf, target } from "./Queue";
+
+const stats: QueueStats = {
+  name: "scraping-queue",
+  waiting: 0,
+  active: 0,
+  delayed: 0,
+  completed: 4,
+  failed: 25,
+  paused: 0,
+  isPaused: false,
+  workers: 2,
+  oldestWaitingMs: null,
+  completedLastMinute: 0,
+  failedLastMinute: 0,
+};
+
+const job = (id: number): JobDetail => ({
+  queue: "scraping-queue",
+  id: String(id),
+  name: "product-scraping",
+  data: { url: `https://shop.example/p/${id}`, accountId: "user123" },
+  options: {},
+  state: "failed",
+  progress: 0,
+  attemptsMade: 3,
+  timestamp: 1_700_000_000_000,
+  processedOn: null,
+  finishedOn: 1_700_000_001_000,
+  returnValue: null,
+  failedReason: "HTTP 503",
+  stacktrace: [],
+  logs: [],
+});
+
+function api(extra = {}) {
+  const listJobs = vi.fn((_q: string, query: JobQuery): Promise<JobPage> => {
+    const start = (query.page - 1) * query.pageSize;
+    const jobs = Array.from({ length: Math.max(0, Math.min(query.pageSize, 25 - start)) }, (_, i) => job(start + i + 1));
+    return Promise.resolve({ queue: "scraping-queue", state: query.state, page: query.page, pageSize: query.pageSize, total: 25, jobs });
+  });
+  return { listJobs, api: fakeApi({ listQueues: () => Promise.resolve([stats]), listJobs, ...extra }) };
+}
+
+afterEach(() => {
+  window.location.hash = "";
+});
+
+describe("the queue page", () => {
+  it("reads state, page, size and order from the link", () => {
+    expect(queryOf(parseRoute("#/queues/scraping-queue?state=failed&page=3&pageSize=50&order=oldest"))).toEqual({
+      state: "failed", page: 3, pageSize: 50, order: "oldest",
+    });
+    expect(queryOf(parseRoute("#/queues/scraping-queue?page=-2"))).toEqual({
+      state: "waiting", page: 1, pageSize: 20, order: "newest",
+    });
+  });
+
+  it("summarises a job's target from the seed's data fields", () => {
+    expect(target({ url: "https://a/p/1", accountId: "u1" })).toBe("https://a/p/1 · u1");
+    expect(target({ urls: ["a", "b"], type: "product" })).toBe("2 URLs · product");
+    expect(target(null)).toBe("");
+  });
+
+  it("shows tabs with counts and pages server-side", async () => {
+    const { api: a, listJobs } = api();
+    renderWith(a, <Queues route={parseRoute("#/queues/scraping-queue?state=failed")} />);
+    expect(await screen.findByTestId("page-of")).toHaveTextContent("Page 1 of 2 · 25 jobs");
+    expect(screen.getByRole("link", { name: /Failed 25/ })).toHaveAttribute("aria-current", "page");
+    expect(listJobs).toHaveBeenCalledWith("scraping-queue", { state: "failed", page: 1, pageSize: 20, order: "newest" });
+    expect(screen.getAllByRole("row")).toHaveLength(21);
+    fireEvent.click(screen.getByRole("button", { name: "Next" }));
+    expect(window.location.hash).toBe("#/queues/scraping-queue?state=failed&page=2&pageSize=20&order=newest");
+  });
+
+  it("selects a range with Shift+click and retries the selection", async () => {
+    const retryJob = vi.fn(() => Promise.resolve());
+    const { api: a } = api({ retryJob });
+    renderWith(a, <Queues route={parseRoute("#/queues/scraping-queue?state=failed")} />);
+    fireEvent.click(await screen.findByLabelText("Select job 2"));
+    fireEvent.click(screen.getByLabelText("Select job 6"), { shiftKey: true });
+    expect(screen.getByTestId("selection")).toHaveTextContent("5 selected");
+    fireEvent.click(screen.getByRole("button", { name: "Retry" }));
+    await waitFor(() => expect(retryJob).toHaveBeenCalledTimes(5));
+    expect(retryJob.mock.calls.map((c: unknown[]) => c[1])).toEqual(["2", "3", "4", "5", "6"]);
+    expect(await screen.findByText("Retried: 5 done")).toBeInTheDocument();
+  });
+
+  it("states the count before cleaning and cleans only after confirmation", async () => {
+    const cleanQueue = vi.fn(() => Promise.resolve(25));
+    const { api: a } = api({ cleanQueue });
+    renderWith(a, <Queues route={parseRoute("#/queues/scraping-queue?state=failed")} />);
+    fireEvent.click(await screen.findByRole("button", { name: "Clean failed" }));
+    expect(screen.getByRole("dialog")).toHaveTextContent("removes all 25 failed jobs");
+    fireEvent.keyDown(window, { key: "Escape" });
+    expect(screen.queryByRole("dialog")).toBeNull();
+    expect(cleanQueue).not.toHaveBeenCalled();
+    fireEvent.click(screen.getByRole("button", { name: "Clean failed" }));
+    fireEvent.click(screen.getByRole("button", { name: "Remove 25 jobs" }));
+    await waitFor(() =>
+      expect(cleanQueue).toHaveBeenCalledWith("scraping-queue", { completed: false, failed: true, count: null, grace: 0 }),
+    );
+  });
+});

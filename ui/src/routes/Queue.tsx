@@ -1,0 +1,306 @@
+import { useState } from "react";
+import { useQueryClient } from "@tanstack/react-query";
+
+import { useApi, type JobDetail, type JobQuery, type JobState, type QueueStats } from "../api";
+import { Dialog } from "../components/Dialog";
+import { Time } from "../components/Time";
+import { useToast } from "../components/Toasts";
+import { useJobs, useQueues } from "../hooks/queries";
+import { link, type Route } from "../hooks/useRoute";
+
+const TABS: { state: JobState; label: string; count(q: QueueStats): number }[] = [
+  { state: "waiting", label: "Waiting", count: (q) => q.waiting },
+  { state: "active", label: "Active", count: (q) => q.active },
+  { state: "delayed", label: "Delayed", count: (q) => q.delayed },
+  { state: "completed", label: "Completed", count: (q) => q.completed },
+  { state: "failed", label: "Failed", count: (q) => q.failed },
+  { state: "paused", label: "Paused", count: (q) => q.paused },
+];
+const PAGE_SIZES = [20, 50, 100, 200];
+
+/** What a row says about a job's target: the seed's data fields users search by. */
+export function target(data: unknown): string {
+  if (typeof data !== "object" || data === null) return "";
+  const d = data as Record<string, unknown>;
+  const urls = Array.isArray(d.urls) ? `${d.urls.length} URLs` : undefined;
+  const parts = [d.url, d.shopUrl, urls, d.accountId, d.to, d.webhookUrl, d.type]
+    .filter((v): v is string => typeof v === "string" && v !== "");
+  return parts.join(" · ");
+}
+
+/** The query a route asks for, defaults filled in. */
+export function queryOf(route: Route): JobQuery {
+  const state = (route.params.get("state") ?? "waiting") as JobState;
+  const page = Math.max(1, Number(route.params.get("page") ?? 1) || 1);
+  const pageSize = Number(route.params.get("pageSize") ?? 20) || 20;
+  const order = route.params.get("order") === "oldest" ? "oldest" : "newest";
+  return { state, page, pageSize, order };
+}
+
+/** Queues: the list, or one queue's jobs by state. */
+export function Queues({ route }: { route: Route }) {
+  const queue = route.parts[0];
+  const queues = useQueues();
+  if (queue === undefined) {
+    return (
+      <main className="page" aria-labelledby="page-title">
+        <h1 id="page-title">Queues</h1>
+        {queues.isError && <p className="error">{queues.error.message}</p>}
+        <ul className="queue-list">
+          {queues.data?.map((q) => (
+            <li key={q.name}>
+              <a href={link("queues", [q.name])}>{q.name}</a>{" "}
+              <span className="muted">
+                {q.waiting} waiting · {q.failed} failed
+              </span>
+            </li>
+          ))}
+        </ul>
+      </main>
+    );
+  }
+  const stats = queues.data?.find((q) => q.name === queue);
+  return <QueuePage queue={queue} stats={stats} query={queryOf(route)} />;
+}
+
+function QueuePage({ queue, stats, query }: { queue: string; stats: QueueStats | undefined; query: JobQuery }) {
+  const api = useApi();
+  const client = useQueryClient();
+  const toast = useToast();
+  const jobs = useJobs(queue, query);
+  const [selected, setSelected] = useState<Set<string>>(new Set());
+  const [anchor, setAnchor] = useState<number | null>(null);
+  const [cleaning, setCleaning] = useState(false);
+  const [jump, setJump] = useState("");
+  const go = (changes: Partial<JobQuery>) => {
+    setSelected(new Set());
+    window.location.hash = link("queues", [queue], { ...query, ...changes });
+  };
+  const refresh = () => client.invalidateQueries({ queryKey: ["jobs", queue] }).then(() =>
+    client.invalidateQueries({ queryKey: ["queues"] }),
+  );
+  const rows = jobs.data?.jobs ?? [];
+  const total = jobs.data?.total ?? 0;
+  const pages = Math.max(1, Math.ceil(total / query.pageSize));
+
+  const toggle = (index: number, shift: boolean) => {
+    const next = new Set(selected);
+    const id = rows[index]?.id;
+    if (id === undefined) return;
+    if (shift && anchor !== null) {
+      const [from, to] = anchor < index ? [anchor, index] : [index, anchor];
+      const on = !selected.has(id);
+      for (const row of rows.slice(from, to + 1)) {
+        if (on) next.add(row.id);
+        else next.delete(row.id);
+      }
+    } else if (next.has(id)) next.delete(id);
+    else next.add(id);
+    setAnchor(index);
+    setSelected(next);
+  };
+
+  const bulk = async (verb: string, action: (id: string) => Promise<void>) => {
+    const ids = [...selected];
+    toast(`${verb} ${ids.length} jobs…`);
+    const results = await Promise.allSettled(ids.map(action));
+    const failed = results.filter((r) => r.status === "rejected");
+    const first = failed[0];
+    if (first && first.status === "rejected") {
+      toast(`${verb}: ${ids.length - failed.length} done, ${failed.length} refused: ${(first.reason as Error).message}`, "error");
+    } else toast(`${verb}: ${ids.length} done`);
+    setSelected(new Set());
+    await refresh();
+  };
+  const act = async (what: string, run: () => Promise<unknown>) => {
+    try {
+      await run();
+      toast(what);
+    } catch (e) {
+      toast((e as Error).message, "error");
+    }
+    await refresh();
+  };
+  const cleanable = query.state === "completed" || query.state === "failed";
+  const cleanCount = stats ? (query.state === "failed" ? stats.failed : stats.completed) : 0;
+
+  return (
+    <main className="page wide" aria-labelledby="page-title">
+      <header className="page-header">
+        <h1 id="page-title">
+          {queue} {stats?.isPaused && <span className="badge badge-paused">paused</span>}
+        </h1>
+        <div className="actions">
+          <a className="button" href={link("add-job", [], { queue })}>Add job</a>
+          {stats?.isPaused ? (
+            <button type="button" onClick={() => act(`${queue} resumed`, () => api.resumeQueue(queue))}>Resume</button>
+          ) : (
+            <button type="button" onClick={() => act(`${queue} paused`, () => api.pauseQueue(queue))}>Pause</button>
+          )}
+          {query.state === "failed" && total > 0 && (
+            <button type="button" onClick={() => act(`retrying every failed job of ${queue}`, () => api.retryFailed(queue))}>
+              Retry all failed
+            </button>
+          )}
+          {cleanable && cleanCount > 0 && (
+            <button type="button" className="danger" onClick={() => setCleaning(true)}>
+              Clean {query.state}
+            </button>
+          )}
+        </div>
+      </header>
+      {stats && stats.workers === 0 && stats.waiting > 0 && (
+        <p className="warning" data-testid="no-worker">
+          No worker is consuming this queue: start one with <code>antrian workers</code>.
+        </p>
+      )}
+      <nav className="tabs" aria-label="Job states">
+        {TABS.map((t) => (
+          <a
+            key={t.state}
+            href={link("queues", [queue], { state: t.state, pageSize: query.pageSize })}
+            aria-current={t.state === query.state ? "page" : undefined}
+          >
+            {t.label} <span className="count">{stats ? t.count(stats) : "…"}</span>
+          </a>
+        ))}
+      </nav>
+      <div className="toolbar">
+        <form
+          onSubmit={(e) => {
+            e.preventDefault();
+            if (jump.trim() !== "") window.location.hash = link("queues", [queue, "jobs", jump.trim()]);
+          }}
+        >
+          <label>
+            Job id <input value={jump} onChange={(e) => setJump(e.target.value)} placeholder="jump to id" />
+          </label>
+        </form>
+        <label>
+          Order{" "}
+          <select value={query.order} onChange={(e) => go({ order: e.target.value as JobQuery["order"], page: 1 })}>
+            <option value="newest">newest first</option>
+            <option value="oldest">oldest first</option>
+          </select>
+        </label>
+        <label>
+          Page size{" "}
+          <select value={query.pageSize} onChange={(e) => go({ pageSize: Number(e.target.value), page: 1 })}>
+            {PAGE_SIZES.map((n) => (
+              <option key={n} value={n}>{n}</option>
+            ))}
+          </select>
+        </label>
+        {selected.size > 0 && (
+          <span className="selection" data-testid="selection">
+            {selected.size} selected:
+            {query.state === "failed" && (
+              <button type="button" onClick={() => bulk("Retried", (id) => api.retryJob(queue, id))}>Retry</button>
+            )}
+            {query.state === "delayed" && (
+              <button type="button" onClick={() => bulk("Promoted", (id) => api.promoteJob(queue, id))}>Promote</button>
+            )}
+            <button type="button" className="danger" onClick={() => bulk("Removed", (id) => api.removeJob(queue, id))}>
+              Remove
+            </button>
+          </span>
+        )}
+      </div>
+      {jobs.isError && <p className="error" role="alert">{jobs.error.message}</p>}
+      {jobs.data && rows.length === 0 && (
+        <p className="muted" data-testid="no-jobs">
+          No {query.state} jobs in {queue}.
+        </p>
+      )}
+      {rows.length > 0 && (
+        <JobTable rows={rows} queue={queue} selected={selected} onToggle={toggle}
+          onAll={(on) => setSelected(on ? new Set(rows.map((r) => r.id)) : new Set())} />
+      )}
+      {jobs.data && (
+        <div className="pager">
+          <button type="button" disabled={query.page <= 1} onClick={() => go({ page: query.page - 1 })}>Previous</button>
+          <span data-testid="page-of">
+            Page {query.page} of {pages} · {total} jobs
+          </span>
+          <button type="button" disabled={query.page >= pages} onClick={() => go({ page: query.page + 1 })}>Next</button>
+        </div>
+      )}
+      {cleaning && (
+        <Dialog
+          title={`Clean ${query.state} jobs of ${queue}?`}
+          confirm={`Remove ${cleanCount} jobs`}
+          danger
+          onClose={() => setCleaning(false)}
+          onConfirm={() => {
+            setCleaning(false);
+            void act(`cleaned ${query.state} jobs of ${queue}`, () =>
+              api.cleanQueue(queue, {
+                completed: query.state === "completed",
+                failed: query.state === "failed",
+                count: null,
+                grace: 0,
+              }),
+            );
+          }}
+        >
+          <p>
+            This removes all {cleanCount} {query.state} jobs of {queue}, with their data and logs. It cannot be undone.
+          </p>
+        </Dialog>
+      )}
+    </main>
+  );
+}
+
+interface TableProps {
+  rows: JobDetail[];
+  queue: string;
+  selected: Set<string>;
+  onToggle(index: number, shift: boolean): void;
+  onAll(on: boolean): void;
+}
+
+function JobTable({ rows, queue, selected, onToggle, onAll }: TableProps) {
+  const all = rows.every((r) => selected.has(r.id));
+  return (
+    <table className="table" data-testid="job-table">
+      <thead>
+        <tr>
+          <th>
+            <input type="checkbox" aria-label="Select every job on this page" checked={all}
+              onChange={(e) => onAll(e.target.checked)} />
+          </th>
+          <th>Id</th>
+          <th>Name</th>
+          <th>Target</th>
+          <th>Attempts</th>
+          <th>Added</th>
+          <th>Finished</th>
+          <th>Failed reason</th>
+        </tr>
+      </thead>
+      <tbody>
+        {rows.map((job, i) => (
+          <tr key={job.id} aria-selected={selected.has(job.id)}>
+            <td>
+              <input
+                type="checkbox"
+                aria-label={`Select job ${job.id}`}
+                checked={selected.has(job.id)}
+                onChange={() => undefined}
+                onClick={(e) => onToggle(i, e.shiftKey)}
+              />
+            </td>
+            <td><a href={link("queues", [queue, "jobs", job.id])}>{job.id}</a></td>
+            <td>{job.name}</td>
+            <td className="ellipsis">{target(job.data)}</td>
+            <td className="num">{job.attemptsMade}</td>
+            <td><Time at={job.timestamp} /></td>
+            <td><Time at={job.finishedOn} /></td>
+            <td className="ellipsis bad">{job.failedReason ?? ""}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}

@@ -1,0 +1,217 @@
+import { useEffect, useState } from "react";
+import { useQueryClient } from "@tanstack/react-query";
+
+import { useApi, type Preview, type ScheduleView } from "../api";
+import { Dialog } from "../components/Dialog";
+import { Time } from "../components/Time";
+import { useToast } from "../components/Toasts";
+import { useSchedules } from "../hooks/queries";
+import { link } from "../hooks/useRoute";
+
+/** Cron schedules: each with its sentence, zone, next and last run; and an editor. */
+export function Schedules() {
+  const api = useApi();
+  const client = useQueryClient();
+  const toast = useToast();
+  const schedules = useSchedules();
+  const [editing, setEditing] = useState(false);
+  const [removing, setRemoving] = useState<string | null>(null);
+  const act = async (done: string, run: () => Promise<unknown>) => {
+    try {
+      await run();
+      toast(done);
+    } catch (e) {
+      toast((e as Error).message, "error");
+    }
+    await client.invalidateQueries({ queryKey: ["schedules"] });
+  };
+  return (
+    <main className="page wide" aria-labelledby="page-title">
+      <header className="page-header">
+        <h1 id="page-title">Schedules</h1>
+        <button type="button" className="primary" onClick={() => setEditing(true)}>New schedule</button>
+      </header>
+      {editing && <ScheduleEditor onDone={() => setEditing(false)} />}
+      {schedules.isError && <p className="error" role="alert">{schedules.error.message}</p>}
+      {schedules.data?.length === 0 && !editing && (
+        <p className="muted" data-testid="no-schedules">
+          No schedules yet. “New schedule” adds one (a cron expression, a queue and a job), or
+          <code> antrian schedules add</code> from a terminal.
+        </p>
+      )}
+      {schedules.data && schedules.data.length > 0 && (
+        <table className="table" data-testid="schedule-table">
+          <thead>
+            <tr>
+              <th>Name</th>
+              <th>Queue · job</th>
+              <th>When</th>
+              <th>Next run</th>
+              <th>Last run</th>
+              <th>Enabled</th>
+              <th><span className="sr-only">Actions</span></th>
+            </tr>
+          </thead>
+          <tbody>
+            {schedules.data.map((s) => (
+              <tr key={s.name} data-testid={`schedule-${s.name}`}>
+                <td>{s.name}</td>
+                <td>
+                  <a href={link("queues", [s.queueName])}>{s.queueName}</a> · {s.jobName}
+                </td>
+                <td>
+                  <code>{s.schedule}</code> <span className="muted">{s.timezone}</span>
+                  <div className="muted">{s.description}</div>
+                </td>
+                <td><Time at={s.enabled ? s.nextRun : null} /></td>
+                <td><LastRun schedule={s} /></td>
+                <td>
+                  <label className="switch">
+                    <input
+                      type="checkbox"
+                      checked={s.enabled}
+                      aria-label={`${s.name} enabled`}
+                      onChange={(e) =>
+                        void act(
+                          `${s.name} ${e.target.checked ? "enabled" : "disabled"}`,
+                          () => (e.target.checked ? api.enableSchedule(s.name) : api.disableSchedule(s.name)),
+                        )
+                      }
+                    />
+                  </label>
+                </td>
+                <td className="actions">
+                  <button type="button" onClick={() => void act(`${s.name}: a run was added`, () => api.runSchedule(s.name))}>Run now</button>
+                  <button type="button" className="danger" onClick={() => setRemoving(s.name)}>Delete</button>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      {removing !== null && (
+        <Dialog title={`Delete ${removing}?`} confirm="Delete" danger onClose={() => setRemoving(null)}
+          onConfirm={() => {
+            const name = removing;
+            setRemoving(null);
+            void act(`${name} deleted`, () => api.removeSchedule(name));
+          }}>
+          <p>It stops firing and its definition is removed. Jobs it already added stay.</p>
+        </Dialog>
+      )}
+    </main>
+  );
+}
+
+function LastRun({ schedule }: { schedule: ScheduleView }) {
+  const last = schedule.recentRuns[0];
+  if (!last) return <span className="muted">never</span>;
+  return (
+    <span>
+      <Time at={last.firedAt} /> <span className={`badge badge-${last.outcome}`}>{last.outcome}</span>
+    </span>
+  );
+}
+
+/** The editor for a new schedule, with the next 5 runs previewed as you type. */
+function ScheduleEditor({ onDone }: { onDone(): void }) {
+  const api = useApi();
+  const client = useQueryClient();
+  const toast = useToast();
+  const [form, setForm] = useState({ name: "", schedule: "0 2 * * *", timezone: "", queueName: "cleanup-queue", jobName: "cleanup-old-data", jobData: '{"olderThan": 30}' });
+  const [preview, setPreview] = useState<Preview | null>(null);
+  const [previewError, setPreviewError] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    let stale = false;
+    const timer = setTimeout(() => {
+      api.previewCron(form.schedule, form.timezone.trim() || undefined, 5).then(
+        (p) => {
+          if (stale) return;
+          setPreview(p);
+          setPreviewError(null);
+        },
+        (e: Error) => {
+          if (stale) return;
+          setPreview(null);
+          setPreviewError(e.message);
+        },
+      );
+    }, 250);
+    return () => {
+      stale = true;
+      clearTimeout(timer);
+    };
+  }, [api, form.schedule, form.timezone]);
+  const field = (key: keyof typeof form, label: string, extra: Partial<React.InputHTMLAttributes<HTMLInputElement>> = {}) => (
+    <label>
+      {label}
+      <input value={form[key]} onChange={(e) => setForm({ ...form, [key]: e.target.value })} {...extra} />
+    </label>
+  );
+  const save = async () => {
+    setError(null);
+    let jobData: unknown;
+    try {
+      jobData = JSON.parse(form.jobData);
+    } catch (e) {
+      setError(`Job data: not JSON (${(e as Error).message})`);
+      return;
+    }
+    try {
+      const input = {
+        name: form.name.trim(),
+        schedule: form.schedule.trim(),
+        queueName: form.queueName.trim(),
+        jobName: form.jobName.trim(),
+        jobData: jobData as Record<string, unknown>,
+        ...(form.timezone.trim() ? { timezone: form.timezone.trim() } : {}),
+      };
+      await api.addSchedule(input);
+      toast(`${input.name} scheduled`);
+      await client.invalidateQueries({ queryKey: ["schedules"] });
+      onDone();
+    } catch (e) {
+      setError((e as Error).message);
+    }
+  };
+  return (
+    <form className="card form" aria-label="New schedule"
+      onSubmit={(e) => {
+        e.preventDefault();
+        void save();
+      }}>
+      <h2>New schedule</h2>
+      {field("name", "Name", { required: true, placeholder: "daily-cleanup" })}
+      {field("schedule", "Cron expression", { required: true, className: "code" })}
+      {field("timezone", "Time zone (IANA)", { placeholder: "the scheduler's default" })}
+      <div className="preview" data-testid="cron-preview" aria-live="polite">
+        {previewError !== null ? (
+          <p className="error">{previewError}</p>
+        ) : preview ? (
+          <>
+            <p>{preview.description} <span className="muted">({preview.timezone})</span></p>
+            <ol>
+              {preview.times.map((t) => (
+                <li key={t}>{new Date(t).toLocaleString()}</li>
+              ))}
+            </ol>
+          </>
+        ) : (
+          <p className="muted">…</p>
+        )}
+      </div>
+      {field("queueName", "Queue", { required: true })}
+      {field("jobName", "Job name", { required: true })}
+      <label>
+        Job data (JSON)
+        <textarea className="code" rows={4} value={form.jobData} onChange={(e) => setForm({ ...form, jobData: e.target.value })} />
+      </label>
+      {error !== null && <p className="error" role="alert" data-testid="schedule-error">{error}</p>}
+      <div className="actions">
+        <button type="button" onClick={onDone}>Cancel</button>
+        <button type="submit" className="primary">Save</button>
+      </div>
+    </form>
+  );
+}
