@@ -13,6 +13,8 @@ APT_PACKAGES=(
   python3-aiosmtpd
   # A virtualenv for schemathesis, the dashboard's fuzz test (`make schemathesis`)
   python3-venv
+  # The browser the UI's end-to-end tests drive with playwright-core (tests/browser.rs)
+  chromium fonts-liberation
 )
 
 as_root() {

@@ -292,7 +292,7 @@ function JobTable({ rows, queue, selected, onToggle, onAll }: TableProps) {
               />
             </td>
             <td><a href={link("queues", [queue, "jobs", job.id])}>{job.id}</a></td>
-            <td>{job.name}</td>
+            <td className="nowrap">{job.name}</td>
             <td className="ellipsis">{target(job.data)}</td>
             <td className="num">{job.attemptsMade}</td>
             <td><Time at={job.timestamp} /></td>

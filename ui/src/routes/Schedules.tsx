@@ -16,6 +16,15 @@ export function Schedules() {
   const schedules = useSchedules();
   const [editing, setEditing] = useState(false);
   const [removing, setRemoving] = useState<string | null>(null);
+  // A toggle shows its new state at once and holds it until the schedule is read again.
+  const [toggled, setToggled] = useState<Record<string, boolean>>({});
+  const toggle = async (name: string, on: boolean) => {
+    setToggled((t) => ({ ...t, [name]: on }));
+    await act(`${name} ${on ? "enabled" : "disabled"}`, () =>
+      on ? api.enableSchedule(name) : api.disableSchedule(name),
+    );
+    setToggled((t) => Object.fromEntries(Object.entries(t).filter(([k]) => k !== name)));
+  };
   const act = async (done: string, run: () => Promise<unknown>) => {
     try {
       await run();
@@ -69,14 +78,10 @@ export function Schedules() {
                   <label className="switch">
                     <input
                       type="checkbox"
-                      checked={s.enabled}
+                      checked={toggled[s.name] ?? s.enabled}
+                      disabled={s.name in toggled}
                       aria-label={`${s.name} enabled`}
-                      onChange={(e) =>
-                        void act(
-                          `${s.name} ${e.target.checked ? "enabled" : "disabled"}`,
-                          () => (e.target.checked ? api.enableSchedule(s.name) : api.disableSchedule(s.name)),
-                        )
-                      }
+                      onChange={(e) => void toggle(s.name, e.target.checked)}
                     />
                   </label>
                 </td>
@@ -118,7 +123,7 @@ function ScheduleEditor({ onDone }: { onDone(): void }) {
   const api = useApi();
   const client = useQueryClient();
   const toast = useToast();
-  const [form, setForm] = useState({ name: "", schedule: "0 2 * * *", timezone: "", queueName: "cleanup-queue", jobName: "cleanup-old-data", jobData: '{"olderThan": 30}' });
+  const [form, setForm] = useState({ name: "", schedule: "0 2 * * *", timezone: "", queueName: "cleanup-queue", jobName: "cleanup-old-data", jobData: '{"collections": ["products"], "olderThan": 30, "dryRun": true}' });
   const [preview, setPreview] = useState<Preview | null>(null);
   const [previewError, setPreviewError] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -193,7 +198,7 @@ function ScheduleEditor({ onDone }: { onDone(): void }) {
             <p>{preview.description} <span className="muted">({preview.timezone})</span></p>
             <ol>
               {preview.times.map((t) => (
-                <li key={t}>{new Date(t).toLocaleString()}</li>
+                <li key={t}>{inZone(t, preview.timezone)}</li>
               ))}
             </ol>
           </>
@@ -214,4 +219,13 @@ function ScheduleEditor({ onDone }: { onDone(): void }) {
       </div>
     </form>
   );
+}
+
+/** A fire time as the schedule's zone reads it ("11/29/2026, 2:30:00 AM GMT+7"). */
+export function inZone(iso: string, timeZone: string): string {
+  try {
+    return new Date(iso).toLocaleString(undefined, { timeZone, timeZoneName: "short" });
+  } catch {
+    return new Date(iso).toLocaleString();
+  }
 }

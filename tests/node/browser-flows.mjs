@@ -1,0 +1,142 @@
+// The UI's end-to-end flows in a real browser (Debian's chromium through playwright-core),
+// against the HTTP dashboard that tests/browser.rs starts with workers and a fixture site.
+//   node browser-flows.mjs   (configured by the environment, see below)
+// Prints one line per finished flow ("ok <flow> <facts as JSON>") and exits non-zero on
+// the first failure, after saving a screenshot of the page it failed on.
+import { chromium } from "playwright-core";
+
+const { BASE_URL, DASHBOARD_USER, DASHBOARD_PASSWORD, FIXTURE_URL, ARTIFACTS } = process.env;
+const TIMEOUT = 30_000;
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+  args: ["--no-sandbox", "--disable-gpu"],
+});
+const context = await browser.newContext({
+  httpCredentials: { username: DASHBOARD_USER, password: DASHBOARD_PASSWORD },
+  viewport: { width: 1280, height: 800 },
+});
+context.setDefaultTimeout(TIMEOUT);
+const page = await context.newPage();
+const errors = [];
+page.on("pageerror", (e) => errors.push(String(e)));
+
+const shot = (name) => page.screenshot({ path: `${ARTIFACTS}/browser-${name}.png`, fullPage: true });
+const go = (hash) => page.goto(`${BASE_URL}/${hash}`);
+const report = (flow, facts = {}) => process.stdout.write(`ok ${flow} ${JSON.stringify(facts)}\n`);
+const jobState = page.getByTestId("job-state");
+
+async function flow(name, run) {
+  try {
+    await run();
+  } catch (e) {
+    await shot(`failed-${name}`).catch(() => undefined);
+    process.stderr.write(`flow ${name} failed: ${e.stack ?? e}\n`);
+    await browser.close();
+    process.exit(1);
+  }
+}
+
+/** Adds product-scraping jobs for `urls` through the form; the new jobs' links. */
+async function addProductJobs(urls, attempts) {
+  await go("#/add-job?queue=scraping-queue");
+  await page.getByLabel("Job type").selectOption({ label: "Product scraping (scraping-queue)" });
+  await page.getByLabel(/Product URLs/).fill(urls.join("\n"));
+  await page.getByLabel("Account").fill("user123");
+  await page.getByLabel("Attempts").fill(String(attempts));
+  await page.getByRole("button", { name: "Add job" }).click();
+  const added = page.getByTestId("added");
+  await added.getByText(urls.length === 1 ? "Added 1 job" : `Added ${urls.length} jobs`).waitFor();
+  return added.getByRole("link");
+}
+
+await flow("overview", async () => {
+  await go("#/overview");
+  await page.getByTestId("connection-state").getByText("connected").waitFor();
+  await page.getByTestId("queue-scraping-queue").waitFor();
+  await shot("overview");
+  report("overview");
+});
+
+await flow("add-and-run", async () => {
+  const links = await addProductJobs([`${FIXTURE_URL}/p/jsonld/e2e-1`], 1);
+  await shot("add-job");
+  await links.first().click();
+  await jobState.getByText("completed").waitFor();
+  await page.getByText(/"url": "http/).first().waitFor();
+  await shot("job-completed");
+  report("add-and-run", { url: page.url() });
+});
+
+await flow("fail-then-retry", async () => {
+  const links = await addProductJobs([`${FIXTURE_URL}/bad/flaky/e2e-retry`], 1);
+  await links.first().click();
+  await jobState.getByText("failed").waitFor();
+  await page.getByTestId("failure").getByText(/500/).waitFor();
+  await shot("job-failed");
+  await page.getByRole("button", { name: "Retry" }).click();
+  await jobState.getByText("completed").waitFor();
+  report("fail-then-retry");
+});
+
+await flow("bulk-retry", async () => {
+  const urls = Array.from({ length: 20 }, (_, i) => `${FIXTURE_URL}/bad/flaky/e2e-bulk-${i}`);
+  await addProductJobs(urls, 1);
+  await go("#/queues/scraping-queue?state=failed&pageSize=20");
+  await page.getByTestId("page-of").getByText("20 jobs").waitFor();
+  await page.getByLabel("Select every job on this page").check();
+  await page.getByTestId("selection").getByText("20 selected").waitFor();
+  await shot("queue-failed-selected");
+  await page.getByRole("button", { name: "Retry", exact: true }).click();
+  await page.getByText("Retried: 20 done").waitFor();
+  // Live updates empty the failed tab as the retried jobs complete.
+  await page.getByTestId("no-jobs").waitFor();
+  await go("#/queues/scraping-queue?state=completed&pageSize=50");
+  await page.getByTestId("page-of").getByText("22 jobs").waitFor();
+  await shot("queue-completed");
+  report("bulk-retry");
+});
+
+await flow("schedule", async () => {
+  await go("#/schedules");
+  await page.getByTestId("no-schedules").waitFor();
+  await page.getByRole("button", { name: "New schedule" }).click();
+  await page.getByLabel("Name", { exact: true }).fill("e2e-nightly");
+  await page.getByLabel("Cron expression").fill("30 2 * * *");
+  await page.getByLabel("Time zone (IANA)").fill("Asia/Jakarta");
+  const preview = page.getByTestId("cron-preview");
+  await preview.getByText(/At 02:30/).waitFor();
+  // Fire times read in the schedule's own zone.
+  await preview.getByText(/2:30:00 AM GMT\+7/).first().waitFor();
+  const runs = await preview.locator("li").count();
+  if (runs !== 5) throw new Error(`the preview shows ${runs} runs, not 5`);
+  await shot("schedule-editor");
+  await page.getByRole("button", { name: "Save" }).click();
+  const row = page.getByTestId("schedule-e2e-nightly");
+  await row.waitFor();
+  const toggle = page.getByLabel("e2e-nightly enabled");
+  await toggle.uncheck();
+  await page.getByText("e2e-nightly disabled").waitFor();
+  await toggle.isChecked().then((on) => {
+    if (on) throw new Error("still enabled after disabling");
+  });
+  await toggle.check();
+  await page.getByText("e2e-nightly enabled").waitFor();
+  await shot("schedules");
+  report("schedule", { runs });
+});
+
+await flow("pages", async () => {
+  for (const section of ["queues", "workers", "results", "health", "settings"]) {
+    await go(`#/${section}`);
+    await page.locator("h1").waitFor();
+    await shot(`page-${section}`);
+  }
+  report("pages");
+});
+
+if (errors.length > 0) {
+  process.stderr.write(`errors in the page: ${errors.join("\n")}\n`);
+  process.exit(1);
+}
+await browser.close();
