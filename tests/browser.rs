@@ -115,6 +115,7 @@ async fn the_ui_adds_runs_retries_and_schedules_in_a_browser() {
             "fail-then-retry",
             "bulk-retry",
             "schedule",
+            "results",
             "pages"
         ]
     );

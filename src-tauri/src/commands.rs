@@ -2,11 +2,18 @@
 //! Each answers core's value or a `StatusError` (`{code, message}`) the UI branches on.
 
 use antrian_core::health::{ConnectionStatus, StatusError};
+use antrian_core::queue::ScalingRecord;
 use antrian_core::queue::{
     AddedJob, CleanOptions, HealthStatus, JobDetail, JobOptionsInput, JobPage, JobState, QueueStats,
 };
 use antrian_core::scheduler::{Preview, ScheduleInput, ScheduleView};
+use antrian_core::store::{ExportFormat, ProductFilter, ProductPage, ProductStore};
+use antrian_core::worker::{
+    list_nodes as list_nodes_of, scaling_log, send_command, CommandReply, NodeCommand, NodeInfo,
+    GONE_AFTER, REPLY_TIMEOUT,
+};
 use antrian_core::Error;
+use antrian_jobs::scrape::stats::{domain_stats, DomainStats};
 use serde_json::Value;
 use tauri::State;
 
@@ -232,4 +239,101 @@ pub async fn preview_cron(
         .scheduler
         .preview_expression(&cron, timezone.as_deref(), count)
         .map_err(fail)
+}
+
+// Workers and scaling.
+
+#[tauri::command]
+pub async fn list_nodes(shell: State<'_, Shell>) -> Reply<Vec<NodeInfo>> {
+    list_nodes_of(&shell.handle()?.connection, GONE_AFTER)
+        .await
+        .map_err(fail)
+}
+
+#[tauri::command]
+pub async fn send_node_command(
+    shell: State<'_, Shell>,
+    node: String,
+    command: NodeCommand,
+) -> Reply<CommandReply> {
+    let h = shell.handle()?;
+    send_command(&h.connection, &node, &command, REPLY_TIMEOUT)
+        .await
+        .map_err(fail)
+}
+
+#[tauri::command]
+pub async fn list_scaling_log(shell: State<'_, Shell>, count: usize) -> Reply<Vec<ScalingRecord>> {
+    scaling_log(&shell.handle()?.connection, count.clamp(1, 1000))
+        .await
+        .map_err(fail)
+}
+
+// Results.
+
+#[tauri::command]
+pub async fn list_products(
+    shell: State<'_, Shell>,
+    shop: Option<String>,
+    q: Option<String>,
+    page: usize,
+    page_size: usize,
+) -> Reply<ProductPage> {
+    let store = ProductStore::new(shell.handle()?.connection);
+    store
+        .list(&ProductFilter { shop, name: q }, page, page_size)
+        .await
+        .map_err(fail)
+}
+
+#[tauri::command]
+pub async fn list_sites(shell: State<'_, Shell>) -> Reply<Vec<DomainStats>> {
+    let redis = shell.handle()?.connection.redis();
+    domain_stats(&redis).await.map_err(|e| fail(Error::from(e)))
+}
+
+/// Writes every product to `Downloads/antrian-products-<time>.<csv|json>`; the file's path.
+#[tauri::command]
+pub async fn export_products(
+    app: tauri::AppHandle,
+    shell: State<'_, Shell>,
+    format: String,
+) -> Reply<String> {
+    use tauri::Manager;
+    let (kind, ext) = match format.as_str() {
+        "csv" => (ExportFormat::Csv, "csv"),
+        "json" => (ExportFormat::Json, "json"),
+        other => {
+            return Err(fail(Error::InvalidJob {
+                field: "format".into(),
+                rule: format!("`{other}` must be csv or json"),
+            }))
+        }
+    };
+    let dir = app
+        .path()
+        .download_dir()
+        .or_else(|_| app.path().home_dir())
+        .map_err(|e| StatusError {
+            code: antrian_core::ErrorCode::Unavailable,
+            message: format!("no folder to save the export in: {e}"),
+        })?;
+    let stamp = chrono::Local::now().format("%Y%m%d-%H%M%S");
+    let path = dir.join(format!("antrian-products-{stamp}.{ext}"));
+    let store = ProductStore::new(shell.handle()?.connection);
+    let file = std::fs::File::create(&path).map_err(|e| {
+        fail(Error::Io {
+            context: format!("cannot create {}", path.display()),
+            source: e,
+        })
+    })?;
+    let mut out = std::io::BufWriter::new(file);
+    store.export(kind, &mut out).await.map_err(fail)?;
+    std::io::Write::flush(&mut out).map_err(|e| {
+        fail(Error::Io {
+            context: format!("cannot write {}", path.display()),
+            source: e,
+        })
+    })?;
+    Ok(path.display().to_string())
 }

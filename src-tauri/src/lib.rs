@@ -38,6 +38,12 @@ pub fn run() {
             commands::run_schedule,
             commands::remove_schedule,
             commands::preview_cron,
+            commands::list_nodes,
+            commands::send_node_command,
+            commands::list_scaling_log,
+            commands::list_products,
+            commands::list_sites,
+            commands::export_products,
         ])
         .setup(|app| {
             app.state::<Shell>().start(app.handle().clone());

@@ -126,8 +126,18 @@ await flow("schedule", async () => {
   report("schedule", { runs });
 });
 
+await flow("results", async () => {
+  await go("#/results");
+  await page.getByLabel("Search").fill("e2e-1");
+  // The scraped product, saved by the data pool after the scraping job completed.
+  await page.getByTestId("product-table").getByText("Kopi Arabika e2e-1").waitFor();
+  await page.getByTestId("site-127.0.0.1").waitFor();
+  await shot("results");
+  report("results");
+});
+
 await flow("pages", async () => {
-  for (const section of ["queues", "workers", "results", "health", "settings"]) {
+  for (const section of ["queues", "workers", "health", "settings"]) {
     await go(`#/${section}`);
     await page.locator("h1").waitFor();
     await shot(`page-${section}`);

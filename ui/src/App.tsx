@@ -9,11 +9,14 @@ import { useRoute } from "./hooks/useRoute";
 import { useShortcuts } from "./hooks/useShortcuts";
 import { nextTheme, setTheme, useTheme } from "./hooks/useTheme";
 import { AddJob } from "./routes/AddJob";
+import { Health } from "./routes/Health";
 import { JobPage } from "./routes/Job";
-import { NotYet } from "./routes/NotYet";
 import { Overview } from "./routes/Overview";
 import { Queues } from "./routes/Queue";
+import { Results } from "./routes/Results";
 import { Schedules } from "./routes/Schedules";
+import { Settings } from "./routes/Settings";
+import { Workers } from "./routes/Workers";
 
 /** The shell: sidebar, the current page, shortcuts, palette and live updates. */
 export function App() {
@@ -47,7 +50,11 @@ export function App() {
     page = <JobPage queue={queue} id={id} />;
   else if (route.section === "queues") page = <Queues route={route} />;
   else if (route.section === "schedules") page = <Schedules />;
-  else page = <NotYet section={route.section} />;
+  else if (route.section === "workers") page = <Workers />;
+  else if (route.section === "results") page = <Results />;
+  else if (route.section === "health") page = <Health />;
+  else if (route.section === "settings") page = <Settings />;
+  else page = <Overview />;
   return (
     <div className="shell">
       <Sidebar

@@ -1,7 +1,13 @@
 import type {
   AddedJob,
   CleanOptions,
+  CommandReply,
   ConnectionStatus,
+  DomainStats,
+  NodeCommand,
+  NodeInfo,
+  ProductPage,
+  ScalingRecord,
   ErrorCode,
   HealthStatus,
   JobDetail,
@@ -31,6 +37,17 @@ export interface NewJob {
   /** Job options as core takes them (priority, delay, attempts, backoff, jobId…). */
   opts: Record<string, unknown>;
 }
+
+/** Which products. */
+export interface ProductQuery {
+  q?: string | undefined;
+  shop?: string | undefined;
+  page: number;
+  pageSize: number;
+}
+
+/** Where an export went: a download the browser fetches, or a file the app wrote. */
+export type ExportResult = { kind: "download"; href: string } | { kind: "saved"; path: string };
 
 /** A cron schedule as core's `addSchedule` takes it. */
 export interface ScheduleInput {
@@ -86,6 +103,20 @@ export interface Api {
   removeSchedule(name: string): Promise<void>;
   /** The next `count` fire times of an expression (for an editor's live preview). */
   previewCron(cron: string, timezone: string | undefined, count: number): Promise<Preview>;
+
+  /** Every worker node (desktop apps, `antrian workers`) with its pools. */
+  listNodes(): Promise<NodeInfo[]>;
+  /** Scale, pause, resume or drain a node's pools; the node's reply. */
+  sendNodeCommand(node: string, command: NodeCommand): Promise<CommandReply>;
+  /** The latest auto-scaling decisions, newest first. */
+  listScalingLog(count: number): Promise<ScalingRecord[]>;
+
+  /** Scraped products, filtered by name and shop. */
+  listProducts(query: ProductQuery): Promise<ProductPage>;
+  /** Per-site scrape outcome counters. */
+  listSites(): Promise<DomainStats[]>;
+  /** Every product as CSV or JSON. */
+  exportProducts(format: "csv" | "json"): Promise<ExportResult>;
 }
 
 /** An error from any transport: branch on `code`, show `message`. */

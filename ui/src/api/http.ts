@@ -1,7 +1,12 @@
 import { ApiError, httpErrorCode, type Api, type JobQuery, type Unsubscribe } from "./api";
 import type {
   AddedJob,
+  CommandReply,
   ConnectionStatus,
+  DomainStats,
+  NodeInfo,
+  ProductPage,
+  ScalingRecord,
   HealthStatus,
   JobDetail,
   JobPage,
@@ -141,6 +146,19 @@ export function httpApi(base = ""): Api {
     async removeSchedule(name) {
       await call("DELETE", `/api/schedules/${q(name)}`);
     },
+    listNodes: () => call<NodeInfo[]>("GET", "/api/workers"),
+    sendNodeCommand: (node, command) =>
+      call<CommandReply>("POST", `/api/nodes/${q(node)}/commands`, command),
+    listScalingLog: (count) => call<ScalingRecord[]>("GET", `/api/scaling/log?count=${count}`),
+    listProducts({ q: text, shop, page, pageSize }) {
+      const params = new URLSearchParams({ page: String(page), pageSize: String(pageSize) });
+      if (text) params.set("q", text);
+      if (shop) params.set("shop", shop);
+      return call<ProductPage>("GET", `/api/products?${params}`);
+    },
+    listSites: () => call<DomainStats[]>("GET", "/api/sites"),
+    exportProducts: (format) =>
+      Promise.resolve({ kind: "download", href: `${base}/api/products/export?format=${format}` }),
     previewCron(cron, timezone, count) {
       const params = new URLSearchParams({ cron, count: String(count) });
       if (timezone) params.set("tz", timezone);

@@ -2,8 +2,10 @@ export {
   ApiError,
   toApiError,
   type Api,
+  type ExportResult,
   type JobQuery,
   type NewJob,
+  type ProductQuery,
   type ScheduleInput,
   type Unsubscribe,
 } from "./api";

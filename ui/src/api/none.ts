@@ -37,5 +37,11 @@ export function noTransportApi(): Api {
     runSchedule: unavailable,
     removeSchedule: unavailable,
     previewCron: unavailable,
+    listNodes: unavailable,
+    sendNodeCommand: unavailable,
+    listScalingLog: unavailable,
+    listProducts: unavailable,
+    listSites: unavailable,
+    exportProducts: unavailable,
   };
 }

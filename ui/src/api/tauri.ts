@@ -4,7 +4,12 @@ import { listen } from "@tauri-apps/api/event";
 import { toApiError, type Api } from "./api";
 import type {
   AddedJob,
+  CommandReply,
   ConnectionStatus,
+  DomainStats,
+  NodeInfo,
+  ProductPage,
+  ScalingRecord,
   HealthStatus,
   JobDetail,
   JobPage,
@@ -65,6 +70,15 @@ export function tauriApi(): Api {
     removeSchedule: (name) => run("remove_schedule", { name }),
     previewCron: (cron, timezone, count) =>
       call<Preview>("preview_cron", { cron, timezone: timezone ?? null, count }),
+    listNodes: () => call<NodeInfo[]>("list_nodes"),
+    sendNodeCommand: (node, command) => call<CommandReply>("send_node_command", { node, command }),
+    listScalingLog: (count) => call<ScalingRecord[]>("list_scaling_log", { count }),
+    listProducts: ({ q, shop, page, pageSize }) =>
+      call<ProductPage>("list_products", { q: q ?? null, shop: shop ?? null, page, pageSize }),
+    listSites: () => call<DomainStats[]>("list_sites"),
+    async exportProducts(format) {
+      return { kind: "saved", path: await call<string>("export_products", { format }) };
+    },
   };
 }
 

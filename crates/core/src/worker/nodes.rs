@@ -11,6 +11,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
+use ts_rs::TS;
 
 use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
@@ -31,14 +32,15 @@ pub const REPLY_TIMEOUT: Duration = Duration::from_secs(60);
 const REPLY_TTL_SECS: u64 = 60;
 
 /// A command an operator sends to a node.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[ts(export, export_to = "../../../ui/src/api/generated/")]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(
     tag = "command",
     rename_all = "kebab-case",
-    rename_all_fields = "camelCase",
-    deny_unknown_fields
+    rename_all_fields = "camelCase"
 )]
+#[serde(deny_unknown_fields)]
 pub enum NodeCommand {
     /// Set a pool's size.
     Scale {
@@ -62,8 +64,9 @@ pub enum NodeCommand {
 }
 
 /// A node's answer.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[ts(export, export_to = "../../../ui/src/api/generated/")]
 pub struct CommandReply {
     /// Whether the command was carried out.
     pub ok: bool,
@@ -72,9 +75,10 @@ pub struct CommandReply {
 }
 
 /// A node as operators see it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
+#[ts(export, export_to = "../../../ui/src/api/generated/")]
 pub struct NodeInfo {
     /// Unique id (host name and process id).
     pub id: String,
@@ -88,8 +92,10 @@ pub struct NodeInfo {
     #[serde(default)]
     pub stats: WorkerStats,
     /// When it started, ms since the epoch.
+    #[ts(type = "number")]
     pub started_at_ms: u64,
     /// Its last heartbeat, ms since the epoch.
+    #[ts(type = "number")]
     pub heartbeat_ms: u64,
     /// False once the heartbeat is older than the timeout.
     pub alive: bool,

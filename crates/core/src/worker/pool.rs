@@ -97,38 +97,46 @@ impl Counters {
 }
 
 /// Statistics of one worker type (the seed's `getWorkerStats().byType[...]`).
-#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, ts_rs::TS)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
+#[ts(export, export_to = "../../../ui/src/api/generated/")]
 pub struct TypeStats {
     /// Workers running.
     pub workers: u32,
     /// Jobs each runs at once.
     pub concurrency: u32,
     /// Jobs running now.
+    #[ts(type = "number")]
     pub active: u64,
     /// Attempts that succeeded since start.
+    #[ts(type = "number")]
     pub processed: u64,
     /// Attempts that failed since start.
+    #[ts(type = "number")]
     pub failed: u64,
     /// Mean duration of the recent attempts, ms.
     pub avg_duration_ms: f64,
     /// 95th percentile of the recent attempts, ms.
+    #[ts(type = "number")]
     pub p95_duration_ms: u64,
     /// Running jobs over capacity (workers × concurrency), 0–1.
     pub utilisation: f64,
     /// Since the pool started, ms.
+    #[ts(type = "number")]
     pub uptime_ms: u64,
 }
 
 /// Every pool's statistics (the seed's `getWorkerStats()`).
-#[derive(Debug, Clone, PartialEq, Default, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, serde::Deserialize, ts_rs::TS)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
+#[ts(export, export_to = "../../../ui/src/api/generated/")]
 pub struct WorkerStats {
     /// Workers in all pools.
     pub total_workers: u32,
     /// Jobs running in all pools.
+    #[ts(type = "number")]
     pub total_active: u64,
     /// Per worker type.
     pub by_type: BTreeMap<String, TypeStats>,

@@ -2,15 +2,17 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use ts_rs::TS;
 
 use serde::{Deserialize, Serialize};
 
 use super::handler::Handler;
 
 /// The seed's worker types, one per standard queue.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, TS)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "kebab-case")]
+#[ts(export, export_to = "../../../ui/src/api/generated/")]
 pub enum WorkerType {
     /// scraping-queue: product, order, shop and batch scraping.
     Scraping,

@@ -40,12 +40,14 @@ impl Outcome {
 }
 
 /// One site's counters.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
+#[ts(export, export_to = "../../../ui/src/api/generated/")]
 pub struct DomainStats {
     /// The site's host.
     pub host: String,
-    /// Counter name → count.
+    /// Counter name (`success`, `status_500`, `blocked_429`, `timeout`…) → count.
+    #[ts(type = "Record<string, number>")]
     pub counts: BTreeMap<String, u64>,
 }
 
