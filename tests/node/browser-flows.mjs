@@ -54,8 +54,11 @@ await flow("overview", async () => {
   await go("#/overview");
   await page.getByTestId("connection-state").getByText("connected").waitFor();
   await page.getByTestId("queue-scraping-queue").waitFor();
+  // First meaningful paint: navigation start to the queue table on screen.
+  const queueTableMs = Math.round(await page.evaluate(() => performance.now()));
+  const fcp = await page.evaluate(() => performance.getEntriesByName("first-contentful-paint")[0]?.startTime ?? null);
   await shot("overview");
-  report("overview");
+  report("overview", { queueTableMs, firstContentfulPaintMs: fcp === null ? null : Math.round(fcp) });
 });
 
 await flow("add-and-run", async () => {
