@@ -6,7 +6,7 @@ use antrian_core::queue::ScalingRecord;
 use antrian_core::queue::{
     AddedJob, CleanOptions, HealthStatus, JobDetail, JobOptionsInput, JobPage, JobState, QueueStats,
 };
-use antrian_core::scheduler::{Preview, ScheduleInput, ScheduleView};
+use antrian_core::scheduler::{DynamicScheduleView, Preview, ScheduleInput, ScheduleView};
 use antrian_core::store::{ExportFormat, ProductFilter, ProductPage, ProductStore};
 use antrian_core::worker::{
     list_nodes as list_nodes_of, scaling_log, send_command, CommandReply, NodeCommand, NodeInfo,
@@ -336,4 +336,39 @@ pub async fn export_products(
         })
     })?;
     Ok(path.display().to_string())
+}
+
+// Condition-based schedules.
+
+#[tauri::command]
+pub async fn list_dynamic_schedules(shell: State<'_, Shell>) -> Reply<Vec<DynamicScheduleView>> {
+    shell
+        .handle()?
+        .scheduler
+        .list_dynamic_schedules()
+        .await
+        .map_err(fail)
+}
+
+#[tauri::command]
+pub async fn set_dynamic_schedule_enabled(
+    shell: State<'_, Shell>,
+    name: String,
+    enabled: bool,
+) -> Reply<DynamicScheduleView> {
+    let h = shell.handle()?;
+    h.scheduler
+        .set_dynamic_enabled(&name, enabled)
+        .await
+        .map_err(fail)
+}
+
+#[tauri::command]
+pub async fn remove_dynamic_schedule(shell: State<'_, Shell>, name: String) -> Reply<()> {
+    shell
+        .handle()?
+        .scheduler
+        .remove_dynamic_schedule(&name)
+        .await
+        .map_err(fail)
 }

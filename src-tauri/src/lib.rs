@@ -44,6 +44,9 @@ pub fn run() {
             commands::list_products,
             commands::list_sites,
             commands::export_products,
+            commands::list_dynamic_schedules,
+            commands::set_dynamic_schedule_enabled,
+            commands::remove_dynamic_schedule,
         ])
         .setup(|app| {
             app.state::<Shell>().start(app.handle().clone());

@@ -103,6 +103,7 @@ await flow("bulk-retry", async () => {
 await flow("schedule", async () => {
   await go("#/schedules");
   await page.getByTestId("no-schedules").waitFor();
+  await page.getByTestId("no-dynamic").waitFor();
   await page.getByRole("button", { name: "New schedule" }).click();
   await page.getByLabel("Name", { exact: true }).fill("e2e-nightly");
   await page.getByLabel("Cron expression").fill("30 2 * * *");

@@ -4,6 +4,7 @@ import type {
   CommandReply,
   ConnectionStatus,
   DomainStats,
+  DynamicScheduleView,
   NodeCommand,
   NodeInfo,
   ProductPage,
@@ -103,6 +104,11 @@ export interface Api {
   removeSchedule(name: string): Promise<void>;
   /** The next `count` fire times of an expression (for an editor's live preview). */
   previewCron(cron: string, timezone: string | undefined, count: number): Promise<Preview>;
+
+  /** Condition-based schedules with their evaluation state. */
+  listDynamicSchedules(): Promise<DynamicScheduleView[]>;
+  setDynamicScheduleEnabled(name: string, enabled: boolean): Promise<DynamicScheduleView>;
+  removeDynamicSchedule(name: string): Promise<void>;
 
   /** Every worker node (desktop apps, `antrian workers`) with its pools. */
   listNodes(): Promise<NodeInfo[]>;

@@ -4,6 +4,7 @@ import type {
   CommandReply,
   ConnectionStatus,
   DomainStats,
+  DynamicScheduleView,
   NodeInfo,
   ProductPage,
   ScalingRecord,
@@ -145,6 +146,12 @@ export function httpApi(base = ""): Api {
     runSchedule: (name) => call<AddedJob>("POST", `/api/schedules/${q(name)}/run`),
     async removeSchedule(name) {
       await call("DELETE", `/api/schedules/${q(name)}`);
+    },
+    listDynamicSchedules: () => call<DynamicScheduleView[]>("GET", "/api/dynamic-schedules"),
+    setDynamicScheduleEnabled: (name, enabled) =>
+      call<DynamicScheduleView>("POST", `/api/dynamic-schedules/${q(name)}/${enabled ? "enable" : "disable"}`),
+    async removeDynamicSchedule(name) {
+      await call("DELETE", `/api/dynamic-schedules/${q(name)}`);
     },
     listNodes: () => call<NodeInfo[]>("GET", "/api/workers"),
     sendNodeCommand: (node, command) =>

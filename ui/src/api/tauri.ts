@@ -7,6 +7,7 @@ import type {
   CommandReply,
   ConnectionStatus,
   DomainStats,
+  DynamicScheduleView,
   NodeInfo,
   ProductPage,
   ScalingRecord,
@@ -70,6 +71,10 @@ export function tauriApi(): Api {
     removeSchedule: (name) => run("remove_schedule", { name }),
     previewCron: (cron, timezone, count) =>
       call<Preview>("preview_cron", { cron, timezone: timezone ?? null, count }),
+    listDynamicSchedules: () => call<DynamicScheduleView[]>("list_dynamic_schedules"),
+    setDynamicScheduleEnabled: (name, enabled) =>
+      call<DynamicScheduleView>("set_dynamic_schedule_enabled", { name, enabled }),
+    removeDynamicSchedule: (name) => run("remove_dynamic_schedule", { name }),
     listNodes: () => call<NodeInfo[]>("list_nodes"),
     sendNodeCommand: (node, command) => call<CommandReply>("send_node_command", { node, command }),
     listScalingLog: (count) => call<ScalingRecord[]>("list_scaling_log", { count }),

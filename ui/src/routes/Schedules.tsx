@@ -1,11 +1,12 @@
 import { useEffect, useState } from "react";
-import { useQueryClient } from "@tanstack/react-query";
+import { useQuery, useQueryClient } from "@tanstack/react-query";
 
 import { useApi, type Preview, type ScheduleView } from "../api";
 import { Dialog } from "../components/Dialog";
 import { Time } from "../components/Time";
 import { useToast } from "../components/Toasts";
 import { useSchedules } from "../hooks/queries";
+import { useNow } from "../hooks/useNow";
 import { link } from "../hooks/useRoute";
 
 /** Cron schedules: each with its sentence, zone, next and last run; and an editor. */
@@ -94,6 +95,7 @@ export function Schedules() {
           </tbody>
         </table>
       )}
+      <DynamicSchedules />
       {removing !== null && (
         <Dialog title={`Delete ${removing}?`} confirm="Delete" danger onClose={() => setRemoving(null)}
           onConfirm={() => {
@@ -228,4 +230,98 @@ export function inZone(iso: string, timeZone: string): string {
   } catch {
     return new Date(iso).toLocaleString();
   }
+}
+
+/** Condition-based schedules: what they watch, what they add, when they last fired. */
+function DynamicSchedules() {
+  const api = useApi();
+  const client = useQueryClient();
+  const toast = useToast();
+  const list = useQuery({ queryKey: ["schedules", "dynamic"], queryFn: () => api.listDynamicSchedules() });
+  const [removing, setRemoving] = useState<string | null>(null);
+  const now = useNow();
+  const act = async (done: string, run: () => Promise<unknown>) => {
+    try {
+      await run();
+      toast(done);
+    } catch (e) {
+      toast((e as Error).message, "error");
+    }
+    await client.invalidateQueries({ queryKey: ["schedules", "dynamic"] });
+  };
+  return (
+    <section className="card">
+      <h2>Condition-based schedules</h2>
+      {list.isError && <p className="error" role="alert">{list.error.message}</p>}
+      {list.data?.length === 0 && (
+        <p className="muted" data-testid="no-dynamic">
+          None yet. They add a job when a queue grows past a size, drains, fails too often or
+          has no worker: <code>antrian schedules add-dynamic</code> or <code>POST /api/dynamic-schedules</code>.
+        </p>
+      )}
+      {list.data && list.data.length > 0 && (
+        <table className="table" data-testid="dynamic-table">
+          <thead>
+            <tr>
+              <th>Name</th>
+              <th>When</th>
+              <th>Adds</th>
+              <th>Last fired</th>
+              <th>Cooldown</th>
+              <th>Enabled</th>
+              <th><span className="sr-only">Actions</span></th>
+            </tr>
+          </thead>
+          <tbody>
+            {list.data.map((d) => (
+              <tr key={d.name} data-testid={`dynamic-${d.name}`}>
+                <td>{d.name}</td>
+                <td>
+                  {d.description}
+                  {d.state.lastValue !== null && <div className="muted">now: {d.state.lastValue}</div>}
+                </td>
+                <td>{d.action.jobName} in <a href={link("queues", [d.action.queueName])}>{d.action.queueName}</a></td>
+                <td>
+                  <Time at={d.state.lastFired} />
+                  {d.state.fireCount > 0 && <span className="muted"> ({d.state.fireCount} in all)</span>}
+                </td>
+                <td>
+                  {d.cooldownUntil !== null && d.cooldownUntil > now ? (
+                    <span>until <Time at={d.cooldownUntil} /></span>
+                  ) : (
+                    <span className="muted">{d.cooldownSeconds} s</span>
+                  )}
+                </td>
+                <td>
+                  <input
+                    type="checkbox"
+                    checked={d.enabled}
+                    aria-label={`${d.name} enabled`}
+                    onChange={(e) =>
+                      void act(`${d.name} ${e.target.checked ? "enabled" : "disabled"}`, () =>
+                        api.setDynamicScheduleEnabled(d.name, e.target.checked),
+                      )
+                    }
+                  />
+                </td>
+                <td className="actions">
+                  <button type="button" className="danger" onClick={() => setRemoving(d.name)}>Delete</button>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      {removing !== null && (
+        <Dialog title={`Delete ${removing}?`} confirm="Delete" danger onClose={() => setRemoving(null)}
+          onConfirm={() => {
+            const name = removing;
+            setRemoving(null);
+            void act(`${name} deleted`, () => api.removeDynamicSchedule(name));
+          }}>
+          <p>It stops watching its condition; jobs it already added stay.</p>
+        </Dialog>
+      )}
+    </section>
+  );
 }
