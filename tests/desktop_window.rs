@@ -84,9 +84,15 @@ fn wait_for_port(port: u16, timeout: Duration) {
     }
 }
 
-/// Waits until the element with `data-testid=<id>` reads `expected`.
+/// Waits until the element with `data-testid=<id>` exists and reads `expected`.
 async fn wait_text(client: &fantoccini::Client, id: &str, expected: &str, timeout: Duration) {
     let deadline = Instant::now() + timeout;
+    client
+        .wait()
+        .at_most(timeout)
+        .for_element(Locator::Css(&format!("[data-testid={id}]")))
+        .await
+        .unwrap_or_else(|e| panic!("no element {id} after {timeout:?}: {e}"));
     loop {
         let text = text_of(client, id).await;
         if text == expected {
@@ -127,6 +133,13 @@ async fn add_delayed_job(url: &str) -> String {
         .await
         .expect("add")
         .id
+}
+
+/// Navigates the window to `hash` (`#/queues/…`) of the app's own page.
+async fn go(client: &fantoccini::Client, hash: &str) -> Result<(), fantoccini::error::CmdError> {
+    let url = client.current_url().await?;
+    let page = url.as_str().split('#').next().unwrap_or_default();
+    client.goto(&format!("{page}{hash}")).await
 }
 
 /// The text of the element with `data-testid=<id>`.
@@ -260,18 +273,7 @@ async fn overview_shows_the_live_connection_and_the_redis_version() {
 
     // A job added in Redis shows on its queue's page (list_jobs), and its own page (get_job).
     let added = add_delayed_job(&redis.url()).await;
-    client
-        .goto(&format!(
-            "{}#/queues/cleanup-queue?state=delayed",
-            client
-                .current_url()
-                .await
-                .expect("url")
-                .as_str()
-                .split('#')
-                .next()
-                .unwrap_or_default()
-        ))
+    go(&client, "#/queues/cleanup-queue?state=delayed")
         .await
         .expect("queue page");
     client
@@ -313,18 +315,7 @@ async fn overview_shows_the_live_connection_and_the_redis_version() {
             .await
             .unwrap_or_else(|e| panic!("{link} shows {selector}: {e}"));
     }
-    client
-        .goto(&format!(
-            "{}#/overview",
-            client
-                .current_url()
-                .await
-                .expect("url")
-                .as_str()
-                .split('#')
-                .next()
-                .unwrap_or_default()
-        ))
+    go(&client, "#/overview")
         .await
         .expect("back to the Overview");
     wait_text(&client, "connection-state", "connected", UI_TIMEOUT).await;

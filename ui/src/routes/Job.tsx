@@ -1,9 +1,8 @@
-import { useQueryClient } from "@tanstack/react-query";
 
 import { useApi, type JobDetail } from "../api";
 import { Time } from "../components/Time";
-import { useToast } from "../components/Toasts";
 import { useJob } from "../hooks/queries";
+import { useAct } from "../hooks/useAct";
 import { link } from "../hooks/useRoute";
 
 /** A progress value as a percentage, when it is one. */
@@ -19,20 +18,11 @@ export function percent(progress: unknown): number | null {
 /** One job: data, options, progress, logs, failure and result, with its actions. */
 export function JobPage({ queue, id }: { queue: string; id: string }) {
   const api = useApi();
-  const client = useQueryClient();
-  const toast = useToast();
   const job = useJob(queue, id);
   const back = link("queues", [queue], job.data ? { state: job.data.state } : {});
-  const act = async (done: string, run: () => Promise<void>, leave = false) => {
-    try {
-      await run();
-      toast(done);
-      if (leave) window.location.hash = back;
-    } catch (e) {
-      toast((e as Error).message, "error");
-    }
-    await client.invalidateQueries({ queryKey: ["job", queue, id] });
-    await client.invalidateQueries({ queryKey: ["queues"] });
+  const run = useAct(["job", queue, id], ["queues"]);
+  const act = async (done: string, action: () => Promise<void>, leave = false) => {
+    if ((await run(done, action)) && leave) window.location.hash = back;
   };
   if (job.isPending) return <main className="page"><p className="muted">Loading job {id}…</p></main>;
   if (job.isError) {

@@ -6,6 +6,7 @@ import { Dialog } from "../components/Dialog";
 import { Time } from "../components/Time";
 import { useToast } from "../components/Toasts";
 import { useJobs, useQueues } from "../hooks/queries";
+import { useAct } from "../hooks/useAct";
 import { link, type Route } from "../hooks/useRoute";
 
 const TABS: { state: JobState; label: string; count(q: QueueStats): number }[] = [
@@ -112,15 +113,7 @@ function QueuePage({ queue, stats, query }: { queue: string; stats: QueueStats |
     setSelected(new Set());
     await refresh();
   };
-  const act = async (what: string, run: () => Promise<unknown>) => {
-    try {
-      await run();
-      toast(what);
-    } catch (e) {
-      toast((e as Error).message, "error");
-    }
-    await refresh();
-  };
+  const act = useAct(["jobs", queue], ["queues"]);
   const cleanable = query.state === "completed" || query.state === "failed";
   const cleanCount = stats ? (query.state === "failed" ? stats.failed : stats.completed) : 0;
 

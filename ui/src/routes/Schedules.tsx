@@ -6,14 +6,13 @@ import { Dialog } from "../components/Dialog";
 import { Time } from "../components/Time";
 import { useToast } from "../components/Toasts";
 import { useSchedules } from "../hooks/queries";
+import { useAct } from "../hooks/useAct";
 import { useNow } from "../hooks/useNow";
 import { link } from "../hooks/useRoute";
 
 /** Cron schedules: each with its sentence, zone, next and last run; and an editor. */
 export function Schedules() {
   const api = useApi();
-  const client = useQueryClient();
-  const toast = useToast();
   const schedules = useSchedules();
   const [editing, setEditing] = useState(false);
   const [removing, setRemoving] = useState<string | null>(null);
@@ -26,15 +25,7 @@ export function Schedules() {
     );
     setToggled((t) => Object.fromEntries(Object.entries(t).filter(([k]) => k !== name)));
   };
-  const act = async (done: string, run: () => Promise<unknown>) => {
-    try {
-      await run();
-      toast(done);
-    } catch (e) {
-      toast((e as Error).message, "error");
-    }
-    await client.invalidateQueries({ queryKey: ["schedules"] });
-  };
+  const act = useAct(["schedules"]);
   return (
     <main className="page wide" aria-labelledby="page-title">
       <header className="page-header">
@@ -235,20 +226,10 @@ export function inZone(iso: string, timeZone: string): string {
 /** Condition-based schedules: what they watch, what they add, when they last fired. */
 function DynamicSchedules() {
   const api = useApi();
-  const client = useQueryClient();
-  const toast = useToast();
   const list = useQuery({ queryKey: ["schedules", "dynamic"], queryFn: () => api.listDynamicSchedules() });
   const [removing, setRemoving] = useState<string | null>(null);
   const now = useNow();
-  const act = async (done: string, run: () => Promise<unknown>) => {
-    try {
-      await run();
-      toast(done);
-    } catch (e) {
-      toast((e as Error).message, "error");
-    }
-    await client.invalidateQueries({ queryKey: ["schedules", "dynamic"] });
-  };
+  const act = useAct(["schedules", "dynamic"]);
   return (
     <section className="card">
       <h2>Condition-based schedules</h2>
