@@ -163,30 +163,78 @@ const BATCH_EVERY: Duration = Duration::from_millis(250);
 /// Most events in one `job-event`; beyond it the window gets a `missed` count and reloads.
 const BATCH_MAX: usize = 500;
 
+/// Events collected between two sends: at most [`BATCH_MAX`], then only counted.
+#[derive(Debug, Default)]
+struct Batch {
+    events: Vec<QueueEvent>,
+    missed: u64,
+}
+
+impl Batch {
+    fn push(&mut self, event: QueueEvent) {
+        if self.events.len() < BATCH_MAX {
+            self.events.push(event);
+        } else {
+            self.missed += 1;
+        }
+    }
+
+    /// What to send now (with a `missed` count last when some were dropped), if anything.
+    fn take(&mut self) -> Option<Vec<QueueEvent>> {
+        if self.missed > 0 {
+            self.events.push(QueueEvent::Missed { count: self.missed });
+            self.missed = 0;
+        }
+        (!self.events.is_empty()).then(|| std::mem::take(&mut self.events))
+    }
+}
+
 /// Core events to the window as `job-event`, in batches: a busy queue produces thousands
 /// of events a second, and one IPC message per event would swamp the webview.
 async fn bridge_events(app: AppHandle, handle: Handle, cancel: CancellationToken) {
     let mut sub = handle.events.subscribe();
-    let mut batch: Vec<QueueEvent> = Vec::new();
-    let mut missed = 0u64;
+    let mut batch = Batch::default();
     let mut tick = tokio::time::interval(BATCH_EVERY);
     loop {
         tokio::select! {
             () = cancel.cancelled() => return,
             event = sub.recv() => match event {
-                Some(event) if batch.len() < BATCH_MAX => batch.push(event),
-                Some(_) => missed += 1,
+                Some(event) => batch.push(event),
                 None => return,
             },
             _ = tick.tick() => {
-                if missed > 0 {
-                    batch.push(QueueEvent::Missed { count: missed });
-                    missed = 0;
-                }
-                if !batch.is_empty() {
-                    let _ = app.emit("job-event", std::mem::take(&mut batch));
+                if let Some(events) = batch.take() {
+                    let _ = app.emit("job-event", events);
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn paused(i: usize) -> QueueEvent {
+        QueueEvent::QueuePaused {
+            queue: format!("q{i}"),
+        }
+    }
+
+    #[test]
+    fn a_batch_sends_up_to_its_limit_then_counts_what_it_dropped() {
+        let mut batch = Batch::default();
+        assert_eq!(batch.take(), None, "nothing to send");
+        for i in 0..BATCH_MAX + 7 {
+            batch.push(paused(i));
+        }
+        let sent = batch.take().expect("a batch");
+        assert_eq!(sent.len(), BATCH_MAX + 1);
+        assert_eq!(sent[0], paused(0));
+        assert_eq!(sent[BATCH_MAX - 1], paused(BATCH_MAX - 1));
+        assert_eq!(sent[BATCH_MAX], QueueEvent::Missed { count: 7 });
+        assert_eq!(batch.take(), None, "emptied");
+        batch.push(paused(1));
+        assert_eq!(batch.take(), Some(vec![paused(1)]));
     }
 }
