@@ -108,4 +108,14 @@ describe("the queue page", () => {
       expect(cleanQueue).toHaveBeenCalledWith("scraping-queue", { completed: false, failed: true, count: null, grace: 0 }),
     );
   });
+
+  it("forgets the selection when another tab is shown", async () => {
+    const { api: a } = api();
+    const view = renderWith(a, <Queues route={parseRoute("#/queues/scraping-queue?state=failed")} />);
+    fireEvent.click(await screen.findByLabelText("Select job 2"));
+    expect(screen.getByTestId("selection")).toHaveTextContent("1 selected");
+    view.rerenderWith(<Queues route={parseRoute("#/queues/scraping-queue?state=completed")} />);
+    await screen.findByLabelText("Select job 2");
+    expect(screen.queryByTestId("selection")).toBeNull();
+  });
 });

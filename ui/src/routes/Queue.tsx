@@ -61,7 +61,11 @@ export function Queues({ route }: { route: Route }) {
     );
   }
   const stats = queues.data?.find((q) => q.name === queue);
-  return <QueuePage queue={queue} stats={stats} query={queryOf(route)} />;
+  const query = queryOf(route);
+  // A new tab, page or order is a new page: the selection and dialogs start afresh, so a
+  // bulk action never applies to rows that are no longer shown.
+  const key = `${queue}|${query.state}|${query.page}|${query.pageSize}|${query.order}`;
+  return <QueuePage key={key} queue={queue} stats={stats} query={query} />;
 }
 
 function QueuePage({ queue, stats, query }: { queue: string; stats: QueueStats | undefined; query: JobQuery }) {
