@@ -264,7 +264,7 @@ pub async fn send_node_command(
 
 #[tauri::command]
 pub async fn list_scaling_log(shell: State<'_, Shell>, count: usize) -> Reply<Vec<ScalingRecord>> {
-    scaling_log(&shell.handle()?.connection, count.clamp(1, 1000))
+    scaling_log(&shell.handle()?.connection, count)
         .await
         .map_err(fail)
 }
@@ -300,16 +300,8 @@ pub async fn export_products(
     format: String,
 ) -> Reply<String> {
     use tauri::Manager;
-    let (kind, ext) = match format.as_str() {
-        "csv" => (ExportFormat::Csv, "csv"),
-        "json" => (ExportFormat::Json, "json"),
-        other => {
-            return Err(fail(Error::InvalidJob {
-                field: "format".into(),
-                rule: format!("`{other}` must be csv or json"),
-            }))
-        }
-    };
+    let kind = ExportFormat::parse(&format).map_err(fail)?;
+    let ext = kind.extension();
     let dir = app
         .path()
         .download_dir()

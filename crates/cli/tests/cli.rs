@@ -954,6 +954,10 @@ fn a_scraped_product_shows_in_products_list_get_and_export() {
     assert!(lines[1].starts_with("456,123,Item 456,"), "{csv}");
     let bad = cli(&["products", "export", "--format", "xml"]);
     assert_eq!(bad.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&bad.stderr).contains("format: `xml` must be csv or json"),
+        "{bad:?}"
+    );
 }
 
 #[test]

@@ -108,15 +108,7 @@ pub async fn run(rt: &Runtime, cmd: ProductsCommand) -> Result<ExitCode, CliErro
             };
         }
         ProductsCommand::Export { format, output } => {
-            let format = match format.as_str() {
-                "csv" => ExportFormat::Csv,
-                "json" => ExportFormat::Json,
-                other => {
-                    return Err(CliError::Usage(format!(
-                        "--format {other:?}: use csv or json"
-                    )))
-                }
-            };
+            let format = ExportFormat::parse(&format)?;
             let count = match output {
                 Some(path) => {
                     let file = std::fs::File::create(&path).map_err(|e| {

@@ -155,6 +155,36 @@ pub enum ExportFormat {
     Json,
 }
 
+impl ExportFormat {
+    /// `csv` or `json`; anything else is refused, naming the field.
+    pub fn parse(format: &str) -> Result<Self> {
+        match format {
+            "csv" => Ok(Self::Csv),
+            "json" => Ok(Self::Json),
+            other => Err(Error::InvalidJob {
+                field: "format".into(),
+                rule: format!("`{other}` must be csv or json"),
+            }),
+        }
+    }
+
+    /// The file extension: `csv` or `json`.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Self::Csv => "csv",
+            Self::Json => "json",
+        }
+    }
+
+    /// The media type of what [`ProductStore::export`] writes.
+    pub fn media_type(self) -> &'static str {
+        match self {
+            Self::Csv => "text/csv; charset=utf-8",
+            Self::Json => "application/json",
+        }
+    }
+}
+
 /// The store.
 #[derive(Clone)]
 pub struct ProductStore {

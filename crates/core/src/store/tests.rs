@@ -210,3 +210,19 @@ async fn listing_pages_filters_exports_and_prunes() {
         .expect("KEYS");
     assert!(left.is_empty(), "record and history gone: {left:?}");
 }
+
+#[test]
+fn export_formats_are_csv_or_json_and_anything_else_names_the_field() {
+    assert_eq!(ExportFormat::parse("csv").expect("csv"), ExportFormat::Csv);
+    let json = ExportFormat::parse("json").expect("json");
+    assert_eq!(
+        (json.extension(), json.media_type()),
+        ("json", "application/json")
+    );
+    let e = ExportFormat::parse("xml").expect_err("refused");
+    assert_eq!(e.code(), crate::ErrorCode::InvalidInput);
+    assert!(
+        e.to_string().contains("format: `xml` must be csv or json"),
+        "{e}"
+    );
+}

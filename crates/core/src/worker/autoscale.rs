@@ -12,7 +12,7 @@ use super::pool::WorkerManager;
 use super::registry::WorkerType;
 use crate::autoscaler::{decide, Decision, PoolSnapshot, ScalingRules};
 use crate::connection::Connection;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::keys;
 use crate::queue::{EventHub, QueueEvent, QueueManager, ScalingRecord};
 
@@ -139,7 +139,7 @@ impl Autoscaler {
 
     async fn log(&self, record: &ScalingRecord) -> Result<()> {
         let body = serde_json::to_string(record)
-            .map_err(|e| crate::Error::io("encoding a scaling record", std::io::Error::other(e)))?;
+            .map_err(|e| Error::io("encoding a scaling record", std::io::Error::other(e)))?;
         let mut redis = self.conn.redis();
         let _: () = redis::pipe()
             .lpush(keys::scaling_log(), body)
@@ -150,8 +150,15 @@ impl Autoscaler {
     }
 }
 
-/// The latest scaling decisions, newest first.
+/// The latest `count` scaling decisions (1 to [`SCALING_LOG_LEN`], all that are kept),
+/// newest first.
 pub async fn scaling_log(conn: &Connection, count: usize) -> Result<Vec<ScalingRecord>> {
+    if count == 0 || isize::try_from(count).map_or(true, |c| c > SCALING_LOG_LEN) {
+        return Err(Error::InvalidJob {
+            field: "count".into(),
+            rule: format!("{count} must be from 1 to {SCALING_LOG_LEN}"),
+        });
+    }
     let mut redis = conn.redis();
     let raw: Vec<String> = redis::cmd("LRANGE")
         .arg(keys::scaling_log())

@@ -757,6 +757,16 @@ async fn a_burst_scales_the_pool_up_and_back_down_and_each_decision_is_logged() 
         [(4, 3), (1, 4)],
         "newest first"
     );
+    for count in [0, 1001] {
+        let e = scaling_log(&connect(&redis).await, count)
+            .await
+            .expect_err("out of range");
+        assert!(
+            e.to_string()
+                .contains(&format!("count: {count} must be from 1 to 1000")),
+            "{e}"
+        );
+    }
     workers.shutdown(DRAIN).await;
 }
 

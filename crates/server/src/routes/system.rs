@@ -20,7 +20,7 @@ use serde_json::{json, Value};
 use tokio::sync::mpsc;
 use utoipa::IntoParams;
 
-use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::error::{ApiResult, ErrorBody};
 use crate::AppState;
 
 type JsonBody<T> = Result<Json<T>, JsonRejection>;
@@ -67,11 +67,6 @@ pub(crate) async fn scaling(
 ) -> ApiResult<Json<Value>> {
     let Query(q) = query?;
     let count = q.count.unwrap_or(100);
-    if count == 0 || count > 1000 {
-        return Err(ApiError::invalid(format!(
-            "count: {count} must be from 1 to 1000"
-        )));
-    }
     Ok(Json(json!(scaling_log(&s.rt.connection, count).await?)))
 }
 
@@ -147,15 +142,8 @@ pub(crate) async fn export(
     query: Q<ExportQuery>,
 ) -> ApiResult<Response> {
     let Query(q) = query?;
-    let (format, mime, ext) = match q.format.as_deref().unwrap_or("csv") {
-        "csv" => (ExportFormat::Csv, "text/csv; charset=utf-8", "csv"),
-        "json" => (ExportFormat::Json, "application/json", "json"),
-        other => {
-            return Err(ApiError::invalid(format!(
-                "format: `{other}` must be csv or json"
-            )))
-        }
-    };
+    let format = ExportFormat::parse(q.format.as_deref().unwrap_or("csv"))?;
+    let (mime, ext) = (format.media_type(), format.extension());
     let store = ProductStore::new(s.rt.connection.clone());
     let (tx, rx) = mpsc::unbounded_channel();
     tokio::spawn(async move {
