@@ -2,10 +2,10 @@
 //! Each answers core's value or a `StatusError` (`{code, message}`) the UI branches on.
 
 use antrian_core::health::{ConnectionStatus, StatusError};
-use antrian_core::queue::ScalingRecord;
 use antrian_core::queue::{
     AddedJob, CleanOptions, HealthStatus, JobDetail, JobOptionsInput, JobPage, JobState, QueueStats,
 };
+use antrian_core::queue::{QueueManager, ScalingRecord};
 use antrian_core::scheduler::{DynamicScheduleView, Preview, ScheduleInput, ScheduleView};
 use antrian_core::store::{ExportFormat, ProductFilter, ProductPage, ProductStore};
 use antrian_core::worker::{
@@ -52,7 +52,7 @@ pub async fn list_jobs(
     page_size: u32,
     order: String,
 ) -> Reply<JobPage> {
-    let oldest_first = order == "oldest";
+    let oldest_first = QueueManager::oldest_first(Some(&order)).map_err(fail)?;
     let h = shell.handle()?;
     h.queues
         .list_jobs(&queue, state, page, page_size, oldest_first)

@@ -743,6 +743,12 @@ async fn malformed_requests_get_a_json_4xx_and_write_nothing() {
         ("GET", "/api/products?page=18446744073709551615", None, 400),
         ("GET", "/api/products/export?format=xml", None, 400),
         ("GET", "/api/scaling/log?count=0", None, 400),
+        (
+            "GET",
+            "/api/queues/scraping-queue?order=sideways",
+            None,
+            400,
+        ),
         ("PUT", "/api/stats", None, 405),
         ("DELETE", "/api/queues/cleanup-queue", None, 405),
         ("GET", "/api/nothing-here", None, 404),

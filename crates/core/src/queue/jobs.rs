@@ -110,6 +110,19 @@ impl QueueManager {
         Ok(count)
     }
 
+    /// Reads a listing's order as users write it: `newest` (`None` too) or `oldest`;
+    /// whether that is oldest first.
+    pub fn oldest_first(order: Option<&str>) -> Result<bool> {
+        match order {
+            None | Some("newest") => Ok(false),
+            Some("oldest") => Ok(true),
+            Some(other) => Err(invalid(
+                "order",
+                format!("`{other}` must be newest or oldest"),
+            )),
+        }
+    }
+
     /// A page of jobs in one state, newest first unless `oldest_first`.
     pub async fn list_jobs(
         &self,

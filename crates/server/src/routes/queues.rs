@@ -1,7 +1,7 @@
 //! Queues and jobs: the seed's endpoints, then adding, reading and bulk operations.
 
 use antrian_core::queue::{AddedJob, JobDetail, JobPage, QueueStats};
-use antrian_core::queue::{BulkJobInput, CleanOptions, JobOptionsInput, JobState};
+use antrian_core::queue::{BulkJobInput, CleanOptions, JobOptionsInput, JobState, QueueManager};
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -131,15 +131,7 @@ pub(crate) async fn details(
             "state: `{state_name}` is not a job state; use waiting, active, delayed, completed, failed or paused"
         ))
     })?;
-    let oldest_first = match q.order.as_deref() {
-        None | Some("newest") => false,
-        Some("oldest") => true,
-        Some(other) => {
-            return Err(ApiError::invalid(format!(
-                "order: `{other}` must be newest or oldest"
-            )))
-        }
-    };
+    let oldest_first = QueueManager::oldest_first(q.order.as_deref())?;
     // Both at once: they read different keys.
     let (stats, jobs) = tokio::try_join!(
         s.rt.queues.get_queue_stats(&queue),

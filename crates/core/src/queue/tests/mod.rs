@@ -266,6 +266,20 @@ async fn pause_and_resume_show_in_stats() {
     m.resume_all().await.expect("resume all");
 }
 
+#[test]
+fn a_listing_order_is_newest_or_oldest() {
+    assert_eq!(QueueManager::oldest_first(None).ok(), Some(false));
+    assert_eq!(QueueManager::oldest_first(Some("newest")).ok(), Some(false));
+    assert_eq!(QueueManager::oldest_first(Some("oldest")).ok(), Some(true));
+    let e = QueueManager::oldest_first(Some("sideways")).expect_err("refused");
+    assert_eq!(e.code(), ErrorCode::InvalidInput);
+    assert!(
+        e.to_string()
+            .contains("order: `sideways` must be newest or oldest"),
+        "{e}"
+    );
+}
+
 #[tokio::test]
 async fn list_jobs_pages_newest_or_oldest_first() {
     let redis = TestRedis::start();
