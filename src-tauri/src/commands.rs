@@ -3,7 +3,8 @@
 
 use antrian_core::health::{ConnectionStatus, StatusError};
 use antrian_core::queue::{
-    AddedJob, CleanOptions, HealthStatus, JobDetail, JobOptionsInput, JobPage, JobState, QueueStats,
+    AddedJob, CleanOptions, HealthStatus, JobDetail, JobOptionsInput, JobPage, JobState,
+    QueueStats, QueueThroughput,
 };
 use antrian_core::queue::{QueueManager, ScalingRecord};
 use antrian_core::scheduler::{DynamicScheduleView, Preview, ScheduleInput, ScheduleView};
@@ -68,6 +69,31 @@ pub async fn get_job(shell: State<'_, Shell>, queue: String, id: String) -> Repl
         .get_job(&queue, &id)
         .await
         .map_err(fail)
+}
+
+#[tauri::command]
+pub async fn list_throughput(shell: State<'_, Shell>, minutes: u32) -> Reply<Vec<QueueThroughput>> {
+    shell
+        .handle()?
+        .queues
+        .throughput(minutes)
+        .await
+        .map_err(fail)
+}
+
+#[tauri::command]
+pub async fn update_job_data(
+    shell: State<'_, Shell>,
+    queue: String,
+    id: String,
+    data: Value,
+) -> Reply<JobDetail> {
+    let h = shell.handle()?;
+    h.queues
+        .update_job_data(&queue, &id, data)
+        .await
+        .map_err(fail)?;
+    h.queues.get_job(&queue, &id).await.map_err(fail)
 }
 
 #[tauri::command]

@@ -22,6 +22,8 @@ pub fn run() {
             commands::list_queues,
             commands::list_jobs,
             commands::get_job,
+            commands::update_job_data,
+            commands::list_throughput,
             commands::add_job,
             commands::retry_job,
             commands::remove_job,

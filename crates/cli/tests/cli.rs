@@ -462,6 +462,33 @@ fn jobs_and_queues_commands_work_end_to_end_with_json() {
     let promoted = json_of(&cli(&["jobs", "promote", "scraping-queue", "--json"]));
     assert_eq!(promoted["promoted"], 0, "the only delayed job was promoted");
 
+    // Data is edited on a job no worker holds; bad data is refused and changes nothing.
+    let edited = json_of(&cli(&[
+        "jobs",
+        "edit",
+        "scraping-queue",
+        delayed,
+        "--data",
+        r#"{"url": "https://shop.example/p/9"}"#,
+        "--json",
+    ]));
+    assert_eq!(edited["data"]["url"], "https://shop.example/p/9");
+    for (bad, says) in [
+        ("[1]", "must be a JSON object"),
+        ("{url", "--data is not valid"),
+    ] {
+        let out = cli(&["jobs", "edit", "scraping-queue", delayed, "--data", bad]);
+        assert!(!out.status.success());
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains(says),
+            "{bad}: {out:?}"
+        );
+    }
+    assert_eq!(
+        json_of(&cli(&["jobs", "get", "scraping-queue", delayed, "--json"]))["data"]["url"],
+        "https://shop.example/p/9"
+    );
+
     assert!(cli(&["queues", "pause", "scraping-queue"]).status.success());
     assert_eq!(
         json_of(&cli(&["queues", "stats", "scraping-queue", "--json"]))["isPaused"],

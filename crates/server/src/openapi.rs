@@ -43,8 +43,8 @@ impl Modify for Adjust {
     security(("basic" = [])),
     modifiers(&Adjust),
     paths(
-        queues::stats, queues::list, queues::details, queues::retry, queues::promote_job, queues::remove,
-        queues::job, queues::logs, queues::pause, queues::resume, queues::clean, queues::add,
+        queues::stats, queues::list, queues::throughput, queues::details, queues::retry, queues::promote_job, queues::remove,
+        queues::job, queues::logs, queues::update_data, queues::pause, queues::resume, queues::clean, queues::add,
         queues::add_bulk, queues::promote, queues::retry_failed, queues::pause_all,
         queues::resume_all,
         schedules::list, schedules::add, schedules::get_one, schedules::update,

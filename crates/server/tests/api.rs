@@ -28,6 +28,8 @@ async fn every_route_asks_for_credentials_and_refuses_wrong_ones() {
         ("POST", "/api/queues/cleanup-queue/jobs/bulk"),
         ("GET", "/api/queues/cleanup-queue/jobs/1"),
         ("GET", "/api/queues/cleanup-queue/jobs/1/logs"),
+        ("PUT", "/api/queues/cleanup-queue/jobs/1/data"),
+        ("GET", "/api/throughput?minutes=5"),
         ("POST", "/api/queues/cleanup-queue/promote"),
         ("POST", "/api/queues/cleanup-queue/retry-failed"),
         ("POST", "/api/queues/pause-all"),
@@ -276,6 +278,52 @@ async fn the_seeds_endpoints_on_jobs_in_every_state() {
     assert_eq!(
         cleanup["workers"], 1,
         "one worker, counted for every queue at once"
+    );
+    // Per minute, as the pools record it: the one completed and the one failed job.
+    let throughput = d.get("/api/throughput?minutes=5").await;
+    let minutes = throughput
+        .as_array()
+        .expect("queues")
+        .iter()
+        .find(|t| t["queue"] == "cleanup-queue")
+        .expect("cleanup-queue")["minutes"]
+        .as_array()
+        .expect("minutes")
+        .clone();
+    let sum = |field: &str| {
+        minutes
+            .iter()
+            .filter_map(|m| m[field].as_u64())
+            .sum::<u64>()
+    };
+    assert_eq!(
+        (minutes.len(), sum("completed"), sum("failed")),
+        (5, 1, 1),
+        "{throughput}"
+    );
+
+    // Data is edited on a delayed job, refused on the active one.
+    let edited = d
+        .call(
+            "PUT",
+            &format!("{q}/jobs/{}/data", delayed.as_str().expect("id")),
+            Some(json!({"n": 2})),
+        )
+        .await;
+    assert_eq!(
+        (edited.status, &edited.json()["data"]),
+        (200, &json!({"n": 2}))
+    );
+    let refused = d
+        .call(
+            "PUT",
+            &format!("{q}/jobs/{}/data", active.as_str().expect("id")),
+            Some(json!({"n": 3})),
+        )
+        .await;
+    assert_eq!(
+        (refused.status, refused.json()["error"]["code"].as_str()),
+        (409, Some("conflict"))
     );
     assert_eq!(
         cleanup["waiting"].as_u64().unwrap_or(0) + cleanup["paused"].as_u64().unwrap_or(0),
@@ -655,6 +703,21 @@ async fn malformed_requests_get_a_json_4xx_and_write_nothing() {
         ("GET", "/api/queues/no-such-queue", None, 404),
         ("GET", "/api/queues/cleanup-queue?state=sleeping", None, 400),
         ("GET", "/api/queues/cleanup-queue?page=0", None, 400),
+        ("GET", "/api/throughput?minutes=0", None, 400),
+        ("GET", "/api/throughput?minutes=1441", None, 400),
+        ("GET", "/api/throughput?minutes=soon", None, 400),
+        (
+            "PUT",
+            "/api/queues/cleanup-queue/jobs/1/data",
+            Some("{not json"),
+            400,
+        ),
+        (
+            "PUT",
+            "/api/queues/cleanup-queue/jobs/no-such-job/data",
+            Some(r#"{"n": 1}"#),
+            404,
+        ),
         (
             "GET",
             "/api/queues/cleanup-queue?pageSize=100000",

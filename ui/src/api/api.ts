@@ -17,6 +17,7 @@ import type {
   Preview,
   QueueEvent,
   QueueStats,
+  QueueThroughput,
   ScheduleView,
 } from "./types";
 
@@ -83,6 +84,8 @@ export interface Api {
   listJobs(queue: string, query: JobQuery): Promise<JobPage>;
   /** One job in full, logs included. */
   getJob(queue: string, id: string): Promise<JobDetail>;
+  /** Replaces the data of a job no worker holds and that has not completed; the job after. */
+  updateJobData(queue: string, id: string, data: Record<string, unknown>): Promise<JobDetail>;
   addJob(queue: string, job: NewJob): Promise<AddedJob>;
   retryJob(queue: string, id: string): Promise<void>;
   removeJob(queue: string, id: string): Promise<void>;
@@ -93,6 +96,8 @@ export interface Api {
   resumeQueue(queue: string): Promise<void>;
   /** Removes finished jobs as the seed's `cleanQueue`; how many. */
   cleanQueue(queue: string, options: CleanOptions): Promise<number>;
+  /** Every queue's completed and failed jobs per minute over the last `minutes`. */
+  listThroughput(minutes: number): Promise<QueueThroughput[]>;
   /** Health now, with its reasons. */
   getHealth(): Promise<HealthStatus>;
 

@@ -12,6 +12,7 @@ import type {
   JobDetail,
   JobPage,
   Preview,
+  QueueThroughput,
   QueueEvent,
   QueueStats,
   ScheduleView,
@@ -104,6 +105,8 @@ export function httpApi(base = ""): Api {
       });
     },
     listQueues: () => call<QueueStats[]>("GET", "/api/queues"),
+    listThroughput: (minutes) =>
+      call<QueueThroughput[]>("GET", `/api/throughput?minutes=${String(minutes)}`),
     async listJobs(queue: string, { state, page, pageSize, order }: JobQuery) {
       const params = new URLSearchParams({
         state,
@@ -114,6 +117,8 @@ export function httpApi(base = ""): Api {
       return (await call<{ jobs: JobPage }>("GET", `/api/queues/${q(queue)}?${params}`)).jobs;
     },
     getJob: (queue, id) => call<JobDetail>("GET", `/api/queues/${q(queue)}/jobs/${q(id)}`),
+    updateJobData: (queue, id, data) =>
+      call<JobDetail>("PUT", `/api/queues/${q(queue)}/jobs/${q(id)}/data`, data),
     addJob: (queue, job) => call<AddedJob>("POST", `/api/queues/${q(queue)}/jobs`, job),
     async retryJob(queue, id) {
       await call("POST", `/api/queues/${q(queue)}/jobs/${q(id)}/retry`);

@@ -21,6 +21,8 @@ export function noTransportApi(): Api {
     listQueues: unavailable,
     listJobs: unavailable,
     getJob: unavailable,
+    updateJobData: unavailable,
+    listThroughput: unavailable,
     addJob: unavailable,
     retryJob: unavailable,
     removeJob: unavailable,

@@ -17,6 +17,7 @@ import type {
   Preview,
   QueueEvent,
   QueueStats,
+  QueueThroughput,
   ScheduleView,
 } from "./types";
 
@@ -52,8 +53,10 @@ export function tauriApi(): Api {
       });
     },
     listQueues: () => call<QueueStats[]>("list_queues"),
+    listThroughput: (minutes) => call<QueueThroughput[]>("list_throughput", { minutes }),
     listJobs: (queue, query) => call<JobPage>("list_jobs", { queue, ...query }),
     getJob: (queue, id) => call<JobDetail>("get_job", { queue, id }),
+    updateJobData: (queue, id, data) => call<JobDetail>("update_job_data", { queue, id, data }),
     addJob: (queue, job) => call<AddedJob>("add_job", { queue, ...job }),
     retryJob: (queue, id) => run("retry_job", { queue, id }),
     removeJob: (queue, id) => run("remove_job", { queue, id }),

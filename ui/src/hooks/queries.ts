@@ -33,3 +33,19 @@ export function useSchedules() {
   const api = useApi();
   return useQuery({ queryKey: ["schedules"], queryFn: () => api.listSchedules() });
 }
+
+/** Minutes the Overview's chart shows. */
+export const CHART_MINUTES = 60;
+
+/**
+ * Completed and failed per minute for the Overview's chart: refreshed by job outcomes
+ * (useLiveUpdates) and once a minute while live, so empty minutes still scroll by.
+ */
+export function useThroughput(live: boolean) {
+  const api = useApi();
+  return useQuery({
+    queryKey: ["throughput", CHART_MINUTES],
+    queryFn: () => api.listThroughput(CHART_MINUTES),
+    refetchInterval: live ? 60_000 : false,
+  });
+}

@@ -40,7 +40,17 @@ afterEach(() => {
 
 describe("live updates", () => {
   it("map each event to the views it changes", () => {
-    expect(staleKeys(completed)).toEqual([["queues"], ["jobs", "scraping-queue"], ["job", "scraping-queue", "1"]]);
+    expect(staleKeys(completed)).toEqual([
+      ["queues"],
+      ["jobs", "scraping-queue"],
+      ["job", "scraping-queue", "1"],
+      ["throughput"],
+    ]);
+    expect(staleKeys({ event: "job:added", queue: "q", jobId: "2", name: "tick" })).toEqual([
+      ["queues"],
+      ["jobs", "q"],
+      ["job", "q", "2"],
+    ]);
     expect(staleKeys({ event: "queue:paused", queue: "q" })).toEqual([["queues"], ["jobs", "q"]]);
     expect(staleKeys({ event: "missed", count: 3 })).toEqual([[]]);
   });
@@ -52,8 +62,8 @@ describe("live updates", () => {
     for (let i = 0; i < 100; i++) emit({ ...completed, jobId: String(i % 2) });
     expect(invalidate).not.toHaveBeenCalled();
     act(() => vi.advanceTimersByTime(REFRESH_EVERY_MS));
-    // queues, the queue's jobs, and the two jobs: each once.
-    expect(invalidate).toHaveBeenCalledTimes(4);
+    // queues, the queue's jobs, the two jobs and the throughput chart: each once.
+    expect(invalidate).toHaveBeenCalledTimes(5);
   });
 
   it("stay quiet while the window is hidden and catch up when it shows", async () => {
@@ -68,7 +78,7 @@ describe("live updates", () => {
     act(() => {
       document.dispatchEvent(new Event("visibilitychange"));
     });
-    expect(invalidate).toHaveBeenCalledTimes(3);
+    expect(invalidate).toHaveBeenCalledTimes(4);
   });
 
   it("do nothing when turned off", async () => {

@@ -30,10 +30,16 @@ export function useLive(): boolean {
 /** Which cached queries an event makes stale. */
 export function staleKeys(event: QueueEvent): string[][] {
   switch (event.event) {
-    case "job:added":
-    case "job:active":
     case "job:completed":
     case "job:failed":
+      return [
+        ["queues"],
+        ["jobs", event.queue],
+        ["job", event.queue, event.jobId],
+        ["throughput"],
+      ];
+    case "job:added":
+    case "job:active":
     case "job:stalled":
     case "job:delayed":
     case "job:removed":

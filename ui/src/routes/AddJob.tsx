@@ -30,7 +30,7 @@ export function AddJob({ route }: { route: Route }) {
   const [added, setAdded] = useState<AddedJob[]>([]);
   const [busy, setBusy] = useState(false);
 
-  // "Duplicate or edit" from a job page: its name and data in the JSON editor.
+  // "Duplicate" from a job page: its name and data in the JSON editor.
   useEffect(() => {
     if (from === null || fromQueue === "") return;
     api.getJob(fromQueue, from).then(

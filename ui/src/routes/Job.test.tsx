@@ -40,7 +40,7 @@ describe("the job page", () => {
     expect(screen.getByTestId("attempts")).toHaveTextContent("3");
     expect(screen.getByRole("progressbar", { name: "Progress" })).toHaveAttribute("value", "40");
     expect(screen.getByText(/"accountId": "user123"/)).toBeInTheDocument();
-    expect(screen.getByRole("link", { name: "Duplicate or edit" })).toHaveAttribute(
+    expect(screen.getByRole("link", { name: "Duplicate" })).toHaveAttribute(
       "href",
       "#/add-job?queue=scraping-queue&from=42",
     );
@@ -57,6 +57,54 @@ describe("the job page", () => {
     await waitFor(() => expect(screen.getByTestId("job-state")).toHaveTextContent("waiting"));
     expect(retryJob).toHaveBeenCalledWith("scraping-queue", "42");
     expect(screen.queryByRole("button", { name: "Retry" })).toBeNull();
+  });
+
+  it("edits data in place: syntax checked here, core's refusal shown inline, then saved and retried", async () => {
+    let current = failed;
+    const updateJobData = vi.fn((_q: string, _id: string, data: Record<string, unknown>) => {
+      if (data.url === "ftp://x") {
+        return Promise.reject(new ApiError("invalid_input", "data: url: must be an http(s) URL"));
+      }
+      current = { ...current, data };
+      return Promise.resolve(current);
+    });
+    const retryJob = vi.fn(() => {
+      current = { ...current, state: "waiting", failedReason: null };
+      return Promise.resolve();
+    });
+    renderWith(
+      fakeApi({ getJob: () => Promise.resolve(current), updateJobData, retryJob }),
+      <JobPage queue="scraping-queue" id="42" />,
+    );
+    fireEvent.click(await screen.findByRole("button", { name: "Edit data" }));
+    const box = screen.getByRole("textbox", { name: "Job data (JSON)" });
+    expect(box).toHaveValue(JSON.stringify(failed.data, null, 2));
+
+    fireEvent.change(box, { target: { value: "{url: " } });
+    fireEvent.click(screen.getByRole("button", { name: "Save" }));
+    expect(await screen.findByRole("alert")).toHaveTextContent("not valid JSON");
+    expect(updateJobData).not.toHaveBeenCalled();
+
+    fireEvent.change(box, { target: { value: '{"url": "ftp://x"}' } });
+    fireEvent.click(screen.getByRole("button", { name: "Save" }));
+    await waitFor(() => expect(screen.getByRole("alert")).toHaveTextContent("must be an http(s) URL"));
+    expect(box).toHaveValue('{"url": "ftp://x"}');
+
+    fireEvent.change(box, { target: { value: '{"url": "https://shop.example/p/2"}' } });
+    fireEvent.click(screen.getByRole("button", { name: "Save and retry" }));
+    await waitFor(() => expect(screen.getByTestId("job-state")).toHaveTextContent("waiting"));
+    expect(updateJobData).toHaveBeenLastCalledWith("scraping-queue", "42", { url: "https://shop.example/p/2" });
+    expect(retryJob).toHaveBeenCalledWith("scraping-queue", "42");
+    expect(screen.getByText(/"url": "https:\/\/shop.example\/p\/2"/)).toBeInTheDocument();
+  });
+
+  it("offers no data editor for a job a worker holds or that completed", async () => {
+    renderWith(
+      fakeApi({ getJob: () => Promise.resolve({ ...failed, state: "active", failedReason: null }) }),
+      <JobPage queue="scraping-queue" id="42" />,
+    );
+    expect(await screen.findByTestId("job-state")).toHaveTextContent("active");
+    expect(screen.queryByRole("button", { name: "Edit data" })).toBeNull();
   });
 
   it("says plainly when the job does not exist", async () => {

@@ -1,5 +1,7 @@
 
-import { useApi, type JobDetail } from "../api";
+import { useState } from "react";
+
+import { useApi, type JobDetail, type JobState } from "../api";
 import { Time } from "../components/Time";
 import { useJob } from "../hooks/queries";
 import { useAct } from "../hooks/useAct";
@@ -55,7 +57,7 @@ export function JobPage({ queue, id }: { queue: string; id: string }) {
           {j.state === "delayed" && (
             <button type="button" onClick={() => act(`job ${id} promoted`, () => api.promoteJob(queue, id))}>Promote</button>
           )}
-          <a className="button" href={link("add-job", [], { queue, from: id })}>Duplicate or edit</a>
+          <a className="button" href={link("add-job", [], { queue, from: id })}>Duplicate</a>
           <button type="button" className="danger" onClick={() => act(`job ${id} removed`, () => api.removeJob(queue, id), true)}>
             Remove
           </button>
@@ -78,7 +80,7 @@ export function JobPage({ queue, id }: { queue: string; id: string }) {
           )}
         </section>
       )}
-      <Json title="Data" value={j.data} open />
+      {editable(j.state) ? <DataEditor job={j} /> : <Json title="Data" value={j.data} open />}
       <Json title="Options" value={j.options} />
       {j.returnValue !== null && <Json title="Result" value={j.returnValue} open />}
       <details className="card" open={j.logs.length > 0}>
@@ -112,5 +114,102 @@ function Json({ title, value, open = false }: { title: string; value: unknown; o
       <summary>{title}</summary>
       <pre className="code">{JSON.stringify(value, null, 2)}</pre>
     </details>
+  );
+}
+
+/** Whether core lets a job's data be edited: no worker holds it and it has not completed. */
+export function editable(state: JobState): boolean {
+  return state !== "active" && state !== "completed";
+}
+
+/**
+ * The job's data, with an editor for jobs core lets be edited: JSON checked here for
+ * syntax, then by core with the rules it applies to new jobs; its refusal shows inline and
+ * the text stays. A failed job can be saved and retried in one step.
+ */
+function DataEditor({ job }: { job: JobDetail }) {
+  const api = useApi();
+  const run = useAct(["job", job.queue, job.id], ["jobs", job.queue], ["queues"]);
+  const [text, setText] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  if (text === null) {
+    return (
+      <details className="card" open>
+        <summary>Data</summary>
+        <button type="button" onClick={() => setText(JSON.stringify(job.data, null, 2))}>
+          Edit data
+        </button>
+        <pre className="code">{JSON.stringify(job.data, null, 2)}</pre>
+      </details>
+    );
+  }
+  const save = async (retry: boolean) => {
+    let data: unknown;
+    try {
+      data = JSON.parse(text);
+    } catch (e) {
+      setError(`Data is not valid JSON: ${(e as Error).message}`);
+      return;
+    }
+    if (typeof data !== "object" || data === null || Array.isArray(data)) {
+      setError("Data must be a JSON object, like {\"url\": \"https://…\"}.");
+      return;
+    }
+    try {
+      await api.updateJobData(job.queue, job.id, data as Record<string, unknown>);
+    } catch (e) {
+      setError((e as Error).message);
+      return;
+    }
+    setText(null);
+    setError(null);
+    await run(
+      retry ? `job ${job.id} saved and retried` : `job ${job.id} data saved`,
+      () => (retry ? api.retryJob(job.queue, job.id) : Promise.resolve()),
+    );
+  };
+  return (
+    <section className="card" aria-labelledby="edit-data-title">
+      <h2 id="edit-data-title">Edit data</h2>
+      <form
+        className="form"
+        onSubmit={(e) => {
+          e.preventDefault();
+          void save(false);
+        }}
+        onKeyDown={(e) => {
+          if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) {
+            e.preventDefault();
+            void save(false);
+          }
+        }}
+      >
+        <label>
+          <span className="sr-only">Job data (JSON)</span>
+          <textarea
+            className="code"
+            rows={Math.min(20, text.split("\n").length + 1)}
+            value={text}
+            onChange={(e) => setText(e.target.value)}
+            aria-label="Job data (JSON)"
+            aria-invalid={error !== null}
+            aria-describedby={error !== null ? "edit-data-error" : undefined}
+            spellCheck={false}
+          />
+        </label>
+        {error !== null && (
+          <p className="error" role="alert" id="edit-data-error">
+            {error}
+          </p>
+        )}
+        <div className="actions">
+          <button type="submit" className="primary">Save</button>
+          {job.state === "failed" && (
+            <button type="button" onClick={() => void save(true)}>Save and retry</button>
+          )}
+          <button type="button" onClick={() => { setText(null); setError(null); }}>Cancel</button>
+        </div>
+      </form>
+    </section>
   );
 }

@@ -151,6 +151,28 @@ describe("Overview", () => {
     expect(screen.queryByTestId("no-worker-notifications-queue")).toBeNull();
   });
 
+  it("charts completed and failed per minute, for every queue or one", async () => {
+    const minute = (i: number, completed: number, failed: number) => ({ at: 60_000 * (1000 + i), completed, failed });
+    const api = stubApi({
+      getConnectionStatus: () => Promise.resolve(connected),
+      listQueues: () => Promise.resolve([]),
+      getHealth: () => Promise.resolve({ status: "healthy", reasons: [], redis: connected, queues: [] } as HealthStatus),
+      listThroughput: (minutes) => {
+        expect(minutes).toBe(60);
+        return Promise.resolve([
+          { queue: "scraping-queue", minutes: [minute(0, 5, 1), minute(1, 0, 0), minute(2, 7, 2)] },
+          { queue: "cleanup-queue", minutes: [minute(0, 1, 0), minute(1, 0, 0), minute(2, 0, 0)] },
+        ]);
+      },
+    });
+    renderWith(api);
+    const chart = await screen.findByRole("img", { name: /completed and .* failed/ });
+    expect(chart).toHaveAccessibleName("13 completed and 3 failed in the last 3 minutes");
+    expect(screen.getAllByTestId("throughput-minute")[0]).toHaveTextContent("6 completed, 1 failed");
+    fireEvent.change(screen.getByLabelText("Chart queue"), { target: { value: "cleanup-queue" } });
+    expect(chart).toHaveAccessibleName("1 completed and 0 failed in the last 3 minutes");
+  });
+
   it("sorts by failed when asked", async () => {
     renderWith(
       fakeApi(connected, [queue("a-queue", { failed: 1 }), queue("b-queue", { failed: 7 })]).api,

@@ -1,13 +1,16 @@
 import { ConnectionCard } from "../components/ConnectionCard";
 import { QueueTable } from "../components/QueueTable";
+import { ThroughputChart } from "../components/ThroughputChart";
 import { useConnectionStatus } from "../hooks/useConnectionStatus";
-import { useHealth, useQueues } from "../hooks/queries";
+import { CHART_MINUTES, useHealth, useQueues, useThroughput } from "../hooks/queries";
+import { useLive } from "../hooks/useLiveUpdates";
 
 /** The first page: Redis, every queue's counts and the system's health reasons. */
 export function Overview() {
   const status = useConnectionStatus();
   const queues = useQueues();
   const health = useHealth();
+  const throughput = useThroughput(useLive());
   const connected = status.data?.state === "connected";
   return (
     <main className="page" aria-labelledby="page-title">
@@ -39,6 +42,15 @@ export function Overview() {
           </p>
         )}
         {queues.data && <QueueTable queues={queues.data} />}
+      </section>
+      <section className="card" aria-labelledby="throughput-title">
+        <h2 id="throughput-title">Finished per minute, last {CHART_MINUTES} minutes</h2>
+        {throughput.isError && connected && (
+          <p className="error" role="alert">
+            {throughput.error.message}
+          </p>
+        )}
+        {throughput.data && <ThroughputChart data={throughput.data} />}
       </section>
     </main>
   );

@@ -70,6 +70,26 @@ pub enum JobsCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Replace the data of a job no worker holds and that has not completed.
+    Edit {
+        /// Queue.
+        queue: String,
+        /// Job id.
+        id: String,
+        /// The new data as a JSON object.
+        #[arg(
+            long,
+            conflicts_with = "data_file",
+            required_unless_present = "data_file"
+        )]
+        data: Option<String>,
+        /// File with the new data (JSON object).
+        #[arg(long, value_name = "FILE")]
+        data_file: Option<PathBuf>,
+        /// Print the job as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Print a job's log lines.
     Logs {
         /// Queue.
@@ -139,6 +159,19 @@ fn read(path: &PathBuf, what: &str) -> Result<String, CliError> {
         .map_err(|e| CliError::Usage(format!("cannot read {what} {}: {e}", path.display())))
 }
 
+/// Job data from `--data` or `--data-file`.
+fn read_data(
+    data: Option<String>,
+    data_file: Option<PathBuf>,
+) -> Result<serde_json::Value, CliError> {
+    let raw = match (data, data_file) {
+        (Some(d), _) => d,
+        (None, Some(f)) => read(&f, "--data-file")?,
+        (None, None) => return Err(CliError::Usage("give --data or --data-file".into())),
+    };
+    parse_json(&raw, "--data")
+}
+
 fn parse_json<T: serde::de::DeserializeOwned>(text: &str, what: &str) -> Result<T, CliError> {
     serde_json::from_str(text).map_err(|e| CliError::Usage(format!("{what} is not valid: {e}")))
 }
@@ -188,12 +221,7 @@ pub async fn run(rt: &Runtime, cmd: JobsCommand) -> Result<ExitCode, CliError> {
             lifo,
             json,
         } => {
-            let raw = match (data, data_file) {
-                (Some(d), _) => d,
-                (None, Some(f)) => read(&f, "--data-file")?,
-                (None, None) => return Err(CliError::Usage("give --data or --data-file".into())),
-            };
-            let data: serde_json::Value = parse_json(&raw, "--data")?;
+            let data = read_data(data, data_file)?;
             let opts = JobOptionsInput {
                 priority: p.as_deref().map(priority),
                 delay: delay
@@ -303,6 +331,22 @@ pub async fn run(rt: &Runtime, cmd: JobsCommand) -> Result<ExitCode, CliError> {
                     state_name(listed.state),
                     listed.queue
                 ))
+            })
+        }
+        JobsCommand::Edit {
+            queue,
+            id,
+            data,
+            data_file,
+            json,
+        } => {
+            q.update_job_data(&queue, &id, read_data(data, data_file)?)
+                .await?;
+            let job = q.get_job(&queue, &id).await?;
+            done(if json {
+                output::json(&job)
+            } else {
+                output::text(&format!("saved new data for job {id} in {queue}\n"))
             })
         }
         JobsCommand::RetryFailed { queue, json } => {

@@ -88,6 +88,46 @@ impl QueueManager {
         Ok(job.promote().await?)
     }
 
+    /// Replaces the data of a job that no worker holds and that has not completed (waiting,
+    /// delayed, paused, failed…), checked as [`Self::add_job`] checks new data. The check
+    /// of its state and the write are one script, so a worker cannot take the job in
+    /// between and run it with the old data.
+    pub async fn update_job_data(
+        &self,
+        queue: &str,
+        id: &str,
+        data: serde_json::Value,
+    ) -> Result<()> {
+        let (q, job) = self.bull_job(queue, id).await?;
+        self.check_job(queue, job.name(), &data)?;
+        static SCRIPT: std::sync::LazyLock<redis::Script> =
+            std::sync::LazyLock::new(|| redis::Script::new(UPDATE_DATA));
+        let keys = q.keys();
+        let job_key = keys.job_key(id);
+        let mut redis = self.conn.redis();
+        let outcome: i64 = SCRIPT
+            .key(&job_key)
+            .key(format!("{job_key}:lock"))
+            .key(keys.active())
+            .key(keys.completed())
+            .arg(id)
+            .arg(data.to_string())
+            .invoke_async(&mut redis)
+            .await?;
+        match outcome {
+            0 => Ok(()),
+            -1 => Err(Error::NotFound {
+                what: format!("job {id} in {queue}"),
+            }),
+            -2 => Err(Error::Conflict(format!(
+                "job {id} in {queue} is active: a worker is running it with its current data"
+            ))),
+            _ => Err(Error::Conflict(format!(
+                "job {id} in {queue} has completed: duplicate it to run it again with new data"
+            ))),
+        }
+    }
+
     /// Moves every failed job back to waiting; returns how many.
     pub async fn retry_all_failed(&self, queue: &str) -> Result<u64> {
         let q = self.existing(queue).await?;
@@ -166,6 +206,17 @@ impl QueueManager {
         })
     }
 }
+
+/// KEYS: the job, its lock, active, completed; ARGV: the id, the new data. 0 when written;
+/// -1 when the job is gone, -2 when a worker holds it, -3 when it completed. Job keys share
+/// the queue's hash tag, as in BullMQ's own scripts.
+const UPDATE_DATA: &str = r"
+if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
+if redis.call('EXISTS', KEYS[2]) == 1 or redis.call('LPOS', KEYS[3], ARGV[1]) then return -2 end
+if redis.call('ZSCORE', KEYS[4], ARGV[1]) then return -3 end
+redis.call('HSET', KEYS[1], 'data', ARGV[2])
+return 0
+";
 
 /// A state as users read it: `waiting`, `delayed`…
 fn state_name(state: JobState) -> String {

@@ -229,7 +229,12 @@ impl QueueManager {
             .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(check);
     }
 
-    fn check_job(&self, queue: &str, name: &str, data: &serde_json::Value) -> Result<()> {
+    pub(super) fn check_job(
+        &self,
+        queue: &str,
+        name: &str,
+        data: &serde_json::Value,
+    ) -> Result<()> {
         self.check_data(data)?;
         let check = self
             .job_check

@@ -224,3 +224,35 @@ pub struct CleanOptions {
     #[ts(type = "number | null")]
     pub grace: Option<u64>,
 }
+
+/// Jobs finished in one minute.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+#[ts(export, export_to = "../../../ui/src/api/generated/")]
+pub struct MinuteCounts {
+    /// The minute's start, ms since the epoch.
+    #[ts(type = "number")]
+    pub at: u64,
+    /// Jobs completed in that minute.
+    #[ts(type = "number")]
+    pub completed: u64,
+    /// Jobs that failed for good in that minute (attempts that will be retried are not
+    /// counted).
+    #[ts(type = "number")]
+    pub failed: u64,
+}
+
+/// A queue's completed and failed jobs per minute, oldest minute first, the current
+/// (partial) minute last: BullMQ's own metrics, which every worker records, Node.js ones
+/// too when started with the `metrics` option.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+#[ts(export, export_to = "../../../ui/src/api/generated/")]
+pub struct QueueThroughput {
+    /// The queue.
+    pub queue: String,
+    /// One entry per minute.
+    pub minutes: Vec<MinuteCounts>,
+}

@@ -19,7 +19,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use bullmq::options::{RateLimiterOptions, RedisConnectionOptions, WorkerOptions};
+use bullmq::options::{MetricsOptions, RateLimiterOptions, RedisConnectionOptions, WorkerOptions};
 use bullmq::redis_connection::AnyConnection;
 use bullmq::types::BackoffStrategy;
 use serde::Serialize;
@@ -30,6 +30,7 @@ use crate::connection::Connection;
 use crate::error::{Error, Result};
 use crate::now_ms;
 use crate::queue::options::backoff_delay;
+use crate::queue::METRICS_MINUTES;
 
 /// How many recent job durations the statistics keep per type.
 const DURATION_WINDOW: usize = 1000;
@@ -298,6 +299,12 @@ impl WorkerManager {
             // for that call to return, so it bounds how long scaling down or quitting takes
             // (BullMQ's default of 5 s made every shutdown take 5 s).
             drain_delay: 1,
+            // Completed/failed per minute for the dashboards, in BullMQ's own keys (Node.js
+            // dashboards read them too); two small writes inside the script that finishes
+            // each job.
+            metrics: Some(MetricsOptions {
+                max_data_points: METRICS_MINUTES as usize,
+            }),
             ..Default::default()
         };
         Ok(bullmq::Worker::with_options(worker_type.queue(), processor, opts).await?)

@@ -268,6 +268,28 @@ async fn each_outcome_does_what_it_says() {
         "ok twice and throttled's second attempt"
     );
     assert!(scraping.failed >= 6, "{scraping:?}");
+
+    // The pools record BullMQ's per-minute metrics: final outcomes only, so flaky's and
+    // throttled's first attempts are not failures there.
+    let throughput = q.throughput(60).await.expect("throughput");
+    let scraping = throughput
+        .iter()
+        .find(|t| t.queue == "scraping-queue")
+        .expect("scraping-queue listed");
+    assert_eq!(scraping.minutes.len(), 60);
+    assert!(scraping
+        .minutes
+        .windows(2)
+        .all(|w| w[1].at == w[0].at + 60_000));
+    let sum =
+        |f: fn(&crate::queue::MinuteCounts) -> u64| scraping.minutes.iter().map(f).sum::<u64>();
+    assert_eq!(
+        (sum(|m| m.completed), sum(|m| m.failed)),
+        (3, 4),
+        "ok twice and throttled completed; flaky, gone, crash and no-such-job failed"
+    );
+    let err = q.throughput(0).await.expect_err("0 minutes");
+    assert!(err.to_string().contains("minutes"), "{err}");
     workers.shutdown(DRAIN).await;
 }
 

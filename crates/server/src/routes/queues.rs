@@ -1,11 +1,11 @@
 //! Queues and jobs: the seed's endpoints, then adding, reading and bulk operations.
 
-use antrian_core::queue::{AddedJob, JobDetail, JobPage, QueueStats};
+use antrian_core::queue::{AddedJob, JobDetail, JobPage, QueueStats, QueueThroughput};
 use antrian_core::queue::{BulkJobInput, CleanOptions, JobOptionsInput, JobState, QueueManager};
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -40,6 +40,25 @@ pub(crate) async fn stats(State(s): State<AppState>) -> ApiResult<Json<StatsResp
 #[utoipa::path(get, path = "/api/queues", tag = "queues", summary = "Every queue's counts", responses((status = 200, description = "OK", body = Vec<QueueStats>), (status = 401, description = "No or wrong credentials", body = ErrorBody), (status = 429, description = "Too many failed logins from this address", body = ErrorBody), (status = 503, description = "Redis unavailable", body = ErrorBody)))]
 pub(crate) async fn list(State(s): State<AppState>) -> ApiResult<Json<Vec<QueueStats>>> {
     Ok(Json(s.rt.queues.get_all_queue_stats().await?))
+}
+
+/// How far back `GET /api/throughput` reads.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct ThroughputQuery {
+    /// Minutes, 1 to 1440 (default 60).
+    minutes: Option<u32>,
+}
+
+/// `GET /api/throughput`: every queue's completed and failed jobs per minute.
+#[utoipa::path(get, path = "/api/throughput", tag = "queues", summary = "Every queue's completed and failed jobs per minute, oldest first (BullMQ's metrics)", params(ThroughputQuery), responses((status = 200, description = "OK", body = Vec<QueueThroughput>), (status = 400, description = "Invalid input (the message names the field and the rule)", body = ErrorBody), (status = 401, description = "No or wrong credentials", body = ErrorBody), (status = 429, description = "Too many failed logins from this address", body = ErrorBody), (status = 503, description = "Redis unavailable", body = ErrorBody)))]
+pub(crate) async fn throughput(
+    State(s): State<AppState>,
+    query: Q<ThroughputQuery>,
+) -> ApiResult<Json<Vec<QueueThroughput>>> {
+    let Query(q) = query?;
+    Ok(Json(s.rt.queues.throughput(q.minutes.unwrap_or(60)).await?))
 }
 
 /// Totals over every queue.
@@ -207,6 +226,19 @@ pub(crate) async fn job(
     Ok(Json(s.rt.queues.get_job(&queue, &id).await?))
 }
 
+/// `PUT /api/queues/{queue}/jobs/{id}/data`: the body is the job's new data.
+#[utoipa::path(put, path = "/api/queues/{queue}/jobs/{id}/data", tag = "queues", summary = "Replace the data of a job no worker holds and that has not completed", params(("queue" = String, Path, description = "Queue name, e.g. scraping-queue"), ("id" = String, Path, description = "Job id")), request_body = Object, responses((status = 200, description = "OK", body = JobDetail), (status = 400, description = "Invalid input (the message names the field and the rule)", body = ErrorBody), (status = 403, description = "Cross-site request or foreign Host", body = ErrorBody), (status = 413, description = "Body over 8 MiB", body = ErrorBody), (status = 415, description = "Body is not JSON", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 409, description = "Conflicts with the current state", body = ErrorBody), (status = 401, description = "No or wrong credentials", body = ErrorBody), (status = 429, description = "Too many failed logins from this address", body = ErrorBody), (status = 503, description = "Redis unavailable", body = ErrorBody)))]
+pub(crate) async fn update_data(
+    State(s): State<AppState>,
+    path: Params<(String, String)>,
+    body: Body<Value>,
+) -> ApiResult<Json<JobDetail>> {
+    let Path((queue, id)) = path?;
+    let Json(data) = body?;
+    s.rt.queues.update_job_data(&queue, &id, data).await?;
+    Ok(Json(s.rt.queues.get_job(&queue, &id).await?))
+}
+
 /// `GET /api/queues/{queue}/jobs/{id}/logs`.
 #[utoipa::path(get, path = "/api/queues/{queue}/jobs/{id}/logs", tag = "queues", summary = "A job's log lines", params(("queue" = String, Path, description = "Queue name, e.g. scraping-queue"), ("id" = String, Path, description = "Job id")), responses((status = 200, description = "OK", body = Vec<String>), (status = 404, description = "Not found", body = ErrorBody), (status = 401, description = "No or wrong credentials", body = ErrorBody), (status = 429, description = "Too many failed logins from this address", body = ErrorBody), (status = 503, description = "Redis unavailable", body = ErrorBody)))]
 pub(crate) async fn logs(
@@ -361,6 +393,7 @@ pub(super) fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/stats", get(stats))
         .route("/api/queues", get(list))
+        .route("/api/throughput", get(throughput))
         .route("/api/queues/pause-all", post(pause_all))
         .route("/api/queues/resume-all", post(resume_all))
         .route("/api/queues/{queue}", get(details))
@@ -375,4 +408,5 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/api/queues/{queue}/jobs/{id}/retry", post(retry))
         .route("/api/queues/{queue}/jobs/{id}/promote", post(promote_job))
         .route("/api/queues/{queue}/jobs/{id}/logs", get(logs))
+        .route("/api/queues/{queue}/jobs/{id}/data", put(update_data))
 }

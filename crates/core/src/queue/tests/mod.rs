@@ -501,6 +501,107 @@ async fn promote_job_runs_a_delayed_job_now_and_refuses_others() {
     assert!(e.to_string().contains("is waiting, not delayed"), "{e}");
 }
 
+#[tokio::test]
+async fn update_job_data_edits_jobs_no_worker_holds_and_refuses_the_rest() {
+    let redis = TestRedis::start();
+    let m = manager(&redis).await;
+    let q = "scraping-queue";
+    let url = |n: u32| json!({"url": format!("https://shop.example/p/{n}")});
+    let waiting = m
+        .add_job(q, "scrape-product", url(1), &JobOptionsInput::default())
+        .await
+        .expect("add");
+    m.update_job_data(q, &waiting.id, url(2))
+        .await
+        .expect("update a waiting job");
+    assert_eq!(m.get_job(q, &waiting.id).await.expect("get").data, url(2));
+
+    // Refused data leaves the job as it was.
+    m.set_job_check(std::sync::Arc::new(
+        |_q: &str, _name: &str, data: &serde_json::Value| match data["url"].as_str() {
+            Some(u) if u.starts_with("https://") => Ok(()),
+            _ => Err("url: must be an http(s) URL".to_string()),
+        },
+    ));
+    let before = keys(&redis);
+    for (bad, says) in [
+        (json!({"url": "ftp://x"}), "url: must be an http(s) URL"),
+        (json!([1, 2]), "must be a JSON object"),
+        (json!({"blob": "x".repeat(LIMIT)}), "over the limit"),
+    ] {
+        let e = m
+            .update_job_data(q, &waiting.id, bad)
+            .await
+            .expect_err("refused");
+        assert_eq!(e.code(), ErrorCode::InvalidInput, "{e}");
+        assert!(e.to_string().contains(says), "{e}");
+    }
+    assert_eq!(keys(&redis), before, "nothing was written");
+    let e = m
+        .update_job_data(q, "nope", url(3))
+        .await
+        .expect_err("unknown id");
+    assert_eq!(e.code(), ErrorCode::NotFound);
+
+    // A job a worker holds keeps its data; once it completed, too.
+    let (release, released) = tokio::sync::oneshot::channel::<()>();
+    let released = std::sync::Arc::new(tokio::sync::Mutex::new(Some(released)));
+    let worker = bullmq::Worker::with_options(
+        q,
+        move |_job: bullmq::Job, _token| {
+            let released = released.clone();
+            async move {
+                if let Some(rx) = released.lock().await.take() {
+                    let _ = rx.await;
+                }
+                Ok::<_, bullmq::Error>(json!({}))
+            }
+        },
+        WorkerOptions {
+            connection: bullmq::options::RedisConnectionOptions {
+                url: redis.url(),
+                ..Default::default()
+            },
+            ..Default::default()
+        },
+    )
+    .await
+    .expect("worker");
+    let wait_for = |want: &'static str| {
+        let worker = &worker;
+        async move {
+            tokio::time::timeout(Duration::from_secs(20), async {
+                loop {
+                    match worker.next_event().await {
+                        Some(WorkerEvent::Active { .. }) if want == "active" => return,
+                        Some(WorkerEvent::Completed { .. }) if want == "completed" => return,
+                        Some(_) => {}
+                        None => panic!("worker closed"),
+                    }
+                }
+            })
+            .await
+            .unwrap_or_else(|_| panic!("no {want} event within 20 s"));
+        }
+    };
+    wait_for("active").await;
+    let e = m
+        .update_job_data(q, &waiting.id, url(4))
+        .await
+        .expect_err("active");
+    assert_eq!(e.code(), ErrorCode::Conflict);
+    assert!(e.to_string().contains("is active"), "{e}");
+    release.send(()).expect("release");
+    wait_for("completed").await;
+    let e = m
+        .update_job_data(q, &waiting.id, url(5))
+        .await
+        .expect_err("completed");
+    assert!(e.to_string().contains("has completed"), "{e}");
+    worker.close(5000).await.expect("close worker");
+    assert_eq!(m.get_job(q, &waiting.id).await.expect("get").data, url(2));
+}
+
 /// Every rejected call names the field and the rule and leaves Redis exactly as it was.
 #[tokio::test]
 async fn bad_input_is_rejected_and_redis_is_unchanged() {
