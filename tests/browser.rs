@@ -114,8 +114,10 @@ async fn the_ui_adds_runs_retries_and_schedules_in_a_browser() {
             "add-and-run",
             "fail-then-retry",
             "bulk-retry",
+            "edit-and-retry",
             "schedule",
             "results",
+            "throughput",
             "pages"
         ]
     );
@@ -123,7 +125,7 @@ async fn the_ui_adds_runs_retries_and_schedules_in_a_browser() {
     // What the browser saw is what happened in Redis.
     let q = runtime.queues();
     let stats = q.get_queue_stats("scraping-queue").await.expect("stats");
-    assert_eq!((stats.completed, stats.failed), (22, 0), "{stats:?}");
+    assert_eq!((stats.completed, stats.failed), (23, 0), "{stats:?}");
     let completed = q
         .list_jobs("scraping-queue", JobState::Completed, 1, 50, true)
         .await
@@ -135,14 +137,22 @@ async fn the_ui_adds_runs_retries_and_schedules_in_a_browser() {
             .all(|j| j.data["accountId"] == "user123" && j.name == "product-scraping"),
         "{completed:?}"
     );
+    let url = |j: &antrian_core::queue::JobDetail| j.data["url"].as_str().unwrap_or("").to_string();
     let retried = completed
         .jobs
         .iter()
-        .filter(|j| j.attempts_made == 2)
+        .filter(|j| url(j).contains("/bad/flaky/") && j.attempts_made == 2)
         .count();
     assert_eq!(
         retried, 21,
         "each flaky job ran twice: failed, then retried"
+    );
+    assert!(
+        completed
+            .jobs
+            .iter()
+            .any(|j| url(j).ends_with("/p/jsonld/e2e-edited")),
+        "the job whose data the browser edited ran with it: {completed:?}"
     );
     let view = runtime
         .handle()
@@ -154,7 +164,18 @@ async fn the_ui_adds_runs_retries_and_schedules_in_a_browser() {
     assert!(schedule.enabled);
     assert_eq!(
         (schedule.schedule.as_str(), schedule.timezone.as_str()),
-        ("30 2 * * *", "Asia/Jakarta")
+        ("0 3 * * 1-5", "Asia/Jakarta"),
+        "edited in place, its zone kept"
+    );
+    let alert = runtime
+        .handle()
+        .scheduler
+        .get_dynamic_schedule("high-queue-alert")
+        .await
+        .expect("the condition-based schedule the browser made");
+    assert_eq!(
+        serde_json::to_value(&alert.schedule.condition).expect("json"),
+        serde_json::json!({"type": "queue_size", "queueName": "scraping-queue", "operator": ">", "threshold": 500.0})
     );
     cancel.cancel();
     server.stopped().await;

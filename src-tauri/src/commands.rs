@@ -7,7 +7,9 @@ use antrian_core::queue::{
     QueueStats, QueueThroughput,
 };
 use antrian_core::queue::{QueueManager, ScalingRecord};
-use antrian_core::scheduler::{DynamicScheduleView, Preview, ScheduleInput, ScheduleView};
+use antrian_core::scheduler::{
+    DynamicScheduleInput, DynamicScheduleView, Preview, ScheduleInput, ScheduleUpdate, ScheduleView,
+};
 use antrian_core::store::{ExportFormat, ProductFilter, ProductPage, ProductStore};
 use antrian_core::worker::{
     list_nodes as list_nodes_of, scaling_log, send_command, CommandReply, NodeCommand, NodeInfo,
@@ -214,6 +216,20 @@ pub async fn add_schedule(shell: State<'_, Shell>, input: ScheduleInput) -> Repl
 }
 
 #[tauri::command]
+pub async fn update_schedule(
+    shell: State<'_, Shell>,
+    name: String,
+    update: ScheduleUpdate,
+) -> Reply<ScheduleView> {
+    shell
+        .handle()?
+        .scheduler
+        .update_schedule(&name, update)
+        .await
+        .map_err(fail)
+}
+
+#[tauri::command]
 pub async fn enable_schedule(shell: State<'_, Shell>, name: String) -> Reply<ScheduleView> {
     shell
         .handle()?
@@ -364,6 +380,19 @@ pub async fn list_dynamic_schedules(shell: State<'_, Shell>) -> Reply<Vec<Dynami
         .handle()?
         .scheduler
         .list_dynamic_schedules()
+        .await
+        .map_err(fail)
+}
+
+#[tauri::command]
+pub async fn add_dynamic_schedule(
+    shell: State<'_, Shell>,
+    input: DynamicScheduleInput,
+) -> Reply<DynamicScheduleView> {
+    shell
+        .handle()?
+        .scheduler
+        .add_dynamic_schedule(input)
         .await
         .map_err(fail)
 }

@@ -35,6 +35,7 @@ pub fn run() {
             commands::get_health,
             commands::list_schedules,
             commands::add_schedule,
+            commands::update_schedule,
             commands::enable_schedule,
             commands::disable_schedule,
             commands::run_schedule,
@@ -47,6 +48,7 @@ pub fn run() {
             commands::list_sites,
             commands::export_products,
             commands::list_dynamic_schedules,
+            commands::add_dynamic_schedule,
             commands::set_dynamic_schedule_enabled,
             commands::remove_dynamic_schedule,
         ])

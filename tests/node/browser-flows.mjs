@@ -100,6 +100,26 @@ await flow("bulk-retry", async () => {
   report("bulk-retry");
 });
 
+await flow("edit-and-retry", async () => {
+  // A URL that answers 404 fails for good; its data is fixed in place and it runs again.
+  const links = await addProductJobs([`${FIXTURE_URL}/bad/status/404`], 1);
+  await links.first().click();
+  await jobState.getByText("failed").waitFor();
+  await page.getByRole("button", { name: "Edit data" }).click();
+  const box = page.getByLabel("Job data (JSON)");
+  const data = JSON.parse(await box.inputValue());
+  await box.fill(JSON.stringify({ ...data, url: "ftp://nowhere/p/1" }));
+  await page.getByRole("button", { name: "Save", exact: true }).click();
+  // Core's own rule for scraping URLs, shown where the edit was made.
+  await page.locator("#edit-data-error").getByText(/url/).waitFor();
+  await box.fill(JSON.stringify({ ...data, url: `${FIXTURE_URL}/p/jsonld/e2e-edited` }));
+  await shot("job-edit-data");
+  await page.getByRole("button", { name: "Save and retry" }).click();
+  await jobState.getByText("completed").waitFor();
+  await page.getByText(/e2e-edited/).first().waitFor();
+  report("edit-and-retry");
+});
+
 await flow("schedule", async () => {
   await go("#/schedules");
   await page.getByTestId("no-schedules").waitFor();
@@ -126,6 +146,19 @@ await flow("schedule", async () => {
   });
   await toggle.check();
   await page.getByText("e2e-nightly enabled").waitFor();
+  // Edited in place: a new time, the same name.
+  await page.getByRole("button", { name: "Edit e2e-nightly" }).click();
+  await page.getByLabel("Cron expression").fill("0 3 * * 1-5");
+  await preview.getByText(/03:00/).waitFor();
+  await page.getByRole("button", { name: "Save" }).click();
+  await page.getByText("e2e-nightly saved").waitFor();
+  await row.getByText("0 3 * * 1-5").waitFor();
+  // A condition-based schedule from its editor: the seed's high-queue alert.
+  await page.getByRole("button", { name: "New condition-based schedule" }).click();
+  const editor = page.getByRole("form", { name: "New condition-based schedule" });
+  await editor.getByLabel("Threshold (jobs waiting)").fill("500");
+  await editor.getByRole("button", { name: "Save" }).click();
+  await page.getByTestId("dynamic-high-queue-alert").getByText(/500/).waitFor();
   await shot("schedules");
   report("schedule", { runs });
 });
@@ -138,6 +171,19 @@ await flow("results", async () => {
   await page.getByTestId("site-127.0.0.1").waitFor();
   await shot("results");
   report("results");
+});
+
+await flow("throughput", async () => {
+  await go("#/overview");
+  // The jobs the flows above ran, per minute, from BullMQ's metrics (the first paint may
+  // show the chart as cached when the Overview was last open, before this page's refetch).
+  const chart = page.getByRole("img", { name: /^[1-9]\d* completed and \d+ failed in the last 60 minutes/ });
+  await chart.waitFor();
+  const label = await chart.getAttribute("aria-label");
+  const completed = Number(label.split(" ")[0]);
+  if (!(completed >= 23)) throw new Error(`the chart counts ${completed} completed jobs: ${label}`);
+  await shot("overview-chart");
+  report("throughput", { label });
 });
 
 await flow("pages", async () => {

@@ -2,6 +2,7 @@ import type {
   AddedJob,
   CleanOptions,
   CommandReply,
+  Condition,
   ConnectionStatus,
   DomainStats,
   DynamicScheduleView,
@@ -63,6 +64,26 @@ export interface ScheduleInput {
   options?: Record<string, unknown>;
 }
 
+/** Changes to a cron schedule as core's `updateSchedule` takes them: only what is given. */
+export interface ScheduleChange {
+  schedule?: string;
+  timezone?: string;
+  queueName?: string;
+  jobName?: string;
+  jobData?: Record<string, unknown>;
+  enabled?: boolean;
+}
+
+/** A condition-based schedule as core's `addDynamicSchedule` takes it. */
+export interface DynamicScheduleInput {
+  name: string;
+  condition: Condition;
+  action: { jobName: string; queueName: string; jobData: Record<string, unknown>; options?: Record<string, unknown> };
+  /** Least seconds between two fires (core's default 300). */
+  cooldownSeconds?: number;
+  enabled?: boolean;
+}
+
 /**
  * Everything the UI asks of Antrian. Two adapters implement it: Tauri IPC in the desktop
  * window (./tauri.ts) and the HTTP dashboard's REST API with server-sent events (./http.ts).
@@ -103,6 +124,7 @@ export interface Api {
 
   listSchedules(): Promise<ScheduleView[]>;
   addSchedule(input: ScheduleInput): Promise<ScheduleView>;
+  updateSchedule(name: string, change: ScheduleChange): Promise<ScheduleView>;
   enableSchedule(name: string): Promise<ScheduleView>;
   disableSchedule(name: string): Promise<ScheduleView>;
   runSchedule(name: string): Promise<AddedJob>;
@@ -112,6 +134,7 @@ export interface Api {
 
   /** Condition-based schedules with their evaluation state. */
   listDynamicSchedules(): Promise<DynamicScheduleView[]>;
+  addDynamicSchedule(input: DynamicScheduleInput): Promise<DynamicScheduleView>;
   setDynamicScheduleEnabled(name: string, enabled: boolean): Promise<DynamicScheduleView>;
   removeDynamicSchedule(name: string): Promise<void>;
 

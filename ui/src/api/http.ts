@@ -146,6 +146,7 @@ export function httpApi(base = ""): Api {
     getHealth: () => call<HealthStatus>("GET", "/api/health"),
     listSchedules: () => call<ScheduleView[]>("GET", "/api/schedules"),
     addSchedule: (input) => call<ScheduleView>("POST", "/api/schedules", input),
+    updateSchedule: (name, change) => call<ScheduleView>("PATCH", `/api/schedules/${q(name)}`, change),
     enableSchedule: (name) => call<ScheduleView>("POST", `/api/schedules/${q(name)}/enable`),
     disableSchedule: (name) => call<ScheduleView>("POST", `/api/schedules/${q(name)}/disable`),
     runSchedule: (name) => call<AddedJob>("POST", `/api/schedules/${q(name)}/run`),
@@ -153,6 +154,7 @@ export function httpApi(base = ""): Api {
       await call("DELETE", `/api/schedules/${q(name)}`);
     },
     listDynamicSchedules: () => call<DynamicScheduleView[]>("GET", "/api/dynamic-schedules"),
+    addDynamicSchedule: (input) => call<DynamicScheduleView>("POST", "/api/dynamic-schedules", input),
     setDynamicScheduleEnabled: (name, enabled) =>
       call<DynamicScheduleView>("POST", `/api/dynamic-schedules/${q(name)}/${enabled ? "enable" : "disable"}`),
     async removeDynamicSchedule(name) {

@@ -6,6 +6,8 @@ export {
   type JobQuery,
   type NewJob,
   type ProductQuery,
+  type DynamicScheduleInput,
+  type ScheduleChange,
   type ScheduleInput,
   type Unsubscribe,
 } from "./api";

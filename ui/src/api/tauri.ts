@@ -68,6 +68,7 @@ export function tauriApi(): Api {
     getHealth: () => call<HealthStatus>("get_health"),
     listSchedules: () => call<ScheduleView[]>("list_schedules"),
     addSchedule: (input) => call<ScheduleView>("add_schedule", { input }),
+    updateSchedule: (name, update) => call<ScheduleView>("update_schedule", { name, update }),
     enableSchedule: (name) => call<ScheduleView>("enable_schedule", { name }),
     disableSchedule: (name) => call<ScheduleView>("disable_schedule", { name }),
     runSchedule: (name) => call<AddedJob>("run_schedule", { name }),
@@ -75,6 +76,7 @@ export function tauriApi(): Api {
     previewCron: (cron, timezone, count) =>
       call<Preview>("preview_cron", { cron, timezone: timezone ?? null, count }),
     listDynamicSchedules: () => call<DynamicScheduleView[]>("list_dynamic_schedules"),
+    addDynamicSchedule: (input) => call<DynamicScheduleView>("add_dynamic_schedule", { input }),
     setDynamicScheduleEnabled: (name, enabled) =>
       call<DynamicScheduleView>("set_dynamic_schedule_enabled", { name, enabled }),
     removeDynamicSchedule: (name) => run("remove_dynamic_schedule", { name }),

@@ -4,6 +4,7 @@ import { describe, expect, it, vi } from "vitest";
 import { ApiError, type DynamicScheduleView, type Preview, type ScheduleView } from "../api";
 import { fakeApi } from "../test/fakeApi";
 import { renderWith } from "../test/render";
+import { toInput } from "./DynamicSchedules";
 import { Schedules } from "./Schedules";
 
 const view = (over: Partial<ScheduleView> = {}): ScheduleView => ({
@@ -109,5 +110,102 @@ describe("the schedules page", () => {
     fireEvent.click(screen.getByLabelText("scale-alert enabled"));
     await waitFor(() => expect(screen.getByLabelText("scale-alert enabled")).not.toBeChecked());
     expect(setDynamicScheduleEnabled).toHaveBeenCalledWith("scale-alert", false);
+  });
+
+  it("edits a schedule in place: its name stays, the rest is sent as a change", async () => {
+    let current = view({ jobData: { collections: ["products"] } });
+    const updateSchedule = vi.fn((_name: string, change: Record<string, unknown>) => {
+      current = view({ ...change });
+      return Promise.resolve(current);
+    });
+    const previewCron = vi.fn(() =>
+      Promise.resolve({ schedule: "30 3 * * *", timezone: "Asia/Jakarta", description: "At 03:30 AM", times: [] }),
+    );
+    renderWith(
+      fakeApi({ listDynamicSchedules: () => Promise.resolve([]), listSchedules: () => Promise.resolve([current]), updateSchedule, previewCron }),
+      <Schedules />,
+    );
+    fireEvent.click(await screen.findByRole("button", { name: "Edit daily-cleanup" }));
+    const form = screen.getByRole("form", { name: "Edit daily-cleanup" });
+    expect(screen.getByLabelText("Name")).toHaveAttribute("readonly");
+    expect(screen.getByLabelText("Time zone (IANA)")).toHaveValue("Asia/Jakarta");
+    expect(screen.getByLabelText("Job data (JSON)")).toHaveValue(JSON.stringify({ collections: ["products"] }, null, 2));
+    fireEvent.change(screen.getByLabelText("Cron expression"), { target: { value: "30 3 * * *" } });
+    fireEvent.submit(form);
+    await waitFor(() => expect(updateSchedule).toHaveBeenCalledTimes(1));
+    expect(updateSchedule).toHaveBeenCalledWith("daily-cleanup", {
+      schedule: "30 3 * * *",
+      timezone: "Asia/Jakarta",
+      queueName: "cleanup-queue",
+      jobName: "cleanup-old-data",
+      jobData: { collections: ["products"] },
+    });
+    await waitFor(() => expect(screen.queryByRole("form", { name: "Edit daily-cleanup" })).toBeNull());
+    expect(screen.getByTestId("schedule-daily-cleanup")).toHaveTextContent("30 3 * * *");
+  });
+
+  it("builds each kind of condition, and names a field that is not a number", () => {
+    const base = {
+      name: "n", kind: "queue_size" as const, queueName: "scraping-queue", operator: ">=" as const, threshold: "50",
+      windowSeconds: "600", minJobs: "10", forSeconds: "120", cooldownSeconds: "60",
+      actionQueue: "notifications-queue", actionJob: "send-email", jobData: '{"to": "a@example.com"}',
+    };
+    expect(toInput(base)).toEqual({
+      input: {
+        name: "n",
+        condition: { type: "queue_size", queueName: "scraping-queue", operator: ">=", threshold: 50 },
+        action: { queueName: "notifications-queue", jobName: "send-email", jobData: { to: "a@example.com" } },
+        cooldownSeconds: 60,
+      },
+    });
+    expect(toInput({ ...base, kind: "failure_rate", threshold: "12.5" })).toMatchObject({
+      input: { condition: { type: "failure_rate", threshold: 12.5, windowSeconds: 600, minJobs: 10 } },
+    });
+    expect(toInput({ ...base, kind: "no_workers" })).toMatchObject({
+      input: { condition: { type: "no_workers", queueName: "scraping-queue", forSeconds: 120 } },
+    });
+    expect(toInput({ ...base, kind: "queue_drained" })).toMatchObject({
+      input: { condition: { type: "queue_drained", queueName: "scraping-queue" } },
+    });
+    expect(toInput({ ...base, threshold: "lots" })).toEqual({ error: "Threshold: “lots” is not a number" });
+    expect(toInput({ ...base, kind: "no_workers", forSeconds: "" })).toEqual({ error: "For: “” is not a number" });
+    expect(toInput({ ...base, jobData: "{" })).toMatchObject({ error: expect.stringContaining("Job data: not JSON") });
+  });
+
+  it("adds a condition-based schedule, showing core's refusal where it was made", async () => {
+    const added: unknown[] = [];
+    const addDynamicSchedule = vi.fn((input: { condition: { queueName: string } }) => {
+      if (input.condition.queueName === "bad queue") {
+        return Promise.reject(new ApiError("invalid_input", "condition.queueName: `bad queue` is not a queue name"));
+      }
+      added.push(input);
+      return Promise.resolve({} as DynamicScheduleView);
+    });
+    renderWith(
+      fakeApi({ listSchedules: () => Promise.resolve([]), listDynamicSchedules: () => Promise.resolve([]), addDynamicSchedule }),
+      <Schedules />,
+    );
+    fireEvent.click(await screen.findByRole("button", { name: "New condition-based schedule" }));
+    const form = screen.getByRole("form", { name: "New condition-based schedule" });
+    fireEvent.change(screen.getByLabelText("When"), { target: { value: "no_workers" } });
+    fireEvent.change(screen.getByLabelText("Queue watched"), { target: { value: "bad queue" } });
+    fireEvent.submit(form);
+    expect(await screen.findByTestId("dynamic-error")).toHaveTextContent("`bad queue` is not a queue name");
+    fireEvent.change(screen.getByLabelText("Queue watched"), { target: { value: "scraping-queue" } });
+    fireEvent.change(screen.getByLabelText("For (seconds)"), { target: { value: "90" } });
+    fireEvent.submit(form);
+    await waitFor(() => expect(screen.queryByRole("form", { name: "New condition-based schedule" })).toBeNull());
+    expect(added).toEqual([
+      {
+        name: "high-queue-alert",
+        condition: { type: "no_workers", queueName: "scraping-queue", forSeconds: 90 },
+        action: {
+          queueName: "notifications-queue",
+          jobName: "send-email",
+          jobData: { to: "admin@example.com", subject: "High Queue Alert", template: "notice" },
+        },
+        cooldownSeconds: 300,
+      },
+    ]);
   });
 });

@@ -1,5 +1,5 @@
 import { useEffect, useState } from "react";
-import { useQuery, useQueryClient } from "@tanstack/react-query";
+import { useQueryClient } from "@tanstack/react-query";
 
 import { useApi, type Preview, type ScheduleView } from "../api";
 import { Dialog } from "../components/Dialog";
@@ -7,14 +7,15 @@ import { Time } from "../components/Time";
 import { useToast } from "../components/Toasts";
 import { useSchedules } from "../hooks/queries";
 import { useAct } from "../hooks/useAct";
-import { useNow } from "../hooks/useNow";
 import { link } from "../hooks/useRoute";
+import { DynamicSchedules } from "./DynamicSchedules";
 
 /** Cron schedules: each with its sentence, zone, next and last run; and an editor. */
 export function Schedules() {
   const api = useApi();
   const schedules = useSchedules();
-  const [editing, setEditing] = useState(false);
+  // Which editor is open: a new schedule's, or an existing one's.
+  const [editing, setEditing] = useState<ScheduleView | "new" | null>(null);
   const [removing, setRemoving] = useState<string | null>(null);
   // A toggle shows its new state at once and holds it until the schedule is read again.
   const [toggled, setToggled] = useState<Record<string, boolean>>({});
@@ -30,11 +31,17 @@ export function Schedules() {
     <main className="page wide" aria-labelledby="page-title">
       <header className="page-header">
         <h1 id="page-title">Schedules</h1>
-        <button type="button" className="primary" onClick={() => setEditing(true)}>New schedule</button>
+        <button type="button" className="primary" onClick={() => setEditing("new")}>New schedule</button>
       </header>
-      {editing && <ScheduleEditor onDone={() => setEditing(false)} />}
+      {editing !== null && (
+        <ScheduleEditor
+          key={editing === "new" ? "" : editing.name}
+          existing={editing === "new" ? undefined : editing}
+          onDone={() => setEditing(null)}
+        />
+      )}
       {schedules.isError && <p className="error" role="alert">{schedules.error.message}</p>}
-      {schedules.data?.length === 0 && !editing && (
+      {schedules.data?.length === 0 && editing === null && (
         <p className="muted" data-testid="no-schedules">
           No schedules yet. “New schedule” adds one (a cron expression, a queue and a job), or
           <code> antrian schedules add</code> from a terminal.
@@ -79,6 +86,7 @@ export function Schedules() {
                 </td>
                 <td className="actions">
                   <button type="button" onClick={() => void act(`${s.name}: a run was added`, () => api.runSchedule(s.name))}>Run now</button>
+                  <button type="button" onClick={() => setEditing(s)} aria-label={`Edit ${s.name}`}>Edit</button>
                   <button type="button" className="danger" onClick={() => setRemoving(s.name)}>Delete</button>
                 </td>
               </tr>
@@ -111,12 +119,33 @@ function LastRun({ schedule }: { schedule: ScheduleView }) {
   );
 }
 
-/** The editor for a new schedule, with the next 5 runs previewed as you type. */
-function ScheduleEditor({ onDone }: { onDone(): void }) {
+/**
+ * The editor for a new schedule or an existing one (its name stays; the rest changes in
+ * place and its next run is recomputed), with the next 5 runs previewed as you type.
+ */
+function ScheduleEditor({ existing, onDone }: { existing?: ScheduleView | undefined; onDone(): void }) {
   const api = useApi();
   const client = useQueryClient();
   const toast = useToast();
-  const [form, setForm] = useState({ name: "", schedule: "0 2 * * *", timezone: "", queueName: "cleanup-queue", jobName: "cleanup-old-data", jobData: '{"collections": ["products"], "olderThan": 30, "dryRun": true}' });
+  const [form, setForm] = useState(
+    existing
+      ? {
+          name: existing.name,
+          schedule: existing.schedule,
+          timezone: existing.timezone,
+          queueName: existing.queueName,
+          jobName: existing.jobName,
+          jobData: JSON.stringify(existing.jobData, null, 2),
+        }
+      : {
+          name: "",
+          schedule: "0 2 * * *",
+          timezone: "",
+          queueName: "cleanup-queue",
+          jobName: "cleanup-old-data",
+          jobData: '{"collections": ["products"], "olderThan": 30, "dryRun": true}',
+        },
+  );
   const [preview, setPreview] = useState<Preview | null>(null);
   const [previewError, setPreviewError] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -165,8 +194,14 @@ function ScheduleEditor({ onDone }: { onDone(): void }) {
         jobData: jobData as Record<string, unknown>,
         ...(form.timezone.trim() ? { timezone: form.timezone.trim() } : {}),
       };
-      await api.addSchedule(input);
-      toast(`${input.name} scheduled`);
+      if (existing) {
+        const { name, ...change } = input;
+        await api.updateSchedule(name, change);
+        toast(`${name} saved`);
+      } else {
+        await api.addSchedule(input);
+        toast(`${input.name} scheduled`);
+      }
       await client.invalidateQueries({ queryKey: ["schedules"] });
       onDone();
     } catch (e) {
@@ -174,13 +209,13 @@ function ScheduleEditor({ onDone }: { onDone(): void }) {
     }
   };
   return (
-    <form className="card form" aria-label="New schedule"
+    <form className="card form" aria-label={existing ? `Edit ${existing.name}` : "New schedule"}
       onSubmit={(e) => {
         e.preventDefault();
         void save();
       }}>
-      <h2>New schedule</h2>
-      {field("name", "Name", { required: true, placeholder: "daily-cleanup" })}
+      <h2>{existing ? `Edit ${existing.name}` : "New schedule"}</h2>
+      {field("name", "Name", { required: true, placeholder: "daily-cleanup", readOnly: existing !== undefined })}
       {field("schedule", "Cron expression", { required: true, className: "code" })}
       {field("timezone", "Time zone (IANA)", { placeholder: "the scheduler's default" })}
       <div className="preview" data-testid="cron-preview" aria-live="polite">
@@ -221,88 +256,4 @@ export function inZone(iso: string, timeZone: string): string {
   } catch {
     return new Date(iso).toLocaleString();
   }
-}
-
-/** Condition-based schedules: what they watch, what they add, when they last fired. */
-function DynamicSchedules() {
-  const api = useApi();
-  const list = useQuery({ queryKey: ["schedules", "dynamic"], queryFn: () => api.listDynamicSchedules() });
-  const [removing, setRemoving] = useState<string | null>(null);
-  const now = useNow();
-  const act = useAct(["schedules", "dynamic"]);
-  return (
-    <section className="card">
-      <h2>Condition-based schedules</h2>
-      {list.isError && <p className="error" role="alert">{list.error.message}</p>}
-      {list.data?.length === 0 && (
-        <p className="muted" data-testid="no-dynamic">
-          None yet. They add a job when a queue grows past a size, drains, fails too often or
-          has no worker: <code>antrian schedules add-dynamic</code> or <code>POST /api/dynamic-schedules</code>.
-        </p>
-      )}
-      {list.data && list.data.length > 0 && (
-        <table className="table" data-testid="dynamic-table">
-          <thead>
-            <tr>
-              <th>Name</th>
-              <th>When</th>
-              <th>Adds</th>
-              <th>Last fired</th>
-              <th>Cooldown</th>
-              <th>Enabled</th>
-              <th><span className="sr-only">Actions</span></th>
-            </tr>
-          </thead>
-          <tbody>
-            {list.data.map((d) => (
-              <tr key={d.name} data-testid={`dynamic-${d.name}`}>
-                <td>{d.name}</td>
-                <td>
-                  {d.description}
-                  {d.state.lastValue !== null && <div className="muted">now: {d.state.lastValue}</div>}
-                </td>
-                <td>{d.action.jobName} in <a href={link("queues", [d.action.queueName])}>{d.action.queueName}</a></td>
-                <td>
-                  <Time at={d.state.lastFired} />
-                  {d.state.fireCount > 0 && <span className="muted"> ({d.state.fireCount} in all)</span>}
-                </td>
-                <td>
-                  {d.cooldownUntil !== null && d.cooldownUntil > now ? (
-                    <span>until <Time at={d.cooldownUntil} /></span>
-                  ) : (
-                    <span className="muted">{d.cooldownSeconds} s</span>
-                  )}
-                </td>
-                <td>
-                  <input
-                    type="checkbox"
-                    checked={d.enabled}
-                    aria-label={`${d.name} enabled`}
-                    onChange={(e) =>
-                      void act(`${d.name} ${e.target.checked ? "enabled" : "disabled"}`, () =>
-                        api.setDynamicScheduleEnabled(d.name, e.target.checked),
-                      )
-                    }
-                  />
-                </td>
-                <td className="actions">
-                  <button type="button" className="danger" onClick={() => setRemoving(d.name)}>Delete</button>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
-      {removing !== null && (
-        <Dialog title={`Delete ${removing}?`} confirm="Delete" danger onClose={() => setRemoving(null)}
-          onConfirm={() => {
-            const name = removing;
-            setRemoving(null);
-            void act(`${name} deleted`, () => api.removeDynamicSchedule(name));
-          }}>
-          <p>It stops watching its condition; jobs it already added stay.</p>
-        </Dialog>
-      )}
-    </section>
-  );
 }
