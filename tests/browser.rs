@@ -118,7 +118,8 @@ async fn the_ui_adds_runs_retries_and_schedules_in_a_browser() {
             "schedule",
             "results",
             "throughput",
-            "pages"
+            "pages",
+            "small-window"
         ]
     );
 

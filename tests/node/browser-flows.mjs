@@ -195,6 +195,33 @@ await flow("pages", async () => {
   report("pages");
 });
 
+await flow("small-window", async () => {
+  // The smallest window the UI is built for: nothing may need a horizontal scroll.
+  await page.setViewportSize({ width: 960, height: 640 });
+  const overflowing = [];
+  for (const hash of [
+    "#/overview",
+    "#/queues",
+    "#/queues/scraping-queue?state=completed",
+    "#/queues/scraping-queue/jobs/1",
+    "#/add-job?queue=scraping-queue",
+    "#/schedules",
+    "#/workers",
+    "#/results",
+    "#/health",
+    "#/settings",
+  ]) {
+    await go(hash);
+    await page.locator("h1").waitFor();
+    await page.waitForLoadState("networkidle");
+    const wide = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    if (wide > 0) overflowing.push(`${hash} by ${wide}px`);
+    await shot(`small-${hash.slice(2).replace(/[^a-z0-9]+/gi, "-")}`);
+  }
+  if (overflowing.length > 0) throw new Error(`wider than 960 px: ${overflowing.join(", ")}`);
+  report("small-window");
+});
+
 if (errors.length > 0) {
   process.stderr.write(`errors in the page: ${errors.join("\n")}\n`);
   process.exit(1);
