@@ -3,8 +3,8 @@
 
 use antrian_core::health::{ConnectionStatus, StatusError};
 use antrian_core::queue::{
-    AddedJob, CleanOptions, HealthStatus, JobDetail, JobOptionsInput, JobPage, JobState,
-    QueueStats, QueueThroughput,
+    AddedJob, BulkAction, BulkOutcome, CleanOptions, HealthStatus, JobDetail, JobFilter,
+    JobOptionsInput, JobPage, JobState, QueueStats, QueueThroughput,
 };
 use antrian_core::queue::{QueueManager, ScalingRecord};
 use antrian_core::scheduler::{
@@ -54,11 +54,34 @@ pub async fn list_jobs(
     page: u32,
     page_size: u32,
     order: String,
+    filter: Option<JobFilter>,
 ) -> Reply<JobPage> {
     let oldest_first = QueueManager::oldest_first(Some(&order)).map_err(fail)?;
     let h = shell.handle()?;
     h.queues
-        .list_jobs(&queue, state, page, page_size, oldest_first)
+        .find_jobs(
+            &queue,
+            state,
+            &filter.unwrap_or_default(),
+            page,
+            page_size,
+            oldest_first,
+        )
+        .await
+        .map_err(fail)
+}
+
+#[tauri::command]
+pub async fn act_on_matching_jobs(
+    shell: State<'_, Shell>,
+    queue: String,
+    state: JobState,
+    filter: JobFilter,
+    action: BulkAction,
+) -> Reply<BulkOutcome> {
+    let h = shell.handle()?;
+    h.queues
+        .act_on_matching(&queue, state, &filter, action)
         .await
         .map_err(fail)
 }

@@ -21,6 +21,7 @@ pub fn run() {
             commands::get_connection_status,
             commands::list_queues,
             commands::list_jobs,
+            commands::act_on_matching_jobs,
             commands::get_job,
             commands::update_job_data,
             commands::list_throughput,

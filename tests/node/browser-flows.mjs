@@ -85,10 +85,23 @@ await flow("fail-then-retry", async () => {
 await flow("bulk-retry", async () => {
   const urls = Array.from({ length: 20 }, (_, i) => `${FIXTURE_URL}/bad/flaky/e2e-bulk-${i}`);
   await addProductJobs(urls, 1);
+  // Found by a data field, beyond the first page, and retried together ("all matching").
   await go("#/queues/scraping-queue?state=failed&pageSize=20");
   await page.getByTestId("page-of").getByText("20 jobs").waitFor();
+  await page.getByRole("searchbox").fill("E2E-BULK");
+  await page.getByLabel("Data field").selectOption({ label: "URL" });
+  await page.getByRole("button", { name: "Filter" }).click();
+  await page.getByLabel("Page size").selectOption("50");
+  await page.getByTestId("search-scope").getByText("20 matching of the 20 failed jobs").waitFor();
+  await page.getByLabel("Page size").selectOption("20");
+  await page.getByTestId("page-of").getByText("20 matching jobs").waitFor();
+  await page.getByLabel("Order").selectOption("oldest");
+  await page.locator("tbody tr").first().getByText(/e2e-bulk-0 ·/).waitFor();
+  await go("#/queues/scraping-queue?state=failed&pageSize=5&field=url&text=e2e-bulk");
+  await page.getByTestId("page-of").getByText("Page 1 of 4 · 20 matching jobs").waitFor();
   await page.getByLabel("Select every job on this page").check();
-  await page.getByTestId("selection").getByText("20 selected").waitFor();
+  await page.getByRole("button", { name: "Select all 20 matching" }).click();
+  await page.getByTestId("selection").getByText("All 20 matching selected").waitFor();
   await shot("queue-failed-selected");
   await page.getByRole("button", { name: "Retry", exact: true }).click();
   await page.getByText("Retried: 20 done").waitFor();

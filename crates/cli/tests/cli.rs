@@ -462,6 +462,45 @@ fn jobs_and_queues_commands_work_end_to_end_with_json() {
     let promoted = json_of(&cli(&["jobs", "promote", "scraping-queue", "--json"]));
     assert_eq!(promoted["promoted"], 0, "the only delayed job was promoted");
 
+    // Filtered by name and a data field.
+    let found = json_of(&cli(&[
+        "jobs",
+        "list",
+        "scraping-queue",
+        "--state",
+        "waiting",
+        "--field",
+        "url",
+        "--text",
+        "SHOP",
+        "--json",
+    ]));
+    assert_eq!(found["search"]["complete"], true, "{found}");
+    assert!(found["total"].as_u64().is_some_and(|n| n >= 1), "{found}");
+    let none = json_of(&cli(&[
+        "jobs",
+        "list",
+        "scraping-queue",
+        "--name",
+        "no-such-job",
+        "--json",
+    ]));
+    assert_eq!(none["total"], 0);
+    let bad = cli(&[
+        "jobs",
+        "list",
+        "scraping-queue",
+        "--field",
+        "a b",
+        "--text",
+        "x",
+    ]);
+    assert!(!bad.status.success());
+    assert!(
+        String::from_utf8_lossy(&bad.stderr).contains("not a data field"),
+        "{bad:?}"
+    );
+
     // Data is edited on a job no worker holds; bad data is refused and changes nothing.
     let edited = json_of(&cli(&[
         "jobs",

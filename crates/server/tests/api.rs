@@ -26,6 +26,7 @@ async fn every_route_asks_for_credentials_and_refuses_wrong_ones() {
         ("POST", "/api/queues/cleanup-queue/clean"),
         ("POST", "/api/queues/cleanup-queue/jobs"),
         ("POST", "/api/queues/cleanup-queue/jobs/bulk"),
+        ("POST", "/api/queues/cleanup-queue/jobs/matching"),
         ("GET", "/api/queues/cleanup-queue/jobs/1"),
         ("GET", "/api/queues/cleanup-queue/jobs/1/logs"),
         ("PUT", "/api/queues/cleanup-queue/jobs/1/data"),
@@ -403,6 +404,61 @@ async fn the_seeds_endpoints_on_jobs_in_every_state() {
     d.stop().await;
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn a_filtered_page_and_an_action_on_every_match() {
+    let d = Dashboard::start().await;
+    let q = "/api/queues/cleanup-queue";
+    for (name, shop) in [("tick", "shop-a"), ("tick", "shop-b"), ("tock", "shop-a")] {
+        d.post(
+            &format!("{q}/jobs"),
+            json!({"name": name, "data": {"url": format!("https://{shop}.example/")}, "opts": {"delay": 3_600_000}}),
+        )
+        .await;
+    }
+    let page = d
+        .get(&format!(
+            "{q}?state=delayed&name=tick&field=url&text=SHOP-A&pageSize=10"
+        ))
+        .await;
+    let jobs = &page["jobs"];
+    assert_eq!(
+        (
+            jobs["total"].as_u64(),
+            jobs["jobs"][0]["data"]["url"].as_str()
+        ),
+        (Some(1), Some("https://shop-a.example/")),
+        "{page}"
+    );
+    assert_eq!(jobs["search"], json!({"scanned": 3, "complete": true}));
+    assert_eq!(
+        d.get(&format!("{q}?state=delayed")).await["jobs"]["search"],
+        Value::Null,
+        "an unfiltered page is the plain listing"
+    );
+
+    let done = d
+        .post(
+            &format!("{q}/jobs/matching"),
+            json!({"state": "delayed", "filter": {"field": "url", "text": "shop-a"}, "action": "promote"}),
+        )
+        .await;
+    assert_eq!(
+        (done["matched"].as_u64(), done["done"].as_u64()),
+        (Some(2), Some(2)),
+        "{done}"
+    );
+    let stats = d.get("/api/queues").await;
+    let cleanup = stats
+        .as_array()
+        .expect("queues")
+        .iter()
+        .find(|s| s["name"] == "cleanup-queue")
+        .expect("cleanup-queue")
+        .clone();
+    assert_eq!(cleanup["delayed"], 1, "{cleanup}");
+    d.stop().await;
+}
+
 /// Reads SSE frames from a stream until one names `job_id` as completed; returns its id.
 async fn completion_in(reader: &mut BufReader<TcpStream>, job_id: &str) -> u64 {
     let mut last_id = 0;
@@ -704,6 +760,24 @@ async fn malformed_requests_get_a_json_4xx_and_write_nothing() {
         ("GET", "/api/queues/cleanup-queue?state=sleeping", None, 400),
         ("GET", "/api/queues/cleanup-queue?page=0", None, 400),
         ("GET", "/api/throughput?minutes=0", None, 400),
+        (
+            "GET",
+            "/api/queues/cleanup-queue?state=failed&field=url%3Bx&text=a",
+            None,
+            400,
+        ),
+        (
+            "POST",
+            "/api/queues/cleanup-queue/jobs/matching",
+            Some(r#"{"state": "failed", "action": "explode"}"#),
+            400,
+        ),
+        (
+            "POST",
+            "/api/queues/cleanup-queue/jobs/matching",
+            Some(r#"{"state": "failed", "filter": {"colour": "red"}, "action": "retry"}"#),
+            400,
+        ),
         ("GET", "/api/throughput?minutes=1441", None, 400),
         ("GET", "/api/throughput?minutes=soon", None, 400),
         (

@@ -1,5 +1,7 @@
 import type {
   AddedJob,
+  BulkAction,
+  BulkOutcome,
   CleanOptions,
   CommandReply,
   Condition,
@@ -13,6 +15,7 @@ import type {
   ErrorCode,
   HealthStatus,
   JobDetail,
+  JobFilter,
   JobPage,
   JobState,
   Preview,
@@ -25,12 +28,18 @@ import type {
 /** Stops a subscription. */
 export type Unsubscribe = () => void;
 
-/** Which page of which jobs. */
+/** Which page of which jobs; a filter searches the newest (or oldest) 10,000 of them. */
 export interface JobQuery {
   state: JobState;
   page: number;
   pageSize: number;
   order: "newest" | "oldest";
+  /** Only jobs with this name. */
+  name?: string | undefined;
+  /** A data field (`url`, `accountId`…) that must contain `text`. */
+  field?: string | undefined;
+  /** Text to find (in `field`, or anywhere in the data), ignoring case. */
+  text?: string | undefined;
 }
 
 /** A job to add: the seed's `addJob(queue, name, data, options)`. */
@@ -103,6 +112,8 @@ export interface Api {
   listQueues(): Promise<QueueStats[]>;
   /** One page of a queue's jobs in one state. */
   listJobs(queue: string, query: JobQuery): Promise<JobPage>;
+  /** Retries, removes or promotes every job in a state that the filter keeps. */
+  actOnMatching(queue: string, state: JobState, filter: JobFilter, action: BulkAction): Promise<BulkOutcome>;
   /** One job in full, logs included. */
   getJob(queue: string, id: string): Promise<JobDetail>;
   /** Replaces the data of a job no worker holds and that has not completed; the job after. */

@@ -1,6 +1,7 @@
 import { ApiError, httpErrorCode, type Api, type JobQuery, type Unsubscribe } from "./api";
 import type {
   AddedJob,
+  BulkOutcome,
   CommandReply,
   ConnectionStatus,
   DomainStats,
@@ -107,15 +108,20 @@ export function httpApi(base = ""): Api {
     listQueues: () => call<QueueStats[]>("GET", "/api/queues"),
     listThroughput: (minutes) =>
       call<QueueThroughput[]>("GET", `/api/throughput?minutes=${String(minutes)}`),
-    async listJobs(queue: string, { state, page, pageSize, order }: JobQuery) {
+    async listJobs(queue: string, { state, page, pageSize, order, name, field, text }: JobQuery) {
       const params = new URLSearchParams({
         state,
         page: String(page),
         pageSize: String(pageSize),
         order,
       });
+      for (const [key, value] of Object.entries({ name, field, text })) {
+        if (value !== undefined && value.trim() !== "") params.set(key, value);
+      }
       return (await call<{ jobs: JobPage }>("GET", `/api/queues/${q(queue)}?${params}`)).jobs;
     },
+    actOnMatching: (queue, state, filter, action) =>
+      call<BulkOutcome>("POST", `/api/queues/${q(queue)}/jobs/matching`, { state, filter, action }),
     getJob: (queue, id) => call<JobDetail>("GET", `/api/queues/${q(queue)}/jobs/${q(id)}`),
     updateJobData: (queue, id, data) =>
       call<JobDetail>("PUT", `/api/queues/${q(queue)}/jobs/${q(id)}/data`, data),

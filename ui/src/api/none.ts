@@ -20,6 +20,7 @@ export function noTransportApi(): Api {
     onEvent: quiet,
     listQueues: unavailable,
     listJobs: unavailable,
+    actOnMatching: unavailable,
     getJob: unavailable,
     updateJobData: unavailable,
     listThroughput: unavailable,

@@ -4,6 +4,7 @@ import { listen } from "@tauri-apps/api/event";
 import { toApiError, type Api } from "./api";
 import type {
   AddedJob,
+  BulkOutcome,
   CommandReply,
   ConnectionStatus,
   DomainStats,
@@ -54,7 +55,10 @@ export function tauriApi(): Api {
     },
     listQueues: () => call<QueueStats[]>("list_queues"),
     listThroughput: (minutes) => call<QueueThroughput[]>("list_throughput", { minutes }),
-    listJobs: (queue, query) => call<JobPage>("list_jobs", { queue, ...query }),
+    listJobs: (queue, { state, page, pageSize, order, name, field, text }) =>
+      call<JobPage>("list_jobs", { queue, state, page, pageSize, order, filter: { name, field, text } }),
+    actOnMatching: (queue, state, filter, action) =>
+      call<BulkOutcome>("act_on_matching_jobs", { queue, state, filter, action }),
     getJob: (queue, id) => call<JobDetail>("get_job", { queue, id }),
     updateJobData: (queue, id, data) => call<JobDetail>("update_job_data", { queue, id, data }),
     addJob: (queue, job) => call<AddedJob>("add_job", { queue, ...job }),

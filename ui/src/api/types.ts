@@ -1,5 +1,7 @@
 // DTOs are generated from Rust (ts-rs, `cargo test -p antrian-core`); never edit generated/.
 export type { AddedJob } from "./generated/AddedJob";
+export type { BulkAction } from "./generated/BulkAction";
+export type { BulkOutcome } from "./generated/BulkOutcome";
 export type { CleanOptions } from "./generated/CleanOptions";
 export type { CommandReply } from "./generated/CommandReply";
 export type { ConnectionState } from "./generated/ConnectionState";
@@ -11,6 +13,7 @@ export type { ErrorCode } from "./generated/ErrorCode";
 export type { HealthLevel } from "./generated/HealthLevel";
 export type { HealthStatus } from "./generated/HealthStatus";
 export type { JobDetail } from "./generated/JobDetail";
+export type { JobFilter } from "./generated/JobFilter";
 export type { JobPage } from "./generated/JobPage";
 export type { JobState } from "./generated/JobState";
 export type { MinuteCounts } from "./generated/MinuteCounts";
@@ -21,6 +24,7 @@ export type { ProductPage } from "./generated/ProductPage";
 export type { ProductRecord } from "./generated/ProductRecord";
 export type { QueueEvent } from "./generated/QueueEvent";
 export type { QueueStats } from "./generated/QueueStats";
+export type { SearchScope } from "./generated/SearchScope";
 export type { QueueThroughput } from "./generated/QueueThroughput";
 export type { RedisMode } from "./generated/RedisMode";
 export type { RunOutcome } from "./generated/RunOutcome";

@@ -7,6 +7,15 @@ import { fakeApi } from "../test/fakeApi";
 import { renderWith } from "../test/render";
 import { Queues, queryOf, target } from "./Queue";
 
+/** A filtered listing: `total` matches among `scanned` jobs read, the page's jobs given. */
+function searchApi(total: number, scanned: number, complete: boolean, extra = {}) {
+  const listJobs = vi.fn((_q: string, query: JobQuery): Promise<JobPage> => {
+    const jobs = Array.from({ length: Math.min(query.pageSize, total) }, (_, i) => job(i + 1));
+    return Promise.resolve({ queue: "scraping-queue", state: query.state, page: query.page, pageSize: query.pageSize, total, jobs, search: { scanned, complete } });
+  });
+  return { listJobs, api: fakeApi({ listQueues: () => Promise.resolve([stats]), listJobs, ...extra }) };
+}
+
 const stats: QueueStats = {
   name: "scraping-queue",
   waiting: 0,
@@ -44,7 +53,7 @@ function api(extra = {}) {
   const listJobs = vi.fn((_q: string, query: JobQuery): Promise<JobPage> => {
     const start = (query.page - 1) * query.pageSize;
     const jobs = Array.from({ length: Math.max(0, Math.min(query.pageSize, 25 - start)) }, (_, i) => job(start + i + 1));
-    return Promise.resolve({ queue: "scraping-queue", state: query.state, page: query.page, pageSize: query.pageSize, total: 25, jobs });
+    return Promise.resolve({ queue: "scraping-queue", state: query.state, page: query.page, pageSize: query.pageSize, total: 25, jobs, search: null });
   });
   return { listJobs, api: fakeApi({ listQueues: () => Promise.resolve([stats]), listJobs, ...extra }) };
 }
@@ -117,5 +126,48 @@ describe("the queue page", () => {
     view.rerenderWith(<Queues route={parseRoute("#/queues/scraping-queue?state=completed")} />);
     await screen.findByLabelText("Select job 2");
     expect(screen.queryByTestId("selection")).toBeNull();
+  });
+
+  it("reads a filter from the link and puts one there", async () => {
+    expect(queryOf(parseRoute("#/queues/q?state=failed&name=product-scraping&field=url&text=shop.example"))).toEqual({
+      state: "failed", page: 1, pageSize: 20, order: "newest", name: "product-scraping", field: "url", text: "shop.example",
+    });
+    const { api: a } = api();
+    renderWith(a, <Queues route={parseRoute("#/queues/scraping-queue?state=failed&page=2")} />);
+    await screen.findByTestId("page-of");
+    fireEvent.change(screen.getByRole("searchbox"), { target: { value: " user123 " } });
+    fireEvent.change(screen.getByLabelText("Data field"), { target: { value: "accountId" } });
+    fireEvent.submit(screen.getByRole("search", { name: "Filter jobs" }));
+    expect(window.location.hash).toBe(
+      "#/queues/scraping-queue?state=failed&page=1&pageSize=20&order=newest&field=accountId&text=user123",
+    );
+  });
+
+  it("says how far a filter searched, and acts on every match after 'select all matching'", async () => {
+    const actOnMatching = vi.fn(() => Promise.resolve({ matched: 240, done: 239, skipped: ["job 7 in scraping-queue is active"], search: { scanned: 10_000, complete: false } }));
+    const { api: a, listJobs } = searchApi(240, 10_000, false, { actOnMatching });
+    renderWith(a, <Queues route={parseRoute("#/queues/scraping-queue?state=failed&field=url&text=shop.example")} />);
+    expect(await screen.findByTestId("search-scope")).toHaveTextContent("240 matching among the newest 10000 failed jobs searched");
+    expect(listJobs).toHaveBeenCalledWith("scraping-queue", { state: "failed", page: 1, pageSize: 20, order: "newest", field: "url", text: "shop.example" });
+    expect(screen.getByTestId("page-of")).toHaveTextContent("Page 1 of 12 · 240 matching jobs");
+    expect(screen.queryByRole("button", { name: /Select all/ })).toBeNull();
+    fireEvent.click(screen.getByLabelText("Select every job on this page"));
+    fireEvent.click(screen.getByRole("button", { name: "Select all 240 matching" }));
+    expect(screen.getByTestId("selection")).toHaveTextContent("All 240 matching selected");
+    fireEvent.click(screen.getByRole("button", { name: "Retry" }));
+    await waitFor(() =>
+      expect(actOnMatching).toHaveBeenCalledWith("scraping-queue", "failed", { name: null, field: "url", text: "shop.example" }, "retry"),
+    );
+    expect(await screen.findByText(/Retried: 239 done, 1 skipped: job 7 in scraping-queue is active/)).toBeInTheDocument();
+    expect(screen.queryByTestId("selection")).toBeNull();
+  });
+
+  it("offers no 'all matching' without a filter: the whole state has its own actions", async () => {
+    const { api: a } = api();
+    renderWith(a, <Queues route={parseRoute("#/queues/scraping-queue?state=failed")} />);
+    fireEvent.click(await screen.findByLabelText("Select every job on this page"));
+    expect(screen.getByTestId("selection")).toHaveTextContent("20 selected");
+    expect(screen.queryByRole("button", { name: /Select all/ })).toBeNull();
+    expect(screen.getByRole("button", { name: "Retry all failed" })).toBeInTheDocument();
   });
 });

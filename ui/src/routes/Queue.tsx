@@ -1,7 +1,7 @@
 import { useState } from "react";
 import { useQueryClient } from "@tanstack/react-query";
 
-import { useApi, type JobDetail, type JobQuery, type JobState, type QueueStats } from "../api";
+import { useApi, type BulkAction, type JobDetail, type JobQuery, type JobState, type QueueStats } from "../api";
 import { Dialog } from "../components/Dialog";
 import { Time } from "../components/Time";
 import { useToast } from "../components/Toasts";
@@ -19,6 +19,17 @@ const TABS: { state: JobState; label: string; count(q: QueueStats): number }[] =
 ];
 const PAGE_SIZES = [20, 50, 100, 200];
 
+/** The seed's job data fields a filter can look in; "" is anywhere in the data. */
+export const FILTER_FIELDS: { field: string; label: string }[] = [
+  { field: "", label: "anywhere in data" },
+  { field: "url", label: "URL" },
+  { field: "shopUrl", label: "shop URL" },
+  { field: "shopId", label: "shop id" },
+  { field: "accountId", label: "account" },
+  { field: "to", label: "e-mail to" },
+  { field: "webhookUrl", label: "webhook URL" },
+];
+
 /** What a row says about a job's target: the seed's data fields users search by. */
 export function target(data: unknown): string {
   if (typeof data !== "object" || data === null) return "";
@@ -35,7 +46,18 @@ export function queryOf(route: Route): JobQuery {
   const page = Math.max(1, Number(route.params.get("page") ?? 1) || 1);
   const pageSize = Number(route.params.get("pageSize") ?? 20) || 20;
   const order = route.params.get("order") === "oldest" ? "oldest" : "newest";
-  return { state, page, pageSize, order };
+  const filter = Object.fromEntries(
+    (["name", "field", "text"] as const).flatMap((k) => {
+      const v = route.params.get(k)?.trim();
+      return v ? [[k, v]] : [];
+    }),
+  ) as Pick<JobQuery, "name" | "field" | "text">;
+  return { state, page, pageSize, order, ...filter };
+}
+
+/** Whether a query keeps only some jobs of its state. */
+export function filtered(query: JobQuery): boolean {
+  return Boolean(query.name ?? query.field ?? query.text);
 }
 
 /** Queues: the list, or one queue's jobs by state. */
@@ -64,7 +86,7 @@ export function Queues({ route }: { route: Route }) {
   const query = queryOf(route);
   // A new tab, page or order is a new page: the selection and dialogs start afresh, so a
   // bulk action never applies to rows that are no longer shown.
-  const key = `${queue}|${query.state}|${query.page}|${query.pageSize}|${query.order}`;
+  const key = [queue, query.state, query.page, query.pageSize, query.order, query.name, query.field, query.text].join("|");
   return <QueuePage key={key} queue={queue} stats={stats} query={query} />;
 }
 
@@ -77,6 +99,8 @@ function QueuePage({ queue, stats, query }: { queue: string; stats: QueueStats |
   const [anchor, setAnchor] = useState<number | null>(null);
   const [cleaning, setCleaning] = useState(false);
   const [jump, setJump] = useState("");
+  // "All matching": every job the filter keeps, beyond this page.
+  const [allMatching, setAllMatching] = useState(false);
   const go = (changes: Partial<JobQuery>) => {
     setSelected(new Set());
     window.location.hash = link("queues", [queue], { ...query, ...changes });
@@ -118,6 +142,24 @@ function QueuePage({ queue, stats, query }: { queue: string; stats: QueueStats |
     await refresh();
   };
   const act = useAct(["jobs", queue], ["queues"]);
+  const onMatching = async (verb: string, action: BulkAction) => {
+    const { name, field, text } = query;
+    toast(`${verb} ${total} matching jobs…`);
+    try {
+      const filter = { name: name ?? null, field: field ?? null, text: text ?? null };
+      const out = await api.actOnMatching(queue, query.state, filter, action);
+      const skipped = out.skipped[0];
+      if (skipped !== undefined) {
+        toast(`${verb}: ${out.done} done, ${out.skipped.length} skipped: ${skipped}`, "error");
+      } else toast(`${verb}: ${out.done} done`);
+    } catch (e) {
+      toast((e as Error).message, "error");
+    }
+    setAllMatching(false);
+    setSelected(new Set());
+    await refresh();
+  };
+  const search = jobs.data?.search ?? null;
   const cleanable = query.state === "completed" || query.state === "failed";
   const cleanCount = stats ? (query.state === "failed" ? stats.failed : stats.completed) : 0;
 
@@ -155,13 +197,27 @@ function QueuePage({ queue, stats, query }: { queue: string; stats: QueueStats |
         {TABS.map((t) => (
           <a
             key={t.state}
-            href={link("queues", [queue], { state: t.state, pageSize: query.pageSize })}
+            href={link("queues", [queue], {
+              state: t.state,
+              pageSize: query.pageSize,
+              name: query.name,
+              field: query.field,
+              text: query.text,
+            })}
             aria-current={t.state === query.state ? "page" : undefined}
           >
             {t.label} <span className="count">{stats ? t.count(stats) : "…"}</span>
           </a>
         ))}
       </nav>
+      <FilterForm query={query} onApply={(f) => go({ ...f, page: 1 })} />
+      {search && (
+        <p className="small muted" data-testid="search-scope">
+          {search.complete
+            ? `${total} matching of the ${search.scanned} ${query.state} jobs.`
+            : `${total} matching among the ${query.order} ${search.scanned} ${query.state} jobs searched; older ones were not read (narrow the filter, or clean old jobs).`}
+        </p>
+      )}
       <div className="toolbar">
         <form
           onSubmit={(e) => {
@@ -183,12 +239,28 @@ function QueuePage({ queue, stats, query }: { queue: string; stats: QueueStats |
         <label>
           Page size{" "}
           <select value={query.pageSize} onChange={(e) => go({ pageSize: Number(e.target.value), page: 1 })}>
-            {PAGE_SIZES.map((n) => (
+            {(PAGE_SIZES.includes(query.pageSize) ? PAGE_SIZES : [...PAGE_SIZES, query.pageSize].sort((x, y) => x - y)).map((n) => (
               <option key={n} value={n}>{n}</option>
             ))}
           </select>
         </label>
-        {selected.size > 0 && (
+        {allMatching && (
+          <span className="selection" data-testid="selection">
+            All {total} matching selected:
+            {query.state === "failed" && (
+              <button type="button" onClick={() => void onMatching("Retried", "retry")}>Retry</button>
+            )}
+            {query.state === "delayed" && (
+              <button type="button" onClick={() => void onMatching("Promoted", "promote")}>Promote</button>
+            )}
+            <button type="button" className="danger" onClick={() => void onMatching("Removed", "remove")}>Remove</button>
+            <button type="button" onClick={() => { setAllMatching(false); setSelected(new Set()); }}>Clear</button>
+          </span>
+        )}
+        {!allMatching && filtered(query) && rows.length > 0 && total > rows.length && rows.every((r) => selected.has(r.id)) && (
+          <button type="button" onClick={() => setAllMatching(true)}>Select all {total} matching</button>
+        )}
+        {!allMatching && selected.size > 0 && (
           <span className="selection" data-testid="selection">
             {selected.size} selected:
             {query.state === "failed" && (
@@ -206,18 +278,20 @@ function QueuePage({ queue, stats, query }: { queue: string; stats: QueueStats |
       {jobs.isError && <p className="error" role="alert">{jobs.error.message}</p>}
       {jobs.data && rows.length === 0 && (
         <p className="muted" data-testid="no-jobs">
-          No {query.state} jobs in {queue}.
+          {filtered(query) ? `No ${query.state} jobs in ${queue} match the filter.` : `No ${query.state} jobs in ${queue}.`}
         </p>
       )}
       {rows.length > 0 && (
-        <JobTable rows={rows} queue={queue} selected={selected} onToggle={toggle}
-          onAll={(on) => setSelected(on ? new Set(rows.map((r) => r.id)) : new Set())} />
+        <div className="table-wrap">
+          <JobTable rows={rows} queue={queue} selected={selected} onToggle={toggle}
+            onAll={(on) => setSelected(on ? new Set(rows.map((r) => r.id)) : new Set())} />
+        </div>
       )}
       {jobs.data && (
         <div className="pager">
           <button type="button" disabled={query.page <= 1} onClick={() => go({ page: query.page - 1 })}>Previous</button>
           <span data-testid="page-of">
-            Page {query.page} of {pages} · {total} jobs
+            Page {query.page} of {pages} · {total} {filtered(query) ? "matching" : ""} jobs
           </span>
           <button type="button" disabled={query.page >= pages} onClick={() => go({ page: query.page + 1 })}>Next</button>
         </div>
@@ -246,6 +320,44 @@ function QueuePage({ queue, stats, query }: { queue: string; stats: QueueStats |
         </Dialog>
       )}
     </main>
+  );
+}
+
+/** Job name and a data field to search; applied on Enter or the button, cleared by Clear. */
+function FilterForm({ query, onApply }: { query: JobQuery; onApply(f: Pick<JobQuery, "name" | "field" | "text">): void }) {
+  const [name, setName] = useState(query.name ?? "");
+  const [field, setField] = useState(query.field ?? "");
+  const [text, setText] = useState(query.text ?? "");
+  return (
+    <form
+      className="toolbar filter"
+      role="search"
+      aria-label="Filter jobs"
+      onSubmit={(e) => {
+        e.preventDefault();
+        onApply({ name: name.trim() || undefined, field: field || undefined, text: text.trim() || undefined });
+      }}
+    >
+      <label>
+        Search{" "}
+        <input type="search" value={text} onChange={(e) => setText(e.target.value)} placeholder="shop.example, user123…" />
+      </label>
+      <label>
+        in{" "}
+        <select value={field} onChange={(e) => setField(e.target.value)} aria-label="Data field">
+          {FILTER_FIELDS.map((f) => (
+            <option key={f.field} value={f.field}>{f.label}</option>
+          ))}
+        </select>
+      </label>
+      <label>
+        Job name <input value={name} onChange={(e) => setName(e.target.value)} placeholder="any" size={16} />
+      </label>
+      <button type="submit">Filter</button>
+      {filtered(query) && (
+        <button type="button" onClick={() => onApply({ name: undefined, field: undefined, text: undefined })}>Clear</button>
+      )}
+    </form>
   );
 }
 

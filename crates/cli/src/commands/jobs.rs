@@ -3,7 +3,9 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use antrian_core::queue::{BulkJobInput, JobDetail, JobOptionsInput, JobState, Priority};
+use antrian_core::queue::{
+    BulkJobInput, JobDetail, JobFilter, JobOptionsInput, JobState, Priority,
+};
 use antrian_core::Runtime;
 use clap::Subcommand;
 
@@ -130,6 +132,16 @@ pub enum JobsCommand {
         /// Oldest first (default newest first).
         #[arg(long)]
         oldest_first: bool,
+        /// Only jobs with this name.
+        #[arg(long)]
+        name: Option<String>,
+        /// A data field (url, shopId, accountId, options.useProxy…) that must contain --text.
+        #[arg(long)]
+        field: Option<String>,
+        /// Text to find (in --field, or anywhere in the data), ignoring case; searches the
+        /// newest (or oldest) 10,000 jobs of the state.
+        #[arg(long)]
+        text: Option<String>,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -309,6 +321,9 @@ pub async fn run(rt: &Runtime, cmd: JobsCommand) -> Result<ExitCode, CliError> {
             page,
             page_size,
             oldest_first,
+            name,
+            field,
+            text,
             json,
         } => {
             let state = JobState::parse(&state).ok_or_else(|| {
@@ -316,15 +331,23 @@ pub async fn run(rt: &Runtime, cmd: JobsCommand) -> Result<ExitCode, CliError> {
                     "--state {state:?}: expected waiting, active, delayed, completed, failed, paused or waiting-children"
                 ))
             })?;
+            let filter = JobFilter { name, field, text };
             let listed = q
-                .list_jobs(&queue, state, page, page_size, oldest_first)
+                .find_jobs(&queue, state, &filter, page, page_size, oldest_first)
                 .await?;
             done(if json {
                 output::json(&listed)
             } else {
                 let rows: Vec<Vec<String>> = listed.jobs.iter().map(summary_row).collect();
+                let scope = match listed.search {
+                    Some(s) if !s.complete => {
+                        format!(" matching among the {} read", s.scanned)
+                    }
+                    Some(_) => " matching".to_string(),
+                    None => String::new(),
+                };
                 output::text(&format!(
-                    "{}page {} of {} {} jobs in {}\n",
+                    "{}page {} of {} {} jobs{scope} in {}\n",
                     output::table(&["ID", "NAME", "STATE", "ATTEMPTS", "FAILED REASON"], &rows),
                     listed.page,
                     listed.total,

@@ -203,6 +203,7 @@ impl QueueManager {
             page_size,
             total,
             jobs: details,
+            search: None,
         })
     }
 }
@@ -228,7 +229,12 @@ fn state_name(state: JobState) -> String {
 
 /// A job in full from its hash (already read by bullmq-official, stack traces included) and
 /// its logs.
-fn detail_of(q: &Queue, job: &bullmq::Job, state: JobState, logs: Vec<String>) -> JobDetail {
+pub(super) fn detail_of(
+    q: &Queue,
+    job: &bullmq::Job,
+    state: JobState,
+    logs: Vec<String>,
+) -> JobDetail {
     let stacktrace = serde_json::from_str::<Vec<String>>(job.stacktrace()).unwrap_or_default();
     let return_value = match job.returnvalue() {
         "" => serde_json::Value::Null,

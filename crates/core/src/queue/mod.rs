@@ -5,6 +5,7 @@
 //! - [`manager`]: the operations on queues; `jobs` adds those on jobs.
 //! - [`events`]: the seed's event names, from BullMQ's cross-process event streams.
 //! - [`health`]: healthy / degraded / unhealthy, with reasons.
+//! - `search`: filtered listings and bulk actions on every matching job.
 //! - `throughput`: completed and failed jobs per minute, from BullMQ's metrics.
 
 pub mod events;
@@ -13,16 +14,18 @@ mod jobs;
 pub mod manager;
 pub mod model;
 pub mod options;
+mod search;
 mod throughput;
 
 pub use events::{EventHub, FireKind, QueueEvent, ScalingRecord, Subscription};
 pub use health::{HealthLevel, HealthStatus, HealthThresholds};
 pub use manager::{BulkJobInput, JobCheck, QueueManager};
 pub use model::{
-    AddedJob, CleanOptions, JobDetail, JobPage, JobState, MinuteCounts, QueueStats,
-    QueueThroughput, STANDARD_QUEUES,
+    AddedJob, BulkAction, BulkOutcome, CleanOptions, JobDetail, JobFilter, JobPage, JobState,
+    MinuteCounts, QueueStats, QueueThroughput, SearchScope, STANDARD_QUEUES,
 };
 pub use options::{Backoff, JobDefaults, JobOptionsInput, Priority, Retention};
+pub use search::MAX_SCAN;
 pub use throughput::METRICS_MINUTES;
 
 #[cfg(test)]

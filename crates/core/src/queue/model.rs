@@ -202,6 +202,73 @@ pub struct JobPage {
     pub total: u64,
     /// The jobs of this page (without their logs: `get_job` has them).
     pub jobs: Vec<JobDetail>,
+    /// For a filtered listing: how far the search went (`total` counts the matches among
+    /// the jobs it read). `null` for a plain listing, whose `total` is exact.
+    pub search: Option<SearchScope>,
+}
+
+/// Which jobs of a state a listing keeps (the seed's job data fields: `url`, `shopId`,
+/// `accountId`…). Empty parts match everything.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[ts(export, export_to = "../../../ui/src/api/generated/")]
+pub struct JobFilter {
+    /// The job name, exactly (`product-scraping`).
+    #[serde(default)]
+    pub name: Option<String>,
+    /// A data field (`url`, or a dotted path like `options.useProxy`) that must contain
+    /// `text`; without it `text` may be anywhere in the data.
+    #[serde(default)]
+    pub field: Option<String>,
+    /// Text to find, ignoring case.
+    #[serde(default)]
+    pub text: Option<String>,
+}
+
+/// How far a filtered listing searched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+#[ts(export, export_to = "../../../ui/src/api/generated/")]
+pub struct SearchScope {
+    /// Jobs read, newest (or oldest) first.
+    #[ts(type = "number")]
+    pub scanned: u64,
+    /// Whether that was every job in the state.
+    pub complete: bool,
+}
+
+/// What to do with every job a filter matches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+#[ts(export, export_to = "../../../ui/src/api/generated/")]
+pub enum BulkAction {
+    /// Retry (failed jobs).
+    Retry,
+    /// Remove.
+    Remove,
+    /// Run now (delayed jobs).
+    Promote,
+}
+
+/// What a bulk action on matching jobs did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+#[ts(export, export_to = "../../../ui/src/api/generated/")]
+pub struct BulkOutcome {
+    /// Jobs the filter matched.
+    #[ts(type = "number")]
+    pub matched: u64,
+    /// Jobs the action was done to.
+    #[ts(type = "number")]
+    pub done: u64,
+    /// Jobs it could not be done to (moved on meanwhile, or held by a worker), with why.
+    pub skipped: Vec<String>,
+    /// How far the search went.
+    pub search: SearchScope,
 }
 
 /// What `clean_queue` removes (the seed's `cleanQueue(queue, {completed, failed, count})`).

@@ -1,7 +1,10 @@
 //! Queues and jobs: the seed's endpoints, then adding, reading and bulk operations.
 
 use antrian_core::queue::{AddedJob, JobDetail, JobPage, QueueStats, QueueThroughput};
-use antrian_core::queue::{BulkJobInput, CleanOptions, JobOptionsInput, JobState, QueueManager};
+use antrian_core::queue::{
+    BulkAction, BulkJobInput, BulkOutcome, CleanOptions, JobFilter, JobOptionsInput, JobState,
+    QueueManager,
+};
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -133,6 +136,14 @@ pub(crate) struct PageQuery {
     page_size: Option<u32>,
     /// `newest` (default) or `oldest`.
     order: Option<String>,
+    /// Only jobs with this name.
+    name: Option<String>,
+    /// A data field (`url`, `shopId`, `accountId`, `options.useProxy`…) that must contain
+    /// `text`.
+    field: Option<String>,
+    /// Text to find (in `field`, or anywhere in the data), ignoring case. A filtered page
+    /// searches the newest (or oldest) 10,000 jobs of the state and says so in `search`.
+    text: Option<String>,
 }
 
 /// `GET /api/queues/{queue}`: its counts and one page of jobs in a state.
@@ -151,18 +162,53 @@ pub(crate) async fn details(
         ))
     })?;
     let oldest_first = QueueManager::oldest_first(q.order.as_deref())?;
+    let filter = JobFilter {
+        name: q.name,
+        field: q.field,
+        text: q.text,
+    };
     // Both at once: they read different keys.
     let (stats, jobs) = tokio::try_join!(
         s.rt.queues.get_queue_stats(&queue),
-        s.rt.queues.list_jobs(
+        s.rt.queues.find_jobs(
             &queue,
             state,
+            &filter,
             q.page.unwrap_or(1),
             q.page_size.unwrap_or(20),
             oldest_first,
         ),
     )?;
     Ok(Json(QueueDetails { queue: stats, jobs }))
+}
+
+/// Every job in a state that a filter keeps, and what to do with them.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(crate) struct MatchingAction {
+    /// waiting, delayed, failed…
+    state: JobState,
+    /// Which jobs (an empty filter keeps all).
+    #[serde(default)]
+    filter: JobFilter,
+    /// retry, remove or promote.
+    action: BulkAction,
+}
+
+/// `POST /api/queues/{queue}/jobs/matching`: retry, remove or promote every matching job.
+#[utoipa::path(post, path = "/api/queues/{queue}/jobs/matching", tag = "queues", summary = "Retry, remove or promote every job in a state that a filter keeps (the newest 10,000 searched)", params(("queue" = String, Path, description = "Queue name, e.g. scraping-queue")), request_body = MatchingAction, responses((status = 200, description = "OK", body = BulkOutcome), (status = 400, description = "Invalid input (the message names the field and the rule)", body = ErrorBody), (status = 403, description = "Cross-site request or foreign Host", body = ErrorBody), (status = 413, description = "Body over 8 MiB", body = ErrorBody), (status = 415, description = "Body is not JSON", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 401, description = "No or wrong credentials", body = ErrorBody), (status = 429, description = "Too many failed logins from this address", body = ErrorBody), (status = 503, description = "Redis unavailable", body = ErrorBody)))]
+pub(crate) async fn act_on_matching(
+    State(s): State<AppState>,
+    path: Params<String>,
+    body: Body<MatchingAction>,
+) -> ApiResult<Json<BulkOutcome>> {
+    let Path(queue) = path?;
+    let Json(m) = body?;
+    Ok(Json(
+        s.rt.queues
+            .act_on_matching(&queue, m.state, &m.filter, m.action)
+            .await?,
+    ))
 }
 
 /// `POST /api/queues/{queue}/jobs/{id}/retry`.
@@ -404,6 +450,7 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/api/queues/{queue}/retry-failed", post(retry_failed))
         .route("/api/queues/{queue}/jobs", post(add))
         .route("/api/queues/{queue}/jobs/bulk", post(add_bulk))
+        .route("/api/queues/{queue}/jobs/matching", post(act_on_matching))
         .route("/api/queues/{queue}/jobs/{id}", get(job).delete(remove))
         .route("/api/queues/{queue}/jobs/{id}/retry", post(retry))
         .route("/api/queues/{queue}/jobs/{id}/promote", post(promote_job))

@@ -813,3 +813,215 @@ async fn bad_input_is_rejected_and_redis_is_unchanged() {
 }
 
 mod events;
+
+fn filter(name: Option<&str>, field: Option<&str>, text: Option<&str>) -> JobFilter {
+    JobFilter {
+        name: name.map(String::from),
+        field: field.map(String::from),
+        text: text.map(String::from),
+    }
+}
+
+/// Adds `n` jobs to `queue`: even ones `product-scraping` on shop-a for user1, odd ones
+/// `shop-scraping` on shop-b for user2; `opts` for all.
+async fn add_mixed(
+    m: &QueueManager,
+    queue: &str,
+    n: usize,
+    opts: serde_json::Value,
+) -> Vec<String> {
+    let jobs: Vec<BulkJobInput> = (0..n)
+        .map(|i| {
+            let (name, shop, account) = if i % 2 == 0 {
+                ("product-scraping", "shop-a", "user1")
+            } else {
+                ("shop-scraping", "shop-b", "user2")
+            };
+            serde_json::from_value(json!({
+                "name": name,
+                "data": {"url": format!("https://{shop}.example/p/{i}"), "accountId": account, "options": {"useProxy": i % 3 == 0}},
+                "opts": opts,
+            }))
+            .expect("job")
+        })
+        .collect();
+    m.add_bulk_jobs(queue, jobs)
+        .await
+        .expect("add")
+        .into_iter()
+        .map(|a| a.id)
+        .collect()
+}
+
+#[tokio::test]
+async fn find_jobs_filters_by_name_and_data_fields_and_pages_the_matches() {
+    let redis = TestRedis::start();
+    let m = manager(&redis).await;
+    let q = "scraping-queue";
+    let ids = add_mixed(&m, q, 30, json!({})).await;
+    let find = |f: JobFilter, page: u32, size: u32, oldest: bool| {
+        let m = &m;
+        async move {
+            m.find_jobs(q, JobState::Waiting, &f, page, size, oldest)
+                .await
+                .expect("find")
+        }
+    };
+    let page_ids = |p: &JobPage| p.jobs.iter().map(|j| j.id.clone()).collect::<Vec<_>>();
+
+    // By name: the 15 product jobs, newest first, in pages of 4.
+    let first = find(filter(Some("product-scraping"), None, None), 1, 4, false).await;
+    assert_eq!(first.total, 15);
+    assert_eq!(
+        first.search,
+        Some(SearchScope {
+            scanned: 30,
+            complete: true
+        })
+    );
+    let evens: Vec<String> = ids.iter().step_by(2).rev().cloned().collect();
+    assert_eq!(page_ids(&first), evens[..4]);
+    let fourth = find(filter(Some("product-scraping"), None, None), 4, 4, false).await;
+    assert_eq!(page_ids(&fourth), evens[12..], "the last, short page");
+    let oldest = find(filter(Some("product-scraping"), None, None), 1, 2, true).await;
+    assert_eq!(page_ids(&oldest), [ids[0].clone(), ids[2].clone()]);
+
+    // By a data field, ignoring case; by a nested one; anywhere in the data.
+    assert_eq!(
+        find(filter(None, Some("url"), Some("SHOP-B")), 1, 50, false)
+            .await
+            .total,
+        15
+    );
+    assert_eq!(
+        find(filter(None, Some("accountId"), Some("user1")), 1, 50, false)
+            .await
+            .total,
+        15
+    );
+    assert_eq!(
+        find(
+            filter(None, Some("options.useProxy"), Some("true")),
+            1,
+            50,
+            false
+        )
+        .await
+        .total,
+        10
+    );
+    assert_eq!(
+        find(filter(None, Some("shopId"), Some("x")), 1, 50, false)
+            .await
+            .total,
+        0,
+        "no such field"
+    );
+    let both = find(
+        filter(Some("shop-scraping"), None, Some("/p/29")),
+        1,
+        50,
+        false,
+    )
+    .await;
+    assert_eq!(page_ids(&both), [ids[29].clone()]);
+    assert_eq!(both.jobs[0].data["accountId"], "user2");
+
+    // No filter: the plain listing, with its exact total.
+    let plain = find(filter(None, Some(" "), Some("")), 1, 5, false).await;
+    assert_eq!((plain.total, plain.search), (30, None));
+
+    // Bad filters are refused, naming the part.
+    let before = keys(&redis);
+    for (f, says) in [
+        (
+            filter(None, Some("url;drop"), Some("x")),
+            "not a data field",
+        ),
+        (filter(None, Some("a..b"), Some("x")), "not a data field"),
+        (filter(None, None, Some(&"x".repeat(501))), "text"),
+    ] {
+        let e = m
+            .find_jobs(q, JobState::Waiting, &f, 1, 10, false)
+            .await
+            .expect_err("refused");
+        assert_eq!(e.code(), ErrorCode::InvalidInput, "{e}");
+        assert!(e.to_string().contains(says), "{e}");
+    }
+    assert_eq!(keys(&redis), before);
+}
+
+#[tokio::test]
+async fn a_search_reads_at_most_max_scan_jobs_and_says_so() {
+    let redis = TestRedis::start();
+    let m = manager(&redis).await;
+    let q = "cleanup-queue";
+    let n = MAX_SCAN as usize + 40;
+    for chunk in 0..(n / 1000 + 1) {
+        let size = 1000.min(n - chunk * 1000);
+        if size > 0 {
+            add_mixed(&m, q, size, json!({})).await;
+        }
+    }
+    let page = m
+        .find_jobs(
+            q,
+            JobState::Waiting,
+            &filter(None, None, Some("shop-a")),
+            1,
+            10,
+            false,
+        )
+        .await
+        .expect("find");
+    assert_eq!(
+        page.search,
+        Some(SearchScope {
+            scanned: u64::from(MAX_SCAN),
+            complete: false
+        })
+    );
+    assert_eq!(page.total, u64::from(MAX_SCAN) / 2);
+    assert_eq!(page.jobs.len(), 10);
+}
+
+#[tokio::test]
+async fn act_on_matching_promotes_or_removes_every_match_and_names_what_it_skipped() {
+    let redis = TestRedis::start();
+    let m = manager(&redis).await;
+    let q = "scraping-queue";
+    add_mixed(&m, q, 8, json!({"delay": 3_600_000})).await;
+    let shop_a = filter(None, Some("url"), Some("shop-a"));
+
+    // Retry applies to failed jobs only: each delayed match is skipped, with why.
+    let refused = m
+        .act_on_matching(q, JobState::Delayed, &shop_a, BulkAction::Retry)
+        .await
+        .expect("retry");
+    assert_eq!(
+        (refused.matched, refused.done, refused.skipped.len()),
+        (4, 0, 4)
+    );
+    assert!(refused.skipped[0].contains("not failed"), "{refused:?}");
+
+    let promoted = m
+        .act_on_matching(q, JobState::Delayed, &shop_a, BulkAction::Promote)
+        .await
+        .expect("promote");
+    assert_eq!((promoted.matched, promoted.done), (4, 4));
+    let stats = m.get_queue_stats(q).await.expect("stats");
+    assert_eq!((stats.delayed, stats.waiting), (4, 4));
+
+    let removed = m
+        .act_on_matching(
+            q,
+            JobState::Delayed,
+            &filter(Some("shop-scraping"), None, None),
+            BulkAction::Remove,
+        )
+        .await
+        .expect("remove");
+    assert_eq!((removed.done, removed.search.complete), (4, true));
+    let stats = m.get_queue_stats(q).await.expect("stats");
+    assert_eq!((stats.delayed, stats.waiting), (0, 4));
+}
