@@ -1,6 +1,7 @@
 //! Tauri commands: one-line adapters over core, named `verb_noun` and grouped by resource.
 //! Each answers core's value or a `StatusError` (`{code, message}`) the UI branches on.
 
+use antrian_core::autoscaler::ScalingRules;
 use antrian_core::health::{ConnectionStatus, StatusError};
 use antrian_core::queue::{
     AddedJob, BulkAction, BulkOutcome, CleanOptions, HealthStatus, JobDetail, JobFilter,
@@ -335,6 +336,12 @@ pub async fn list_scaling_log(shell: State<'_, Shell>, count: usize) -> Reply<Ve
 }
 
 // Results.
+
+/// The auto-scaling rules this app's pools follow.
+#[tauri::command]
+pub fn get_scaling_rules(shell: State<'_, Shell>) -> Reply<ScalingRules> {
+    Ok(shell.handle()?.scaling.clone())
+}
 
 #[tauri::command]
 pub async fn list_products(

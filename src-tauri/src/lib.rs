@@ -45,6 +45,7 @@ pub fn run() {
             commands::list_nodes,
             commands::send_node_command,
             commands::list_scaling_log,
+            commands::get_scaling_rules,
             commands::list_products,
             commands::list_sites,
             commands::export_products,

@@ -18,11 +18,13 @@
 //! logging each decision in Redis) comes with the worker pools.
 
 use serde::Serialize;
+use ts_rs::TS;
 
 /// The seed's `autoScaling` block, for one worker type.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
+#[ts(export, export_to = "../../../ui/src/api/generated/")]
 pub struct ScalingRules {
     /// Whether the pool scales at all.
     pub enabled: bool,
@@ -31,10 +33,13 @@ pub struct ScalingRules {
     /// Most workers.
     pub max_workers: u32,
     /// Scale up when more than this many jobs wait.
+    #[ts(type = "number")]
     pub scale_up_threshold: u64,
     /// Scale down when fewer than this many jobs wait.
+    #[ts(type = "number")]
     pub scale_down_threshold: u64,
     /// Least time between two actions, milliseconds.
+    #[ts(type = "number")]
     pub cooldown_ms: u64,
 }
 

@@ -12,6 +12,7 @@ import type {
   NodeInfo,
   ProductPage,
   ScalingRecord,
+  ScalingRules,
   ErrorCode,
   HealthStatus,
   JobDetail,
@@ -155,6 +156,8 @@ export interface Api {
   sendNodeCommand(node: string, command: NodeCommand): Promise<CommandReply>;
   /** The latest auto-scaling decisions, newest first. */
   listScalingLog(count: number): Promise<ScalingRecord[]>;
+  /** The auto-scaling rules the pools follow (the seed's autoScaling block). */
+  getScalingRules(): Promise<ScalingRules>;
 
   /** Scraped products, filtered by name and shop. */
   listProducts(query: ProductQuery): Promise<ProductPage>;

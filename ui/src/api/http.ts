@@ -9,6 +9,7 @@ import type {
   NodeInfo,
   ProductPage,
   ScalingRecord,
+  ScalingRules,
   HealthStatus,
   JobDetail,
   JobPage,
@@ -170,6 +171,7 @@ export function httpApi(base = ""): Api {
     sendNodeCommand: (node, command) =>
       call<CommandReply>("POST", `/api/nodes/${q(node)}/commands`, command),
     listScalingLog: (count) => call<ScalingRecord[]>("GET", `/api/scaling/log?count=${count}`),
+    getScalingRules: () => call<ScalingRules>("GET", "/api/scaling/settings"),
     listProducts({ q: text, shop, page, pageSize }) {
       const params = new URLSearchParams({ page: String(page), pageSize: String(pageSize) });
       if (text) params.set("q", text);

@@ -48,6 +48,7 @@ export function noTransportApi(): Api {
     listNodes: unavailable,
     sendNodeCommand: unavailable,
     listScalingLog: unavailable,
+    getScalingRules: unavailable,
     listProducts: unavailable,
     listSites: unavailable,
     exportProducts: unavailable,

@@ -12,6 +12,7 @@ import type {
   NodeInfo,
   ProductPage,
   ScalingRecord,
+  ScalingRules,
   HealthStatus,
   JobDetail,
   JobPage,
@@ -87,6 +88,7 @@ export function tauriApi(): Api {
     listNodes: () => call<NodeInfo[]>("list_nodes"),
     sendNodeCommand: (node, command) => call<CommandReply>("send_node_command", { node, command }),
     listScalingLog: (count) => call<ScalingRecord[]>("list_scaling_log", { count }),
+    getScalingRules: () => call<ScalingRules>("get_scaling_rules"),
     listProducts: ({ q, shop, page, pageSize }) =>
       call<ProductPage>("list_products", { q: q ?? null, shop: shop ?? null, page, pageSize }),
     listSites: () => call<DomainStats[]>("list_sites"),

@@ -30,6 +30,7 @@ export type { RedisMode } from "./generated/RedisMode";
 export type { RunOutcome } from "./generated/RunOutcome";
 export type { ScheduleRun } from "./generated/ScheduleRun";
 export type { ScalingRecord } from "./generated/ScalingRecord";
+export type { ScalingRules } from "./generated/ScalingRules";
 export type { ScheduleView } from "./generated/ScheduleView";
 export type { TypeStats } from "./generated/TypeStats";
 export type { WorkerType } from "./generated/WorkerType";

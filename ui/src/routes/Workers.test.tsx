@@ -1,10 +1,30 @@
 import { fireEvent, screen, waitFor } from "@testing-library/react";
 import { describe, expect, it, vi } from "vitest";
 
-import type { NodeInfo } from "../api";
+import type { NodeInfo, ScalingRecord, ScalingRules } from "../api";
 import { fakeApi } from "../test/fakeApi";
 import { renderWith } from "../test/render";
-import { Workers } from "./Workers";
+import { describeRules, poolsIn, Workers } from "./Workers";
+
+const rules: ScalingRules = {
+  enabled: true,
+  minWorkers: 2,
+  maxWorkers: 20,
+  scaleUpThreshold: 10,
+  scaleDownThreshold: 2,
+  cooldownMs: 300_000,
+};
+
+const decision = (atMs: number, workerType: string, from: number, to: number, waiting: number): ScalingRecord => ({
+  atMs,
+  node: "desk-1",
+  workerType,
+  queue: `${workerType}-queue`,
+  from,
+  to,
+  waiting,
+  reason: `${String(waiting)} jobs waiting`,
+});
 
 const node: NodeInfo = {
   id: "worker-1-4242",
@@ -44,5 +64,31 @@ describe("the workers page", () => {
   it("says how to start a node when there is none", async () => {
     renderWith(fakeApi({ listNodes: () => Promise.resolve([]), listScalingLog: () => Promise.resolve([]) }), <Workers />);
     expect(await screen.findByTestId("no-nodes")).toHaveTextContent("antrian workers");
+  });
+
+  it("states the scaling rules and charts each pool's size against the depth it decided on", async () => {
+    expect(describeRules({ ...rules, enabled: false })).toContain("Off");
+    expect(describeRules(rules)).toBe(
+      "On: 2–20 workers per pool; more when over 10 jobs wait (one per 10 waiting), one fewer when under 2 wait; at most one change per 5 min.",
+    );
+    // The log is newest first.
+    const log = [
+      decision(3000, "scraping", 6, 5, 0),
+      decision(2500, "cleanup", 2, 3, 25),
+      decision(2000, "scraping", 2, 6, 60),
+    ];
+    expect(poolsIn(log).map(([pool, records]) => [pool, records.length])).toEqual([["cleanup", 1], ["scraping", 2]]);
+    renderWith(
+      fakeApi({ listNodes: () => Promise.resolve([]), listScalingLog: () => Promise.resolve(log), getScalingRules: () => Promise.resolve(rules) }),
+      <Workers />,
+    );
+    expect(await screen.findByTestId("scaling-rules")).toHaveTextContent("2–20 workers per pool");
+    const chart = screen.getByTestId("scaling-chart-scraping");
+    expect(chart.querySelector("svg")).toHaveAccessibleName(
+      "2 decisions: pool size 2 to 5 workers (most 6), queue depth up to 60 waiting",
+    );
+    expect(chart.querySelectorAll("circle")).toHaveLength(2);
+    expect(chart).toHaveTextContent("60 waiting, 2 → 6 workers");
+    expect(screen.getByTestId("scaling-log")).toHaveTextContent("2 → 6");
   });
 });

@@ -1,8 +1,9 @@
 import { useState } from "react";
 import { useQuery } from "@tanstack/react-query";
 
-import { useApi, type NodeCommand, type NodeInfo, type WorkerType } from "../api";
+import { useApi, type NodeCommand, type NodeInfo, type ScalingRecord, type ScalingRules, type WorkerType } from "../api";
 import { Dialog } from "../components/Dialog";
+import { ScalingChart } from "../components/ScalingChart";
 import { Time } from "../components/Time";
 import { useToast } from "../components/Toasts";
 import { useLive } from "../hooks/useLiveUpdates";
@@ -20,7 +21,8 @@ export function Workers() {
     queryFn: () => api.listNodes(),
     refetchInterval: live ? NODES_EVERY_MS : false,
   });
-  const log = useQuery({ queryKey: ["workers", "log"], queryFn: () => api.listScalingLog(50) });
+  const log = useQuery({ queryKey: ["workers", "log"], queryFn: () => api.listScalingLog(200) });
+  const rules = useQuery({ queryKey: ["scaling-rules"], queryFn: () => api.getScalingRules(), staleTime: Infinity });
   return (
     <main className="page wide" aria-labelledby="page-title">
       <h1 id="page-title">Workers</h1>
@@ -31,21 +33,34 @@ export function Workers() {
         </p>
       )}
       {nodes.data?.map((n) => <NodeCard key={n.id} node={n} />)}
+      <section className="card" aria-labelledby="scaling-title">
+        <h2 id="scaling-title">Auto-scaling</h2>
+        {rules.data && <p data-testid="scaling-rules">{describeRules(rules.data)}</p>}
+        {rules.data &&
+          log.data &&
+          poolsIn(log.data).map(([pool, records]) => (
+            <div key={pool} data-testid={`scaling-chart-${pool}`}>
+              <h3 className="small">{pool}</h3>
+              <ScalingChart records={records} threshold={rules.data.scaleUpThreshold} />
+            </div>
+          ))}
+      </section>
       <section className="card" aria-labelledby="log-title">
         <h2 id="log-title">Scaling decisions</h2>
         {log.data?.length === 0 && <p className="muted">No scaling decision yet.</p>}
         {log.data && log.data.length > 0 && (
           <table className="table" data-testid="scaling-log">
             <thead>
-              <tr><th>When</th><th>Node</th><th>Pool</th><th>Workers</th><th>Why</th></tr>
+              <tr><th>When</th><th>Node</th><th>Pool</th><th>Workers</th><th>Waiting</th><th>Why</th></tr>
             </thead>
             <tbody>
-              {log.data.map((r) => (
+              {log.data.slice(0, 50).map((r) => (
                 <tr key={`${r.atMs}-${r.node}-${r.workerType}`}>
                   <td><Time at={r.atMs} /></td>
                   <td>{r.node}</td>
                   <td>{r.workerType}</td>
                   <td className="num">{r.from} → {r.to}</td>
+                  <td className="num">{r.waiting}</td>
                   <td>{r.reason}</td>
                 </tr>
               ))}
@@ -55,6 +70,24 @@ export function Workers() {
       </section>
     </main>
   );
+}
+
+/** The rules in a sentence, as the seed's autoScaling block sets them. */
+export function describeRules(r: ScalingRules): string {
+  if (!r.enabled) return "Off: pools keep the size they are given (QUEUE_AUTO_SCALING=false).";
+  const cooldown = r.cooldownMs % 60_000 === 0 ? `${String(r.cooldownMs / 60_000)} min` : `${String(r.cooldownMs / 1000)} s`;
+  return (
+    `On: ${String(r.minWorkers)}–${String(r.maxWorkers)} workers per pool; more when over ` +
+    `${String(r.scaleUpThreshold)} jobs wait (one per ${String(r.scaleUpThreshold)} waiting), one fewer when under ` +
+    `${String(r.scaleDownThreshold)} wait; at most one change per ${cooldown}.`
+  );
+}
+
+/** Each pool's decisions (the log is newest first), pools in name order. */
+export function poolsIn(log: ScalingRecord[]): [string, ScalingRecord[]][] {
+  const by = new Map<string, ScalingRecord[]>();
+  for (const r of log) by.set(r.workerType, [...(by.get(r.workerType) ?? []), r]);
+  return [...by.entries()].sort(([a], [b]) => a.localeCompare(b));
 }
 
 function NodeCard({ node }: { node: NodeInfo }) {

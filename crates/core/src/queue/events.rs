@@ -195,6 +195,10 @@ pub struct ScalingRecord {
     pub from: u32,
     /// Workers after.
     pub to: u32,
+    /// Jobs waiting in the queue when it decided (0 in records from before it was kept).
+    #[serde(default)]
+    #[ts(type = "number")]
+    pub waiting: u64,
     /// Why, in a sentence.
     pub reason: String,
 }

@@ -119,6 +119,7 @@ impl Autoscaler {
                 queue: worker_type.queue().to_string(),
                 from: size,
                 to,
+                waiting: queue.waiting,
                 reason,
             };
             tracing::info!(worker_type = worker_type.as_str(), from = size, to, reason = %record.reason, "autoscaled");

@@ -722,6 +722,11 @@ async fn a_burst_scales_the_pool_up_and_back_down_and_each_decision_is_logged() 
     assert_eq!(up.len(), 1);
     assert_eq!((up[0].from, up[0].to), (1, 4));
     assert!(
+        up[0].waiting > 30 && up[0].reason.contains(&format!("{} jobs", up[0].waiting)),
+        "the depth it decided on is kept with the decision: {:?}",
+        up[0]
+    );
+    assert!(
         up[0].reason.contains("above the threshold of 10"),
         "{:?}",
         up[0]
@@ -764,7 +769,7 @@ async fn a_burst_scales_the_pool_up_and_back_down_and_each_decision_is_logged() 
         "cooling down"
     );
     let down = autoscaler.tick(t0 + 2000).await.expect("tick");
-    assert_eq!((down[0].from, down[0].to), (4, 3));
+    assert_eq!((down[0].from, down[0].to, down[0].waiting), (4, 3, 0));
     assert!(
         down[0]
             .reason

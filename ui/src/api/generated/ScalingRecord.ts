@@ -29,6 +29,10 @@ from: number,
  */
 to: number, 
 /**
+ * Jobs waiting in the queue when it decided (0 in records from before it was kept).
+ */
+waiting: number, 
+/**
  * Why, in a sentence.
  */
 reason: string, };
