@@ -12,6 +12,7 @@ export type { DynamicScheduleView } from "./generated/DynamicScheduleView";
 export type { ErrorCode } from "./generated/ErrorCode";
 export type { HealthLevel } from "./generated/HealthLevel";
 export type { HealthStatus } from "./generated/HealthStatus";
+export type { HistoryEntry } from "./generated/HistoryEntry";
 export type { JobDetail } from "./generated/JobDetail";
 export type { JobFilter } from "./generated/JobFilter";
 export type { JobPage } from "./generated/JobPage";

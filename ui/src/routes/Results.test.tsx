@@ -20,6 +20,15 @@ describe("the results page", () => {
         products: [{ productId: "p1", name: `Sepatu ${query.q ?? ""}`.trim(), shopId: "123", price: 150000, currency: "IDR" }],
         total: 1,
         hasMore: false,
+        history: {
+          // Newest first, as core sends them; one change without a price.
+          p1: [
+            { at: 4, price: 150000, stock: 3 },
+            { at: 3, price: null, stock: 0 },
+            { at: 2, price: 175000, stock: 5 },
+            { at: 1, price: 160000, stock: 9 },
+          ],
+        },
       }),
     );
     const exportProducts = vi.fn(() => Promise.resolve({ kind: "saved" as const, path: "/home/u/Downloads/antrian-products.csv" }));
@@ -33,6 +42,9 @@ describe("the results page", () => {
     );
     expect(await screen.findByTestId("product-table")).toHaveTextContent("150,000 IDR");
     expect(screen.getByTestId("site-shop.example")).toHaveTextContent("75%");
+    expect(screen.getByRole("img", { name: /prices/ })).toHaveAccessibleName(
+      "3 prices from 150,000 to 175,000 IDR; last change down",
+    );
     fireEvent.change(screen.getByLabelText("Search"), { target: { value: "merah" } });
     await waitFor(() => expect(listProducts).toHaveBeenLastCalledWith({ q: "merah", shop: undefined, page: 1, pageSize: 50 }));
     fireEvent.click(screen.getByRole("button", { name: "Export CSV" }));

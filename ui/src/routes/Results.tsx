@@ -2,6 +2,7 @@ import { useState } from "react";
 import { useQuery } from "@tanstack/react-query";
 
 import { useApi, type DomainStats } from "../api";
+import { Sparkline } from "../components/Sparkline";
 import { Time } from "../components/Time";
 import { useToast } from "../components/Toasts";
 
@@ -71,6 +72,7 @@ export function Results() {
               <th>Product</th>
               <th>Shop</th>
               <th>Price</th>
+              <th>Price history</th>
               <th>Rating</th>
               <th>Sold</th>
               <th>Stock</th>
@@ -87,6 +89,9 @@ export function Results() {
                   {p.originalPrice !== undefined && p.originalPrice !== p.price && (
                     <span className="muted"> (was {p.originalPrice.toLocaleString()})</span>
                   )}
+                </td>
+                <td>
+                  <Sparkline history={products.data?.history[p.productId] ?? []} currency={p.currency} />
                 </td>
                 <td className="num">{p.rating ?? "—"}</td>
                 <td className="num">{p.sold ?? "—"}</td>

@@ -135,7 +135,13 @@ pub struct ProductPage {
     pub total: Option<u64>,
     /// Whether another page follows.
     pub has_more: bool,
+    /// Each listed product's latest price/stock changes (at most
+    /// [`HISTORY_IN_LISTING`]), newest first, for a sparkline beside it.
+    pub history: std::collections::HashMap<String, Vec<HistoryEntry>>,
 }
+
+/// Changes per product a listing carries.
+pub const HISTORY_IN_LISTING: usize = 20;
 
 /// Which products to list.
 #[derive(Debug, Clone, Default)]
@@ -329,16 +335,39 @@ impl ProductStore {
             .arg(-1)
             .query_async(&mut redis)
             .await?;
-        Ok(entries
-            .iter()
-            .filter_map(|e| {
-                let mut parts = e.split('|');
-                let at = parts.next()?.parse().ok()?;
-                let price = parts.next().and_then(|p| p.parse().ok());
-                let stock = parts.next().and_then(|s| s.parse().ok());
-                Some(HistoryEntry { at, price, stock })
-            })
-            .collect())
+        Ok(parse_history(&entries))
+    }
+
+    /// A page of `ids`: their records and latest changes, in one round trip each.
+    async fn page_of(
+        &self,
+        ids: &[String],
+        total: Option<u64>,
+        has_more: bool,
+    ) -> Result<ProductPage> {
+        let mut pipe = redis::pipe();
+        for id in ids {
+            pipe.cmd("LRANGE")
+                .arg(keys::product_history(id))
+                .arg(0)
+                .arg(HISTORY_IN_LISTING - 1);
+        }
+        let mut redis = self.conn.redis();
+        let (products, histories) = tokio::try_join!(self.records(ids), async {
+            pipe.query_async::<Vec<Vec<String>>>(&mut redis)
+                .await
+                .map_err(Error::from)
+        })?;
+        Ok(ProductPage {
+            products,
+            total,
+            has_more,
+            history: ids
+                .iter()
+                .cloned()
+                .zip(histories.iter().map(|h| parse_history(h)))
+                .collect(),
+        })
     }
 
     /// Products newest first, `page` from 1.
@@ -378,11 +407,9 @@ impl ProductStore {
                 .arg(skip + page_size - 1)
                 .query_async(&mut redis)
                 .await?;
-            return Ok(ProductPage {
-                products: self.records(&ids).await?,
-                total: Some(total),
-                has_more: ((skip + page_size) as u64) < total,
-            });
+            return self
+                .page_of(&ids, Some(total), ((skip + page_size) as u64) < total)
+                .await;
         };
         // A name filter walks the index in chunks, matching on the stored lower-case name.
         let mut matched = 0usize;
@@ -396,11 +423,7 @@ impl ProductStore {
                 .query_async(&mut redis)
                 .await?;
             if ids.is_empty() {
-                return Ok(ProductPage {
-                    products: self.records(&out).await?,
-                    total: Some(matched as u64),
-                    has_more: false,
-                });
+                return self.page_of(&out, Some(matched as u64), false).await;
             }
             let mut pipe = redis::pipe();
             for id in &ids {
@@ -412,11 +435,7 @@ impl ProductStore {
                     if matched >= skip && out.len() < page_size {
                         out.push(id.clone());
                     } else if out.len() == page_size {
-                        return Ok(ProductPage {
-                            products: self.records(&out).await?,
-                            total: None,
-                            has_more: true,
-                        });
+                        return self.page_of(&out, None, true).await;
                     }
                     matched += 1;
                 }
@@ -590,4 +609,18 @@ mod tests {
         assert_eq!(csv_field("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
         assert_eq!(csv_field("-5"), "-5");
     }
+}
+
+/// Stored history entries (`at|price|stock`), as read.
+fn parse_history(entries: &[String]) -> Vec<HistoryEntry> {
+    entries
+        .iter()
+        .filter_map(|e| {
+            let mut parts = e.split('|');
+            let at = parts.next()?.parse().ok()?;
+            let price = parts.next().and_then(|p| p.parse().ok());
+            let stock = parts.next().and_then(|s| s.parse().ok());
+            Some(HistoryEntry { at, price, stock })
+        })
+        .collect()
 }

@@ -60,6 +60,15 @@ async fn saving_counts_inserts_updates_and_unchanged_and_keeps_a_capped_history(
     assert_eq!(history.len(), products::HISTORY_CAP);
     assert_eq!(history[0].price, Some(259.0), "newest first");
     assert_eq!(s.get("1").await.expect("get").price, Some(259.0));
+    // A listing carries each product's latest changes for its sparkline, newest first.
+    let page = s
+        .list(&ProductFilter::default(), 1, 10)
+        .await
+        .expect("list");
+    let prices: Vec<Option<f64>> = page.history["1"].iter().map(|h| h.price).collect();
+    assert_eq!(prices.len(), products::HISTORY_IN_LISTING);
+    assert_eq!((prices[0], prices[19]), (Some(259.0), Some(240.0)));
+    assert_eq!(page.history["2"].len(), 1, "Teh's one price");
     let missing = s.get("nope").await.err().map(|e| e.code());
     assert_eq!(missing, Some(crate::ErrorCode::NotFound));
 
