@@ -345,6 +345,15 @@ impl ProductStore {
         total: Option<u64>,
         has_more: bool,
     ) -> Result<ProductPage> {
+        if ids.is_empty() {
+            // An empty pipeline is an error in redis-rs: an empty page reads nothing.
+            return Ok(ProductPage {
+                products: Vec::new(),
+                total,
+                has_more,
+                history: std::collections::HashMap::new(),
+            });
+        }
         let mut pipe = redis::pipe();
         for id in ids {
             pipe.cmd("LRANGE")

@@ -69,6 +69,11 @@ async fn saving_counts_inserts_updates_and_unchanged_and_keeps_a_capped_history(
     assert_eq!(prices.len(), products::HISTORY_IN_LISTING);
     assert_eq!((prices[0], prices[19]), (Some(259.0), Some(240.0)));
     assert_eq!(page.history["2"].len(), 1, "Teh's one price");
+    let empty = s
+        .list(&ProductFilter::default(), 5, 10)
+        .await
+        .expect("a page past the end");
+    assert!(empty.products.is_empty() && empty.history.is_empty());
     let missing = s.get("nope").await.err().map(|e| e.code());
     assert_eq!(missing, Some(crate::ErrorCode::NotFound));
 
