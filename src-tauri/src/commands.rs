@@ -122,6 +122,22 @@ pub async fn update_job_data(
     h.queues.get_job(&queue, &id).await.map_err(fail)
 }
 
+/// Whether `add_job` would take this job; nothing is added.
+#[tauri::command]
+pub fn check_job(
+    shell: State<'_, Shell>,
+    queue: String,
+    name: String,
+    data: Value,
+    opts: JobOptionsInput,
+) -> Reply<()> {
+    shell
+        .handle()?
+        .queues
+        .check_new_job(&queue, &name, &data, &opts)
+        .map_err(fail)
+}
+
 #[tauri::command]
 pub async fn add_job(
     shell: State<'_, Shell>,

@@ -26,6 +26,7 @@ pub fn run() {
             commands::update_job_data,
             commands::list_throughput,
             commands::add_job,
+            commands::check_job,
             commands::retry_job,
             commands::remove_job,
             commands::promote_job,

@@ -62,6 +62,12 @@ await flow("overview", async () => {
 });
 
 await flow("add-and-run", async () => {
+  // Checked by core's rules as it is typed, beside the field, before anything is added.
+  await go("#/add-job?queue=scraping-queue");
+  await page.getByLabel(/Product URLs/).fill("ftp://shop.example/p/1");
+  await page.locator("#error-url").getByText(/only http and https/).waitFor();
+  await page.getByLabel(/Product URLs/).fill(`${FIXTURE_URL}/p/jsonld/e2e-1`);
+  await page.getByTestId("check-state").getByText("accepts this job").waitFor();
   const links = await addProductJobs([`${FIXTURE_URL}/p/jsonld/e2e-1`], 1);
   await shot("add-job");
   await links.first().click();

@@ -45,7 +45,7 @@ impl Modify for Adjust {
     paths(
         queues::stats, queues::list, queues::throughput, queues::details, queues::retry, queues::promote_job, queues::remove,
         queues::job, queues::logs, queues::update_data, queues::pause, queues::resume, queues::clean, queues::add,
-        queues::add_bulk, queues::act_on_matching, queues::promote, queues::retry_failed, queues::pause_all,
+        queues::add_bulk, queues::check, queues::act_on_matching, queues::promote, queues::retry_failed, queues::pause_all,
         queues::resume_all,
         schedules::list, schedules::add, schedules::get_one, schedules::update,
         schedules::remove, schedules::enable, schedules::disable, schedules::run,

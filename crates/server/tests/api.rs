@@ -27,6 +27,7 @@ async fn every_route_asks_for_credentials_and_refuses_wrong_ones() {
         ("POST", "/api/queues/cleanup-queue/jobs"),
         ("POST", "/api/queues/cleanup-queue/jobs/bulk"),
         ("POST", "/api/queues/cleanup-queue/jobs/matching"),
+        ("POST", "/api/queues/cleanup-queue/jobs/check"),
         ("GET", "/api/queues/cleanup-queue/jobs/1"),
         ("GET", "/api/queues/cleanup-queue/jobs/1/logs"),
         ("PUT", "/api/queues/cleanup-queue/jobs/1/data"),
@@ -415,6 +416,14 @@ async fn a_filtered_page_and_an_action_on_every_match() {
         )
         .await;
     }
+    // A job that would be taken is checked without being added.
+    let checked = d
+        .post(
+            "/api/queues/scraping-queue/jobs/check",
+            json!({"name": "product-scraping", "data": {"url": "https://shop.example/p/1"}}),
+        )
+        .await;
+    assert_eq!(checked, json!({"ok": true}));
     let page = d
         .get(&format!(
             "{q}?state=delayed&name=tick&field=url&text=SHOP-A&pageSize=10"
@@ -760,6 +769,18 @@ async fn malformed_requests_get_a_json_4xx_and_write_nothing() {
         ("GET", "/api/queues/cleanup-queue?state=sleeping", None, 400),
         ("GET", "/api/queues/cleanup-queue?page=0", None, 400),
         ("GET", "/api/throughput?minutes=0", None, 400),
+        (
+            "POST",
+            "/api/queues/cleanup-queue/jobs/check",
+            Some(r#"{"name": "tick", "data": {}, "opts": {"priority": 11}}"#),
+            400,
+        ),
+        (
+            "POST",
+            "/api/queues/scraping-queue/jobs/check",
+            Some(r#"{"name": "product-scraping", "data": [1]}"#),
+            400,
+        ),
         (
             "GET",
             "/api/queues/cleanup-queue?state=failed&field=url%3Bx&text=a",

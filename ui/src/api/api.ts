@@ -119,6 +119,8 @@ export interface Api {
   getJob(queue: string, id: string): Promise<JobDetail>;
   /** Replaces the data of a job no worker holds and that has not completed; the job after. */
   updateJobData(queue: string, id: string, data: Record<string, unknown>): Promise<JobDetail>;
+  /** Whether `addJob` would take this job (the same checks); nothing is added. */
+  checkJob(queue: string, job: NewJob): Promise<void>;
   addJob(queue: string, job: NewJob): Promise<AddedJob>;
   retryJob(queue: string, id: string): Promise<void>;
   removeJob(queue: string, id: string): Promise<void>;

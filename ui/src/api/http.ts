@@ -127,6 +127,9 @@ export function httpApi(base = ""): Api {
     updateJobData: (queue, id, data) =>
       call<JobDetail>("PUT", `/api/queues/${q(queue)}/jobs/${q(id)}/data`, data),
     addJob: (queue, job) => call<AddedJob>("POST", `/api/queues/${q(queue)}/jobs`, job),
+    async checkJob(queue, job) {
+      await call("POST", `/api/queues/${q(queue)}/jobs/check`, job);
+    },
     async retryJob(queue, id) {
       await call("POST", `/api/queues/${q(queue)}/jobs/${q(id)}/retry`);
     },

@@ -25,6 +25,7 @@ export function noTransportApi(): Api {
     updateJobData: unavailable,
     listThroughput: unavailable,
     addJob: unavailable,
+    checkJob: unavailable,
     retryJob: unavailable,
     removeJob: unavailable,
     promoteJob: unavailable,

@@ -63,6 +63,7 @@ export function tauriApi(): Api {
     getJob: (queue, id) => call<JobDetail>("get_job", { queue, id }),
     updateJobData: (queue, id, data) => call<JobDetail>("update_job_data", { queue, id, data }),
     addJob: (queue, job) => call<AddedJob>("add_job", { queue, ...job }),
+    checkJob: (queue, job) => run("check_job", { queue, ...job }),
     retryJob: (queue, id) => run("retry_job", { queue, id }),
     removeJob: (queue, id) => run("remove_job", { queue, id }),
     promoteJob: (queue, id) => run("promote_job", { queue, id }),

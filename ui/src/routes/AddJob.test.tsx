@@ -72,4 +72,33 @@ describe("the add-job page", () => {
     expect(await screen.findByTestId("add-error")).toHaveTextContent("Data: must be a JSON object");
     expect(addJob).not.toHaveBeenCalled();
   });
+
+  it("checks the form with core's rules as the user types, beside the field it is about", async () => {
+    const checkJob = vi.fn((_queue: string, job: NewJob) => {
+      const url = String(job.data.url);
+      return url.startsWith("https://")
+        ? Promise.resolve()
+        : Promise.reject(new ApiError("invalid_input", `data: invalid product-scraping data: url \`${url}\` uses \`ftp:\`; only http and https pages can be scraped`));
+    });
+    const addJob = vi.fn();
+    renderWith(fakeApi({ addJob, checkJob, listQueues: () => Promise.resolve([]) }), <AddJob route={parseRoute("#/add-job")} />);
+    const urls = screen.getByLabelText(/Product URLs/);
+    // Nothing is said before the user types.
+    expect(screen.getByTestId("check-state")).toHaveTextContent("");
+    fireEvent.change(urls, { target: { value: "https://shop.example/p/1\nftp://shop.example/p/2" } });
+    await waitFor(() => expect(urls).toHaveAttribute("aria-invalid", "true"));
+    expect(urls).toHaveAccessibleDescription(/url `ftp:\/\/shop.example\/p\/2` uses `ftp:`/);
+    // Each URL's job is checked, in order, and nothing is added.
+    expect(checkJob.mock.calls.map((c) => (c[1] as NewJob).data.url)).toEqual([
+      "https://shop.example/p/1",
+      "ftp://shop.example/p/2",
+    ]);
+    expect(addJob).not.toHaveBeenCalled();
+    fireEvent.change(urls, { target: { value: "https://shop.example/p/1" } });
+    expect(await screen.findByText("✓ Antrian accepts this job.")).toBeInTheDocument();
+    expect(urls).not.toHaveAttribute("aria-invalid");
+    // A field left empty is named by the form itself, before asking core.
+    fireEvent.change(urls, { target: { value: "" } });
+    await waitFor(() => expect(urls).toHaveAccessibleDescription("Product URLs (one per line: one job each): required"));
+  });
 });

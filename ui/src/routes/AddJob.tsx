@@ -1,10 +1,21 @@
-import { useEffect, useState } from "react";
+import { useCallback, useEffect, useState } from "react";
 import { useQueryClient } from "@tanstack/react-query";
 
 import { useApi, type AddedJob } from "../api";
 import { useQueues } from "../hooks/queries";
 import { link, type Route } from "../hooks/useRoute";
-import { buildData, buildOptions, initialValues, JOB_TYPES, keyOf, type Field, type Values } from "./jobTypes";
+import { buildData, buildOptions, fieldOf, initialValues, JOB_TYPES, keyOf, type Field, type Values } from "./jobTypes";
+
+/** Jobs a live check sends to core at most (a pasted list of URLs makes one job each). */
+const CHECK_AT_MOST = 20;
+/** How long typing pauses before the form is checked. */
+const CHECK_AFTER_MS = 300;
+
+/** What the form would add, or why it cannot be read. */
+type Built = { queue: string; jobs: { name: string; data: Record<string, unknown> }[]; opts: Record<string, unknown> };
+
+/** The live check's verdict: nothing yet, core accepts it, or why not (and which field). */
+type Check = { state: "idle" } | { state: "ok" } | { state: "error"; message: string; field: string | undefined };
 
 const PRIORITIES = ["critical", "high", "normal", "low", "background"];
 
@@ -29,6 +40,9 @@ export function AddJob({ route }: { route: Route }) {
   const [error, setError] = useState<string | null>(null);
   const [added, setAdded] = useState<AddedJob[]>([]);
   const [busy, setBusy] = useState(false);
+  // Checked as the user types, once they have typed: the same rules core applies on add.
+  const [touched, setTouched] = useState(false);
+  const [check, setCheck] = useState<Check>({ state: "idle" });
 
   // "Duplicate" from a job page: its name and data in the JSON editor.
   useEffect(() => {
@@ -43,27 +57,64 @@ export function AddJob({ route }: { route: Route }) {
     );
   }, [api, from, fromQueue]);
 
+  const build = useCallback((): Built | { error: string } => {
+    try {
+      const opts = buildOptions(options);
+      if (raw) {
+        let data: unknown;
+        try {
+          data = JSON.parse(rawData);
+        } catch (e) {
+          return { error: `Data: not JSON (${(e as Error).message})` };
+        }
+        if (typeof data !== "object" || data === null || Array.isArray(data)) return { error: "Data: must be a JSON object" };
+        return { queue: rawQueue.trim(), jobs: [{ name: rawName.trim(), data: data as Record<string, unknown> }], opts };
+      }
+      if (!type) return { error: "Choose a job type" };
+      return { queue: type.queue, jobs: buildData(type, values).map((data) => ({ name: type.name, data })), opts };
+    } catch (e) {
+      return { error: (e as Error).message };
+    }
+  }, [options, raw, rawData, rawName, rawQueue, type, values]);
+
+  useEffect(() => {
+    if (!touched) return;
+    let stale = false;
+    const timer = setTimeout(() => {
+      const built = build();
+      const fail = (message: string) => {
+        if (!stale) setCheck({ state: "error", message, field: raw || !type ? undefined : fieldOf(type, message) });
+      };
+      if ("error" in built) {
+        fail(built.error);
+        return;
+      }
+      void (async () => {
+        try {
+          for (const job of built.jobs.slice(0, CHECK_AT_MOST)) {
+            await api.checkJob(built.queue, { ...job, opts: built.opts });
+          }
+          if (!stale) setCheck({ state: "ok" });
+        } catch (e) {
+          fail((e as Error).message);
+        }
+      })();
+    }, CHECK_AFTER_MS);
+    return () => {
+      stale = true;
+      clearTimeout(timer);
+    };
+  }, [api, build, raw, touched, type]);
+
   const submit = async () => {
     setError(null);
     setAdded([]);
-    let queue: string;
-    let jobs: { name: string; data: Record<string, unknown> }[];
-    let opts: Record<string, unknown>;
-    try {
-      opts = buildOptions(options);
-      if (raw) {
-        const data: unknown = JSON.parse(rawData);
-        if (typeof data !== "object" || data === null || Array.isArray(data)) throw new Error("Data: must be a JSON object");
-        queue = rawQueue.trim();
-        jobs = [{ name: rawName.trim(), data: data as Record<string, unknown> }];
-      } else if (type) {
-        queue = type.queue;
-        jobs = buildData(type, values).map((data) => ({ name: type.name, data }));
-      } else return;
-    } catch (e) {
-      setError((e as Error).message);
+    const built = build();
+    if ("error" in built) {
+      setError(built.error);
       return;
     }
+    const { queue, jobs, opts } = built;
     setBusy(true);
     const done: AddedJob[] = [];
     try {
@@ -82,6 +133,7 @@ export function AddJob({ route }: { route: Route }) {
       <h1 id="page-title">Add job</h1>
       <form
         className="form"
+        onChange={() => setTouched(true)}
         onSubmit={(e) => {
           e.preventDefault();
           void submit();
@@ -131,6 +183,7 @@ export function AddJob({ route }: { route: Route }) {
             </label>
             {type?.fields.map((f) => (
               <FieldInput key={keyOf(f)} field={f} value={values[keyOf(f)] ?? ""}
+                error={check.state === "error" && check.field === keyOf(f) ? check.message : undefined}
                 onChange={(v) => setValues({ ...values, [keyOf(f)]: v })} />
             ))}
           </>
@@ -164,6 +217,12 @@ export function AddJob({ route }: { route: Route }) {
             </label>
           )}
         </fieldset>
+        {check.state === "error" && check.field === undefined && (
+          <p className="error" data-testid="check-error" id="check-error">{check.message}</p>
+        )}
+        <p className="small muted" role="status" data-testid="check-state">
+          {check.state === "ok" ? "✓ Antrian accepts this job." : ""}
+        </p>
         {error !== null && <p className="error" role="alert" data-testid="add-error">{error}</p>}
         <button type="submit" className="primary" disabled={busy}>{busy ? "Adding…" : "Add job"}</button>
       </form>
@@ -184,8 +243,10 @@ export function AddJob({ route }: { route: Route }) {
   );
 }
 
-function FieldInput({ field, value, onChange }: { field: Field; value: string | boolean; onChange(v: string | boolean): void }) {
+function FieldInput({ field, value, error, onChange }: { field: Field; value: string | boolean; error: string | undefined; onChange(v: string | boolean): void }) {
   const text = typeof value === "string" ? value : "";
+  const errorId = `error-${keyOf(field)}`;
+  const invalid = error === undefined ? {} : { "aria-invalid": true, "aria-describedby": errorId };
   if (field.kind === "checkbox") {
     return (
       <label className="check">
@@ -200,12 +261,13 @@ function FieldInput({ field, value, onChange }: { field: Field; value: string | 
       {field.required && <span aria-hidden="true"> *</span>}
       {multi ? (
         <textarea className={field.kind === "json" ? "code" : undefined} rows={field.kind === "json" ? 6 : 4}
-          value={text} placeholder={field.placeholder} onChange={(e) => onChange(e.target.value)} />
+          value={text} placeholder={field.placeholder} onChange={(e) => onChange(e.target.value)} {...invalid} />
       ) : (
         <input type={field.kind === "date" ? "date" : field.kind === "url" ? "url" : "text"}
           inputMode={field.kind === "number" ? "numeric" : undefined}
-          value={text} placeholder={field.placeholder} required={field.required} onChange={(e) => onChange(e.target.value)} />
+          value={text} placeholder={field.placeholder} required={field.required} onChange={(e) => onChange(e.target.value)} {...invalid} />
       )}
+      {error !== undefined && <span className="error small" id={errorId}>{error}</span>}
     </label>
   );
 }

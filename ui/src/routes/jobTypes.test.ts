@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { buildData, buildOptions, initialValues, JOB_TYPES } from "./jobTypes";
+import { buildData, buildOptions, fieldOf, initialValues, JOB_TYPES } from "./jobTypes";
 
 const type = (name: string) => {
   const t = JOB_TYPES.find((x) => x.name === name);
@@ -63,5 +63,15 @@ describe("add-job forms", () => {
       backoff: { type: "exponential", delay: 2000 },
     });
     expect(() => buildOptions({ priority: "", delaySeconds: "-1", attempts: "", backoff: "", backoffMs: "" })).toThrow("Delay");
+  });
+
+  it("finds the field a message is about, by label or by data path", () => {
+    const batch = type("batch-scraping");
+    expect(fieldOf(batch, "invalid batch-scraping data: options.concurrency must be from 1 to 20, not 50")).toBe("options.concurrency");
+    expect(fieldOf(batch, "URLs (paste a list, one per line): required")).toBe("urls");
+    expect(fieldOf(batch, "data: too big")).toBeUndefined();
+    // `to` is too common a word to tell: the message stays with the form.
+    expect(fieldOf(type("send-email"), "data: invalid send-email data: from 1 to 3 recipients")).toBeUndefined();
+    expect(fieldOf(type("send-email"), "data: invalid send-email data: `data` must be an object")).toBe("data");
   });
 });

@@ -195,3 +195,22 @@ export function buildOptions(o: { priority: string; delaySeconds: string; attemp
   if (o.backoff !== "") opts.backoff = { type: o.backoff, delay: number("Backoff delay", o.backoffMs || "0") };
   return opts;
 }
+
+/**
+ * The form field a message is about, when it names one: a message this module made starts
+ * with the field's label; core's name the data path (`url`, `options.concurrency`), which
+ * must stand as a word of its own. Paths shorter than 3 letters (`to`) are too common a
+ * word to tell; their messages stay with the form as a whole.
+ */
+export function fieldOf(type: JobType, message: string): string | undefined {
+  const byLabel = type.fields.find((f) => message.startsWith(`${f.label}:`));
+  if (byLabel) return keyOf(byLabel);
+  // Core's data messages start "data: invalid <job> data: "; the rule follows.
+  const rule = message.replace(/^(data: )?invalid [\w-]+ data: /, "");
+  const named = type.fields
+    .map((f) => keyOf(f))
+    .filter((key) => key.length >= 3)
+    .filter((key) => new RegExp(`(^|[\\s\`(:])${key.replace(/\./g, "\\.")}($|[\\s\`:,.)])`).test(rule))
+    .sort((a, b) => b.length - a.length);
+  return named[0];
+}

@@ -279,6 +279,18 @@ impl QueueManager {
         options::to_bullmq(opts, &self.defaults)
     }
 
+    /// Checks a job exactly as [`Self::add_job`] would (queue and job names, the job type's
+    /// data rules, options) without touching Redis: forms call it as the user types.
+    pub fn check_new_job(
+        &self,
+        queue: &str,
+        name: &str,
+        data: &serde_json::Value,
+        opts: &JobOptionsInput,
+    ) -> Result<()> {
+        self.prepare_job(queue, name, data, opts).map(drop)
+    }
+
     /// The BullMQ queue `name`, opened (and created) on first use.
     pub(crate) async fn bull_queue(&self, name: &str) -> Result<Arc<Queue>> {
         self.queue(name).await

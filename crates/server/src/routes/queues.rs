@@ -377,6 +377,20 @@ pub(crate) async fn add(
     Ok((status, Json(added)))
 }
 
+/// `POST /api/queues/{queue}/jobs/check`: whether `add` would take this job.
+#[utoipa::path(post, path = "/api/queues/{queue}/jobs/check", tag = "queues", summary = "Check a job as adding it would, without adding it (forms call this as the user types)", params(("queue" = String, Path, description = "Queue name, e.g. scraping-queue")), request_body = NewJob, responses((status = 200, description = "OK", body = Object), (status = 400, description = "Invalid input (the message names the field and the rule)", body = ErrorBody), (status = 403, description = "Cross-site request or foreign Host", body = ErrorBody), (status = 413, description = "Body over 8 MiB", body = ErrorBody), (status = 415, description = "Body is not JSON", body = ErrorBody), (status = 401, description = "No or wrong credentials", body = ErrorBody), (status = 429, description = "Too many failed logins from this address", body = ErrorBody)))]
+pub(crate) async fn check(
+    State(s): State<AppState>,
+    path: Params<String>,
+    body: Body<NewJob>,
+) -> ApiResult<Json<Value>> {
+    let Path(queue) = path?;
+    let Json(job) = body?;
+    s.rt.queues
+        .check_new_job(&queue, &job.name, &job.data, &job.opts)?;
+    Ok(Json(json!({"ok": true})))
+}
+
 /// `POST /api/queues/{queue}/jobs/bulk` (the seed's `addBulkJobs`).
 #[utoipa::path(post, path = "/api/queues/{queue}/jobs/bulk", tag = "queues", summary = "Add many jobs (the seed's addBulkJobs); one bad entry refuses all", params(("queue" = String, Path, description = "Queue name, e.g. scraping-queue")), request_body = Vec<BulkJobInput>, responses((status = 200, description = "OK", body = Vec<AddedJob>), (status = 201, description = "Created", body = Vec<AddedJob>), (status = 400, description = "Invalid input (the message names the field and the rule)", body = ErrorBody), (status = 403, description = "Cross-site request or foreign Host", body = ErrorBody), (status = 413, description = "Body over 8 MiB", body = ErrorBody), (status = 415, description = "Body is not JSON", body = ErrorBody), (status = 401, description = "No or wrong credentials", body = ErrorBody), (status = 429, description = "Too many failed logins from this address", body = ErrorBody), (status = 503, description = "Redis unavailable", body = ErrorBody)))]
 pub(crate) async fn add_bulk(
@@ -450,6 +464,7 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/api/queues/{queue}/retry-failed", post(retry_failed))
         .route("/api/queues/{queue}/jobs", post(add))
         .route("/api/queues/{queue}/jobs/bulk", post(add_bulk))
+        .route("/api/queues/{queue}/jobs/check", post(check))
         .route("/api/queues/{queue}/jobs/matching", post(act_on_matching))
         .route("/api/queues/{queue}/jobs/{id}", get(job).delete(remove))
         .route("/api/queues/{queue}/jobs/{id}/retry", post(retry))
