@@ -1,8 +1,9 @@
 //! Filtered listings and bulk actions on every matching job.
 //!
-//! BullMQ keeps no index of job names or data, so a filter reads jobs: one read-only script
+//! BullMQ keeps no index of job names or data, so a filter reads jobs: a read-only script
 //! walks the state's list or sorted set from the requested end, reads each job's `name`
-//! and `data`, and keeps the matches' ids for the page, stopping after [`MAX_SCAN`] jobs.
+//! and `data`, and keeps the matches' ids for the page; it is called for 1,000 jobs at a
+//! time (a few milliseconds in which Redis serves nobody else) until [`MAX_SCAN`] jobs.
 //! The answer says how far it went, so "12 matches" is never mistaken for all of them
 //! when a state holds more jobs than were read. Only the page's jobs are then read whole.
 
@@ -15,14 +16,21 @@ use crate::error::{Error, Result};
 /// Jobs a filtered listing or bulk action reads at most, per call.
 pub const MAX_SCAN: u32 = 10_000;
 
+/// Jobs one script call reads at most: Redis runs nothing else while a script runs, so a
+/// search is many short calls (each a few milliseconds), not one long one.
+const CHUNK: u32 = 1000;
+
 /// KEYS: the state's lists/sorted sets. ARGV: job key prefix, `1` for oldest first, matches
-/// to skip, matches to keep, jobs to read at most, name (or ""), field (or ""), lowercase
-/// text (or ""). Returns {kept ids, matches, jobs read, 1 when every job was read}.
+/// still to skip, matches still to keep, jobs to read in this call, name (or ""), field (or
+/// ""), lowercase text (or ""), the key to start in (1-based) and the offset in it.
+/// Returns {kept ids, matches, jobs read, key to go on in, offset in it}; the key is 0
+/// when every key was read to its end.
 const SEARCH: &str = r"
 local prefix, oldest = ARGV[1], ARGV[2] == '1'
 local skip, keep, budget = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
 local name, field, text = ARGV[6], ARGV[7], ARGV[8]
-local kept, matches, scanned, complete = {}, 0, 0, 1
+local k, from = tonumber(ARGV[9]), tonumber(ARGV[10])
+local kept, matches, scanned = {}, 0, 0
 
 local function value_at(data, path)
   local ok, v = pcall(cjson.decode, data)
@@ -40,22 +48,22 @@ local function matches_filter(id)
   local job = redis.call('HMGET', prefix .. id, 'name', 'data')
   if not job[1] then return false end
   if name ~= '' and job[1] ~= name then return false end
-  if text == '' and field == '' then return true end
-  local haystack = job[2] or ''
-  if field ~= '' then
-    haystack = value_at(haystack, field)
-    if not haystack then return false end
-  end
-  return string.find(string.lower(haystack), text, 1, true) ~= nil
+  local raw = job[2] or ''
+  -- A field's value is in the raw JSON too: most jobs are ruled out without decoding.
+  if text ~= '' and not string.find(string.lower(raw), text, 1, true) then return false end
+  if field == '' then return true end
+  local value = value_at(raw, field)
+  return value ~= nil and string.find(string.lower(value), text, 1, true) ~= nil
 end
 
-for _, key in ipairs(KEYS) do
+while k <= #KEYS and scanned < budget do
+  local key = KEYS[k]
   local is_list = redis.call('TYPE', key)['ok'] == 'list'
   local total = is_list and redis.call('LLEN', key) or redis.call('ZCARD', key)
-  local from = 0
-  while from < total do
-    if scanned >= budget then complete = 0 break end
-    local to = math.min(from + 499, total - 1, from + budget - scanned - 1)
+  if from >= total then
+    k, from = k + 1, 0
+  else
+    local to = math.min(from + budget - scanned - 1, total - 1)
     local ids
     -- Lists are pushed at the head (newest first); sorted sets are scored by time.
     if is_list then
@@ -80,9 +88,16 @@ for _, key in ipairs(KEYS) do
     end
     from = to + 1
   end
-  if complete == 0 then break end
 end
-return {kept, matches, scanned, complete}
+-- Keys read to their end are done, so a search that ends with the budget is complete.
+while k <= #KEYS do
+  local key = KEYS[k]
+  local total = redis.call('TYPE', key)['ok'] == 'list' and redis.call('LLEN', key) or redis.call('ZCARD', key)
+  if from < total then break end
+  k, from = k + 1, 0
+end
+if k > #KEYS then k = 0 end
+return {kept, matches, scanned, k, from}
 ";
 
 impl JobFilter {
@@ -144,28 +159,50 @@ impl QueueManager {
         let q = self.existing(queue).await?;
         static SCRIPT: LazyLock<redis::Script> = LazyLock::new(|| redis::Script::new(SEARCH));
         let keys = q.keys();
-        let mut call = SCRIPT.prepare_invoke();
-        for t in state.bullmq_types() {
-            call.key(keys.get(t));
-        }
-        let trimmed = |p: &Option<String>| p.as_deref().map(str::trim).unwrap_or("").to_string();
-        call.arg(keys.job_key(""))
-            .arg(if oldest_first { "1" } else { "0" })
-            .arg(skip)
-            .arg(keep)
-            .arg(MAX_SCAN)
-            .arg(trimmed(&filter.name))
-            .arg(trimmed(&filter.field))
-            .arg(trimmed(&filter.text).to_lowercase());
+        let set_keys: Vec<String> = state.bullmq_types().iter().map(|t| keys.get(t)).collect();
+        let prefix = keys.job_key("");
+        let part = |p: &Option<String>| p.as_deref().map(str::trim).unwrap_or("").to_string();
+        let (name, field, text) = (
+            part(&filter.name),
+            part(&filter.field),
+            part(&filter.text).to_lowercase(),
+        );
         let mut redis = self.conn.redis();
-        let (ids, matches, scanned, complete): (Vec<String>, u64, u64, u8) =
-            call.invoke_async(&mut redis).await?;
+        let (mut ids, mut matches, mut scanned) = (Vec::new(), 0u64, 0u64);
+        let (mut skip, mut keep) = (skip, keep);
+        let (mut key, mut offset) = (1u64, 0u64);
+        // Chunk after chunk until every key was read or the budget is spent.
+        while key != 0 && scanned < u64::from(MAX_SCAN) {
+            let budget = u64::from(CHUNK).min(u64::from(MAX_SCAN) - scanned);
+            let mut call = SCRIPT.prepare_invoke();
+            for k in &set_keys {
+                call.key(k);
+            }
+            call.arg(&prefix)
+                .arg(if oldest_first { "1" } else { "0" })
+                .arg(skip)
+                .arg(keep)
+                .arg(budget)
+                .arg(&name)
+                .arg(&field)
+                .arg(&text)
+                .arg(key)
+                .arg(offset);
+            let (kept, found, read, next_key, next_offset): (Vec<String>, u64, u64, u64, u64) =
+                call.invoke_async(&mut redis).await?;
+            skip = skip.saturating_sub(found);
+            keep = keep.saturating_sub(kept.len() as u64);
+            ids.extend(kept);
+            matches += found;
+            scanned += read;
+            (key, offset) = (next_key, next_offset);
+        }
         Ok(Found {
             ids,
             matches,
             scope: SearchScope {
                 scanned,
-                complete: complete == 1,
+                complete: key == 0,
             },
         })
     }
