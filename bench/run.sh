@@ -32,7 +32,7 @@ bench/worker_throughput.sh 2>&1 | tee -a "$report"
 log "## Scheduler: fire-time precision of a one-second cron schedule under steady load (100 runs)"
 cargo bench -q --locked -p antrian-core --bench schedule_precision 2>&1 | grep '^schedule precision' | tee -a "$report"
 
-echo "== A queue tab with 100,000 jobs" | tee -a "$report"
+log "## A queue tab with 100,000 jobs: pages and filtered pages"
 cargo bench -q --locked -p antrian-core --bench queue_listing 2>&1 | grep -E '^(100000|queue counts|page|filtered|search script)' | tee -a "$report"
 
 log "## Dashboard API vs bull-board: 4 queues x 250,000 jobs"
