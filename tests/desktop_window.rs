@@ -2,7 +2,11 @@
 //!
 //! Starts a test-owned redis-server, an Xvfb display, and `tauri-driver` (the WebDriver
 //! bridge to WebKitWebDriver) inside a D-Bus session; launches the built `antrian-desktop`
-//! through WebDriver, and reads the live DOM of its Overview while Redis is up, killed and
+//! through WebDriver, and uses it as a user would: the Overview, a job added elsewhere on
+//! its queue and job pages, promoted; a product-scraping job added with the form that its
+//! own pools run against a fixture site (the product then in Results); a failing job
+//! retried from its page; a schedule made in the editor, disabled and enabled (checked in
+//! Redis); every page from the sidebar; and the Overview following Redis being killed and
 //! restarted. Saves screenshots to `test-artifacts/desktop-overview.png` and
 //! `desktop-reconnected.png`, and the driver's and app's output to `desktop-driver.log`.
 //!
@@ -15,6 +19,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use antrian_testkit::fixture::FixtureSite;
 use antrian_testkit::{free_port, TestRedis};
 use fantoccini::{ClientBuilder, Locator};
 
@@ -127,12 +132,83 @@ async fn add_delayed_job(url: &str) -> String {
         .add_job(
             "cleanup-queue",
             "cleanup-old-data",
-            serde_json::json!({"olderThan": 30, "dryRun": true}),
+            serde_json::json!({"collections": ["products"], "olderThan": 30, "dryRun": true}),
             &options,
         )
         .await
         .expect("add")
         .id
+}
+
+/// Adds a product-scraping job for `url` with the add-job form, and opens its page.
+async fn add_product_job(client: &fantoccini::Client, url: &str, attempts: u32) {
+    go(client, "#/add-job?queue=scraping-queue")
+        .await
+        .expect("add-job page");
+    let field =
+        |label: &str| format!("//label[contains(., '{label}')]//*[self::input or self::textarea]");
+    for (label, value) in [
+        ("Product URLs", url.to_string()),
+        ("Attempts", attempts.to_string()),
+    ] {
+        client
+            .wait()
+            .at_most(UI_TIMEOUT)
+            .for_element(Locator::XPath(&field(label)))
+            .await
+            .unwrap_or_else(|e| panic!("no {label} field: {e}"))
+            .send_keys(&value)
+            .await
+            .unwrap_or_else(|e| panic!("type into {label}: {e}"));
+    }
+    client
+        .wait()
+        .at_most(UI_TIMEOUT)
+        .for_element(Locator::XPath(
+            "//*[@data-testid='check-state' and contains(., 'accepts this job')]",
+        ))
+        .await
+        .expect("the form is checked as it is typed");
+    click(client, "//button[normalize-space()='Add job']").await;
+    client
+        .wait()
+        .at_most(UI_TIMEOUT)
+        .for_element(Locator::Css("[data-testid=added] a"))
+        .await
+        .expect("the new job is linked")
+        .click()
+        .await
+        .expect("open the new job");
+}
+
+/// Clicks the element at `xpath` once it exists.
+async fn click(client: &fantoccini::Client, xpath: &str) {
+    client
+        .wait()
+        .at_most(UI_TIMEOUT)
+        .for_element(Locator::XPath(xpath))
+        .await
+        .unwrap_or_else(|e| panic!("no {xpath}: {e}"))
+        .click()
+        .await
+        .unwrap_or_else(|e| panic!("click {xpath}: {e}"));
+}
+
+/// Whether the schedule `name` is enabled, as Redis has it.
+async fn schedule_enabled(url: &str, name: &str) -> bool {
+    let client = redis::Client::open(url).expect("url");
+    let mut conn = client
+        .get_multiplexed_async_connection()
+        .await
+        .expect("connect");
+    let json: String = redis::cmd("HGET")
+        .arg(antrian_core::keys::schedules())
+        .arg(name)
+        .query_async(&mut conn)
+        .await
+        .expect("the schedule is stored");
+    let schedule: serde_json::Value = serde_json::from_str(&json).expect("schedule JSON");
+    schedule["enabled"].as_bool().expect("enabled")
 }
 
 /// Navigates the window to `hash` (`#/queues/…`) of the app's own page.
@@ -160,13 +236,14 @@ fn artifacts_dir() -> PathBuf {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn overview_shows_the_live_connection_and_the_redis_version() {
+async fn the_desktop_window_runs_the_ui_flows_over_tauri_commands() {
     require("Xvfb", "sudo apt-get install xvfb");
     require("dbus-run-session", "sudo apt-get install dbus-x11");
     require("WebKitWebDriver", "sudo apt-get install webkit2gtk-driver");
     require("tauri-driver", "cargo install tauri-driver --locked");
 
     let mut redis = TestRedis::start();
+    let site = FixtureSite::start().await;
     let version: String = {
         let mut conn = redis.connection();
         let info: String = redis::cmd("INFO")
@@ -289,13 +366,102 @@ async fn overview_shows_the_live_connection_and_the_redis_version() {
     let png = client.screenshot().await.expect("screenshot");
     std::fs::write(artifacts_dir().join("desktop-job.png"), png).expect("save screenshot");
 
+    // Promoted from its page (promote_job): this app's own cleanup pool runs it.
+    click(&client, "//button[normalize-space()='Promote']").await;
+    wait_text(&client, "job-state", "completed", UI_TIMEOUT).await;
+
+    // A product-scraping job added with the form (check_job as it is typed, add_job on
+    // submit) runs in this app's own scraping pool against the fixture site, and its
+    // product shows in Results (list_products).
+    add_product_job(&client, &site.url("/p/jsonld/desk-1"), 1).await;
+    wait_text(&client, "job-state", "completed", UI_TIMEOUT).await;
+    go(&client, "#/results").await.expect("results page");
+    client
+        .wait()
+        .at_most(UI_TIMEOUT)
+        .for_element(Locator::XPath(
+            "//*[@data-testid='product-table']//*[contains(., 'Kopi Arabika desk-1')]",
+        ))
+        .await
+        .expect("the scraped product is in Results");
+
+    // A job that fails (HTTP 500 once), retried from its page (retry_job), completes.
+    add_product_job(&client, &site.url("/bad/flaky/desk-retry"), 1).await;
+    wait_text(&client, "job-state", "failed", UI_TIMEOUT).await;
+    click(&client, "//button[normalize-space()='Retry']").await;
+    wait_text(&client, "job-state", "completed", UI_TIMEOUT).await;
+    assert_eq!(text_of(&client, "attempts").await, "2");
+
+    // A schedule made in the editor (preview_cron, add_schedule), then disabled from the
+    // list (disable_schedule).
+    go(&client, "#/schedules").await.expect("schedules page");
+    click(&client, "//button[normalize-space()='New schedule']").await;
+    client
+        .find(Locator::Css("form[aria-label='New schedule'] input"))
+        .await
+        .expect("the name field")
+        .send_keys("desk-nightly")
+        .await
+        .expect("type a name");
+    client
+        .wait()
+        .at_most(UI_TIMEOUT)
+        .for_element(Locator::Css("[data-testid=cron-preview] li"))
+        .await
+        .expect("the editor previews the next runs");
+    click(&client, "//button[normalize-space()='Save']").await;
+    client
+        .wait()
+        .at_most(UI_TIMEOUT)
+        .for_element(Locator::Css("[data-testid=schedule-desk-nightly]"))
+        .await
+        .expect("the schedule is listed");
+    client
+        .find(Locator::Css("input[aria-label='desk-nightly enabled']"))
+        .await
+        .expect("its toggle")
+        .click()
+        .await
+        .expect("disable it");
+    client
+        .wait()
+        .at_most(UI_TIMEOUT)
+        .for_element(Locator::XPath(
+            "//div[contains(@class,'toast') and contains(., 'desk-nightly disabled')]",
+        ))
+        .await
+        .expect("the window says it is disabled");
+    assert!(
+        !schedule_enabled(&redis.url(), "desk-nightly").await,
+        "disabled in Redis, as the window said"
+    );
+    client
+        .find(Locator::Css("input[aria-label='desk-nightly enabled']"))
+        .await
+        .expect("its toggle")
+        .click()
+        .await
+        .expect("enable it");
+    client
+        .wait()
+        .at_most(UI_TIMEOUT)
+        .for_element(Locator::XPath(
+            "//div[contains(@class,'toast') and contains(., 'desk-nightly enabled')]",
+        ))
+        .await
+        .expect("the window says it is enabled");
+    assert!(
+        schedule_enabled(&redis.url(), "desk-nightly").await,
+        "enabled again in Redis"
+    );
+
     // The other pages' commands, reached from the sidebar as a user would: this app's own
     // node with its pools, the (empty) results, schedules, health and settings. No
     // screenshots here: WebKitWebDriver's screenshot command stalled on some of these pages
     // (the pages themselves kept answering scripts); the browser test has them all.
     for (link, selector) in [
-        ("Results", "[data-testid=no-products]"),
-        ("Schedules", "[data-testid=no-schedules]"),
+        ("Results", "[data-testid=product-table]"),
+        ("Schedules", "[data-testid=schedule-desk-nightly]"),
         ("Health", "[data-testid=health-status]"),
         ("Workers", "[data-testid=pool-scraping]"),
         ("Settings", "[data-testid=transport]"),
