@@ -18,6 +18,12 @@ const PAGE: u32 = 50;
 const SAMPLES: usize = 200;
 const QUEUE: &str = "scraping-queue";
 
+/// One line of the report, on stderr like the other benches' (bench/run.sh reads both).
+fn say(line: &str) {
+    std::io::Write::write_all(&mut std::io::stderr(), format!("{line}\n").as_bytes())
+        .expect("report");
+}
+
 fn percentile(sorted: &[Duration], p: f64) -> f64 {
     #[allow(
         clippy::cast_precision_loss,
@@ -43,11 +49,11 @@ where
         *s = started.elapsed();
     }
     samples.sort();
-    println!(
+    say(&format!(
         "{label:<44} p50 {:>7.2} ms   p99 {:>7.2} ms",
         percentile(&samples, 0.5),
         percentile(&samples, 0.99)
-    );
+    ));
 }
 
 fn main() {
@@ -80,10 +86,10 @@ fn main() {
                 .collect();
             m.add_bulk_jobs(QUEUE, jobs).await.expect("fill");
         }
-        println!(
+        say(&format!(
             "{JOBS} waiting jobs added in {:.1} s; {SAMPLES} samples each, after 10 warm-up calls",
             filled.elapsed().as_secs_f64()
-        );
+        ));
         let pages = u32::try_from(JOBS).expect("fits") / PAGE;
         let none = JobFilter::default();
         let page = |n: u32, oldest: bool| {
@@ -155,7 +161,9 @@ fn main() {
             .await
             .expect("info");
         for line in info.lines().filter(|l| l.starts_with("cmdstat_evalsha:")) {
-            println!("search script calls (Redis serves nobody else during each): {line}");
+            say(&format!(
+                "search script calls (Redis serves nobody else during each): {line}"
+            ));
         }
     });
 }
