@@ -4,7 +4,7 @@ import { describe, expect, it, vi } from "vitest";
 import { ApiError, type JobDetail } from "../api";
 import { fakeApi } from "../test/fakeApi";
 import { renderWith } from "../test/render";
-import { JobPage, percent } from "./Job";
+import { JobPage, percent, steps } from "./Job";
 
 const failed: JobDetail = {
   queue: "scraping-queue",
@@ -29,6 +29,22 @@ describe("the job page", () => {
     expect(percent(40)).toBe(40);
     expect(percent({ percent: 120 })).toBe(100);
     expect(percent("half")).toBeNull();
+  });
+
+  it("lays out each attempt: failed ones with their error, the last start and the end", () => {
+    expect(steps(failed).map((s) => `${s.what}${s.detail ? `: ${s.detail}` : ""}`)).toEqual([
+      "Added",
+      // Three attempts, two traces kept before the last: the first attempt's was not.
+      "Attempt 2 failed: Error: first",
+      "Attempt 3 started",
+      "Failed for good: HTTP 503 from shop.example",
+    ]);
+    const retrying: JobDetail = { ...failed, state: "delayed", attemptsMade: 1, stacktrace: ["Error: timeout\n at x"], failedReason: "timeout" };
+    expect(steps(retrying).map((s) => s.what)).toEqual(["Added", "Attempt 1 started", "Attempt 1 failed; a retry is due"]);
+    const running: JobDetail = { ...retrying, state: "active" };
+    expect(steps(running).map((s) => s.what)).toEqual(["Added", "Attempt 1 failed", "Attempt 2 started"]);
+    const done: JobDetail = { ...failed, state: "completed", attemptsMade: 1, stacktrace: [], failedReason: null };
+    expect(steps(done).map((s) => s.what)).toEqual(["Added", "Attempt 1 started", "Completed"]);
   });
 
   it("shows data, failure with the latest stack trace, logs and attempts", async () => {

@@ -93,18 +93,54 @@ export function JobPage({ queue, id }: { queue: string; id: string }) {
   );
 }
 
+/** One step of a job's life, as BullMQ kept it. */
+export interface Step {
+  what: string;
+  at: number | null;
+  detail?: string;
+  bad?: boolean;
+}
+
+/**
+ * A job's attempts in order: added; each failed attempt with its error (BullMQ keeps a
+ * stack trace per failed attempt, not when it ran); the latest start; how it ended.
+ */
+export function steps(job: JobDetail): Step[] {
+  const out: Step[] = [{ what: "Added", at: job.timestamp }];
+  const running = job.state === "active";
+  // The attempt that started last: the one running, or the last one that ended.
+  const latest = running ? job.attemptsMade + 1 : job.attemptsMade;
+  // Did that last attempt fail (for good, or with a retry to come)?
+  const latestFailed = !running && job.state !== "completed" && job.attemptsMade > 0 && job.stacktrace.length > 0;
+  const earlier = latestFailed ? job.stacktrace.slice(0, -1) : job.stacktrace;
+  // BullMQ keeps a limited number of traces: the first attempts' may be gone.
+  const lost = Math.max(0, latest - 1 - earlier.length);
+  earlier.forEach((trace, i) => {
+    out.push({ what: `Attempt ${String(lost + i + 1)} failed`, at: null, detail: trace.split("\n")[0] ?? "", bad: true });
+  });
+  if (job.processedOn !== null && latest > 0) out.push({ what: `Attempt ${String(latest)} started`, at: job.processedOn });
+  const reason = job.failedReason ?? job.stacktrace[job.stacktrace.length - 1]?.split("\n")[0] ?? "";
+  if (job.state === "completed") out.push({ what: "Completed", at: job.finishedOn });
+  else if (job.state === "failed") out.push({ what: "Failed for good", at: job.finishedOn, detail: reason, bad: true });
+  else if (latestFailed) out.push({ what: `Attempt ${String(latest)} failed; a retry is due`, at: null, detail: reason, bad: true });
+  return out;
+}
+
 function Timeline({ job }: { job: JobDetail }) {
   return (
-    <dl className="facts timeline">
-      <dt>Added</dt>
-      <dd><Time at={job.timestamp} /></dd>
-      <dt>Last started</dt>
-      <dd><Time at={job.processedOn} /></dd>
-      <dt>Finished</dt>
-      <dd><Time at={job.finishedOn} /></dd>
-      <dt>Attempts</dt>
-      <dd data-testid="attempts">{job.attemptsMade}</dd>
-    </dl>
+    <section className="card" aria-labelledby="timeline-title">
+      <h2 id="timeline-title">
+        Attempts: <span data-testid="attempts">{job.attemptsMade}</span>
+      </h2>
+      <ol className="timeline" data-testid="timeline">
+        {steps(job).map((step, i) => (
+          <li key={i} className={step.bad ? "bad" : undefined}>
+            <strong>{step.what}</strong> {step.at !== null && <Time at={step.at} />}
+            {step.detail !== undefined && step.detail !== "" && <div className="small">{step.detail}</div>}
+          </li>
+        ))}
+      </ol>
+    </section>
   );
 }
 
