@@ -416,47 +416,26 @@ async fn the_desktop_window_runs_the_ui_flows_over_tauri_commands() {
         .for_element(Locator::Css("[data-testid=schedule-desk-nightly]"))
         .await
         .expect("the schedule is listed");
-    client
-        .find(Locator::Css("input[aria-label='desk-nightly enabled']"))
-        .await
-        .expect("its toggle")
-        .click()
-        .await
-        .expect("disable it");
-    client
-        .wait()
-        .at_most(UI_TIMEOUT)
-        .for_element(Locator::XPath(
-            "//div[contains(@class,'toast') and contains(., 'desk-nightly disabled')]",
-        ))
-        .await
-        .expect("the window says it is disabled");
-    assert!(
-        !schedule_enabled(&redis.url(), "desk-nightly").await,
-        "disabled in Redis, as the window said"
-    );
-    client
-        .find(Locator::Css("input[aria-label='desk-nightly enabled']"))
-        .await
-        .expect("its toggle")
-        .click()
-        .await
-        .expect("enable it");
-    client
-        .wait()
-        .at_most(UI_TIMEOUT)
-        .for_element(Locator::XPath(
-            "//div[contains(@class,'toast') and contains(., 'desk-nightly enabled')]",
-        ))
-        .await
-        .expect("the window says it is enabled");
-    assert!(
-        schedule_enabled(&redis.url(), "desk-nightly").await,
-        "enabled again in Redis"
-    );
+    for on in [false, true] {
+        click(&client, "//input[@aria-label='desk-nightly enabled']").await;
+        let said = if on { "enabled" } else { "disabled" };
+        client
+            .wait()
+            .at_most(UI_TIMEOUT)
+            .for_element(Locator::XPath(&format!(
+                "//div[contains(@class,'toast') and contains(., 'desk-nightly {said}')]"
+            )))
+            .await
+            .unwrap_or_else(|e| panic!("the window does not say {said}: {e}"));
+        assert_eq!(
+            schedule_enabled(&redis.url(), "desk-nightly").await,
+            on,
+            "{said} in Redis, as the window said"
+        );
+    }
 
     // The other pages' commands, reached from the sidebar as a user would: this app's own
-    // node with its pools, the (empty) results, schedules, health and settings. No
+    // node with its pools, the results, schedules, health and settings. No
     // screenshots here: WebKitWebDriver's screenshot command stalled on some of these pages
     // (the pages themselves kept answering scripts); the browser test has them all.
     for (link, selector) in [

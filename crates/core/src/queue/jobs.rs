@@ -172,15 +172,7 @@ impl QueueManager {
         page_size: u32,
         oldest_first: bool,
     ) -> Result<JobPage> {
-        if page == 0 {
-            return Err(invalid("page", "pages start at 1"));
-        }
-        if page_size == 0 || page_size > MAX_PAGE_SIZE {
-            return Err(invalid(
-                "pageSize",
-                format!("must be from 1 to {MAX_PAGE_SIZE}"),
-            ));
-        }
+        check_paging(page, page_size)?;
         let q = self.existing(queue).await?;
         let types = state.bullmq_types();
         let start = i64::from(page - 1) * i64::from(page_size);
@@ -218,6 +210,20 @@ if redis.call('ZSCORE', KEYS[4], ARGV[1]) then return -3 end
 redis.call('HSET', KEYS[1], 'data', ARGV[2])
 return 0
 ";
+
+/// Checks a listing's page and page size as users give them.
+pub(super) fn check_paging(page: u32, page_size: u32) -> Result<()> {
+    if page == 0 {
+        return Err(invalid("page", "pages start at 1"));
+    }
+    if page_size == 0 || page_size > MAX_PAGE_SIZE {
+        return Err(invalid(
+            "pageSize",
+            format!("must be from 1 to {MAX_PAGE_SIZE}"),
+        ));
+    }
+    Ok(())
+}
 
 /// A state as users read it: `waiting`, `delayed`…
 fn state_name(state: JobState) -> String {

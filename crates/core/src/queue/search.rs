@@ -9,7 +9,8 @@
 
 use std::sync::LazyLock;
 
-use super::manager::{invalid, QueueManager, MAX_PAGE_SIZE};
+use super::jobs::check_paging;
+use super::manager::{invalid, QueueManager};
 use super::model::{BulkAction, BulkOutcome, JobFilter, JobPage, JobState, SearchScope};
 use crate::error::{Error, Result};
 
@@ -224,15 +225,7 @@ impl QueueManager {
                 .list_jobs(queue, state, page, page_size, oldest_first)
                 .await;
         }
-        if page == 0 {
-            return Err(invalid("page", "pages start at 1"));
-        }
-        if page_size == 0 || page_size > MAX_PAGE_SIZE {
-            return Err(invalid(
-                "pageSize",
-                format!("must be from 1 to {MAX_PAGE_SIZE}"),
-            ));
-        }
+        check_paging(page, page_size)?;
         let skip = u64::from(page - 1) * u64::from(page_size);
         let found = self
             .search(
