@@ -3,7 +3,6 @@
 use std::time::Duration;
 
 use antrian_testkit::TestRedis;
-use bullmq::options::WorkerOptions;
 use serde_json::json;
 
 use super::super::*;
@@ -119,13 +118,7 @@ async fn completed_jobs_report_the_workers_return_value() {
     let worker = bullmq::Worker::with_options(
         "cleanup-queue",
         |_job: bullmq::Job, _token| async move { Ok(json!({"removed": 7})) },
-        WorkerOptions {
-            connection: bullmq::options::RedisConnectionOptions {
-                url: redis.url(),
-                ..Default::default()
-            },
-            ..Default::default()
-        },
+        super::worker_options(&redis),
     )
     .await
     .expect("worker");

@@ -31,6 +31,17 @@ fn opts(json: serde_json::Value) -> JobOptionsInput {
     serde_json::from_value(json).expect("options")
 }
 
+/// A plain bullmq worker's options on the test's server.
+pub(super) fn worker_options(redis: &TestRedis) -> WorkerOptions {
+    WorkerOptions {
+        connection: bullmq::options::RedisConnectionOptions {
+            url: redis.url(),
+            ..Default::default()
+        },
+        ..Default::default()
+    }
+}
+
 /// Runs a bullmq worker whose every attempt fails, until `n` attempts have failed.
 async fn fail_jobs(redis: &TestRedis, queue: &str, n: usize) {
     let worker = bullmq::Worker::with_options(
@@ -39,13 +50,7 @@ async fn fail_jobs(redis: &TestRedis, queue: &str, n: usize) {
             job.log("fetching the page").await?;
             Err::<serde_json::Value, _>(bullmq::Error::InvalidConfig("boom".into()))
         },
-        WorkerOptions {
-            connection: bullmq::options::RedisConnectionOptions {
-                url: redis.url(),
-                ..Default::default()
-            },
-            ..Default::default()
-        },
+        worker_options(redis),
     )
     .await
     .expect("worker");
@@ -557,13 +562,7 @@ async fn update_job_data_edits_jobs_no_worker_holds_and_refuses_the_rest() {
                 Ok::<_, bullmq::Error>(json!({}))
             }
         },
-        WorkerOptions {
-            connection: bullmq::options::RedisConnectionOptions {
-                url: redis.url(),
-                ..Default::default()
-            },
-            ..Default::default()
-        },
+        worker_options(&redis),
     )
     .await
     .expect("worker");
