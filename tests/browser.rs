@@ -119,6 +119,7 @@ async fn the_ui_adds_runs_retries_and_schedules_in_a_browser() {
             "results",
             "throughput",
             "pages",
+            "accessibility",
             "small-window"
         ]
     );

@@ -214,6 +214,40 @@ await flow("pages", async () => {
   report("pages");
 });
 
+await flow("accessibility", async () => {
+  // axe-core (Deque's rules engine) on every page, light and dark: WCAG 2 A and AA rules,
+  // labels and names of controls, contrast, landmarks. Serious and critical findings fail.
+  const axe = new URL("./node_modules/axe-core/axe.min.js", import.meta.url).pathname;
+  const found = [];
+  for (const [scheme, hash] of ["light", "dark"].flatMap((scheme) => [
+    "#/overview",
+    "#/queues/scraping-queue?state=completed",
+    "#/queues/scraping-queue/jobs/1",
+    "#/add-job?queue=scraping-queue",
+    "#/schedules",
+    "#/workers",
+    "#/results",
+    "#/health",
+    "#/settings",
+  ].map((hash) => [scheme, hash]))) {
+    await page.emulateMedia({ colorScheme: scheme });
+    await go(hash);
+    await page.locator("h1").waitFor();
+    await page.waitForLoadState("networkidle");
+    await page.addScriptTag({ path: axe });
+    const violations = await page.evaluate(async () => {
+      const result = await window.axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa"] } });
+      return result.violations
+        .filter((v) => v.impact === "serious" || v.impact === "critical")
+        .map((v) => `${v.id} (${v.impact}): ${v.nodes.slice(0, 3).map((n) => n.target.join(" ")).join(", ")}`);
+    });
+    for (const v of violations) found.push(`${scheme} ${hash} ${v}`);
+  }
+  await page.emulateMedia({ colorScheme: "light" });
+  if (found.length > 0) throw new Error(`accessibility:\n${found.join("\n")}`);
+  report("accessibility");
+});
+
 await flow("small-window", async () => {
   // The smallest window the UI is built for: nothing may need a horizontal scroll.
   await page.setViewportSize({ width: 960, height: 640 });
