@@ -5,8 +5,9 @@
 //! through WebDriver, and uses it as a user would: the Overview, a job added elsewhere on
 //! its queue and job pages, promoted; a product-scraping job added with the form that its
 //! own pools run against a fixture site (the product then in Results); a failing job
-//! retried from its page; a schedule made in the editor, disabled and enabled (checked in
-//! Redis); every page from the sidebar; and the Overview following Redis being killed and
+//! retried from its page; twenty failed jobs found by a data field and retried together;
+//! a schedule made in the editor, disabled and enabled (checked in Redis); every page from
+//! the sidebar; and the Overview following Redis being killed and
 //! restarted. Saves screenshots to `test-artifacts/desktop-overview.png` and
 //! `desktop-reconnected.png`, and the driver's and app's output to `desktop-driver.log`.
 //!
@@ -113,8 +114,8 @@ async fn wait_text(client: &fantoccini::Client, id: &str, expected: &str, timeou
     }
 }
 
-/// Adds a cleanup job due in an hour, as any producer would; its id.
-async fn add_delayed_job(url: &str) -> String {
+/// Core's queue manager on `url`, as any producer would use it.
+async fn manager(url: &str) -> antrian_core::queue::QueueManager {
     use antrian_core::queue::{JobDefaults, QueueManager};
     let conn = antrian_core::connection::Connection::open(
         url,
@@ -124,9 +125,14 @@ async fn add_delayed_job(url: &str) -> String {
     )
     .await
     .expect("connect");
-    let queues = QueueManager::new(conn, "bull", JobDefaults::default(), 512 * 1024)
+    QueueManager::new(conn, "bull", JobDefaults::default(), 512 * 1024)
         .await
-        .expect("manager");
+        .expect("manager")
+}
+
+/// Adds a cleanup job due in an hour, as any producer would; its id.
+async fn add_delayed_job(url: &str) -> String {
+    let queues = manager(url).await;
     let options = serde_json::from_value(serde_json::json!({"delay": 3_600_000})).expect("options");
     queues
         .add_job(
@@ -391,6 +397,87 @@ async fn the_desktop_window_runs_the_ui_flows_over_tauri_commands() {
     click(&client, "//button[normalize-space()='Retry']").await;
     wait_text(&client, "job-state", "completed", UI_TIMEOUT).await;
     assert_eq!(text_of(&client, "attempts").await, "2");
+
+    // Twenty jobs that fail once, found by a data field on the failed tab, retried all
+    // together (list_jobs with a filter, act_on_matching_jobs): the tab empties as they
+    // complete.
+    let queues = manager(&redis.url()).await;
+    let bulk: Vec<antrian_core::queue::BulkJobInput> = (0..20)
+        .map(|i| {
+            serde_json::from_value(serde_json::json!({
+                "name": "product-scraping",
+                "data": {"url": site.url(&format!("/bad/flaky/desk-bulk-{i}"))},
+                "opts": {"attempts": 1},
+            }))
+            .expect("job")
+        })
+        .collect();
+    queues
+        .add_bulk_jobs("scraping-queue", bulk)
+        .await
+        .expect("add 20");
+    go(
+        &client,
+        "#/queues/scraping-queue?state=failed&pageSize=5&field=url&text=desk-bulk",
+    )
+    .await
+    .expect("failed tab");
+    wait_text(
+        &client,
+        "page-of",
+        "Page 1 of 4 · 20 matching jobs",
+        UI_TIMEOUT,
+    )
+    .await;
+    click(
+        &client,
+        "//input[@aria-label='Select every job on this page']",
+    )
+    .await;
+    click(
+        &client,
+        "//button[normalize-space()='Select all 20 matching']",
+    )
+    .await;
+    click(
+        &client,
+        "//*[@data-testid='selection']//button[normalize-space()='Retry']",
+    )
+    .await;
+    client
+        .wait()
+        .at_most(UI_TIMEOUT)
+        .for_element(Locator::Css("[data-testid=no-jobs]"))
+        .await
+        .expect("the failed tab empties as the retried jobs leave it");
+    go(
+        &client,
+        "#/queues/scraping-queue?state=completed&pageSize=5&field=url&text=desk-bulk",
+    )
+    .await
+    .expect("completed tab");
+    wait_text(
+        &client,
+        "page-of",
+        "Page 1 of 4 · 20 matching jobs",
+        UI_TIMEOUT,
+    )
+    .await;
+    let done = queues
+        .find_jobs(
+            "scraping-queue",
+            antrian_core::queue::JobState::Completed,
+            &antrian_core::queue::JobFilter {
+                text: Some("desk-bulk".into()),
+                ..Default::default()
+            },
+            1,
+            50,
+            false,
+        )
+        .await
+        .expect("completed jobs");
+    assert_eq!(done.total, 20, "every retried job completed");
 
     // A schedule made in the editor (preview_cron, add_schedule), then disabled from the
     // list (disable_schedule).
