@@ -100,6 +100,10 @@ pub struct ConnectionStatus {
     pub max_memory_bytes: Option<u64>,
     /// `maxmemory_policy` from INFO.
     pub maxmemory_policy: Option<String>,
+    /// `connected_clients` from INFO: every process on this Redis (workers, dashboards,
+    /// Node.js services), each with its connections.
+    #[ts(type = "number | null")]
+    pub connected_clients: Option<u64>,
     /// Set when the policy lets Redis drop keys, i.e. jobs.
     pub eviction_warning: Option<String>,
     /// Round trip of the last PING, milliseconds.
@@ -122,6 +126,7 @@ impl ConnectionStatus {
             used_memory_bytes: None,
             max_memory_bytes: None,
             maxmemory_policy: None,
+            connected_clients: None,
             eviction_warning: None,
             latency_ms: None,
             error: None,
@@ -178,6 +183,7 @@ struct Info {
     used_memory: Option<u64>,
     max_memory: Option<u64>,
     policy: Option<String>,
+    clients: Option<u64>,
 }
 
 fn parse_info(text: &str) -> Info {
@@ -191,6 +197,7 @@ fn parse_info(text: &str) -> Info {
             "used_memory" => info.used_memory = value.parse().ok(),
             "maxmemory" => info.max_memory = value.parse().ok(),
             "maxmemory_policy" => info.policy = Some(value.to_string()),
+            "connected_clients" => info.clients = value.parse().ok(),
             _ => {}
         }
     }
@@ -216,6 +223,7 @@ pub async fn check(conn: &Connection, board: &StatusBoard) {
         let latency = started.elapsed();
         let info: String = redis::cmd("INFO")
             .arg("server")
+            .arg("clients")
             .arg("memory")
             .query_async(&mut redis)
             .await?;
@@ -238,6 +246,7 @@ pub async fn check(conn: &Connection, board: &StatusBoard) {
                 s.used_memory_bytes = info.used_memory;
                 s.max_memory_bytes = info.max_memory;
                 s.maxmemory_policy = info.policy;
+                s.connected_clients = info.clients;
                 s.eviction_warning = warning;
                 s.latency_ms = Some((latency.as_secs_f64() * 1000.0 * 100.0).round() / 100.0);
                 s.error = None;
@@ -289,7 +298,7 @@ mod tests {
     #[test]
     fn info_fields_are_read() {
         let info = parse_info(
-            "# Server\r\nredis_version:7.0.15\r\nredis_mode:standalone\r\n# Memory\r\nused_memory:1048576\r\nmaxmemory:0\r\nmaxmemory_policy:allkeys-lru\r\n",
+            "# Server\r\nredis_version:7.0.15\r\nredis_mode:standalone\r\n# Clients\r\nconnected_clients:12\r\n# Memory\r\nused_memory:1048576\r\nmaxmemory:0\r\nmaxmemory_policy:allkeys-lru\r\n",
         );
         assert_eq!(
             info,
@@ -298,6 +307,7 @@ mod tests {
                 used_memory: Some(1_048_576),
                 max_memory: Some(0),
                 policy: Some("allkeys-lru".into()),
+                clients: Some(12),
             }
         );
     }

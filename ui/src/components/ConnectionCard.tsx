@@ -61,6 +61,8 @@ function Facts({ status }: { status: ConnectionStatus }) {
       <dd data-testid="redis-memory">{memory}</dd>
       <dt>Eviction policy</dt>
       <dd>{status.maxmemoryPolicy ?? "—"}</dd>
+      <dt>Clients</dt>
+      <dd data-testid="redis-clients">{status.connectedClients ?? "—"}</dd>
       <dt>Latency</dt>
       <dd data-testid="redis-latency">
         {status.latencyMs === null ? "—" : formatLatency(status.latencyMs)}

@@ -14,6 +14,7 @@ const connected: ConnectionStatus = {
   usedMemoryBytes: 1_048_576,
   maxMemoryBytes: 0,
   maxmemoryPolicy: "noeviction",
+  connectedClients: 14,
   evictionWarning: null,
   latencyMs: 0.31,
   error: null,
@@ -73,6 +74,7 @@ describe("Overview", () => {
     expect(screen.getByTestId("redis-mode")).toHaveTextContent("embedded");
     expect(screen.getByTestId("redis-memory")).toHaveTextContent("1.0 MiB (no limit)");
     expect(screen.getByTestId("redis-latency")).toHaveTextContent("0.31 ms");
+    expect(screen.getByTestId("redis-clients")).toHaveTextContent("14");
     expect(screen.queryByTestId("eviction-warning")).toBeNull();
   });
 

@@ -97,6 +97,10 @@ async fn health_reports_version_policy_loss_and_recovery() {
         .is_some_and(|v| v.starts_with(char::is_numeric)));
     assert!(s.used_memory_bytes.is_some_and(|m| m > 0));
     assert_eq!(s.maxmemory_policy.as_deref(), Some("allkeys-lru"));
+    assert!(
+        s.connected_clients.is_some_and(|n| n >= 1),
+        "at least this connection: {s:?}"
+    );
     assert!(s.eviction_warning.is_some());
     assert!(s.latency_ms.is_some());
 

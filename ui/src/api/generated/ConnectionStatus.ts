@@ -36,6 +36,11 @@ maxMemoryBytes: number | null,
  */
 maxmemoryPolicy: string | null, 
 /**
+ * `connected_clients` from INFO: every process on this Redis (workers, dashboards,
+ * Node.js services), each with its connections.
+ */
+connectedClients: number | null, 
+/**
  * Set when the policy lets Redis drop keys, i.e. jobs.
  */
 evictionWarning: string | null, 
