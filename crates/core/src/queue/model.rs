@@ -221,7 +221,7 @@ pub struct JobFilter {
     /// `text`; without it `text` may be anywhere in the data.
     #[serde(default)]
     pub field: Option<String>,
-    /// Text to find, ignoring case.
+    /// Text to find, ignoring the case of ASCII letters.
     #[serde(default)]
     pub text: Option<String>,
 }

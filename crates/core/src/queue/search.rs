@@ -119,7 +119,12 @@ impl JobFilter {
                 return Err(invalid(what, format!("at most {max} characters")));
             }
         }
-        if let Some(field) = self.field.as_deref().filter(|f| !f.trim().is_empty()) {
+        if let Some(field) = self
+            .field
+            .as_deref()
+            .map(str::trim)
+            .filter(|f| !f.is_empty())
+        {
             let ok = field.split('.').all(|part| {
                 !part.is_empty()
                     && part
@@ -166,7 +171,8 @@ impl QueueManager {
         let (name, field, text) = (
             part(&filter.name),
             part(&filter.field),
-            part(&filter.text).to_lowercase(),
+            // ASCII only, as Lua's `string.lower` folds the data it is compared with.
+            part(&filter.text).to_ascii_lowercase(),
         );
         let mut redis = self.conn.redis();
         let (mut ids, mut matches, mut scanned) = (Vec::new(), 0u64, 0u64);

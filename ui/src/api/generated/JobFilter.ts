@@ -15,6 +15,6 @@ name: string | null,
  */
 field: string | null, 
 /**
- * Text to find, ignoring case.
+ * Text to find, ignoring the case of ASCII letters.
  */
 text: string | null, };

@@ -885,7 +885,14 @@ async fn find_jobs_filters_by_name_and_data_fields_and_pages_the_matches() {
     let oldest = find(filter(Some("product-scraping"), None, None), 1, 2, true).await;
     assert_eq!(page_ids(&oldest), [ids[0].clone(), ids[2].clone()]);
 
-    // By a data field, ignoring case; by a nested one; anywhere in the data.
+    // By a data field (named with spaces around it too), ignoring case; by a nested one;
+    // anywhere in the data.
+    assert_eq!(
+        find(filter(None, Some(" url "), Some("Shop-B")), 1, 50, false)
+            .await
+            .total,
+        15
+    );
     assert_eq!(
         find(filter(None, Some("url"), Some("SHOP-B")), 1, 50, false)
             .await
