@@ -23,15 +23,17 @@ deps:
 ui/node_modules/.package-lock.json: ui/package.json ui/package-lock.json
 	cd ui && $(NPM) ci --no-audit --no-fund
 
-# schemathesis (PyPI, pinned) for the dashboard's OpenAPI-driven fuzz test.
+# schemathesis (PyPI, pinned) for the dashboard's OpenAPI-driven fuzz test. A venv holds its
+# own absolute path, so the marker names the checkout too: a moved checkout reinstalls.
 SCHEMATHESIS_VERSION := 4.32.5
-target/schemathesis/.installed-$(SCHEMATHESIS_VERSION):
+SCHEMATHESIS_MARKER := target/schemathesis/.installed-$(SCHEMATHESIS_VERSION)-$(shell printf %s '$(CURDIR)' | cksum | cut -d' ' -f1)
+$(SCHEMATHESIS_MARKER):
 	rm -rf target/schemathesis
 	python3 -m venv target/schemathesis
 	target/schemathesis/bin/pip install --quiet --disable-pip-version-check schemathesis==$(SCHEMATHESIS_VERSION)
 	touch $@
 
-schemathesis: target/schemathesis/.installed-$(SCHEMATHESIS_VERSION)
+schemathesis: $(SCHEMATHESIS_MARKER)
 
 ## A longer fuzz run of the dashboard API (10 minutes).
 fuzz-api: schemathesis
