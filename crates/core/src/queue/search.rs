@@ -7,7 +7,9 @@
 //! The answer says how far it went, so "12 matches" is never mistaken for all of them
 //! when a state holds more jobs than were read. Only the page's jobs are then read whole.
 
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
+
+use bullmq::Queue;
 
 use super::jobs::check_paging;
 use super::manager::{invalid, QueueManager};
@@ -144,8 +146,9 @@ impl JobFilter {
     }
 }
 
-/// What the search script found.
+/// What the search script found, and the queue it searched.
 struct Found {
+    queue: Arc<Queue>,
     ids: Vec<String>,
     matches: u64,
     scope: SearchScope,
@@ -205,6 +208,7 @@ impl QueueManager {
             (key, offset) = (next_key, next_offset);
         }
         Ok(Found {
+            queue: q,
             ids,
             matches,
             scope: SearchScope {
@@ -243,13 +247,13 @@ impl QueueManager {
                 u64::from(page_size),
             )
             .await?;
-        let q = self.existing(queue).await?;
+        let q = &found.queue;
         // Read whole only the page's jobs; one that finished meanwhile is left out.
         let jobs = futures_util::future::try_join_all(found.ids.iter().map(|id| q.get_job(id)))
             .await?
             .into_iter()
             .flatten()
-            .map(|job| super::jobs::detail_of(&q, &job, state, Vec::new()))
+            .map(|job| super::jobs::detail_of(q, &job, state, Vec::new()))
             .collect();
         Ok(JobPage {
             queue: queue.to_string(),
