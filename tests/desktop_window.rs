@@ -157,44 +157,52 @@ async fn add_product_job(client: &fantoccini::Client, url: &str, attempts: u32) 
         ("Product URLs", url.to_string()),
         ("Attempts", attempts.to_string()),
     ] {
-        client
-            .wait()
-            .at_most(UI_TIMEOUT)
-            .for_element(Locator::XPath(&field(label)))
-            .await
-            .unwrap_or_else(|e| panic!("no {label} field: {e}"))
-            .send_keys(&value)
-            .await
-            .unwrap_or_else(|e| panic!("type into {label}: {e}"));
+        wait_for(
+            client,
+            Locator::XPath(&field(label)),
+            &format!("no {label} field"),
+        )
+        .await
+        .send_keys(&value)
+        .await
+        .unwrap_or_else(|e| panic!("type into {label}: {e}"));
     }
-    client
-        .wait()
-        .at_most(UI_TIMEOUT)
-        .for_element(Locator::XPath(
-            "//*[@data-testid='check-state' and contains(., 'accepts this job')]",
-        ))
-        .await
-        .expect("the form is checked as it is typed");
+    wait_for(
+        client,
+        Locator::XPath("//*[@data-testid='check-state' and contains(., 'accepts this job')]"),
+        "the form is checked as it is typed",
+    )
+    .await;
     click(client, "//button[normalize-space()='Add job']").await;
+    wait_for(
+        client,
+        Locator::Css("[data-testid=added] a"),
+        "the new job is linked",
+    )
+    .await
+    .click()
+    .await
+    .expect("open the new job");
+}
+
+/// The element at `locator` once it exists; `what` names it when it never does.
+async fn wait_for(
+    client: &fantoccini::Client,
+    locator: Locator<'_>,
+    what: &str,
+) -> fantoccini::elements::Element {
     client
         .wait()
         .at_most(UI_TIMEOUT)
-        .for_element(Locator::Css("[data-testid=added] a"))
+        .for_element(locator)
         .await
-        .expect("the new job is linked")
-        .click()
-        .await
-        .expect("open the new job");
+        .unwrap_or_else(|e| panic!("{what}: {e}"))
 }
 
 /// Clicks the element at `xpath` once it exists.
 async fn click(client: &fantoccini::Client, xpath: &str) {
-    client
-        .wait()
-        .at_most(UI_TIMEOUT)
-        .for_element(Locator::XPath(xpath))
+    wait_for(client, Locator::XPath(xpath), &format!("no {xpath}"))
         .await
-        .unwrap_or_else(|e| panic!("no {xpath}: {e}"))
         .click()
         .await
         .unwrap_or_else(|e| panic!("click {xpath}: {e}"));
@@ -309,12 +317,12 @@ async fn the_desktop_window_runs_the_ui_flows_over_tauri_commands() {
         .await
         .expect("WebDriver session with the desktop app");
 
-    client
-        .wait()
-        .at_most(UI_TIMEOUT)
-        .for_element(Locator::Css("[data-testid=connection-state]"))
-        .await
-        .expect("the Overview shows a connection state");
+    wait_for(
+        &client,
+        Locator::Css("[data-testid=connection-state]"),
+        "the Overview shows a connection state",
+    )
+    .await;
     wait_text(&client, "connection-state", "connected", UI_TIMEOUT).await;
     eprintln!(
         "desktop cold start to connected Overview: {} ms",
@@ -345,12 +353,12 @@ async fn the_desktop_window_runs_the_ui_flows_over_tauri_commands() {
     );
 
     // The queue table comes through the Tauri commands (list_queues) with core's types.
-    client
-        .wait()
-        .at_most(UI_TIMEOUT)
-        .for_element(Locator::Css("[data-testid=queue-scraping-queue]"))
-        .await
-        .expect("the Overview lists the standard queues");
+    wait_for(
+        &client,
+        Locator::Css("[data-testid=queue-scraping-queue]"),
+        "the Overview lists the standard queues",
+    )
+    .await;
     let png = client.screenshot().await.expect("screenshot");
     std::fs::write(artifacts_dir().join("desktop-overview.png"), png).expect("save screenshot");
 
@@ -359,15 +367,15 @@ async fn the_desktop_window_runs_the_ui_flows_over_tauri_commands() {
     go(&client, "#/queues/cleanup-queue?state=delayed")
         .await
         .expect("queue page");
-    client
-        .wait()
-        .at_most(UI_TIMEOUT)
-        .for_element(Locator::LinkText(&added))
-        .await
-        .expect("the delayed job is listed")
-        .click()
-        .await
-        .expect("open the job");
+    wait_for(
+        &client,
+        Locator::LinkText(&added),
+        "the delayed job is listed",
+    )
+    .await
+    .click()
+    .await
+    .expect("open the job");
     wait_text(&client, "job-state", "delayed", UI_TIMEOUT).await;
     let png = client.screenshot().await.expect("screenshot");
     std::fs::write(artifacts_dir().join("desktop-job.png"), png).expect("save screenshot");
@@ -382,14 +390,12 @@ async fn the_desktop_window_runs_the_ui_flows_over_tauri_commands() {
     add_product_job(&client, &site.url("/p/jsonld/desk-1"), 1).await;
     wait_text(&client, "job-state", "completed", UI_TIMEOUT).await;
     go(&client, "#/results").await.expect("results page");
-    client
-        .wait()
-        .at_most(UI_TIMEOUT)
-        .for_element(Locator::XPath(
-            "//*[@data-testid='product-table']//*[contains(., 'Kopi Arabika desk-1')]",
-        ))
-        .await
-        .expect("the scraped product is in Results");
+    wait_for(
+        &client,
+        Locator::XPath("//*[@data-testid='product-table']//*[contains(., 'Kopi Arabika desk-1')]"),
+        "the scraped product is in Results",
+    )
+    .await;
 
     // A job that fails (HTTP 500 once), retried from its page (retry_job), completes.
     add_product_job(&client, &site.url("/bad/flaky/desk-retry"), 1).await;
@@ -444,12 +450,12 @@ async fn the_desktop_window_runs_the_ui_flows_over_tauri_commands() {
         "//*[@data-testid='selection']//button[normalize-space()='Retry']",
     )
     .await;
-    client
-        .wait()
-        .at_most(UI_TIMEOUT)
-        .for_element(Locator::Css("[data-testid=no-jobs]"))
-        .await
-        .expect("the failed tab empties as the retried jobs leave it");
+    wait_for(
+        &client,
+        Locator::Css("[data-testid=no-jobs]"),
+        "the failed tab empties as the retried jobs leave it",
+    )
+    .await;
     go(
         &client,
         "#/queues/scraping-queue?state=completed&pageSize=5&field=url&text=desk-bulk",
@@ -490,30 +496,30 @@ async fn the_desktop_window_runs_the_ui_flows_over_tauri_commands() {
         .send_keys("desk-nightly")
         .await
         .expect("type a name");
-    client
-        .wait()
-        .at_most(UI_TIMEOUT)
-        .for_element(Locator::Css("[data-testid=cron-preview] li"))
-        .await
-        .expect("the editor previews the next runs");
+    wait_for(
+        &client,
+        Locator::Css("[data-testid=cron-preview] li"),
+        "the editor previews the next runs",
+    )
+    .await;
     click(&client, "//button[normalize-space()='Save']").await;
-    client
-        .wait()
-        .at_most(UI_TIMEOUT)
-        .for_element(Locator::Css("[data-testid=schedule-desk-nightly]"))
-        .await
-        .expect("the schedule is listed");
+    wait_for(
+        &client,
+        Locator::Css("[data-testid=schedule-desk-nightly]"),
+        "the schedule is listed",
+    )
+    .await;
     for on in [false, true] {
         click(&client, "//input[@aria-label='desk-nightly enabled']").await;
         let said = if on { "enabled" } else { "disabled" };
-        client
-            .wait()
-            .at_most(UI_TIMEOUT)
-            .for_element(Locator::XPath(&format!(
+        wait_for(
+            &client,
+            Locator::XPath(&format!(
                 "//div[contains(@class,'toast') and contains(., 'desk-nightly {said}')]"
-            )))
-            .await
-            .unwrap_or_else(|e| panic!("the window does not say {said}: {e}"));
+            )),
+            &format!("the window does not say {said}"),
+        )
+        .await;
         assert_eq!(
             schedule_enabled(&redis.url(), "desk-nightly").await,
             on,
@@ -540,12 +546,12 @@ async fn the_desktop_window_runs_the_ui_flows_over_tauri_commands() {
             .click()
             .await
             .unwrap_or_else(|e| panic!("open {link}: {e}"));
-        client
-            .wait()
-            .at_most(UI_TIMEOUT)
-            .for_element(Locator::Css(selector))
-            .await
-            .unwrap_or_else(|e| panic!("{link} shows {selector}: {e}"));
+        wait_for(
+            &client,
+            Locator::Css(selector),
+            &format!("{link} shows {selector}"),
+        )
+        .await;
     }
     go(&client, "#/overview")
         .await

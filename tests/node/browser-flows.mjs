@@ -26,6 +26,20 @@ const go = (hash) => page.goto(`${BASE_URL}/${hash}`);
 const report = (flow, facts = {}) => process.stdout.write(`ok ${flow} ${JSON.stringify(facts)}\n`);
 const jobState = page.getByTestId("job-state");
 
+/** A link to every page kind, for the checks that go over them all. */
+const EVERY_PAGE = [
+  "#/overview",
+  "#/queues",
+  "#/queues/scraping-queue?state=completed",
+  "#/queues/scraping-queue/jobs/1",
+  "#/add-job?queue=scraping-queue",
+  "#/schedules",
+  "#/workers",
+  "#/results",
+  "#/health",
+  "#/settings",
+];
+
 async function flow(name, run) {
   try {
     await run();
@@ -219,17 +233,7 @@ await flow("accessibility", async () => {
   // labels and names of controls, contrast, landmarks. Serious and critical findings fail.
   const axe = new URL("./node_modules/axe-core/axe.min.js", import.meta.url).pathname;
   const found = [];
-  for (const [scheme, hash] of ["light", "dark"].flatMap((scheme) => [
-    "#/overview",
-    "#/queues/scraping-queue?state=completed",
-    "#/queues/scraping-queue/jobs/1",
-    "#/add-job?queue=scraping-queue",
-    "#/schedules",
-    "#/workers",
-    "#/results",
-    "#/health",
-    "#/settings",
-  ].map((hash) => [scheme, hash]))) {
+  for (const [scheme, hash] of ["light", "dark"].flatMap((scheme) => EVERY_PAGE.map((hash) => [scheme, hash]))) {
     await page.emulateMedia({ colorScheme: scheme });
     await go(hash);
     await page.locator("h1").waitFor();
@@ -252,18 +256,7 @@ await flow("small-window", async () => {
   // The smallest window the UI is built for: nothing may need a horizontal scroll.
   await page.setViewportSize({ width: 960, height: 640 });
   const overflowing = [];
-  for (const hash of [
-    "#/overview",
-    "#/queues",
-    "#/queues/scraping-queue?state=completed",
-    "#/queues/scraping-queue/jobs/1",
-    "#/add-job?queue=scraping-queue",
-    "#/schedules",
-    "#/workers",
-    "#/results",
-    "#/health",
-    "#/settings",
-  ]) {
+  for (const hash of EVERY_PAGE) {
     await go(hash);
     await page.locator("h1").waitFor();
     await page.waitForLoadState("networkidle");
