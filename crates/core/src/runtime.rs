@@ -97,6 +97,11 @@ impl Handle {
     pub fn status(&self) -> ConnectionStatus {
         self.board.current()
     }
+
+    /// A receiver that sees every change of the connection status.
+    pub fn status_changes(&self) -> tokio::sync::watch::Receiver<ConnectionStatus> {
+        self.board.subscribe()
+    }
 }
 
 /// Which pools [`Runtime::start_workers`] starts and how big.
@@ -376,7 +381,11 @@ impl Runtime {
                 .await?;
             rules.insert(t, self.scaling_rules());
         }
-        let agent = NodeAgent::new(&node, self.connection.clone(), manager.clone());
+        let mut agent = NodeAgent::new(&node, self.connection.clone(), manager.clone());
+        // Registered before this returns, so the node takes commands at once.
+        if let Err(e) = agent.register().await {
+            tracing::warn!("node registration failed (the agent retries): {e}");
+        }
         let stop = self.cancel.clone();
         self.tasks.push(tokio::spawn(async move {
             if let Err(e) = agent.run(NODE_HEARTBEAT, stop).await {

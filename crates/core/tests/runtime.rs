@@ -223,3 +223,64 @@ async fn start_workers_runs_pools_with_handlers_registers_the_node_and_drains_on
         "the node deregistered"
     );
 }
+
+#[tokio::test]
+async fn node_commands_reach_a_node_after_redis_restarts() {
+    use antrian_core::runtime::WorkerPlan;
+    use antrian_core::worker::{
+        handler_fn, send_command, JobContext, NodeCommand, Registry, WorkerType,
+    };
+
+    let mut redis = TestRedis::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = config(&redis, dir.path());
+    let board = Runtime::status_board(&config);
+    let mut status = board.subscribe();
+    let mut rt = Runtime::start(config, board, CancellationToken::new(), Services::Full)
+        .await
+        .expect("runtime");
+    let mut registry = Registry::new();
+    registry.register(
+        WorkerType::Cleanup,
+        "cleanup-temp-files",
+        handler_fn(|_: JobContext| async move { Ok(json!({})) }),
+    );
+    rt.start_workers(registry, &WorkerPlan::default())
+        .await
+        .expect("workers");
+    let node = antrian_core::worker::local_node_id();
+    let command = NodeCommand::Scale {
+        worker_type: WorkerType::Cleanup,
+        workers: 3,
+    };
+    // The node takes commands before the restart (its agent is up).
+    let before = send_command(rt.connection(), &node, &command, Duration::from_secs(20))
+        .await
+        .expect("a command before the restart");
+    assert!(before.ok, "{before:?}");
+
+    redis.kill();
+    antrian_testkit::wait_for_watch(&mut status, Duration::from_secs(20), |s| {
+        s.state == antrian_core::health::ConnectionState::Disconnected
+    })
+    .await;
+    redis.restart();
+    antrian_testkit::wait_for_watch(&mut status, Duration::from_secs(20), |s| {
+        s.state == antrian_core::health::ConnectionState::Connected
+    })
+    .await;
+    // The command reader's own connection died with the server; it must open a new one.
+    // The restarted server is empty until the node's next heartbeat registers it again.
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let reply = loop {
+        match send_command(rt.connection(), &node, &command, Duration::from_secs(20)).await {
+            Err(antrian_core::Error::NotFound { .. }) if std::time::Instant::now() < deadline => {
+                // Waits for the agent's periodic heartbeat; nothing announces it.
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            other => break other.expect("the node answers a command after the restart"),
+        }
+    };
+    assert!(reply.ok, "{reply:?}");
+    rt.shutdown().await;
+}

@@ -203,6 +203,8 @@ pub struct NodeAgent {
     conn: Connection,
     workers: Arc<WorkerManager>,
     started_at_ms: u64,
+    /// The newest command in its stream when it registered: it obeys those after it.
+    start_after: Option<String>,
 }
 
 impl std::fmt::Debug for NodeAgent {
@@ -221,7 +223,28 @@ impl NodeAgent {
             conn,
             workers,
             started_at_ms: now_ms(),
+            start_after: None,
         }
+    }
+
+    /// Registers the node (its first heartbeat), remembering where its command stream
+    /// stood: every command sent once this returns is obeyed, none sent before.
+    pub async fn register(&mut self) -> Result<()> {
+        let mut redis = self.conn.redis();
+        let newest: Vec<(String, Vec<(String, String)>)> = redis::cmd("XREVRANGE")
+            .arg(keys::node_commands(&self.id))
+            .arg("+")
+            .arg("-")
+            .arg("COUNT")
+            .arg(1)
+            .query_async(&mut redis)
+            .await?;
+        self.start_after = Some(
+            newest
+                .first()
+                .map_or_else(|| "0-0".to_string(), |(id, _)| id.clone()),
+        );
+        self.heartbeat().await
     }
 
     /// This node's id.
@@ -327,23 +350,21 @@ impl NodeAgent {
 
     /// Heartbeats every `interval` and applies commands until `stop` fires; then
     /// deregisters. Commands sent before the agent started are not replayed.
-    pub async fn run(self, interval: Duration, stop: CancellationToken) -> Result<()> {
-        self.heartbeat().await?;
+    pub async fn run(mut self, interval: Duration, stop: CancellationToken) -> Result<()> {
+        if self.start_after.is_none() {
+            if let Err(e) = self.register().await {
+                // The ticker below tries again: a Redis blip at start must not end the agent.
+                tracing::warn!("node registration failed: {e}");
+            }
+        }
+        // After the newest entry at registration; "$" would be re-read as "newest" on every
+        // call and lose commands that arrive while a read is cancelled by the ticker.
+        let mut last_id = self
+            .start_after
+            .clone()
+            .unwrap_or_else(|| format!("{}-0", self.started_at_ms));
         let mut blocking = blocking_connection(&self.conn).await?;
         let stream = keys::node_commands(&self.id);
-        // Start after the newest entry now; "$" would be re-read as "newest" on every
-        // call and lose commands that arrive while a read is cancelled by the ticker.
-        let newest: Vec<(String, Vec<(String, String)>)> = redis::cmd("XREVRANGE")
-            .arg(&stream)
-            .arg("+")
-            .arg("-")
-            .arg("COUNT")
-            .arg(1)
-            .query_async(&mut blocking)
-            .await?;
-        let mut last_id = newest
-            .first()
-            .map_or_else(|| "0-0".to_string(), |(id, _)| id.clone());
         let mut ticker = tokio::time::interval(interval);
         loop {
             // Short blocking reads so the loop notices `stop` and heart-beats on time.
@@ -384,6 +405,14 @@ impl NodeAgent {
                         tokio::select! {
                             () = stop.cancelled() => break,
                             () = tokio::time::sleep(Duration::from_secs(1)) => {}
+                        }
+                        // A multiplexed connection does not come back after the server
+                        // restarts: open a new one, or commands would never arrive again.
+                        if e.is_io_error() || e.is_connection_dropped() || e.is_unrecoverable_error() {
+                            match blocking_connection(&self.conn).await {
+                                Ok(fresh) => blocking = fresh,
+                                Err(e) => tracing::warn!("reconnecting for node commands: {e}"),
+                            }
                         }
                     }
                 },

@@ -44,8 +44,8 @@ async fn node(
         )
         .await
         .expect("scale");
-    let agent = NodeAgent::new(id, connect(redis).await, workers.clone());
-    agent.heartbeat().await.expect("first heartbeat");
+    let mut agent = NodeAgent::new(id, connect(redis).await, workers.clone());
+    agent.register().await.expect("registration");
     let stop = CancellationToken::new();
     let task = tokio::spawn(agent.run(Duration::from_millis(200), stop.clone()));
     (workers, stop, task)
