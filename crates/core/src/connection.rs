@@ -167,5 +167,17 @@ fn classify(e: redis::RedisError, address: &str) -> Result<Probe> {
     Ok(Probe::Unreachable(e))
 }
 
+/// `e` as the error a user reads: a wrong password, not Redis, or unreachable.
+pub(crate) fn explain(e: redis::RedisError, address: &str) -> Error {
+    match classify(e, address) {
+        Err(err) => err,
+        Ok(Probe::Unreachable(source)) => Error::RedisUnavailable {
+            address: address.to_string(),
+            source,
+        },
+        Ok(Probe::Ready) => Error::Corrupt(format!("{address}: an error that is not one")),
+    }
+}
+
 #[cfg(test)]
 mod tests;

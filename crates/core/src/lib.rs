@@ -14,9 +14,11 @@
 //! - [`telemetry`]: logging to stderr and a daily-rotated file.
 //! - [`error`]: the crate's error type and its stable codes.
 
+pub mod alerts;
 pub mod autoscaler;
 pub mod config;
 pub mod connection;
+pub mod connections;
 pub mod embedded;
 pub mod error;
 pub mod health;

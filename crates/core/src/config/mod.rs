@@ -537,6 +537,14 @@ fn display_value(s: &Setting, value: &str) -> String {
     }
 }
 
+/// The per-user folder of Antrian's files (`$XDG_CONFIG_HOME/antrian`, usually
+/// `~/.config/antrian`): `config.toml`, and the desktop app's settings.
+pub fn user_config_dir() -> PathBuf {
+    dirs::config_dir()
+        .unwrap_or_else(|| PathBuf::from(".config"))
+        .join("antrian")
+}
+
 /// Replaces the password of a URL with `***` (the user name is kept: it is not a secret and
 /// helps tell ACL users apart).
 pub fn redact_url(raw: &str) -> String {

@@ -81,7 +81,7 @@ impl LoadOptions {
     pub fn from_process(config_file: Option<PathBuf>) -> Self {
         Self {
             config_file,
-            default_config_file: dirs::config_dir().map(|d| d.join("antrian").join("config.toml")),
+            default_config_file: Some(super::user_config_dir().join("config.toml")),
             dotenv_file: std::env::current_dir().ok().map(|d| d.join(".env")),
             env: std::env::vars().collect(),
         }

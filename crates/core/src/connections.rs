@@ -1,0 +1,277 @@
+//! Saved Redis connections (the desktop app's Settings): what is kept of each, the rules a
+//! new one must pass, and the one-shot "test connection".
+//!
+//! A saved connection never holds its password: the app keeps that in the OS keyring and
+//! joins it to the URL only to connect ([`SavedConnection::url_with`]).
+
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use crate::error::{Error, Result};
+
+/// Longest a connection test waits for the server.
+const TEST_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A saved external Redis connection.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export, export_to = "../../../ui/src/api/generated/")]
+pub struct SavedConnection {
+    /// Stable id (`conn-…`), the keyring entry's name.
+    pub id: String,
+    /// What the user calls it (`production`).
+    pub name: String,
+    /// `redis://host:port/db` or `rediss://…` for TLS; no credentials.
+    pub url: String,
+    /// ACL user name, if any.
+    pub username: Option<String>,
+    /// Whether a password is stored for it.
+    pub has_password: bool,
+}
+
+/// A connection as the Settings form sends it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, TS)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[ts(export, export_to = "../../../ui/src/api/generated/")]
+pub struct ConnectionInput {
+    /// The connection to change; none adds one.
+    #[ts(optional)]
+    pub id: Option<String>,
+    /// Its name.
+    pub name: String,
+    /// Host and port as `redis://host:6379/0` (`rediss://` for TLS), or just `host:port`.
+    pub url: String,
+    /// Use TLS (turns `redis://` into `rediss://`).
+    pub tls: bool,
+    /// ACL user name; empty for none.
+    #[ts(optional)]
+    pub username: Option<String>,
+    /// A new password; none keeps the stored one, empty removes it.
+    #[ts(optional)]
+    pub password: Option<String>,
+}
+
+/// The saved connections and which one is in use.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export, export_to = "../../../ui/src/api/generated/")]
+pub struct ConnectionList {
+    /// Saved external connections.
+    pub connections: Vec<SavedConnection>,
+    /// The one in use; none means the default (embedded unless configured otherwise).
+    pub active: Option<String>,
+    /// Where passwords are kept: `keyring` (the OS keyring) or the path of a 0600 file
+    /// used because no keyring service answered.
+    pub secret_store: String,
+    /// Set when the environment names a Redis (`REDIS_URL`…): it wins over the choice here.
+    pub overridden_by: Option<String>,
+}
+
+/// What a connection test found.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export, export_to = "../../../ui/src/api/generated/")]
+pub struct ConnectionTest {
+    /// The address tested, without credentials.
+    pub address: String,
+    /// The server's version.
+    pub version: String,
+    /// Round trip of a PING, milliseconds.
+    pub latency_ms: f64,
+}
+
+impl ConnectionInput {
+    /// Checks the input and returns the connection to save (with `id`).
+    pub fn to_saved(&self, id: String, has_password: bool) -> Result<SavedConnection> {
+        let name = self.name.trim();
+        if name.is_empty() || name.chars().count() > 60 {
+            return Err(invalid("name", "a name of 1 to 60 characters"));
+        }
+        let raw = self.url.trim();
+        let with_scheme = if raw.contains("://") {
+            raw.to_string()
+        } else {
+            format!("redis://{raw}")
+        };
+        let expected = "a server as host:port or redis://host:port/db";
+        let mut url = url::Url::parse(&with_scheme).map_err(|_| invalid("url", expected))?;
+        if !matches!(url.scheme(), "redis" | "rediss") || url.host_str().is_none_or(str::is_empty) {
+            return Err(invalid("url", expected));
+        }
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(invalid(
+                "url",
+                "no user name or password in the URL: use the fields for them (the password is kept in the OS keyring)",
+            ));
+        }
+        let db = url.path().trim_matches('/');
+        if !db.is_empty() && db.parse::<u8>().is_err() {
+            return Err(invalid(
+                "url",
+                "a database number from 0 to 255 after the last `/`",
+            ));
+        }
+        if url.query().is_some() || url.fragment().is_some() {
+            return Err(invalid("url", expected));
+        }
+        let scheme = if self.tls { "rediss" } else { "redis" };
+        url.set_scheme(scheme)
+            .map_err(|()| invalid("url", expected))?;
+        let username = self
+            .username
+            .as_deref()
+            .map(str::trim)
+            .filter(|u| !u.is_empty());
+        if username.is_some_and(|u| u.contains([':', '@', '/', ' '])) {
+            return Err(invalid(
+                "username",
+                "a user name without `:`, `@`, `/` or spaces",
+            ));
+        }
+        Ok(SavedConnection {
+            id,
+            name: name.to_string(),
+            url: url.to_string(),
+            username: username.map(str::to_string),
+            has_password,
+        })
+    }
+}
+
+impl SavedConnection {
+    /// The URL to connect with, the user name and `password` joined in.
+    pub fn url_with(&self, password: Option<&str>) -> Result<String> {
+        let mut url = url::Url::parse(&self.url).map_err(|_| invalid("url", "a redis:// URL"))?;
+        if let Some(user) = &self.username {
+            url.set_username(user)
+                .map_err(|()| invalid("username", "a user name"))?;
+        }
+        if let Some(password) = password.filter(|p| !p.is_empty()) {
+            url.set_password(Some(password))
+                .map_err(|()| invalid("password", "a password"))?;
+        }
+        Ok(url.into())
+    }
+}
+
+/// Connects to `url` once (no retries), PINGs and reads the version: the Settings page's
+/// "test connection". Errors say what failed: unreachable, wrong password, not Redis.
+pub async fn test_connection(url: &str) -> Result<ConnectionTest> {
+    let address = crate::config::redact_url(url);
+    let unreachable = |source| Error::RedisUnavailable {
+        address: address.clone(),
+        source,
+    };
+    let client = redis::Client::open(url).map_err(unreachable)?;
+    let config = redis::AsyncConnectionConfig::new()
+        .set_connection_timeout(Some(TEST_TIMEOUT))
+        .set_response_timeout(Some(TEST_TIMEOUT));
+    let mut conn = client
+        .get_multiplexed_async_connection_with_config(&config)
+        .await
+        .map_err(|e| crate::connection::explain(e, &address))?;
+    let started = Instant::now();
+    redis::cmd("PING")
+        .query_async::<String>(&mut conn)
+        .await
+        .map_err(|e| crate::connection::explain(e, &address))?;
+    let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let info: String = redis::cmd("INFO")
+        .arg("server")
+        .query_async(&mut conn)
+        .await
+        .map_err(|e| crate::connection::explain(e, &address))?;
+    let version = info
+        .lines()
+        .find_map(|l| l.strip_prefix("redis_version:"))
+        .map(|v| v.trim().to_string())
+        .unwrap_or_else(|| "unknown".into());
+    Ok(ConnectionTest {
+        address,
+        version,
+        latency_ms,
+    })
+}
+
+fn invalid(field: &str, rule: &str) -> Error {
+    Error::InvalidJob {
+        field: field.to_string(),
+        rule: rule.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input(url: &str) -> ConnectionInput {
+        ConnectionInput {
+            id: None,
+            name: "production".into(),
+            url: url.into(),
+            tls: false,
+            username: None,
+            password: None,
+        }
+    }
+
+    #[test]
+    fn a_host_and_port_become_a_url_and_tls_sets_the_scheme() {
+        let saved = input("redis.example:6380")
+            .to_saved("c1".into(), false)
+            .expect("valid");
+        assert_eq!(saved.url, "redis://redis.example:6380");
+        let tls = ConnectionInput {
+            tls: true,
+            username: Some(" app ".into()),
+            ..input("redis://redis.example:6380/2")
+        }
+        .to_saved("c2".into(), true)
+        .expect("valid");
+        assert_eq!(tls.url, "rediss://redis.example:6380/2");
+        assert_eq!(tls.username.as_deref(), Some("app"));
+        assert_eq!(
+            tls.url_with(Some("s3cr:t")).expect("url"),
+            "rediss://app:s3cr%3At@redis.example:6380/2"
+        );
+        assert_eq!(
+            saved.url_with(None).expect("url"),
+            "redis://redis.example:6380"
+        );
+    }
+
+    #[test]
+    fn bad_connections_name_the_field() {
+        let cases = [
+            (input("redis://:pw@host:6379"), "url"),
+            (input("http://host"), "url"),
+            (input("redis://host:6379/db1"), "url"),
+            (input("redis://"), "url"),
+            (
+                ConnectionInput {
+                    name: " ".into(),
+                    ..input("host:6379")
+                },
+                "name",
+            ),
+            (
+                ConnectionInput {
+                    username: Some("a@b".into()),
+                    ..input("host:6379")
+                },
+                "username",
+            ),
+        ];
+        for (input, field) in cases {
+            let err = input
+                .to_saved("c".into(), false)
+                .expect_err(&format!("{input:?}"));
+            assert!(
+                err.to_string().starts_with(field),
+                "{err} should name {field}"
+            );
+        }
+    }
+}
