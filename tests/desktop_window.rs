@@ -14,121 +14,16 @@
 //! Needs `Xvfb`, `dbus-run-session`, `WebKitWebDriver` and `tauri-driver`: `make test`
 //! installs them; a missing one fails the test with the command that installs it.
 
-use std::io::{BufRead, BufReader};
-use std::os::unix::process::CommandExt;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+mod support;
+
+use std::time::Instant;
 
 use antrian_testkit::fixture::FixtureSite;
-use antrian_testkit::{free_port, TestRedis};
-use fantoccini::{ClientBuilder, Locator};
-
-/// How long the window may take from launch to a connected Overview.
-const UI_TIMEOUT: Duration = Duration::from_secs(60);
-
-/// A child process killed (with its process group) when the test ends, pass or fail.
-struct Guard(Child);
-
-impl Drop for Guard {
-    fn drop(&mut self) {
-        // The driver's children (WebKitWebDriver, the app) share its process group.
-        let _ = Command::new("kill")
-            .args(["-TERM", "--", &format!("-{}", self.0.id())])
-            .status();
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn require(binary: &str, install: &str) {
-    let found = std::env::var_os("PATH")
-        .map(|paths| std::env::split_paths(&paths).any(|p| p.join(binary).is_file()))
-        .unwrap_or(false);
-    assert!(found, "`{binary}` is not installed; the desktop end-to-end test needs it. Install it with `{install}` (or run `make test`, which does)");
-}
-
-/// Starts Xvfb on a display it picks itself (`-displayfd`), returning the guard and ":N".
-fn start_xvfb() -> (Guard, String) {
-    let mut child = Command::new("Xvfb")
-        .args([
-            "-displayfd",
-            "1",
-            "-screen",
-            "0",
-            "1280x800x24",
-            "-nolisten",
-            "tcp",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start Xvfb");
-    let stdout = child.stdout.take().expect("Xvfb stdout");
-    let mut line = String::new();
-    // Xvfb writes the display number once it accepts connections: that is the ready signal.
-    BufReader::new(stdout)
-        .read_line(&mut line)
-        .expect("read Xvfb display");
-    let display = format!(":{}", line.trim());
-    assert!(
-        line.trim().parse::<u32>().is_ok(),
-        "Xvfb did not report a display: {line:?}"
-    );
-    (Guard(child), display)
-}
-
-fn wait_for_port(port: u16, timeout: Duration) {
-    let deadline = Instant::now() + timeout;
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            Instant::now() < deadline,
-            "tauri-driver did not listen on {port} within {timeout:?}"
-        );
-        // Readiness probe of a child process that offers no other ready signal.
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-/// Waits until the element with `data-testid=<id>` exists and reads `expected`.
-async fn wait_text(client: &fantoccini::Client, id: &str, expected: &str, timeout: Duration) {
-    let deadline = Instant::now() + timeout;
-    client
-        .wait()
-        .at_most(timeout)
-        .for_element(Locator::Css(&format!("[data-testid={id}]")))
-        .await
-        .unwrap_or_else(|e| panic!("no element {id} after {timeout:?}: {e}"));
-    loop {
-        let text = text_of(client, id).await;
-        if text == expected {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{id} still says {text:?}, not {expected:?}, after {timeout:?}"
-        );
-        // Polls the live DOM for a change the app pushes; WebDriver offers no event to
-        // wait on instead.
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-/// Core's queue manager on `url`, as any producer would use it.
-async fn manager(url: &str) -> antrian_core::queue::QueueManager {
-    use antrian_core::queue::{JobDefaults, QueueManager};
-    let conn = antrian_core::connection::Connection::open(
-        url,
-        "desktop-test",
-        &antrian_core::CancellationToken::new(),
-        |_| {},
-    )
-    .await
-    .expect("connect");
-    QueueManager::new(conn, "bull", JobDefaults::default(), 512 * 1024)
-        .await
-        .expect("manager")
-}
+use antrian_testkit::TestRedis;
+use fantoccini::Locator;
+use support::{
+    artifacts_dir, click, go, launch, manager, text_of, wait_for, wait_text, UI_TIMEOUT,
+};
 
 /// Adds a cleanup job due in an hour, as any producer would; its id.
 async fn add_delayed_job(url: &str) -> String {
@@ -185,29 +80,6 @@ async fn add_product_job(client: &fantoccini::Client, url: &str, attempts: u32) 
     .expect("open the new job");
 }
 
-/// The element at `locator` once it exists; `what` names it when it never does.
-async fn wait_for(
-    client: &fantoccini::Client,
-    locator: Locator<'_>,
-    what: &str,
-) -> fantoccini::elements::Element {
-    client
-        .wait()
-        .at_most(UI_TIMEOUT)
-        .for_element(locator)
-        .await
-        .unwrap_or_else(|e| panic!("{what}: {e}"))
-}
-
-/// Clicks the element at `xpath` once it exists.
-async fn click(client: &fantoccini::Client, xpath: &str) {
-    wait_for(client, Locator::XPath(xpath), &format!("no {xpath}"))
-        .await
-        .click()
-        .await
-        .unwrap_or_else(|e| panic!("click {xpath}: {e}"));
-}
-
 /// Whether the schedule `name` is enabled, as Redis has it.
 async fn schedule_enabled(url: &str, name: &str) -> bool {
     let client = redis::Client::open(url).expect("url");
@@ -225,37 +97,8 @@ async fn schedule_enabled(url: &str, name: &str) -> bool {
     schedule["enabled"].as_bool().expect("enabled")
 }
 
-/// Navigates the window to `hash` (`#/queues/…`) of the app's own page.
-async fn go(client: &fantoccini::Client, hash: &str) -> Result<(), fantoccini::error::CmdError> {
-    let url = client.current_url().await?;
-    let page = url.as_str().split('#').next().unwrap_or_default();
-    client.goto(&format!("{page}{hash}")).await
-}
-
-/// The text of the element with `data-testid=<id>`.
-async fn text_of(client: &fantoccini::Client, id: &str) -> String {
-    client
-        .find(Locator::Css(&format!("[data-testid={id}]")))
-        .await
-        .unwrap_or_else(|e| panic!("no element {id}: {e}"))
-        .text()
-        .await
-        .unwrap_or_else(|e| panic!("cannot read {id}: {e}"))
-}
-
-fn artifacts_dir() -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("test-artifacts");
-    std::fs::create_dir_all(&dir).expect("create test-artifacts/");
-    dir
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn the_desktop_window_runs_the_ui_flows_over_tauri_commands() {
-    require("Xvfb", "sudo apt-get install xvfb");
-    require("dbus-run-session", "sudo apt-get install dbus-x11");
-    require("WebKitWebDriver", "sudo apt-get install webkit2gtk-driver");
-    require("tauri-driver", "cargo install tauri-driver --locked");
-
     let mut redis = TestRedis::start();
     let site = FixtureSite::start().await;
     let version: String = {
@@ -270,67 +113,23 @@ async fn the_desktop_window_runs_the_ui_flows_over_tauri_commands() {
             .expect("redis_version")
     };
     let home = tempfile::tempdir().expect("tempdir");
-    let (_xvfb, display) = start_xvfb();
-    let port = free_port();
-    let native_port = free_port();
-    let driver = Command::new("dbus-run-session")
-        .args([
-            "--",
-            "tauri-driver",
-            "--port",
-            &port.to_string(),
-            "--native-port",
-            &native_port.to_string(),
-        ])
-        .env("DISPLAY", &display)
-        .env("REDIS_URL", redis.url())
-        .env("HOME", home.path())
-        .env("XDG_CONFIG_HOME", home.path().join("config"))
-        .env("XDG_DATA_HOME", home.path().join("data"))
-        .env("XDG_CACHE_HOME", home.path().join("cache"))
-        .env("ANTRIAN_DATA_DIR", home.path().join("antrian"))
-        // Software rendering: Xvfb has no GPU.
-        .env("WEBKIT_DISABLE_DMABUF_RENDERER", "1")
-        .env("LIBGL_ALWAYS_SOFTWARE", "1")
-        .current_dir(home.path())
-        .stdout(Stdio::null())
-        // WebKit, D-Bus and the portals are chatty: keep their output as an artifact.
-        .stderr(
-            std::fs::File::create(artifacts_dir().join("desktop-driver.log")).expect("driver log"),
-        )
-        .process_group(0)
-        .spawn()
-        .expect("start tauri-driver");
-    let _driver = Guard(driver);
-    wait_for_port(port, Duration::from_secs(30));
-
-    let mut caps = serde_json::Map::new();
-    caps.insert("browserName".into(), serde_json::json!("wry"));
-    caps.insert(
-        "tauri:options".into(),
-        serde_json::json!({ "application": env!("CARGO_BIN_EXE_antrian-desktop") }),
-    );
     let launched = Instant::now();
-    let client = ClientBuilder::native()
-        .capabilities(caps)
-        .connect(&format!("http://127.0.0.1:{port}"))
-        .await
-        .expect("WebDriver session with the desktop app");
-
+    let app = launch(Some(&redis.url()), home.path(), None, "desktop-driver.log").await;
+    let client = &app.client;
     wait_for(
-        &client,
+        client,
         Locator::Css("[data-testid=connection-state]"),
         "the Overview shows a connection state",
     )
     .await;
-    wait_text(&client, "connection-state", "connected", UI_TIMEOUT).await;
+    wait_text(client, "connection-state", "connected", UI_TIMEOUT).await;
     eprintln!(
         "desktop cold start to connected Overview: {} ms",
         launched.elapsed().as_millis()
     );
 
-    assert_eq!(text_of(&client, "redis-version").await, version);
-    assert_eq!(text_of(&client, "redis-mode").await, "external");
+    assert_eq!(text_of(client, "redis-version").await, version);
+    assert_eq!(text_of(client, "redis-mode").await, "external");
     let nav = client
         .find_all(Locator::Css("nav a"))
         .await
@@ -354,7 +153,7 @@ async fn the_desktop_window_runs_the_ui_flows_over_tauri_commands() {
 
     // The queue table comes through the Tauri commands (list_queues) with core's types.
     wait_for(
-        &client,
+        client,
         Locator::Css("[data-testid=queue-scraping-queue]"),
         "the Overview lists the standard queues",
     )
@@ -364,11 +163,11 @@ async fn the_desktop_window_runs_the_ui_flows_over_tauri_commands() {
 
     // A job added in Redis shows on its queue's page (list_jobs), and its own page (get_job).
     let added = add_delayed_job(&redis.url()).await;
-    go(&client, "#/queues/cleanup-queue?state=delayed")
+    go(client, "#/queues/cleanup-queue?state=delayed")
         .await
         .expect("queue page");
     wait_for(
-        &client,
+        client,
         Locator::LinkText(&added),
         "the delayed job is listed",
     )
@@ -376,33 +175,33 @@ async fn the_desktop_window_runs_the_ui_flows_over_tauri_commands() {
     .click()
     .await
     .expect("open the job");
-    wait_text(&client, "job-state", "delayed", UI_TIMEOUT).await;
+    wait_text(client, "job-state", "delayed", UI_TIMEOUT).await;
     let png = client.screenshot().await.expect("screenshot");
     std::fs::write(artifacts_dir().join("desktop-job.png"), png).expect("save screenshot");
 
     // Promoted from its page (promote_job): this app's own cleanup pool runs it.
-    click(&client, "//button[normalize-space()='Promote']").await;
-    wait_text(&client, "job-state", "completed", UI_TIMEOUT).await;
+    click(client, "//button[normalize-space()='Promote']").await;
+    wait_text(client, "job-state", "completed", UI_TIMEOUT).await;
 
     // A product-scraping job added with the form (check_job as it is typed, add_job on
     // submit) runs in this app's own scraping pool against the fixture site, and its
     // product shows in Results (list_products).
-    add_product_job(&client, &site.url("/p/jsonld/desk-1"), 1).await;
-    wait_text(&client, "job-state", "completed", UI_TIMEOUT).await;
-    go(&client, "#/results").await.expect("results page");
+    add_product_job(client, &site.url("/p/jsonld/desk-1"), 1).await;
+    wait_text(client, "job-state", "completed", UI_TIMEOUT).await;
+    go(client, "#/results").await.expect("results page");
     wait_for(
-        &client,
+        client,
         Locator::XPath("//*[@data-testid='product-table']//*[contains(., 'Kopi Arabika desk-1')]"),
         "the scraped product is in Results",
     )
     .await;
 
     // A job that fails (HTTP 500 once), retried from its page (retry_job), completes.
-    add_product_job(&client, &site.url("/bad/flaky/desk-retry"), 1).await;
-    wait_text(&client, "job-state", "failed", UI_TIMEOUT).await;
-    click(&client, "//button[normalize-space()='Retry']").await;
-    wait_text(&client, "job-state", "completed", UI_TIMEOUT).await;
-    assert_eq!(text_of(&client, "attempts").await, "2");
+    add_product_job(client, &site.url("/bad/flaky/desk-retry"), 1).await;
+    wait_text(client, "job-state", "failed", UI_TIMEOUT).await;
+    click(client, "//button[normalize-space()='Retry']").await;
+    wait_text(client, "job-state", "completed", UI_TIMEOUT).await;
+    assert_eq!(text_of(client, "attempts").await, "2");
 
     // Twenty jobs that fail once, found by a data field on the failed tab, retried all
     // together (list_jobs with a filter, act_on_matching_jobs): the tab empties as they
@@ -423,47 +222,47 @@ async fn the_desktop_window_runs_the_ui_flows_over_tauri_commands() {
         .await
         .expect("add 20");
     go(
-        &client,
+        client,
         "#/queues/scraping-queue?state=failed&pageSize=5&field=url&text=desk-bulk",
     )
     .await
     .expect("failed tab");
     wait_text(
-        &client,
+        client,
         "page-of",
         "Page 1 of 4 · 20 matching jobs",
         UI_TIMEOUT,
     )
     .await;
     click(
-        &client,
+        client,
         "//input[@aria-label='Select every job on this page']",
     )
     .await;
     click(
-        &client,
+        client,
         "//button[normalize-space()='Select all 20 matching']",
     )
     .await;
     click(
-        &client,
+        client,
         "//*[@data-testid='selection']//button[normalize-space()='Retry']",
     )
     .await;
     wait_for(
-        &client,
+        client,
         Locator::Css("[data-testid=no-jobs]"),
         "the failed tab empties as the retried jobs leave it",
     )
     .await;
     go(
-        &client,
+        client,
         "#/queues/scraping-queue?state=completed&pageSize=5&field=url&text=desk-bulk",
     )
     .await
     .expect("completed tab");
     wait_text(
-        &client,
+        client,
         "page-of",
         "Page 1 of 4 · 20 matching jobs",
         UI_TIMEOUT,
@@ -487,8 +286,8 @@ async fn the_desktop_window_runs_the_ui_flows_over_tauri_commands() {
 
     // A schedule made in the editor (preview_cron, add_schedule), then disabled from the
     // list (disable_schedule).
-    go(&client, "#/schedules").await.expect("schedules page");
-    click(&client, "//button[normalize-space()='New schedule']").await;
+    go(client, "#/schedules").await.expect("schedules page");
+    click(client, "//button[normalize-space()='New schedule']").await;
     client
         .find(Locator::Css("form[aria-label='New schedule'] input"))
         .await
@@ -497,23 +296,23 @@ async fn the_desktop_window_runs_the_ui_flows_over_tauri_commands() {
         .await
         .expect("type a name");
     wait_for(
-        &client,
+        client,
         Locator::Css("[data-testid=cron-preview] li"),
         "the editor previews the next runs",
     )
     .await;
-    click(&client, "//button[normalize-space()='Save']").await;
+    click(client, "//button[normalize-space()='Save']").await;
     wait_for(
-        &client,
+        client,
         Locator::Css("[data-testid=schedule-desk-nightly]"),
         "the schedule is listed",
     )
     .await;
     for on in [false, true] {
-        click(&client, "//input[@aria-label='desk-nightly enabled']").await;
+        click(client, "//input[@aria-label='desk-nightly enabled']").await;
         let said = if on { "enabled" } else { "disabled" };
         wait_for(
-            &client,
+            client,
             Locator::XPath(&format!(
                 "//div[contains(@class,'toast') and contains(., 'desk-nightly {said}')]"
             )),
@@ -547,23 +346,23 @@ async fn the_desktop_window_runs_the_ui_flows_over_tauri_commands() {
             .await
             .unwrap_or_else(|e| panic!("open {link}: {e}"));
         wait_for(
-            &client,
+            client,
             Locator::Css(selector),
             &format!("{link} shows {selector}"),
         )
         .await;
     }
-    go(&client, "#/overview")
+    go(client, "#/overview")
         .await
         .expect("back to the Overview");
-    wait_text(&client, "connection-state", "connected", UI_TIMEOUT).await;
+    wait_text(client, "connection-state", "connected", UI_TIMEOUT).await;
 
     // Live: the window follows Redis going away and coming back, with no reload.
     redis.kill();
-    wait_text(&client, "connection-state", "disconnected", UI_TIMEOUT).await;
+    wait_text(client, "connection-state", "disconnected", UI_TIMEOUT).await;
     redis.restart();
-    wait_text(&client, "connection-state", "connected", UI_TIMEOUT).await;
+    wait_text(client, "connection-state", "connected", UI_TIMEOUT).await;
     let png = client.screenshot().await.expect("screenshot");
     std::fs::write(artifacts_dir().join("desktop-reconnected.png"), png).expect("save screenshot");
-    client.close().await.expect("close the session");
+    app.client.clone().close().await.expect("close the session");
 }

@@ -1,7 +1,12 @@
 //! Tauri commands: one-line adapters over core, named `verb_noun` and grouped by resource.
 //! Each answers core's value or a `StatusError` (`{code, message}`) the UI branches on.
 
+use antrian_core::alerts::AlertPrefs;
 use antrian_core::autoscaler::ScalingRules;
+use antrian_core::connections::{
+    test_connection as test_connection_at, ConnectionInput, ConnectionList, ConnectionTest,
+    SavedConnection,
+};
 use antrian_core::health::{ConnectionStatus, StatusError};
 use antrian_core::queue::{
     AddedJob, BulkAction, BulkOutcome, CleanOptions, HealthStatus, JobDetail, JobFilter,
@@ -16,10 +21,10 @@ use antrian_core::worker::{
     list_nodes as list_nodes_of, scaling_log, send_command, CommandReply, NodeCommand, NodeInfo,
     GONE_AFTER, REPLY_TIMEOUT,
 };
-use antrian_core::Error;
+use antrian_core::{Error, ErrorCode};
 use antrian_jobs::scrape::stats::{domain_stats, DomainStats};
 use serde_json::Value;
-use tauri::State;
+use tauri::{AppHandle, Manager, State};
 
 use crate::shell::Shell;
 
@@ -464,4 +469,172 @@ pub async fn remove_dynamic_schedule(shell: State<'_, Shell>, name: String) -> R
         .remove_dynamic_schedule(&name)
         .await
         .map_err(fail)
+}
+
+// Desktop settings: notifications, the tray, saved connections.
+
+#[tauri::command]
+pub fn get_notification_prefs(shell: State<'_, Shell>) -> AlertPrefs {
+    shell.settings().notifications
+}
+
+#[tauri::command]
+pub fn save_notification_prefs(shell: State<'_, Shell>, prefs: AlertPrefs) -> Reply<AlertPrefs> {
+    prefs.validate().map_err(fail)?;
+    shell
+        .update_settings(|s| s.notifications = prefs)
+        .map(|s| s.notifications)
+}
+
+#[tauri::command]
+pub fn get_close_to_tray(shell: State<'_, Shell>) -> bool {
+    shell.settings().close_to_tray
+}
+
+#[tauri::command]
+pub fn set_close_to_tray(shell: State<'_, Shell>, on: bool) -> Reply<bool> {
+    shell
+        .update_settings(|s| s.close_to_tray = on)
+        .map(|s| s.close_to_tray)
+}
+
+#[tauri::command]
+pub async fn list_connections(app: AppHandle) -> Reply<ConnectionList> {
+    // Asking the keyring where passwords go may take a D-Bus round trip.
+    blocking(move || Ok(app.state::<Shell>().connections())).await
+}
+
+#[tauri::command]
+pub async fn save_connection(app: AppHandle, input: ConnectionInput) -> Reply<SavedConnection> {
+    let app2 = app.clone();
+    let (saved, active) = blocking(move || {
+        let shell = app2.state::<Shell>();
+        let settings = shell.settings();
+        let existing = match &input.id {
+            Some(id) => Some(
+                settings
+                    .connections
+                    .iter()
+                    .find(|c| &c.id == id)
+                    .ok_or_else(|| not_found(id))?,
+            ),
+            None => None,
+        };
+        let id = existing.map_or_else(new_connection_id, |c| c.id.clone());
+        let has_password = match input.password.as_deref() {
+            Some(p) => !p.is_empty(),
+            None => existing.is_some_and(|c| c.has_password),
+        };
+        // Checked before anything is written.
+        let saved = input.to_saved(id.clone(), has_password).map_err(fail)?;
+        match input.password.as_deref() {
+            Some("") => shell.secrets.delete(&id).map_err(unavailable)?,
+            Some(p) => shell.secrets.set(&id, p).map_err(unavailable)?,
+            None => {}
+        }
+        let next = shell.update_settings(|s| {
+            match s.connections.iter_mut().find(|c| c.id == saved.id) {
+                Some(slot) => *slot = saved.clone(),
+                None => s.connections.push(saved.clone()),
+            }
+        })?;
+        Ok((
+            saved,
+            next.active_connection.as_deref() == Some(id.as_str()),
+        ))
+    })
+    .await?;
+    if active {
+        // The connection in use changed: reconnect with what was saved.
+        app.state::<Shell>().restart(&app).await;
+    }
+    Ok(saved)
+}
+
+#[tauri::command]
+pub async fn remove_connection(app: AppHandle, id: String) -> Reply<()> {
+    blocking(move || {
+        let shell = app.state::<Shell>();
+        let settings = shell.settings();
+        if !settings.connections.iter().any(|c| c.id == id) {
+            return Err(not_found(&id));
+        }
+        if settings.active_connection.as_deref() == Some(id.as_str()) {
+            return Err(StatusError {
+                code: ErrorCode::Conflict,
+                message: "this connection is in use: switch to another one first".into(),
+            });
+        }
+        shell.secrets.delete(&id).map_err(unavailable)?;
+        shell.update_settings(|s| s.connections.retain(|c| c.id != id))?;
+        Ok(())
+    })
+    .await
+}
+
+#[tauri::command]
+pub async fn test_connection(app: AppHandle, input: ConnectionInput) -> Reply<ConnectionTest> {
+    let url = blocking(move || {
+        let shell = app.state::<Shell>();
+        let stored = input.id.as_deref().and_then(|id| shell.secrets.get(id));
+        let password = input.password.clone().or(stored);
+        let saved = input.to_saved("test".into(), false).map_err(fail)?;
+        saved.url_with(password.as_deref()).map_err(fail)
+    })
+    .await?;
+    test_connection_at(&url).await.map_err(fail)
+}
+
+#[tauri::command]
+pub async fn use_connection(app: AppHandle, id: Option<String>) -> Reply<()> {
+    let shell = app.state::<Shell>();
+    if let Some(id) = &id {
+        if !shell.settings().connections.iter().any(|c| &c.id == id) {
+            return Err(not_found(id));
+        }
+    }
+    shell.update_settings(|s| s.active_connection = id)?;
+    shell.restart(&app).await;
+    Ok(())
+}
+
+#[tauri::command]
+pub async fn pause_all_queues(shell: State<'_, Shell>) -> Reply<Vec<String>> {
+    shell.handle()?.queues.pause_all().await.map_err(fail)
+}
+
+#[tauri::command]
+pub async fn resume_all_queues(shell: State<'_, Shell>) -> Reply<Vec<String>> {
+    shell.handle()?.queues.resume_all().await.map_err(fail)
+}
+
+/// Runs `f` on a blocking thread (keyring and file work).
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Reply<T> + Send + 'static) -> Reply<T> {
+    tauri::async_runtime::spawn_blocking(f)
+        .await
+        .map_err(|e| StatusError {
+            code: ErrorCode::Internal,
+            message: e.to_string(),
+        })?
+}
+
+fn not_found(id: &str) -> StatusError {
+    StatusError {
+        code: ErrorCode::NotFound,
+        message: format!("no saved connection {id}"),
+    }
+}
+
+fn unavailable(message: String) -> StatusError {
+    StatusError {
+        code: ErrorCode::Unavailable,
+        message,
+    }
+}
+
+fn new_connection_id() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    format!("conn-{nanos:x}")
 }

@@ -1,14 +1,20 @@
 //! antrian-desktop: the Tauri 2 shell around `antrian-core`.
 //!
-//! - [`shell`]: starts and stops the core runtime, bridges its status and events to the
-//!   window.
+//! - [`shell`]: starts and stops the core runtime on the chosen connection, bridges its
+//!   status, events and alerts to the window and the OS.
 //! - [`commands`]: the Tauri commands the UI invokes (thin adapters over core).
+//! - [`notifier`], [`tray`]: OS notifications and the tray icon.
+//! - [`settings`], [`secrets`]: the app's settings file and connection passwords.
 
 mod commands;
+mod notifier;
+mod secrets;
+mod settings;
 mod shell;
+mod tray;
 
 use shell::Shell;
-use tauri::{Manager, RunEvent};
+use tauri::{Manager, RunEvent, WindowEvent};
 
 /// Runs the desktop app until its window closes.
 ///
@@ -16,6 +22,11 @@ use tauri::{Manager, RunEvent};
 /// When Tauri cannot create the window (no display, no WebKitGTK).
 pub fn run() {
     let app = tauri::Builder::default()
+        // First: a second launch hands over to the running app, which shows its window.
+        .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
+            notifier::open(app, "");
+        }))
+        .plugin(tauri_plugin_window_state::Builder::default().build())
         .manage(Shell::new())
         .invoke_handler(tauri::generate_handler![
             commands::get_connection_status,
@@ -54,10 +65,39 @@ pub fn run() {
             commands::add_dynamic_schedule,
             commands::set_dynamic_schedule_enabled,
             commands::remove_dynamic_schedule,
+            commands::get_notification_prefs,
+            commands::save_notification_prefs,
+            commands::get_close_to_tray,
+            commands::set_close_to_tray,
+            commands::list_connections,
+            commands::save_connection,
+            commands::remove_connection,
+            commands::test_connection,
+            commands::use_connection,
+            commands::pause_all_queues,
+            commands::resume_all_queues,
         ])
         .setup(|app| {
             app.state::<Shell>().start(app.handle().clone());
+            if let Err(e) = tray::install(app.handle()) {
+                // No tray on this desktop: the window still works, it just quits on close.
+                tracing::warn!("no tray icon: {e}");
+            }
             Ok(())
+        })
+        .on_window_event(|window, event| {
+            if let WindowEvent::CloseRequested { api, .. } = event {
+                let shell = window.app_handle().state::<Shell>();
+                // Only with a tray to come back from.
+                let tray = window
+                    .app_handle()
+                    .try_state::<tray::TrayStatus>()
+                    .is_some();
+                if tray && shell.settings().close_to_tray {
+                    api.prevent_close();
+                    let _ = window.hide();
+                }
+            }
         })
         .build(tauri::generate_context!())
         .expect("cannot start the Antrian window");

@@ -1,64 +1,74 @@
-//! The desktop shell's hold on the core runtime: starts it when the window opens, bridges
-//! status changes to the `connection-status` event and core events to `job-event`, and
-//! shuts it down when the app exits.
+//! The desktop shell's hold on the core runtime: starts it when the window opens (on the
+//! connection chosen in Settings), restarts it on another connection when the user
+//! switches, bridges status changes to `connection-status`, core events to `job-event` and
+//! alerts to OS notifications, and shuts it down (draining the workers) when the app exits.
 
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Mutex, MutexGuard, RwLock};
 use std::time::Duration;
 
+use antrian_core::alerts::AlertPrefs;
 use antrian_core::config::{Config, LoadOptions};
+use antrian_core::connections::ConnectionList;
 use antrian_core::health::{ConnectionStatus, RedisMode, StatusBoard, StatusError};
 use antrian_core::queue::QueueEvent;
 use antrian_core::runtime::Handle;
 use antrian_core::telemetry::LogGuard;
-use antrian_core::{CancellationToken, Runtime};
+use antrian_core::{CancellationToken, ErrorCode, Runtime};
 use tauri::{AppHandle, Emitter};
+use tokio::sync::watch;
+
+use crate::secrets::Secrets;
+use crate::settings::{DesktopSettings, SettingsFile};
+
+/// Variables that name a Redis in the environment: any of them beats the saved choice.
+const REDIS_VARS: [&str; 4] = ["REDIS_URL", "REDIS_HOST", "REDIS_PORT", "REDIS_PASSWORD"];
 
 /// Managed Tauri state.
 pub struct Shell {
     /// Latest connection status, shown even while the runtime is starting or failed.
     board: StatusBoard,
-    /// The runtime once started.
-    runtime: Mutex<Option<Runtime>>,
+    /// The runtime on the connection in use; held while one starts.
+    session: tokio::sync::Mutex<Option<Runtime>>,
+    /// Stops the current runtime, or its start while Redis does not answer yet.
+    cancel: Mutex<CancellationToken>,
     /// What commands use, once the runtime has started.
-    handle: OnceLock<Handle>,
-    /// Stops the runtime (and a start-up still waiting for Redis).
-    cancel: CancellationToken,
-    /// The configuration, or `None` when it did not load (the board says why).
-    config: Mutex<Option<Config>>,
+    handle: RwLock<Option<Handle>>,
+    /// Stops everything when the app exits.
+    exiting: CancellationToken,
+    /// The desktop settings file.
+    settings: Mutex<SettingsFile>,
+    /// Connection passwords.
+    pub secrets: Secrets,
+    /// Notification preferences, as the alert watcher follows them.
+    prefs: watch::Sender<AlertPrefs>,
     /// Keeps the log file writer alive.
     _log: Option<LogGuard>,
 }
 
 impl Shell {
-    /// Loads the configuration; a bad one is reported in the window, not by a crash.
+    /// Reads the settings and starts logging; a bad configuration is reported in the
+    /// window when the runtime starts, not by a crash.
     pub fn new() -> Self {
-        match Config::load(&LoadOptions::from_process(None)) {
-            Ok(config) => {
-                let log =
-                    antrian_core::telemetry::init(&config.app.log_filter, &config.app.log_dir)
-                        .map_err(|e| eprintln!("antrian: logging to file disabled: {e}"))
-                        .ok();
-                Self {
-                    board: Runtime::status_board(&config),
-                    runtime: Mutex::new(None),
-                    handle: OnceLock::new(),
-                    cancel: CancellationToken::new(),
-                    config: Mutex::new(Some(config)),
-                    _log: log,
-                }
-            }
-            Err(e) => {
-                let board = StatusBoard::new(RedisMode::Embedded, "not configured");
-                board.fail(&e);
-                Self {
-                    board,
-                    runtime: Mutex::new(None),
-                    handle: OnceLock::new(),
-                    cancel: CancellationToken::new(),
-                    config: Mutex::new(None),
-                    _log: None,
-                }
-            }
+        let dir = crate::settings::config_dir();
+        let settings = SettingsFile::load(&dir);
+        let log = Config::load(&LoadOptions::from_process(None))
+            .ok()
+            .and_then(|config| {
+                antrian_core::telemetry::init(&config.app.log_filter, &config.app.log_dir)
+                    .map_err(|e| eprintln!("antrian: logging to file disabled: {e}"))
+                    .ok()
+            });
+        let (prefs, _) = watch::channel(settings.current.notifications.clone());
+        Self {
+            board: StatusBoard::new(RedisMode::Embedded, "not configured"),
+            session: tokio::sync::Mutex::new(None),
+            cancel: Mutex::new(CancellationToken::new()),
+            handle: RwLock::new(None),
+            exiting: CancellationToken::new(),
+            settings: Mutex::new(settings),
+            secrets: Secrets::new(dir),
+            prefs,
+            _log: log,
         }
     }
 
@@ -67,18 +77,67 @@ impl Shell {
         self.board.current()
     }
 
+    /// Every change of the connection status.
+    pub fn status_changes(&self) -> watch::Receiver<ConnectionStatus> {
+        self.board.subscribe()
+    }
+
     /// The runtime's handle, or why there is none yet.
     pub fn handle(&self) -> Result<Handle, StatusError> {
-        self.handle.get().cloned().ok_or_else(|| {
+        let handle = self
+            .handle
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        handle.ok_or_else(|| {
             let status = self.board.current();
             status.error.unwrap_or(StatusError {
-                code: antrian_core::ErrorCode::Unavailable,
+                code: ErrorCode::Unavailable,
                 message: "Antrian is still starting: Redis is not connected yet".into(),
             })
         })
     }
 
-    /// Starts the runtime and the event bridge on Tauri's async runtime.
+    /// The settings as saved.
+    pub fn settings(&self) -> DesktopSettings {
+        self.settings_file().current.clone()
+    }
+
+    fn settings_file(&self) -> MutexGuard<'_, SettingsFile> {
+        self.settings.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Saves settings changed by `change`; the notification preferences take effect at once.
+    pub fn update_settings(
+        &self,
+        change: impl FnOnce(&mut DesktopSettings),
+    ) -> Result<DesktopSettings, StatusError> {
+        let mut file = self.settings_file();
+        let mut next = file.current.clone();
+        change(&mut next);
+        file.save(next.clone()).map_err(|e| StatusError {
+            code: ErrorCode::Unavailable,
+            message: format!("cannot save the settings: {e}"),
+        })?;
+        self.prefs.send_replace(next.notifications.clone());
+        Ok(next)
+    }
+
+    /// The saved connections as Settings shows them.
+    pub fn connections(&self) -> ConnectionList {
+        let settings = self.settings();
+        ConnectionList {
+            connections: settings.connections,
+            active: settings.active_connection,
+            secret_store: self.secrets.store(),
+            overridden_by: REDIS_VARS
+                .iter()
+                .find(|v| std::env::var_os(v).is_some())
+                .map(|v| (*v).to_string()),
+        }
+    }
+
+    /// Starts the status bridge and the runtime on Tauri's async runtime.
     pub fn start(&self, app: AppHandle) {
         let mut changes = self.board.subscribe();
         tauri::async_runtime::spawn({
@@ -90,71 +149,114 @@ impl Shell {
                 }
             }
         });
-        let Some(config) = self.config.lock().ok().and_then(|mut c| c.take()) else {
-            return;
-        };
-        let board = self.board.clone();
-        let cancel = self.cancel.clone();
         tauri::async_runtime::spawn(async move {
-            match Runtime::start(config, board, cancel, antrian_core::runtime::Services::Full).await
-            {
-                Ok(mut runtime) => {
-                    use tauri::Manager;
-                    // The desktop runs the pools too, and shows up among the worker nodes.
-                    match antrian_jobs::setup(&runtime) {
-                        Ok(registry) => {
-                            if let Err(e) = runtime
-                                .start_workers(
-                                    registry,
-                                    &antrian_core::runtime::WorkerPlan::default(),
-                                )
-                                .await
-                            {
-                                tracing::error!("worker pools did not start: {e}");
-                            }
-                        }
-                        Err(e) => tracing::error!("job handlers did not start: {e}"),
-                    }
-                    // And the scheduler, which evaluates only while it holds the lease
-                    // shared with any headless `antrian scheduler`.
-                    runtime.start_scheduler();
-                    let shell = app.state::<Shell>();
-                    let handle = runtime.handle();
-                    tauri::async_runtime::spawn(bridge_events(
-                        app.clone(),
-                        handle.clone(),
-                        shell.cancel.clone(),
-                    ));
-                    let _ = shell.handle.set(handle);
-                    // The app may have exited while Redis was starting: then stop at once.
-                    let late = {
-                        let mut slot = shell.runtime.lock().unwrap_or_else(|p| p.into_inner());
-                        if shell.cancel.is_cancelled() {
-                            Some(runtime)
-                        } else {
-                            *slot = Some(runtime);
-                            None
-                        }
-                    };
-                    if let Some(runtime) = late {
-                        runtime.shutdown().await;
-                    }
-                }
-                Err(e) => tracing::error!("{e}"),
-            }
+            use tauri::Manager;
+            let shell = app.state::<Shell>();
+            let mut session = shell.session.lock().await;
+            shell.launch(&app, &mut session).await;
         });
     }
 
-    /// Stops the runtime (the embedded Redis flushes and exits). Called once, on exit.
-    pub fn shutdown(&self) {
-        let runtime = {
-            let mut slot = self.runtime.lock().unwrap_or_else(|p| p.into_inner());
-            self.cancel.cancel();
-            slot.take()
-        };
-        if let Some(runtime) = runtime {
-            tauri::async_runtime::block_on(runtime.shutdown());
+    /// Stops the runtime on the current connection and starts one on the connection now
+    /// saved as active. Workers drain first; jobs they hold go back to their queues.
+    pub async fn restart(&self, app: &AppHandle) {
+        // First stop a start that may be waiting for an unreachable server.
+        self.cancel
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .cancel();
+        let mut session = self.session.lock().await;
+        *self.handle.write().unwrap_or_else(|p| p.into_inner()) = None;
+        if let Some(runtime) = session.take() {
+            runtime.shutdown().await;
         }
+        self.launch(app, &mut session).await;
+    }
+
+    /// The configuration, with the saved active connection applied unless the
+    /// environment names a Redis itself.
+    fn config(&self) -> antrian_core::Result<Config> {
+        let mut opts = LoadOptions::from_process(None);
+        let settings = self.settings();
+        let chosen = settings
+            .active_connection
+            .as_ref()
+            .and_then(|id| settings.connections.iter().find(|c| &c.id == id));
+        if let Some(saved) = chosen {
+            if !REDIS_VARS.iter().any(|v| opts.env.contains_key(*v)) {
+                let password = self.secrets.get(&saved.id);
+                opts.env
+                    .insert("REDIS_URL".into(), saved.url_with(password.as_deref())?);
+            }
+        }
+        Config::load(&opts)
+    }
+
+    /// Starts a runtime (with pools, scheduler, event bridge and alerts) for `session`.
+    async fn launch(&self, app: &AppHandle, session: &mut Option<Runtime>) {
+        let cancel = self.exiting.child_token();
+        *self.cancel.lock().unwrap_or_else(|p| p.into_inner()) = cancel.clone();
+        let config = match self.config() {
+            Ok(config) => config,
+            Err(e) => {
+                self.board.fail(&e);
+                tracing::error!("{e}");
+                return;
+            }
+        };
+        let fresh = Runtime::status_board(&config).current();
+        self.board.update(|s| *s = fresh);
+        let board = self.board.clone();
+        let services = antrian_core::runtime::Services::Full;
+        let mut runtime = match Runtime::start(config, board, cancel.clone(), services).await {
+            Ok(runtime) => runtime,
+            Err(e) => {
+                tracing::error!("{e}");
+                return;
+            }
+        };
+        // The desktop runs the pools too, and shows up among the worker nodes.
+        match antrian_jobs::setup(&runtime) {
+            Ok(registry) => {
+                let plan = antrian_core::runtime::WorkerPlan::default();
+                if let Err(e) = runtime.start_workers(registry, &plan).await {
+                    tracing::error!("worker pools did not start: {e}");
+                }
+            }
+            Err(e) => tracing::error!("job handlers did not start: {e}"),
+        }
+        // And the scheduler, which evaluates only while it holds the lease shared with
+        // any headless `antrian scheduler`.
+        runtime.start_scheduler();
+        let handle = runtime.handle();
+        tauri::async_runtime::spawn(bridge_events(app.clone(), handle.clone(), cancel.clone()));
+        let (alerts, delivered) = tokio::sync::mpsc::channel(64);
+        tauri::async_runtime::spawn(antrian_core::alerts::watch(
+            handle.clone(),
+            self.prefs.subscribe(),
+            alerts,
+            cancel.clone(),
+        ));
+        tauri::async_runtime::spawn(crate::notifier::deliver(app.clone(), delivered));
+        *self.handle.write().unwrap_or_else(|p| p.into_inner()) = Some(handle);
+        if cancel.is_cancelled() {
+            // The app exited while Redis was starting: stop at once.
+            runtime.shutdown().await;
+        } else {
+            *session = Some(runtime);
+        }
+    }
+
+    /// Stops the runtime (workers drain, the embedded Redis flushes and exits). Called
+    /// once, on exit.
+    pub fn shutdown(&self) {
+        self.exiting.cancel();
+        tauri::async_runtime::block_on(async {
+            let mut session = self.session.lock().await;
+            if let Some(runtime) = session.take() {
+                runtime.shutdown().await;
+            }
+        });
     }
 }
 

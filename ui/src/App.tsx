@@ -1,6 +1,7 @@
-import { useMemo, useState } from "react";
+import { useEffect, useMemo, useState } from "react";
 import { useQueryClient } from "@tanstack/react-query";
 
+import { useApi } from "./api";
 import { Sidebar } from "./components/Sidebar";
 import { HelpSheet, Palette } from "./components/Palette";
 import { useConnectionStatus } from "./hooks/useConnectionStatus";
@@ -27,6 +28,7 @@ export function App() {
   const on = useLive();
   const [overlay, setOverlay] = useState<"palette" | "help" | null>(null);
   useLiveUpdates();
+  useNavigateRequests();
   const shortcuts = useMemo(
     () => ({
       r: () => void client.invalidateQueries(),
@@ -70,4 +72,27 @@ export function App() {
       {overlay === "help" && <HelpSheet onClose={() => setOverlay(null)} />}
     </div>
   );
+}
+
+/** Follows the desktop app's requests to show a route (a clicked notification, the tray). */
+function useNavigateRequests() {
+  const api = useApi();
+  useEffect(() => {
+    const desktop = api.desktop;
+    if (!desktop) return;
+    let stop: (() => void) | undefined;
+    let gone = false;
+    void desktop
+      .onNavigate((to) => {
+        window.location.hash = to.replace(/^#/, "");
+      })
+      .then((unsubscribe) => {
+        if (gone) unsubscribe();
+        else stop = unsubscribe;
+      });
+    return () => {
+      gone = true;
+      stop?.();
+    };
+  }, [api]);
 }

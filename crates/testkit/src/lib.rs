@@ -8,7 +8,9 @@
 //! - [`smtp::SmtpServer`]: a real SMTP server (aiosmtpd) whose received mail tests read.
 //! - [`fixture::FixtureSite`]: a local web site for scraping tests (pages, a marketplace
 //!   API, a seller endpoint behind a session, misbehaving routes), logging every request.
+//! - [`dbus`]: a private D-Bus session with a notification server and a tray host.
 
+pub mod dbus;
 pub mod fixture;
 pub mod smtp;
 

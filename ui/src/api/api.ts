@@ -1,5 +1,10 @@
 import type {
   AddedJob,
+  AlertPrefs,
+  ConnectionInput,
+  ConnectionList,
+  ConnectionTest,
+  SavedConnection,
   BulkAction,
   BulkOutcome,
   CleanOptions,
@@ -167,6 +172,30 @@ export interface Api {
   listSites(): Promise<DomainStats[]>;
   /** Every product as CSV or JSON. */
   exportProducts(format: "csv" | "json"): Promise<ExportResult>;
+
+  /** What only the desktop app has (notifications, tray, saved connections); null elsewhere. */
+  readonly desktop: DesktopApi | null;
+}
+
+/** Settings and signals of the desktop app itself. */
+export interface DesktopApi {
+  getNotificationPrefs(): Promise<AlertPrefs>;
+  /** Saves and applies at once; rejects naming the bad field. */
+  saveNotificationPrefs(prefs: AlertPrefs): Promise<AlertPrefs>;
+  getCloseToTray(): Promise<boolean>;
+  setCloseToTray(on: boolean): Promise<boolean>;
+  listConnections(): Promise<ConnectionList>;
+  /** Adds or changes a saved connection; its password goes to the OS keyring. */
+  saveConnection(input: ConnectionInput): Promise<SavedConnection>;
+  removeConnection(id: string): Promise<void>;
+  /** Connects once and reports the server's version and latency, or what failed. */
+  testConnection(input: ConnectionInput): Promise<ConnectionTest>;
+  /** Switches to a saved connection (null: the default); workers drain and restart. */
+  useConnection(id: string | null): Promise<void>;
+  pauseAllQueues(): Promise<string[]>;
+  resumeAllQueues(): Promise<string[]>;
+  /** Calls `go` with a UI route when a notification or the tray asks to show one. */
+  onNavigate(go: (link: string) => void): Promise<Unsubscribe>;
 }
 
 /** An error from any transport: branch on `code`, show `message`. */

@@ -189,6 +189,7 @@ export function httpApi(base = ""): Api {
       if (timezone) params.set("tz", timezone);
       return call<Preview>("GET", `/api/schedule-preview?${params}`);
     },
+    desktop: null,
   };
 }
 

@@ -2,6 +2,7 @@ export {
   ApiError,
   toApiError,
   type Api,
+  type DesktopApi,
   type ExportResult,
   type JobQuery,
   type NewJob,

@@ -53,5 +53,6 @@ export function noTransportApi(): Api {
     listProducts: unavailable,
     listSites: unavailable,
     exportProducts: unavailable,
+    desktop: null,
   };
 }

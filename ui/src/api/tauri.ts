@@ -4,6 +4,10 @@ import { listen } from "@tauri-apps/api/event";
 import { toApiError, type Api } from "./api";
 import type {
   AddedJob,
+  AlertPrefs,
+  ConnectionList,
+  ConnectionTest,
+  SavedConnection,
   BulkOutcome,
   CommandReply,
   ConnectionStatus,
@@ -95,6 +99,20 @@ export function tauriApi(): Api {
     listSites: () => call<DomainStats[]>("list_sites"),
     async exportProducts(format) {
       return { kind: "saved", path: await call<string>("export_products", { format }) };
+    },
+    desktop: {
+      getNotificationPrefs: () => call<AlertPrefs>("get_notification_prefs"),
+      saveNotificationPrefs: (prefs) => call<AlertPrefs>("save_notification_prefs", { prefs }),
+      getCloseToTray: () => call<boolean>("get_close_to_tray"),
+      setCloseToTray: (on) => call<boolean>("set_close_to_tray", { on }),
+      listConnections: () => call<ConnectionList>("list_connections"),
+      saveConnection: (input) => call<SavedConnection>("save_connection", { input }),
+      removeConnection: (id) => run("remove_connection", { id }),
+      testConnection: (input) => call<ConnectionTest>("test_connection", { input }),
+      useConnection: (id) => run("use_connection", { id }),
+      pauseAllQueues: () => call<string[]>("pause_all_queues"),
+      resumeAllQueues: () => call<string[]>("resume_all_queues"),
+      onNavigate: (go) => listen<string>("navigate", (event) => go(event.payload)),
     },
   };
 }

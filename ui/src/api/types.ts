@@ -1,5 +1,13 @@
 // DTOs are generated from Rust (ts-rs, `cargo test -p antrian-core`); never edit generated/.
 export type { AddedJob } from "./generated/AddedJob";
+export type { Alert } from "./generated/Alert";
+export type { AlertKind } from "./generated/AlertKind";
+export type { AlertPrefs } from "./generated/AlertPrefs";
+export type { QuietHours } from "./generated/QuietHours";
+export type { ConnectionInput } from "./generated/ConnectionInput";
+export type { ConnectionList } from "./generated/ConnectionList";
+export type { ConnectionTest } from "./generated/ConnectionTest";
+export type { SavedConnection } from "./generated/SavedConnection";
 export type { BulkAction } from "./generated/BulkAction";
 export type { BulkOutcome } from "./generated/BulkOutcome";
 export type { CleanOptions } from "./generated/CleanOptions";

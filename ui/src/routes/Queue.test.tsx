@@ -170,4 +170,37 @@ describe("the queue page", () => {
     expect(screen.queryByRole("button", { name: /Select all/ })).toBeNull();
     expect(screen.getByRole("button", { name: "Retry all failed" })).toBeInTheDocument();
   });
+
+  it("opened from a notification, offers to retry the group's failed jobs", async () => {
+    const actOnMatching = vi.fn(() => Promise.resolve({ matched: 21, done: 21, skipped: [], search: { scanned: 25, complete: true } }));
+    const { api: a } = searchApi(21, 25, true, { actOnMatching });
+    renderWith(
+      a,
+      <Queues
+        route={parseRoute(
+          "#/queues/scraping-queue?state=failed&name=product-scraping&text=shop.example&alert=HTTP+429+Too+Many+Requests",
+        )}
+      />,
+    );
+    const group = await screen.findByTestId("alert-group");
+    await waitFor(() => expect(group.textContent).toContain("21 failed jobs match"));
+    expect(group.textContent).toContain("product-scraping on shop.example failing with HTTP 429 Too Many Requests");
+    fireEvent.click(screen.getByRole("button", { name: "Retry these" }));
+    await waitFor(() =>
+      expect(actOnMatching).toHaveBeenCalledWith(
+        "scraping-queue",
+        "failed",
+        { name: "product-scraping", field: null, text: "shop.example" },
+        "retry",
+      ),
+    );
+    expect(await screen.findByText("Retrying: 21 done")).toBeTruthy();
+  });
+
+  it("shows no notification banner without one", async () => {
+    const { api: a } = searchApi(21, 25, true);
+    renderWith(a, <Queues route={parseRoute("#/queues/scraping-queue?state=failed&name=product-scraping")} />);
+    await screen.findByText(/matching jobs/);
+    expect(screen.queryByTestId("alert-group")).toBeNull();
+  });
 });

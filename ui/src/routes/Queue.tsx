@@ -87,10 +87,21 @@ export function Queues({ route }: { route: Route }) {
   // A new tab, page or order is a new page: the selection and dialogs start afresh, so a
   // bulk action never applies to rows that are no longer shown.
   const key = [queue, query.state, query.page, query.pageSize, query.order, query.name, query.field, query.text].join("|");
-  return <QueuePage key={key} queue={queue} stats={stats} query={query} />;
+  return <QueuePage key={key} queue={queue} stats={stats} query={query} alert={route.params.get("alert")} />;
 }
 
-function QueuePage({ queue, stats, query }: { queue: string; stats: QueueStats | undefined; query: JobQuery }) {
+function QueuePage({
+  queue,
+  stats,
+  query,
+  alert,
+}: {
+  queue: string;
+  stats: QueueStats | undefined;
+  query: JobQuery;
+  /** The error of the failure group a notification opened this page for. */
+  alert: string | null;
+}) {
   const api = useApi();
   const client = useQueryClient();
   const toast = useToast();
@@ -192,6 +203,18 @@ function QueuePage({ queue, stats, query }: { queue: string; stats: QueueStats |
         <p className="warning" data-testid="no-worker">
           No worker is consuming this queue: start one with <code>antrian workers</code>.
         </p>
+      )}
+      {alert && query.state === "failed" && (
+        <section className="card alert-group" data-testid="alert-group" aria-label="Failures from a notification">
+          <p>
+            From a notification: <strong>{query.name ?? "jobs"}</strong>
+            {query.text ? ` on ${query.text}` : ""} failing with <strong>{alert}</strong>. {total} failed{" "}
+            {total === 1 ? "job matches" : "jobs match"}.
+          </p>
+          <button type="button" disabled={total === 0} onClick={() => void onMatching("Retrying", "retry")}>
+            Retry these
+          </button>
+        </section>
       )}
       <nav className="tabs" aria-label="Job states">
         {TABS.map((t) => (

@@ -2,6 +2,7 @@ import { useConnectionStatus } from "../hooks/useConnectionStatus";
 import { live, useLive } from "../hooks/useLiveUpdates";
 import { setTheme, useTheme, type Theme } from "../hooks/useTheme";
 import { useApi } from "../api";
+import { DesktopSettings } from "./DesktopSettings";
 
 /** Appearance, live updates and the connection this window uses. */
 export function Settings() {
@@ -30,6 +31,13 @@ export function Settings() {
           </select>
         </label>
       </section>
+      {api.desktop ? (
+        <DesktopSettings desktop={api.desktop} />
+      ) : (
+        <p className="muted" data-testid="desktop-only">
+          Saved connections, OS notifications and the tray are settings of the desktop app.
+        </p>
+      )}
       <section className="card" aria-labelledby="settings-connection-title">
         <h2 id="settings-connection-title">Connection</h2>
         <dl className="facts">
@@ -39,7 +47,7 @@ export function Settings() {
           <dd>{status.data ? `${status.data.address} (${status.data.mode})` : "—"}</dd>
         </dl>
         <p className="muted">
-          Antrian uses its embedded Redis unless <code>REDIS_URL</code> (or <code>REDIS_HOST</code>,
+          Without a saved connection in use, Antrian uses its embedded Redis unless <code>REDIS_URL</code> (or <code>REDIS_HOST</code>,
           <code> REDIS_PORT</code>, <code>REDIS_PASSWORD</code>) is set in the environment, <code>.env</code> or
           the config file; <code>antrian config</code> lists every setting and where its value came from.
         </p>

@@ -9,6 +9,7 @@ export function fakeApi(overrides: Partial<Api> = {}): Api {
     transport: "tauri" as const,
     onConnectionStatus: () => Promise.resolve(() => undefined),
     onEvent: () => Promise.resolve(() => undefined),
+    desktop: null,
   };
   return new Proxy({ ...base, ...overrides } as Api, {
     get(target, key: string) {

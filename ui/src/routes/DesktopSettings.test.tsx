@@ -1,0 +1,156 @@
+import { fireEvent, screen, waitFor, within } from "@testing-library/react";
+import { describe, expect, it, vi } from "vitest";
+
+import { ApiError, type AlertPrefs, type ConnectionList, type DesktopApi } from "../api";
+import { fakeApi } from "../test/fakeApi";
+import { renderWith } from "../test/render";
+import { Settings } from "./Settings";
+
+const prefs: AlertPrefs = {
+  enabled: true,
+  kinds: ["failures", "connection", "health", "schedules", "nodes"],
+  mutedQueues: [],
+  cooldownSecs: 300,
+  quietHours: null,
+};
+
+const production = { id: "c1", name: "production", url: "rediss://redis.example:6380/0", username: "app", hasPassword: true };
+
+const connections: ConnectionList = {
+  connections: [production],
+  active: null,
+  secretStore: "/home/me/.config/antrian/secrets.json",
+  overriddenBy: null,
+};
+
+function desktop(extra: Partial<DesktopApi> = {}): DesktopApi {
+  return {
+    getNotificationPrefs: vi.fn(() => Promise.resolve(prefs)),
+    saveNotificationPrefs: vi.fn((p: AlertPrefs) => Promise.resolve(p)),
+    getCloseToTray: vi.fn(() => Promise.resolve(false)),
+    setCloseToTray: vi.fn((on: boolean) => Promise.resolve(on)),
+    listConnections: vi.fn(() => Promise.resolve(connections)),
+    saveConnection: vi.fn(() => Promise.resolve(production)),
+    removeConnection: vi.fn(() => Promise.resolve()),
+    testConnection: vi.fn(() => Promise.resolve({ address: "redis://redis.example:6380", version: "7.2.4", latencyMs: 1.5 })),
+    useConnection: vi.fn(() => Promise.resolve()),
+    pauseAllQueues: vi.fn(() => Promise.resolve([])),
+    resumeAllQueues: vi.fn(() => Promise.resolve([])),
+    onNavigate: vi.fn(() => Promise.resolve(() => undefined)),
+    ...extra,
+  };
+}
+
+function render(d: DesktopApi) {
+  const api = fakeApi({
+    desktop: d,
+    listQueues: () => Promise.resolve([]),
+    getConnectionStatus: () => Promise.reject(new ApiError("unavailable", "starting")),
+  });
+  return renderWith(api, <Settings />);
+}
+
+describe("Settings in the desktop app", () => {
+  it("saves notification preferences: kinds, cooldown and quiet hours", async () => {
+    const d = desktop();
+    render(d);
+    const form = await screen.findByRole("form", { name: "Notifications" });
+    fireEvent.click(within(form).getByLabelText(/Health degraded/));
+    fireEvent.change(within(form).getByLabelText(/Group repeated failures/), { target: { value: "60" } });
+    fireEvent.click(within(form).getByLabelText("Quiet hours"));
+    fireEvent.change(within(form).getByLabelText("until"), { target: { value: "06:30" } });
+    fireEvent.click(within(form).getByRole("button", { name: "Save notification preferences" }));
+    await waitFor(() =>
+      expect(d.saveNotificationPrefs).toHaveBeenCalledWith({
+        ...prefs,
+        kinds: ["failures", "connection", "schedules", "nodes"],
+        cooldownSecs: 60,
+        quietHours: { start: "22:00", end: "06:30" },
+      }),
+    );
+    expect(await screen.findByText("Notification preferences saved")).toBeTruthy();
+  });
+
+  it("shows core's refusal of bad preferences by the field it names", async () => {
+    const d = desktop({
+      saveNotificationPrefs: vi.fn(() =>
+        Promise.reject(new ApiError("invalid_input", "cooldownSecs: the cooldown must be from 1 second to 86400 (a day)")),
+      ),
+    });
+    render(d);
+    const form = await screen.findByRole("form", { name: "Notifications" });
+    fireEvent.change(within(form).getByLabelText(/Group repeated failures/), { target: { value: "0" } });
+    fireEvent.click(within(form).getByRole("button", { name: "Save notification preferences" }));
+    expect((await within(form).findByRole("alert")).textContent).toContain("cooldownSecs");
+  });
+
+  it("tests and saves a connection without showing its password again, and says where passwords live", async () => {
+    const d = desktop();
+    render(d);
+    expect(await screen.findByText(/passwords are kept in \/home\/me\/.config\/antrian\/secrets.json/)).toBeTruthy();
+    const row = await screen.findByTestId("connection-production");
+    expect(row.textContent).toContain("password saved");
+    fireEvent.click(within(row).getByRole("button", { name: "Edit production" }));
+    const form = screen.getByRole("form", { name: "Edit production" });
+    expect((within(form).getByLabelText("Server") as HTMLInputElement).value).toBe("redis.example:6380/0");
+    expect((within(form).getByLabelText("TLS (rediss://)") as HTMLInputElement).checked).toBe(true);
+    const password = within(form).getByLabelText("Password") as HTMLInputElement;
+    expect(password.value).toBe("");
+    expect(password.placeholder).toContain("leave empty to keep it");
+    fireEvent.click(within(form).getByRole("button", { name: "Test connection" }));
+    expect((await screen.findByTestId("connection-test")).textContent).toContain("Redis 7.2.4");
+    expect(d.testConnection).toHaveBeenCalledWith({
+      id: "c1",
+      name: "production",
+      url: "redis.example:6380/0",
+      tls: true,
+      username: "app",
+    });
+    fireEvent.change(password, { target: { value: "n3w" } });
+    fireEvent.click(within(form).getByRole("button", { name: "Save" }));
+    await waitFor(() =>
+      expect(d.saveConnection).toHaveBeenCalledWith({
+        id: "c1",
+        name: "production",
+        url: "redis.example:6380/0",
+        tls: true,
+        username: "app",
+        password: "n3w",
+      }),
+    );
+  });
+
+  it("switches connections and shows a failed test's message", async () => {
+    const d = desktop({
+      testConnection: vi.fn(() =>
+        Promise.reject(new ApiError("unavailable", "Redis at redis://10.0.0.9:6379 rejected the password")),
+      ),
+    });
+    render(d);
+    fireEvent.click(await screen.findByRole("button", { name: "Use production" }));
+    await waitFor(() => expect(d.useConnection).toHaveBeenCalledWith("c1"));
+    fireEvent.click(screen.getByRole("button", { name: "Add a connection" }));
+    const form = screen.getByRole("form", { name: "New connection" });
+    fireEvent.change(within(form).getByLabelText("Server"), { target: { value: "10.0.0.9:6379" } });
+    fireEvent.click(within(form).getByRole("button", { name: "Test connection" }));
+    expect((await within(form).findByRole("alert")).textContent).toContain("rejected the password");
+  });
+
+  it("keeps to the tray when asked", async () => {
+    const d = desktop();
+    render(d);
+    fireEvent.click(await screen.findByLabelText(/Keep running in the tray/));
+    await waitFor(() => expect(d.setCloseToTray).toHaveBeenCalledWith(true));
+  });
+});
+
+describe("Settings in the browser", () => {
+  it("says the desktop-only settings are in the desktop app", async () => {
+    renderWith(
+      fakeApi({ transport: "http", desktop: null, getConnectionStatus: () => Promise.reject(new ApiError("unavailable", "x")) }),
+      <Settings />,
+    );
+    expect((await screen.findByTestId("desktop-only")).textContent).toContain("desktop app");
+    expect(screen.queryByRole("form", { name: "Notifications" })).toBeNull();
+  });
+});
