@@ -411,7 +411,7 @@ impl EventHub {
 
 /// The id of the newest entry of `stream` (`0-0` when empty): reading after it delivers
 /// everything written from now on.
-async fn last_entry_id(conn: &Connection, stream: &str) -> Result<String> {
+pub(crate) async fn last_entry_id(conn: &Connection, stream: &str) -> Result<String> {
     let mut redis = conn.redis();
     let last: Vec<(String, HashMap<String, String>)> = redis::cmd("XREVRANGE")
         .arg(stream)

@@ -230,20 +230,9 @@ impl NodeAgent {
     /// Registers the node (its first heartbeat), remembering where its command stream
     /// stood: every command sent once this returns is obeyed, none sent before.
     pub async fn register(&mut self) -> Result<()> {
-        let mut redis = self.conn.redis();
-        let newest: Vec<(String, Vec<(String, String)>)> = redis::cmd("XREVRANGE")
-            .arg(keys::node_commands(&self.id))
-            .arg("+")
-            .arg("-")
-            .arg("COUNT")
-            .arg(1)
-            .query_async(&mut redis)
-            .await?;
-        self.start_after = Some(
-            newest
-                .first()
-                .map_or_else(|| "0-0".to_string(), |(id, _)| id.clone()),
-        );
+        let stream = keys::node_commands(&self.id);
+        self.start_after =
+            Some(crate::queue::events::last_entry_id(&self.conn, &stream).await?);
         self.heartbeat().await
     }
 
