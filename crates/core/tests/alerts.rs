@@ -1,5 +1,6 @@
 //! Alerts from a running runtime against a test-owned redis-server: final failures grouped
-//! with a cooldown and summarised, and the connection lost and regained.
+//! with a cooldown and summarised, the connection lost and regained, health degrading
+//! (an evicting `maxmemory-policy`) and a condition-based schedule firing.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -151,6 +152,85 @@ async fn final_failures_notify_once_per_group_then_summarise_and_the_connection_
     redis.restart();
     let regained = next_alert(&mut rx, "connection regained").await;
     assert_eq!(regained.title, "Redis connection regained");
+
+    cancel.cancel();
+    rt.shutdown().await;
+}
+
+#[tokio::test]
+async fn health_getting_worse_and_a_condition_schedule_firing_notify() {
+    let redis = TestRedis::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let env: HashMap<String, String> = [
+        ("REDIS_URL", redis.url()),
+        ("ANTRIAN_DATA_DIR", dir.path().display().to_string()),
+        ("QUEUE_HEALTH_INTERVAL", "1000".to_string()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    let config = Config::load(&LoadOptions {
+        env,
+        ..Default::default()
+    })
+    .expect("config");
+    let board = Runtime::status_board(&config);
+    let cancel = CancellationToken::new();
+    let rt = Runtime::start(config, board, cancel.clone(), Services::Full)
+        .await
+        .expect("runtime");
+    let (_prefs, prefs_rx) = watch::channel(AlertPrefs::default());
+    let (tx, mut rx) = mpsc::channel(64);
+    tokio::spawn(alerts::watch(rt.handle(), prefs_rx, tx, cancel.clone()));
+
+    // Redis may now drop jobs to make room: health degrades, once.
+    let mut conn = redis.connection();
+    let _: () = redis::cmd("CONFIG")
+        .arg("SET")
+        .arg("maxmemory-policy")
+        .arg("allkeys-lru")
+        .query(&mut conn)
+        .expect("config set");
+    let health = next_alert(&mut rx, "health degraded").await;
+    assert_eq!(health.kind, AlertKind::Health);
+    assert_eq!(health.title, "Antrian is degraded");
+    assert!(health.body.contains("allkeys-lru"), "{}", health.body);
+
+    // A condition-based schedule fires: its alert names it and links to the job it added.
+    let input = serde_json::from_value(json!({
+        "name": "high-queue-alert",
+        "condition": {"type": "queue_size", "queueName": "watched-queue", "operator": ">", "threshold": 0},
+        "action": {"jobName": "send-email", "queueName": "notifications-queue",
+                   "jobData": {"to": "admin@example.com", "subject": "High queue"}},
+    }))
+    .expect("dynamic schedule");
+    let handle = rt.handle();
+    handle
+        .scheduler
+        .add_dynamic_schedule(input)
+        .await
+        .expect("add");
+    rt.queues()
+        .add_job("watched-queue", "x", json!({}), &JobOptionsInput::default())
+        .await
+        .expect("add");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_millis();
+    let fired = handle
+        .scheduler
+        .evaluate(i64::try_from(now).expect("ms"))
+        .await
+        .expect("evaluate");
+    assert_eq!(fired, ["high-queue-alert"]);
+    let alert = next_alert(&mut rx, "the schedule fired").await;
+    assert_eq!(alert.kind, AlertKind::Schedules);
+    assert_eq!(alert.title, "Schedule high-queue-alert fired");
+    assert!(alert
+        .link
+        .as_deref()
+        .is_some_and(|l| l.starts_with("#/queues/notifications-queue/jobs/")));
 
     cancel.cancel();
     rt.shutdown().await;

@@ -10,7 +10,7 @@ use super::{Alert, AlertKind, AlertPrefs, FailureGroup, FailureGrouper};
 use crate::health::ConnectionState;
 use crate::queue::{FireKind, HealthLevel, QueueEvent};
 use crate::runtime::Handle;
-use crate::worker::{list_nodes, GONE_AFTER};
+use crate::worker::{list_nodes, NodeInfo, GONE_AFTER};
 use crate::CancellationToken;
 
 /// How often the node registry is read for nodes that stopped sending heartbeats.
@@ -208,28 +208,38 @@ impl Watcher {
         let Ok(nodes) = list_nodes(&handle.connection, GONE_AFTER).await else {
             return;
         };
-        let mut seen = HashMap::new();
-        for node in nodes {
-            let was_alive = self.nodes.get(&node.id).copied().unwrap_or(false);
-            if was_alive && !node.alive {
-                self.send(Alert {
-                    kind: AlertKind::Nodes,
-                    queue: None,
-                    title: format!("Worker node {} stopped reporting", node.id),
-                    body: format!(
-                        "No heartbeat from {} for {} s. Jobs it held return to their queues when their locks expire.",
-                        node.host,
-                        GONE_AFTER.as_secs()
-                    ),
-                    link: Some("#/workers".into()),
-                })
-                .await;
-            }
-            seen.insert(node.id, node.alive);
+        let (gone, seen) = stopped_reporting(&self.nodes, nodes);
+        for node in gone {
+            self.send(Alert {
+                kind: AlertKind::Nodes,
+                queue: None,
+                title: format!("Worker node {} stopped reporting", node.id),
+                body: format!(
+                    "No heartbeat from {} for {} s. Jobs it held return to their queues when their locks expire.",
+                    node.host,
+                    GONE_AFTER.as_secs()
+                ),
+                link: Some("#/workers".into()),
+            })
+            .await;
         }
-        // A node that left the registry stopped on purpose (it deregisters): no alert.
         self.nodes = seen;
     }
+}
+
+/// Nodes alive at the last read (`before`) whose heartbeat has now stopped, and what to
+/// remember for the next read. A node that left the registry stopped on purpose (it
+/// deregisters when it drains or quits): no alert for it.
+fn stopped_reporting(
+    before: &HashMap<String, bool>,
+    now: Vec<NodeInfo>,
+) -> (Vec<NodeInfo>, HashMap<String, bool>) {
+    let seen = now.iter().map(|n| (n.id.clone(), n.alive)).collect();
+    let gone = now
+        .into_iter()
+        .filter(|n| !n.alive && before.get(&n.id).copied().unwrap_or(false))
+        .collect();
+    (gone, seen)
 }
 
 fn rank(level: HealthLevel) -> u8 {
@@ -242,4 +252,40 @@ fn rank(level: HealthLevel) -> u8 {
 
 fn encode(part: &str) -> String {
     url::form_urlencoded::byte_serialize(part.as_bytes()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn node(id: &str, alive: bool) -> NodeInfo {
+        NodeInfo {
+            id: id.into(),
+            host: "h".into(),
+            version: "0".into(),
+            pools: Default::default(),
+            stats: Default::default(),
+            started_at_ms: 0,
+            heartbeat_ms: 0,
+            alive,
+        }
+    }
+
+    #[test]
+    fn a_node_alerts_once_when_its_heartbeat_stops_not_when_it_leaves() {
+        let (gone, seen) =
+            stopped_reporting(&HashMap::new(), vec![node("a", true), node("b", false)]);
+        assert!(gone.is_empty(), "b was never seen alive");
+        let (gone, seen) = stopped_reporting(&seen, vec![node("a", false), node("b", false)]);
+        assert_eq!(
+            gone.iter().map(|n| n.id.as_str()).collect::<Vec<_>>(),
+            ["a"]
+        );
+        let (gone, seen) = stopped_reporting(&seen, vec![node("a", false)]);
+        assert!(gone.is_empty(), "already reported");
+        let (gone, seen) = stopped_reporting(&seen, vec![node("c", true)]);
+        assert!(gone.is_empty());
+        let (gone, _) = stopped_reporting(&seen, vec![]);
+        assert!(gone.is_empty(), "c deregistered: it stopped on purpose");
+    }
 }

@@ -231,8 +231,7 @@ impl NodeAgent {
     /// stood: every command sent once this returns is obeyed, none sent before.
     pub async fn register(&mut self) -> Result<()> {
         let stream = keys::node_commands(&self.id);
-        self.start_after =
-            Some(crate::queue::events::last_entry_id(&self.conn, &stream).await?);
+        self.start_after = Some(crate::queue::events::last_entry_id(&self.conn, &stream).await?);
         self.heartbeat().await
     }
 
