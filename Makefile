@@ -9,12 +9,13 @@ SHELL := /bin/bash
 CARGO ?= cargo
 NPM ?= npm
 
-.PHONY: help run test deps deps-test ui ui-check fmt-check clippy rust-test bindings-check bench release schemathesis fuzz-api
+.PHONY: help run test deps deps-test ui ui-check fmt-check clippy rust-test bindings-check bench release package package-test schemathesis fuzz-api
 
 help:
 	@echo "make run    run Antrian (desktop window, or headless 'antrian start' without a display)"
 	@echo "make test   install what is missing, then run every check and test"
 	@echo "make bench  run the benchmarks in bench/ (see bench/README.md)"
+	@echo "make package  build the .deb and .rpm (release) in target/release/bundle/"
 
 ## Installs system packages, tauri-driver and the UI's npm packages when missing.
 deps:
@@ -79,7 +80,7 @@ bindings-check:
 	fi
 
 # The UI is built before clippy and the Rust tests: the desktop crate embeds ui/dist.
-test: deps fmt-check ui-check clippy rust-test bindings-check
+test: deps fmt-check ui-check clippy package-test rust-test bindings-check
 	@scripts/test-summary.sh
 
 bench: ui
@@ -87,3 +88,27 @@ bench: ui
 
 release: ui
 	$(CARGO) build --release --locked -p antrian-cli -p antrian-desktop
+
+## The installable bundles: .deb and .rpm with the desktop app, the `antrian` CLI, a
+## desktop entry and icons, depending on the distribution's Redis. The UI is built by the
+## `ui` prerequisite (tauri.conf.json has no beforeBuildCommand: the Tauri CLI would run
+## it in whichever folder with a package.json it finds first).
+package: ui
+	$(CARGO) build --release --locked -p antrian-cli
+	ui/node_modules/.bin/tauri build --bundles deb,rpm -- --locked
+	@# The Tauri CLI compresses the .deb with gzip; xz (as Debian's own packages) halves it.
+	@for deb in target/release/bundle/deb/*.deb; do \
+		tmp=$$(mktemp -d) && dpkg-deb -R "$$deb" "$$tmp/pkg" && \
+		dpkg-deb -Zxz -z9 --root-owner-group -b "$$tmp/pkg" "$$deb" >/dev/null && rm -rf "$$tmp"; \
+	done
+	@ls -l target/release/bundle/deb/*.deb target/release/bundle/rpm/*.rpm
+
+## The .deb the install test (tests/install.rs) installs: a debug bundle from the tests' own
+## build, with the debug `antrian`. Only as root, where that test can install it.
+package-test: ui
+	@if [ "$$(id -u)" -eq 0 ]; then \
+		$(CARGO) build --locked -p antrian-cli && \
+		ui/node_modules/.bin/tauri build --debug --bundles deb --config \
+			'{"bundle":{"linux":{"deb":{"files":{"/usr/bin/antrian":"target/debug/antrian"}}}}}' \
+			-- --locked; \
+	else echo "Not root: tests/install.rs will skip installing the .deb."; fi

@@ -50,10 +50,13 @@ for bin in antrian antrian-desktop; do
   log "$bin: $(du -h "target/release/$bin" | cut -f1) ($(stat -c %s "target/release/$bin") bytes)"
 done
 
+log "## Desktop memory: 10 minutes with four busy pools, then idle"
+bench/desktop_memory.sh 2>&1 | tee -a "$report"
+
 if [ "${BENCH_DEB:-}" = 1 ]; then
-  log "## Debian package"
-  ui/node_modules/.bin/tauri build --bundles deb >"$out/tauri-build.log" 2>&1
-  for deb in target/release/bundle/deb/*.deb; do log "$(basename "$deb"): $(du -h "$deb" | cut -f1)"; done
+  log "## Bundles"
+  make package >"$out/package.log" 2>&1
+  for f in target/release/bundle/deb/*.deb target/release/bundle/rpm/*.rpm; do log "$(basename "$f"): $(du -h "$f" | cut -f1) ($(stat -c %s "$f") bytes)"; done
 fi
 
 if [ "${BENCH_CLEAN_CLONE:-}" = 1 ]; then

@@ -9,6 +9,8 @@ APT_PACKAGES=(
   libayatana-appindicator3-dev librsvg2-dev libxdo-dev
   # Runtime and tests: embedded/test Redis, headless window, WebDriver, D-Bus session
   redis-server xvfb webkit2gtk-driver dbus-x11
+  # The install test looks for the installed app's window (xwininfo)
+  x11-utils
   # The SMTP server the e-mail tests send to (run as /usr/bin/python3 -m aiosmtpd)
   python3-aiosmtpd
   # A virtualenv for schemathesis, the dashboard's fuzz test (`make schemathesis`)

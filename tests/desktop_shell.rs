@@ -12,8 +12,10 @@
 //! the summary opens the group's failed jobs with "Retry these", which retries them; tray
 //! "Pause all queues" / "Resume all queues" pause and resume every queue (checked in
 //! Redis); killing Redis notifies "connection lost", restarting it "regained"; a second
-//! launch exits and leaves the first running; tray "Quit" drains and exits, and the window
-//! geometry is saved. Screenshot: `test-artifacts/desktop-alert-group.png`.
+//! launch exits and leaves the first running; Settings tests, saves and switches to a
+//! second Redis (the first one's password read from the 0600 file, as no keyring service
+//! runs on this bus, and never written to the settings); tray "Quit" drains and exits, and
+//! the window geometry is saved. Screenshot: `test-artifacts/desktop-alert-group.png`.
 
 mod support;
 

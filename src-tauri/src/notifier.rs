@@ -55,7 +55,8 @@ fn show(app: &AppHandle, alert: &Alert, waiting: &AtomicUsize) {
     waiting.fetch_sub(1, Ordering::Relaxed);
 }
 
-/// Shows, raises and focuses the main window, then sends it to `link` (a UI route).
+/// Shows, raises and focuses the main window, then sends it to `link` (a UI route; empty
+/// leaves it where it is).
 pub fn open(app: &AppHandle, link: &str) {
     if let Some(window) = app.get_webview_window("main") {
         let _ = window.show();

@@ -46,7 +46,7 @@ pub fn install(app: &AppHandle) -> tauri::Result<()> {
 
 fn on_menu(app: &AppHandle, id: &str) {
     match id {
-        "open" => crate::notifier::open(app, "#/"),
+        "open" => crate::notifier::open(app, ""),
         "pause-all" | "resume-all" => {
             let app = app.clone();
             let pause = id == "pause-all";
