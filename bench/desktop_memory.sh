@@ -73,15 +73,18 @@ jobs_of cleanup-queue cleanup-old-data 2 '{"collections": ["products"], "olderTh
 ) &
 producer=$!
 
-memory() { # label
-  local pid pids rss=0 pss=0
-  pids=$(pgrep -f target/release/antrian-desktop | tr '\n' ' ')
-  for pid in $pids; do pids="$pids $(pgrep -P "$pid" | tr '\n' ' ')"; done
+memory() { # label: the app and its WebKit children (not dbus-run-session's bus)
+  local pid app_pid pids rss=0 pss=0 each=""
+  app_pid=$(pgrep -x antrian-desktop | head -1)
+  pids="$app_pid $(pgrep -P "$app_pid" | tr '\n' ' ')"
   for pid in $pids; do
-    rss=$(( rss + $(awk '/^VmRSS/ {print $2}' "/proc/$pid/status" 2>/dev/null || echo 0) ))
-    pss=$(( pss + $(awk '/^Pss:/ {print $2}' "/proc/$pid/smaps_rollup" 2>/dev/null || echo 0) ))
+    local r p
+    r=$(awk '/^VmRSS/ {print $2}' "/proc/$pid/status" 2>/dev/null || echo 0)
+    p=$(awk '/^Pss:/ {print $2}' "/proc/$pid/smaps_rollup" 2>/dev/null || echo 0)
+    rss=$(( rss + r )); pss=$(( pss + p ))
+    each="$each $(cat "/proc/$pid/comm" 2>/dev/null) $(( p / 1024 ))"
   done
-  echo "$1: RSS $(( rss / 1024 )) MB, PSS $(( pss / 1024 )) MB over $(echo "$pids" | wc -w) processes ($(ps -o comm= -p "$(echo "$pids" | tr ' ' ',' | sed 's/,*$//')" | sort | uniq -c | awk '{printf "%s×%s ", $1, $2}'))"
+  echo "$1: RSS $(( rss / 1024 )) MB, PSS $(( pss / 1024 )) MB (PSS MB each:$each)"
 }
 sleep 30
 memory "after 30 s of load"
