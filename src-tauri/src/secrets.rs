@@ -147,4 +147,62 @@ mod tests {
         assert_eq!(secrets.get("c1"), None);
         assert_eq!(secrets.get("c2").as_deref(), Some("other"));
     }
+
+    /// With a Secret Service on the session bus (gnome-keyring-daemon, unlocked, on a bus
+    /// of the test's own), passwords go to it and not to the file.
+    #[tokio::test(flavor = "multi_thread")]
+    async fn with_a_secret_service_passwords_go_to_the_keyring() {
+        let bus = antrian_testkit::dbus::DbusSession::start();
+        // Before the keyring crate opens its store (once per process): this test owns it.
+        std::env::set_var("DBUS_SESSION_BUS_ADDRESS", bus.address());
+        let home = tempfile::tempdir().expect("tempdir");
+        let runtime_dir = home.path().join("run");
+        std::fs::create_dir_all(&runtime_dir).expect("run dir");
+        std::fs::set_permissions(&runtime_dir, std::fs::Permissions::from_mode(0o700))
+            .expect("chmod");
+        let mut daemon = std::process::Command::new("gnome-keyring-daemon")
+            .args(["--foreground", "--unlock", "--components=secrets"])
+            .env("DBUS_SESSION_BUS_ADDRESS", bus.address())
+            .env("HOME", home.path())
+            .env("XDG_RUNTIME_DIR", &runtime_dir)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("gnome-keyring-daemon (sudo apt-get install gnome-keyring; make test does)");
+        {
+            use std::io::Write;
+            let mut stdin = daemon.stdin.take().expect("stdin");
+            stdin.write_all(b"test-keyring").expect("unlock password");
+        }
+        let up = bus
+            .wait_for_name(
+                "org.freedesktop.secrets",
+                std::time::Duration::from_secs(20),
+            )
+            .await;
+        assert!(up, "gnome-keyring-daemon did not join the bus");
+
+        let dir = home.path().join("antrian");
+        let stored = tokio::task::spawn_blocking(move || {
+            let secrets = Secrets::new(dir.clone());
+            assert_eq!(secrets.store(), "keyring");
+            secrets.set("conn-k", "s3cret").expect("set");
+            let got = secrets.get("conn-k");
+            let file = dir.join("secrets.json").exists();
+            secrets.delete("conn-k").expect("delete");
+            (got, file, secrets.get("conn-k"))
+        })
+        .await
+        .expect("join");
+        let _ = daemon.kill();
+        let _ = daemon.wait();
+        assert_eq!(
+            stored.0.as_deref(),
+            Some("s3cret"),
+            "read back from the keyring"
+        );
+        assert!(!stored.1, "nothing written to the fallback file");
+        assert_eq!(stored.2, None, "deleted");
+    }
 }

@@ -55,6 +55,41 @@ impl DbusSession {
         &self.address
     }
 
+    /// Waits until some connection owns `name` on this bus (a service the test started
+    /// in another process), for at most `timeout`; whether it did.
+    pub async fn wait_for_name(&self, name: &str, timeout: Duration) -> bool {
+        use futures_util::StreamExt;
+        let conn = self
+            .connect()
+            .await
+            .build()
+            .await
+            .expect("connect to the bus");
+        let bus = zbus::fdo::DBusProxy::new(&conn).await.expect("bus proxy");
+        let name = zbus::names::BusName::try_from(name.to_string()).expect("a bus name");
+        // Subscribe first, then ask: an owner that appears in between is not missed.
+        let mut changes = bus
+            .receive_name_owner_changed()
+            .await
+            .expect("NameOwnerChanged");
+        if bus.name_has_owner(name.clone()).await.unwrap_or(false) {
+            return true;
+        }
+        tokio::time::timeout(timeout, async {
+            while let Some(signal) = changes.next().await {
+                let owned = signal
+                    .args()
+                    .is_ok_and(|a| a.name() == &name && a.new_owner().is_some());
+                if owned {
+                    return true;
+                }
+            }
+            false
+        })
+        .await
+        .unwrap_or(false)
+    }
+
     async fn connect(&self) -> zbus::connection::Builder<'static> {
         zbus::connection::Builder::address(self.address.as_str()).expect("bus address")
     }
