@@ -14,8 +14,10 @@
 //! Redis); killing Redis notifies "connection lost", restarting it "regained"; a second
 //! launch exits and leaves the first running; Settings tests, saves and switches to a
 //! second Redis (the first one's password read from the 0600 file, as no keyring service
-//! runs on this bus, and never written to the settings); tray "Quit" drains and exits, and
-//! the window geometry is saved. Screenshot: `test-artifacts/desktop-alert-group.png`.
+//! runs on this bus, and never written to the settings); with "keep running in the tray",
+//! a close request (`WM_DELETE_WINDOW`, as a window manager sends) hides the window and
+//! the app goes on, and tray "Open Antrian" shows it again; tray "Quit" drains and exits,
+//! and the window geometry is saved. Screenshot: `test-artifacts/desktop-alert-group.png`.
 
 mod support;
 
@@ -51,6 +53,67 @@ fn write_secrets(dir: &std::path::Path, json: &str) {
         .open(dir.join("secrets.json"))
         .expect("secrets file");
     file.write_all(json.as_bytes()).expect("write secrets");
+}
+
+/// The main window's map state (`IsViewable`, `IsUnMapped`) as the X server has it.
+fn map_state(display: &str) -> Option<String> {
+    let out = Command::new("xwininfo")
+        .args(["-display", display, "-name", "Antrian"])
+        .output()
+        .ok()?;
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("Map State: ").map(str::to_string))
+}
+
+/// Asks the main window to close as a window manager does when its close button is
+/// clicked: a `WM_DELETE_WINDOW` client message (WebDriver's close-window destroys the
+/// view instead, and Xvfb runs no window manager).
+fn request_close(display: &str) {
+    use x11rb::connection::Connection as _;
+    use x11rb::protocol::xproto::{ClientMessageEvent, ConnectionExt as _, EventMask};
+    let out = Command::new("xwininfo")
+        .args(["-display", display, "-name", "Antrian"])
+        .output()
+        .expect("xwininfo");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let id = text
+        .split_whitespace()
+        .skip_while(|w| *w != "id:")
+        .nth(1)
+        .and_then(|hex| u32::from_str_radix(hex.trim_start_matches("0x"), 16).ok())
+        .unwrap_or_else(|| panic!("no window id in {text}"));
+    let (conn, _) = x11rb::connect(Some(display)).expect("connect to the X server");
+    let atom = |name: &[u8]| {
+        conn.intern_atom(false, name)
+            .expect("intern")
+            .reply()
+            .expect("atom")
+            .atom
+    };
+    let (protocols, delete) = (atom(b"WM_PROTOCOLS"), atom(b"WM_DELETE_WINDOW"));
+    let message = ClientMessageEvent::new(32, id, protocols, [delete, 0, 0, 0, 0]);
+    conn.send_event(false, id, EventMask::NO_EVENT, message)
+        .expect("send WM_DELETE_WINDOW");
+    conn.flush().expect("flush");
+}
+
+/// Waits until the main window's map state is `want`.
+async fn wait_map_state(display: &str, want: &str) {
+    let deadline = Instant::now() + UI_TIMEOUT;
+    loop {
+        let state = map_state(display);
+        if state.as_deref() == Some(want) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the window is {state:?}, not {want}, after {UI_TIMEOUT:?}"
+        );
+        // Polls the X server for another process' window; X offers no event to wait on
+        // from outside that process.
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 /// The next notification, failing the test when none comes within `timeout`.
@@ -109,6 +172,7 @@ async fn notifications_tray_and_single_instance_on_a_real_session_bus() {
                 "hasPassword": true,
             }],
             "activeConnection": "conn-first",
+            "closeToTray": true,
         })
         .to_string(),
     )
@@ -396,8 +460,6 @@ async fn notifications_tray_and_single_instance_on_a_real_session_bus() {
         0o600
     );
 
-    // Tray "Quit": the app drains its workers, deregisters its node and exits; the window's
-    // size and position are kept for the next start.
     let conn = antrian_core::connection::Connection::open(
         &second.url(),
         "desktop-shell",
@@ -408,6 +470,18 @@ async fn notifications_tray_and_single_instance_on_a_real_session_bus() {
     .expect("connect");
     let nodes = || antrian_core::worker::list_nodes(&conn, Duration::from_secs(30));
     assert_eq!(nodes().await.expect("nodes").len(), 1, "the app's own node");
+
+    // "Keep running in the tray": closing the window hides it and the app goes on; the
+    // tray's "Open Antrian" brings it back.
+    assert_eq!(map_state(&app.display).as_deref(), Some("IsViewable"));
+    request_close(&app.display);
+    wait_map_state(&app.display, "IsUnMapped").await;
+    assert_eq!(nodes().await.expect("nodes").len(), 1, "still running");
+    tray.click(&item, "Open Antrian").await.expect("click open");
+    wait_map_state(&app.display, "IsViewable").await;
+
+    // Tray "Quit": the app drains its workers, deregisters its node and exits; the window's
+    // size and position are kept for the next start.
     tray.click(&item, "Quit Antrian").await.expect("click quit");
     let state = home
         .path()
