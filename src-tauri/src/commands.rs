@@ -510,23 +510,9 @@ pub async fn save_connection(app: AppHandle, input: ConnectionInput) -> Reply<Sa
     let (saved, active) = blocking(move || {
         let shell = app2.state::<Shell>();
         let settings = shell.settings();
-        let existing = match &input.id {
-            Some(id) => Some(
-                settings
-                    .connections
-                    .iter()
-                    .find(|c| &c.id == id)
-                    .ok_or_else(|| not_found(id))?,
-            ),
-            None => None,
-        };
-        let id = existing.map_or_else(new_connection_id, |c| c.id.clone());
-        let has_password = match input.password.as_deref() {
-            Some(p) => !p.is_empty(),
-            None => existing.is_some_and(|c| c.has_password),
-        };
         // Checked before anything is written.
-        let saved = input.to_saved(id.clone(), has_password).map_err(fail)?;
+        let saved = input.resolve(&settings.connections).map_err(fail)?;
+        let id = saved.id.clone();
         match input.password.as_deref() {
             Some("") => shell.secrets.delete(&id).map_err(unavailable)?,
             Some(p) => shell.secrets.set(&id, p).map_err(unavailable)?,
@@ -630,11 +616,4 @@ fn unavailable(message: String) -> StatusError {
         code: ErrorCode::Unavailable,
         message,
     }
-}
-
-fn new_connection_id() -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos());
-    format!("conn-{nanos:x}")
 }

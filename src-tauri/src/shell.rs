@@ -7,7 +7,7 @@ use std::sync::{Mutex, MutexGuard, RwLock};
 use std::time::Duration;
 
 use antrian_core::alerts::AlertPrefs;
-use antrian_core::config::{Config, LoadOptions};
+use antrian_core::config::{Config, LoadOptions, REDIS_VARS};
 use antrian_core::connections::ConnectionList;
 use antrian_core::health::{ConnectionStatus, RedisMode, StatusBoard, StatusError};
 use antrian_core::queue::QueueEvent;
@@ -19,9 +19,6 @@ use tokio::sync::watch;
 
 use crate::secrets::Secrets;
 use crate::settings::{DesktopSettings, SettingsFile};
-
-/// Variables that name a Redis in the environment: any of them beats the saved choice.
-const REDIS_VARS: [&str; 4] = ["REDIS_URL", "REDIS_HOST", "REDIS_PORT", "REDIS_PASSWORD"];
 
 /// Managed Tauri state.
 pub struct Shell {

@@ -83,6 +83,30 @@ pub struct ConnectionTest {
 }
 
 impl ConnectionInput {
+    /// The connection this input saves among the `saved` ones: a new one gets a fresh id; a
+    /// changed one keeps its id and, when no new password is given, its stored password.
+    pub fn resolve(&self, saved: &[SavedConnection]) -> Result<SavedConnection> {
+        let existing = match &self.id {
+            Some(id) => {
+                Some(
+                    saved
+                        .iter()
+                        .find(|c| &c.id == id)
+                        .ok_or_else(|| Error::NotFound {
+                            what: format!("saved connection {id}"),
+                        })?,
+                )
+            }
+            None => None,
+        };
+        let id = existing.map_or_else(new_connection_id, |c| c.id.clone());
+        let has_password = match self.password.as_deref() {
+            Some(p) => !p.is_empty(),
+            None => existing.is_some_and(|c| c.has_password),
+        };
+        self.to_saved(id, has_password)
+    }
+
     /// Checks the input and returns the connection to save (with `id`).
     pub fn to_saved(&self, id: String, has_password: bool) -> Result<SavedConnection> {
         let name = self.name.trim();
@@ -195,6 +219,14 @@ pub async fn test_connection(url: &str) -> Result<ConnectionTest> {
     })
 }
 
+/// A new saved connection's id (`conn-…`, from the clock).
+fn new_connection_id() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    format!("conn-{nanos:x}")
+}
+
 fn invalid(field: &str, rule: &str) -> Error {
     Error::InvalidJob {
         field: field.to_string(),
@@ -240,6 +272,36 @@ mod tests {
             saved.url_with(None).expect("url"),
             "redis://redis.example:6380"
         );
+    }
+
+    #[test]
+    fn an_edit_keeps_the_id_and_the_stored_password_unless_told_otherwise() {
+        let stored = input("host:6379")
+            .to_saved("c1".into(), true)
+            .expect("valid");
+        let saved = std::slice::from_ref(&stored);
+        let fresh = input("other:6379").resolve(saved).expect("new");
+        assert!(
+            fresh.id.starts_with("conn-") && fresh.id != "c1",
+            "{fresh:?}"
+        );
+        assert!(!fresh.has_password);
+        let edit = |password: Option<&str>| ConnectionInput {
+            id: Some("c1".into()),
+            password: password.map(str::to_string),
+            ..input("host:6380")
+        };
+        let kept = edit(None).resolve(saved).expect("edit");
+        assert_eq!((kept.id.as_str(), kept.has_password), ("c1", true));
+        assert!(!edit(Some("")).resolve(saved).expect("clear").has_password);
+        assert!(edit(Some("n3w")).resolve(saved).expect("set").has_password);
+        let missing = ConnectionInput {
+            id: Some("gone".into()),
+            ..input("host:6379")
+        }
+        .resolve(saved)
+        .expect_err("unknown id");
+        assert_eq!(missing.code(), crate::ErrorCode::NotFound);
     }
 
     #[test]

@@ -537,6 +537,10 @@ fn display_value(s: &Setting, value: &str) -> String {
     }
 }
 
+/// The variables that name an external Redis: with any of them set by the user, Antrian
+/// does not run its embedded one (and the desktop's saved connection does not apply).
+pub const REDIS_VARS: [&str; 4] = ["REDIS_URL", "REDIS_HOST", "REDIS_PORT", "REDIS_PASSWORD"];
+
 /// The per-user folder of Antrian's files (`$XDG_CONFIG_HOME/antrian`, usually
 /// `~/.config/antrian`): `config.toml`, and the desktop app's settings.
 pub fn user_config_dir() -> PathBuf {

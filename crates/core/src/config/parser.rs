@@ -130,10 +130,7 @@ impl Parser<'_> {
         if let Some((url, _)) = self.raw("REDIS_URL") {
             return self.redis_url(url).map(Some);
         }
-        if !["REDIS_HOST", "REDIS_PORT", "REDIS_PASSWORD"]
-            .iter()
-            .any(|e| user_set(e))
-        {
+        if !super::REDIS_VARS.iter().any(|e| user_set(e)) {
             return Ok(None);
         }
         let host = self
