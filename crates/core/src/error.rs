@@ -156,11 +156,17 @@ pub enum Error {
 
     /// A Redis command failed on an established connection.
     #[error("Redis command failed: {0}")]
-    Redis(#[from] redis::RedisError),
+    Redis(redis::RedisError),
 
-    /// Building a BullMQ connection failed.
-    #[error("BullMQ connection failed: {0}")]
-    Bullmq(#[from] bullmq::Error),
+    /// A BullMQ operation (a connection, a script) failed.
+    #[error("BullMQ operation failed: {0}")]
+    Bullmq(bullmq::Error),
+
+    /// Redis refused a write because it reached `maxmemory` under the `noeviction` policy;
+    /// nothing of the write happened (scripts that would write are refused before they
+    /// start).
+    #[error("Redis is out of memory (maxmemory reached, policy noeviction), so nothing was written: free memory or raise maxmemory ({0})")]
+    OutOfMemory(String),
 
     /// Stored data Antrian cannot read back (written by something else, or corrupted).
     #[error("{0}")]
@@ -204,7 +210,8 @@ impl Error {
             | Error::NotRedis { .. }
             | Error::RedisUnavailable { .. }
             | Error::Redis(_)
-            | Error::Bullmq(_) => ErrorCode::Unavailable,
+            | Error::Bullmq(_)
+            | Error::OutOfMemory(_) => ErrorCode::Unavailable,
             Error::Io { .. } | Error::Corrupt(_) => ErrorCode::Internal,
         }
     }
@@ -213,6 +220,24 @@ impl Error {
         Error::Io {
             context: context.into(),
             source,
+        }
+    }
+}
+
+impl From<redis::RedisError> for Error {
+    fn from(e: redis::RedisError) -> Self {
+        if e.code() == Some("OOM") {
+            return Error::OutOfMemory(e.detail().unwrap_or("OOM").to_string());
+        }
+        Error::Redis(e)
+    }
+}
+
+impl From<bullmq::Error> for Error {
+    fn from(e: bullmq::Error) -> Self {
+        match e {
+            bullmq::Error::Redis(e) => e.into(),
+            other => Error::Bullmq(other),
         }
     }
 }

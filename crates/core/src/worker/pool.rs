@@ -299,6 +299,11 @@ impl WorkerManager {
             // for that call to return, so it bounds how long scaling down or quitting takes
             // (BullMQ's default of 5 s made every shutdown take 5 s).
             drain_delay: 1,
+            // After a failed fetch (a dropped connection, Redis restarting) a worker waits
+            // this long before fetching again; BullMQ's 15 s default left pools idle for
+            // 15 s after every `CLIENT KILL` or failover (tests/faults.rs measures it). One
+            // warning per worker per second while Redis is away is the price.
+            run_retry_delay: 1_000,
             // Completed/failed per minute for the dashboards, in BullMQ's own keys (Node.js
             // dashboards read them too); two small writes inside the script that finishes
             // each job.

@@ -1068,3 +1068,224 @@ async fn a_job_still_running_at_the_shutdown_deadline_is_recovered_by_the_next_w
     assert_eq!(job.state, JobState::Completed);
     next.shutdown(DRAIN).await;
 }
+
+/// A job that runs four times its lock duration keeps its lock (the worker renews it) and
+/// runs once: no stall, one attempt, while the stalled-job check runs every 500 ms.
+#[tokio::test]
+async fn a_job_longer_than_its_lock_duration_keeps_its_lock_and_runs_once() {
+    let redis = TestRedis::start();
+    let calls = Arc::new(AtomicUsize::new(0));
+    let mut registry = Registry::new();
+    let counted = calls.clone();
+    registry.register(
+        WorkerType::Cleanup,
+        "cleanup-old-data",
+        handler_fn(move |_ctx: JobContext| {
+            let counted = counted.clone();
+            async move {
+                counted.fetch_add(1, Ordering::SeqCst);
+                // The job's work: four lock durations long.
+                tokio::time::sleep(Duration::from_millis(4000)).await;
+                Ok(json!({}))
+            }
+        }),
+    );
+    let (q, workers, hub) = setup(&redis, registry).await;
+    let quick = PoolSettings {
+        concurrency: 2,
+        lock_duration_ms: 1000,
+        stalled_interval_ms: 500,
+        ..PoolSettings::default()
+    };
+    // Two workers: either could take a job whose lock lapsed.
+    workers
+        .scale_workers(WorkerType::Cleanup, 2, &quick, DRAIN)
+        .await
+        .expect("scale");
+    let mut sub = hub.subscribe();
+    let id = q
+        .add_job(
+            "cleanup-queue",
+            "cleanup-old-data",
+            json!({"olderThan": 30}),
+            &opts(json!({"attempts": 3})),
+        )
+        .await
+        .expect("add")
+        .id;
+    let stalled = std::cell::Cell::new(0);
+    let end = sub
+        .recv_matching(Duration::from_secs(20), |e| {
+            if matches!(e, QueueEvent::JobStalled { job_id, .. } if *job_id == id) {
+                stalled.set(stalled.get() + 1);
+            }
+            matches!(e, QueueEvent::JobCompleted { job_id, .. } | QueueEvent::JobFailed { job_id, .. } if *job_id == id)
+        })
+        .await;
+    let stalled = stalled.get();
+    assert!(
+        matches!(end, Some(QueueEvent::JobCompleted { .. })),
+        "{end:?}"
+    );
+    assert_eq!(stalled, 0, "the job stalled while its worker ran it");
+    assert_eq!(calls.load(Ordering::SeqCst), 1, "ran once");
+    let job = q.get_job("cleanup-queue", &id).await.expect("get");
+    assert_eq!(job.attempts_made, 1, "{job:?}");
+    workers.shutdown(DRAIN).await;
+}
+
+/// A job whose lock is lost while its handler runs (its lock key gone, as when the process
+/// froze for longer than the lock duration) is taken back by the stalled-job check and run
+/// again; when the first run finally returns, its result is refused: the job completes
+/// once, with the second run's result.
+#[tokio::test]
+async fn a_job_whose_lock_was_lost_is_not_completed_twice() {
+    let redis = TestRedis::start();
+    let (started_tx, mut started_rx) = mpsc::unbounded_channel::<usize>();
+    let release_first = Arc::new(tokio::sync::Notify::new());
+    let calls = Arc::new(AtomicUsize::new(0));
+    let mut registry = Registry::new();
+    let release = release_first.clone();
+    registry.register(
+        WorkerType::Cleanup,
+        "cleanup-old-data",
+        handler_fn(move |_ctx: JobContext| {
+            let (started_tx, release, calls) = (started_tx.clone(), release.clone(), calls.clone());
+            async move {
+                let run = calls.fetch_add(1, Ordering::SeqCst) + 1;
+                let _ = started_tx.send(run);
+                if run == 1 {
+                    release.notified().await;
+                }
+                Ok(json!({"run": run}))
+            }
+        }),
+    );
+    let (q, workers, hub) = setup(&redis, registry).await;
+    let quick = PoolSettings {
+        concurrency: 2,
+        lock_duration_ms: 1000,
+        stalled_interval_ms: 500,
+        ..PoolSettings::default()
+    };
+    workers
+        .scale_workers(WorkerType::Cleanup, 1, &quick, DRAIN)
+        .await
+        .expect("scale");
+    let mut sub = hub.subscribe();
+    let id = q
+        .add_job(
+            "cleanup-queue",
+            "cleanup-old-data",
+            json!({"olderThan": 30}),
+            &opts(json!({"attempts": 3})),
+        )
+        .await
+        .expect("add")
+        .id;
+    let first = tokio::time::timeout(Duration::from_secs(20), started_rx.recv()).await;
+    assert_eq!(first.ok().flatten(), Some(1));
+    let mut conn = redis.connection();
+    let _: () = redis::cmd("DEL")
+        .arg(format!("bull:cleanup-queue:{id}:lock"))
+        .query(&mut conn)
+        .expect("DEL the lock");
+    let second = tokio::time::timeout(Duration::from_secs(20), started_rx.recv()).await;
+    assert_eq!(second.ok().flatten(), Some(2), "the stalled job ran again");
+    let done = sub
+        .recv_matching(
+            Duration::from_secs(20),
+            |e| matches!(e, QueueEvent::JobCompleted { job_id, .. } if *job_id == id),
+        )
+        .await;
+    assert!(done.is_some(), "the second run completed the job");
+    release_first.notify_one();
+    // Shutting down waits for the first run to return and its result to be refused.
+    workers.shutdown(DRAIN).await;
+
+    let job = q.get_job("cleanup-queue", &id).await.expect("get");
+    assert_eq!(job.state, JobState::Completed);
+    assert_eq!(job.return_value, json!({"run": 2}), "{job:?}");
+    let events: Vec<(String, HashMap<String, String>)> = redis::cmd("XRANGE")
+        .arg("bull:cleanup-queue:events")
+        .arg("-")
+        .arg("+")
+        .query::<Vec<(String, HashMap<String, String>)>>(&mut conn)
+        .expect("XRANGE");
+    let completions = events
+        .iter()
+        .filter(|(_, f)| {
+            f.get("event").map(String::as_str) == Some("completed") && f.get("jobId") == Some(&id)
+        })
+        .count();
+    assert_eq!(completions, 1, "completed once: {events:?}");
+}
+
+/// A handler that panics on every job fails its jobs (with the panic's message) but never
+/// takes a worker down: after 200 panics the pool has as many workers as before and runs
+/// good jobs as before.
+#[tokio::test]
+async fn a_handler_that_panics_every_time_does_not_degrade_the_pool() {
+    let redis = TestRedis::start();
+    let mut registry = Registry::new();
+    registry.register(
+        WorkerType::Cleanup,
+        "cleanup-old-data",
+        handler_fn(|ctx: JobContext| async move {
+            if ctx.data()["panic"] == true {
+                panic!("bug in a handler");
+            }
+            Ok(json!({}))
+        }),
+    );
+    let (q, workers, hub) = setup(&redis, registry).await;
+    workers
+        .scale_workers(WorkerType::Cleanup, 2, &settings(5), DRAIN)
+        .await
+        .expect("scale");
+    let mut sub = hub.subscribe();
+    let mut bad = Vec::new();
+    for i in 0..200 {
+        bad.push(
+            q.add_job(
+                "cleanup-queue",
+                "cleanup-old-data",
+                json!({"olderThan": 30, "panic": true, "n": i}),
+                &opts(json!({"attempts": 1})),
+            )
+            .await
+            .expect("add")
+            .id,
+        );
+    }
+    let outcomes = finished(&mut sub, &bad).await;
+    assert!(outcomes.values().all(|e| matches!(e,
+        QueueEvent::JobFailed { failed_reason, .. } if failed_reason.starts_with("handler panicked: bug in a handler"))),
+        "{outcomes:?}");
+    let mut good = Vec::new();
+    for i in 0..100 {
+        good.push(
+            q.add_job(
+                "cleanup-queue",
+                "cleanup-old-data",
+                json!({"olderThan": 30, "n": i}),
+                &opts(json!({"attempts": 1})),
+            )
+            .await
+            .expect("add")
+            .id,
+        );
+    }
+    let outcomes = finished(&mut sub, &good).await;
+    assert!(
+        outcomes
+            .values()
+            .all(|e| matches!(e, QueueEvent::JobCompleted { .. })),
+        "{outcomes:?}"
+    );
+    assert_eq!(
+        workers.pool_sizes().await.get(&WorkerType::Cleanup),
+        Some(&2)
+    );
+    workers.shutdown(DRAIN).await;
+}

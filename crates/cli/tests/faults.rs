@@ -1,0 +1,562 @@
+//! Faults a deployment meets, against real processes: `antrian` nodes killed with SIGKILL,
+//! Redis killed and restarted (external with AOF, and the embedded one), connections
+//! dropped by the server, a stalled server, a full server.
+//!
+//! Every scenario keeps a ledger: the ids of the jobs it added (each scrapes its own page of
+//! the fixture site) and, from the site's request log, how many times each page was
+//! fetched. Lost jobs (neither completed nor failed at the end) and duplicates (fetches
+//! beyond one per job) are counted, not guessed. Each scenario prints one `fault:` line
+//! with its figures (`cargo test -p antrian-cli --test faults -- --nocapture`).
+
+mod common;
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use antrian_core::connection::Connection;
+use antrian_core::queue::{
+    BulkJobInput, EventHub, JobDefaults, JobOptionsInput, QueueEvent, QueueManager,
+};
+use antrian_core::CancellationToken;
+use antrian_testkit::fixture::FixtureSite;
+use antrian_testkit::{RedisOptions, TestRedis};
+use common::{antrian, run, spawn, stderr, Logs, Running};
+use serde_json::json;
+
+const QUEUE: &str = "scraping-queue";
+/// How long a scenario may take to finish its jobs once the fault is over.
+const SETTLE: Duration = Duration::from_secs(60);
+
+/// An `antrian` command on `url` with short lock and stall checks (a dead node's jobs come
+/// back within ~2 s instead of BullMQ's 30), no politeness limits toward the fixture site,
+/// and one scraping worker running ten jobs at once.
+fn node_command(dir: &Path, url: &str) -> std::process::Command {
+    let mut cmd = antrian(dir);
+    cmd.env("REDIS_URL", url)
+        .env("QUEUE_LOCK_DURATION", "2000")
+        .env("QUEUE_STALLED_INTERVAL", "1000")
+        .env("SCRAPE_DOMAIN_RATE_LIMIT", "none")
+        .env("SCRAPE_DOMAIN_CONCURRENCY", "0")
+        .env("SCRAPING_WORKERS", "1")
+        .env("SCRAPING_CONCURRENCY", "10")
+        .env("QUEUE_AUTO_SCALING", "false")
+        .env("QUEUE_DASHBOARD_PASSWORD", "s3cret");
+    cmd
+}
+
+/// `antrian workers` for scraping only, started and ready.
+fn worker_node(dir: &Path, url: &str) -> (Running, Logs) {
+    let (child, mut logs) = spawn(node_command(dir, url).args(["workers", "--types", "scraping"]));
+    logs.wait_line("ready");
+    (child, logs)
+}
+
+async fn connect(url: &str) -> Connection {
+    Connection::open(url, "test", &CancellationToken::new(), |_| {})
+        .await
+        .expect("connect")
+}
+
+/// The jobs a scenario added: id → the page its job fetches.
+struct Ledger {
+    pages: HashMap<String, String>,
+}
+
+/// What became of a ledger's jobs.
+#[derive(Debug)]
+struct Account {
+    completed: usize,
+    failed: usize,
+    lost: Vec<String>,
+    /// Fetches beyond one per job: work done twice.
+    duplicates: usize,
+}
+
+impl Ledger {
+    fn new() -> Self {
+        Self {
+            pages: HashMap::new(),
+        }
+    }
+
+    /// Adds `n` product-scraping jobs, each for its own page that takes `page_ms` to serve;
+    /// kept for good in completed/failed so the account can read every outcome.
+    async fn add(
+        &mut self,
+        queues: &QueueManager,
+        site: &FixtureSite,
+        n: usize,
+        page_ms: u64,
+    ) -> Vec<String> {
+        let first = self.pages.len();
+        let jobs: Vec<(String, String)> = (first..first + n)
+            .map(|i| (format!("/p/delay/{page_ms}/ledger-{i}"), String::new()))
+            .collect();
+        let opts: JobOptionsInput = serde_json::from_value(json!({
+            "attempts": 5,
+            "backoff": {"type": "fixed", "delay": 200},
+            "removeOnComplete": false,
+            "removeOnFail": false,
+        }))
+        .expect("options");
+        let mut ids = Vec::new();
+        for chunk in jobs.chunks(100) {
+            let bulk: Vec<_> = chunk
+                .iter()
+                .map(|(path, _)| BulkJobInput {
+                    name: "product-scraping".into(),
+                    data: json!({"url": site.url(path)}),
+                    priority: None,
+                    opts: opts.clone(),
+                })
+                .collect();
+            let added = queues
+                .add_bulk_jobs(QUEUE, bulk)
+                .await
+                .expect("add the ledger's jobs");
+            for (job, (path, _)) in added.into_iter().zip(chunk) {
+                self.pages.insert(job.id.clone(), path.clone());
+                ids.push(job.id);
+            }
+        }
+        ids
+    }
+
+    fn account(&self, redis: &mut redis::Connection, site: &FixtureSite) -> Account {
+        let mut fetches: HashMap<String, usize> = HashMap::new();
+        for r in site.requests() {
+            *fetches.entry(r.path).or_default() += 1;
+        }
+        let mut account = Account {
+            completed: 0,
+            failed: 0,
+            lost: Vec::new(),
+            duplicates: 0,
+        };
+        for (id, page) in &self.pages {
+            let in_set = |set: &str, conn: &mut redis::Connection| -> bool {
+                redis::cmd("ZSCORE")
+                    .arg(format!("bull:{QUEUE}:{set}"))
+                    .arg(id)
+                    .query::<Option<f64>>(conn)
+                    .expect("ZSCORE")
+                    .is_some()
+            };
+            if in_set("completed", redis) {
+                account.completed += 1;
+            } else if in_set("failed", redis) {
+                account.failed += 1;
+            } else {
+                account.lost.push(id.clone());
+            }
+            account.duplicates += fetches.get(page).copied().unwrap_or(0).saturating_sub(1);
+        }
+        account
+    }
+}
+
+/// Waits until every job in `ids` has completed, waking on the queue's events and reading
+/// Redis (the truth) at each wake-up and at least every 2 s; returns when each finished.
+async fn wait_completed(
+    hub: &EventHub,
+    redis: &mut redis::Connection,
+    ids: &[String],
+    within: Duration,
+) -> HashMap<String, Instant> {
+    let mut sub = hub.subscribe();
+    let mut done: HashMap<String, Instant> = HashMap::new();
+    let deadline = Instant::now() + within;
+    loop {
+        let pending: Vec<&String> = ids.iter().filter(|id| !done.contains_key(*id)).collect();
+        for id in pending {
+            let score: Option<f64> = redis::cmd("ZSCORE")
+                .arg(format!("bull:{QUEUE}:completed"))
+                .arg(id)
+                .query(redis)
+                .expect("ZSCORE");
+            if score.is_some() {
+                done.insert(id.clone(), Instant::now());
+            }
+        }
+        if done.len() == ids.len() {
+            return done;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "only {} of {} jobs completed within {within:?}",
+            done.len(),
+            ids.len()
+        );
+        sub.recv_matching(Duration::from_secs(2), |e| {
+            matches!(e, QueueEvent::JobCompleted { .. })
+        })
+        .await;
+    }
+}
+
+async fn queues_and_events(url: &str) -> (QueueManager, EventHub) {
+    let conn = connect(url).await;
+    let queues = QueueManager::new(conn.clone(), "bull", JobDefaults::default(), 512 * 1024)
+        .await
+        .expect("queues");
+    let hub = EventHub::new(conn, "bull");
+    hub.watch(QUEUE).await.expect("watch");
+    (queues, hub)
+}
+
+fn active_ids(redis: &mut redis::Connection) -> Vec<String> {
+    redis::cmd("LRANGE")
+        .arg(format!("bull:{QUEUE}:active"))
+        .arg(0)
+        .arg(-1)
+        .query(redis)
+        .expect("LRANGE active")
+}
+
+/// Two worker nodes share the queue; one is killed with SIGKILL in the middle of the batch.
+/// The other goes on, the dead node's jobs come back when their locks expire, and none is
+/// lost; no more are fetched twice than were in flight at the kill.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_node_killed_mid_batch_loses_no_job_while_another_node_runs() {
+    let redis = TestRedis::start();
+    let site = FixtureSite::start().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (mut victim, _victim_logs) = worker_node(dir.path(), &redis.url());
+    let (_survivor, _survivor_logs) = worker_node(dir.path(), &redis.url());
+    let (queues, hub) = queues_and_events(&redis.url()).await;
+    let mut conn = redis.connection();
+    let mut sub = hub.subscribe();
+
+    let mut ledger = Ledger::new();
+    let ids = ledger.add(&queues, &site, 600, 150).await;
+    // Well into the batch: 100 jobs done.
+    for n in 0..100 {
+        sub.recv_matching(Duration::from_secs(20), |e| {
+            matches!(e, QueueEvent::JobCompleted { .. })
+        })
+        .await
+        .unwrap_or_else(|| panic!("only {n} jobs completed within 20 s"));
+    }
+    let in_flight = active_ids(&mut conn);
+    victim.0.kill().expect("SIGKILL a node");
+    victim.0.wait().expect("reap");
+    let killed_at = Instant::now();
+
+    let done = wait_completed(&hub, &mut conn, &ids, SETTLE).await;
+    let recovered = in_flight
+        .iter()
+        .filter_map(|id| done.get(id))
+        .max()
+        .map_or(Duration::ZERO, |at| at.duration_since(killed_at));
+    let after_kill = done.values().filter(|at| **at > killed_at).count();
+    let account = ledger.account(&mut conn, &site);
+    eprintln!(
+        "fault: kill -9 one of two nodes mid-batch: {} jobs, lost {}, duplicates {} (in flight at the kill: {}), all in-flight jobs done {} ms after the kill",
+        ids.len(),
+        account.lost.len(),
+        account.duplicates,
+        in_flight.len(),
+        recovered.as_millis()
+    );
+    assert!(account.lost.is_empty(), "lost jobs: {:?}", account.lost);
+    assert_eq!(account.completed, ids.len(), "{account:?}");
+    assert!(
+        account.duplicates <= in_flight.len(),
+        "{} pages fetched twice, but only {} jobs were in flight: {account:?}",
+        account.duplicates,
+        in_flight.len()
+    );
+    assert!(after_kill > 0, "the surviving node went on after the kill");
+}
+
+/// Reads `/api/health` from a dashboard: the Redis connection's state it reports
+/// (`connected`, `disconnected`…), or what went wrong.
+fn redis_state(addr: &str) -> String {
+    use std::io::{Read, Write};
+    let Ok(mut s) = std::net::TcpStream::connect(addr) else {
+        return "dashboard unreachable".into();
+    };
+    let _ = s.set_read_timeout(Some(Duration::from_secs(10)));
+    // admin:s3cret (node_command's password).
+    if write!(
+        s,
+        "GET /api/health HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Basic YWRtaW46czNjcmV0\r\nConnection: close\r\n\r\n"
+    )
+    .is_err()
+    {
+        return "request failed".into();
+    }
+    let mut answer = String::new();
+    let _ = s.read_to_string(&mut answer);
+    let body = answer.split("\r\n\r\n").nth(1).unwrap_or_default();
+    serde_json::from_str::<serde_json::Value>(body)
+        .ok()
+        .and_then(|health| health["redis"]["state"].as_str().map(String::from))
+        .unwrap_or(answer)
+}
+
+/// Polls another process's health endpoint (it has no push channel a test could wait on)
+/// until it reports the Redis connection `state`; how long that took.
+fn wait_redis_state(addr: &str, state: &str) -> Duration {
+    let started = Instant::now();
+    loop {
+        let got = redis_state(addr);
+        if got == state {
+            return started.elapsed();
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the dashboard's /api/health reported Redis {got:?}, not {state:?}, for 20 s"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn dashboard_address(logs: &mut Logs) -> String {
+    let line = logs.seen_or_wait("dashboard listening on http://");
+    line.split("http://")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .expect("address")
+        .to_string()
+}
+
+/// Redis (external, AOF with `appendfsync always`) is killed with SIGKILL while
+/// `antrian start` processes a batch, and started again on the same port. Every job added
+/// before the kill is there afterwards and completes; the dashboard's health reports Redis
+/// disconnected during the outage and connected after; jobs added after the restart start within seconds (no worker is
+/// left idle on a dead connection).
+#[tokio::test(flavor = "multi_thread")]
+async fn jobs_survive_an_external_redis_restart_and_workers_resume_by_themselves() {
+    let mut redis = TestRedis::start_with(RedisOptions {
+        aof: true,
+        args: vec![("appendfsync".into(), "always".into())],
+        ..RedisOptions::default()
+    });
+    let site = FixtureSite::start().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (_app, mut logs) = spawn(node_command(dir.path(), &redis.url()).arg("start"));
+    logs.wait_line("ready");
+    let dashboard = dashboard_address(&mut logs);
+    assert_eq!(redis_state(&dashboard), "connected");
+
+    let mut ledger = Ledger::new();
+    let before = {
+        let (queues, hub) = queues_and_events(&redis.url()).await;
+        let mut sub = hub.subscribe();
+        let ids = ledger.add(&queues, &site, 300, 100).await;
+        for n in 0..50 {
+            sub.recv_matching(Duration::from_secs(20), |e| {
+                matches!(e, QueueEvent::JobCompleted { .. })
+            })
+            .await
+            .unwrap_or_else(|| panic!("only {n} jobs completed within 20 s"));
+        }
+        hub.close().await;
+        ids
+    };
+    let in_flight = active_ids(&mut redis.connection()).len();
+    redis.kill();
+    let outage_seen = wait_redis_state(&dashboard, "disconnected");
+    redis.restart();
+    let recovery_seen = wait_redis_state(&dashboard, "connected");
+
+    let (queues, hub) = queues_and_events(&redis.url()).await;
+    let mut conn = redis.connection();
+    wait_completed(&hub, &mut conn, &before, SETTLE).await;
+    let added_at = Instant::now();
+    let after = ledger.add(&queues, &site, 20, 0).await;
+    let done = wait_completed(&hub, &mut conn, &after, Duration::from_secs(15)).await;
+    let new_jobs_done = done.values().max().map(|at| at.duration_since(added_at));
+    let account = ledger.account(&mut conn, &site);
+    eprintln!(
+        "fault: external Redis killed and restarted mid-batch: {} jobs, lost {}, duplicates {} (in flight: {in_flight}); dashboard showed the outage after {} ms and the recovery {} ms after the restart; 20 jobs added after it done in {} ms",
+        before.len() + after.len(),
+        account.lost.len(),
+        account.duplicates,
+        outage_seen.as_millis(),
+        recovery_seen.as_millis(),
+        new_jobs_done.unwrap_or_default().as_millis()
+    );
+    assert!(account.lost.is_empty(), "lost jobs: {:?}", account.lost);
+    assert_eq!(account.completed, before.len() + after.len(), "{account:?}");
+    assert!(account.duplicates <= in_flight, "{account:?}");
+}
+
+/// The embedded Redis (AOF, `appendfsync everysec`) is killed with SIGKILL under
+/// `antrian start`: the supervisor starts it again on the same port with its data, and
+/// the workers go on with the jobs added before and after.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_embedded_redis_killed_under_load_comes_back_with_every_job() {
+    let site = FixtureSite::start().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut cmd = node_command(dir.path(), "");
+    cmd.env_remove("REDIS_URL").arg("start");
+    let (app, mut logs) = spawn(&mut cmd);
+    let ready = logs.wait_line("ready");
+    assert!(ready.contains("mode=embedded"), "{ready}");
+    // Where the embedded server listens and its password: in its data dir.
+    let read = |name: &str| {
+        std::fs::read_to_string(dir.path().join("data/redis").join(name))
+            .unwrap_or_else(|e| panic!("the embedded Redis {name} file: {e}"))
+            .trim()
+            .to_string()
+    };
+    let url = format!(
+        "redis://:{}@127.0.0.1:{}",
+        read("password"),
+        read("endpoint")
+    );
+
+    let (queues, hub) = queues_and_events(&url).await;
+    let client = redis::Client::open(url.as_str()).expect("client");
+    let mut ledger = Ledger::new();
+    let before = ledger.add(&queues, &site, 200, 100).await;
+    let mut sub = hub.subscribe();
+    for n in 0..30 {
+        sub.recv_matching(Duration::from_secs(20), |e| {
+            matches!(e, QueueEvent::JobCompleted { .. })
+        })
+        .await
+        .unwrap_or_else(|| panic!("only {n} jobs completed within 20 s"));
+    }
+    let server_pid = std::process::Command::new("pgrep")
+        .args(["-P", &app.0.id().to_string(), "redis-server"])
+        .output()
+        .expect("pgrep");
+    let server_pid = String::from_utf8_lossy(&server_pid.stdout)
+        .trim()
+        .to_string();
+    assert!(
+        !server_pid.is_empty(),
+        "the embedded redis-server is a child of antrian"
+    );
+    let killed = std::process::Command::new("kill")
+        .args(["-KILL", &server_pid])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    logs.wait_line("embedded redis-server restarted");
+    let mut conn = client.get_connection().expect("reconnect");
+    wait_completed(&hub, &mut conn, &before, SETTLE).await;
+    let after = ledger.add(&queues, &site, 20, 0).await;
+    wait_completed(&hub, &mut conn, &after, Duration::from_secs(15)).await;
+    let account = ledger.account(&mut conn, &site);
+    eprintln!(
+        "fault: embedded Redis killed under load: {} jobs, lost {}, duplicates {}",
+        before.len() + after.len(),
+        account.lost.len(),
+        account.duplicates
+    );
+    assert!(account.lost.is_empty(), "lost jobs: {:?}", account.lost);
+}
+
+/// The server drops every client connection (`CLIENT KILL TYPE normal`), then stalls for
+/// 3 s, six times the client's 500 ms command timeout (`DEBUG SLEEP`): the workers
+/// reconnect and new jobs are done within seconds each time.
+#[tokio::test(flavor = "multi_thread")]
+async fn dropped_connections_and_a_stalled_server_leave_no_worker_idle() {
+    let redis = TestRedis::start_with(RedisOptions {
+        args: vec![("enable-debug-command".into(), "local".into())],
+        ..RedisOptions::default()
+    });
+    let site = FixtureSite::start().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (_node, _logs) = worker_node(dir.path(), &redis.url());
+    let mut ledger = Ledger::new();
+    let mut conn = redis.connection();
+    let mut figures = Vec::new();
+    for fault in ["CLIENT KILL", "DEBUG SLEEP"] {
+        match fault {
+            "CLIENT KILL" => {
+                let killed: u64 = redis::cmd("CLIENT")
+                    .arg(&["KILL", "TYPE", "normal", "SKIPME", "yes"][..])
+                    .query(&mut conn)
+                    .expect("CLIENT KILL");
+                assert!(killed > 0, "the node had connections to drop");
+            }
+            _ => {
+                let _: () = redis::cmd("DEBUG")
+                    .arg(&["SLEEP", "3"][..])
+                    .query(&mut conn)
+                    .expect("DEBUG SLEEP");
+            }
+        }
+        // A fresh connection for the test: its own were dropped too.
+        let (queues, hub) = queues_and_events(&redis.url()).await;
+        let added_at = Instant::now();
+        let ids = ledger.add(&queues, &site, 20, 0).await;
+        // Within seconds, not BullMQ's 15 s retry delay: a worker whose connection died
+        // must not sit idle (a generous bound; the figure printed below is the measure).
+        let done = wait_completed(&hub, &mut conn, &ids, Duration::from_secs(5)).await;
+        let took = done
+            .values()
+            .max()
+            .map_or(Duration::ZERO, |at| at.duration_since(added_at));
+        figures.push(format!(
+            "after {fault}: 20 new jobs done in {} ms",
+            took.as_millis()
+        ));
+        hub.close().await;
+    }
+    let account = ledger.account(&mut conn, &site);
+    eprintln!("fault: {}; lost {}", figures.join(", "), account.lost.len());
+    assert!(account.lost.is_empty(), "{account:?}");
+    assert_eq!(account.duplicates, 0, "{account:?}");
+}
+
+/// A full Redis under `noeviction` refuses writes: `antrian jobs add` fails with a message
+/// that says so, exits non-zero, and writes nothing (no id taken, no key added).
+#[test]
+fn adds_to_a_full_redis_fail_clearly_and_write_nothing() {
+    let redis = TestRedis::start_with(RedisOptions {
+        args: vec![
+            ("maxmemory".into(), "4mb".into()),
+            ("maxmemory-policy".into(), "noeviction".into()),
+        ],
+        ..RedisOptions::default()
+    });
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cli = |args: &[&str]| run(antrian(dir.path()).env("REDIS_URL", redis.url()).args(args));
+    let first = cli(&[
+        "jobs",
+        "add",
+        QUEUE,
+        "product-scraping",
+        "--data",
+        r#"{"url": "https://shop.example/p/1"}"#,
+    ]);
+    assert!(first.status.success(), "{}", stderr(&first));
+    // Fill the server past its limit.
+    let mut conn = redis.connection();
+    let blob = "x".repeat(64 * 1024);
+    for i in 0.. {
+        let filled: redis::RedisResult<()> = redis::cmd("SET")
+            .arg(format!("ballast:{i}"))
+            .arg(&blob)
+            .query(&mut conn);
+        if filled.is_err() {
+            break;
+        }
+    }
+    let before = redis.snapshot();
+    let full = cli(&[
+        "jobs",
+        "add",
+        QUEUE,
+        "product-scraping",
+        "--data",
+        r#"{"url": "https://shop.example/p/2"}"#,
+    ]);
+    let message = stderr(&full);
+    assert!(!full.status.success(), "an add to a full Redis succeeded");
+    assert!(
+        message.contains("Redis is out of memory") && message.contains("nothing was written"),
+        "the error names the cause: {message}"
+    );
+    assert_eq!(redis.snapshot(), before, "nothing was written");
+    let seen: HashSet<String> = before.iter().map(|(k, _)| k.clone()).collect();
+    assert!(seen.contains(&format!("bull:{QUEUE}:id")));
+    eprintln!("fault: add to a full Redis: {}", message.trim());
+}
