@@ -9,13 +9,15 @@ SHELL := /bin/bash
 CARGO ?= cargo
 NPM ?= npm
 
-.PHONY: help run test deps deps-test ui ui-check fmt-check clippy rust-test bindings-check bench release package package-test schemathesis fuzz-api
+.PHONY: help run test deps deps-test ui ui-check fmt-check clippy rust-test bindings-check bench release package package-test schemathesis fuzz-api fuzz soak
 
 help:
 	@echo "make run    run Antrian (desktop window, or headless 'antrian start' without a display)"
 	@echo "make test   install what is missing, then run every check and test"
 	@echo "make bench  run the benchmarks in bench/ (see bench/README.md)"
 	@echo "make package  build the .deb and .rpm (release) in target/release/bundle/"
+	@echo "make fuzz   run every fuzz target longer than make test does"
+	@echo "make soak   200,000 jobs through all four pools with injected failures"
 
 ## Installs system packages, tauri-driver and the UI's npm packages when missing.
 deps:
@@ -39,6 +41,12 @@ schemathesis: $(SCHEMATHESIS_MARKER)
 ## A longer fuzz run of the dashboard API (10 minutes).
 fuzz-api: schemathesis
 	SCHEMATHESIS_MAX_TIME=600 $(CARGO) test --locked -p antrian-server --test fuzz -- --nocapture
+
+## Every fuzz target, longer than `make test` runs them: the parsers of outside input
+## (proptest, FUZZ_CASES cases per property instead of 256) and the dashboard API.
+FUZZ_CASES ?= 20000
+fuzz: fuzz-api
+	PROPTEST_CASES=$(FUZZ_CASES) $(CARGO) test --release --locked -p antrian-core -p antrian-jobs --test fuzz_inputs
 
 # Node.js BullMQ 6 for the interop tests and the queue benchmark.
 tests/node/node_modules/.package-lock.json: tests/node/package.json tests/node/package-lock.json
@@ -85,6 +93,11 @@ test: deps fmt-check ui-check clippy package-test rust-test bindings-check
 
 bench: ui
 	bench/run.sh
+
+## 200,000 jobs through all four pools with injected failures (bench/soak.sh); not part of
+## `make test`. SOAK_JOBS=N to change the count.
+soak:
+	bench/soak.sh
 
 release: ui
 	$(CARGO) build --release --locked -p antrian-cli -p antrian-desktop
