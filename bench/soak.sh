@@ -92,9 +92,12 @@ sse2=$!
   sleep 1
 done) &
 poller=$!
-# Antrian's RSS every 2 s (KB), for the flatness check and the peak.
+# Antrian's RSS (KB) and its pools' total workers every 2 s, for the flatness check.
 (while kill -0 "$app" 2>/dev/null; do
-  echo "$(date +%s) $(awk '/^VmRSS/ {print $2}' "/proc/$app/status" 2>/dev/null || echo 0)"
+  workers=$(curl -s -u "$auth" "http://$dash/api/workers" | python3 -c 'import json,sys
+try: print(sum(sum(n.get("pools", {}).values()) for n in json.load(sys.stdin)))
+except Exception: print(0)')
+  echo "$(date +%s) $(awk '/^VmRSS/ {print $2}' "/proc/$app/status" 2>/dev/null || echo 0) $workers"
   sleep 2
 done) >"$work/rss.log" &
 sampler=$!
@@ -174,7 +177,10 @@ for q, (c, f) in done.items():
 seconds = finished - started
 processed = sum(c + f for c, f in done.values())
 print(f"throughput: {processed} jobs in {seconds:.1f} s = {processed / seconds:.0f} jobs/s ({total} added by the producer, the rest chained saves)")
-rss = [int(l.split()[1]) for l in open(f"{work}/rss.log") if l.split()[1] != "0"]
+samples = [l.split() for l in open(f"{work}/rss.log")]
+samples = [(int(s[1]), int(s[2]) if len(s) > 2 else 0) for s in samples if len(s) > 1 and s[1] != "0"]
+print("rss MB / workers every 2 s:", " ".join(f"{r // 1024}/{w}" for r, w in samples))
+rss = [r for r, _ in samples]
 warm = rss[len(rss) // 5] if rss else 0
 after = rss[len(rss) // 5:] or [0]
 print(f"antrian RSS: warm-up {warm // 1024} MB, peak after warm-up {max(after) // 1024} MB, last {rss[-1] // 1024 if rss else 0} MB, peak overall {max(rss or [0]) // 1024} MB ({len(rss)} samples)")

@@ -151,6 +151,25 @@ pub enum WorkerEvent {
     Resumed,
 }
 
+/// Sends worker events to [`Worker::next_event`] once something has asked for them.
+/// (Antrian patch, vendor/README.md: the unbounded channel kept every event, a completed
+/// job's result included, of a worker whose events nobody read: ~1 KB per job, forever.)
+#[derive(Clone)]
+struct EventSender {
+    tx: mpsc::UnboundedSender<WorkerEvent>,
+    listening: Arc<AtomicBool>,
+}
+
+impl EventSender {
+    fn send(&self, event: WorkerEvent) -> Result<(), mpsc::error::SendError<WorkerEvent>> {
+        if self.listening.load(Ordering::Relaxed) {
+            self.tx.send(event)
+        } else {
+            Ok(())
+        }
+    }
+}
+
 /// A Worker processes jobs from a queue.
 ///
 /// The worker fetches jobs, manages locks, handles retries and stalled job detection.
@@ -181,7 +200,7 @@ pub struct Worker {
     running: Arc<AtomicBool>,
     paused: Arc<AtomicBool>,
     closing: Arc<AtomicBool>,
-    event_tx: mpsc::UnboundedSender<WorkerEvent>,
+    event_tx: EventSender,
     event_rx: Arc<Mutex<mpsc::UnboundedReceiver<WorkerEvent>>>,
     active_jobs: Arc<RwLock<Vec<ActiveJob>>>,
     main_loop_handle: Mutex<Option<JoinHandle<()>>>,
@@ -242,7 +261,7 @@ struct LoopContext {
     paused: Arc<AtomicBool>,
     closing: Arc<AtomicBool>,
     active_jobs: Arc<RwLock<Vec<ActiveJob>>>,
-    event_tx: mpsc::UnboundedSender<WorkerEvent>,
+    event_tx: EventSender,
     desired_concurrency: Arc<AtomicUsize>,
     concurrency_gate: Arc<Notify>,
     active_fetchers: Arc<AtomicUsize>,
@@ -292,7 +311,7 @@ impl LoopContext {
         paused: Arc<AtomicBool>,
         closing: Arc<AtomicBool>,
         active_jobs: Arc<RwLock<Vec<ActiveJob>>>,
-        event_tx: mpsc::UnboundedSender<WorkerEvent>,
+        event_tx: EventSender,
         desired_concurrency: Arc<AtomicUsize>,
         concurrency_gate: Arc<Notify>,
         active_fetchers: Arc<AtomicUsize>,
@@ -616,7 +635,11 @@ impl Worker {
             .await;
 
         let id = Uuid::new_v4().to_string();
-        let (event_tx, event_rx) = mpsc::unbounded_channel();
+        let (tx, event_rx) = mpsc::unbounded_channel();
+        let event_tx = EventSender {
+            tx,
+            listening: Arc::new(AtomicBool::new(false)),
+        };
         let (progress_tx, _) = broadcast::channel(128);
 
         let worker = Self {
@@ -688,8 +711,10 @@ impl Worker {
         self.active_jobs.read().await.len()
     }
 
-    /// Receive the next worker event.
+    /// Receive the next worker event. Events are queued from the first call on; a worker
+    /// whose events nobody reads keeps none.
     pub async fn next_event(&self) -> Option<WorkerEvent> {
+        self.event_tx.listening.store(true, Ordering::Relaxed);
         self.event_rx.lock().await.recv().await
     }
 
@@ -2344,7 +2369,7 @@ impl Worker {
         keys: &QueueKeys,
         max_stalled_count: u32,
         stalled_interval: u64,
-        event_tx: &mpsc::UnboundedSender<WorkerEvent>,
+        event_tx: &EventSender,
     ) -> Result<(), Error> {
         let script = conn
             .scripts()

@@ -1289,3 +1289,88 @@ async fn a_handler_that_panics_every_time_does_not_degrade_the_pool() {
     );
     workers.shutdown(DRAIN).await;
 }
+
+/// A BullMQ worker whose events nobody reads keeps none of them (the vendored
+/// bullmq-official queued every event, a completed job's result included, in an unbounded
+/// channel: ~1 KB per job for as long as the worker ran; `make soak` showed the growth).
+/// Events are queued from the first `next_event` call on.
+#[tokio::test]
+async fn a_worker_whose_events_nobody_reads_keeps_none() {
+    let redis = TestRedis::start();
+    let (q, _workers, hub) = setup(&redis, Registry::new()).await;
+    let worker_opts = bullmq::options::WorkerOptions {
+        connection: bullmq::options::RedisConnectionOptions {
+            url: redis.url(),
+            ..Default::default()
+        },
+        prefix: "bull".into(),
+        drain_delay: 1,
+        ..Default::default()
+    };
+    let worker = bullmq::Worker::with_options(
+        "cleanup-queue",
+        |_job: bullmq::Job, _cancel: bullmq::worker::CancellationToken| async move {
+            Ok::<_, bullmq::Error>(json!({"big": "x".repeat(1000)}))
+        },
+        worker_opts,
+    )
+    .await
+    .expect("worker");
+    let mut sub = hub.subscribe();
+    let mut ids = Vec::new();
+    for i in 0..20 {
+        ids.push(
+            q.add_job(
+                "cleanup-queue",
+                "cleanup-old-data",
+                json!({"olderThan": 30, "n": i}),
+                &opts(json!({"attempts": 1})),
+            )
+            .await
+            .expect("add")
+            .id,
+        );
+    }
+    finished(&mut sub, &ids).await;
+    // Nothing was kept from before anyone listened (an idle worker reports `Drained` now
+    // and then; the earlier jobs' events must not come).
+    use bullmq::worker::WorkerEvent;
+    let earlier = async {
+        while let Some(event) = worker.next_event().await {
+            if let WorkerEvent::Active { job_id } | WorkerEvent::Completed { job_id, .. } = &event {
+                if ids.contains(job_id) {
+                    return Some(event);
+                }
+            }
+        }
+        None
+    };
+    let kept = tokio::time::timeout(Duration::from_millis(300), earlier).await;
+    assert!(kept.is_err(), "an event from before was kept: {kept:?}");
+    // From now on, events arrive.
+    let id = q
+        .add_job(
+            "cleanup-queue",
+            "cleanup-old-data",
+            json!({"olderThan": 30}),
+            &opts(json!({"attempts": 1})),
+        )
+        .await
+        .expect("add")
+        .id;
+    let active = async {
+        while let Some(event) = worker.next_event().await {
+            if matches!(&event, WorkerEvent::Active { job_id } if *job_id == id) {
+                return true;
+            }
+        }
+        false
+    };
+    let seen = tokio::time::timeout(Duration::from_secs(20), active).await;
+    assert_eq!(
+        seen.ok(),
+        Some(true),
+        "the new job's events arrive once listening"
+    );
+    worker.close(5_000).await.expect("close");
+}
