@@ -299,12 +299,6 @@ struct Schedules {
     rt: tokio::runtime::Runtime,
 }
 
-/// The property's own server; no other test may write to it while it compares snapshots.
-fn schedules() -> &'static Schedules {
-    static CELL: std::sync::OnceLock<Schedules> = std::sync::OnceLock::new();
-    CELL.get_or_init(Schedules::start)
-}
-
 impl Schedules {
     fn start() -> Self {
         let redis = TestRedis::start();
@@ -388,25 +382,29 @@ fn schedule_input() -> impl Strategy<Value = Value> {
         })
 }
 
-proptest! {
-    #![proptest_config(ProptestConfig {
-        cases: std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(64),
+/// Schedule definitions as the API and CLI take them: added, or refused with the field
+/// named and Redis exactly as it was. The test owns its server (a static one would outlive
+/// the test binary) and no other test writes to it while it compares snapshots.
+#[test]
+fn schedule_definitions_are_added_or_refused_without_a_trace() {
+    let s = Schedules::start();
+    let cases = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(64);
+    let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
+        cases,
         ..ProptestConfig::default()
-    })]
-
-    /// Schedule definitions as the API and CLI take them: added, or refused with the field
-    /// named and Redis exactly as it was.
-    #[test]
-    fn schedule_definitions_are_added_or_refused_without_a_trace(raw in schedule_input()) {
+    });
+    let outcome = runner.run(&schedule_input(), |raw| {
         let Ok(input) = serde_json::from_value::<ScheduleInput>(raw.clone()) else {
             return Ok(());
         };
-        let s = schedules();
         let before = s.redis.snapshot();
-        let added = s.rt.block_on(s.scheduler.add_schedule(input.clone()));
-        match added {
+        match s.rt.block_on(s.scheduler.add_schedule(input)) {
             Ok(view) => {
-                let removed = s.rt.block_on(s.scheduler.remove_schedule(&view.schedule.name));
+                let removed =
+                    s.rt.block_on(s.scheduler.remove_schedule(&view.schedule.name));
                 prop_assert!(removed.is_ok(), "{raw}: {removed:?}");
             }
             Err(e) => {
@@ -418,9 +416,16 @@ proptest! {
                 };
                 prop_assert!(named, "{raw}: not an input error: {e:?}");
                 let changed = changed_keys(&before, &s.redis.snapshot());
-                prop_assert!(changed.is_empty(), "{raw} ({e}) left a trace in {changed:?}");
+                prop_assert!(
+                    changed.is_empty(),
+                    "{raw} ({e}) left a trace in {changed:?}"
+                );
             }
         }
+        Ok(())
+    });
+    if let Err(e) = outcome {
+        panic!("{e}");
     }
 }
 
