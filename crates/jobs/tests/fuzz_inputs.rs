@@ -1,7 +1,8 @@
 //! Property-based fuzzing (proptest) of the job handlers' parsers of outside input: job data
 //! of every job type (what `addJob` checks before a job is accepted), URLs (scraping and
 //! webhooks: scheme, host, the SSRF guard's address test), webhook headers, cleanup paths
-//! (never outside the allowed roots), and prices and counts read from pages.
+//! (never outside the allowed roots), e-mail headers (no line breaks), and prices and
+//! counts read from pages.
 //!
 //! Properties: no input panics; an accepted input has the guarantees its handler relies
 //! on. Each property runs `PROPTEST_CASES` cases (256 by default); `make fuzz` runs more.
@@ -193,6 +194,35 @@ proptest! {
                 prop_assert!(!value.contains(['\r', '\n']), "{name}: {value:?}");
                 prop_assert!(!name.to_ascii_lowercase().starts_with("webhook-"), "{name}");
                 prop_assert!(!name.eq_ignore_ascii_case("host"), "{name}");
+            }
+        }
+    }
+
+    /// E-mail data: an accepted message has recipients and a subject that cannot carry a
+    /// line break into the headers (no `Bcc:` smuggled through `to` or `subject`).
+    #[test]
+    fn email_headers_cannot_be_smuggled(
+        to in prop::collection::vec(prop_oneof![
+            3 => Just("ops@shop.example".to_string()),
+            1 => Just("Ops <ops@shop.example>".to_string()),
+            1 => Just("a@x.com\r\nBcc: evil@x.com".to_string()),
+            1 => Just("a@x.com\nBcc: evil@x.com".to_string()),
+            1 => ".{0,24}",
+        ], 0..3),
+        subject in prop_oneof![
+            3 => Just("Job failed".to_string()),
+            1 => Just("hi\r\nBcc: evil@x.com".to_string()),
+            1 => ".{0,40}",
+        ],
+        template in prop_oneof![Just("notice"), Just("job-completion"), Just("no-such-template")],
+        data in any_json(),
+    ) {
+        let raw = json!({"to": to, "subject": subject, "template": template, "data": data});
+        if let Ok(message) = antrian_jobs::notify::email::prepare(&raw) {
+            prop_assert!(!message.to.is_empty());
+            prop_assert!(!message.subject.contains(['\r', '\n']), "{raw}");
+            for mailbox in &message.to {
+                prop_assert!(!mailbox.to_string().contains(['\r', '\n']), "{raw}");
             }
         }
     }
