@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Antrian's benchmarks (see bench/README.md). Results are printed and kept in bench/results/.
+# Antrian's benchmarks (see bench/README.md). Results are printed and kept in bench/results/;
+# the comparison with Node.js BullMQ and bull-board is rendered into docs/benchmarks.md.
 #   bench/run.sh                  embedded Redis ready time, desktop cold start, binary sizes
 #   BENCH_DEB=1 bench/run.sh      also builds the .deb bundle and reports its size
 #   BENCH_CLEAN_CLONE=1 bench/run.sh   also times `make test` on a fresh clone
@@ -23,20 +24,14 @@ for _ in 1 2 3 4 5; do
     | grep -o 'desktop cold start to connected Overview: [0-9]* ms' | tee -a "$report"
 done
 
-log "## Adding jobs: Antrian vs Node.js bullmq@6"
-bench/queue_add.sh 2>&1 | tee -a "$report"
-
-log "## Worker pools: Antrian vs Node.js bullmq@6"
-bench/worker_throughput.sh 2>&1 | tee -a "$report"
+log "## Antrian vs Node.js bullmq@6 and bull-board, with Redis's ceiling (writes docs/benchmarks.md)"
+bench/compare.sh 2>&1 | tee -a "$report"
 
 log "## Scheduler: fire-time precision of a one-second cron schedule under steady load (100 runs)"
 cargo bench -q --locked -p antrian-core --bench schedule_precision 2>&1 | grep '^schedule precision' | tee -a "$report"
 
 log "## A queue tab with 100,000 jobs: pages and filtered pages"
 cargo bench -q --locked -p antrian-core --bench queue_listing 2>&1 | grep -E '^(100000|queue counts|page|filtered|search script)' | tee -a "$report"
-
-log "## Dashboard API vs bull-board: 4 queues x 250,000 jobs"
-bench/dashboard.sh 2>&1 | tee -a "$report"
 
 log "## Scraping: parse cost of a ~200 KB page, 2,000 pages end to end at concurrency 32"
 cargo bench -q --locked -p antrian-jobs --bench scrape 2>&1 | grep -E '^(parse|end to end):' | tee -a "$report"
