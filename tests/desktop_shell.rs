@@ -453,12 +453,7 @@ async fn notifications_tray_and_single_instance_on_a_real_session_bus() {
     wait_text(client, "connection-state", "connected", UI_TIMEOUT).await;
 
     // A second launch hands over to the running app and exits.
-    let mut again = Command::new(env!("CARGO_BIN_EXE_antrian-desktop"));
-    app_env(&mut again, None, home.path(), &app.display);
-    let again = again
-        .env("DBUS_SESSION_BUS_ADDRESS", bus.address())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
+    let again = another_launch(&app.display, home.path(), bus.address())
         .spawn()
         .expect("launch again");
     let exited = tokio::task::spawn_blocking(move || {
@@ -543,12 +538,7 @@ async fn notifications_tray_and_single_instance_on_a_real_session_bus() {
     wait_map_state(&app.display, "IsViewable").await;
     request_close(&app.display);
     wait_map_state(&app.display, "IsUnMapped").await;
-    let mut again = Command::new(env!("CARGO_BIN_EXE_antrian-desktop"));
-    app_env(&mut again, None, home.path(), &app.display);
-    let status = again
-        .env("DBUS_SESSION_BUS_ADDRESS", bus.address())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
+    let status = another_launch(&app.display, home.path(), bus.address())
         .status()
         .expect("launch again");
     assert!(status.success(), "{status}");
@@ -581,12 +571,7 @@ async fn notifications_tray_and_single_instance_on_a_real_session_bus() {
     assert_eq!(saved["main"]["height"], 777, "{saved}");
 
     // The next start opens the window where the user left it.
-    let mut next = Command::new(env!("CARGO_BIN_EXE_antrian-desktop"));
-    app_env(&mut next, None, home.path(), &app.display);
-    let next = next
-        .env("DBUS_SESSION_BUS_ADDRESS", bus.address())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
+    let next = another_launch(&app.display, home.path(), bus.address())
         .spawn()
         .expect("start again");
     let mut next = KillOnDrop(next);
@@ -594,6 +579,17 @@ async fn notifications_tray_and_single_instance_on_a_real_session_bus() {
     wait_geometry(&app.display, moved).await;
     next.0.kill().expect("stop the restarted app");
     next.0.wait().expect("reap");
+}
+
+/// Another `antrian-desktop` process on the same display, home and bus as the app under
+/// test, its output discarded.
+fn another_launch(display: &str, home: &std::path::Path, bus: &str) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_antrian-desktop"));
+    app_env(&mut cmd, None, home, display);
+    cmd.env("DBUS_SESSION_BUS_ADDRESS", bus)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    cmd
 }
 
 /// Kills the child when a test fails before it does.

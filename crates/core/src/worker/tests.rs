@@ -1069,6 +1069,19 @@ async fn a_job_still_running_at_the_shutdown_deadline_is_recovered_by_the_next_w
     next.shutdown(DRAIN).await;
 }
 
+/// Adds a cleanup-old-data job with `attempts`; its id.
+async fn add_cleanup(q: &QueueManager, data: serde_json::Value, attempts: u32) -> String {
+    q.add_job(
+        "cleanup-queue",
+        "cleanup-old-data",
+        data,
+        &opts(json!({ "attempts": attempts })),
+    )
+    .await
+    .expect("add")
+    .id
+}
+
 /// A job that runs four times its lock duration keeps its lock (the worker renews it) and
 /// runs once: no stall, one attempt, while the stalled-job check runs every 500 ms.
 #[tokio::test]
@@ -1103,16 +1116,7 @@ async fn a_job_longer_than_its_lock_duration_keeps_its_lock_and_runs_once() {
         .await
         .expect("scale");
     let mut sub = hub.subscribe();
-    let id = q
-        .add_job(
-            "cleanup-queue",
-            "cleanup-old-data",
-            json!({"olderThan": 30}),
-            &opts(json!({"attempts": 3})),
-        )
-        .await
-        .expect("add")
-        .id;
+    let id = add_cleanup(&q, json!({"olderThan": 30}), 3).await;
     let stalled = std::cell::Cell::new(0);
     let end = sub
         .recv_matching(Duration::from_secs(20), |e| {
@@ -1173,16 +1177,7 @@ async fn a_job_whose_lock_was_lost_is_not_completed_twice() {
         .await
         .expect("scale");
     let mut sub = hub.subscribe();
-    let id = q
-        .add_job(
-            "cleanup-queue",
-            "cleanup-old-data",
-            json!({"olderThan": 30}),
-            &opts(json!({"attempts": 3})),
-        )
-        .await
-        .expect("add")
-        .id;
+    let id = add_cleanup(&q, json!({"olderThan": 30}), 3).await;
     let first = tokio::time::timeout(Duration::from_secs(20), started_rx.recv()).await;
     assert_eq!(first.ok().flatten(), Some(1));
     let mut conn = redis.connection();
@@ -1246,17 +1241,7 @@ async fn a_handler_that_panics_every_time_does_not_degrade_the_pool() {
     let mut sub = hub.subscribe();
     let mut bad = Vec::new();
     for i in 0..200 {
-        bad.push(
-            q.add_job(
-                "cleanup-queue",
-                "cleanup-old-data",
-                json!({"olderThan": 30, "panic": true, "n": i}),
-                &opts(json!({"attempts": 1})),
-            )
-            .await
-            .expect("add")
-            .id,
-        );
+        bad.push(add_cleanup(&q, json!({"olderThan": 30, "panic": true, "n": i}), 1).await);
     }
     let outcomes = finished(&mut sub, &bad).await;
     assert!(outcomes.values().all(|e| matches!(e,
@@ -1264,17 +1249,7 @@ async fn a_handler_that_panics_every_time_does_not_degrade_the_pool() {
         "{outcomes:?}");
     let mut good = Vec::new();
     for i in 0..100 {
-        good.push(
-            q.add_job(
-                "cleanup-queue",
-                "cleanup-old-data",
-                json!({"olderThan": 30, "n": i}),
-                &opts(json!({"attempts": 1})),
-            )
-            .await
-            .expect("add")
-            .id,
-        );
+        good.push(add_cleanup(&q, json!({"olderThan": 30, "n": i}), 1).await);
     }
     let outcomes = finished(&mut sub, &good).await;
     assert!(
@@ -1319,17 +1294,7 @@ async fn a_worker_whose_events_nobody_reads_keeps_none() {
     let mut sub = hub.subscribe();
     let mut ids = Vec::new();
     for i in 0..20 {
-        ids.push(
-            q.add_job(
-                "cleanup-queue",
-                "cleanup-old-data",
-                json!({"olderThan": 30, "n": i}),
-                &opts(json!({"attempts": 1})),
-            )
-            .await
-            .expect("add")
-            .id,
-        );
+        ids.push(add_cleanup(&q, json!({"olderThan": 30, "n": i}), 1).await);
     }
     finished(&mut sub, &ids).await;
     // Nothing was kept from before anyone listened (an idle worker reports `Drained` now
@@ -1348,16 +1313,7 @@ async fn a_worker_whose_events_nobody_reads_keeps_none() {
     let kept = tokio::time::timeout(Duration::from_millis(300), earlier).await;
     assert!(kept.is_err(), "an event from before was kept: {kept:?}");
     // From now on, events arrive.
-    let id = q
-        .add_job(
-            "cleanup-queue",
-            "cleanup-old-data",
-            json!({"olderThan": 30}),
-            &opts(json!({"attempts": 1})),
-        )
-        .await
-        .expect("add")
-        .id;
+    let id = add_cleanup(&q, json!({"olderThan": 30}), 1).await;
     let active = async {
         while let Some(event) = worker.next_event().await {
             if matches!(&event, WorkerEvent::Active { job_id } if *job_id == id) {
