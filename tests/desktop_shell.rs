@@ -60,11 +60,7 @@ fn write_secrets(dir: &std::path::Path, json: &str) {
 
 /// The main window's map state (`IsViewable`, `IsUnMapped`) as the X server has it.
 fn map_state(display: &str) -> Option<String> {
-    let out = Command::new("xwininfo")
-        .args(["-display", display, "-name", "Antrian"])
-        .output()
-        .ok()?;
-    String::from_utf8_lossy(&out.stdout)
+    window_info(display)?
         .lines()
         .find_map(|l| l.trim().strip_prefix("Map State: ").map(str::to_string))
 }
@@ -93,11 +89,7 @@ fn request_close(display: &str) {
 
 /// The main window's position and size (`x`, `y`, `width`, `height`) as the X server has it.
 fn geometry(display: &str) -> Option<(i64, i64, i64, i64)> {
-    let out = Command::new("xwininfo")
-        .args(["-display", display, "-name", "Antrian"])
-        .output()
-        .ok()?;
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let text = window_info(display)?;
     let field = |name: &str| -> Option<i64> {
         text.lines()
             .find_map(|l| l.trim().strip_prefix(name))
@@ -130,17 +122,37 @@ fn move_and_resize(display: &str, x: i32, y: i32, width: u32, height: u32) {
     conn.flush().expect("flush");
 }
 
+/// The main window's id. GTK also names its hidden client-leader window "Antrian", and
+/// `xwininfo -name` returns whichever comes first in stacking order, which changes as the
+/// window is hidden and shown; the main window is the large one.
 fn window_id(display: &str) -> u32 {
     let out = Command::new("xwininfo")
-        .args(["-display", display, "-name", "Antrian"])
+        .args(["-display", display, "-root", "-tree"])
         .output()
         .expect("xwininfo");
     let text = String::from_utf8_lossy(&out.stdout);
-    text.split_whitespace()
-        .skip_while(|w| *w != "id:")
-        .nth(1)
-        .and_then(|hex| u32::from_str_radix(hex.trim_start_matches("0x"), 16).ok())
-        .unwrap_or_else(|| panic!("no window id in {text}"))
+    text.lines()
+        .filter(|l| l.contains("\"Antrian\":"))
+        .filter_map(|l| {
+            let mut words = l.split_whitespace();
+            let id = u32::from_str_radix(words.next()?.trim_start_matches("0x"), 16).ok()?;
+            let size = words.find(|w| w.contains('x') && w.contains('+'))?;
+            let (w, rest) = size.split_once('x')?;
+            let h = rest.split('+').next()?;
+            Some((w.parse::<u64>().ok()? * h.parse::<u64>().ok()?, id))
+        })
+        .max()
+        .map(|(_, id)| id)
+        .unwrap_or_else(|| panic!("no window named Antrian in {text}"))
+}
+
+/// `xwininfo` about the main window.
+fn window_info(display: &str) -> Option<String> {
+    let out = Command::new("xwininfo")
+        .args(["-display", display, "-id", &window_id(display).to_string()])
+        .output()
+        .ok()?;
+    Some(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
 /// Polls the X server until the main window's geometry is `want` (another process's
@@ -545,9 +557,26 @@ async fn notifications_tray_and_single_instance_on_a_real_session_bus() {
     wait_map_state(&app.display, "IsViewable").await;
 
     // The user moves and resizes the window.
+    // The app may still be presenting the window for the second launch, and GTK puts
+    // it back where it thinks it is; like a user, move it again until it stays.
     let moved = (40, 30, 1111, 777);
-    move_and_resize(&app.display, 40, 30, 1111, 777);
-    wait_geometry(&app.display, moved).await;
+    let deadline = Instant::now() + UI_TIMEOUT;
+    loop {
+        move_and_resize(&app.display, 40, 30, 1111, 777);
+        let settled = Instant::now() + Duration::from_secs(2);
+        while geometry(&app.display) != Some(moved) && Instant::now() < settled {
+            // Polls the X server for another process's window.
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        if geometry(&app.display) == Some(moved) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the window never took {moved:?}: {:?}",
+            geometry(&app.display)
+        );
+    }
 
     // Tray "Quit": the app drains its workers, deregisters its node and exits; the window's
     // size and position are kept for the next start.
