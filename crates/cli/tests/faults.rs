@@ -195,6 +195,17 @@ async fn wait_completed(
     }
 }
 
+/// Waits for `n` job completions (well into a batch, before a fault is injected).
+async fn completions(sub: &mut antrian_core::queue::Subscription, n: usize) {
+    for done in 0..n {
+        sub.recv_matching(Duration::from_secs(20), |e| {
+            matches!(e, QueueEvent::JobCompleted { .. })
+        })
+        .await
+        .unwrap_or_else(|| panic!("only {done} jobs completed within 20 s"));
+    }
+}
+
 async fn queues_and_events(url: &str) -> (QueueManager, EventHub) {
     let conn = connect(url).await;
     let queues = QueueManager::new(conn.clone(), "bull", JobDefaults::default(), 512 * 1024)
@@ -230,14 +241,7 @@ async fn a_node_killed_mid_batch_loses_no_job_while_another_node_runs() {
 
     let mut ledger = Ledger::new();
     let ids = ledger.add(&queues, &site, 600, 150).await;
-    // Well into the batch: 100 jobs done.
-    for n in 0..100 {
-        sub.recv_matching(Duration::from_secs(20), |e| {
-            matches!(e, QueueEvent::JobCompleted { .. })
-        })
-        .await
-        .unwrap_or_else(|| panic!("only {n} jobs completed within 20 s"));
-    }
+    completions(&mut sub, 100).await;
     let in_flight = active_ids(&mut conn);
     victim.0.kill().expect("SIGKILL a node");
     victim.0.wait().expect("reap");
@@ -346,13 +350,7 @@ async fn jobs_survive_an_external_redis_restart_and_workers_resume_by_themselves
         let (queues, hub) = queues_and_events(&redis.url()).await;
         let mut sub = hub.subscribe();
         let ids = ledger.add(&queues, &site, 300, 100).await;
-        for n in 0..50 {
-            sub.recv_matching(Duration::from_secs(20), |e| {
-                matches!(e, QueueEvent::JobCompleted { .. })
-            })
-            .await
-            .unwrap_or_else(|| panic!("only {n} jobs completed within 20 s"));
-        }
+        completions(&mut sub, 50).await;
         hub.close().await;
         ids
     };
@@ -414,13 +412,7 @@ async fn the_embedded_redis_killed_under_load_comes_back_with_every_job() {
     let mut ledger = Ledger::new();
     let before = ledger.add(&queues, &site, 200, 100).await;
     let mut sub = hub.subscribe();
-    for n in 0..30 {
-        sub.recv_matching(Duration::from_secs(20), |e| {
-            matches!(e, QueueEvent::JobCompleted { .. })
-        })
-        .await
-        .unwrap_or_else(|| panic!("only {n} jobs completed within 20 s"));
-    }
+    completions(&mut sub, 30).await;
     let server_pid = std::process::Command::new("pgrep")
         .args(["-P", &app.0.id().to_string(), "redis-server"])
         .output()

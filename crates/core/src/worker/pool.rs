@@ -301,7 +301,7 @@ impl WorkerManager {
             drain_delay: 1,
             // After a failed fetch (a dropped connection, Redis restarting) a worker waits
             // this long before fetching again; BullMQ's 15 s default left pools idle for
-            // 15 s after every `CLIENT KILL` or failover (tests/faults.rs measures it). One
+            // 15 s after every `CLIENT KILL` or failover (crates/cli/tests/faults.rs measures it). One
             // warning per worker per second while Redis is away is the price.
             run_retry_delay: 1_000,
             // Completed/failed per minute for the dashboards, in BullMQ's own keys (Node.js
