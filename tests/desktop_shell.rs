@@ -55,64 +55,144 @@ fn write_secrets(dir: &std::path::Path, json: &str) {
     file.write_all(json.as_bytes()).expect("write secrets");
 }
 
-/// The main window's map state (`IsViewable`, `IsUnMapped`) as the X server has it.
-fn map_state(display: &str) -> Option<String> {
-    let out = Command::new("xwininfo")
-        .args(["-display", display, "-name", "Antrian"])
-        .output()
-        .ok()?;
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("Map State: ").map(str::to_string))
+/// The app's main window, watched from the test's own X connection. Xvfb runs no window
+/// manager, so the test does what one would: it asks the window to close with a
+/// `WM_DELETE_WINDOW` client message (WebDriver's close-window destroys the view instead)
+/// and follows its map and unmap notifications, which arrive in order, so a hide that
+/// something undid at once would show too.
+struct MainWindow {
+    conn: x11rb::rust_connection::RustConnection,
+    id: u32,
+    /// Map (`true`) and unmap (`false`) notifications seen so far.
+    seen: std::sync::Mutex<Vec<bool>>,
 }
 
-/// Asks the main window to close as a window manager does when its close button is
-/// clicked: a `WM_DELETE_WINDOW` client message (WebDriver's close-window destroys the
-/// view instead, and Xvfb runs no window manager).
-fn request_close(display: &str) {
-    use x11rb::connection::Connection as _;
-    use x11rb::protocol::xproto::{ClientMessageEvent, ConnectionExt as _, EventMask};
-    let out = Command::new("xwininfo")
-        .args(["-display", display, "-name", "Antrian"])
-        .output()
-        .expect("xwininfo");
-    let text = String::from_utf8_lossy(&out.stdout);
-    let id = text
-        .split_whitespace()
-        .skip_while(|w| *w != "id:")
-        .nth(1)
-        .and_then(|hex| u32::from_str_radix(hex.trim_start_matches("0x"), 16).ok())
-        .unwrap_or_else(|| panic!("no window id in {text}"));
-    let (conn, _) = x11rb::connect(Some(display)).expect("connect to the X server");
-    let atom = |name: &[u8]| {
-        conn.intern_atom(false, name)
-            .expect("intern")
+impl MainWindow {
+    /// The mapped top-level window named "Antrian" (GTK also makes a hidden client-leader
+    /// window of that name, never mapped).
+    fn find(display: &str) -> Self {
+        use x11rb::connection::Connection as _;
+        use x11rb::protocol::xproto::{
+            AtomEnum, ChangeWindowAttributesAux, ConnectionExt as _, EventMask, MapState,
+        };
+        let (conn, screen) = x11rb::connect(Some(display)).expect("connect to the X server");
+        let root = conn.setup().roots[screen].root;
+        let children = conn
+            .query_tree(root)
+            .expect("query tree")
             .reply()
-            .expect("atom")
-            .atom
-    };
-    let (protocols, delete) = (atom(b"WM_PROTOCOLS"), atom(b"WM_DELETE_WINDOW"));
-    let message = ClientMessageEvent::new(32, id, protocols, [delete, 0, 0, 0, 0]);
-    conn.send_event(false, id, EventMask::NO_EVENT, message)
-        .expect("send WM_DELETE_WINDOW");
-    conn.flush().expect("flush");
-}
-
-/// Waits until the main window's map state is `want`.
-async fn wait_map_state(display: &str, want: &str) {
-    let deadline = Instant::now() + UI_TIMEOUT;
-    loop {
-        let state = map_state(display);
-        if state.as_deref() == Some(want) {
-            return;
+            .expect("tree")
+            .children;
+        let named = |w: u32| {
+            conn.get_property(false, w, AtomEnum::WM_NAME, AtomEnum::ANY, 0, 64)
+                .ok()
+                .and_then(|c| c.reply().ok())
+                .is_some_and(|p| p.value == b"Antrian")
+        };
+        let viewable = |w: u32| {
+            conn.get_window_attributes(w)
+                .ok()
+                .and_then(|c| c.reply().ok())
+                .is_some_and(|a| a.map_state == MapState::VIEWABLE)
+        };
+        let id = children
+            .iter()
+            .copied()
+            .find(|w| named(*w) && viewable(*w))
+            .unwrap_or_else(|| panic!("no mapped window named Antrian among {children:?}"));
+        conn.change_window_attributes(
+            id,
+            &ChangeWindowAttributesAux::new().event_mask(EventMask::STRUCTURE_NOTIFY),
+        )
+        .expect("select structure events")
+        .check()
+        .expect("watch the window");
+        Self {
+            conn,
+            id,
+            seen: std::sync::Mutex::new(Vec::new()),
         }
-        assert!(
-            Instant::now() < deadline,
-            "the window is {state:?}, not {want}, after {UI_TIMEOUT:?}"
-        );
-        // Polls the X server for another process' window; X offers no event to wait on
-        // from outside that process.
-        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    /// Whether the X server has the window mapped now, after reading the notifications
+    /// that came in.
+    fn mapped(&self) -> bool {
+        use x11rb::connection::Connection as _;
+        use x11rb::protocol::xproto::{ConnectionExt as _, MapState};
+        use x11rb::protocol::Event;
+        let mut seen = self.seen.lock().expect("seen");
+        while let Some(event) = self.conn.poll_for_event().expect("X events") {
+            match event {
+                Event::MapNotify(e) if e.window == self.id => seen.push(true),
+                Event::UnmapNotify(e) if e.window == self.id => seen.push(false),
+                _ => {}
+            }
+        }
+        self.conn
+            .get_window_attributes(self.id)
+            .expect("attributes")
+            .reply()
+            .expect("the main window still exists")
+            .map_state
+            != MapState::UNMAPPED
+    }
+
+    /// Sends one close request, as a window manager does when its close button is clicked.
+    fn request_close(&self) {
+        use x11rb::connection::Connection as _;
+        use x11rb::protocol::xproto::{ClientMessageEvent, ConnectionExt as _, EventMask};
+        let atom = |name: &[u8]| {
+            self.conn
+                .intern_atom(false, name)
+                .expect("intern")
+                .reply()
+                .expect("atom")
+                .atom
+        };
+        let (protocols, delete) = (atom(b"WM_PROTOCOLS"), atom(b"WM_DELETE_WINDOW"));
+        let message = ClientMessageEvent::new(32, self.id, protocols, [delete, 0, 0, 0, 0]);
+        self.conn
+            .send_event(false, self.id, EventMask::NO_EVENT, message)
+            .expect("send WM_DELETE_WINDOW");
+        self.conn.flush().expect("flush");
+    }
+
+    /// Waits up to `timeout` for the window to be mapped (`true`) or unmapped.
+    async fn wait_mapped(&self, want: bool, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if self.mapped() == want {
+                return true;
+            }
+            if Instant::now() >= deadline {
+                return false;
+            }
+            // Polls the X connection for another process' window: the notifications come
+            // on a socket this test does not otherwise wait on.
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Closes the window as a user would: one click on the close button, and another if
+    /// nothing happened within 5 s. How many it took is printed; every notification seen
+    /// is in the failure message.
+    async fn close(&self) {
+        let deadline = Instant::now() + UI_TIMEOUT;
+        let mut requests = 0;
+        loop {
+            self.request_close();
+            requests += 1;
+            if self.wait_mapped(false, Duration::from_secs(5)).await {
+                eprintln!("the window closed after {requests} close request(s)");
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the window is still mapped after {requests} close requests; map (true) and \
+                 unmap (false) notifications seen: {:?}",
+                self.seen.lock().expect("seen")
+            );
+        }
     }
 }
 
@@ -473,12 +553,15 @@ async fn notifications_tray_and_single_instance_on_a_real_session_bus() {
 
     // "Keep running in the tray": closing the window hides it and the app goes on; the
     // tray's "Open Antrian" brings it back.
-    assert_eq!(map_state(&app.display).as_deref(), Some("IsViewable"));
-    request_close(&app.display);
-    wait_map_state(&app.display, "IsUnMapped").await;
+    let window = MainWindow::find(&app.display);
+    window.close().await;
     assert_eq!(nodes().await.expect("nodes").len(), 1, "still running");
     tray.click(&item, "Open Antrian").await.expect("click open");
-    wait_map_state(&app.display, "IsViewable").await;
+    assert!(
+        window.wait_mapped(true, UI_TIMEOUT).await,
+        "tray Open Antrian did not map the window again; notifications seen: {:?}",
+        window.seen.lock().expect("seen")
+    );
 
     // Tray "Quit": the app drains its workers, deregisters its node and exits; the window's
     // size and position are kept for the next start.
