@@ -43,7 +43,8 @@ read -r display <&3
 export DISPLAY=":$display" HOME="$work/home" XDG_CONFIG_HOME="$work/home/config" \
   XDG_DATA_HOME="$work/home/data" XDG_CACHE_HOME="$work/home/cache" \
   ANTRIAN_DATA_DIR="$work/home/antrian" REDIS_URL="$BENCH_REDIS_URL" \
-  WEBKIT_DISABLE_DMABUF_RENDERER=1 LIBGL_ALWAYS_SOFTWARE=1 SCRAPE_DOMAIN_RATE_LIMIT=none
+  WEBKIT_DISABLE_DMABUF_RENDERER=1 LIBGL_ALWAYS_SOFTWARE=1 SCRAPE_DOMAIN_RATE_LIMIT=none \
+  SCRAPE_ALLOW_PRIVATE=127.0.0.1
 started=$(date +%s%N)
 dbus-run-session -- target/release/antrian-desktop >"$work/app.log" 2>&1 &
 app=$!

@@ -54,6 +54,7 @@ async fn the_ui_adds_runs_retries_and_schedules_in_a_browser() {
         ("QUEUE_DASHBOARD_USERNAME", USER),
         ("QUEUE_DASHBOARD_PASSWORD", PASSWORD),
         ("SCRAPE_DOMAIN_RATE_LIMIT", "none"),
+        ("SCRAPE_ALLOW_PRIVATE", "127.0.0.1"),
         ("SCHEDULER_TIMEZONE", "UTC"),
     ]))
     .expect("config");

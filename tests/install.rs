@@ -1,7 +1,9 @@
 //! End-to-end: the `.deb` as a user installs it. Installs the bundle with apt (which pulls
 //! in `redis-server`), checks what it put on the system (both binaries, the desktop entry,
-//! the icons), starts the installed app under Xvfb on a test-owned Redis and sees its
-//! window, then uninstalls it and checks it is gone.
+//! the icons, the systemd units and their configuration in /etc/antrian), runs the worker
+//! unit's command as systemd would (readiness over `$NOTIFY_SOCKET`), starts the installed
+//! app under Xvfb on a test-owned Redis and sees its window, then uninstalls it and checks
+//! it is gone, and purges it and checks its configuration is gone.
 //!
 //! Installing packages needs root: as another user the test says so and passes without
 //! checking anything. The `.deb` is the debug build `make package-test` makes (`make test`
@@ -129,6 +131,68 @@ fn the_deb_installs_starts_its_window_and_uninstalls() {
     );
     assert!(version.contains(env!("CARGO_PKG_VERSION")), "{version}");
 
+    // The headless services: systemd units that systemd accepts, and their configuration
+    // made in /etc/antrian (the secrets file for root alone).
+    for unit in ["antrian-workers", "antrian-scheduler"] {
+        let path = format!("/usr/lib/systemd/system/{unit}.service");
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+        assert!(text.contains("Type=notify"), "{text}");
+        run(
+            Command::new("systemd-analyze").args(["verify", &path]),
+            "systemd-analyze verify",
+        );
+    }
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &str| {
+        std::fs::metadata(p)
+            .unwrap_or_else(|e| panic!("{p}: {e}"))
+            .permissions()
+            .mode()
+            & 0o777
+    };
+    assert_eq!(mode("/etc/antrian/antrian.env"), 0o600);
+    assert_eq!(mode("/etc/antrian/config.toml"), 0o644);
+    let effective = run(
+        Command::new("/usr/bin/antrian").args(["--config", "/etc/antrian/config.toml", "config"]),
+        "antrian config with the packaged file",
+    );
+    assert!(effective.contains("REDIS_HOST"), "{effective}");
+    // The unit's command, as systemd runs it (with a test Redis instead of the configured
+    // one): ready over $NOTIFY_SOCKET, stopped by SIGTERM.
+    let service_redis = TestRedis::start();
+    let scratch = tempfile::tempdir().expect("tempdir");
+    let notify_path = scratch.path().join("notify");
+    let notify = std::os::unix::net::UnixDatagram::bind(&notify_path).expect("bind");
+    notify
+        .set_read_timeout(Some(Duration::from_secs(60)))
+        .expect("timeout");
+    let node = Command::new("/usr/bin/antrian")
+        .args(["--config", "/etc/antrian/config.toml", "workers"])
+        .env("REDIS_URL", service_redis.url())
+        .env("NOTIFY_SOCKET", &notify_path)
+        .env("ANTRIAN_DATA_DIR", scratch.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start the unit's command");
+    let node = Guard(node);
+    let mut said = String::new();
+    while !said.lines().any(|l| l == "READY=1") {
+        let mut buf = [0u8; 4096];
+        let n = notify
+            .recv(&mut buf)
+            .unwrap_or_else(|e| panic!("no READY=1 from the worker node (said {said:?}): {e}"));
+        said.push_str(&String::from_utf8_lossy(&buf[..n]));
+        said.push('\n');
+    }
+    run(
+        Command::new("kill").args(["-TERM", &node.0.id().to_string()]),
+        "SIGTERM",
+    );
+    let mut node = node;
+    let status = node.0.wait().expect("wait");
+    assert!(status.success(), "{status}");
+
     // The installed app starts and shows its window.
     let redis = TestRedis::start();
     let bus = DbusSession::start();
@@ -166,5 +230,15 @@ fn the_deb_installs_starts_its_window_and_uninstalls() {
     assert!(
         !Path::new("/usr/bin/antrian-desktop").exists(),
         "apt-get remove takes the app away"
+    );
+    assert!(!Path::new("/usr/lib/systemd/system/antrian-workers.service").exists());
+    assert!(
+        Path::new("/etc/antrian/config.toml").exists(),
+        "removing keeps the configuration"
+    );
+    apt(&["purge", "-y", "-q", PACKAGE]);
+    assert!(
+        !Path::new("/etc/antrian").exists(),
+        "purging removes the configuration"
     );
 }

@@ -37,6 +37,8 @@ pub fn app_env(cmd: &mut Command, redis_url: Option<&str>, home: &Path, display:
         .env("XDG_DATA_HOME", home.join("data"))
         .env("XDG_CACHE_HOME", home.join("cache"))
         .env("ANTRIAN_DATA_DIR", home.join("antrian"))
+        // The fixture site is on loopback, which scraping refuses unless allowed.
+        .env("SCRAPE_ALLOW_PRIVATE", "127.0.0.1")
         // Software rendering: Xvfb has no GPU.
         .env("WEBKIT_DISABLE_DMABUF_RENDERER", "1")
         .env("LIBGL_ALWAYS_SOFTWARE", "1")

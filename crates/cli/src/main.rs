@@ -18,6 +18,7 @@ use antrian_core::runtime::{Services, WorkerPlan};
 use antrian_core::worker::WorkerType;
 use antrian_core::{CancellationToken, ErrorCode, Runtime};
 use clap::{Parser, Subcommand};
+use sd_notify::NotifyState;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -291,7 +292,8 @@ struct Components {
     dashboard: bool,
 }
 
-/// Runs until SIGINT/SIGTERM (or a remote drain): the queue manager and `components`.
+/// Runs until SIGINT/SIGTERM, a remote drain or, with pools, the memory ceiling (exit 75):
+/// the queue manager and `components`.
 fn run_until_signal(config: Config, components: Components) -> ExitCode {
     let Components {
         workers,
@@ -311,6 +313,10 @@ fn run_until_signal(config: Config, components: Components) -> ExitCode {
         let cancel = CancellationToken::new();
         tokio::spawn(cancel_on_signal(cancel.clone()));
         let board = Runtime::status_board(&config);
+        service_manager(&[NotifyState::Status(&format!(
+            "connecting to Redis at {}",
+            board.current().address
+        ))]);
         let mut runtime = match Runtime::start(config, board, cancel.clone(), Services::Full).await
         {
             Ok(r) => r,
@@ -339,6 +345,9 @@ fn run_until_signal(config: Config, components: Components) -> ExitCode {
         if scheduler {
             runtime.start_scheduler();
         }
+        if runtime.workers().is_some() {
+            runtime.stop_above_memory_limit();
+        }
         let server = if dashboard {
             let dashboard_config = runtime.config().dashboard.clone();
             match antrian_server::Server::start(runtime.handle(), &dashboard_config, cancel.clone())
@@ -362,14 +371,37 @@ fn run_until_signal(config: Config, components: Components) -> ExitCode {
             queues = runtime.queues().queue_names().await.map(|q| q.len()).unwrap_or(0),
             "ready"
         );
+        service_manager(&[
+            NotifyState::Ready,
+            NotifyState::Status(&format!("ready; Redis at {}", status.address)),
+        ]);
         cancel.cancelled().await;
         tracing::info!("shutting down");
+        service_manager(&[
+            NotifyState::Stopping,
+            NotifyState::Status("finishing the jobs in hand"),
+        ]);
         if let Some(server) = server {
             server.stopped().await;
         }
+        let over_memory = runtime.stopped_for_memory().is_some();
         runtime.shutdown().await;
-        ExitCode::SUCCESS
+        if over_memory {
+            // EX_TEMPFAIL: a service manager restarts the process (the shipped systemd unit
+            // does on any failure).
+            ExitCode::from(75)
+        } else {
+            ExitCode::SUCCESS
+        }
     })
+}
+
+/// Tells a service manager how the process stands (systemd's `Type=notify` protocol, a
+/// datagram to `$NOTIFY_SOCKET`); nothing when none is listening.
+fn service_manager(states: &[NotifyState<'_>]) {
+    if let Err(e) = sd_notify::notify(false, states) {
+        tracing::warn!("cannot notify the service manager: {e}");
+    }
 }
 
 async fn cancel_on_signal(cancel: CancellationToken) {

@@ -754,6 +754,103 @@ fn workers_and_nodes_commands_reach_a_running_node() {
     );
 }
 
+/// Under systemd (`Type=notify`, the shipped units), `antrian workers` and `antrian
+/// scheduler` say what they wait for, READY=1 once Redis answers and they run, and
+/// STOPPING=1 on SIGTERM, as datagrams to `$NOTIFY_SOCKET` — here a socket the test binds,
+/// as systemd does.
+#[test]
+fn a_service_manager_hears_ready_and_stopping() {
+    let redis = TestRedis::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    for command in ["workers", "scheduler"] {
+        let path = dir.path().join(format!("notify-{command}"));
+        let socket = std::os::unix::net::UnixDatagram::bind(&path).expect("bind");
+        socket
+            .set_read_timeout(Some(std::time::Duration::from_secs(30)))
+            .expect("timeout");
+        let hear = |want: &str| {
+            let mut said = Vec::new();
+            loop {
+                let mut buf = [0u8; 4096];
+                let n = socket.recv(&mut buf).unwrap_or_else(|e| {
+                    panic!("antrian {command} did not say {want} (said {said:?}): {e}")
+                });
+                let message = String::from_utf8_lossy(&buf[..n]).into_owned();
+                let done = message.lines().any(|l| l == want);
+                said.push(message);
+                if done {
+                    return said;
+                }
+            }
+        };
+        let (mut child, _logs) = spawn(
+            antrian(dir.path())
+                .env("REDIS_URL", redis.url())
+                .env("NOTIFY_SOCKET", &path)
+                .arg(command),
+        );
+        let said = hear("READY=1");
+        let port = redis.port().to_string();
+        assert!(
+            said[0].contains("STATUS=connecting to Redis at") && said[0].contains(&port),
+            "{said:?}"
+        );
+        assert!(
+            said.last()
+                .is_some_and(|m| m.contains("STATUS=ready; Redis at") && m.contains(&port)),
+            "{said:?}"
+        );
+        if command == "workers" {
+            let listed = run(antrian(dir.path())
+                .env("REDIS_URL", redis.url())
+                .args(["nodes", "list", "--json"]));
+            assert_eq!(
+                json_of(&listed).as_array().map(Vec::len),
+                Some(1),
+                "ready means the node runs"
+            );
+        }
+        let status = terminate(&mut child);
+        assert!(status.success(), "{status}");
+        hear("STOPPING=1");
+    }
+}
+
+/// A node past `QUEUE_MAX_MEMORY` drains and exits with 75 (EX_TEMPFAIL) for its service
+/// manager to restart it, saying why; it leaves the node registry. (A limit of 1 MB is
+/// below any process: the leak itself is `crates/core/tests/memory_ceiling.rs`'s.)
+#[test]
+fn a_node_over_its_memory_ceiling_drains_and_exits_75() {
+    let redis = TestRedis::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (mut node, mut logs) = spawn(
+        antrian(dir.path())
+            .env("REDIS_URL", redis.url())
+            .env("QUEUE_MAX_MEMORY", "1")
+            .args(["workers", "--types", "cleanup"]),
+    );
+    let said = logs.wait_line("over QUEUE_MAX_MEMORY");
+    assert!(said.contains("limit_mb=1"), "{said}");
+    let status = node.0.wait().expect("the node exits");
+    assert_eq!(status.code(), Some(75), "{:?}", logs.seen);
+    logs.wait_line("antrian stopped");
+    let listed = run(antrian(dir.path())
+        .env("REDIS_URL", redis.url())
+        .args(["nodes", "list", "--json"]));
+    assert_eq!(json_of(&listed), serde_json::json!([]));
+
+    let bad = run(antrian(dir.path())
+        .env("REDIS_URL", redis.url())
+        .env("QUEUE_MAX_MEMORY", "lots")
+        .args(["workers"]));
+    assert_eq!(bad.status.code(), Some(2), "{}", stderr(&bad));
+    assert!(
+        stderr(&bad).contains("QUEUE_MAX_MEMORY"),
+        "{}",
+        stderr(&bad)
+    );
+}
+
 #[test]
 fn account_sessions_are_stored_listed_without_secrets_and_removed() {
     let redis = TestRedis::start();
@@ -863,12 +960,20 @@ fn a_scraped_product_shows_in_products_list_get_and_export() {
     let site = tokio.block_on(antrian_testkit::fixture::FixtureSite::start());
     let redis = TestRedis::start();
     let dir = tempfile::tempdir().expect("tempdir");
-    let cli = |args: &[&str]| run(antrian(dir.path()).env("REDIS_URL", redis.url()).args(args));
+    // The fixture site is on loopback, which scraping refuses (when jobs are added too)
+    // unless allowed.
+    let cli = |args: &[&str]| {
+        run(antrian(dir.path())
+            .env("REDIS_URL", redis.url())
+            .env("SCRAPE_ALLOW_PRIVATE", "127.0.0.1")
+            .args(args))
+    };
     let (_node, mut logs) = spawn(
         antrian(dir.path())
             .env("REDIS_URL", redis.url())
             .env("SCRAPE_MARKETPLACE_HOSTS", "127.0.0.1")
             .env("SCRAPE_DOMAIN_RATE_LIMIT", "none")
+            .env("SCRAPE_ALLOW_PRIVATE", "127.0.0.1")
             .env("ANTRIAN_LOG", "info,antrian=debug")
             .args(["workers", "--types", "scraping,data-processing"]),
     );

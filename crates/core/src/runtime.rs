@@ -65,6 +65,8 @@ pub struct Runtime {
     workers: Option<Arc<WorkerManager>>,
     /// Schedules.
     scheduler: Arc<Scheduler>,
+    /// The resident size that stopped it, when the memory ceiling did.
+    memory_stop: Arc<std::sync::OnceLock<u64>>,
 }
 
 /// What adapters that serve requests concurrently (the HTTP dashboard) need of a running
@@ -217,6 +219,7 @@ impl Runtime {
         ));
         let mut runtime = Self {
             scheduler,
+            memory_stop: Arc::default(),
             config,
             embedded,
             connection,
@@ -415,6 +418,41 @@ impl Runtime {
         health_status(&self.queues, &self.board, &self.thresholds()).await
     }
 
+    /// Enforces `QUEUE_MAX_MEMORY` (nothing when it is 0): once this process's resident
+    /// memory is over it, the runtime stops as on SIGTERM — the pools take no new job and
+    /// finish the ones in hand, nothing accepted is lost — so that a service manager starts
+    /// a fresh process. [`Runtime::stopped_for_memory`] then tells the size. For headless
+    /// processes; the desktop app does not stop itself.
+    pub fn stop_above_memory_limit(&mut self) {
+        let limit_mb = self.config.queue.max_memory_mb;
+        if limit_mb == 0 {
+            return;
+        }
+        let (cancel, stopped) = (self.cancel.clone(), self.memory_stop.clone());
+        self.tasks.push(tokio::spawn(async move {
+            let limit = limit_mb * 1024 * 1024;
+            tokio::select! {
+                rss = crate::worker::memory::over_limit(limit, MEMORY_CHECK) => {
+                    tracing::error!(
+                        resident_mb = rss >> 20,
+                        limit_mb,
+                        "resident memory is over QUEUE_MAX_MEMORY (a job handler may be \
+                         leaking): finishing the jobs in hand and stopping, for the service \
+                         manager to start a fresh process"
+                    );
+                    let _ = stopped.set(rss);
+                    cancel.cancel();
+                }
+                () = cancel.cancelled() => {}
+            }
+        }));
+    }
+
+    /// The resident size, bytes, at which the memory ceiling stopped the runtime.
+    pub fn stopped_for_memory(&self) -> Option<u64> {
+        self.memory_stop.get().copied()
+    }
+
     /// The configuration.
     pub fn config(&self) -> &Config {
         &self.config
@@ -475,10 +513,26 @@ async fn health_status(
     board: &StatusBoard,
     thresholds: &HealthThresholds,
 ) -> Result<HealthStatus> {
-    let redis = board.current();
-    // With Redis gone there are no stats to read; the connection alone decides.
+    let mut redis = board.current();
+    // With Redis gone there are no stats to read; the connection alone decides. A server
+    // that went away since the last connection check must not hold the answer: health is
+    // what probes and the Overview read while things are wrong.
     let stats = if redis.state == health::ConnectionState::Connected {
-        queues.get_all_queue_stats().await.unwrap_or_default()
+        match tokio::time::timeout(HEALTH_READ_TIMEOUT, queues.get_all_queue_stats()).await {
+            Ok(stats) => stats.unwrap_or_default(),
+            Err(_) => {
+                redis.state = health::ConnectionState::Disconnected;
+                redis.error = Some(health::StatusError {
+                    code: crate::error::ErrorCode::Unavailable,
+                    message: format!(
+                        "Redis at {} did not answer within {} s",
+                        redis.address,
+                        HEALTH_READ_TIMEOUT.as_secs()
+                    ),
+                });
+                Vec::new()
+            }
+        }
     } else {
         Vec::new()
     };
@@ -528,6 +582,10 @@ async fn health_checks(
 
 /// How often a node writes its heartbeat.
 const NODE_HEARTBEAT: Duration = Duration::from_secs(5);
+/// Longest a health reading waits for the queues' counts.
+const HEALTH_READ_TIMEOUT: Duration = Duration::from_secs(3);
+/// How often the memory ceiling is checked.
+const MEMORY_CHECK: Duration = Duration::from_secs(1);
 /// How often the autoscaler looks at the pools (its cooldown decides how often it acts).
 const AUTOSCALE_INTERVAL: Duration = Duration::from_secs(5);
 

@@ -284,3 +284,54 @@ async fn node_commands_reach_a_node_after_redis_restarts() {
     assert!(reply.ok, "{reply:?}");
     rt.shutdown().await;
 }
+
+/// Health answers within its bound while Redis stalls (a server that went away since the
+/// last connection check must not hold probes and the Overview): it says Redis did not
+/// answer, and is unhealthy.
+#[tokio::test(flavor = "multi_thread")]
+async fn health_answers_within_seconds_while_redis_stalls() {
+    let redis = TestRedis::start_with(antrian_testkit::RedisOptions {
+        args: vec![("enable-debug-command".into(), "local".into())],
+        ..Default::default()
+    });
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = config(&redis, dir.path());
+    let board = Runtime::status_board(&config);
+    let rt = Runtime::start(config, board, CancellationToken::new(), Services::Full)
+        .await
+        .expect("runtime");
+    assert_eq!(
+        rt.health_status().await.expect("health").status,
+        HealthLevel::Healthy
+    );
+    let mut stalled = redis.connection();
+    // Connected before the server sleeps (connecting sends commands of its own).
+    let mut probe = redis.connection();
+    probe
+        .set_read_timeout(Some(Duration::from_millis(200)))
+        .expect("timeout");
+    let sleeper = std::thread::spawn(move || {
+        redis::cmd("DEBUG")
+            .arg("SLEEP")
+            .arg(8)
+            .query::<()>(&mut stalled)
+    });
+    // DEBUG SLEEP holds the server once it runs: a PING that gets no answer within 200 ms
+    // shows it has started (the server offers no other signal).
+    while redis::cmd("PING").query::<String>(&mut probe).is_ok() {}
+    let asked = std::time::Instant::now();
+    let health = rt.health_status().await.expect("health");
+    let took = asked.elapsed();
+    assert!(took < Duration::from_secs(5), "health took {took:?}");
+    assert_eq!(health.status, HealthLevel::Unhealthy, "{health:?}");
+    assert!(
+        health
+            .redis
+            .error
+            .as_ref()
+            .is_some_and(|e| e.message.contains("did not answer within 3 s")),
+        "{health:?}"
+    );
+    sleeper.join().expect("join").expect("DEBUG SLEEP");
+    rt.shutdown().await;
+}

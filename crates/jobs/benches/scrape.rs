@@ -67,6 +67,7 @@ async fn end_to_end() -> String {
         ("ANTRIAN_DATA_DIR", dir_s.as_str()),
         ("SCRAPE_MARKETPLACE_HOSTS", "marketplace.invalid"),
         ("SCRAPE_DOMAIN_RATE_LIMIT", "none"),
+        ("SCRAPE_ALLOW_PRIVATE", "127.0.0.1"),
         ("SCRAPE_DOMAIN_CONCURRENCY", "0"),
         ("QUEUE_AUTO_SCALING", "false"),
         ("QUEUE_CONCURRENCY", CONCURRENCY),

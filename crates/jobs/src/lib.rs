@@ -10,6 +10,7 @@
 
 pub mod cleanup;
 pub mod data;
+pub mod net;
 pub mod notify;
 pub mod scrape;
 

@@ -30,6 +30,7 @@ async fn env() -> Env {
         &[
             ("SCRAPE_MARKETPLACE_HOSTS", "127.0.0.1"),
             ("SCRAPE_DOMAIN_RATE_LIMIT", "none"),
+            ("SCRAPE_ALLOW_PRIVATE", "127.0.0.1"),
         ],
         &[
             (WorkerType::Scraping, 1),

@@ -12,7 +12,8 @@ use std::path::{Component, PathBuf};
 
 use antrian_core::config::{Config, LoadOptions};
 use antrian_jobs::cleanup::temp_files::resolve;
-use antrian_jobs::notify::webhook::{self, is_internal};
+use antrian_jobs::net::is_internal;
+use antrian_jobs::notify::webhook;
 use antrian_jobs::scrape::input::page_url;
 use antrian_jobs::scrape::marketplace::parse_target;
 use antrian_jobs::scrape::product::{parse_amount, parse_count};

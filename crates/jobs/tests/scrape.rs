@@ -39,6 +39,8 @@ async fn env_on(redis: TestRedis, site: FixtureSite, vars: &[(&str, &str)]) -> E
         ("SCRAPE_DOMAIN_RATE_LIMIT", "none"),
         ("SCRAPE_DOMAIN_CONCURRENCY", "0"),
         ("QUEUE_CONCURRENCY", "10"),
+        // The fixture site is on loopback, which the SSRF guard refuses unless allowed.
+        ("SCRAPE_ALLOW_PRIVATE", "127.0.0.1"),
     ];
     all.extend_from_slice(vars);
     let rt = common::runtime(&redis.url(), dir.path(), &all, &[(WorkerType::Scraping, 2)]).await;
@@ -763,6 +765,7 @@ async fn child_scraping_process() {
         ("ANTRIAN_DATA_DIR", dir_s.as_str()),
         ("SCRAPE_MARKETPLACE_HOSTS", "marketplace.invalid"),
         ("SCRAPE_DOMAIN_RATE_LIMIT", "5/1s"),
+        ("SCRAPE_ALLOW_PRIVATE", "127.0.0.1"),
         ("SCRAPE_DOMAIN_CONCURRENCY", "0"),
         ("QUEUE_AUTO_SCALING", "false"),
         ("QUEUE_CONCURRENCY", "10"),
@@ -1045,4 +1048,103 @@ async fn compressed_pages_and_the_configured_user_agent() {
     assert!(seen
         .iter()
         .all(|r| r.user_agent.as_deref() == Some("AntrianTest/1.0 (+ops@example.com)")));
+}
+
+/// The SSRF guard: a page, a redirect or a host name that is an internal address is
+/// refused unless `SCRAPE_ALLOW_PRIVATE` names it — when the job is added if its URL is an
+/// address, when fetched otherwise — without a retry, and no request reaches it.
+#[tokio::test]
+async fn internal_addresses_are_refused_unless_allowed() {
+    // Nothing allowed: the fixture site at 127.0.0.1 is internal.
+    let generic = ("SCRAPE_MARKETPLACE_HOSTS", "marketplace.invalid");
+    let e = env(&[generic, ("SCRAPE_ALLOW_PRIVATE", "")]).await;
+    for (name, data, field) in [
+        (
+            "product-scraping",
+            json!({"url": "http://169.254.169.254/latest/meta-data/"}),
+            "url `http://169.254.169.254/latest/meta-data/`",
+        ),
+        (
+            "shop-scraping",
+            json!({"shopUrl": e.site.url("/shop/1")}),
+            "shopUrl",
+        ),
+        (
+            "batch-scraping",
+            json!({"type": "product", "urls": ["https://shop.example/p/1", "http://[::1]/p/2"]}),
+            "urls[1]",
+        ),
+    ] {
+        let refused =
+            e.rt.queues()
+                .add_job("scraping-queue", name, data, &opts(1))
+                .await
+                .expect_err("an internal address is refused when added");
+        let says = refused.to_string();
+        assert!(
+            says.contains(field)
+                && says.contains("an internal address")
+                && says.contains("SCRAPE_ALLOW_PRIVATE"),
+            "{name}: {says}"
+        );
+    }
+    let counts =
+        e.rt.queues()
+            .get_queue_stats("scraping-queue")
+            .await
+            .expect("stats");
+    assert_eq!(
+        counts.waiting + counts.active + counts.delayed + counts.failed + counts.completed,
+        0,
+        "nothing was added: {counts:?}"
+    );
+    // A host name is checked when it is resolved: added, then refused without a retry.
+    let (reason, attempts) = e
+        .product(e.site.localhost_url("/p/jsonld/1"), 3)
+        .await
+        .failure();
+    assert!(
+        reason.contains("refused: localhost is") && reason.contains("SCRAPE_ALLOW_PRIVATE"),
+        "{reason}"
+    );
+    assert_eq!(attempts, 1, "a refusal is not retried: {reason}");
+    assert!(e.site.requests().is_empty(), "{:?}", e.site.requests());
+
+    // The site allowed: its pages are fetched, by address or by name (localhost's ::1
+    // answer dropped, 127.0.0.1 kept), but its redirects to other internal addresses are
+    // refused.
+    let e = env(&[generic, ("SCRAPE_ALLOW_PRIVATE", "127.0.0.1")]).await;
+    for url in [
+        e.site.url("/p/jsonld/2"),
+        e.site.localhost_url("/p/jsonld/3"),
+    ] {
+        let page = e.product(&url, 1).await.result();
+        assert!(
+            page["name"]
+                .as_str()
+                .is_some_and(|n| n.starts_with("Kopi Arabika")),
+            "{page}"
+        );
+    }
+    for (to, ip) in [
+        (
+            "http://169.254.169.254/latest/meta-data/",
+            "169.254.169.254",
+        ),
+        ("http://10.0.0.1/admin", "10.0.0.1"),
+        ("http://[::ffff:169.254.169.254]/", "::ffff:169.254.169.254"),
+    ] {
+        let from = e.site.url(&format!("/redirect?to={}", urlencode(to)));
+        let (reason, attempts) = e.product(&from, 3).await.failure();
+        assert!(
+            reason.contains(&format!("{ip} is an internal address"))
+                && reason.contains("SCRAPE_ALLOW_PRIVATE"),
+            "{to}: {reason}"
+        );
+        assert_eq!(attempts, 1, "a refusal is not retried: {reason}");
+    }
+}
+
+fn urlencode(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }

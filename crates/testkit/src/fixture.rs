@@ -97,6 +97,7 @@ impl FixtureSite {
             .route("/bad/slow", get(slow))
             .route("/bad/huge", get(huge))
             .route("/bad/loop", get(redirect_loop))
+            .route("/redirect", get(redirect_to))
             .route("/bad/cp1252", get(cp1252))
             .layer(axum::middleware::from_fn_with_state(
                 state.clone(),
@@ -444,6 +445,12 @@ async fn huge() -> Response {
     let chunks = (0..64).map(|_| Ok::<_, std::io::Error>(vec![b'x'; 64 * 1024]));
     let body = Body::from_stream(futures_util::stream::iter(chunks));
     ([(header::CONTENT_TYPE, "text/html")], body).into_response()
+}
+
+/// `302` to the `to` query parameter, wherever that is (the SSRF guard's tests).
+async fn redirect_to(Query(q): Query<HashMap<String, String>>) -> Response {
+    let to = q.get("to").cloned().unwrap_or_default();
+    (StatusCode::FOUND, [(header::LOCATION, to)]).into_response()
 }
 
 async fn redirect_loop() -> Response {

@@ -5,9 +5,11 @@
 //! - `sources`: reading the layers into raw strings with their origin.
 //! - `parser`: typed access to those strings, with errors that name the variable, the
 //!   value, where it came from and what is allowed.
-//! - `scrape`, `notify`: the `SCRAPE_*` and the e-mail, webhook and Elasticsearch settings.
+//! - `scrape`, `notify`: the `SCRAPE_*` and the e-mail, webhook and Elasticsearch settings;
+//!   `allow`: their lists of internal networks jobs may reach.
 //! - this module: assembling [`Config`] from all of them.
 
+mod allow;
 mod notify;
 mod parser;
 mod scrape;
@@ -16,6 +18,7 @@ mod sources;
 
 use std::path::PathBuf;
 
+pub use allow::AllowList;
 pub use notify::{NotifyConfig, SearchConfig, SmtpSecurity};
 pub use scrape::{DomainLimits, ScrapeConfig, ShopMode};
 pub use sources::{LoadOptions, Origin};
@@ -134,6 +137,9 @@ pub struct QueueConfig {
     pub stalled_interval_ms: u64,
     /// Time workers get to finish on shutdown, milliseconds.
     pub shutdown_timeout_ms: u64,
+    /// Resident memory, megabytes, past which a headless process with pools drains and
+    /// stops for its service manager to start a fresh one; 0 for no limit.
+    pub max_memory_mb: u64,
 }
 
 /// The HTTP dashboard.
@@ -360,6 +366,12 @@ impl Config {
                 0,
                 3_600_000,
                 "milliseconds from 0 to 3600000",
+            )?,
+            max_memory_mb: p.number(
+                "QUEUE_MAX_MEMORY",
+                0,
+                1_048_576,
+                "megabytes from 0 (no limit) to 1048576",
             )?,
         };
         if queue.scale_down_threshold >= queue.scale_up_threshold {

@@ -1,6 +1,6 @@
 //! Notification settings (`WEBHOOK_*`).
 
-use super::Parser;
+use super::{AllowList, Parser};
 use crate::error::Result;
 
 /// How the SMTP connection is secured.
@@ -82,8 +82,8 @@ pub struct NotifyConfig {
     pub webhook_secret: Option<String>,
     /// Per-delivery timeout, milliseconds.
     pub webhook_timeout_ms: u64,
-    /// Private destinations allowed, as (network, prefix length).
-    pub webhook_allow_private: Vec<(std::net::IpAddr, u8)>,
+    /// Internal destinations webhooks may reach.
+    pub webhook_allow_private: AllowList,
 }
 
 impl std::fmt::Debug for NotifyConfig {
@@ -105,39 +105,6 @@ impl std::fmt::Debug for NotifyConfig {
 
 impl NotifyConfig {
     pub(super) fn parse(p: &Parser<'_>) -> Result<Self> {
-        let mut allow = Vec::new();
-        for item in p
-            .text("WEBHOOK_ALLOW_PRIVATE")?
-            .unwrap_or_default()
-            .split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-        {
-            let (ip, len) = match item.split_once('/') {
-                Some((ip, len)) => (ip, len.parse::<u8>().ok()),
-                None => (item, None),
-            };
-            let Ok(ip) = ip.parse::<std::net::IpAddr>() else {
-                return Err(p.invalid(
-                    "WEBHOOK_ALLOW_PRIVATE",
-                    "IP addresses or CIDRs separated by commas, e.g. 127.0.0.1,10.0.0.0/8",
-                ));
-            };
-            let max = if ip.is_ipv4() { 32 } else { 128 };
-            let len = len.unwrap_or(max);
-            if len > max
-                || item.contains('/')
-                    && item
-                        .split_once('/')
-                        .is_some_and(|(_, l)| l.parse::<u8>().is_err())
-            {
-                return Err(p.invalid(
-                    "WEBHOOK_ALLOW_PRIVATE",
-                    "IP addresses or CIDRs separated by commas, e.g. 127.0.0.1,10.0.0.0/8",
-                ));
-            }
-            allow.push((ip, len));
-        }
         Ok(Self {
             smtp_host: p.text("SMTP_HOST")?.filter(|h| !h.is_empty()),
             smtp_port: p.number("SMTP_PORT", 1, 65535, "a port from 1 to 65535")?,
@@ -165,7 +132,7 @@ impl NotifyConfig {
                 600_000,
                 "milliseconds from 100 to 600000",
             )?,
-            webhook_allow_private: allow,
+            webhook_allow_private: AllowList::parse(p, "WEBHOOK_ALLOW_PRIVATE")?,
         })
     }
 }

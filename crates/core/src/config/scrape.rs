@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use super::{Parser, RateLimit};
+use super::{AllowList, Parser, RateLimit};
 use crate::error::Result;
 
 /// How scraping jobs fetch pages.
@@ -43,6 +43,8 @@ pub struct ScrapeConfig {
     pub batch_max_urls: u32,
     /// Per-site CSS rules file for the generic adapter.
     pub site_rules: Option<PathBuf>,
+    /// Internal destinations pages may be fetched from (none by default).
+    pub allow_private: AllowList,
 }
 
 impl std::fmt::Debug for ScrapeConfig {
@@ -55,6 +57,7 @@ impl std::fmt::Debug for ScrapeConfig {
             .field("proxies", &format!("<{} redacted>", self.proxies.len()))
             .field("marketplace_hosts", &self.marketplace_hosts)
             .field("shop_mode", &self.shop_mode)
+            .field("allow_private", &self.allow_private)
             .finish_non_exhaustive()
     }
 }
@@ -164,6 +167,7 @@ impl ScrapeConfig {
                 "a whole number from 1 to 100000",
             )?,
             site_rules: p.text("SCRAPE_SITE_RULES")?.map(PathBuf::from),
+            allow_private: AllowList::parse(p, "SCRAPE_ALLOW_PRIVATE")?,
         })
     }
 

@@ -346,3 +346,45 @@ fn per_pool_concurrency_and_rate_limits() {
     }
     assert!(err(&env(&[("CLEANUP_CONCURRENCY", "0")])).starts_with("CLEANUP_CONCURRENCY=0"));
 }
+
+#[test]
+fn allow_lists_take_addresses_and_networks_and_name_bad_ones() {
+    let c = Config::load(&env(&[
+        ("WEBHOOK_ALLOW_PRIVATE", "127.0.0.1, 10.0.0.0/8"),
+        ("SCRAPE_ALLOW_PRIVATE", "fd00::/8,::ffff:192.168.1.5"),
+    ]))
+    .expect("allow-lists load");
+    let ip = |s: &str| s.parse::<std::net::IpAddr>().expect("ip");
+    let hook = &c.notify.webhook_allow_private;
+    assert!(hook.contains(ip("127.0.0.1")) && hook.contains(ip("10.9.9.9")));
+    assert!(
+        hook.contains(ip("::ffff:10.1.1.1")),
+        "a mapped address as its IPv4"
+    );
+    assert!(!hook.contains(ip("127.0.0.2")) && !hook.contains(ip("::1")));
+    let scrape = &c.scrape.allow_private;
+    assert!(scrape.contains(ip("fd12::1")) && !scrape.contains(ip("fe80::1")));
+    assert!(
+        scrape.contains(ip("192.168.1.5")),
+        "listed in its mapped form"
+    );
+    assert!(!scrape.contains(ip("127.0.0.1")));
+    assert!(Config::load(&env(&[]))
+        .expect("defaults")
+        .scrape
+        .allow_private
+        .is_empty());
+    for bad in [
+        "localhost",
+        "10.0.0.0/33",
+        "10.0.0.0/x",
+        "10.0.0.0/",
+        "::1/129",
+    ] {
+        let e = err(&env(&[("SCRAPE_ALLOW_PRIVATE", bad)]));
+        assert!(
+            e.contains("SCRAPE_ALLOW_PRIVATE") && e.contains("CIDRs"),
+            "{bad}: {e}"
+        );
+    }
+}

@@ -2,12 +2,14 @@
 //!
 //! - [`autoscale`]: the loop that applies the autoscaler's decisions to the pools.
 //! - [`handler`]: the `Handler` trait, the job context and the typed outcomes.
+//! - [`memory`]: the process's resident memory, for the memory ceiling.
 //! - [`registry`]: the seed's four worker types and the job-name → handler routes.
 //! - [`nodes`]: the node registry and remote commands (scale, pause, resume, drain).
 //! - [`pool`]: worker pools per type on BullMQ workers: scaling, statistics, shutdown.
 
 pub mod autoscale;
 pub mod handler;
+pub mod memory;
 pub mod nodes;
 pub mod pool;
 pub mod registry;

@@ -381,7 +381,16 @@ impl NodeAgent {
                             let answer = match body.as_deref().map(serde_json::from_str::<NodeCommand>) {
                                 Some(Ok(command)) => {
                                     tracing::info!(?command, "node command");
-                                    self.apply(&command, &stop).await
+                                    let answer = self.apply(&command, &stop).await;
+                                    // The registry shows the change before the reply goes,
+                                    // not at the next heartbeat (a drained node deregisters
+                                    // when the loop ends).
+                                    if !stop.is_cancelled() {
+                                        if let Err(e) = self.heartbeat().await {
+                                            tracing::warn!("node heartbeat failed: {e}");
+                                        }
+                                    }
+                                    answer
                                 }
                                 _ => CommandReply { ok: false, message: "not a command this node understands".into() },
                             };

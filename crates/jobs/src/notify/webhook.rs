@@ -14,13 +14,15 @@ use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
-use antrian_core::config::NotifyConfig;
+use antrian_core::config::{AllowList, NotifyConfig};
 use antrian_core::worker::JobError;
 use base64::Engine;
 use hmac::{Hmac, Mac};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use sha2::Sha256;
+
+use crate::net;
 
 /// `send-webhook`'s data.
 #[derive(Debug, Clone, Deserialize)]
@@ -89,51 +91,8 @@ pub fn parse(data: &Value) -> Result<(WebhookJob, url::Url, reqwest::Method), St
     Ok((job, url, method))
 }
 
-/// Whether an address is one the public internet cannot be: loopback, private, link-local,
-/// unspecified, multicast, broadcast, documentation, unique-local, IPv4-mapped such.
-pub fn is_internal(ip: IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(v4) => {
-            v4.is_loopback()
-                || v4.is_private()
-                || v4.is_link_local()
-                || v4.is_unspecified()
-                || v4.is_multicast()
-                || v4.is_broadcast()
-                || v4.is_documentation()
-                // 100.64.0.0/10, carrier-grade NAT
-                || (v4.octets()[0] == 100 && (v4.octets()[1] & 0xc0) == 64)
-        }
-        IpAddr::V6(v6) => {
-            if let Some(v4) = v6.to_ipv4_mapped() {
-                return is_internal(IpAddr::V4(v4));
-            }
-            let first = v6.segments()[0];
-            v6.is_loopback()
-                || v6.is_unspecified()
-                || v6.is_multicast()
-                || (first & 0xfe00) == 0xfc00 // unique local fc00::/7
-                || (first & 0xffc0) == 0xfe80 // link-local fe80::/10
-        }
-    }
-}
-
-fn allowed(ip: IpAddr, allow: &[(IpAddr, u8)]) -> bool {
-    allow.iter().any(|(net, len)| match (ip, net) {
-        (IpAddr::V4(a), IpAddr::V4(n)) => {
-            let mask = u32::MAX.checked_shl(32 - u32::from(*len)).unwrap_or(0);
-            u32::from(a) & mask == u32::from(*n) & mask
-        }
-        (IpAddr::V6(a), IpAddr::V6(n)) => {
-            let mask = u128::MAX.checked_shl(128 - u32::from(*len)).unwrap_or(0);
-            u128::from(a) & mask == u128::from(*n) & mask
-        }
-        _ => false,
-    })
-}
-
 /// Resolves `url`'s host and refuses internal destinations that are not allowed.
-pub async fn destination(url: &url::Url, allow: &[(IpAddr, u8)]) -> Result<SocketAddr, JobError> {
+pub async fn destination(url: &url::Url, allow: &AllowList) -> Result<SocketAddr, JobError> {
     let host = url.host_str().unwrap_or_default();
     let port = url.port_or_known_default().unwrap_or(443);
     let bare = host.trim_start_matches('[').trim_end_matches(']');
@@ -147,14 +106,15 @@ pub async fn destination(url: &url::Url, allow: &[(IpAddr, u8)]) -> Result<Socke
     if addrs.is_empty() {
         return Err(JobError::retry(format!("{host} resolves to no address")));
     }
-    if let Some(bad) = addrs
-        .iter()
-        .find(|a| is_internal(a.ip()) && !allowed(a.ip(), allow))
-    {
-        return Err(JobError::discard(format!(
-            "refused: {host} resolves to {}, an internal address (loopback, private, link-local or metadata); allow it with WEBHOOK_ALLOW_PRIVATE if that is intended",
-            bad.ip()
-        )));
+    if let Some(bad) = addrs.iter().find(|a| !net::permitted(a.ip(), allow)) {
+        return Err(JobError::discard(
+            net::Refused {
+                host: host.to_string(),
+                ip: bad.ip(),
+                setting: "WEBHOOK_ALLOW_PRIVATE",
+            }
+            .to_string(),
+        ));
     }
     Ok(addrs[0])
 }
@@ -230,51 +190,6 @@ pub async fn send(cfg: &NotifyConfig, id: &str, data: &Value) -> Result<Value, J
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn internal_addresses_are_recognised() {
-        for ip in [
-            "127.0.0.1",
-            "10.1.2.3",
-            "172.16.0.1",
-            "192.168.1.1",
-            "169.254.169.254",
-            "0.0.0.0",
-            "100.64.0.1",
-            "::1",
-            "fd00::1",
-            "fe80::1",
-            "::ffff:127.0.0.1",
-            "224.0.0.1",
-        ] {
-            assert!(
-                is_internal(ip.parse().unwrap_or_else(|_| unreachable!())),
-                "{ip}"
-            );
-        }
-        for ip in ["93.184.216.34", "8.8.8.8", "2606:4700::1111"] {
-            assert!(
-                !is_internal(ip.parse().unwrap_or_else(|_| unreachable!())),
-                "{ip}"
-            );
-        }
-        let allow = [
-            ("127.0.0.1".parse().unwrap_or_else(|_| unreachable!()), 32),
-            ("10.0.0.0".parse().unwrap_or_else(|_| unreachable!()), 8),
-        ];
-        assert!(allowed(
-            "127.0.0.1".parse().unwrap_or_else(|_| unreachable!()),
-            &allow
-        ));
-        assert!(allowed(
-            "10.9.9.9".parse().unwrap_or_else(|_| unreachable!()),
-            &allow
-        ));
-        assert!(!allowed(
-            "127.0.0.2".parse().unwrap_or_else(|_| unreachable!()),
-            &allow
-        ));
-    }
 
     #[test]
     fn the_signature_follows_standard_webhooks() {

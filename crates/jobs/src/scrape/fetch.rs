@@ -1,7 +1,9 @@
 //! Fetching a page politely and robustly: per-site limits, proxies, timeouts, bounded
 //! redirects and body size, compressed bodies, charset detection, and HTTP outcomes mapped
 //! to job outcomes (429/503 → retry after `Retry-After`; other 5xx and network errors →
-//! retry; 404/410 and other 4xx → discard).
+//! retry; 404/410 and other 4xx → discard), and the SSRF guard (`crate::net`): no page,
+//! redirect or resolved name that is an internal address unless `SCRAPE_ALLOW_PRIVATE`
+//! names it.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -14,6 +16,7 @@ use url::Url;
 use super::politeness::Politeness;
 use super::proxy::{ProxyChoice, ProxyPool};
 use super::stats::{self, Outcome};
+use crate::net;
 
 /// Longest `Retry-After` honoured; a site asking for more is retried after this.
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(3600);
@@ -133,6 +136,12 @@ impl Fetcher {
         opts: &FetchOptions,
         cancel: &CancelToken,
     ) -> Result<Page, Failure> {
+        net::check_literal(url, &self.config.allow_private, ALLOW_SETTING).map_err(|r| {
+            Failure {
+                error: JobError::discard(format!("{url}: {r}")),
+                outcome: None,
+            }
+        })?;
         let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
         let proxy = if opts.use_proxy && self.has_proxies() {
             match self.proxies.pick(Instant::now()) {
@@ -258,16 +267,37 @@ impl Fetcher {
     }
 }
 
+/// The allow-list setting scraping's SSRF guard names when it refuses.
+const ALLOW_SETTING: &str = "SCRAPE_ALLOW_PRIVATE";
+
+/// A client that follows at most `max_redirects` redirects, none of them to a refused
+/// address. Direct, it resolves names through the SSRF guard, so no connection (redirects
+/// included) reaches an internal address the allow-list does not name; through a proxy,
+/// the proxy resolves names and the guard sees only addresses written as such.
 fn client(config: &ScrapeConfig, proxy: Option<&str>) -> reqwest::Result<reqwest::Client> {
+    let (max, allow) = (config.max_redirects, config.allow_private.clone());
+    let redirects = reqwest::redirect::Policy::custom(move |attempt| {
+        // The first of the previous URLs is the request's own.
+        if attempt.previous().len() > max {
+            return attempt.error(format!("more than {max} redirects"));
+        }
+        match net::check_literal(attempt.url(), &allow, ALLOW_SETTING) {
+            Ok(()) => attempt.follow(),
+            Err(refused) => attempt.error(refused),
+        }
+    });
     let mut builder = reqwest::Client::builder()
         .user_agent(&config.user_agent)
         .timeout(Duration::from_millis(config.timeout_ms))
         .connect_timeout(Duration::from_millis(config.timeout_ms.min(10_000)))
-        .redirect(reqwest::redirect::Policy::limited(config.max_redirects))
+        .redirect(redirects)
         .tls_backend_preconfigured(tls_config());
     builder = match proxy {
         Some(p) => builder.proxy(reqwest::Proxy::all(p)?),
-        None => builder.no_proxy(),
+        None => builder.no_proxy().dns_resolver(net::GuardedResolver::new(
+            config.allow_private.clone(),
+            ALLOW_SETTING,
+        )),
     };
     builder.build()
 }
@@ -294,7 +324,9 @@ fn transport_error(
     e: &reqwest::Error,
     max_redirects: usize,
 ) -> (JobError, Option<Outcome>) {
-    if e.is_redirect() {
+    if let Some(refused) = net::refusal(e) {
+        (JobError::discard(format!("{url}: {refused}")), None)
+    } else if e.is_redirect() {
         (
             JobError::discard(format!(
                 "{url}: more than {max_redirects} redirects (a redirect loop?)"

@@ -132,6 +132,15 @@ pub fn page_url(field: &str, raw: &str) -> Result<Url, String> {
     Ok(url)
 }
 
+/// A page URL a job may be added with: [`page_url`], and not an internal address written
+/// as such that `SCRAPE_ALLOW_PRIVATE` does not name (a host name is checked when fetched).
+pub fn allowed_page_url(field: &str, raw: &str, cfg: &ScrapeConfig) -> Result<Url, String> {
+    let url = page_url(field, raw)?;
+    crate::net::check_literal(&url, &cfg.allow_private, "SCRAPE_ALLOW_PRIVATE")
+        .map_err(|r| format!("{field} `{raw}`: {r}"))?;
+    Ok(url)
+}
+
 impl BatchJob {
     /// Checks a batch as a whole: URLs, kind, size and concurrency.
     pub fn check(&self, cfg: &ScrapeConfig) -> Result<(BatchKind, Vec<Url>, u32), String> {
@@ -158,7 +167,7 @@ impl BatchJob {
             .urls
             .iter()
             .enumerate()
-            .map(|(i, u)| page_url(&format!("urls[{i}]"), u))
+            .map(|(i, u)| allowed_page_url(&format!("urls[{i}]"), u, cfg))
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| format!("invalid batch-scraping data: {e}"))?;
         let concurrency = self
@@ -203,11 +212,13 @@ pub fn check(name: &str, data: &serde_json::Value, cfg: &ScrapeConfig) -> Result
     match name {
         "product-scraping" => {
             let job: ProductJob = parse(name, data)?;
-            page_url("url", &job.url).map_err(|e| format!("invalid {name} data: {e}"))?;
+            allowed_page_url("url", &job.url, cfg)
+                .map_err(|e| format!("invalid {name} data: {e}"))?;
         }
         "shop-scraping" => {
             let job: ShopJob = parse(name, data)?;
-            page_url("shopUrl", &job.shop_url).map_err(|e| format!("invalid {name} data: {e}"))?;
+            allowed_page_url("shopUrl", &job.shop_url, cfg)
+                .map_err(|e| format!("invalid {name} data: {e}"))?;
         }
         "order-scraping" => {
             parse::<OrderJob>(name, data)?.check()?;
