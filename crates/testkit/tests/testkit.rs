@@ -96,3 +96,44 @@ async fn wait_for_watch_sees_the_value_change() {
         3
     );
 }
+
+/// A cluster of three primaries with a replica each forms, serves every slot, and fails a
+/// primary over to its replica keeping what was written (`WAIT` for the replica first).
+#[test]
+fn a_cluster_forms_and_fails_over_keeping_its_data() {
+    use antrian_testkit::cluster::TestCluster;
+    let cluster = TestCluster::start(3, 1);
+    let nodes = cluster.nodes();
+    assert_eq!(nodes.iter().filter(|n| n.primary).count(), 3, "{nodes:?}");
+    assert_eq!(nodes.iter().filter(|n| !n.primary).count(), 3, "{nodes:?}");
+    let served: u32 = nodes
+        .iter()
+        .flat_map(|n| n.slots.iter())
+        .map(|(a, b)| u32::from(*b) - u32::from(*a) + 1)
+        .sum();
+    assert_eq!(served, 16384, "every slot served: {nodes:?}");
+    assert_eq!(cluster.seeds().split(',').count(), 6);
+
+    let key = "{bull}:failover-check";
+    let primary = cluster.primary_of(key);
+    let mut conn = cluster.server(primary.port).connection();
+    let _: () = redis::cmd("SET")
+        .arg(key)
+        .arg("kept")
+        .query(&mut conn)
+        .expect("SET");
+    let acked: i64 = redis::cmd("WAIT")
+        .arg(1)
+        .arg(5000)
+        .query(&mut conn)
+        .expect("WAIT");
+    assert_eq!(acked, 1, "the replica has the write");
+
+    let (old, new) = cluster.failover(key);
+    assert_eq!(old, primary.port);
+    assert_ne!(new, old);
+    assert_eq!(cluster.primary_of(key).port, new);
+    let mut conn = cluster.server(new).connection();
+    let value: Option<String> = redis::cmd("GET").arg(key).query(&mut conn).expect("GET");
+    assert_eq!(value.as_deref(), Some("kept"));
+}
