@@ -239,17 +239,30 @@ async fn run_now_adds_one_job_and_leaves_the_cadence() {
     let next = view.next_run.expect("next run");
     let added = t.scheduler.run_schedule_now("yearly").await.expect("ran");
     assert!(added.id.starts_with("run:yearly:"), "{}", added.id);
-    let fired = sub
-        .recv_matching(
-            WAIT,
-            |e| matches!(e, QueueEvent::ScheduleFired { name, .. } if name == "yearly"),
-        )
-        .await;
+    // schedule:fired and the job's completion come from two streams read by two tasks: in
+    // either order (waiting for one first would drop the other).
+    let (mut fired, mut done) = (None, None);
+    while fired.is_none() || done.is_none() {
+        let event = sub
+            .recv_matching(WAIT, |e| match e {
+                QueueEvent::ScheduleFired { name, .. } => name == "yearly",
+                QueueEvent::JobCompleted { job_id, .. } => job_id.starts_with("run:yearly:"),
+                _ => false,
+            })
+            .await
+            .unwrap_or_else(|| {
+                panic!("within {WAIT:?}: schedule:fired {fired:?}, completed {done:?}")
+            });
+        match event {
+            QueueEvent::JobCompleted { ref job_id, .. } => done = Some(job_id.clone()),
+            _ => fired = Some(event),
+        }
+    }
     assert!(
         matches!(fired, Some(QueueEvent::ScheduleFired { kind: FireKind::Manual, ref job_id, .. }) if *job_id == added.id),
         "{fired:?}"
     );
-    let (id, _) = completed(&mut sub, "run:yearly:").await;
+    let id = done.unwrap_or_default();
     assert_eq!(id, added.id);
     let job = t.queues.get_job(CLEANUP, &id).await.expect("job");
     assert_eq!(
