@@ -11,6 +11,8 @@ APT_PACKAGES=(
   redis-server xvfb webkit2gtk-driver dbus-x11
   # The install test looks for the installed app's window (xwininfo)
   x11-utils
+  # The install test checks the packaged systemd units (systemd-analyze verify)
+  systemd
   # A Secret Service for the desktop's keyring test (started on the test's own bus)
   gnome-keyring
   # The SMTP server the e-mail tests send to (run as /usr/bin/python3 -m aiosmtpd)
