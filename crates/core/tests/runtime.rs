@@ -84,8 +84,11 @@ async fn a_full_runtime_publishes_queue_events_and_periodic_health_checks() {
         )
         .await
         .expect("add");
-    let check = next(&mut sub, "health:check", |e| {
-        matches!(e, QueueEvent::HealthCheck { .. })
+    // The ticker may publish one check computed before the job was counted; wait for
+    // one that sees it.
+    let check = next(&mut sub, "health:check seeing the waiting job", |e| {
+        matches!(e, QueueEvent::HealthCheck { health }
+            if health.queues.iter().any(|q| q.name == "scraping-queue" && q.waiting > 0))
     })
     .await;
     let QueueEvent::HealthCheck { health } = check else {
