@@ -5,10 +5,7 @@
 //! The Node side lives in `tests/node/` (`bullmq@6` and `ioredis` from npm, installed by
 //! `make test` with `npm ci --prefix tests/node`).
 
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use antrian_core::connection::Connection;
@@ -16,101 +13,11 @@ use antrian_core::queue::{
     EventHub, JobDefaults, JobOptionsInput, JobState, QueueEvent, QueueManager,
 };
 use antrian_core::CancellationToken;
+use antrian_testkit::node::{node_dir, NodeWorker};
 use antrian_testkit::TestRedis;
 use serde_json::{json, Value};
 
 const TIMEOUT: Duration = Duration::from_secs(30);
-
-fn node_dir() -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/node");
-    assert!(
-        dir.join("node_modules/bullmq").is_dir(),
-        "bullmq is not installed for the interop tests: run `npm ci --prefix tests/node` (make test does)"
-    );
-    dir
-}
-
-/// A Node.js BullMQ worker (tests/node/worker.mjs), killed when dropped.
-struct NodeWorker {
-    child: Child,
-    lines: mpsc::Receiver<Value>,
-    seen: Vec<Value>,
-}
-
-impl NodeWorker {
-    fn start(url: &str, queue: &str) -> Self {
-        let dir = node_dir();
-        let mut child = Command::new("node")
-            .arg(dir.join("worker.mjs"))
-            .args([url, queue])
-            .current_dir(&dir)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("start node (install Node.js 20+)");
-        let stdout = child.stdout.take().expect("stdout");
-        let (tx, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if let Ok(v) = serde_json::from_str::<Value>(&line) {
-                    if tx.send(v).is_err() {
-                        break;
-                    }
-                }
-            }
-        });
-        let mut worker = Self {
-            child,
-            lines,
-            seen: Vec::new(),
-        };
-        worker.wait(|e| e["event"] == "ready", "ready");
-        worker
-    }
-
-    /// The first event line matching `pred`, already seen or waited for.
-    fn wait(&mut self, pred: impl Fn(&Value) -> bool, what: &str) -> Value {
-        if let Some(v) = self.seen.iter().find(|v| pred(v)) {
-            return v.clone();
-        }
-        let deadline = Instant::now() + TIMEOUT;
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match self.lines.recv_timeout(left) {
-                Ok(v) => {
-                    self.seen.push(v.clone());
-                    if pred(&v) {
-                        return v;
-                    }
-                }
-                Err(_) => panic!(
-                    "node worker: no {what} within {TIMEOUT:?}; saw {:#?}",
-                    self.seen
-                ),
-            }
-        }
-    }
-
-    /// Every event line that arrives within `window` (for checking that nothing happens).
-    fn quiet_for(&mut self, window: Duration) -> Vec<Value> {
-        let mut got = Vec::new();
-        let deadline = Instant::now() + window;
-        while let Ok(v) = self
-            .lines
-            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
-        {
-            got.push(v);
-        }
-        got
-    }
-}
-
-impl Drop for NodeWorker {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 async fn manager(redis: &TestRedis) -> QueueManager {
     let conn = Connection::open(&redis.url(), "test", &CancellationToken::new(), |_| {})
@@ -174,7 +81,7 @@ async fn a_node_worker_processes_antrian_jobs_in_priority_order_with_their_backo
     let hub = EventHub::new(conn, "bull");
     hub.watch(q).await.expect("watch");
     let mut events = hub.subscribe();
-    let mut worker = NodeWorker::start(&redis.url(), q);
+    let mut worker = NodeWorker::start(&redis.url(), q, &[]);
     for id in all {
         worker.wait(
             |e| e["event"] == "completed" && e["id"] == **id,
@@ -182,7 +89,7 @@ async fn a_node_worker_processes_antrian_jobs_in_priority_order_with_their_backo
         );
     }
     let first_attempts: Vec<String> = worker
-        .seen
+        .seen()
         .iter()
         .filter(|e| e["event"] == "processing" && e["attemptsMade"] == 0 && e["id"] != *delayed)
         .map(|e| e["id"].as_str().unwrap_or_default().to_string())
@@ -200,7 +107,7 @@ async fn a_node_worker_processes_antrian_jobs_in_priority_order_with_their_backo
     );
     let attempts_of = |id: &str| {
         worker
-            .seen
+            .seen()
             .iter()
             .filter(|e| e["event"] == "processing" && e["id"] == id)
             .count()
@@ -244,7 +151,7 @@ async fn a_node_worker_processes_antrian_jobs_in_priority_order_with_their_backo
     for id in all {
         let job = m.get_job(q, id).await.expect("get");
         let seen = worker
-            .seen
+            .seen()
             .iter()
             .find(|e| e["event"] == "processing" && e["id"] == **id)
             .expect("processed");
@@ -347,7 +254,7 @@ async fn jobs_added_by_node_show_in_antrian_with_state_data_and_options() {
 async fn pausing_in_antrian_stops_node_workers_and_resuming_restarts_them() {
     let redis = TestRedis::start();
     let m = manager(&redis).await;
-    let mut worker = NodeWorker::start(&redis.url(), "notifications-queue");
+    let mut worker = NodeWorker::start(&redis.url(), "notifications-queue", &[]);
     m.pause_queue("notifications-queue").await.expect("pause");
     let id = m
         .add_job(
@@ -490,7 +397,7 @@ async fn a_schedule_made_in_antrian_is_listed_by_node_and_fires_with_only_a_node
         "{listed}"
     );
 
-    let mut worker = NodeWorker::start(&redis.url(), "reports-queue");
+    let mut worker = NodeWorker::start(&redis.url(), "reports-queue", &[]);
     let first = worker.wait(
         |e| {
             e["event"] == "completed"

@@ -182,8 +182,8 @@ impl Shell {
         if let Some(saved) = chosen {
             if !REDIS_VARS.iter().any(|v| opts.env.contains_key(*v)) {
                 let password = self.secrets.get(&saved.id);
-                opts.env
-                    .insert("REDIS_URL".into(), saved.url_with(password.as_deref())?);
+                let (var, value) = saved.env_with(password.as_deref())?;
+                opts.env.insert(var.into(), value);
             }
         }
         Config::load(&opts)

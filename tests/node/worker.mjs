@@ -1,7 +1,9 @@
 // A Node.js BullMQ 6 worker for Antrian's interop tests.
 //   node worker.mjs REDIS_URL QUEUE
+//   node worker.mjs cluster:HOST:PORT,HOST:PORT QUEUE   (a Redis Cluster, through ioredis)
+// BULL_PREFIX sets the key prefix (`bull` by default; `{bull}` on a cluster).
 // Prints one JSON line per event on stdout: ready, processing, completed, failed.
-// A job whose data has `failTimes: N` fails its first N attempts. Custom backoff strategies
+// A job whose data has `failTimes: N` fails its first N attempts; `sleepMs: N` takes N ms. Custom backoff strategies
 // written by Antrian (antrian-exponential:DELAY:FACTOR:MAX, antrian-linear:DELAY:INCREMENT)
 // are applied as README.md describes.
 import { Worker } from "bullmq";
@@ -29,14 +31,26 @@ const worker = new Worker(
   queue,
   async (job) => {
     print({ event: "processing", id: job.id, name: job.name, data: job.data, attemptsMade: job.attemptsMade });
+    if (job.data.sleepMs) {
+      await new Promise((resolve) => setTimeout(resolve, job.data.sleepMs));
+    }
     if ((job.data.failTimes ?? 0) > job.attemptsMade) {
       throw new Error(`planned failure ${job.attemptsMade + 1}`);
     }
     return { processedBy: "node", name: job.name, echo: job.data };
   },
   {
-    connection: new IORedis(url, { maxRetriesPerRequest: null }),
-    concurrency: 1,
+    connection: url.startsWith("cluster:")
+      ? new IORedis.Cluster(
+          url
+            .slice("cluster:".length)
+            .split(",")
+            .map((node) => ({ host: node.split(":")[0], port: Number(node.split(":")[1]) })),
+          { redisOptions: { maxRetriesPerRequest: null } },
+        )
+      : new IORedis(url, { maxRetriesPerRequest: null }),
+    prefix: process.env.BULL_PREFIX ?? "bull",
+    concurrency: Number(process.env.WORKER_CONCURRENCY ?? 1),
     settings: { backoffStrategy },
   },
 );

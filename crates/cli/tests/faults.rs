@@ -22,7 +22,7 @@ use antrian_core::queue::{
 use antrian_core::CancellationToken;
 use antrian_testkit::fixture::FixtureSite;
 use antrian_testkit::{RedisOptions, TestRedis};
-use common::{antrian, run, spawn, stderr, Logs, Running};
+use common::{antrian, api, dashboard_address, run, spawn, stderr, Logs, Running};
 use serde_json::json;
 
 const QUEUE: &str = "scraping-queue";
@@ -276,32 +276,6 @@ async fn a_node_killed_mid_batch_loses_no_job_while_another_node_runs() {
     assert!(after_kill > 0, "the surviving node went on after the kill");
 }
 
-/// One request to a dashboard's API as `admin:s3cret` (node_command's password): the
-/// status and the JSON body, or `None` when the dashboard does not answer.
-fn api(
-    addr: &str,
-    method: &str,
-    path: &str,
-    body: Option<&serde_json::Value>,
-) -> Option<(u16, serde_json::Value)> {
-    use std::io::{Read, Write};
-    let mut s = std::net::TcpStream::connect(addr).ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(60))).ok()?;
-    let body = body.map(ToString::to_string).unwrap_or_default();
-    write!(
-        s,
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Basic YWRtaW46czNjcmV0\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .ok()?;
-    let mut answer = String::new();
-    s.read_to_string(&mut answer).ok()?;
-    let status = answer.split_whitespace().nth(1)?.parse().ok()?;
-    let json = serde_json::from_str(answer.split("\r\n\r\n").nth(1).unwrap_or_default())
-        .unwrap_or(serde_json::Value::Null);
-    Some((status, json))
-}
-
 /// Reads `/api/health` from a dashboard: the Redis connection's state it reports
 /// (`connected`, `disconnected`…), or what went wrong.
 fn redis_state(addr: &str) -> String {
@@ -329,15 +303,6 @@ fn wait_redis_state(addr: &str, state: &str) -> Duration {
         );
         std::thread::sleep(Duration::from_millis(100));
     }
-}
-
-fn dashboard_address(logs: &mut Logs) -> String {
-    let line = logs.seen_or_wait("dashboard listening on http://");
-    line.split("http://")
-        .nth(1)
-        .and_then(|rest| rest.split_whitespace().next())
-        .expect("address")
-        .to_string()
 }
 
 /// Redis (external, AOF with `appendfsync always`) is killed with SIGKILL while

@@ -113,13 +113,45 @@ impl ConnectionInput {
         if name.is_empty() || name.chars().count() > 60 {
             return Err(invalid("name", "a name of 1 to 60 characters"));
         }
-        let raw = self.url.trim();
+        let nodes: Vec<&str> = self.url.split(',').map(str::trim).collect();
+        let cluster = nodes.len() > 1;
+        let urls = nodes
+            .iter()
+            .map(|raw| self.server_url(raw, cluster))
+            .collect::<Result<Vec<_>>>()?;
+        let username = self
+            .username
+            .as_deref()
+            .map(str::trim)
+            .filter(|u| !u.is_empty());
+        if username.is_some_and(|u| u.contains([':', '@', '/', ' '])) {
+            return Err(invalid(
+                "username",
+                "a user name without `:`, `@`, `/` or spaces",
+            ));
+        }
+        Ok(SavedConnection {
+            id,
+            name: name.to_string(),
+            url: urls.join(","),
+            username: username.map(str::to_string),
+            has_password,
+        })
+    }
+
+    /// One server of the input as a URL without credentials; `cluster` when it is one
+    /// node of several (a Redis Cluster has only database 0).
+    fn server_url(&self, raw: &str, cluster: bool) -> Result<String> {
         let with_scheme = if raw.contains("://") {
             raw.to_string()
         } else {
             format!("redis://{raw}")
         };
-        let expected = "a server as host:port or redis://host:port/db";
+        let expected = if cluster {
+            "the nodes of a Redis Cluster as host:port, comma-separated"
+        } else {
+            "a server as host:port or redis://host:port/db, or a Redis Cluster's nodes as host:port,host:port"
+        };
         let mut url = url::Url::parse(&with_scheme).map_err(|_| invalid("url", expected))?;
         if !matches!(url.scheme(), "redis" | "rediss") || url.host_str().is_none_or(str::is_empty) {
             return Err(invalid("url", expected));
@@ -137,52 +169,69 @@ impl ConnectionInput {
                 "a database number from 0 to 255 after the last `/`",
             ));
         }
+        if cluster && (!db.is_empty() && db != "0" || url.port().is_none()) {
+            return Err(invalid(
+                "url",
+                "each cluster node as host:port, without a database (a Redis Cluster has only database 0)",
+            ));
+        }
         if url.query().is_some() || url.fragment().is_some() {
             return Err(invalid("url", expected));
         }
         let scheme = if self.tls { "rediss" } else { "redis" };
         url.set_scheme(scheme)
             .map_err(|()| invalid("url", expected))?;
-        let username = self
-            .username
-            .as_deref()
-            .map(str::trim)
-            .filter(|u| !u.is_empty());
-        if username.is_some_and(|u| u.contains([':', '@', '/', ' '])) {
-            return Err(invalid(
-                "username",
-                "a user name without `:`, `@`, `/` or spaces",
-            ));
+        if cluster {
+            url.set_path("");
         }
-        Ok(SavedConnection {
-            id,
-            name: name.to_string(),
-            url: url.to_string(),
-            username: username.map(str::to_string),
-            has_password,
-        })
+        Ok(url.to_string())
     }
 }
 
 impl SavedConnection {
-    /// The URL to connect with, the user name and `password` joined in.
+    /// Whether it names the nodes of a Redis Cluster rather than one server.
+    pub fn is_cluster(&self) -> bool {
+        self.url.contains(',')
+    }
+
+    /// The variable that names it to the configuration, with its value: `REDIS_URL`, or
+    /// `REDIS_CLUSTER_NODES` for a cluster; the user name and `password` joined in.
+    pub fn env_with(&self, password: Option<&str>) -> Result<(&'static str, String)> {
+        let var = if self.is_cluster() {
+            "REDIS_CLUSTER_NODES"
+        } else {
+            "REDIS_URL"
+        };
+        Ok((var, self.url_with(password)?))
+    }
+
+    /// The URL to connect with (each node's, comma-separated, for a cluster), the user
+    /// name and `password` joined in.
     pub fn url_with(&self, password: Option<&str>) -> Result<String> {
-        let mut url = url::Url::parse(&self.url).map_err(|_| invalid("url", "a redis:// URL"))?;
-        if let Some(user) = &self.username {
-            url.set_username(user)
-                .map_err(|()| invalid("username", "a user name"))?;
+        let mut joined = Vec::new();
+        for node in self.url.split(',') {
+            let mut url = url::Url::parse(node).map_err(|_| invalid("url", "a redis:// URL"))?;
+            if let Some(user) = &self.username {
+                url.set_username(user)
+                    .map_err(|()| invalid("username", "a user name"))?;
+            }
+            if let Some(password) = password.filter(|p| !p.is_empty()) {
+                url.set_password(Some(password))
+                    .map_err(|()| invalid("password", "a password"))?;
+            }
+            joined.push(String::from(url));
         }
-        if let Some(password) = password.filter(|p| !p.is_empty()) {
-            url.set_password(Some(password))
-                .map_err(|()| invalid("password", "a password"))?;
-        }
-        Ok(url.into())
+        Ok(joined.join(","))
     }
 }
 
 /// Connects to `url` once (no retries), PINGs and reads the version: the Settings page's
-/// "test connection". Errors say what failed: unreachable, wrong password, not Redis.
+/// "test connection". Errors say what failed: unreachable, wrong password, not Redis, a
+/// cluster not serving every slot. A comma-separated list of node URLs is a Redis Cluster.
 pub async fn test_connection(url: &str) -> Result<ConnectionTest> {
+    if url.contains(',') {
+        return test_cluster(url).await;
+    }
     let address = crate::config::redact_url(url);
     let unreachable = |source| Error::RedisUnavailable {
         address: address.clone(),
@@ -202,21 +251,62 @@ pub async fn test_connection(url: &str) -> Result<ConnectionTest> {
         .await
         .map_err(|e| crate::connection::explain(e, &address))?;
     let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+    if crate::connection::in_cluster_mode(&mut conn).await {
+        return Err(crate::connection::cluster_node_named_alone(&address));
+    }
     let info: String = redis::cmd("INFO")
         .arg("server")
         .query_async(&mut conn)
         .await
         .map_err(|e| crate::connection::explain(e, &address))?;
-    let version = info
-        .lines()
-        .find_map(|l| l.strip_prefix("redis_version:"))
-        .map(|v| v.trim().to_string())
-        .unwrap_or_else(|| "unknown".into());
     Ok(ConnectionTest {
         address,
-        version,
+        version: redis_version(&info),
         latency_ms,
     })
+}
+
+/// [`test_connection`] for a cluster: through its seed nodes, the cluster must say every
+/// slot is served (`cluster_state:ok`).
+async fn test_cluster(urls: &str) -> Result<ConnectionTest> {
+    let nodes: Vec<&str> = urls.split(',').collect();
+    let opts = bullmq::options::RedisConnectionOptions {
+        cluster_nodes: nodes.iter().map(|n| (*n).to_string()).collect(),
+        ..Default::default()
+    };
+    let address = crate::config::cluster_address(&opts.cluster_nodes);
+    let started = Instant::now();
+    let probe = async {
+        let conn = crate::connection::Connection::probe_once(&opts, &address).await?;
+        let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+        let infos: Vec<String> = conn
+            .on_every_primary(redis::cmd("INFO").arg("server"))
+            .await?;
+        Ok::<_, Error>((latency_ms, infos))
+    };
+    let (latency_ms, infos) = tokio::time::timeout(TEST_TIMEOUT * 2, probe)
+        .await
+        .map_err(|_| Error::RedisUnavailable {
+            address: address.clone(),
+            source: redis::RedisError::from(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                "no answer",
+            )),
+        })??;
+    Ok(ConnectionTest {
+        version: infos
+            .first()
+            .map_or_else(|| "unknown".into(), |i| redis_version(i)),
+        address,
+        latency_ms,
+    })
+}
+
+fn redis_version(info: &str) -> String {
+    info.lines()
+        .find_map(|l| l.strip_prefix("redis_version:"))
+        .map(|v| v.trim().to_string())
+        .unwrap_or_else(|| "unknown".into())
 }
 
 /// A new saved connection's id (`conn-…`, from the clock).

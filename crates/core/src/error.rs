@@ -124,6 +124,16 @@ pub enum Error {
         detail: String,
     },
 
+    /// A Redis server without cluster mode was named as a Redis Cluster's node, or the
+    /// other way round.
+    #[error("{address}: {detail}")]
+    ClusterMismatch {
+        /// The redacted address.
+        address: String,
+        /// Which way round, and what to set instead.
+        detail: String,
+    },
+
     /// Redis cannot be reached (refused, timed out, DNS, TLS…).
     #[error("Redis at {address} is unreachable: {source}")]
     RedisUnavailable {
@@ -208,6 +218,7 @@ impl Error {
             | Error::EmbeddedStart { .. }
             | Error::RedisAuth { .. }
             | Error::NotRedis { .. }
+            | Error::ClusterMismatch { .. }
             | Error::RedisUnavailable { .. }
             | Error::Redis(_)
             | Error::Bullmq(_)

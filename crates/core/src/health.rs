@@ -221,13 +221,22 @@ pub async fn check(conn: &Connection, board: &StatusBoard) {
     let result = tokio::time::timeout(CHECK_TIMEOUT, async {
         let _: String = redis::cmd("PING").query_async(&mut redis).await?;
         let latency = started.elapsed();
-        let info: String = redis::cmd("INFO")
-            .arg("server")
-            .arg("clients")
-            .arg("memory")
-            .query_async(&mut redis)
+        // On a cluster, the primary using the most memory speaks for it: that is the one
+        // that runs out first (the queues share one slot, so one node holds them).
+        let infos: Vec<String> = conn
+            .on_every_primary(
+                redis::cmd("INFO")
+                    .arg("server")
+                    .arg("clients")
+                    .arg("memory"),
+            )
             .await?;
-        Ok::<_, redis::RedisError>((latency, parse_info(&info)))
+        let info = infos
+            .iter()
+            .map(|i| parse_info(i))
+            .max_by_key(|i| i.used_memory.unwrap_or_default())
+            .unwrap_or_else(|| parse_info(""));
+        Ok::<_, crate::Error>((latency, info))
     })
     .await;
     let before = board.current();

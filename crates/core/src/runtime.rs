@@ -146,8 +146,9 @@ impl Runtime {
         cancel: CancellationToken,
         services: Services,
     ) -> Result<Self> {
-        let (embedded, url, address) = match &config.redis.external {
-            Some(ext) => (None, ext.url().to_string(), ext.address()),
+        crate::keys::follow_prefix(&config.queue.prefix);
+        let (embedded, options, address) = match &config.redis.external {
+            Some(ext) => (None, ext.options(), ext.address()),
             None => {
                 let embedded = EmbeddedRedis::start(&EmbeddedOptions {
                     dir: config.app.data_dir.join("redis"),
@@ -160,11 +161,15 @@ impl Runtime {
                     url.push_str(&format!("/{}", config.redis.db));
                 }
                 let address = format!("127.0.0.1:{} (embedded)", embedded.port());
-                (Some(embedded), url, address)
+                let options = bullmq::options::RedisConnectionOptions {
+                    url,
+                    ..Default::default()
+                };
+                (Some(embedded), options, address)
             }
         };
         board.update(|s| s.address.clone_from(&address));
-        let connection = Connection::open(&url, &address, &cancel, |e| {
+        let connection = Connection::open_with(&options, &address, &cancel, |e| {
             board.update(|s| s.error = Some(e.into()));
         })
         .await;

@@ -44,3 +44,49 @@ async fn a_connection_test_reports_the_version_or_names_what_failed() {
         .expect_err("nothing listens");
     assert_eq!(none.code(), ErrorCode::Unavailable, "{none}");
 }
+
+/// A Redis Cluster entered in the Settings form as its nodes, comma-separated: saved as a
+/// cluster, named to the configuration as `REDIS_CLUSTER_NODES`, and tested through its
+/// nodes; a server without cluster mode entered as a cluster is named as such.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_cluster_is_saved_and_tested_through_its_nodes() {
+    let cluster = antrian_testkit::cluster::TestCluster::start(3, 0);
+    let seeds = cluster.seeds();
+    let two: Vec<&str> = seeds.split(',').take(2).collect();
+    let saved = ConnectionInput {
+        id: None,
+        name: "cluster".into(),
+        url: two.join(", "),
+        tls: false,
+        username: None,
+        password: None,
+    }
+    .to_saved("c1".into(), false)
+    .expect("valid");
+    assert!(saved.is_cluster(), "{saved:?}");
+    let (var, value) = saved.env_with(None).expect("env");
+    assert_eq!(var, "REDIS_CLUSTER_NODES");
+    assert_eq!(value, format!("redis://{},redis://{}", two[0], two[1]));
+
+    let ok = test_connection(&value).await.expect("the cluster answers");
+    assert!(ok.version.starts_with(char::is_numeric), "{ok:?}");
+    assert_eq!(ok.address, format!("cluster {}", two.join(",")));
+
+    let single = TestRedis::start();
+    let not_a_cluster = test_connection(&format!("{},{}", single.url(), single.url()))
+        .await
+        .expect_err("a standalone server is not a cluster");
+    assert!(
+        not_a_cluster
+            .to_string()
+            .contains("does not run in cluster mode"),
+        "{not_a_cluster}"
+    );
+    let a_node_alone = test_connection(&format!("redis://{}", two[0]))
+        .await
+        .expect_err("one node of a cluster is not a server");
+    assert!(
+        a_node_alone.to_string().contains("node of a Redis Cluster"),
+        "{a_node_alone}"
+    );
+}

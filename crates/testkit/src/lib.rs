@@ -14,6 +14,7 @@
 pub mod cluster;
 pub mod dbus;
 pub mod fixture;
+pub mod node;
 pub mod smtp;
 
 use std::path::{Path, PathBuf};

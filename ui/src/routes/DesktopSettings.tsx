@@ -325,9 +325,14 @@ function Connections({ desktop }: { desktop: DesktopApi }) {
             <input
               value={editing.url}
               placeholder="redis.example.com:6379 or redis://host:6379/0"
+              aria-describedby="server-hint"
               onChange={(e) => setEditing({ ...editing, url: e.target.value })}
             />
           </label>
+          <small id="server-hint" className="muted">
+            For a Redis Cluster, list its nodes separated by commas (10.0.0.1:7000,10.0.0.2:7000); queues then use the prefix{" "}
+            {"{bull}"}.
+          </small>
           <label className="check">
             <input type="checkbox" checked={editing.tls} onChange={(e) => setEditing({ ...editing, tls: e.target.checked })} />
             TLS (rediss://)

@@ -114,3 +114,39 @@ pub fn terminate(child: &mut Running) -> std::process::ExitStatus {
         .expect("send SIGTERM");
     child.0.wait().expect("wait for antrian")
 }
+
+/// One request to a dashboard's API as `admin:s3cret` (node_command's password): the
+/// status and the JSON body, or `None` when the dashboard does not answer.
+pub fn api(
+    addr: &str,
+    method: &str,
+    path: &str,
+    body: Option<&serde_json::Value>,
+) -> Option<(u16, serde_json::Value)> {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(addr).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(60))).ok()?;
+    let body = body.map(ToString::to_string).unwrap_or_default();
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Basic YWRtaW46czNjcmV0\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .ok()?;
+    let mut answer = String::new();
+    s.read_to_string(&mut answer).ok()?;
+    let status = answer.split_whitespace().nth(1)?.parse().ok()?;
+    let json = serde_json::from_str(answer.split("\r\n\r\n").nth(1).unwrap_or_default())
+        .unwrap_or(serde_json::Value::Null);
+    Some((status, json))
+}
+
+/// The dashboard's address from a node's `dashboard listening on http://…` log line.
+pub fn dashboard_address(logs: &mut Logs) -> String {
+    let line = logs.seen_or_wait("dashboard listening on http://");
+    line.split("http://")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .expect("address")
+        .to_string()
+}

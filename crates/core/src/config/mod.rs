@@ -74,27 +74,48 @@ pub struct RedisConfig {
 /// An external Redis server.
 #[derive(Clone)]
 pub struct ExternalRedis {
-    /// Full URL, password included: never print it, use [`ExternalRedis::address`].
+    /// Full URL, password included (the first seed node's on a cluster): never print it,
+    /// use [`ExternalRedis::address`].
     url: String,
+    /// Seed node URLs of a Redis Cluster, passwords included; empty for one server.
+    cluster_nodes: Vec<String>,
 }
 
 impl std::fmt::Debug for ExternalRedis {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ExternalRedis")
-            .field("url", &redact_url(&self.url))
+            .field("address", &self.address())
             .finish()
     }
 }
 
 impl ExternalRedis {
-    /// The URL with its password, for the client.
+    /// The URL with its password, for the client (the first seed node's on a cluster).
     pub fn url(&self) -> &str {
         &self.url
     }
 
-    /// The URL without credentials, for logs and the UI.
+    /// Whether this is a Redis Cluster (`REDIS_CLUSTER_NODES`).
+    pub fn is_cluster(&self) -> bool {
+        !self.cluster_nodes.is_empty()
+    }
+
+    /// What the client connects with: the URL, or the cluster's seed nodes.
+    pub fn options(&self) -> bullmq::options::RedisConnectionOptions {
+        bullmq::options::RedisConnectionOptions {
+            url: self.url.clone(),
+            cluster_nodes: self.cluster_nodes.clone(),
+            ..Default::default()
+        }
+    }
+
+    /// The URL (or the cluster's nodes) without credentials, for logs and the UI.
     pub fn address(&self) -> String {
-        redact_url(&self.url)
+        if self.is_cluster() {
+            cluster_address(&self.cluster_nodes)
+        } else {
+            redact_url(&self.url)
+        }
     }
 }
 
@@ -279,7 +300,12 @@ impl Config {
         )?;
         let max_expected = format!("a whole number ≥ QUEUE_MIN_WORKERS ({min_workers}) and ≤ 1000");
         let queue = QueueConfig {
-            prefix: p.prefix()?,
+            prefix: p.prefix(
+                redis
+                    .external
+                    .as_ref()
+                    .is_some_and(ExternalRedis::is_cluster),
+            )?,
             concurrency: p.number(
                 "QUEUE_CONCURRENCY",
                 1,
@@ -544,6 +570,18 @@ fn display_value(s: &Setting, value: &str) -> String {
         "<redacted>".to_string()
     } else if s.env == "REDIS_URL" {
         redact_url(value)
+    } else if s.env == "REDIS_CLUSTER_NODES" {
+        value
+            .split(',')
+            .map(|n| {
+                if n.contains("://") {
+                    redact_url(n.trim())
+                } else {
+                    n.trim().to_string()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(",")
     } else {
         value.to_string()
     }
@@ -551,7 +589,13 @@ fn display_value(s: &Setting, value: &str) -> String {
 
 /// The variables that name an external Redis: with any of them set by the user, Antrian
 /// does not run its embedded one (and the desktop's saved connection does not apply).
-pub const REDIS_VARS: [&str; 4] = ["REDIS_URL", "REDIS_HOST", "REDIS_PORT", "REDIS_PASSWORD"];
+pub const REDIS_VARS: [&str; 5] = [
+    "REDIS_URL",
+    "REDIS_CLUSTER_NODES",
+    "REDIS_HOST",
+    "REDIS_PORT",
+    "REDIS_PASSWORD",
+];
 
 /// The per-user folder of Antrian's files (`$XDG_CONFIG_HOME/antrian`, usually
 /// `~/.config/antrian`): `config.toml`, and the desktop app's settings.
@@ -559,6 +603,28 @@ pub fn user_config_dir() -> PathBuf {
     dirs::config_dir()
         .unwrap_or_else(|| PathBuf::from(".config"))
         .join("antrian")
+}
+
+/// A cluster's seed nodes as `cluster host:port,host:port` (` (TLS)` after them when they
+/// use it), without credentials.
+pub fn cluster_address(nodes: &[String]) -> String {
+    let hosts: Vec<String> = nodes
+        .iter()
+        .map(|n| match url::Url::parse(n) {
+            Ok(u) => format!(
+                "{}:{}",
+                u.host_str().unwrap_or_default(),
+                u.port().unwrap_or(6379)
+            ),
+            Err(_) => "<unparseable URL>".to_string(),
+        })
+        .collect();
+    let tls = if nodes.iter().any(|n| n.starts_with("rediss://")) {
+        " (TLS)"
+    } else {
+        ""
+    };
+    format!("cluster {}{tls}", hosts.join(","))
 }
 
 /// Replaces the password of a URL with `***` (the user name is kept: it is not a secret and

@@ -96,20 +96,35 @@ impl Parser<'_> {
         }
     }
 
-    pub(super) fn prefix(&self) -> Result<String> {
+    /// The queue prefix. On a Redis Cluster it must carry a hash tag (`{bull}`, the default
+    /// there) so that each queue's keys, which BullMQ's scripts use together, share a slot.
+    pub(super) fn prefix(&self, cluster: bool) -> Result<String> {
+        let user_set = matches!(self.raw("QUEUE_PREFIX"), Some((_, o)) if *o != Origin::Default);
+        if cluster && !user_set {
+            return Ok(format!(
+                "{{{}}}",
+                self.text("QUEUE_PREFIX")?.unwrap_or_default()
+            ));
+        }
         let prefix = self.text("QUEUE_PREFIX")?.unwrap_or_default();
         let ok = !prefix.is_empty()
             && prefix.len() <= 64
             && !prefix.contains(':')
             && prefix.chars().all(|c| c.is_ascii_graphic());
-        if ok {
-            Ok(prefix)
-        } else {
-            Err(self.invalid(
+        if !ok {
+            return Err(self.invalid(
                 "QUEUE_PREFIX",
                 "1 to 64 visible ASCII characters without `:` (BullMQ adds the `:` itself)",
-            ))
+            ));
         }
+        if cluster && crate::keys::hash_tag(&prefix).is_none() {
+            return Err(self.invalid(
+                "QUEUE_PREFIX",
+                "a hash-tagged prefix such as `{bull}` on a Redis Cluster (REDIS_CLUSTER_NODES): \
+                 each queue's keys must share one slot",
+            ));
+        }
+        Ok(prefix)
     }
 
     pub(super) fn log_filter(&self) -> Result<String> {
@@ -127,6 +142,9 @@ impl Parser<'_> {
     /// the user (a default does not count); embedded otherwise.
     pub(super) fn external_redis(&self) -> Result<Option<ExternalRedis>> {
         let user_set = |env: &str| matches!(self.raw(env), Some((_, o)) if *o != Origin::Default);
+        if let Some((nodes, _)) = self.raw("REDIS_CLUSTER_NODES") {
+            return self.cluster(nodes).map(Some);
+        }
         if let Some((url, _)) = self.raw("REDIS_URL") {
             return self.redis_url(url).map(Some);
         }
@@ -151,7 +169,62 @@ impl Parser<'_> {
         };
         Ok(Some(ExternalRedis {
             url: opts.effective_url(),
+            cluster_nodes: Vec::new(),
         }))
+    }
+
+    /// `REDIS_CLUSTER_NODES`: seed nodes as `host:port` or `redis://`/`rediss://` URLs,
+    /// comma-separated; REDIS_PASSWORD applies to those that carry none.
+    fn cluster(&self, raw: &str) -> Result<ExternalRedis> {
+        const VAR: &str = "REDIS_CLUSTER_NODES";
+        let expected = "comma-separated cluster nodes such as 10.0.0.1:7000,10.0.0.2:7000 \
+                        (or redis:// / rediss:// URLs)";
+        if self.raw("REDIS_URL").is_some() {
+            return Err(self.invalid(
+                VAR,
+                "either REDIS_CLUSTER_NODES or REDIS_URL, not both: unset REDIS_URL for a cluster",
+            ));
+        }
+        if self.number::<u8>("REDIS_DB", 0, 255, "a database number from 0 to 255")? != 0 {
+            return Err(self.invalid(
+                "REDIS_DB",
+                "0 on a Redis Cluster (REDIS_CLUSTER_NODES): a cluster has only database 0",
+            ));
+        }
+        let password = self.text("REDIS_PASSWORD")?.filter(|p| !p.is_empty());
+        let mut nodes = Vec::new();
+        for item in raw.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+            let text = if item.contains("://") {
+                item.to_string()
+            } else {
+                format!("redis://{item}")
+            };
+            let mut url = url::Url::parse(&text).map_err(|_| self.invalid(VAR, expected))?;
+            let fine = matches!(url.scheme(), "redis" | "rediss")
+                && url.host_str().is_some_and(|h| !h.is_empty())
+                && url.port().is_some()
+                && url
+                    .path()
+                    .trim_matches('/')
+                    .parse::<u8>()
+                    .map_or(url.path().trim_matches('/').is_empty(), |db| db == 0);
+            if !fine {
+                return Err(self.invalid(VAR, expected));
+            }
+            url.set_path("");
+            if let (Some(pw), None) = (&password, url.password()) {
+                // Cannot fail: a redis:// URL with a host can carry a password.
+                let _ = url.set_password(Some(pw));
+            }
+            nodes.push(String::from(url).trim_end_matches('/').to_string());
+        }
+        if nodes.is_empty() {
+            return Err(self.invalid(VAR, expected));
+        }
+        Ok(ExternalRedis {
+            url: nodes[0].clone(),
+            cluster_nodes: nodes,
+        })
     }
 
     pub(super) fn redis_url(&self, raw: &str) -> Result<ExternalRedis> {
@@ -174,6 +247,9 @@ impl Parser<'_> {
                 "a database number from 0 to 255 after the last `/`",
             ));
         }
-        Ok(ExternalRedis { url: url.into() })
+        Ok(ExternalRedis {
+            url: url.into(),
+            cluster_nodes: Vec::new(),
+        })
     }
 }

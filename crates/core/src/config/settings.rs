@@ -46,7 +46,8 @@ const fn secret(env: &'static str, key: &'static str, help: &'static str) -> Set
 
 /// Every setting, in the order README and `antrian config` list them.
 pub const SETTINGS: &[Setting] = &[
-    setting("REDIS_URL", "redis.url", None, "Redis URL (`redis://`, `rediss://` for TLS, `unix://`); wins over REDIS_HOST/REDIS_PORT/REDIS_PASSWORD. With none of REDIS_URL, REDIS_HOST, REDIS_PORT, REDIS_PASSWORD set, Antrian runs its own embedded redis-server"),
+    setting("REDIS_URL", "redis.url", None, "Redis URL (`redis://`, `rediss://` for TLS, `unix://`); wins over REDIS_HOST/REDIS_PORT/REDIS_PASSWORD. With none of REDIS_URL, REDIS_CLUSTER_NODES, REDIS_HOST, REDIS_PORT, REDIS_PASSWORD set, Antrian runs its own embedded redis-server"),
+    setting("REDIS_CLUSTER_NODES", "redis.cluster_nodes", None, "Seed nodes of a Redis Cluster, comma-separated `host:port` (or `redis://`/`rediss://` URLs; REDIS_PASSWORD applies to each); wins over REDIS_HOST/REDIS_PORT. The queue prefix then defaults to `{bull}`, and a QUEUE_PREFIX without a hash tag is refused"),
     setting("REDIS_HOST", "redis.host", None, "Redis host of an external server (`localhost` when only REDIS_PORT or REDIS_PASSWORD is set)"),
     setting("REDIS_PORT", "redis.port", Some("6379"), "Redis port of an external server"),
     secret("REDIS_PASSWORD", "redis.password", "Redis password of an external server"),

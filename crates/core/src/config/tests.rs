@@ -388,3 +388,85 @@ fn allow_lists_take_addresses_and_networks_and_name_bad_ones() {
         );
     }
 }
+
+#[test]
+fn a_cluster_gets_its_nodes_the_password_and_a_hash_tagged_prefix() {
+    let c = Config::load(&env(&[
+        (
+            "REDIS_CLUSTER_NODES",
+            "10.0.0.1:7000, rediss://10.0.0.2:7001/0,",
+        ),
+        ("REDIS_PASSWORD", "s3cret"),
+    ]))
+    .expect("a cluster");
+    let ext = c.redis.external.as_ref().expect("external");
+    assert!(ext.is_cluster());
+    assert_eq!(
+        ext.options().cluster_nodes,
+        [
+            "redis://:s3cret@10.0.0.1:7000",
+            "rediss://:s3cret@10.0.0.2:7001"
+        ]
+    );
+    assert_eq!(ext.address(), "cluster 10.0.0.1:7000,10.0.0.2:7001 (TLS)");
+    assert!(!format!("{ext:?}").contains("s3cret"));
+    assert_eq!(c.queue.prefix, "{bull}");
+    let shown = c
+        .entries()
+        .iter()
+        .find(|e| e.variable == "REDIS_CLUSTER_NODES")
+        .and_then(|e| e.value.clone());
+    assert_eq!(
+        shown.as_deref(),
+        Some("10.0.0.1:7000,rediss://10.0.0.2:7001/0,")
+    );
+
+    let tagged = Config::load(&env(&[
+        ("REDIS_CLUSTER_NODES", "10.0.0.1:7000"),
+        ("QUEUE_PREFIX", "{shop}bull"),
+    ]))
+    .expect("a tagged prefix");
+    assert_eq!(tagged.queue.prefix, "{shop}bull");
+    // A standalone server keeps the plain default.
+    let single = Config::load(&env(&[("REDIS_URL", "redis://10.0.0.1:6379")])).expect("url");
+    assert!(!single
+        .redis
+        .external
+        .as_ref()
+        .expect("external")
+        .is_cluster());
+    assert_eq!(single.queue.prefix, "bull");
+}
+
+#[test]
+fn bad_cluster_settings_name_the_setting() {
+    let nodes = ("REDIS_CLUSTER_NODES", "10.0.0.1:7000");
+    for (pairs, starts) in [
+        (vec![nodes, ("QUEUE_PREFIX", "bull")], "QUEUE_PREFIX=bull"),
+        (
+            vec![nodes, ("QUEUE_PREFIX", "{}bull")],
+            "QUEUE_PREFIX={}bull",
+        ),
+        (vec![nodes, ("REDIS_DB", "1")], "REDIS_DB=1"),
+        (
+            vec![nodes, ("REDIS_URL", "redis://10.0.0.1:6379")],
+            "REDIS_CLUSTER_NODES=",
+        ),
+        (
+            vec![("REDIS_CLUSTER_NODES", "10.0.0.1")],
+            "REDIS_CLUSTER_NODES=",
+        ),
+        (
+            vec![("REDIS_CLUSTER_NODES", "unix:///r.sock")],
+            "REDIS_CLUSTER_NODES=",
+        ),
+        (
+            vec![("REDIS_CLUSTER_NODES", "redis://h:7000/3")],
+            "REDIS_CLUSTER_NODES=",
+        ),
+        (vec![("REDIS_CLUSTER_NODES", ",")], "REDIS_CLUSTER_NODES="),
+    ] {
+        let e = err(&env(&pairs));
+        assert!(e.starts_with(starts), "{pairs:?}: {e}");
+    }
+}

@@ -334,7 +334,7 @@ impl EventHub {
             return Ok(());
         }
         let opts = QueueEventsOptions {
-            prefix: crate::keys::ROOT.to_string(),
+            prefix: crate::keys::root().to_string(),
             last_event_id: Some(last_entry_id(&self.conn, &key).await?),
             autorun: true,
             ..Default::default()

@@ -421,22 +421,23 @@ impl QueueManager {
     /// worker connection `<prefix>:<base64 queue>` or `…:w:<worker name>`, as
     /// bullmq-official's `get_workers` reads them one queue at a time).
     async fn worker_counts(&self, queues: &[String]) -> Result<HashMap<String, u64>> {
-        let mut redis = self.conn.redis();
-        let list: String = redis::cmd("CLIENT")
-            .arg("LIST")
-            .query_async(&mut redis)
+        // On a cluster every primary is asked: a worker's blocking connection is on the
+        // node holding its queue, so the node that sees the most is the count.
+        let lists: Vec<String> = self
+            .conn
+            .on_every_primary(redis::cmd("CLIENT").arg("LIST"))
             .await?;
-        let names: Vec<&str> = list
-            .lines()
-            .filter_map(|line| {
-                line.split(' ')
-                    .find_map(|kv| kv.strip_prefix("name="))
-                    .filter(|n| !n.is_empty())
-            })
-            .collect();
-        Ok(queues
-            .iter()
-            .map(|queue| {
+        let mut counts: HashMap<String, u64> = HashMap::new();
+        for list in &lists {
+            let names: Vec<&str> = list
+                .lines()
+                .filter_map(|line| {
+                    line.split(' ')
+                        .find_map(|kv| kv.strip_prefix("name="))
+                        .filter(|n| !n.is_empty())
+                })
+                .collect();
+            for queue in queues {
                 let keys = bullmq::QueueKeys::new(queue, Some(&self.prefix));
                 let unnamed = keys.client_name("");
                 let named = keys.client_name(":w:");
@@ -444,9 +445,11 @@ impl QueueManager {
                     .iter()
                     .filter(|n| **n == unnamed || n.starts_with(&named))
                     .count() as u64;
-                (queue.clone(), n)
-            })
-            .collect())
+                let seen = counts.entry(queue.clone()).or_default();
+                *seen = (*seen).max(n);
+            }
+        }
+        Ok(counts)
     }
 
     /// Stats of `queue`; `workers` when the caller already counted them.
@@ -568,32 +571,29 @@ impl QueueManager {
 
     /// Finds `{prefix}:{name}:meta` keys; stops after [`MAX_DISCOVERED`] queues.
     async fn discover(&self) -> Result<Vec<String>> {
-        let pattern = format!("{}:*:meta", self.prefix);
-        let mut redis = self.conn.redis();
-        let mut cursor: u64 = 0;
-        let mut found = Vec::new();
-        loop {
-            let (next, keys): (u64, Vec<String>) = redis::cmd("SCAN")
-                .arg(cursor)
-                .arg("MATCH")
-                .arg(&pattern)
-                .arg("COUNT")
-                .arg(1000)
-                .query_async(&mut redis)
-                .await?;
-            for key in keys {
-                let name = key
-                    .strip_prefix(&format!("{}:", self.prefix))
-                    .and_then(|rest| rest.strip_suffix(":meta"));
-                if let Some(name) = name.filter(|n| validate_queue_name(n).is_ok()) {
-                    found.push(name.to_string());
-                }
-            }
-            cursor = next;
-            if cursor == 0 || found.len() >= MAX_DISCOVERED {
-                break;
-            }
-        }
+        // `*` in a SCAN pattern; `[`, `]`, `?` and `\` in a prefix are matched literally.
+        let literal: String = self
+            .prefix
+            .chars()
+            .flat_map(|c| match c {
+                '*' | '?' | '[' | ']' | '\\' => vec!['\\', c],
+                c => vec![c],
+            })
+            .collect();
+        let pattern = format!("{literal}:*:meta");
+        let keys = self.conn.scan_match(&pattern, MAX_DISCOVERED * 4).await?;
+        let mut found: Vec<String> = keys
+            .iter()
+            .filter_map(|key| {
+                key.strip_prefix(&format!("{}:", self.prefix))
+                    .and_then(|rest| rest.strip_suffix(":meta"))
+            })
+            .filter(|n| validate_queue_name(n).is_ok())
+            .map(str::to_string)
+            .collect();
+        // A cluster answers from every primary; a key seen twice (mid-resharding) counts once.
+        found.sort();
+        found.dedup();
         found.truncate(MAX_DISCOVERED);
         Ok(found)
     }

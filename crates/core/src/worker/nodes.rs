@@ -118,13 +118,8 @@ fn hostname() -> String {
 
 /// A connection of its own for blocking reads: no response timeout (the blocking command
 /// has its own), and not the shared connection, which it would stall.
-async fn blocking_connection(conn: &Connection) -> Result<redis::aio::MultiplexedConnection> {
-    let config = redis::AsyncConnectionConfig::new()
-        .set_connection_timeout(Some(Duration::from_secs(5)))
-        .set_response_timeout(None);
-    Ok(redis::Client::open(conn.url())?
-        .get_multiplexed_async_connection_with_config(&config)
-        .await?)
+async fn blocking_connection(conn: &Connection) -> Result<bullmq::redis_connection::AnyConnection> {
+    Ok(conn.bullmq().dedicated_any_connection().await?)
 }
 
 /// Lists nodes; those silent for longer than `gone_after` are marked not alive.

@@ -19,7 +19,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use bullmq::options::{MetricsOptions, RateLimiterOptions, RedisConnectionOptions, WorkerOptions};
+use bullmq::options::{MetricsOptions, RateLimiterOptions, WorkerOptions};
 use bullmq::redis_connection::AnyConnection;
 use bullmq::types::BackoffStrategy;
 use serde::Serialize;
@@ -268,10 +268,7 @@ impl WorkerManager {
             }
         };
         let opts = WorkerOptions {
-            connection: RedisConnectionOptions {
-                url: self.conn.url().to_string(),
-                ..Default::default()
-            },
+            connection: self.conn.options().clone(),
             prefix: self.prefix.clone(),
             name: Some(format!(
                 "{}:{}:{index}",
