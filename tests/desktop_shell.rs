@@ -13,8 +13,8 @@
 //! "Pause all queues" / "Resume all queues" pause and resume every queue (checked in
 //! Redis); killing Redis notifies "connection lost", restarting it "regained"; a second
 //! launch exits and leaves the first running; Settings tests, saves and switches to a
-//! second Redis (the first one's password read from the 0600 file, as no keyring service
-//! runs on this bus, and never written to the settings); with "keep running in the tray",
+//! Redis Cluster entered as its nodes (the first server's password read from the 0600
+//! file, as no keyring service runs on this bus, and never written to the settings); with "keep running in the tray",
 //! a close request (`WM_DELETE_WINDOW`, as a window manager sends) hides the window and
 //! the app goes on, and tray "Open Antrian" shows it again; tray "Quit" drains and exits,
 //! and the window geometry is saved. Screenshot: `test-artifacts/desktop-alert-group.png`.
@@ -26,6 +26,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use antrian_core::queue::{BulkJobInput, JobFilter, JobState};
+use antrian_testkit::cluster::TestCluster;
 use antrian_testkit::dbus::{DbusSession, Notice, Notifications, TrayHost};
 use antrian_testkit::fixture::FixtureSite;
 use antrian_testkit::{RedisOptions, TestRedis};
@@ -227,7 +228,8 @@ async fn notifications_tray_and_single_instance_on_a_real_session_bus() {
         password: Some("pw-first".into()),
         ..Default::default()
     });
-    let second = TestRedis::start();
+    // The second connection is a Redis Cluster (3 primaries), entered as its nodes.
+    let second = TestCluster::start(3, 0);
     let site = FixtureSite::start().await;
     let bus = DbusSession::start();
     let notes = Notifications::serve(&bus).await;
@@ -492,16 +494,14 @@ async fn notifications_tray_and_single_instance_on_a_real_session_bus() {
     go(client, "#/overview").await.expect("still answering");
     wait_text(client, "connection-state", "connected", UI_TIMEOUT).await;
 
-    // Settings: a second connection tested, saved and put in use; the app moves to it.
+    // Settings: a second connection, a cluster, tested, saved and put in use; the app moves
+    // to it.
     go(client, "#/settings").await.expect("settings");
     click(client, "//button[normalize-space()='Add a connection']").await;
     let field = |label: &str| {
         format!("//form[@aria-label='New connection']//label[contains(., '{label}')]/input")
     };
-    for (label, value) in [
-        ("Name", "second".to_string()),
-        ("Server", format!("127.0.0.1:{}", second.port())),
-    ] {
+    for (label, value) in [("Name", "second".to_string()), ("Server", second.seeds())] {
         wait_for(client, Locator::XPath(&field(label)), label)
             .await
             .send_keys(&value)
@@ -511,8 +511,8 @@ async fn notifications_tray_and_single_instance_on_a_real_session_bus() {
     click(client, "//button[normalize-space()='Test connection']").await;
     wait_for(
         client,
-        Locator::XPath("//*[@data-testid='connection-test' and contains(., 'Redis ')]"),
-        "the test reports the server's version",
+        Locator::XPath("//*[@data-testid='connection-test' and contains(., 'Redis ') and contains(., 'cluster ')]"),
+        "the test reports the cluster's version",
     )
     .await;
     click(client, "//button[normalize-space()='Save']").await;
@@ -540,14 +540,19 @@ async fn notifications_tray_and_single_instance_on_a_real_session_bus() {
         0o600
     );
 
-    let conn = antrian_core::connection::Connection::open(
-        &second.url(),
+    let conn = antrian_core::connection::Connection::open_with(
+        &bullmq::options::RedisConnectionOptions {
+            cluster_nodes: second.urls(),
+            ..Default::default()
+        },
         "desktop-shell",
         &antrian_core::CancellationToken::new(),
         |_| {},
     )
     .await
     .expect("connect");
+    // On a cluster the app's keys follow the queue prefix's hash tag (`{bull}`).
+    antrian_core::keys::follow_prefix("{bull}");
     let nodes = || antrian_core::worker::list_nodes(&conn, Duration::from_secs(30));
     assert_eq!(nodes().await.expect("nodes").len(), 1, "the app's own node");
 
