@@ -1,7 +1,9 @@
 //! Antrian's worker pool on no-op jobs: 20,000 pre-filled jobs through one worker at
 //! concurrency 1, 10 and 50 (median of 3), client CPU seconds per 10,000 jobs, and
-//! add→start latency with an idle worker. Against the Redis at `BENCH_REDIS_URL`;
-//! `bench/worker_throughput.sh` runs it and the Node.js counterpart on one redis-server.
+//! add→start latency with an idle worker. Against the Redis at `BENCH_REDIS_URL` (or the
+//! Redis Cluster whose node URLs it lists, comma-separated); `bench/worker_throughput.sh`
+//! runs it and the Node.js counterpart on one redis-server, `bench/cluster.sh` on a
+//! cluster beside one server.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -13,7 +15,7 @@ use antrian_core::worker::{
     handler_fn, JobContext, PoolSettings, Registry, WorkerManager, WorkerType,
 };
 use antrian_core::CancellationToken;
-use common::{flush, median, redis_url};
+use common::{connection_options, flush, median, redis_url};
 
 mod common;
 
@@ -45,10 +47,11 @@ fn no_op_opts() -> JobOptionsInput {
 
 async fn throughput(url: &str, concurrency: usize) -> (f64, f64) {
     flush(url).await;
-    let conn = Connection::open(url, "bench", &CancellationToken::new(), |_| {})
+    let (opts, prefix) = connection_options(url);
+    let conn = Connection::open_with(&opts, "bench", &CancellationToken::new(), |_| {})
         .await
         .expect("connect");
-    let queues = QueueManager::new(conn.clone(), "bull", JobDefaults::default(), 512 * 1024)
+    let queues = QueueManager::new(conn.clone(), prefix, JobDefaults::default(), 512 * 1024)
         .await
         .expect("queues");
     for chunk in (0..JOBS).collect::<Vec<_>>().chunks(1000) {
@@ -83,7 +86,7 @@ async fn throughput(url: &str, concurrency: usize) -> (f64, f64) {
             }
         }),
     );
-    let workers = WorkerManager::new(conn, "bull", "bench", registry);
+    let workers = WorkerManager::new(conn, prefix, "bench", registry);
     let settings = PoolSettings {
         concurrency,
         ..PoolSettings::default()
@@ -104,10 +107,11 @@ async fn throughput(url: &str, concurrency: usize) -> (f64, f64) {
 
 async fn latency(url: &str) -> (f64, f64) {
     flush(url).await;
-    let conn = Connection::open(url, "bench", &CancellationToken::new(), |_| {})
+    let (opts, prefix) = connection_options(url);
+    let conn = Connection::open_with(&opts, "bench", &CancellationToken::new(), |_| {})
         .await
         .expect("connect");
-    let queues = QueueManager::new(conn.clone(), "bull", JobDefaults::default(), 512 * 1024)
+    let queues = QueueManager::new(conn.clone(), prefix, JobDefaults::default(), 512 * 1024)
         .await
         .expect("queues");
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Instant>();
@@ -123,7 +127,7 @@ async fn latency(url: &str) -> (f64, f64) {
             }
         }),
     );
-    let workers = WorkerManager::new(conn, "bull", "bench", registry);
+    let workers = WorkerManager::new(conn, prefix, "bench", registry);
     workers
         .scale_workers(
             WorkerType::Scraping,

@@ -31,6 +31,17 @@ pub struct ClusterNode {
     pub slots: Vec<(u16, u16)>,
 }
 
+/// A free port a cluster node can use: Redis refuses ports above 55535 in cluster mode
+/// (its cluster bus listens 10,000 higher), and that bus port must be free too.
+fn cluster_port() -> u16 {
+    loop {
+        let port = crate::free_port();
+        if port <= 55_535 && std::net::TcpListener::bind(("127.0.0.1", port + 10_000)).is_ok() {
+            return port;
+        }
+    }
+}
+
 impl TestCluster {
     /// Starts `primaries` (at least 3) primaries with `replicas` replicas each and waits
     /// until every node reports the cluster ok.
@@ -42,6 +53,7 @@ impl TestCluster {
         let servers: Vec<TestRedis> = (0..primaries * (1 + replicas))
             .map(|_| {
                 TestRedis::start_with(RedisOptions {
+                    port: Some(cluster_port()),
                     args: vec![
                         ("cluster-enabled".into(), "yes".into()),
                         // In the server's own directory (--dir is its working directory).

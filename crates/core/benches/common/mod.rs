@@ -6,17 +6,50 @@ pub fn median(mut xs: Vec<f64>) -> f64 {
     xs[xs.len() / 2]
 }
 
-/// Empties the bench's Redis between runs (it is the bench's own server, never a user's).
+/// Empties the bench's Redis between runs (it is the bench's own server, never a user's):
+/// `url`, or every node of a comma-separated cluster list (replicas follow their primary).
 pub async fn flush(url: &str) {
-    let client = redis::Client::open(url).expect("url");
-    let mut conn = client
-        .get_multiplexed_async_connection()
-        .await
-        .expect("connect");
-    let _: () = redis::cmd("FLUSHDB")
-        .query_async(&mut conn)
-        .await
-        .expect("FLUSHDB");
+    for node in url.split(',') {
+        let client = redis::Client::open(node).expect("url");
+        let mut conn = client
+            .get_multiplexed_async_connection()
+            .await
+            .expect("connect");
+        let role: Vec<redis::Value> = redis::cmd("ROLE")
+            .query_async(&mut conn)
+            .await
+            .expect("ROLE");
+        if role.first() == Some(&redis::Value::BulkString(b"slave".to_vec())) {
+            continue;
+        }
+        let _: () = redis::cmd("FLUSHDB")
+            .query_async(&mut conn)
+            .await
+            .expect("FLUSHDB");
+    }
+}
+
+/// How the bench connects: `BENCH_REDIS_URL` is one server's URL, or a Redis Cluster's
+/// node URLs, comma-separated (then queues use the prefix `{bull}`, as Antrian's do there).
+#[allow(dead_code)] // each bench uses a part
+pub fn connection_options(url: &str) -> (bullmq::options::RedisConnectionOptions, &'static str) {
+    if url.contains(',') {
+        (
+            bullmq::options::RedisConnectionOptions {
+                cluster_nodes: url.split(',').map(String::from).collect(),
+                ..Default::default()
+            },
+            "{bull}",
+        )
+    } else {
+        (
+            bullmq::options::RedisConnectionOptions {
+                url: url.to_string(),
+                ..Default::default()
+            },
+            "bull",
+        )
+    }
 }
 
 /// The Redis URL the bench script passes.
