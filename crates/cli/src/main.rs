@@ -345,9 +345,7 @@ fn run_until_signal(config: Config, components: Components) -> ExitCode {
         if scheduler {
             runtime.start_scheduler();
         }
-        if runtime.workers().is_some() {
-            runtime.stop_above_memory_limit();
-        }
+        runtime.stop_above_memory_limit();
         let server = if dashboard {
             let dashboard_config = runtime.config().dashboard.clone();
             match antrian_server::Server::start(runtime.handle(), &dashboard_config, cancel.clone())

@@ -137,11 +137,6 @@ impl Connection {
         self.inner.options()
     }
 
-    /// Whether this is a Redis Cluster.
-    pub fn is_cluster(&self) -> bool {
-        self.inner.is_cluster()
-    }
-
     /// Runs `SCAN … MATCH pattern` to the end on the server, or on every primary of a
     /// cluster; stops once `limit` keys are found.
     pub async fn scan_match(&self, pattern: &str, limit: usize) -> Result<Vec<String>> {

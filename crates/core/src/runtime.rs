@@ -427,10 +427,11 @@ impl Runtime {
     /// memory is over it, the runtime stops as on SIGTERM — the pools take no new job and
     /// finish the ones in hand, nothing accepted is lost — so that a service manager starts
     /// a fresh process. [`Runtime::stopped_for_memory`] then tells the size. For headless
-    /// processes; the desktop app does not stop itself.
+    /// processes that run pools (nothing without them: only job handlers leak); the desktop
+    /// app does not stop itself.
     pub fn stop_above_memory_limit(&mut self) {
         let limit_mb = self.config.queue.max_memory_mb;
-        if limit_mb == 0 {
+        if limit_mb == 0 || self.workers.is_none() {
             return;
         }
         let (cancel, stopped) = (self.cancel.clone(), self.memory_stop.clone());

@@ -74,8 +74,8 @@ pub struct RedisConfig {
 /// An external Redis server.
 #[derive(Clone)]
 pub struct ExternalRedis {
-    /// Full URL, password included (the first seed node's on a cluster): never print it,
-    /// use [`ExternalRedis::address`].
+    /// Full URL, password included; empty on a cluster. Never print it, use
+    /// [`ExternalRedis::address`].
     url: String,
     /// Seed node URLs of a Redis Cluster, passwords included; empty for one server.
     cluster_nodes: Vec<String>,
@@ -90,7 +90,7 @@ impl std::fmt::Debug for ExternalRedis {
 }
 
 impl ExternalRedis {
-    /// The URL with its password, for the client (the first seed node's on a cluster).
+    /// The URL with its password, for the client; empty on a cluster.
     pub fn url(&self) -> &str {
         &self.url
     }

@@ -222,7 +222,7 @@ impl Parser<'_> {
             return Err(self.invalid(VAR, expected));
         }
         Ok(ExternalRedis {
-            url: nodes[0].clone(),
+            url: String::new(),
             cluster_nodes: nodes,
         })
     }
