@@ -22,6 +22,7 @@ use antrian_core::worker::{
     GONE_AFTER, REPLY_TIMEOUT,
 };
 use antrian_core::{Error, ErrorCode};
+use antrian_jobs::catalogue::{catalogue, Catalogue};
 use antrian_jobs::scrape::stats::{domain_stats, DomainStats};
 use serde_json::Value;
 use tauri::{AppHandle, Manager, State};
@@ -125,6 +126,12 @@ pub async fn update_job_data(
         .await
         .map_err(fail)?;
     h.queues.get_job(&queue, &id).await.map_err(fail)
+}
+
+/// The job-type catalogue the add-job and schedule forms are rendered from.
+#[tauri::command]
+pub fn list_job_types(shell: State<'_, Shell>) -> Reply<Catalogue> {
+    Ok(catalogue(shell.handle()?.queues.defaults()))
 }
 
 /// Whether `add_job` would take this job; nothing is added.

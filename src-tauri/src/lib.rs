@@ -38,6 +38,7 @@ pub fn run() {
             commands::list_throughput,
             commands::add_job,
             commands::check_job,
+            commands::list_job_types,
             commands::retry_job,
             commands::remove_job,
             commands::promote_job,

@@ -4,10 +4,13 @@
 //! - [`data`]: saving products and validating data (data-processing-queue).
 //! - [`notify`]: webhooks (notifications-queue).
 //! - [`cleanup`]: pruning old data (cleanup-queue).
+//! - [`catalogue`]: every job type with the JSON Schema of its data and an example, for
+//!   forms, the API and the CLI.
 //!
 //! [`setup`] gives a runtime the handler routes to start its pools with and makes its queue
 //! manager refuse, when they are added, jobs a handler would discard ([`check_job`]).
 
+pub mod catalogue;
 pub mod cleanup;
 pub mod data;
 pub mod net;
@@ -74,7 +77,7 @@ pub fn check_job(
         Some(WorkerType::Scraping) => scrape::input::check(name, data, &config.scrape),
         Some(WorkerType::DataProcessing) => data::check(name, data),
         Some(WorkerType::Cleanup) => cleanup::check(name, data, &config.cleanup_allowed_dirs),
-        Some(WorkerType::Notification) => notify::check(name, data),
+        Some(WorkerType::Notification) => notify::check(name, data, &config.notify),
         None => Ok(()),
     }
 }

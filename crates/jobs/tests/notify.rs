@@ -186,19 +186,48 @@ async fn a_signed_webhook_is_delivered_and_retried_with_the_same_id() {
 async fn internal_destinations_are_refused_before_any_connection() {
     let (recv, url) = receiver().await;
     let e = env(&[("WEBHOOK_SECRET", SECRET)]).await;
+    // Written as an address: refused when the job is added, and nothing is added.
     for target in [
         url.clone(),
-        url.replace("127.0.0.1", "localhost"),
         "http://169.254.169.254/latest/meta-data/".to_string(),
         "http://10.0.0.1/hook".to_string(),
         "http://[::1]:9/hook".to_string(),
     ] {
-        let (_, end) = run(&e, "send-webhook", json!({"url": target, "data": {}})).await;
-        let (reason, attempts) = end.expect_err("refused");
+        let refused =
+            e.rt.queues()
+                .add_job(
+                    "notifications-queue",
+                    "send-webhook",
+                    json!({"url": target, "data": {}}),
+                    &JobOptionsInput::default(),
+                )
+                .await
+                .expect_err("refused when added");
+        let reason = refused.to_string();
         assert!(reason.contains("an internal address"), "{target}: {reason}");
         assert!(reason.contains("WEBHOOK_ALLOW_PRIVATE"), "{reason}");
-        assert_eq!(attempts, 1, "{target}");
     }
+    let stats =
+        e.rt.queues()
+            .get_queue_stats("notifications-queue")
+            .await
+            .expect("stats");
+    assert_eq!(
+        stats.waiting + stats.delayed + stats.failed,
+        0,
+        "nothing was added"
+    );
+    // A host name is resolved when the webhook is sent, and refused then, once.
+    let (_, end) = run(
+        &e,
+        "send-webhook",
+        json!({"url": url.replace("127.0.0.1", "localhost"), "data": {}}),
+    )
+    .await;
+    let (reason, attempts) = end.expect_err("refused");
+    assert!(reason.contains("an internal address"), "{reason}");
+    assert!(reason.contains("WEBHOOK_ALLOW_PRIVATE"), "{reason}");
+    assert_eq!(attempts, 1);
     assert!(
         recv.seen.lock().expect("lock").is_empty(),
         "no request reached the receiver"

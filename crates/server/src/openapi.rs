@@ -46,7 +46,7 @@ impl Modify for Adjust {
         queues::stats, queues::list, queues::throughput, queues::details, queues::retry, queues::promote_job, queues::remove,
         queues::job, queues::logs, queues::update_data, queues::pause, queues::resume, queues::clean, queues::add,
         queues::add_bulk, queues::check, queues::act_on_matching, queues::promote, queues::retry_failed, queues::pause_all,
-        queues::resume_all,
+        queues::resume_all, queues::job_types,
         schedules::list, schedules::add, schedules::get_one, schedules::update,
         schedules::remove, schedules::enable, schedules::disable, schedules::run,
         schedules::preview, schedules::preview_expression, schedules::list_dynamic,

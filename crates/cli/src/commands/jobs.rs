@@ -13,6 +13,12 @@ use crate::{args, output, CliError};
 
 #[derive(Debug, Subcommand)]
 pub enum JobsCommand {
+    /// The job types Antrian's pools run: queue, name, data fields and an example.
+    Types {
+        /// Print the catalogue as JSON (with each type's JSON Schema).
+        #[arg(long)]
+        json: bool,
+    },
     /// Add one job.
     Add {
         /// Queue, e.g. scraping-queue.
@@ -193,6 +199,43 @@ fn priority(raw: &str) -> Priority {
         .map_or_else(|_| Priority::Level(raw.to_string()), Priority::Number)
 }
 
+/// Each job type as a paragraph: where it runs, what it does, its fields (`*` required)
+/// and an example to copy into `--data`.
+fn types_text(types: &[antrian_jobs::catalogue::JobType]) -> String {
+    let mut out = String::new();
+    for t in types {
+        let required: Vec<&str> = t.schema["required"]
+            .as_array()
+            .map(|r| r.iter().filter_map(serde_json::Value::as_str).collect())
+            .unwrap_or_default();
+        let fields: Vec<String> = t.schema["properties"]
+            .as_object()
+            .map(|p| {
+                p.keys()
+                    .map(|k| {
+                        let mark = if required.contains(&k.as_str()) {
+                            "*"
+                        } else {
+                            ""
+                        };
+                        format!("{k}{mark}")
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        out.push_str(&format!(
+            "{} {}\n  {} — {}\n  fields: {}\n  example: --data '{}'\n\n",
+            t.queue,
+            t.name,
+            t.label,
+            t.description,
+            fields.join(", "),
+            t.example
+        ));
+    }
+    out
+}
+
 fn summary_row(j: &JobDetail) -> Vec<String> {
     vec![
         j.id.clone(),
@@ -220,6 +263,14 @@ fn done(written: std::io::Result<()>) -> Result<ExitCode, CliError> {
 pub async fn run(rt: &Runtime, cmd: JobsCommand) -> Result<ExitCode, CliError> {
     let q = rt.queues();
     match cmd {
+        JobsCommand::Types { json } => {
+            let catalogue = antrian_jobs::catalogue::catalogue(q.defaults());
+            done(if json {
+                output::json(&catalogue)
+            } else {
+                output::text(&types_text(&catalogue.job_types))
+            })
+        }
         JobsCommand::Add {
             queue,
             name,

@@ -296,6 +296,11 @@ impl QueueManager {
         self.queue(name).await
     }
 
+    /// The defaults a job's options fall back on.
+    pub fn defaults(&self) -> &JobDefaults {
+        &self.defaults
+    }
+
     /// The BullMQ key prefix.
     pub fn prefix(&self) -> &str {
         &self.prefix

@@ -22,9 +22,11 @@ pub use health::{HealthLevel, HealthStatus, HealthThresholds};
 pub use manager::{BulkJobInput, JobCheck, QueueManager};
 pub use model::{
     AddedJob, BulkAction, BulkOutcome, CleanOptions, JobDetail, JobFilter, JobPage, JobState,
-    MinuteCounts, QueueStats, QueueThroughput, SearchScope, STANDARD_QUEUES,
+    MinuteCounts, NewJob, QueueStats, QueueThroughput, SearchScope, STANDARD_QUEUES,
 };
-pub use options::{Backoff, JobDefaults, JobOptionsInput, Priority, Retention};
+pub use options::{
+    priority_levels, Backoff, JobDefaults, JobOptionsInput, Priority, PriorityLevel, Retention,
+};
 pub use search::MAX_SCAN;
 pub use throughput::METRICS_MINUTES;
 

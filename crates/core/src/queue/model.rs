@@ -28,6 +28,28 @@ pub struct AddedJob {
     pub duplicate: bool,
 }
 
+/// A job to add (the seed's `addJob(queue, name, data, options)`): the body of
+/// `POST /api/queues/{queue}/jobs` and of its live check, and what forms send.
+#[derive(Debug, Clone, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[ts(export, export_to = "../../../ui/src/api/generated/")]
+pub struct NewJob {
+    /// The job name (its type, e.g. `product-scraping`).
+    pub name: String,
+    /// The job data (a JSON object).
+    #[serde(default = "empty_object")]
+    #[ts(type = "Record<string, unknown>")]
+    pub data: serde_json::Value,
+    /// Options; what is left out takes the queue's defaults.
+    #[serde(default, alias = "options")]
+    pub opts: super::JobOptionsInput,
+}
+
+fn empty_object() -> serde_json::Value {
+    serde_json::Value::Object(serde_json::Map::new())
+}
+
 /// States a job can be listed by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -30,101 +30,151 @@ pub const PRIORITY_LEVELS: [(&str, u32); 5] = [
 ];
 
 /// A priority as given: a level name or a number 1–10.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(untagged)]
+#[ts(export, export_to = "../../../ui/src/api/generated/")]
 pub enum Priority {
     /// 1 (background) to 10 (critical).
-    Number(i64),
+    Number(#[ts(type = "number")] i64),
     /// `critical`, `high`, `normal`, `low` or `background`.
     Level(String),
 }
 
 /// A retry backoff as given.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "type", rename_all = "lowercase", deny_unknown_fields)]
+#[ts(export, export_to = "../../../ui/src/api/generated/")]
 pub enum Backoff {
     /// The same delay before every retry.
     Fixed {
         /// Milliseconds.
+        #[ts(type = "number")]
         delay: i64,
     },
     /// `delay × factor^(attempt−1)`, capped at `maxDelay`.
     Exponential {
         /// Milliseconds before the first retry.
+        #[ts(type = "number")]
         delay: i64,
         /// Growth per attempt (default 2).
         #[serde(default)]
+        #[ts(optional)]
         factor: Option<f64>,
         /// Cap in milliseconds.
         #[serde(default, rename = "maxDelay")]
+        #[ts(optional, as = "Option<f64>")]
         max_delay: Option<i64>,
     },
     /// `delay + increment × (attempt−1)`.
     Linear {
         /// Milliseconds before the first retry.
+        #[ts(type = "number")]
         delay: i64,
         /// Added per attempt, milliseconds.
+        #[ts(type = "number")]
         increment: i64,
     },
 }
 
 /// `removeOnComplete` / `removeOnFail` as given: `true`/`false`, a count to keep, or
 /// `{age, count}` (age in seconds, as BullMQ).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(untagged)]
+#[ts(export, export_to = "../../../ui/src/api/generated/")]
 pub enum Retention {
     /// Remove at once (`true`) or keep all (`false`).
     Flag(bool),
     /// Keep this many.
-    Count(i64),
+    Count(#[ts(type = "number")] i64),
     /// Keep by age (seconds) and/or count.
     Keep {
         /// Seconds.
         #[serde(default)]
+        #[ts(optional, as = "Option<f64>")]
         age: Option<i64>,
         /// Jobs.
         #[serde(default)]
+        #[ts(optional, as = "Option<f64>")]
         count: Option<i64>,
     },
 }
 
 /// Job options as the seed's `addJob` takes them (camelCase, every field optional).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[ts(export, export_to = "../../../ui/src/api/generated/", optional_fields)]
 pub struct JobOptionsInput {
     /// Level name or 1–10; default normal.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub priority: Option<Priority>,
     /// Milliseconds before the job may run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(as = "Option<f64>")]
     pub delay: Option<i64>,
     /// Tries in all (1–100); default `QUEUE_RETRY_ATTEMPTS`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(as = "Option<f64>")]
     pub attempts: Option<i64>,
     /// Delay between tries; default fixed `QUEUE_RETRY_DELAY`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub backoff: Option<Backoff>,
     /// A custom id: adding the same id twice adds nothing the second time.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub job_id: Option<String>,
     /// Take this job before older ones of the same priority.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub lifo: Option<bool>,
     /// What to keep of completed jobs.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub remove_on_complete: Option<Retention>,
     /// What to keep of failed jobs.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub remove_on_fail: Option<Retention>,
 }
 
-/// Queue-wide defaults applied where a job says nothing.
-#[derive(Debug, Clone)]
+/// Queue-wide defaults applied where a job says nothing (forms show them as placeholders).
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+#[ts(export, export_to = "../../../ui/src/api/generated/")]
 pub struct JobDefaults {
     /// Tries in all.
     pub attempts: u32,
     /// Fixed backoff delay, milliseconds.
+    #[ts(type = "number")]
     pub backoff_delay_ms: u64,
     /// Completed jobs kept (the seed's 50).
+    #[ts(type = "number")]
     pub keep_completed: usize,
     /// Failed jobs kept (the seed's 20).
+    #[ts(type = "number")]
     pub keep_failed: usize,
+}
+
+/// A priority level as forms offer it: its name and the seed's number.
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[ts(export, export_to = "../../../ui/src/api/generated/")]
+pub struct PriorityLevel {
+    /// `critical`, `high`…
+    pub name: String,
+    /// 10 (critical) to 1 (background).
+    pub number: u32,
+}
+
+/// The seed's levels, most urgent first.
+pub fn priority_levels() -> Vec<PriorityLevel> {
+    PRIORITY_LEVELS
+        .iter()
+        .map(|(name, number)| PriorityLevel {
+            name: (*name).to_string(),
+            number: *number,
+        })
+        .collect()
 }
 
 impl Default for JobDefaults {
@@ -359,6 +409,13 @@ pub fn validate_job_id(id: &str) -> Result<()> {
             "must not contain spaces or control characters",
         ));
     }
+    // BullMQ's own refusal ("Custom Ids cannot contain :"): `:` separates its keys.
+    if id.contains(':') {
+        return Err(invalid(
+            "jobId",
+            format!("`{id}` contains `:`, which BullMQ keys use as a separator; use `-` or `_`"),
+        ));
+    }
     Ok(())
 }
 
@@ -504,6 +561,7 @@ mod tests {
             (r#"{"jobId": "123"}"#, "jobId", "plain number"),
             (r#"{"jobId": ""}"#, "jobId", "1 to 256"),
             (r#"{"jobId": "a b"}"#, "jobId", "spaces"),
+            (r#"{"jobId": "shop:1"}"#, "jobId", "contains `:`"),
         ];
         for (json, field, rule) in cases {
             let err = to_bullmq(&parse(json), &d).expect_err(json);

@@ -26,12 +26,13 @@ where
 
 /// A date as given: milliseconds since the epoch, or RFC 3339 text
 /// (`2026-12-01T00:00:00+07:00`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(untagged)]
+#[ts(export, export_to = "../../../ui/src/api/generated/")]
 pub enum DateInput {
     /// Milliseconds since the epoch.
-    Millis(i64),
+    Millis(#[ts(type = "number")] i64),
     /// RFC 3339.
     Text(String),
 }
@@ -51,9 +52,10 @@ pub enum Overlap {
 
 /// A cron schedule as `add` takes it: the seed's fields plus timezone, job options, dates,
 /// run limit and overlap policy.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, TS)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[ts(export, export_to = "../../../ui/src/api/generated/", optional_fields)]
 pub struct ScheduleInput {
     /// Unique name, e.g. `daily-cleanup`.
     pub name: String,
@@ -66,6 +68,7 @@ pub struct ScheduleInput {
     pub queue_name: String,
     /// Job data of each run.
     #[serde(default = "empty_object")]
+    #[ts(type = "Record<string, unknown>")]
     pub job_data: serde_json::Value,
     /// Whether it fires (default true).
     #[serde(default = "yes")]
@@ -84,6 +87,7 @@ pub struct ScheduleInput {
     pub end_date: Option<DateInput>,
     /// Most runs in all.
     #[serde(default)]
+    #[ts(as = "Option<f64>")]
     pub limit: Option<u64>,
     /// What to do while the previous run is still waiting or active.
     #[serde(default)]
@@ -92,9 +96,10 @@ pub struct ScheduleInput {
 
 /// A change to a cron schedule: fields left out stay as they are; `null` clears an
 /// optional one (dates, limit).
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, TS)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[ts(export, export_to = "../../../ui/src/api/generated/", optional_fields)]
 pub struct ScheduleUpdate {
     /// New cron expression.
     #[serde(default, alias = "cron")]
@@ -107,6 +112,7 @@ pub struct ScheduleUpdate {
     pub queue_name: Option<String>,
     /// New job data (replaces the old).
     #[serde(default)]
+    #[ts(optional, type = "Record<string, unknown>")]
     pub job_data: Option<serde_json::Value>,
     /// Enable or disable.
     #[serde(default)]
@@ -125,6 +131,7 @@ pub struct ScheduleUpdate {
     pub end_date: Option<Option<DateInput>>,
     /// New run limit, or `null` for none.
     #[serde(default, deserialize_with = "present")]
+    #[ts(as = "Option<Option<f64>>")]
     pub limit: Option<Option<u64>>,
     /// New overlap policy.
     #[serde(default)]
@@ -151,7 +158,6 @@ pub struct Schedule {
     #[ts(type = "Record<string, unknown>")]
     pub job_data: serde_json::Value,
     /// Job options of each run, as given.
-    #[ts(type = "Record<string, unknown>")]
     pub options: JobOptionsInput,
     /// No run before this (ms since the epoch).
     #[ts(type = "number | null")]
@@ -454,7 +460,6 @@ pub struct Action {
     pub job_data: serde_json::Value,
     /// Job options.
     #[serde(default)]
-    #[ts(type = "Record<string, unknown>")]
     pub options: JobOptionsInput,
 }
 
@@ -464,9 +469,10 @@ fn default_cooldown() -> u64 {
 
 /// A condition-based schedule as `add_dynamic` takes it: the seed's
 /// `addDynamicSchedule(name, condition, action)` plus cooldown and enabled.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, TS)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[ts(export, export_to = "../../../ui/src/api/generated/", optional_fields)]
 pub struct DynamicScheduleInput {
     /// Unique name, e.g. `high-queue-alert`.
     pub name: String,
@@ -476,6 +482,7 @@ pub struct DynamicScheduleInput {
     pub action: Action,
     /// Least seconds between two fires (default 300).
     #[serde(default = "default_cooldown")]
+    #[ts(type = "number")]
     pub cooldown_seconds: u64,
     /// Whether it is evaluated (default true).
     #[serde(default = "yes")]

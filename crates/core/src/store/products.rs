@@ -39,7 +39,7 @@ return 1
 
 /// A product as stored: the fields scraping produces; only `productId` and `name` are
 /// required, so the seed's minimal `{productId, name, price, rating}` saves too.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS, schemars::JsonSchema)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 #[ts(export, export_to = "../../../ui/src/api/generated/")]

@@ -21,13 +21,20 @@ pub const COLLECTIONS: [&str; 1] = ["products"];
 /// Ids listed in a result at most (a dry run over millions would not fit a job result).
 const LISTED: usize = 1000;
 
-#[derive(Deserialize)]
+/// `cleanup-old-data`: `{ collections, olderThan, dryRun? }`.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct OldDataJob {
-    collections: Vec<String>,
-    older_than: f64,
+pub struct OldDataJob {
+    /// What to prune.
+    #[schemars(title = "Collections", length(min = 1), extend("items" = {"type": "string", "enum": COLLECTIONS}))]
+    pub collections: Vec<String>,
+    /// Records scraped longer ago than this many days go (0 to 36500).
+    #[schemars(title = "Older than (days)", range(min = 0, max = 36_500))]
+    pub older_than: f64,
+    /// Only count what would go.
     #[serde(default)]
-    dry_run: bool,
+    #[schemars(title = "Dry run (count only)")]
+    pub dry_run: bool,
 }
 
 /// The cleanup handlers.

@@ -18,15 +18,19 @@ use rustix::fs::{openat, statat, unlinkat, AtFlags, Dir, FileType, Mode, OFlags,
 use serde::Deserialize;
 
 /// `cleanup-temp-files`' data.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct TempFilesJob {
-    /// Directories to clean, inside the allowed roots.
+    /// Directories to clean, inside the allowed roots (`CLEANUP_ALLOWED_DIRS`); relative
+    /// ones resolve against the first.
+    #[schemars(title = "Directories", length(min = 1))]
     pub directories: Vec<String>,
-    /// Files older than this many days go.
+    /// Files older than this many days go (0 to 36500).
+    #[schemars(title = "Older than (days)", range(min = 0, max = 36_500))]
     pub older_than: f64,
     /// Only files with these extensions (`.tmp`); all files when empty.
     #[serde(default)]
+    #[schemars(title = "Extensions")]
     pub extensions: Vec<String>,
 }
 

@@ -27,17 +27,25 @@ pub const MAX_PRODUCTS: usize = 10_000;
 /// Records one validation job may carry.
 pub const MAX_RECORDS: usize = 100_000;
 
-#[derive(Deserialize)]
+/// `save-product-data`: `{ productData: [...] }`.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
-struct SaveJob {
-    product_data: Vec<ProductRecord>,
+pub struct SaveJob {
+    /// The products (1 to 10,000); `productId` and `name` are required of each.
+    #[schemars(title = "Products", length(min = 1, max = MAX_PRODUCTS))]
+    pub product_data: Vec<ProductRecord>,
 }
 
-#[derive(Deserialize)]
+/// `validate-data`: `{ data, validationRules }`.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
-struct ValidateJob {
-    data: Value,
-    validation_rules: Vec<validate::Rule>,
+pub struct ValidateJob {
+    /// A record or an array of records.
+    #[schemars(title = "Data")]
+    pub data: Value,
+    /// The rules every record is checked against.
+    #[schemars(title = "Rules", length(min = 1))]
+    pub validation_rules: Vec<validate::Rule>,
 }
 
 /// The data-processing handlers.
@@ -115,12 +123,17 @@ impl DataJobs {
     }
 }
 
-#[derive(Deserialize)]
+/// `save-order-data`: `{ accountId, orderData: [...] }`, what order-scraping enqueues.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
-struct OrdersJob {
-    account_id: String,
+pub struct OrdersJob {
+    /// Whose orders.
+    #[schemars(title = "Account", length(min = 1))]
+    pub account_id: String,
     // `dateRange` (what order-scraping asked for) may come along; it is not stored.
-    order_data: Vec<Value>,
+    /// The orders, each with an `orderSn`, `orderId` or `id`.
+    #[schemars(title = "Orders", length(min = 1))]
+    pub order_data: Vec<Value>,
 }
 
 fn parse_orders(data: &Value) -> Result<OrdersJob, String> {

@@ -15,13 +15,24 @@ use base64::Engine;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-#[derive(Debug, Clone, Deserialize)]
+/// `update-elasticsearch`: `{ data, indexName, operation }`.
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct SearchJob {
-    data: Value,
-    index_name: String,
-    operation: String,
+pub struct SearchJob {
+    /// A document or an array of documents; `update` and `delete` need each one's `_id`,
+    /// `id` or `productId`.
+    #[schemars(title = "Documents")]
+    pub data: Value,
+    /// The index (lower case, no spaces).
+    #[schemars(title = "Index")]
+    pub index_name: String,
+    /// What to do with the documents.
+    #[schemars(title = "Operation", extend("enum" = OPERATIONS))]
+    pub operation: String,
 }
+
+/// The operations, as jobs name them.
+pub const OPERATIONS: [&str; 3] = ["index", "update", "delete"];
 
 /// What to do with the documents.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -6,13 +6,14 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// One rule as the seed writes it.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Rule {
     /// The field (dots reach into objects: `offer.price`).
     pub field: String,
     /// string, number, integer, boolean, url, date, email.
     #[serde(rename = "type")]
+    #[schemars(extend("enum" = TYPES))]
     pub kind: Option<String>,
     /// Must be present and not null.
     #[serde(default)]
@@ -53,7 +54,8 @@ pub struct Problem {
     pub message: String,
 }
 
-const TYPES: [&str; 7] = [
+/// The types a rule may ask for.
+pub const TYPES: [&str; 7] = [
     "string", "number", "integer", "boolean", "url", "date", "email",
 ];
 

@@ -47,28 +47,40 @@ pub const TEMPLATES: [(&str, &str, &str); 5] = [
 const MAX_RECIPIENTS: usize = 50;
 
 /// `send-email`'s data.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct EmailJob {
-    /// One address or several.
+    /// One address or several (at most 50).
+    #[schemars(title = "To")]
     pub to: Recipients,
-    /// The subject line.
+    /// The subject line (1 to 200 characters).
+    #[schemars(title = "Subject", length(min = 1, max = 200))]
     pub subject: String,
-    /// One of [`TEMPLATES`]; without one, `notice`: the subject and the `data` entries
-    /// (the seed's alert action gives only `to` and `subject`).
+    /// Without one, `notice`: the subject and the data's entries as a table.
     #[serde(default = "notice")]
+    #[schemars(title = "Template", extend("enum" = TEMPLATE_NAMES))]
     pub template: String,
     /// The template's variables.
     #[serde(default)]
+    #[schemars(title = "Template data")]
     pub data: Value,
 }
+
+/// The names of [`TEMPLATES`].
+pub const TEMPLATE_NAMES: [&str; 5] = [
+    TEMPLATES[0].0,
+    TEMPLATES[1].0,
+    TEMPLATES[2].0,
+    TEMPLATES[3].0,
+    TEMPLATES[4].0,
+];
 
 fn notice() -> String {
     "notice".to_string()
 }
 
 /// `to` as the seed writes it (one string) or a list.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(untagged)]
 pub enum Recipients {
     /// One.

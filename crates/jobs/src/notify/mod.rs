@@ -50,10 +50,16 @@ impl NotifyJobs {
     }
 }
 
-/// Checks a notification job's data without running it.
-pub fn check(name: &str, data: &Value) -> Result<(), String> {
+/// Checks a notification job's data without running it: a webhook to an internal address
+/// written as such is refused here, as scraping refuses one (a host name is checked when
+/// the webhook is sent).
+pub fn check(name: &str, data: &Value, config: &NotifyConfig) -> Result<(), String> {
     match name {
-        "send-webhook" => webhook::parse(data).map(|_| ()),
+        "send-webhook" => {
+            let (_, url, _) = webhook::parse(data)?;
+            crate::net::check_literal(&url, &config.webhook_allow_private, "WEBHOOK_ALLOW_PRIVATE")
+                .map_err(|r| format!("invalid send-webhook data: url `{url}`: {r}"))
+        }
         "send-email" => email::prepare(data).map(|_| ()),
         _ => Ok(()),
     }

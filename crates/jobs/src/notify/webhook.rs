@@ -25,21 +25,29 @@ use sha2::Sha256;
 use crate::net;
 
 /// `send-webhook`'s data.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct WebhookJob {
-    /// Where.
+    /// Where the webhook goes (not a private address unless `WEBHOOK_ALLOW_PRIVATE`
+    /// allows it).
+    #[schemars(title = "URL", url)]
     pub url: String,
     /// POST (default), PUT or PATCH.
     #[serde(default)]
+    #[schemars(title = "Method", extend("enum" = METHODS))]
     pub method: Option<String>,
     /// The JSON body.
     #[serde(default)]
+    #[schemars(title = "Payload")]
     pub data: Value,
     /// Extra headers.
     #[serde(default)]
+    #[schemars(title = "Headers")]
     pub headers: BTreeMap<String, String>,
 }
+
+/// The methods a webhook may use.
+pub const METHODS: [&str; 3] = ["POST", "PUT", "PATCH"];
 
 /// Headers the job may not set: the signature's, and what the client owns.
 const RESERVED: [&str; 6] = [

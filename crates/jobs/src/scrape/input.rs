@@ -1,35 +1,41 @@
 //! The seed's job data for the four scraping jobs, checked before anything is fetched or
 //! enqueued: bad data is discarded at once with a message that names the problem.
 
+use schemars::JsonSchema;
 use serde::Deserialize;
 use url::Url;
 
 use antrian_core::config::ScrapeConfig;
 
 /// Options a scrape job may carry (the seed's `options`).
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ScrapeOptions {
-    /// Fetch through the configured proxy pool.
+    /// Fetch through the configured proxy pool (`SCRAPE_PROXIES`).
     #[serde(default)]
+    #[schemars(title = "Use proxy")]
     pub use_proxy: bool,
     /// The seed's field; BullMQ's `attempts` job option is what retries a job, so this is
     /// accepted for compatibility and otherwise unused.
     #[serde(default)]
+    #[schemars(title = "Retry attempts (the job's Attempts option is what retries)")]
     pub retry_attempts: Option<u32>,
-    /// batch-scraping: children scraped at once.
+    /// batch-scraping: children scraped at once (1 to 100, default 3).
     #[serde(default)]
+    #[schemars(title = "Concurrency", range(min = 1, max = MAX_BATCH_CONCURRENCY))]
     pub concurrency: Option<u32>,
 }
 
 /// `product-scraping`: `{ url, accountId?, options? }`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ProductJob {
     /// The product page.
+    #[schemars(title = "Product URL", url)]
     pub url: String,
     /// Marketplace account (for sites that show more to a logged-in seller).
     #[serde(default)]
+    #[schemars(title = "Account")]
     pub account_id: Option<String>,
     /// Fetch options.
     #[serde(default)]
@@ -37,29 +43,34 @@ pub struct ProductJob {
 }
 
 /// `order-scraping`: `{ accountId, dateRange: { start, end } }`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct OrderJob {
-    /// Whose orders.
+    /// Whose orders (a seller account with a saved session).
+    #[schemars(title = "Account", length(min = 1))]
     pub account_id: String,
     /// Inclusive date range, `YYYY-MM-DD`.
+    #[schemars(title = "Dates")]
     pub date_range: DateRange,
 }
 
 /// An inclusive range of calendar days.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 pub struct DateRange {
     /// First day.
+    #[schemars(title = "From", extend("format" = "date"))]
     pub start: String,
     /// Last day.
+    #[schemars(title = "To", extend("format" = "date"))]
     pub end: String,
 }
 
 /// `shop-scraping`: `{ shopUrl }`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ShopJob {
     /// The shop page.
+    #[schemars(title = "Shop URL", url)]
     pub shop_url: String,
     /// Fetch options.
     #[serde(default)]
@@ -67,16 +78,19 @@ pub struct ShopJob {
 }
 
 /// `batch-scraping`: `{ urls, type, accountId?, options: { concurrency } }`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct BatchJob {
     /// Pages to scrape, one child job each.
+    #[schemars(title = "URLs", length(min = 1), inner(url))]
     pub urls: Vec<String>,
-    /// What the URLs are.
+    /// What the URLs are: `product` pages or `shop` pages.
     #[serde(rename = "type")]
+    #[schemars(title = "Type", extend("enum" = BATCH_KINDS))]
     pub kind: String,
     /// Passed on to every child.
     #[serde(default)]
+    #[schemars(title = "Account")]
     pub account_id: Option<String>,
     /// `concurrency` (children at once) and fetch options passed on to children.
     #[serde(default)]
@@ -101,6 +115,9 @@ impl BatchKind {
         }
     }
 }
+
+/// A batch's `type`s, as [`BatchKind`] reads them.
+pub const BATCH_KINDS: [&str; 2] = ["product", "shop"];
 
 /// Children a batch runs at once when it does not say.
 pub const DEFAULT_BATCH_CONCURRENCY: u32 = 3;
@@ -149,7 +166,8 @@ impl BatchJob {
             "shop" => BatchKind::Shop,
             other => {
                 return Err(format!(
-                    "invalid batch-scraping data: unknown type `{other}`; use `product` or `shop`"
+                    "invalid batch-scraping data: unknown type `{other}`; use `{}`",
+                    BATCH_KINDS.join("` or `")
                 ))
             }
         };

@@ -2,8 +2,7 @@
 
 use antrian_core::queue::{AddedJob, JobDetail, JobPage, QueueStats, QueueThroughput};
 use antrian_core::queue::{
-    BulkAction, BulkJobInput, BulkOutcome, CleanOptions, JobFilter, JobOptionsInput, JobState,
-    QueueManager,
+    BulkAction, BulkJobInput, BulkOutcome, CleanOptions, JobFilter, JobState, NewJob, QueueManager,
 };
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
@@ -341,21 +340,6 @@ pub(crate) async fn clean(
     }))
 }
 
-/// A job to add (the seed's `addJob(queue, name, data, options)`).
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub(crate) struct NewJob {
-    name: String,
-    #[serde(default = "empty")]
-    data: Value,
-    #[serde(default, alias = "options")]
-    opts: JobOptionsInput,
-}
-
-fn empty() -> Value {
-    json!({})
-}
-
 /// `POST /api/queues/{queue}/jobs` (the seed's `addJob`).
 #[utoipa::path(post, path = "/api/queues/{queue}/jobs", tag = "queues", summary = "Add a job (the seed's addJob); 201, or 200 when its custom jobId exists", params(("queue" = String, Path, description = "Queue name, e.g. scraping-queue")), request_body = NewJob, responses((status = 200, description = "OK", body = AddedJob), (status = 201, description = "Created", body = AddedJob), (status = 400, description = "Invalid input (the message names the field and the rule)", body = ErrorBody), (status = 403, description = "Cross-site request or foreign Host", body = ErrorBody), (status = 413, description = "Body over 8 MiB", body = ErrorBody), (status = 415, description = "Body is not JSON", body = ErrorBody), (status = 401, description = "No or wrong credentials", body = ErrorBody), (status = 429, description = "Too many failed logins from this address", body = ErrorBody), (status = 503, description = "Redis unavailable", body = ErrorBody)))]
 pub(crate) async fn add(
@@ -406,6 +390,14 @@ pub(crate) async fn add_bulk(
     ))
 }
 
+/// `GET /api/job-types`: the job-type catalogue forms are rendered from.
+#[utoipa::path(get, path = "/api/job-types", tag = "queues", summary = "Every job type Antrian's pools run: queue, name, label, the JSON Schema of its data and an example; with the priority levels and the queue defaults", responses((status = 200, description = "{jobTypes: [{queue, name, label, description, schema, example, oneJobPer}], priorities: [{name, number}], defaults: {attempts, backoffDelayMs, keepCompleted, keepFailed}}", body = Object), (status = 401, description = "No or wrong credentials", body = ErrorBody), (status = 429, description = "Too many failed logins from this address", body = ErrorBody)))]
+pub(crate) async fn job_types(
+    State(s): State<AppState>,
+) -> Json<antrian_jobs::catalogue::Catalogue> {
+    Json(antrian_jobs::catalogue::catalogue(s.rt.queues.defaults()))
+}
+
 /// `POST /api/queues/{queue}/promote`: every delayed job runs now.
 #[utoipa::path(post, path = "/api/queues/{queue}/promote", tag = "queues", summary = "Run every delayed job now", params(("queue" = String, Path, description = "Queue name, e.g. scraping-queue")), responses((status = 200, description = "OK", body = Count), (status = 403, description = "Cross-site request or foreign Host", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 401, description = "No or wrong credentials", body = ErrorBody), (status = 429, description = "Too many failed logins from this address", body = ErrorBody), (status = 503, description = "Redis unavailable", body = ErrorBody)))]
 pub(crate) async fn promote(
@@ -454,6 +446,7 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/api/stats", get(stats))
         .route("/api/queues", get(list))
         .route("/api/throughput", get(throughput))
+        .route("/api/job-types", get(job_types))
         .route("/api/queues/pause-all", post(pause_all))
         .route("/api/queues/resume-all", post(resume_all))
         .route("/api/queues/{queue}", get(details))
