@@ -219,3 +219,19 @@ pub fn catalogue(defaults: &JobDefaults) -> Catalogue {
         defaults: defaults.clone(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The UI's unit tests render forms from this file rather than from a catalogue
+    /// written by hand; `make test` fails when the committed copy is stale.
+    #[test]
+    fn export_catalogue_fixture_for_the_ui() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../ui/src/api/generated/catalogue.json");
+        let text = serde_json::to_string_pretty(&catalogue(&JobDefaults::default()))
+            .expect("serialisable");
+        std::fs::write(&path, text + "\n").expect("write the fixture");
+    }
+}

@@ -9,9 +9,10 @@ import type {
   BulkOutcome,
   CleanOptions,
   CommandReply,
-  Condition,
   ConnectionStatus,
+  Catalogue,
   DomainStats,
+  DynamicScheduleInput,
   DynamicScheduleView,
   NodeCommand,
   NodeInfo,
@@ -24,10 +25,13 @@ import type {
   JobFilter,
   JobPage,
   JobState,
+  NewJob,
   Preview,
   QueueEvent,
   QueueStats,
   QueueThroughput,
+  ScheduleInput,
+  ScheduleUpdate,
   ScheduleView,
 } from "./types";
 
@@ -48,14 +52,6 @@ export interface JobQuery {
   text?: string | undefined;
 }
 
-/** A job to add: the seed's `addJob(queue, name, data, options)`. */
-export interface NewJob {
-  name: string;
-  data: Record<string, unknown>;
-  /** Job options as core takes them (priority, delay, attempts, backoff, jobId…). */
-  opts: Record<string, unknown>;
-}
-
 /** Which products. */
 export interface ProductQuery {
   q?: string | undefined;
@@ -66,38 +62,6 @@ export interface ProductQuery {
 
 /** Where an export went: a download the browser fetches, or a file the app wrote. */
 export type ExportResult = { kind: "download"; href: string } | { kind: "saved"; path: string };
-
-/** A cron schedule as core's `addSchedule` takes it. */
-export interface ScheduleInput {
-  name: string;
-  schedule: string;
-  queueName: string;
-  jobName: string;
-  jobData: Record<string, unknown>;
-  timezone?: string;
-  enabled?: boolean;
-  options?: Record<string, unknown>;
-}
-
-/** Changes to a cron schedule as core's `updateSchedule` takes them: only what is given. */
-export interface ScheduleChange {
-  schedule?: string;
-  timezone?: string;
-  queueName?: string;
-  jobName?: string;
-  jobData?: Record<string, unknown>;
-  enabled?: boolean;
-}
-
-/** A condition-based schedule as core's `addDynamicSchedule` takes it. */
-export interface DynamicScheduleInput {
-  name: string;
-  condition: Condition;
-  action: { jobName: string; queueName: string; jobData: Record<string, unknown>; options?: Record<string, unknown> };
-  /** Least seconds between two fires (core's default 300). */
-  cooldownSeconds?: number;
-  enabled?: boolean;
-}
 
 /**
  * Everything the UI asks of Antrian. Two adapters implement it: Tauri IPC in the desktop
@@ -124,6 +88,8 @@ export interface Api {
   getJob(queue: string, id: string): Promise<JobDetail>;
   /** Replaces the data of a job no worker holds and that has not completed; the job after. */
   updateJobData(queue: string, id: string, data: Record<string, unknown>): Promise<JobDetail>;
+  /** Every job type with the JSON Schema of its data, the priorities and the queue defaults. */
+  listJobTypes(): Promise<Catalogue>;
   /** Whether `addJob` would take this job (the same checks); nothing is added. */
   checkJob(queue: string, job: NewJob): Promise<void>;
   addJob(queue: string, job: NewJob): Promise<AddedJob>;
@@ -143,7 +109,7 @@ export interface Api {
 
   listSchedules(): Promise<ScheduleView[]>;
   addSchedule(input: ScheduleInput): Promise<ScheduleView>;
-  updateSchedule(name: string, change: ScheduleChange): Promise<ScheduleView>;
+  updateSchedule(name: string, change: ScheduleUpdate): Promise<ScheduleView>;
   enableSchedule(name: string): Promise<ScheduleView>;
   disableSchedule(name: string): Promise<ScheduleView>;
   runSchedule(name: string): Promise<AddedJob>;

@@ -2,6 +2,7 @@ import { ApiError, httpErrorCode, type Api, type JobQuery, type Unsubscribe } fr
 import type {
   AddedJob,
   BulkOutcome,
+  Catalogue,
   CommandReply,
   ConnectionStatus,
   DomainStats,
@@ -127,6 +128,7 @@ export function httpApi(base = ""): Api {
     updateJobData: (queue, id, data) =>
       call<JobDetail>("PUT", `/api/queues/${q(queue)}/jobs/${q(id)}/data`, data),
     addJob: (queue, job) => call<AddedJob>("POST", `/api/queues/${q(queue)}/jobs`, job),
+    listJobTypes: () => call<Catalogue>("GET", "/api/job-types"),
     async checkJob(queue, job) {
       await call("POST", `/api/queues/${q(queue)}/jobs/check`, job);
     },

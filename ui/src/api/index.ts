@@ -5,11 +5,7 @@ export {
   type DesktopApi,
   type ExportResult,
   type JobQuery,
-  type NewJob,
   type ProductQuery,
-  type DynamicScheduleInput,
-  type ScheduleChange,
-  type ScheduleInput,
   type Unsubscribe,
 } from "./api";
 export type * from "./types";

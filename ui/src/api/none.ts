@@ -26,6 +26,7 @@ export function noTransportApi(): Api {
     listThroughput: unavailable,
     addJob: unavailable,
     checkJob: unavailable,
+    listJobTypes: unavailable,
     retryJob: unavailable,
     removeJob: unavailable,
     promoteJob: unavailable,

@@ -24,6 +24,13 @@ export function useJob(queue: string, id: string) {
   return useQuery({ queryKey: ["job", queue, id], queryFn: () => api.getJob(queue, id), retry: false });
 }
 
+/** The job-type catalogue (Rust's): forms are rendered from it. It changes only with a new
+ * Antrian, so it is read once. */
+export function useJobTypes() {
+  const api = useApi();
+  return useQuery({ queryKey: ["job-types"], queryFn: () => api.listJobTypes(), staleTime: Infinity });
+}
+
 export function useHealth() {
   const api = useApi();
   return useQuery({ queryKey: ["health"], queryFn: () => api.getHealth() });

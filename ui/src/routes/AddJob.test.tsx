@@ -1,7 +1,8 @@
 import { fireEvent, screen, waitFor } from "@testing-library/react";
 import { describe, expect, it, vi } from "vitest";
 
-import { ApiError, type AddedJob, type NewJob } from "../api";
+import { ApiError, type AddedJob, type Catalogue, type NewJob } from "../api";
+import generated from "../api/generated/catalogue.json";
 import { parseRoute } from "../hooks/useRoute";
 import { fakeApi } from "../test/fakeApi";
 import { renderWith } from "../test/render";
@@ -9,30 +10,41 @@ import { AddJob } from "./AddJob";
 
 const added = (queue: string, job: NewJob, id: string): AddedJob => ({ queue, id, name: job.name, duplicate: false });
 
+/** The catalogue as Rust writes it (`cargo test -p antrian-jobs`), never one made up here. */
+const catalogue = generated as Catalogue;
+const listJobTypes = () => Promise.resolve(catalogue);
+
 describe("the add-job page", () => {
   it("adds one product-scraping job per URL and links to each", async () => {
     let n = 0;
     const addJob = vi.fn((queue: string, job: NewJob) => Promise.resolve(added(queue, job, String(++n))));
-    renderWith(fakeApi({ addJob, listQueues: () => Promise.resolve([]) }), <AddJob route={parseRoute("#/add-job")} />);
-    fireEvent.change(screen.getByLabelText(/Product URLs/), {
+    renderWith(fakeApi({ addJob, listJobTypes, listQueues: () => Promise.resolve([]) }), <AddJob route={parseRoute("#/add-job")} />);
+    fireEvent.change(await screen.findByLabelText(/Product URL/), {
       target: { value: "https://shopee.co.id/product/1/2\nhttps://shopee.co.id/product/3/4" },
     });
     fireEvent.change(screen.getByLabelText("Account"), { target: { value: "user123" } });
+    fireEvent.click(screen.getByLabelText("Use proxy"));
     fireEvent.change(screen.getByLabelText("Priority"), { target: { value: "high" } });
+    fireEvent.change(screen.getByLabelText("Backoff"), { target: { value: "exponential" } });
+    fireEvent.change(screen.getByLabelText("Backoff delay (ms)"), { target: { value: "2000" } });
+    fireEvent.change(screen.getByLabelText("Factor"), { target: { value: "3" } });
+    fireEvent.change(screen.getByLabelText("Max delay (ms)"), { target: { value: "30000" } });
     fireEvent.click(screen.getByRole("button", { name: "Add job" }));
     expect(await screen.findByTestId("added")).toHaveTextContent("Added 2 jobs");
     expect(addJob).toHaveBeenNthCalledWith(1, "scraping-queue", {
       name: "product-scraping",
-      data: { url: "https://shopee.co.id/product/1/2", accountId: "user123", options: { useProxy: false } },
-      opts: { priority: "high" },
+      data: { url: "https://shopee.co.id/product/1/2", accountId: "user123", options: { useProxy: true } },
+      opts: { priority: "high", backoff: { type: "exponential", delay: 2000, factor: 3, maxDelay: 30000 } },
     });
+    // The form starts afresh: a second click would not add the same jobs again.
+    expect(screen.getByLabelText(/Product URL/)).toHaveValue("");
     expect(screen.getByRole("link", { name: "product-scraping #2" })).toHaveAttribute("href", "#/queues/scraping-queue/jobs/2");
   });
 
   it("shows core's refusal, naming the field, and adds nothing", async () => {
     const addJob = vi.fn(() => Promise.reject(new ApiError("invalid_input", "url: `not a url` is not an http(s) URL")));
-    renderWith(fakeApi({ addJob, listQueues: () => Promise.resolve([]) }), <AddJob route={parseRoute("#/add-job")} />);
-    fireEvent.change(screen.getByLabelText(/Product URLs/), { target: { value: "not a url" } });
+    renderWith(fakeApi({ addJob, listJobTypes, listQueues: () => Promise.resolve([]) }), <AddJob route={parseRoute("#/add-job")} />);
+    fireEvent.change(await screen.findByLabelText(/Product URL/), { target: { value: "not a url" } });
     fireEvent.click(screen.getByRole("button", { name: "Add job" }));
     expect(await screen.findByTestId("add-error")).toHaveTextContent("url: `not a url` is not an http(s) URL");
     expect(screen.queryByTestId("added")).toBeNull();
@@ -48,7 +60,7 @@ describe("the add-job page", () => {
       }),
     );
     renderWith(
-      fakeApi({ addJob, getJob, listQueues: () => Promise.resolve([]) }),
+      fakeApi({ addJob, getJob, listJobTypes, listQueues: () => Promise.resolve([]) }),
       <AddJob route={parseRoute("#/add-job?queue=notifications-queue&from=3")} />,
     );
     await waitFor(() => expect(screen.getByLabelText("Job name")).toHaveValue("send-email"));
@@ -64,7 +76,7 @@ describe("the add-job page", () => {
 
   it("refuses data that is not a JSON object before sending anything", async () => {
     const addJob = vi.fn();
-    renderWith(fakeApi({ addJob, listQueues: () => Promise.resolve([]) }), <AddJob route={parseRoute("#/add-job")} />);
+    renderWith(fakeApi({ addJob, listJobTypes, listQueues: () => Promise.resolve([]) }), <AddJob route={parseRoute("#/add-job")} />);
     fireEvent.click(screen.getByRole("button", { name: "JSON" }));
     fireEvent.change(screen.getByLabelText("Job name"), { target: { value: "x" } });
     fireEvent.change(screen.getByLabelText("Data (JSON object)"), { target: { value: "[1]" } });
@@ -81,8 +93,8 @@ describe("the add-job page", () => {
         : Promise.reject(new ApiError("invalid_input", `data: invalid product-scraping data: url \`${url}\` uses \`ftp:\`; only http and https pages can be scraped`));
     });
     const addJob = vi.fn();
-    renderWith(fakeApi({ addJob, checkJob, listQueues: () => Promise.resolve([]) }), <AddJob route={parseRoute("#/add-job")} />);
-    const urls = screen.getByLabelText(/Product URLs/);
+    renderWith(fakeApi({ addJob, checkJob, listJobTypes, listQueues: () => Promise.resolve([]) }), <AddJob route={parseRoute("#/add-job")} />);
+    const urls = await screen.findByLabelText(/Product URL/);
     // Nothing is said before the user types.
     expect(screen.getByTestId("check-state")).toHaveTextContent("");
     fireEvent.change(urls, { target: { value: "https://shop.example/p/1\nftp://shop.example/p/2" } });
@@ -97,8 +109,31 @@ describe("the add-job page", () => {
     fireEvent.change(urls, { target: { value: "https://shop.example/p/1" } });
     expect(await screen.findByText("✓ Antrian accepts this job.")).toBeInTheDocument();
     expect(urls).not.toHaveAttribute("aria-invalid");
-    // A field left empty is named by the form itself, before asking core.
-    fireEvent.change(urls, { target: { value: "" } });
-    await waitFor(() => expect(urls).toHaveAccessibleDescription("Product URLs (one per line: one job each): required"));
+    // A number box that holds no number is named by the form itself, before asking core.
+    fireEvent.change(screen.getByLabelText("Attempts"), { target: { value: "three" } });
+    expect(await screen.findByTestId("check-error")).toHaveTextContent("Attempts: “three” is not a number");
+  });
+
+  it("renders every catalogue type's fields from its schema, with a batch's type as a choice", async () => {
+    const checkJob = vi.fn(() => Promise.resolve());
+    const addJob = vi.fn((queue: string, job: NewJob) => Promise.resolve(added(queue, job, "9")));
+    renderWith(fakeApi({ addJob, checkJob, listJobTypes, listQueues: () => Promise.resolve([]) }), <AddJob route={parseRoute("#/add-job")} />);
+    const select = await screen.findByLabelText("Job type");
+    expect(Array.from((select as HTMLSelectElement).options).map((o) => o.value)).toEqual(
+      catalogue.jobTypes.map((t) => `${t.queue}/${t.name}`),
+    );
+    fireEvent.change(select, { target: { value: "scraping-queue/batch-scraping" } });
+    fireEvent.change(screen.getByLabelText(/^URLs/), { target: { value: "https://shopee.co.id/product/1/2\nhttps://shopee.co.id/product/3/4" } });
+    const kind = screen.getByLabelText(/^Type/);
+    expect(Array.from((kind as HTMLSelectElement).options).map((o) => o.value)).toEqual(["", "product", "shop"]);
+    fireEvent.change(kind, { target: { value: "product" } });
+    fireEvent.change(screen.getByLabelText("Concurrency"), { target: { value: "2" } });
+    fireEvent.click(screen.getByRole("button", { name: "Add job" }));
+    await screen.findByTestId("added");
+    expect(addJob).toHaveBeenCalledWith("scraping-queue", {
+      name: "batch-scraping",
+      data: { urls: ["https://shopee.co.id/product/1/2", "https://shopee.co.id/product/3/4"], type: "product", options: { concurrency: 2 } },
+      opts: {},
+    });
   });
 });

@@ -1,42 +1,46 @@
-import { useCallback, useEffect, useState } from "react";
+import { useCallback, useEffect, useMemo, useState } from "react";
 import { useQueryClient } from "@tanstack/react-query";
 
-import { useApi, type AddedJob } from "../api";
-import { useQueues } from "../hooks/queries";
+import { useApi, type AddedJob, type JobOptionsInput, type JobType } from "../api";
+import { EMPTY_OPTIONS, JobOptionsFields, toOptions, type OptionsForm } from "../components/JobOptionsFields";
+import { SchemaForm } from "../components/SchemaForm";
+import { useJobTypes, useQueues } from "../hooks/queries";
 import { link, type Route } from "../hooks/useRoute";
-import { buildData, buildOptions, fieldOf, initialValues, JOB_TYPES, keyOf, type Field, type Values } from "./jobTypes";
+import { buildData, FieldError, fieldOfMessage, fieldsOf, valuesOf, type JsonSchema, type Values } from "../lib/schema";
 
 /** Jobs a live check sends to core at most (a pasted list of URLs makes one job each). */
 const CHECK_AT_MOST = 20;
 /** How long typing pauses before the form is checked. */
 const CHECK_AFTER_MS = 300;
 
-/** What the form would add, or why it cannot be read. */
-type Built = { queue: string; jobs: { name: string; data: Record<string, unknown> }[]; opts: Record<string, unknown> };
+/** What the form would add, or why it cannot be read (and which field). */
+type Built =
+  | { queue: string; jobs: { name: string; data: Record<string, unknown> }[]; opts: JobOptionsInput }
+  | { error: string; field: string | undefined };
 
 /** The live check's verdict: nothing yet, core accepts it, or why not (and which field). */
 type Check = { state: "idle" } | { state: "ok" } | { state: "error"; message: string; field: string | undefined };
 
-const PRIORITIES = ["critical", "high", "normal", "low", "background"];
+const keyOf = (t: JobType) => `${t.queue}/${t.name}`;
 
-/** Add a job: a form per seed job type, or raw JSON for any queue and job name. */
+/** Add a job: a form per job type of the catalogue, or raw JSON for any queue and job name. */
 export function AddJob({ route }: { route: Route }) {
   const api = useApi();
   const client = useQueryClient();
   const queues = useQueues();
+  const catalogue = useJobTypes();
+  const types = useMemo(() => catalogue.data?.jobTypes ?? [], [catalogue.data]);
   const from = route.params.get("from");
   const fromQueue = route.params.get("queue") ?? "";
-  const [typeIndex, setTypeIndex] = useState(() => {
-    const i = JOB_TYPES.findIndex((t) => t.queue === fromQueue);
-    return i < 0 ? 0 : i;
-  });
-  const type = JOB_TYPES[typeIndex] ?? JOB_TYPES[0];
+  const [chosen, setChosen] = useState<string | null>(null);
+  const type = types.find((t) => keyOf(t) === chosen) ?? types.find((t) => t.queue === fromQueue) ?? types[0];
+  const fields = useMemo(() => (type ? fieldsOf(type.schema as JsonSchema) : []), [type]);
   const [raw, setRaw] = useState(from !== null);
-  const [values, setValues] = useState<Values>(() => (type ? initialValues(type) : {}));
+  const [values, setValues] = useState<Values>({});
   const [rawQueue, setRawQueue] = useState(fromQueue || "scraping-queue");
   const [rawName, setRawName] = useState("");
   const [rawData, setRawData] = useState("{}");
-  const [options, setOptions] = useState({ priority: "", delaySeconds: "", attempts: "", backoff: "", backoffMs: "" });
+  const [options, setOptions] = useState<OptionsForm>(EMPTY_OPTIONS);
   const [error, setError] = useState<string | null>(null);
   const [added, setAdded] = useState<AddedJob[]>([]);
   const [busy, setBusy] = useState(false);
@@ -57,36 +61,42 @@ export function AddJob({ route }: { route: Route }) {
     );
   }, [api, from, fromQueue]);
 
-  const build = useCallback((): Built | { error: string } => {
+  const build = useCallback((): Built => {
+    let opts: JobOptionsInput;
     try {
-      const opts = buildOptions(options);
-      if (raw) {
-        let data: unknown;
-        try {
-          data = JSON.parse(rawData);
-        } catch (e) {
-          return { error: `Data: not JSON (${(e as Error).message})` };
-        }
-        if (typeof data !== "object" || data === null || Array.isArray(data)) return { error: "Data: must be a JSON object" };
-        return { queue: rawQueue.trim(), jobs: [{ name: rawName.trim(), data: data as Record<string, unknown> }], opts };
-      }
-      if (!type) return { error: "Choose a job type" };
-      return { queue: type.queue, jobs: buildData(type, values).map((data) => ({ name: type.name, data })), opts };
+      opts = toOptions(options);
     } catch (e) {
-      return { error: (e as Error).message };
+      return { error: (e as Error).message, field: undefined };
     }
-  }, [options, raw, rawData, rawName, rawQueue, type, values]);
+    if (raw) {
+      let data: unknown;
+      try {
+        data = JSON.parse(rawData);
+      } catch (e) {
+        return { error: `Data: not JSON (${(e as Error).message})`, field: undefined };
+      }
+      if (typeof data !== "object" || data === null || Array.isArray(data)) return { error: "Data: must be a JSON object", field: undefined };
+      return { queue: rawQueue.trim(), jobs: [{ name: rawName.trim(), data: data as Record<string, unknown> }], opts };
+    }
+    if (!type) return { error: "Choose a job type", field: undefined };
+    try {
+      const jobs = buildData(fields, values, type.oneJobPer).map((data) => ({ name: type.name, data }));
+      return { queue: type.queue, jobs, opts };
+    } catch (e) {
+      return { error: (e as Error).message, field: e instanceof FieldError ? e.key : undefined };
+    }
+  }, [fields, options, raw, rawData, rawName, rawQueue, type, values]);
 
   useEffect(() => {
     if (!touched) return;
     let stale = false;
     const timer = setTimeout(() => {
       const built = build();
-      const fail = (message: string) => {
-        if (!stale) setCheck({ state: "error", message, field: raw || !type ? undefined : fieldOf(type, message) });
+      const fail = (message: string, field?: string) => {
+        if (!stale) setCheck({ state: "error", message, field: field ?? (raw ? undefined : fieldOfMessage(fields, message)) });
       };
       if ("error" in built) {
-        fail(built.error);
+        fail(built.error, built.field);
         return;
       }
       void (async () => {
@@ -104,9 +114,10 @@ export function AddJob({ route }: { route: Route }) {
       stale = true;
       clearTimeout(timer);
     };
-  }, [api, build, raw, touched, type]);
+  }, [api, build, fields, raw, touched]);
 
   const submit = async () => {
+    if (busy) return;
     setError(null);
     setAdded([]);
     const built = build();
@@ -119,6 +130,10 @@ export function AddJob({ route }: { route: Route }) {
     const done: AddedJob[] = [];
     try {
       for (const job of jobs) done.push(await api.addJob(queue, { ...job, opts }));
+      // Added: the form starts afresh, so a second click does not add the same jobs again.
+      if (!raw) setValues({});
+      setTouched(false);
+      setCheck({ state: "idle" });
     } catch (e) {
       setError(done.length > 0 ? `${done.length} added, then: ${(e as Error).message}` : (e as Error).message);
     } finally {
@@ -156,67 +171,54 @@ export function AddJob({ route }: { route: Route }) {
               </datalist>
             </label>
             <label>
-              Job name <input value={rawName} onChange={(e) => setRawName(e.target.value)} required placeholder="product-scraping" />
+              Job name
+              <input list="job-names" value={rawName} onChange={(e) => setRawName(e.target.value)} required placeholder="product-scraping" />
+              <datalist id="job-names">
+                {types.filter((t) => t.queue === rawQueue.trim()).map((t) => <option key={t.name} value={t.name} />)}
+              </datalist>
             </label>
             <label>
               Data (JSON object)
-              <textarea className="code" rows={10} value={rawData} onChange={(e) => setRawData(e.target.value)} />
+              <textarea className="code" rows={10} value={rawData} onChange={(e) => setRawData(e.target.value)}
+                placeholder={JSON.stringify(types.find((t) => t.queue === rawQueue.trim() && t.name === rawName.trim())?.example ?? {})} />
             </label>
           </>
         ) : (
           <>
-            <label>
-              Job type
-              <select
-                value={typeIndex}
-                onChange={(e) => {
-                  const i = Number(e.target.value);
-                  setTypeIndex(i);
-                  const t = JOB_TYPES[i];
-                  if (t) setValues(initialValues(t));
-                }}
-              >
-                {JOB_TYPES.map((t, i) => (
-                  <option key={t.name} value={i}>{t.label} ({t.queue})</option>
-                ))}
-              </select>
-            </label>
-            {type?.fields.map((f) => (
-              <FieldInput key={keyOf(f)} field={f} value={values[keyOf(f)] ?? ""}
-                error={check.state === "error" && check.field === keyOf(f) ? check.message : undefined}
-                onChange={(v) => setValues({ ...values, [keyOf(f)]: v })} />
-            ))}
+            {catalogue.isError && <p className="error" role="alert">{catalogue.error.message}</p>}
+            {catalogue.isPending && <p className="muted">Loading job types…</p>}
+            {type && (
+              <>
+                <label>
+                  Job type
+                  <select
+                    value={keyOf(type)}
+                    onChange={(e) => {
+                      setChosen(e.target.value);
+                      setValues({});
+                      setCheck({ state: "idle" });
+                    }}
+                  >
+                    {types.map((t) => (
+                      <option key={keyOf(t)} value={keyOf(t)}>{t.label} ({t.queue})</option>
+                    ))}
+                  </select>
+                </label>
+                <p className="small muted" data-testid="job-type-description">{type.description}</p>
+                <SchemaForm
+                  fields={fields}
+                  values={{ ...valuesOf(fields, undefined), ...values }}
+                  example={type.example}
+                  onePerLine={type.oneJobPer}
+                  error={check.state === "error" ? check.message : undefined}
+                  errorKey={check.state === "error" ? check.field : undefined}
+                  onChange={(key, v) => setValues((old) => ({ ...old, [key]: v }))}
+                />
+              </>
+            )}
           </>
         )}
-        <fieldset>
-          <legend>Options</legend>
-          <label>
-            Priority
-            <select value={options.priority} onChange={(e) => setOptions({ ...options, priority: e.target.value })}>
-              <option value="">queue default (normal)</option>
-              {PRIORITIES.map((p) => <option key={p} value={p}>{p}</option>)}
-            </select>
-          </label>
-          <label>
-            Delay (seconds) <input inputMode="decimal" value={options.delaySeconds} onChange={(e) => setOptions({ ...options, delaySeconds: e.target.value })} />
-          </label>
-          <label>
-            Attempts <input inputMode="numeric" value={options.attempts} onChange={(e) => setOptions({ ...options, attempts: e.target.value })} placeholder="queue default" />
-          </label>
-          <label>
-            Backoff
-            <select value={options.backoff} onChange={(e) => setOptions({ ...options, backoff: e.target.value })}>
-              <option value="">queue default</option>
-              <option value="fixed">fixed</option>
-              <option value="exponential">exponential</option>
-            </select>
-          </label>
-          {options.backoff !== "" && (
-            <label>
-              Backoff delay (ms) <input inputMode="numeric" value={options.backoffMs} onChange={(e) => setOptions({ ...options, backoffMs: e.target.value })} />
-            </label>
-          )}
-        </fieldset>
+        <JobOptionsFields value={options} onChange={setOptions} catalogue={catalogue.data} />
         {check.state === "error" && check.field === undefined && (
           <p className="error" data-testid="check-error" id="check-error">{check.message}</p>
         )}
@@ -240,34 +242,5 @@ export function AddJob({ route }: { route: Route }) {
         </section>
       )}
     </main>
-  );
-}
-
-function FieldInput({ field, value, error, onChange }: { field: Field; value: string | boolean; error: string | undefined; onChange(v: string | boolean): void }) {
-  const text = typeof value === "string" ? value : "";
-  const errorId = `error-${keyOf(field)}`;
-  const invalid = error === undefined ? {} : { "aria-invalid": true, "aria-describedby": errorId };
-  if (field.kind === "checkbox") {
-    return (
-      <label className="check">
-        <input type="checkbox" checked={value === true} onChange={(e) => onChange(e.target.checked)} /> {field.label}
-      </label>
-    );
-  }
-  const multi = field.kind === "urls" || field.kind === "list" || field.kind === "json";
-  return (
-    <label>
-      {field.label}
-      {field.required && <span aria-hidden="true"> *</span>}
-      {multi ? (
-        <textarea className={field.kind === "json" ? "code" : undefined} rows={field.kind === "json" ? 6 : 4}
-          value={text} placeholder={field.placeholder} onChange={(e) => onChange(e.target.value)} {...invalid} />
-      ) : (
-        <input type={field.kind === "date" ? "date" : field.kind === "url" ? "url" : "text"}
-          inputMode={field.kind === "number" ? "numeric" : undefined}
-          value={text} placeholder={field.placeholder} required={field.required} onChange={(e) => onChange(e.target.value)} {...invalid} />
-      )}
-      {error !== undefined && <span className="error small" id={errorId}>{error}</span>}
-    </label>
   );
 }

@@ -189,8 +189,10 @@ export function toInput(f: DynamicForm): { input: DynamicScheduleInput } | { err
         queueName: f.actionQueue.trim(),
         jobName: f.actionJob.trim(),
         jobData: jobData as Record<string, unknown>,
+        options: {},
       },
       cooldownSeconds: n("cooldownSeconds"),
+      enabled: true,
     },
   };
 }

@@ -1,11 +1,15 @@
 import { fireEvent, screen, waitFor } from "@testing-library/react";
 import { describe, expect, it, vi } from "vitest";
 
-import { ApiError, type DynamicScheduleView, type Preview, type ScheduleView } from "../api";
+import { ApiError, type Catalogue, type DynamicScheduleView, type Preview, type ScheduleView } from "../api";
+import generated from "../api/generated/catalogue.json";
 import { fakeApi } from "../test/fakeApi";
 import { renderWith } from "../test/render";
 import { toInput } from "./DynamicSchedules";
 import { Schedules } from "./Schedules";
+
+/** The catalogue as Rust writes it (`cargo test -p antrian-jobs`). */
+const listJobTypes = () => Promise.resolve(generated as Catalogue);
 
 const view = (over: Partial<ScheduleView> = {}): ScheduleView => ({
   name: "daily-cleanup",
@@ -112,8 +116,8 @@ describe("the schedules page", () => {
     expect(setDynamicScheduleEnabled).toHaveBeenCalledWith("scale-alert", false);
   });
 
-  it("edits a schedule in place: its name stays, the rest is sent as a change", async () => {
-    let current = view({ jobData: { collections: ["products"] } });
+  it("edits a schedule in place: its name stays, every field is sent as a change", async () => {
+    let current = view({ jobData: { collections: ["products"], olderThan: 30 } });
     const updateSchedule = vi.fn((_name: string, change: Record<string, unknown>) => {
       current = view({ ...change });
       return Promise.resolve(current);
@@ -122,15 +126,21 @@ describe("the schedules page", () => {
       Promise.resolve({ schedule: "30 3 * * *", timezone: "Asia/Jakarta", description: "At 03:30 AM", times: [] }),
     );
     renderWith(
-      fakeApi({ listDynamicSchedules: () => Promise.resolve([]), listSchedules: () => Promise.resolve([current]), updateSchedule, previewCron }),
+      fakeApi({ listDynamicSchedules: () => Promise.resolve([]), listSchedules: () => Promise.resolve([current]), updateSchedule, previewCron, listJobTypes }),
       <Schedules />,
     );
     fireEvent.click(await screen.findByRole("button", { name: "Edit daily-cleanup" }));
     const form = screen.getByRole("form", { name: "Edit daily-cleanup" });
     expect(screen.getByLabelText("Name")).toHaveAttribute("readonly");
     expect(screen.getByLabelText("Time zone (IANA)")).toHaveValue("Asia/Jakarta");
-    expect(screen.getByLabelText("Job data (JSON)")).toHaveValue(JSON.stringify({ collections: ["products"] }, null, 2));
+    // The job's data in its type's form, from the catalogue.
+    expect(await screen.findByLabelText(/^Collections/)).toHaveValue("products");
+    expect(screen.getByLabelText(/^Older than/)).toHaveValue("30");
     fireEvent.change(screen.getByLabelText("Cron expression"), { target: { value: "30 3 * * *" } });
+    fireEvent.change(screen.getByLabelText("Priority"), { target: { value: "low" } });
+    fireEvent.change(screen.getByLabelText("Attempts"), { target: { value: "2" } });
+    fireEvent.change(screen.getByLabelText(/^Run limit/), { target: { value: "10" } });
+    fireEvent.change(screen.getByLabelText(/^While the previous run/), { target: { value: "skip" } });
     fireEvent.submit(form);
     await waitFor(() => expect(updateSchedule).toHaveBeenCalledTimes(1));
     expect(updateSchedule).toHaveBeenCalledWith("daily-cleanup", {
@@ -138,7 +148,13 @@ describe("the schedules page", () => {
       timezone: "Asia/Jakarta",
       queueName: "cleanup-queue",
       jobName: "cleanup-old-data",
-      jobData: { collections: ["products"] },
+      jobData: { collections: ["products"], olderThan: 30, dryRun: false },
+      enabled: true,
+      options: { priority: "low", attempts: 2 },
+      overlap: "skip",
+      startDate: null,
+      endDate: null,
+      limit: 10,
     });
     await waitFor(() => expect(screen.queryByRole("form", { name: "Edit daily-cleanup" })).toBeNull());
     expect(screen.getByTestId("schedule-daily-cleanup")).toHaveTextContent("30 3 * * *");
@@ -154,8 +170,9 @@ describe("the schedules page", () => {
       input: {
         name: "n",
         condition: { type: "queue_size", queueName: "scraping-queue", operator: ">=", threshold: 50 },
-        action: { queueName: "notifications-queue", jobName: "send-email", jobData: { to: "a@example.com" } },
+        action: { queueName: "notifications-queue", jobName: "send-email", jobData: { to: "a@example.com" }, options: {} },
         cooldownSeconds: 60,
+        enabled: true,
       },
     });
     expect(toInput({ ...base, kind: "failure_rate", threshold: "12.5" })).toMatchObject({
@@ -203,8 +220,10 @@ describe("the schedules page", () => {
           queueName: "notifications-queue",
           jobName: "send-email",
           jobData: { to: "admin@example.com", subject: "High Queue Alert", template: "notice" },
+          options: {},
         },
         cooldownSeconds: 300,
+        enabled: true,
       },
     ]);
   });

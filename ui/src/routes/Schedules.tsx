@@ -1,11 +1,14 @@
-import { useEffect, useState } from "react";
+import { useEffect, useMemo, useState } from "react";
 import { useQueryClient } from "@tanstack/react-query";
 
-import { useApi, type Preview, type ScheduleView } from "../api";
+import { useApi, type Overlap, type Preview, type ScheduleInput, type ScheduleUpdate, type ScheduleView } from "../api";
+import { JobOptionsFields, optionsForm, toOptions, type OptionsForm } from "../components/JobOptionsFields";
+import { SchemaForm } from "../components/SchemaForm";
+import { buildData, fieldsOf, valuesOf, type JsonSchema, type Values } from "../lib/schema";
 import { Dialog } from "../components/Dialog";
 import { Time } from "../components/Time";
 import { useToast } from "../components/Toasts";
-import { useSchedules } from "../hooks/queries";
+import { useJobTypes, useSchedules } from "../hooks/queries";
 import { useAct } from "../hooks/useAct";
 import { link } from "../hooks/useRoute";
 import { DynamicSchedules } from "./DynamicSchedules";
@@ -119,14 +122,39 @@ function LastRun({ schedule }: { schedule: ScheduleView }) {
   );
 }
 
+/** What each overlap policy does; keyed by the generated type, so none is missed. */
+const OVERLAPS: Record<Overlap, string> = {
+  allow: "run anyway",
+  skip: "skip the run while the previous one waits or runs",
+};
+
+/** A time as a `datetime-local` input holds it (this machine's zone), or "". */
+function localInput(ms: number | null): string {
+  if (ms === null) return "";
+  const d = new Date(ms);
+  const pad = (n: number) => String(n).padStart(2, "0");
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
+}
+
+/** A `datetime-local` value as milliseconds since the epoch, or null when empty. */
+function fromLocalInput(label: string, text: string): number | null {
+  if (text.trim() === "") return null;
+  const ms = new Date(text).getTime();
+  if (!Number.isFinite(ms)) throw new Error(`${label}: “${text}” is not a date and time`);
+  return ms;
+}
+
 /**
  * The editor for a new schedule or an existing one (its name stays; the rest changes in
- * place and its next run is recomputed), with the next 5 runs previewed as you type.
+ * place and its next run is recomputed), with the next 5 runs previewed as you type. Every
+ * field the API takes: the job from the catalogue with its data form (or any queue and job
+ * name with JSON data), job options, start and end, run limit, overlap policy, enabled.
  */
 function ScheduleEditor({ existing, onDone }: { existing?: ScheduleView | undefined; onDone(): void }) {
   const api = useApi();
   const client = useQueryClient();
   const toast = useToast();
+  const catalogue = useJobTypes();
   const [form, setForm] = useState(
     existing
       ? {
@@ -136,6 +164,11 @@ function ScheduleEditor({ existing, onDone }: { existing?: ScheduleView | undefi
           queueName: existing.queueName,
           jobName: existing.jobName,
           jobData: JSON.stringify(existing.jobData, null, 2),
+          start: localInput(existing.startDate),
+          end: localInput(existing.endDate),
+          limit: existing.limit === null ? "" : String(existing.limit),
+          overlap: existing.overlap,
+          enabled: existing.enabled,
         }
       : {
           name: "",
@@ -144,8 +177,20 @@ function ScheduleEditor({ existing, onDone }: { existing?: ScheduleView | undefi
           queueName: "cleanup-queue",
           jobName: "cleanup-old-data",
           jobData: '{"collections": ["products"], "olderThan": 30, "dryRun": true}',
+          start: "",
+          end: "",
+          limit: "",
+          overlap: "allow" as Overlap,
+          enabled: true,
         },
   );
+  const [options, setOptions] = useState<OptionsForm>(optionsForm(existing?.options));
+  const type = catalogue.data?.jobTypes.find((t) => t.queue === form.queueName.trim() && t.name === form.jobName.trim());
+  const fields = useMemo(() => (type ? fieldsOf(type.schema as JsonSchema) : []), [type]);
+  // The job's data: the type's form while the job is one of the catalogue's, else JSON.
+  const [json, setJson] = useState(false);
+  const [values, setValues] = useState<Values | null>(null);
+  const dataValues = values ?? (type ? valuesOf(fields, safeObject(form.jobData)) : {});
   const [preview, setPreview] = useState<Preview | null>(null);
   const [previewError, setPreviewError] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -170,32 +215,57 @@ function ScheduleEditor({ existing, onDone }: { existing?: ScheduleView | undefi
       clearTimeout(timer);
     };
   }, [api, form.schedule, form.timezone]);
-  const field = (key: keyof typeof form, label: string, extra: Partial<React.InputHTMLAttributes<HTMLInputElement>> = {}) => (
+  const field = (key: "name" | "schedule" | "timezone" | "queueName" | "jobName" | "limit", label: string, extra: Partial<React.InputHTMLAttributes<HTMLInputElement>> = {}) => (
     <label>
       {label}
       <input value={form[key]} onChange={(e) => setForm({ ...form, [key]: e.target.value })} {...extra} />
     </label>
   );
+  const jobData = (): Record<string, unknown> => {
+    if (type && !json) {
+      const [data] = buildData(fields, dataValues);
+      return data ?? {};
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(form.jobData);
+    } catch (e) {
+      throw new Error(`Job data: not JSON (${(e as Error).message})`, { cause: e });
+    }
+    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw new Error("Job data: must be a JSON object");
+    return parsed as Record<string, unknown>;
+  };
   const save = async () => {
     setError(null);
-    let jobData: unknown;
+    let input: ScheduleInput;
     try {
-      jobData = JSON.parse(form.jobData);
-    } catch (e) {
-      setError(`Job data: not JSON (${(e as Error).message})`);
-      return;
-    }
-    try {
-      const input = {
+      const limit = form.limit.trim() === "" ? undefined : Number(form.limit.trim());
+      if (limit !== undefined && !Number.isInteger(limit)) throw new Error(`Run limit: “${form.limit}” is not a whole number`);
+      const start = fromLocalInput("Start", form.start);
+      const end = fromLocalInput("End", form.end);
+      input = {
         name: form.name.trim(),
         schedule: form.schedule.trim(),
         queueName: form.queueName.trim(),
         jobName: form.jobName.trim(),
-        jobData: jobData as Record<string, unknown>,
+        jobData: jobData(),
+        enabled: form.enabled,
+        options: toOptions(options),
+        overlap: form.overlap,
         ...(form.timezone.trim() ? { timezone: form.timezone.trim() } : {}),
+        ...(start !== null ? { startDate: start } : {}),
+        ...(end !== null ? { endDate: end } : {}),
+        ...(limit !== undefined ? { limit } : {}),
       };
+    } catch (e) {
+      setError((e as Error).message);
+      return;
+    }
+    try {
       if (existing) {
-        const { name, ...change } = input;
+        const { name, ...rest } = input;
+        // Cleared dates and limit are sent as null: the update clears them.
+        const change: ScheduleUpdate = { ...rest, startDate: rest.startDate ?? null, endDate: rest.endDate ?? null, limit: rest.limit ?? null };
         await api.updateSchedule(name, change);
         toast(`${name} saved`);
       } else {
@@ -208,6 +278,7 @@ function ScheduleEditor({ existing, onDone }: { existing?: ScheduleView | undefi
       setError((e as Error).message);
     }
   };
+  const jobTypes = catalogue.data?.jobTypes ?? [];
   return (
     <form className="card form" aria-label={existing ? `Edit ${existing.name}` : "New schedule"}
       onSubmit={(e) => {
@@ -234,12 +305,67 @@ function ScheduleEditor({ existing, onDone }: { existing?: ScheduleView | undefi
           <p className="muted">…</p>
         )}
       </div>
-      {field("queueName", "Queue", { required: true })}
-      {field("jobName", "Job name", { required: true })}
       <label>
-        Job data (JSON)
-        <textarea className="code" rows={4} value={form.jobData} onChange={(e) => setForm({ ...form, jobData: e.target.value })} />
+        Job
+        <select
+          value={type ? `${type.queue}/${type.name}` : ""}
+          onChange={(e) => {
+            const t = jobTypes.find((j) => `${j.queue}/${j.name}` === e.target.value);
+            if (t) {
+              setForm({ ...form, queueName: t.queue, jobName: t.name, jobData: "{}" });
+              setValues({});
+              setJson(false);
+            } else setJson(true);
+          }}
+        >
+          {jobTypes.map((t) => (
+            <option key={`${t.queue}/${t.name}`} value={`${t.queue}/${t.name}`}>{t.label} ({t.queue})</option>
+          ))}
+          <option value="">another queue or job (JSON)</option>
+        </select>
       </label>
+      {(!type || json) && (
+        <>
+          {field("queueName", "Queue", { required: true })}
+          {field("jobName", "Job name", { required: true })}
+        </>
+      )}
+      {type && !json ? (
+        <fieldset>
+          <legend>Job data</legend>
+          <SchemaForm fields={fields} values={dataValues} example={type.example}
+            onChange={(key, v) => setValues({ ...dataValues, [key]: v })} />
+        </fieldset>
+      ) : (
+        <label>
+          Job data (JSON)
+          <textarea className="code" rows={4} value={form.jobData} onChange={(e) => setForm({ ...form, jobData: e.target.value })} />
+        </label>
+      )}
+      <JobOptionsFields value={options} onChange={setOptions} catalogue={catalogue.data} withJobId={false} />
+      <fieldset>
+        <legend>When it may run</legend>
+        <label>
+          Start (no run before)
+          <input type="datetime-local" value={form.start} onChange={(e) => setForm({ ...form, start: e.target.value })} />
+        </label>
+        <label>
+          End (no run after)
+          <input type="datetime-local" value={form.end} onChange={(e) => setForm({ ...form, end: e.target.value })} />
+        </label>
+        {field("limit", "Run limit (runs in all)", { inputMode: "numeric", placeholder: "no limit" })}
+        <label>
+          While the previous run is still going
+          <select value={form.overlap} onChange={(e) => setForm({ ...form, overlap: e.target.value as Overlap })}>
+            {(Object.keys(OVERLAPS) as Overlap[]).map((o) => (
+              <option key={o} value={o}>{o}: {OVERLAPS[o]}</option>
+            ))}
+          </select>
+        </label>
+        <label className="check">
+          <input type="checkbox" checked={form.enabled} onChange={(e) => setForm({ ...form, enabled: e.target.checked })} /> Enabled
+        </label>
+      </fieldset>
       {error !== null && <p className="error" role="alert" data-testid="schedule-error">{error}</p>}
       <div className="actions">
         <button type="button" onClick={onDone}>Cancel</button>
@@ -247,6 +373,15 @@ function ScheduleEditor({ existing, onDone }: { existing?: ScheduleView | undefi
       </div>
     </form>
   );
+}
+
+function safeObject(text: string): Record<string, unknown> | undefined {
+  try {
+    const v: unknown = JSON.parse(text);
+    return typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** A fire time as the schedule's zone reads it ("11/29/2026, 2:30:00 AM GMT+7"). */
