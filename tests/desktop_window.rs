@@ -46,21 +46,30 @@ async fn add_product_job(client: &fantoccini::Client, url: &str, attempts: u32) 
     go(client, "#/add-job?queue=scraping-queue")
         .await
         .expect("add-job page");
-    let field =
-        |label: &str| format!("//label[contains(., '{label}')]//*[self::input or self::textarea]");
-    for (label, value) in [
-        ("Product URLs", url.to_string()),
-        ("Attempts", attempts.to_string()),
+    // The form is rendered from the job-type catalogue, read through the Tauri command: all
+    // of Rust's job types are offered.
+    let offered = wait_for(
+        client,
+        Locator::XPath("//label[contains(., 'Job type')]/select"),
+        "the job types from the catalogue",
+    )
+    .await
+    .find_all(Locator::Css("option"))
+    .await
+    .expect("options");
+    assert_eq!(offered.len(), antrian_jobs::catalogue::job_types().len());
+    for (field, value) in [
+        ("//*[@id='field-url']", url.to_string()),
+        (
+            "//label[normalize-space(text())='Attempts']/input",
+            attempts.to_string(),
+        ),
     ] {
-        wait_for(
-            client,
-            Locator::XPath(&field(label)),
-            &format!("no {label} field"),
-        )
-        .await
-        .send_keys(&value)
-        .await
-        .unwrap_or_else(|e| panic!("type into {label}: {e}"));
+        wait_for(client, Locator::XPath(field), &format!("no {field} field"))
+            .await
+            .send_keys(&value)
+            .await
+            .unwrap_or_else(|e| panic!("type into {field}: {e}"));
     }
     wait_for(
         client,

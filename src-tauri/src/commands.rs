@@ -14,7 +14,8 @@ use antrian_core::queue::{
 };
 use antrian_core::queue::{QueueManager, ScalingRecord};
 use antrian_core::scheduler::{
-    DynamicScheduleInput, DynamicScheduleView, Preview, ScheduleInput, ScheduleUpdate, ScheduleView,
+    DynamicScheduleInput, DynamicScheduleUpdate, DynamicScheduleView, Preview, ScheduleInput,
+    ScheduleUpdate, ScheduleView,
 };
 use antrian_core::store::{ExportFormat, ProductFilter, ProductPage, ProductStore};
 use antrian_core::worker::{
@@ -451,6 +452,20 @@ pub async fn add_dynamic_schedule(
         .handle()?
         .scheduler
         .add_dynamic_schedule(input)
+        .await
+        .map_err(fail)
+}
+
+#[tauri::command]
+pub async fn update_dynamic_schedule(
+    shell: State<'_, Shell>,
+    name: String,
+    update: DynamicScheduleUpdate,
+) -> Reply<DynamicScheduleView> {
+    shell
+        .handle()?
+        .scheduler
+        .update_dynamic_schedule(&name, update)
         .await
         .map_err(fail)
 }

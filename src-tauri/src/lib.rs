@@ -64,6 +64,7 @@ pub fn run() {
             commands::export_products,
             commands::list_dynamic_schedules,
             commands::add_dynamic_schedule,
+            commands::update_dynamic_schedule,
             commands::set_dynamic_schedule_enabled,
             commands::remove_dynamic_schedule,
             commands::get_notification_prefs,

@@ -50,7 +50,7 @@ impl Modify for Adjust {
         schedules::list, schedules::add, schedules::get_one, schedules::update,
         schedules::remove, schedules::enable, schedules::disable, schedules::run,
         schedules::preview, schedules::preview_expression, schedules::list_dynamic,
-        schedules::add_dynamic, schedules::get_dynamic, schedules::remove_dynamic,
+        schedules::add_dynamic, schedules::get_dynamic, schedules::update_dynamic, schedules::remove_dynamic,
         schedules::enable_dynamic, schedules::disable_dynamic,
         system::health, system::workers, system::command, system::scaling, system::scaling_settings, system::products,
         system::product, system::export, system::sites,

@@ -13,6 +13,7 @@ import type {
   Catalogue,
   DomainStats,
   DynamicScheduleInput,
+  DynamicScheduleUpdate,
   DynamicScheduleView,
   NodeCommand,
   NodeInfo,
@@ -120,6 +121,8 @@ export interface Api {
   /** Condition-based schedules with their evaluation state. */
   listDynamicSchedules(): Promise<DynamicScheduleView[]>;
   addDynamicSchedule(input: DynamicScheduleInput): Promise<DynamicScheduleView>;
+  /** Changes a condition-based schedule in place; what is left out stays. */
+  updateDynamicSchedule(name: string, update: DynamicScheduleUpdate): Promise<DynamicScheduleView>;
   setDynamicScheduleEnabled(name: string, enabled: boolean): Promise<DynamicScheduleView>;
   removeDynamicSchedule(name: string): Promise<void>;
 

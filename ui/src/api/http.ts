@@ -167,6 +167,8 @@ export function httpApi(base = ""): Api {
     },
     listDynamicSchedules: () => call<DynamicScheduleView[]>("GET", "/api/dynamic-schedules"),
     addDynamicSchedule: (input) => call<DynamicScheduleView>("POST", "/api/dynamic-schedules", input),
+    updateDynamicSchedule: (name, update) =>
+      call<DynamicScheduleView>("PATCH", `/api/dynamic-schedules/${q(name)}`, update),
     setDynamicScheduleEnabled: (name, enabled) =>
       call<DynamicScheduleView>("POST", `/api/dynamic-schedules/${q(name)}/${enabled ? "enable" : "disable"}`),
     async removeDynamicSchedule(name) {

@@ -45,6 +45,7 @@ export function noTransportApi(): Api {
     previewCron: unavailable,
     listDynamicSchedules: unavailable,
     addDynamicSchedule: unavailable,
+    updateDynamicSchedule: unavailable,
     setDynamicScheduleEnabled: unavailable,
     removeDynamicSchedule: unavailable,
     listNodes: unavailable,

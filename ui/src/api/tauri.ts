@@ -89,6 +89,7 @@ export function tauriApi(): Api {
       call<Preview>("preview_cron", { cron, timezone: timezone ?? null, count }),
     listDynamicSchedules: () => call<DynamicScheduleView[]>("list_dynamic_schedules"),
     addDynamicSchedule: (input) => call<DynamicScheduleView>("add_dynamic_schedule", { input }),
+    updateDynamicSchedule: (name, update) => call<DynamicScheduleView>("update_dynamic_schedule", { name, update }),
     setDynamicScheduleEnabled: (name, enabled) =>
       call<DynamicScheduleView>("set_dynamic_schedule_enabled", { name, enabled }),
     removeDynamicSchedule: (name) => run("remove_dynamic_schedule", { name }),

@@ -48,6 +48,7 @@ export type { Backoff } from "./generated/Backoff";
 export type { Catalogue } from "./generated/Catalogue";
 export type { DateInput } from "./generated/DateInput";
 export type { DynamicScheduleInput } from "./generated/DynamicScheduleInput";
+export type { DynamicScheduleUpdate } from "./generated/DynamicScheduleUpdate";
 export type { JobDefaults } from "./generated/JobDefaults";
 export type { JobOptionsInput } from "./generated/JobOptionsInput";
 export type { JobType } from "./generated/JobType";

@@ -147,6 +147,16 @@ export function valuesOf(fields: SchemaField[], data: Record<string, unknown> | 
   );
 }
 
+/** JSON text as an object, or undefined when it is not one (a form's data being typed). */
+export function objectOf(text: string): Record<string, unknown> | undefined {
+  try {
+    const v: unknown = JSON.parse(text);
+    return typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** What a field's placeholder shows: the example's value, one line for lists. */
 export function placeholderOf(field: SchemaField, example: unknown): string {
   const value = at(example, field.path);

@@ -1,7 +1,11 @@
-import { useState } from "react";
+import { useMemo, useState } from "react";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 
-import { useApi, type Condition, type DynamicScheduleInput } from "../api";
+import { useApi, type Condition, type DynamicScheduleInput, type DynamicScheduleView, type JobOptionsInput } from "../api";
+import { JobOptionsFields, optionsForm, toOptions, type OptionsForm } from "../components/JobOptionsFields";
+import { SchemaForm } from "../components/SchemaForm";
+import { useJobTypes } from "../hooks/queries";
+import { buildData, fieldsOf, objectOf, valuesOf, type JsonSchema, type Values } from "../lib/schema";
 import { Dialog } from "../components/Dialog";
 import { Time } from "../components/Time";
 import { useToast } from "../components/Toasts";
@@ -16,16 +20,20 @@ export function DynamicSchedules() {
   const [removing, setRemoving] = useState<string | null>(null);
   const now = useNow();
   const act = useAct(["schedules", "dynamic"]);
-  const [adding, setAdding] = useState(false);
+  // Which editor is open: a new schedule's, or an existing one's.
+  const [editing, setEditing] = useState<DynamicScheduleView | "new" | null>(null);
   return (
     <section className="card">
       <header className="card-header">
         <h2>Condition-based schedules</h2>
-        {!adding && (
-          <button type="button" onClick={() => setAdding(true)}>New condition-based schedule</button>
+        {editing === null && (
+          <button type="button" onClick={() => setEditing("new")}>New condition-based schedule</button>
         )}
       </header>
-      {adding && <DynamicEditor onDone={() => setAdding(false)} />}
+      {editing !== null && (
+        <DynamicEditor key={editing === "new" ? "" : editing.name}
+          existing={editing === "new" ? undefined : editing} onDone={() => setEditing(null)} />
+      )}
       {list.isError && <p className="error" role="alert">{list.error.message}</p>}
       {list.data?.length === 0 && (
         <p className="muted" data-testid="no-dynamic">
@@ -80,6 +88,7 @@ export function DynamicSchedules() {
                   />
                 </td>
                 <td className="actions">
+                  <button type="button" onClick={() => setEditing(d)} aria-label={`Edit ${d.name}`}>Edit</button>
                   <button type="button" className="danger" onClick={() => setRemoving(d.name)}>Delete</button>
                 </td>
               </tr>
@@ -148,7 +157,10 @@ const EXAMPLE: DynamicForm = {
  * What core's `addDynamicSchedule` takes, from the form; or the first field that is not
  * even a number or JSON (ranges and names are core's to check, and it says which).
  */
-export function toInput(f: DynamicForm): { input: DynamicScheduleInput } | { error: string } {
+export function toInput(
+  f: DynamicForm,
+  job: { data?: Record<string, unknown>; options?: JobOptionsInput } = {},
+): { input: DynamicScheduleInput } | { error: string } {
   const number = (label: string, raw: string): number | string => {
     const n = Number(raw.trim());
     return raw.trim() === "" || !Number.isFinite(n) ? `${label}: “${raw}” is not a number` : n;
@@ -165,11 +177,13 @@ export function toInput(f: DynamicForm): { input: DynamicScheduleInput } | { err
     if (typeof n === "string") return { error: n };
     numbers[key] = n;
   }
-  let jobData: unknown;
-  try {
-    jobData = JSON.parse(f.jobData);
-  } catch (e) {
-    return { error: `Job data: not JSON (${(e as Error).message})` };
+  let jobData: unknown = job.data;
+  if (jobData === undefined) {
+    try {
+      jobData = JSON.parse(f.jobData);
+    } catch (e) {
+      return { error: `Job data: not JSON (${(e as Error).message})` };
+    }
   }
   const queueName = f.queueName.trim();
   const n = (key: string) => numbers[key] ?? 0;
@@ -189,7 +203,7 @@ export function toInput(f: DynamicForm): { input: DynamicScheduleInput } | { err
         queueName: f.actionQueue.trim(),
         jobName: f.actionJob.trim(),
         jobData: jobData as Record<string, unknown>,
-        options: {},
+        options: job.options ?? {},
       },
       cooldownSeconds: n("cooldownSeconds"),
       enabled: true,
@@ -197,13 +211,45 @@ export function toInput(f: DynamicForm): { input: DynamicScheduleInput } | { err
   };
 }
 
-/** The editor for a new condition-based schedule: a condition, a job to add, a cooldown. */
-function DynamicEditor({ onDone }: { onDone(): void }) {
+/** The form of an existing schedule, for its editor. */
+function formOf(d: DynamicScheduleView): DynamicForm {
+  const c = d.condition;
+  const text = (n: number | undefined, fallback: string) => (n === undefined ? fallback : String(n));
+  return {
+    name: d.name,
+    kind: c.type,
+    queueName: c.queueName,
+    operator: c.type === "queue_size" ? c.operator : EXAMPLE.operator,
+    threshold: c.type === "queue_size" || c.type === "failure_rate" ? String(c.threshold) : EXAMPLE.threshold,
+    windowSeconds: c.type === "failure_rate" ? text(c.windowSeconds, EXAMPLE.windowSeconds) : EXAMPLE.windowSeconds,
+    minJobs: c.type === "failure_rate" ? text(c.minJobs, EXAMPLE.minJobs) : EXAMPLE.minJobs,
+    forSeconds: c.type === "no_workers" ? text(c.forSeconds, EXAMPLE.forSeconds) : EXAMPLE.forSeconds,
+    cooldownSeconds: String(d.cooldownSeconds),
+    actionQueue: d.action.queueName,
+    actionJob: d.action.jobName,
+    jobData: JSON.stringify(d.action.jobData, null, 2),
+  };
+}
+
+/**
+ * The editor for a new condition-based schedule or an existing one (its name stays): a
+ * condition, the job to add (a catalogue type with its data form and options, or any queue
+ * and job name with JSON data), a cooldown.
+ */
+function DynamicEditor({ existing, onDone }: { existing?: DynamicScheduleView | undefined; onDone(): void }) {
   const api = useApi();
   const client = useQueryClient();
   const toast = useToast();
-  const [form, setForm] = useState<DynamicForm>(EXAMPLE);
+  const catalogue = useJobTypes();
+  const [form, setForm] = useState<DynamicForm>(existing ? formOf(existing) : EXAMPLE);
+  const [options, setOptions] = useState<OptionsForm>(optionsForm(existing?.action.options));
+  const [json, setJson] = useState(false);
+  const [values, setValues] = useState<Values | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const jobTypes = catalogue.data?.jobTypes ?? [];
+  const type = jobTypes.find((t) => t.queue === form.actionQueue.trim() && t.name === form.actionJob.trim());
+  const fields = useMemo(() => (type ? fieldsOf(type.schema as JsonSchema) : []), [type]);
+  const dataValues = values ?? (type ? valuesOf(fields, objectOf(form.jobData)) : {});
   const set = (key: keyof DynamicForm) => (e: { target: { value: string } }) =>
     setForm({ ...form, [key]: e.target.value });
   const input = (key: keyof DynamicForm, label: string, extra: React.InputHTMLAttributes<HTMLInputElement> = {}) => (
@@ -213,31 +259,40 @@ function DynamicEditor({ onDone }: { onDone(): void }) {
     </label>
   );
   const save = async () => {
-    const built = toInput(form);
-    if ("error" in built) {
-      setError(built.error);
-      return;
-    }
+    let built: ReturnType<typeof toInput>;
     try {
-      await api.addDynamicSchedule(built.input);
+      const data = type && !json ? buildData(fields, dataValues)[0] : undefined;
+      built = toInput(form, { ...(data ? { data } : {}), options: toOptions(options) });
     } catch (e) {
       setError((e as Error).message);
       return;
     }
-    toast(`${built.input.name} watches ${built.input.condition.queueName}`);
+    if ("error" in built) {
+      setError(built.error);
+      return;
+    }
+    const { name, condition, action, cooldownSeconds } = built.input;
+    try {
+      if (existing) await api.updateDynamicSchedule(name, { condition, action, cooldownSeconds });
+      else await api.addDynamicSchedule(built.input);
+    } catch (e) {
+      setError((e as Error).message);
+      return;
+    }
+    toast(existing ? `${name} saved` : `${name} watches ${condition.queueName}`);
     await client.invalidateQueries({ queryKey: ["schedules", "dynamic"] });
     onDone();
   };
   return (
     <form
       className="form"
-      aria-label="New condition-based schedule"
+      aria-label={existing ? `Edit ${existing.name}` : "New condition-based schedule"}
       onSubmit={(e) => {
         e.preventDefault();
         void save();
       }}
     >
-      {input("name", "Name", { required: true })}
+      {input("name", "Name", { required: true, readOnly: existing !== undefined })}
       <label>
         When
         <select value={form.kind} onChange={set("kind")}>
@@ -273,14 +328,46 @@ function DynamicEditor({ onDone }: { onDone(): void }) {
       </fieldset>
       <fieldset>
         <legend>Then add</legend>
-        {input("actionQueue", "Queue", { required: true })}
-        {input("actionJob", "Job name", { required: true })}
+        <label>
+          Job
+          <select
+            value={type && !json ? `${type.queue}/${type.name}` : ""}
+            onChange={(e) => {
+              const t = jobTypes.find((j) => `${j.queue}/${j.name}` === e.target.value);
+              if (t) {
+                setForm({ ...form, actionQueue: t.queue, actionJob: t.name, jobData: "{}" });
+                setValues({});
+                setJson(false);
+              } else setJson(true);
+            }}
+          >
+            {jobTypes.map((t) => (
+              <option key={`${t.queue}/${t.name}`} value={`${t.queue}/${t.name}`}>{t.label} ({t.queue})</option>
+            ))}
+            <option value="">another queue or job (JSON)</option>
+          </select>
+        </label>
+        {(!type || json) && (
+          <>
+            {input("actionQueue", "Queue", { required: true })}
+            {input("actionJob", "Job name", { required: true })}
+          </>
+        )}
         {input("cooldownSeconds", "Cooldown (seconds)", { inputMode: "numeric" })}
       </fieldset>
-      <label>
-        Job data (JSON)
-        <textarea className="code" rows={3} value={form.jobData} onChange={set("jobData")} />
-      </label>
+      {type && !json ? (
+        <fieldset>
+          <legend>Job data</legend>
+          <SchemaForm fields={fields} values={dataValues} example={type.example}
+            onChange={(key, v) => setValues({ ...dataValues, [key]: v })} />
+        </fieldset>
+      ) : (
+        <label>
+          Job data (JSON)
+          <textarea className="code" rows={3} value={form.jobData} onChange={set("jobData")} />
+        </label>
+      )}
+      <JobOptionsFields value={options} onChange={setOptions} catalogue={catalogue.data} withJobId={false} />
       {error !== null && <p className="error" role="alert" data-testid="dynamic-error">{error}</p>}
       <div className="actions">
         <button type="button" onClick={onDone}>Cancel</button>

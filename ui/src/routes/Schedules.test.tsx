@@ -227,4 +227,44 @@ describe("the schedules page", () => {
       },
     ]);
   });
+
+  it("edits a condition-based schedule in place, its action in the job type's form", async () => {
+    const current: DynamicScheduleView = {
+      name: "high-queue-alert",
+      description: "when scraping-queue has more than 50 jobs waiting",
+      state: { lastEvaluated: null, lastValue: null, holding: false, armed: true, hadWork: false, starvedSince: null, lastFired: null, fireCount: 0, lastJobId: null },
+      cooldownUntil: null,
+      condition: { type: "queue_size", queueName: "scraping-queue", operator: ">", threshold: 50 },
+      action: { jobName: "send-email", queueName: "notifications-queue", jobData: { to: "admin@example.com", subject: "High Queue Alert" }, options: { priority: "high" } },
+      cooldownSeconds: 300,
+      enabled: true,
+      createdAt: 0,
+      updatedAt: 0,
+    };
+    const updateDynamicSchedule = vi.fn((_name: string, _change: unknown) => Promise.resolve(current));
+    renderWith(
+      fakeApi({ listSchedules: () => Promise.resolve([]), listDynamicSchedules: () => Promise.resolve([current]), updateDynamicSchedule, listJobTypes }),
+      <Schedules />,
+    );
+    fireEvent.click(await screen.findByRole("button", { name: "Edit high-queue-alert" }));
+    const form = screen.getByRole("form", { name: "Edit high-queue-alert" });
+    expect(screen.getByLabelText("Name")).toHaveAttribute("readonly");
+    expect(await screen.findByLabelText(/^Subject/)).toHaveValue("High Queue Alert");
+    expect(screen.getByLabelText("Priority")).toHaveValue("high");
+    fireEvent.change(screen.getByLabelText("Threshold (jobs waiting)"), { target: { value: "80" } });
+    fireEvent.change(screen.getByLabelText(/^Subject/), { target: { value: "Scraping backs up" } });
+    fireEvent.change(screen.getByLabelText("Cooldown (seconds)"), { target: { value: "600" } });
+    fireEvent.submit(form);
+    await waitFor(() => expect(updateDynamicSchedule).toHaveBeenCalledTimes(1));
+    expect(updateDynamicSchedule).toHaveBeenCalledWith("high-queue-alert", {
+      condition: { type: "queue_size", queueName: "scraping-queue", operator: ">", threshold: 80 },
+      action: {
+        queueName: "notifications-queue",
+        jobName: "send-email",
+        jobData: { to: ["admin@example.com"], subject: "Scraping backs up" },
+        options: { priority: "high" },
+      },
+      cooldownSeconds: 600,
+    });
+  });
 });

@@ -4,7 +4,7 @@ import { useQueryClient } from "@tanstack/react-query";
 import { useApi, type Overlap, type Preview, type ScheduleInput, type ScheduleUpdate, type ScheduleView } from "../api";
 import { JobOptionsFields, optionsForm, toOptions, type OptionsForm } from "../components/JobOptionsFields";
 import { SchemaForm } from "../components/SchemaForm";
-import { buildData, fieldsOf, valuesOf, type JsonSchema, type Values } from "../lib/schema";
+import { buildData, fieldsOf, objectOf, valuesOf, type JsonSchema, type Values } from "../lib/schema";
 import { Dialog } from "../components/Dialog";
 import { Time } from "../components/Time";
 import { useToast } from "../components/Toasts";
@@ -190,7 +190,7 @@ function ScheduleEditor({ existing, onDone }: { existing?: ScheduleView | undefi
   // The job's data: the type's form while the job is one of the catalogue's, else JSON.
   const [json, setJson] = useState(false);
   const [values, setValues] = useState<Values | null>(null);
-  const dataValues = values ?? (type ? valuesOf(fields, safeObject(form.jobData)) : {});
+  const dataValues = values ?? (type ? valuesOf(fields, objectOf(form.jobData)) : {});
   const [preview, setPreview] = useState<Preview | null>(null);
   const [previewError, setPreviewError] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -373,15 +373,6 @@ function ScheduleEditor({ existing, onDone }: { existing?: ScheduleView | undefi
       </div>
     </form>
   );
-}
-
-function safeObject(text: string): Record<string, unknown> | undefined {
-  try {
-    const v: unknown = JSON.parse(text);
-    return typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /** A fire time as the schedule's zone reads it ("11/29/2026, 2:30:00 AM GMT+7"). */

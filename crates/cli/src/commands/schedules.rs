@@ -8,7 +8,8 @@ use std::process::ExitCode;
 
 use antrian_core::scheduler::cron::format_in;
 use antrian_core::scheduler::{
-    DynamicScheduleInput, DynamicScheduleView, ScheduleInput, ScheduleUpdate, ScheduleView,
+    DynamicScheduleInput, DynamicScheduleUpdate, DynamicScheduleView, ScheduleInput,
+    ScheduleUpdate, ScheduleView,
 };
 use antrian_core::Runtime;
 use clap::{Args, Subcommand};
@@ -212,6 +213,23 @@ pub enum SchedulesCommand {
     },
     /// Add a condition-based schedule (the seed's addDynamicSchedule).
     AddDynamic(DynamicArgs),
+    /// Change a condition-based schedule in place; what is left out stays.
+    UpdateDynamic {
+        /// The schedule.
+        name: String,
+        /// The change as JSON: any of `condition`, `action`, `cooldownSeconds`, `enabled`.
+        #[arg(long, value_name = "FILE")]
+        file: Option<PathBuf>,
+        /// queue_size: a new threshold (jobs); failure_rate: percent.
+        #[arg(long, allow_hyphen_values = true)]
+        threshold: Option<f64>,
+        /// Least time between two fires: 300s, 5m…
+        #[arg(long)]
+        cooldown: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// List condition-based schedules with last evaluation, last fire and fire count.
     ListDynamic {
         /// Print JSON.
@@ -401,6 +419,17 @@ fn show(v: &ScheduleView) -> String {
         ));
     }
     text
+}
+
+/// `--cooldown` as whole seconds.
+fn cooldown_seconds(c: &str) -> Result<u64, CliError> {
+    let ms = args::duration_ms("--cooldown", c).map_err(CliError::Usage)?;
+    if ms % 1000 != 0 {
+        return Err(CliError::Usage(format!(
+            "--cooldown {c:?}: cooldowns are whole seconds (300s, 5m)"
+        )));
+    }
+    u64::try_from(ms / 1000).map_err(|_| CliError::Usage(format!("--cooldown {c:?} is negative")))
 }
 
 fn dynamic_row(v: &DynamicScheduleView, tz: &str) -> Vec<String> {
@@ -668,13 +697,7 @@ pub async fn run(rt: &Runtime, cmd: SchedulesCommand) -> Result<ExitCode, CliErr
                     m.insert("condition".into(), Value::Object(condition));
                     m.insert("action".into(), Value::Object(action));
                     if let Some(c) = &a.cooldown {
-                        let ms = args::duration_ms("--cooldown", c).map_err(CliError::Usage)?;
-                        if ms % 1000 != 0 {
-                            return Err(CliError::Usage(format!(
-                                "--cooldown {c:?}: cooldowns are whole seconds (300s, 5m)"
-                            )));
-                        }
-                        m.insert("cooldownSeconds".into(), json!(ms / 1000));
+                        m.insert("cooldownSeconds".into(), json!(cooldown_seconds(c)?));
                     }
                     if a.disabled {
                         m.insert("enabled".into(), json!(false));
@@ -689,6 +712,47 @@ pub async fn run(rt: &Runtime, cmd: SchedulesCommand) -> Result<ExitCode, CliErr
             } else {
                 output::text(&format!(
                     "added dynamic schedule {}: when {}, add {} to {} (cooldown {} s)\n",
+                    view.schedule.name,
+                    view.description,
+                    view.schedule.action.job_name,
+                    view.schedule.action.queue_name,
+                    view.schedule.cooldown_seconds
+                ))
+            })
+        }
+        SchedulesCommand::UpdateDynamic {
+            name,
+            file,
+            threshold,
+            cooldown,
+            json,
+        } => {
+            let mut update: DynamicScheduleUpdate = match &file {
+                Some(path) => parse(read_json(path)?, "dynamic schedule change")?,
+                None => DynamicScheduleUpdate::default(),
+            };
+            if let Some(t) = threshold {
+                let mut condition = match update.condition.take() {
+                    Some(c) => c,
+                    None => sched.get_dynamic_schedule(&name).await?.schedule.condition,
+                };
+                condition.set_threshold(t).map_err(CliError::Usage)?;
+                update.condition = Some(condition);
+            }
+            if let Some(c) = &cooldown {
+                update.cooldown_seconds = Some(cooldown_seconds(c)?);
+            }
+            if file.is_none() && threshold.is_none() && cooldown.is_none() {
+                return Err(CliError::Usage(
+                    "nothing to change: give --file, --threshold or --cooldown".into(),
+                ));
+            }
+            let view = sched.update_dynamic_schedule(&name, update).await?;
+            done(if json {
+                output::json(&view)
+            } else {
+                output::text(&format!(
+                    "updated dynamic schedule {}: when {}, add {} to {} (cooldown {} s)\n",
                     view.schedule.name,
                     view.description,
                     view.schedule.action.job_name,

@@ -14,7 +14,8 @@
 use std::collections::HashMap;
 
 use super::model::{
-    Action, Condition, DynamicSchedule, DynamicScheduleInput, DynamicScheduleView, DynamicState,
+    Action, Condition, DynamicSchedule, DynamicScheduleInput, DynamicScheduleUpdate,
+    DynamicScheduleView, DynamicState,
 };
 use super::{invalid, now_ms, validate_name, Scheduler};
 use crate::error::{Error, Result};
@@ -318,6 +319,53 @@ impl Scheduler {
             .query_async(&mut redis)
             .await?;
         let state = self.dynamic_state(name).await?;
+        Ok(view(s, state))
+    }
+
+    /// Changes a condition-based schedule in place: what `update` gives replaces the old,
+    /// checked as a new schedule is. A new condition starts its evaluation afresh (a value
+    /// measured for the old one says nothing of the new); the fire count, last fire and so
+    /// the cooldown stay.
+    pub async fn update_dynamic_schedule(
+        &self,
+        name: &str,
+        update: DynamicScheduleUpdate,
+    ) -> Result<DynamicScheduleView> {
+        let mut s = self.dynamic_definition(name).await?;
+        let new_condition = update.condition.as_ref().is_some_and(|c| *c != s.condition);
+        if let Some(condition) = update.condition {
+            s.condition = condition;
+        }
+        if let Some(action) = update.action {
+            s.action = action;
+        }
+        if let Some(cooldown) = update.cooldown_seconds {
+            s.cooldown_seconds = cooldown;
+        }
+        if let Some(enabled) = update.enabled {
+            s.enabled = enabled;
+        }
+        s.updated_at = now_ms();
+        self.check_dynamic(&s)?;
+        let json = serde_json::to_string(&s).map_err(|e| corrupt(name, &e))?;
+        let mut state = self.dynamic_state(name).await?;
+        if new_condition {
+            state = DynamicState {
+                last_fired: state.last_fired,
+                fire_count: state.fire_count,
+                last_job_id: state.last_job_id,
+                ..DynamicState::default()
+            };
+        }
+        let state_json = serde_json::to_string(&state).map_err(|e| corrupt(name, &e))?;
+        let mut redis = self.conn.redis();
+        let mut pipe = redis::pipe();
+        pipe.atomic().hset(keys::dynamic_schedules(), name, json);
+        if new_condition {
+            pipe.hset(keys::dynamic_schedule_state(name), "json", state_json);
+        }
+        let _: () = pipe.query_async(&mut redis).await?;
+        tracing::info!(schedule = %name, condition = %s.condition.describe(), "dynamic schedule changed");
         Ok(view(s, state))
     }
 

@@ -22,9 +22,10 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 pub use model::{
-    Action, Condition, DateInput, DynamicSchedule, DynamicScheduleInput, DynamicScheduleView,
-    DynamicState, FailureRate, NoWorkers, Operator, Overlap, Preview, QueueDrained, QueueSize,
-    RunOutcome, Schedule, ScheduleInput, ScheduleRun, ScheduleStatus, ScheduleUpdate, ScheduleView,
+    Action, Condition, DateInput, DynamicSchedule, DynamicScheduleInput, DynamicScheduleUpdate,
+    DynamicScheduleView, DynamicState, FailureRate, NoWorkers, Operator, Overlap, Preview,
+    QueueDrained, QueueSize, RunOutcome, Schedule, ScheduleInput, ScheduleRun, ScheduleStatus,
+    ScheduleUpdate, ScheduleView,
 };
 pub use service::SchedulerService;
 

@@ -412,6 +412,18 @@ pub struct NoWorkers {
 }
 
 impl Condition {
+    /// Sets the threshold of a condition that has one (queue size, failure rate).
+    pub fn set_threshold(&mut self, threshold: f64) -> std::result::Result<(), String> {
+        match self {
+            Condition::QueueSize(c) => c.threshold = threshold,
+            Condition::FailureRate(c) => c.threshold = threshold,
+            Condition::QueueDrained(_) | Condition::NoWorkers(_) => {
+                return Err(format!("{} has no threshold", self.describe()))
+            }
+        }
+        Ok(())
+    }
+
     /// The queue watched.
     pub fn queue(&self) -> &str {
         match self {
@@ -487,6 +499,27 @@ pub struct DynamicScheduleInput {
     /// Whether it is evaluated (default true).
     #[serde(default = "yes")]
     pub enabled: bool,
+}
+
+/// A change to a condition-based schedule: fields left out stay as they are.
+#[derive(Debug, Clone, Default, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[ts(export, export_to = "../../../ui/src/api/generated/", optional_fields)]
+pub struct DynamicScheduleUpdate {
+    /// A new condition; the evaluation starts afresh (its fire count and cooldown stay).
+    #[serde(default)]
+    pub condition: Option<Condition>,
+    /// A new job to add.
+    #[serde(default)]
+    pub action: Option<Action>,
+    /// New least seconds between two fires.
+    #[serde(default)]
+    #[ts(as = "Option<f64>")]
+    pub cooldown_seconds: Option<u64>,
+    /// Enable or disable.
+    #[serde(default)]
+    pub enabled: Option<bool>,
 }
 
 /// A condition-based schedule as stored.

@@ -18,7 +18,7 @@ pub struct ScrapeOptions {
     /// The seed's field; BullMQ's `attempts` job option is what retries a job, so this is
     /// accepted for compatibility and otherwise unused.
     #[serde(default)]
-    #[schemars(title = "Retry attempts (the job's Attempts option is what retries)")]
+    #[schemars(title = "Retry attempts (seed field, unused)")]
     pub retry_attempts: Option<u32>,
     /// batch-scraping: children scraped at once (1 to 100, default 3).
     #[serde(default)]

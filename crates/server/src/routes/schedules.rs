@@ -2,7 +2,8 @@
 
 use antrian_core::queue::AddedJob;
 use antrian_core::scheduler::{
-    DynamicScheduleInput, DynamicScheduleView, Preview, ScheduleInput, ScheduleUpdate, ScheduleView,
+    DynamicScheduleInput, DynamicScheduleUpdate, DynamicScheduleView, Preview, ScheduleInput,
+    ScheduleUpdate, ScheduleView,
 };
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
@@ -184,6 +185,21 @@ pub(crate) async fn remove_dynamic(
     Ok(Json(json!({"name": name, "removed": true})))
 }
 
+#[utoipa::path(patch, path = "/api/dynamic-schedules/{name}", tag = "schedules", summary = "Change a condition-based schedule in place: condition, action, cooldown, enabled (left out: kept)", params(("name" = String, Path, description = "Schedule name")), request_body = DynamicScheduleUpdate, responses((status = 200, description = "OK", body = DynamicScheduleView), (status = 400, description = "Invalid input (the message names the field and the rule)", body = ErrorBody), (status = 403, description = "Cross-site request or foreign Host", body = ErrorBody), (status = 413, description = "Body over 8 MiB", body = ErrorBody), (status = 415, description = "Body is not JSON", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 401, description = "No or wrong credentials", body = ErrorBody), (status = 429, description = "Too many failed logins from this address", body = ErrorBody), (status = 503, description = "Redis unavailable", body = ErrorBody)))]
+pub(crate) async fn update_dynamic(
+    State(s): State<AppState>,
+    path: Params<String>,
+    body: Body<DynamicScheduleUpdate>,
+) -> ApiResult<Json<Value>> {
+    let Path(name) = path?;
+    let Json(update) = body?;
+    Ok(Json(json!(
+        s.rt.scheduler
+            .update_dynamic_schedule(&name, update)
+            .await?
+    )))
+}
+
 #[utoipa::path(post, path = "/api/dynamic-schedules/{name}/enable", tag = "schedules", summary = "Start evaluating again", params(("name" = String, Path, description = "Schedule name")), responses((status = 200, description = "OK", body = DynamicScheduleView), (status = 400, description = "Invalid input (the message names the field and the rule)", body = ErrorBody), (status = 403, description = "Cross-site request or foreign Host", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 401, description = "No or wrong credentials", body = ErrorBody), (status = 429, description = "Too many failed logins from this address", body = ErrorBody), (status = 503, description = "Redis unavailable", body = ErrorBody)))]
 pub(crate) async fn enable_dynamic(
     State(s): State<AppState>,
@@ -224,7 +240,9 @@ pub(super) fn routes() -> Router<AppState> {
         )
         .route(
             "/api/dynamic-schedules/{name}",
-            get(get_dynamic).delete(remove_dynamic),
+            get(get_dynamic)
+                .patch(update_dynamic)
+                .delete(remove_dynamic),
         )
         .route("/api/dynamic-schedules/{name}/enable", post(enable_dynamic))
         .route(
