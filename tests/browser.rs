@@ -55,6 +55,8 @@ async fn the_ui_adds_runs_retries_and_schedules_in_a_browser() {
         ("QUEUE_DASHBOARD_PASSWORD", PASSWORD),
         ("SCRAPE_DOMAIN_RATE_LIMIT", "none"),
         ("SCRAPE_ALLOW_PRIVATE", "127.0.0.1"),
+        ("WEBHOOK_ALLOW_PRIVATE", "127.0.0.1"),
+        ("WEBHOOK_SECRET", "e2e-secret"),
         ("SCHEDULER_TIMEZONE", "UTC"),
     ]))
     .expect("config");
@@ -116,6 +118,8 @@ async fn the_ui_adds_runs_retries_and_schedules_in_a_browser() {
             "fail-then-retry",
             "bulk-retry",
             "edit-and-retry",
+            "every-type",
+            "backoff",
             "schedule",
             "results",
             "throughput",
@@ -127,22 +131,33 @@ async fn the_ui_adds_runs_retries_and_schedules_in_a_browser() {
 
     // What the browser saw is what happened in Redis.
     let q = runtime.queues();
-    let stats = q.get_queue_stats("scraping-queue").await.expect("stats");
-    assert_eq!((stats.completed, stats.failed), (23, 0), "{stats:?}");
     let completed = q
-        .list_jobs("scraping-queue", JobState::Completed, 1, 50, true)
+        .list_jobs("scraping-queue", JobState::Completed, 1, 200, true)
         .await
         .expect("list");
-    assert!(
-        completed
-            .jobs
+    let failed = q
+        .list_jobs("scraping-queue", JobState::Failed, 1, 200, true)
+        .await
+        .expect("list");
+    let by_user = |page: &antrian_core::queue::JobPage| {
+        page.jobs
             .iter()
-            .all(|j| j.data["accountId"] == "user123" && j.name == "product-scraping"),
+            .filter(|j| j.data["accountId"] == "user123")
+            .cloned()
+            .collect::<Vec<_>>()
+    };
+    let (completed, failed) = (by_user(&completed), by_user(&failed));
+    assert_eq!(
+        (completed.len(), failed.len()),
+        (23, 0),
+        "{completed:?} {failed:?}"
+    );
+    assert!(
+        completed.iter().all(|j| j.name == "product-scraping"),
         "{completed:?}"
     );
     let url = |j: &antrian_core::queue::JobDetail| j.data["url"].as_str().unwrap_or("").to_string();
     let retried = completed
-        .jobs
         .iter()
         .filter(|j| url(j).contains("/bad/flaky/") && j.attempts_made == 2)
         .count();
@@ -152,11 +167,107 @@ async fn the_ui_adds_runs_retries_and_schedules_in_a_browser() {
     );
     assert!(
         completed
-            .jobs
             .iter()
             .any(|j| url(j).ends_with("/p/jsonld/e2e-edited")),
         "the job whose data the browser edited ran with it: {completed:?}"
     );
+
+    // One job of every catalogue type, added through its generated form, ended as its
+    // handler ends that input: nothing refused, nothing left waiting.
+    let facts = lines
+        .iter()
+        .find_map(|l| l.strip_prefix("ok every-type "))
+        .expect("the every-type flow's facts");
+    let facts: serde_json::Value = serde_json::from_str(facts).expect("JSON facts");
+    let jobs = facts["jobs"].as_array().expect("jobs");
+    let names: Vec<&str> = jobs.iter().filter_map(|j| j["name"].as_str()).collect();
+    let catalogue: Vec<String> = antrian_jobs::catalogue::job_types()
+        .into_iter()
+        .map(|t| t.name)
+        .collect();
+    assert_eq!(names, catalogue, "a job of every type");
+    for j in jobs {
+        let (queue, id) = (
+            j["queue"].as_str().expect("queue"),
+            j["id"].as_str().expect("id"),
+        );
+        let job = q.get_job(queue, id).await.expect("the added job");
+        let state = serde_json::to_value(job.state).expect("state");
+        assert_eq!(state, j["state"], "{job:?}");
+        match job.state {
+            JobState::Completed => {}
+            JobState::Failed => assert!(
+                job.failed_reason.as_deref().is_some_and(|r| !r.is_empty()),
+                "{job:?}"
+            ),
+            other => panic!("{} ended {other:?}", job.name),
+        }
+    }
+    let state_of = |name: &str| {
+        jobs.iter()
+            .find(|j| j["name"] == name)
+            .map(|j| j["state"].clone())
+            .expect(name)
+    };
+    // Runs that need nothing outside: they complete, the batch with its children.
+    for name in [
+        "product-scraping",
+        "batch-scraping",
+        "save-product-data",
+        "save-order-data",
+        "validate-data",
+        "cleanup-old-data",
+    ] {
+        assert_eq!(state_of(name), "completed", "{name}");
+    }
+    // The webhook reached the fixture site (410 is permanent) rather than being refused.
+    let webhook = jobs
+        .iter()
+        .find(|j| j["name"] == "send-webhook")
+        .and_then(|j| j["id"].as_str())
+        .expect("webhook");
+    let webhook = q
+        .get_job("notifications-queue", webhook)
+        .await
+        .expect("job");
+    assert!(
+        webhook
+            .failed_reason
+            .as_deref()
+            .is_some_and(|r| r.contains("410")),
+        "{webhook:?}"
+    );
+
+    // Each backoff strategy as the browser set it, as core writes it for BullMQ.
+    let defaults = q.defaults().clone();
+    for (id, backoff) in [
+        (
+            "e2e-backoff-fixed",
+            serde_json::json!({"type": "fixed", "delay": 1500}),
+        ),
+        (
+            "e2e-backoff-exponential",
+            serde_json::json!({"type": "exponential", "delay": 2000, "factor": 3.0, "maxDelay": 30000}),
+        ),
+        (
+            "e2e-backoff-linear",
+            serde_json::json!({"type": "linear", "delay": 1000, "increment": 700}),
+        ),
+    ] {
+        let input: antrian_core::queue::JobOptionsInput =
+            serde_json::from_value(serde_json::json!({"backoff": backoff, "attempts": 4}))
+                .expect("options");
+        let expected = antrian_core::queue::options::to_bullmq(&input, &defaults).expect("valid");
+        let job = q.get_job("cleanup-queue", id).await.expect("the job");
+        assert_eq!(job.state, JobState::Delayed, "{job:?}");
+        assert_eq!(
+            job.options["backoff"],
+            serde_json::to_value(&expected.backoff).expect("json"),
+            "{id}"
+        );
+        assert_eq!(job.options["attempts"], 4, "{id}");
+    }
+
     let view = runtime
         .handle()
         .scheduler
@@ -170,6 +281,25 @@ async fn the_ui_adds_runs_retries_and_schedules_in_a_browser() {
         ("0 3 * * 1-5", "Asia/Jakarta"),
         "edited in place, its zone kept"
     );
+    // What the editor set when it made the schedule, kept through the edit.
+    assert_eq!(
+        schedule.job_data,
+        serde_json::json!({"collections": ["products"], "olderThan": 45, "dryRun": true})
+    );
+    assert_eq!(
+        serde_json::to_value(&schedule.options).expect("json"),
+        serde_json::json!({"priority": "low", "attempts": 2, "backoff": {"type": "exponential", "delay": 2000, "factor": 3.0, "maxDelay": 60000}})
+    );
+    assert_eq!(schedule.limit, Some(10));
+    assert_eq!(schedule.overlap, antrian_core::scheduler::Overlap::Skip);
+    let (start, end) = (
+        schedule.start_date.expect("a start"),
+        schedule.end_date.expect("an end"),
+    );
+    // 2027-01-01T00:00 and 2027-12-31T23:30 in the browser's zone (UTC ± 14 h).
+    let day = 14 * 3_600_000;
+    assert!((start - 1_798_761_600_000).abs() <= day, "{start}");
+    assert!((end - 1_830_295_800_000).abs() <= day, "{end}");
     let alert = runtime
         .handle()
         .scheduler
@@ -178,8 +308,15 @@ async fn the_ui_adds_runs_retries_and_schedules_in_a_browser() {
         .expect("the condition-based schedule the browser made");
     assert_eq!(
         serde_json::to_value(&alert.schedule.condition).expect("json"),
-        serde_json::json!({"type": "queue_size", "queueName": "scraping-queue", "operator": ">", "threshold": 500.0})
+        serde_json::json!({"type": "queue_size", "queueName": "scraping-queue", "operator": ">", "threshold": 750.0}),
+        "edited in place"
     );
+    assert_eq!(alert.schedule.cooldown_seconds, 600);
+    assert_eq!(
+        alert.schedule.action.job_data["subject"],
+        "Scraping backs up"
+    );
+    assert!(!alert.schedule.enabled, "disabled from its row");
     cancel.cancel();
     server.stopped().await;
     runtime.shutdown().await;

@@ -55,9 +55,9 @@ async function flow(name, run) {
 async function addProductJobs(urls, attempts) {
   await go("#/add-job?queue=scraping-queue");
   await page.getByLabel("Job type").selectOption({ label: "Product scraping (scraping-queue)" });
-  await page.getByLabel(/Product URLs/).fill(urls.join("\n"));
-  await page.getByLabel("Account").fill("user123");
-  await page.getByLabel("Attempts").fill(String(attempts));
+  await page.getByLabel(/^Product URL/).fill(urls.join("\n"));
+  await page.getByLabel("Account", { exact: true }).fill("user123");
+  await page.getByLabel("Attempts", { exact: true }).fill(String(attempts));
   await page.getByRole("button", { name: "Add job" }).click();
   const added = page.getByTestId("added");
   await added.getByText(urls.length === 1 ? "Added 1 job" : `Added ${urls.length} jobs`).waitFor();
@@ -78,9 +78,9 @@ await flow("overview", async () => {
 await flow("add-and-run", async () => {
   // Checked by core's rules as it is typed, beside the field, before anything is added.
   await go("#/add-job?queue=scraping-queue");
-  await page.getByLabel(/Product URLs/).fill("ftp://shop.example/p/1");
+  await page.getByLabel(/^Product URL/).fill("ftp://shop.example/p/1");
   await page.locator("#error-url").getByText(/only http and https/).waitFor();
-  await page.getByLabel(/Product URLs/).fill(`${FIXTURE_URL}/p/jsonld/e2e-1`);
+  await page.getByLabel(/^Product URL/).fill(`${FIXTURE_URL}/p/jsonld/e2e-1`);
   await page.getByTestId("check-state").getByText("accepts this job").waitFor();
   const links = await addProductJobs([`${FIXTURE_URL}/p/jsonld/e2e-1`], 1);
   await shot("add-job");
@@ -153,6 +153,91 @@ await flow("edit-and-retry", async () => {
   report("edit-and-retry");
 });
 
+/** The example's data for the fixture site: its URLs there, its account a test one. */
+function localData(type) {
+  const swap = (v) => {
+    if (typeof v === "string") {
+      if (v.startsWith("https://shopee.co.id/product/")) return `${FIXTURE_URL}/p/jsonld/e2e-type-${v.split("/").pop()}`;
+      if (v.startsWith("https://shopee.co.id/shop/")) return `${FIXTURE_URL}/p/jsonld/e2e-type-shop`;
+      if (v.startsWith("https://api.example.com/")) return `${FIXTURE_URL}/bad/status/410`;
+      if (v === "user123") return "e2e-types";
+      return v;
+    }
+    if (Array.isArray(v)) return v.map(swap);
+    if (v !== null && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, swap(x)]));
+    return v;
+  };
+  return swap(type.example);
+}
+
+/** Fills the generated form's fields (`#field-<path>`) with `data`, as a user types it. */
+async function fillForm(data, prefix = "") {
+  for (const [key, value] of Object.entries(data)) {
+    const path = prefix + key;
+    const field = page.locator(`[id="field-${path}"]`);
+    if ((await field.count()) === 0) {
+      if (value !== null && typeof value === "object" && !Array.isArray(value)) {
+        await fillForm(value, `${path}.`);
+        continue;
+      }
+      throw new Error(`the form has no field for ${path}`);
+    }
+    const [tag, type, json] = await field.evaluate((e) => [e.tagName, e.getAttribute("type"), e.classList.contains("code")]);
+    if (type === "checkbox") await field.setChecked(value === true);
+    else if (tag === "SELECT") await field.selectOption(String(value));
+    else if (json) await field.fill(JSON.stringify(value));
+    else if (Array.isArray(value)) await field.fill(value.join("\n"));
+    else await field.fill(String(value));
+  }
+}
+
+await flow("every-type", async () => {
+  // One job of every type in the catalogue, through the form rendered from its schema;
+  // each reaches the state its handler gives that input, never refused by the form.
+  const catalogue = await page.evaluate(async () => (await fetch("/api/job-types")).json());
+  const jobs = [];
+  for (const type of catalogue.jobTypes) {
+    await go(`#/add-job?queue=${type.queue}`);
+    await page.getByLabel("Job type").selectOption(`${type.queue}/${type.name}`);
+    await fillForm(localData(type));
+    await page.getByLabel("Attempts", { exact: true }).fill("1");
+    await page.getByTestId("check-state").getByText("accepts this job").waitFor();
+    if (type.name === "batch-scraping") await shot("add-job-batch");
+    await page.getByRole("button", { name: "Add job" }).click();
+    const link = page.getByTestId("added").getByRole("link").first();
+    await link.waitFor();
+    const id = (await link.getAttribute("href")).split("/").pop();
+    await link.click();
+    await jobState.getByText(/^(completed|failed)$/).waitFor();
+    const state = (await jobState.textContent()).trim();
+    jobs.push({ queue: type.queue, name: type.name, id, state });
+  }
+  report("every-type", { jobs });
+});
+
+await flow("backoff", async () => {
+  // Each backoff strategy with its parameters, read back from Redis by the test.
+  const strategies = [
+    ["fixed", { "Backoff delay (ms)": "1500" }],
+    ["exponential", { "Backoff delay (ms)": "2000", Factor: "3", "Max delay (ms)": "30000" }],
+    ["linear", { "Backoff delay (ms)": "1000", "Increment (ms per attempt)": "700" }],
+  ];
+  for (const [strategy, params] of strategies) {
+    await go("#/add-job?queue=cleanup-queue");
+    await page.getByLabel("Job type").selectOption("cleanup-queue/cleanup-old-data");
+    await fillForm({ collections: ["products"], olderThan: 30, dryRun: true });
+    await page.getByLabel("Delay (seconds)").fill("3600");
+    await page.getByLabel("Attempts", { exact: true }).fill("4");
+    await page.getByLabel("Job id").fill(`e2e-backoff-${strategy}`);
+    await page.getByLabel("Backoff", { exact: true }).selectOption(strategy);
+    for (const [label, value] of Object.entries(params)) await page.getByLabel(label, { exact: true }).fill(value);
+    await page.getByRole("button", { name: "Add job" }).click();
+    await page.getByTestId("added").getByText("Added 1 job").waitFor();
+  }
+  await shot("add-job-backoff");
+  report("backoff");
+});
+
 await flow("schedule", async () => {
   await go("#/schedules");
   await page.getByTestId("no-schedules").waitFor();
@@ -167,6 +252,20 @@ await flow("schedule", async () => {
   await preview.getByText(/2:30:00 AM GMT\+7/).first().waitFor();
   const runs = await preview.locator("li").count();
   if (runs !== 5) throw new Error(`the preview shows ${runs} runs, not 5`);
+  // Every field the API takes: the job's data in its type's form, options, dates, limit,
+  // overlap.
+  await page.getByLabel("Job", { exact: true }).selectOption("cleanup-queue/cleanup-old-data");
+  await fillForm({ collections: ["products"], olderThan: 45, dryRun: true });
+  await page.getByLabel("Priority").selectOption("low");
+  await page.getByLabel("Attempts", { exact: true }).fill("2");
+  await page.getByLabel("Backoff", { exact: true }).selectOption("exponential");
+  await page.getByLabel("Backoff delay (ms)").fill("2000");
+  await page.getByLabel("Factor", { exact: true }).fill("3");
+  await page.getByLabel("Max delay (ms)").fill("60000");
+  await page.getByLabel("Start (no run before)").fill("2027-01-01T00:00");
+  await page.getByLabel("End (no run after)").fill("2027-12-31T23:30");
+  await page.getByLabel(/^Run limit/).fill("10");
+  await page.getByLabel(/^While the previous run/).selectOption("skip");
   await shot("schedule-editor");
   await page.getByRole("button", { name: "Save" }).click();
   const row = page.getByTestId("schedule-e2e-nightly");
@@ -181,6 +280,9 @@ await flow("schedule", async () => {
   await page.getByText("e2e-nightly enabled").waitFor();
   // Edited in place: a new time, the same name.
   await page.getByRole("button", { name: "Edit e2e-nightly" }).click();
+  // The editor holds what was saved.
+  const limit = await page.getByLabel(/^Run limit/).inputValue();
+  if (limit !== "10") throw new Error(`the editor shows run limit ${limit}`);
   await page.getByLabel("Cron expression").fill("0 3 * * 1-5");
   await preview.getByText(/03:00/).waitFor();
   await page.getByRole("button", { name: "Save" }).click();
@@ -191,7 +293,20 @@ await flow("schedule", async () => {
   const editor = page.getByRole("form", { name: "New condition-based schedule" });
   await editor.getByLabel("Threshold (jobs waiting)").fill("500");
   await editor.getByRole("button", { name: "Save" }).click();
-  await page.getByTestId("dynamic-high-queue-alert").getByText(/500/).waitFor();
+  const alert = page.getByTestId("dynamic-high-queue-alert");
+  await alert.getByText(/500/).waitFor();
+  // Edited in place: a new threshold, the e-mail's subject in its form, a cooldown.
+  await page.getByRole("button", { name: "Edit high-queue-alert" }).click();
+  const edit = page.getByRole("form", { name: "Edit high-queue-alert" });
+  await edit.getByLabel("Threshold (jobs waiting)").fill("750");
+  await edit.locator('[id="field-subject"]').fill("Scraping backs up");
+  await edit.getByLabel("Cooldown (seconds)").fill("600");
+  await shot("dynamic-editor");
+  await edit.getByRole("button", { name: "Save" }).click();
+  await page.getByText("high-queue-alert saved").waitFor();
+  await alert.getByText(/750/).waitFor();
+  await page.getByLabel("high-queue-alert enabled").uncheck();
+  await page.getByText("high-queue-alert disabled").waitFor();
   await shot("schedules");
   report("schedule", { runs });
 });

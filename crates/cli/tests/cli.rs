@@ -497,7 +497,7 @@ fn bad_cli_input_is_rejected_and_redis_is_unchanged() {
             &[
                 "jobs",
                 "add",
-                "scraping-queue",
+                "my-queue",
                 "n",
                 "--data",
                 "{}",
@@ -511,7 +511,7 @@ fn bad_cli_input_is_rejected_and_redis_is_unchanged() {
             &[
                 "jobs",
                 "add",
-                "scraping-queue",
+                "my-queue",
                 "n",
                 "--data",
                 "{}",
@@ -523,14 +523,14 @@ fn bad_cli_input_is_rejected_and_redis_is_unchanged() {
         ),
         (
             &[
-                "jobs",
-                "add",
-                "scraping-queue",
-                "n",
-                "--data",
-                "{}",
-                "--delay",
-                "-5s",
+                "jobs", "add", "my-queue", "n", "--data", "{}", "--delay", "-5s",
+            ],
+            2,
+            "--delay",
+        ),
+        (
+            &[
+                "jobs", "add", "my-queue", "n", "--data", "{}", "--delay", "soon",
             ],
             2,
             "--delay",
@@ -539,21 +539,7 @@ fn bad_cli_input_is_rejected_and_redis_is_unchanged() {
             &[
                 "jobs",
                 "add",
-                "scraping-queue",
-                "n",
-                "--data",
-                "{}",
-                "--delay",
-                "soon",
-            ],
-            2,
-            "--delay",
-        ),
-        (
-            &[
-                "jobs",
-                "add",
-                "scraping-queue",
+                "my-queue",
                 "n",
                 "--data",
                 "{}",
@@ -567,7 +553,7 @@ fn bad_cli_input_is_rejected_and_redis_is_unchanged() {
             &[
                 "jobs",
                 "add",
-                "scraping-queue",
+                "my-queue",
                 "n",
                 "--data",
                 "{}",
@@ -581,7 +567,7 @@ fn bad_cli_input_is_rejected_and_redis_is_unchanged() {
             &[
                 "jobs",
                 "add",
-                "scraping-queue",
+                "my-queue",
                 "n",
                 "--data",
                 "{}",
@@ -614,6 +600,11 @@ fn bad_cli_input_is_rejected_and_redis_is_unchanged() {
             ],
             2,
             "`urls` is empty",
+        ),
+        (
+            &["jobs", "add", "scraping-queue", "n", "--data", "{}"],
+            2,
+            "name: no handler runs `n` on scraping-queue; it runs product-scraping",
         ),
         (
             &["jobs", "add", "bad:queue", "n", "--data", "{}"],
@@ -1127,11 +1118,26 @@ fn schedules_commands_manage_cron_schedules_with_json() {
                 "add",
                 "x",
                 "--cron",
-                "0 2 * *",
+                "0 2 * * *",
                 "--job",
                 "tick",
                 "--queue",
                 "cleanup-queue",
+            ],
+            2,
+            "name: no handler runs `tick` on cleanup-queue; it runs cleanup-old-data, cleanup-temp-files",
+        ),
+        (
+            vec![
+                "schedules",
+                "add",
+                "x",
+                "--cron",
+                "0 2 * *",
+                "--job",
+                "tick",
+                "--queue",
+                "my-queue",
             ],
             2,
             "has 4 fields",
@@ -1146,7 +1152,7 @@ fn schedules_commands_manage_cron_schedules_with_json() {
                 "--job",
                 "tick",
                 "--queue",
-                "cleanup-queue",
+                "my-queue",
                 "--tz",
                 "Mars/Olympus",
             ],
@@ -1163,7 +1169,7 @@ fn schedules_commands_manage_cron_schedules_with_json() {
                 "--job",
                 "tick",
                 "--queue",
-                "cleanup-queue",
+                "my-queue",
                 "--start",
                 "2030-01-02T00:00:00Z",
                 "--end",
@@ -1182,7 +1188,7 @@ fn schedules_commands_manage_cron_schedules_with_json() {
                 "--job",
                 "tick",
                 "--queue",
-                "cleanup-queue",
+                "my-queue",
                 "--overlap",
                 "sometimes",
             ],
@@ -1199,7 +1205,7 @@ fn schedules_commands_manage_cron_schedules_with_json() {
                 "--job",
                 "tick",
                 "--queue",
-                "cleanup-queue",
+                "my-queue",
                 "--data",
                 "[1]",
             ],
@@ -1493,4 +1499,109 @@ fn the_dashboard_runs_alone_and_refuses_to_be_exposed_without_a_real_password() 
     assert!(answer.contains("\"status\""), "{answer}");
     logs.wait_line("ready");
     assert!(terminate(&mut child).success());
+}
+
+#[test]
+fn jobs_types_lists_every_job_type_with_its_fields_and_an_example() {
+    let redis = TestRedis::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cli = |args: &[&str]| run(antrian(dir.path()).env("REDIS_URL", redis.url()).args(args));
+    let catalogue = json_of(&cli(&["jobs", "types", "--json"]));
+    assert_eq!(
+        catalogue["jobTypes"].as_array().map(Vec::len),
+        Some(antrian_jobs::catalogue::job_types().len()),
+        "{catalogue}"
+    );
+    let text = cli(&["jobs", "types"]);
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        text.contains("scraping-queue batch-scraping")
+            && text.contains("fields: urls*, type*, accountId, options"),
+        "{text}"
+    );
+    // Each example is what `jobs add` takes.
+    let example = catalogue["jobTypes"]
+        .as_array()
+        .and_then(|t| t.iter().find(|t| t["name"] == "validate-data"))
+        .map(|t| t["example"].to_string())
+        .expect("validate-data");
+    let added = json_of(&cli(&[
+        "jobs",
+        "add",
+        "data-processing-queue",
+        "validate-data",
+        "--data",
+        &example,
+        "--json",
+    ]));
+    assert_eq!(added["name"], "validate-data", "{added}");
+}
+
+#[test]
+fn a_condition_based_schedule_is_changed_in_place() {
+    let redis = TestRedis::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cli = |args: &[&str]| run(antrian(dir.path()).env("REDIS_URL", redis.url()).args(args));
+    json_of(&cli(&[
+        "schedules",
+        "add-dynamic",
+        "high-queue-alert",
+        "--condition",
+        "queue_size",
+        "--watch",
+        "scraping-queue",
+        "--operator",
+        ">",
+        "--threshold",
+        "50",
+        "--job",
+        "send-email",
+        "--queue",
+        "notifications-queue",
+        "--data",
+        r#"{"to": "admin@example.com", "subject": "High Queue Alert"}"#,
+        "--json",
+    ]));
+    let changed = json_of(&cli(&[
+        "schedules",
+        "update-dynamic",
+        "high-queue-alert",
+        "--threshold",
+        "80",
+        "--cooldown",
+        "10m",
+        "--json",
+    ]));
+    assert_eq!(changed["condition"]["threshold"], 80.0, "{changed}");
+    assert_eq!(changed["condition"]["operator"], ">", "{changed}");
+    assert_eq!(changed["cooldownSeconds"], 600, "{changed}");
+    assert_eq!(changed["action"]["jobName"], "send-email", "{changed}");
+    // Bad changes are refused and change nothing.
+    let keys = key_count(&redis);
+    for (args, says) in [
+        (
+            vec!["schedules", "update-dynamic", "high-queue-alert"],
+            "nothing to change",
+        ),
+        (
+            vec![
+                "schedules",
+                "update-dynamic",
+                "high-queue-alert",
+                "--threshold",
+                "-1",
+            ],
+            "threshold",
+        ),
+    ] {
+        let out = cli(&args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {out:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains(says),
+            "{args:?}: {out:?}"
+        );
+    }
+    assert_eq!(key_count(&redis), keys, "nothing was written");
+    let kept = json_of(&cli(&["schedules", "list-dynamic", "--json"]));
+    assert_eq!(kept[0]["condition"]["threshold"], 80.0, "{kept}");
 }

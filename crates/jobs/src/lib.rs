@@ -19,6 +19,7 @@ pub mod scrape;
 
 use std::sync::Arc;
 
+use antrian_core::queue::Refusal;
 use antrian_core::worker::Registry;
 use antrian_core::Runtime;
 
@@ -63,21 +64,36 @@ pub fn install_checks(runtime: &Runtime) {
         }));
 }
 
-/// Checks job data the way its handler on `queue` will, so a bad job is refused when it is
-/// added rather than discarded later. Only on the queue whose pool runs the handler: a job
-/// of the same name on another queue belongs to someone else. Other jobs pass.
+/// Checks a job the way its handler on `queue` will, so a bad job is refused when it is
+/// added rather than discarded later. On one of Antrian's queues a job name no handler
+/// runs is refused, naming the ones that run there, unless `QUEUE_OTHER_WORKERS` declares
+/// that other workers (Node.js BullMQ services) serve the queue too. Jobs on other queues
+/// belong to someone else and pass.
 pub fn check_job(
     config: &antrian_core::Config,
     queue: &str,
     name: &str,
     data: &serde_json::Value,
-) -> Result<(), String> {
+) -> Result<(), Refusal> {
     use antrian_core::worker::WorkerType;
-    match WorkerType::ALL.into_iter().find(|t| t.queue() == queue) {
-        Some(WorkerType::Scraping) => scrape::input::check(name, data, &config.scrape),
-        Some(WorkerType::DataProcessing) => data::check(name, data),
-        Some(WorkerType::Cleanup) => cleanup::check(name, data, &config.cleanup_allowed_dirs),
-        Some(WorkerType::Notification) => notify::check(name, data, &config.notify),
-        None => Ok(()),
+    let Some(worker) = WorkerType::ALL.into_iter().find(|t| t.queue() == queue) else {
+        return Ok(());
+    };
+    let runs = catalogue::names(worker);
+    if !runs.contains(&name) {
+        if config.queue.other_workers.iter().any(|q| q == queue) {
+            return Ok(());
+        }
+        return Err(Refusal::name(format!(
+            "no handler runs `{name}` on {queue}; it runs {}. If other workers (Node.js BullMQ services) serve this queue, declare it in QUEUE_OTHER_WORKERS",
+            runs.join(", ")
+        )));
     }
+    match worker {
+        WorkerType::Scraping => scrape::input::check(name, data, &config.scrape),
+        WorkerType::DataProcessing => data::check(name, data),
+        WorkerType::Cleanup => cleanup::check(name, data, &config.cleanup_allowed_dirs),
+        WorkerType::Notification => notify::check(name, data, &config.notify),
+    }
+    .map_err(Refusal::from)
 }

@@ -165,8 +165,8 @@ proptest! {
         data in any_json(),
     ) {
         let (queue, name) = JOBS[job];
-        if let Err(message) = antrian_jobs::check_job(config(), queue, name, &data) {
-            prop_assert!(message.len() > 10, "{name} {data}: {message:?}");
+        if let Err(refusal) = antrian_jobs::check_job(config(), queue, name, &data) {
+            prop_assert!(refusal.rule.len() > 10, "{name} {data}: {refusal}");
         }
     }
 

@@ -730,6 +730,12 @@ async fn malformed_requests_get_a_json_4xx_and_write_nothing() {
         ),
         (
             "POST",
+            "/api/queues/cleanup-queue/jobs",
+            Some(r#"{"name": "tick", "data": {}, "opts": {"jobId": "shop:1"}}"#),
+            400,
+        ),
+        (
+            "POST",
             "/api/queues/bad:queue/jobs",
             Some(r#"{"name": "tick", "data": {}}"#),
             400,
@@ -980,4 +986,31 @@ fn exposing_the_dashboard_needs_a_real_password() {
     }
     assert!(antrian_server::check_exposure(&config("127.0.0.1", "")).is_ok());
     assert!(antrian_server::check_exposure(&config("0.0.0.0", "a real one")).is_ok());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_job_type_catalogue_is_served_with_schemas_examples_and_defaults() {
+    let d = Dashboard::start().await;
+    let catalogue = d.get("/api/job-types").await;
+    let types = catalogue["jobTypes"].as_array().expect("jobTypes");
+    assert_eq!(types.len(), antrian_jobs::catalogue::job_types().len());
+    let batch = types
+        .iter()
+        .find(|t| t["name"] == "batch-scraping")
+        .expect("batch-scraping");
+    assert_eq!(batch["queue"], "scraping-queue");
+    assert_eq!(
+        batch["schema"]["properties"]["type"]["enum"],
+        json!(["product", "shop"])
+    );
+    assert!(batch["schema"]["required"]
+        .as_array()
+        .is_some_and(|r| r.contains(&json!("type"))));
+    assert_eq!(batch["example"]["type"], "product");
+    assert_eq!(
+        catalogue["priorities"][0],
+        json!({"name": "critical", "number": 10})
+    );
+    assert_eq!(catalogue["defaults"]["attempts"], 3);
+    assert_eq!(catalogue["defaults"]["keepCompleted"], 50);
 }

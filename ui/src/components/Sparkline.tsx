@@ -15,8 +15,14 @@ export function pricePoints(history: HistoryEntry[]): { at: number; price: numbe
  * A product's price over its recorded changes, as a small line; its label says the range
  * and the direction of the last change, which is also written beside it for sighted users.
  */
-export function Sparkline({ history, currency }: { history: HistoryEntry[]; currency?: string | null | undefined }) {
+export function Sparkline({ history, currency, minorDigits }: {
+  history: HistoryEntry[];
+  currency?: string | null | undefined;
+  /** Core's digits of the currency's minor unit: history prices are in minor units. */
+  minorDigits?: number | undefined;
+}) {
   const points = pricePoints(history);
+  const major = (minor: number) => (minor / 10 ** (minorDigits ?? 0)).toLocaleString();
   const first = points[0];
   const last = points[points.length - 1];
   if (!first || !last || points.length < 2) return <span className="muted small">—</span>;
@@ -33,7 +39,7 @@ export function Sparkline({ history, currency }: { history: HistoryEntry[]; curr
   const direction = change > 0 ? "up" : change < 0 ? "down" : "unchanged";
   const unit = currency ? ` ${currency}` : "";
   const label =
-    `${String(points.length)} prices from ${low.toLocaleString()} to ${high.toLocaleString()}${unit}; ` +
+    `${String(points.length)} prices from ${major(low)} to ${major(high)}${unit}; ` +
     `last change ${direction}`;
   return (
     <span className="sparkline">

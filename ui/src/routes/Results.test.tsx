@@ -29,6 +29,9 @@ describe("the results page", () => {
             { at: 1, price: 160000, stock: 9 },
           ],
         },
+        // Core words the price; history prices stay in minor units (IDR: 2 digits).
+        prices: { p1: { price: "1,500 IDR", originalPrice: null } },
+        minorDigits: { IDR: 2 },
       }),
     );
     const exportProducts = vi.fn(() => Promise.resolve({ kind: "saved" as const, path: "/home/u/Downloads/antrian-products.csv" }));
@@ -40,10 +43,10 @@ describe("the results page", () => {
       }),
       <Results />,
     );
-    expect(await screen.findByTestId("product-table")).toHaveTextContent("150,000 IDR");
+    expect(await screen.findByTestId("product-table")).toHaveTextContent("1,500 IDR");
     expect(screen.getByTestId("site-shop.example")).toHaveTextContent("75%");
     expect(screen.getByRole("img", { name: /prices/ })).toHaveAccessibleName(
-      "3 prices from 150,000 to 175,000 IDR; last change down",
+      "3 prices from 1,500 to 1,750 IDR; last change down",
     );
     fireEvent.change(screen.getByLabelText("Search"), { target: { value: "merah" } });
     await waitFor(() => expect(listProducts).toHaveBeenLastCalledWith({ q: "merah", shop: undefined, page: 1, pageSize: 50 }));

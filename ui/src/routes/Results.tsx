@@ -85,13 +85,15 @@ export function Results() {
                 <td className="ellipsis">{p.url ? <a href={p.url} target="_blank" rel="noreferrer">{p.name}</a> : p.name}</td>
                 <td>{p.shopId ?? "—"}</td>
                 <td className="num">
-                  {p.price === undefined ? "—" : `${p.price.toLocaleString()} ${p.currency ?? ""}`}
+                  {/* As core words it: major units and currency, as a shopper reads it. */}
+                  {products.data?.prices[p.productId]?.price ?? "—"}
                   {p.originalPrice !== undefined && p.originalPrice !== p.price && (
-                    <span className="muted"> (was {p.originalPrice.toLocaleString()})</span>
+                    <span className="muted"> (was {products.data?.prices[p.productId]?.originalPrice})</span>
                   )}
                 </td>
                 <td>
-                  <Sparkline history={products.data?.history[p.productId] ?? []} currency={p.currency} />
+                  <Sparkline history={products.data?.history[p.productId] ?? []} currency={p.currency}
+                    minorDigits={p.currency ? products.data?.minorDigits[p.currency] : undefined} />
                 </td>
                 <td className="num">{p.rating ?? "—"}</td>
                 <td className="num">{p.sold ?? "—"}</td>

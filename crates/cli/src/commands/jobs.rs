@@ -133,7 +133,7 @@ pub enum JobsCommand {
         #[arg(long, default_value_t = 1)]
         page: u32,
         /// Jobs per page (1–1000).
-        #[arg(long, default_value_t = 20)]
+        #[arg(long, default_value_t = antrian_core::queue::DEFAULT_PAGE_SIZE)]
         page_size: u32,
         /// Oldest first (default newest first).
         #[arg(long)]
@@ -377,11 +377,7 @@ pub async fn run(rt: &Runtime, cmd: JobsCommand) -> Result<ExitCode, CliError> {
             text,
             json,
         } => {
-            let state = JobState::parse(&state).ok_or_else(|| {
-                CliError::Usage(format!(
-                    "--state {state:?}: expected waiting, active, delayed, completed, failed, paused or waiting-children"
-                ))
-            })?;
+            let state = JobState::from_name("--state", &state)?;
             let filter = JobFilter { name, field, text };
             let listed = q
                 .find_jobs(&queue, state, &filter, page, page_size, oldest_first)

@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use antrian_core::store::{ExportFormat, ProductFilter, ProductStore};
+use antrian_core::store::{money, ExportFormat, PriceText, ProductFilter, ProductStore};
 use antrian_core::Runtime;
 use clap::Subcommand;
 
@@ -22,7 +22,7 @@ pub enum ProductsCommand {
         #[arg(long, default_value_t = 1)]
         page: usize,
         /// Products per page (1–500).
-        #[arg(long, default_value_t = 20)]
+        #[arg(long, default_value_t = antrian_core::store::products::DEFAULT_PAGE)]
         page_size: usize,
         /// Print JSON.
         #[arg(long)]
@@ -74,14 +74,13 @@ pub async fn run(rt: &Runtime, cmd: ProductsCommand) -> Result<ExitCode, CliErro
                             p.product_id.clone(),
                             p.shop_id.clone().unwrap_or_default(),
                             p.name.chars().take(50).collect(),
-                            p.price.map(|v| v.to_string()).unwrap_or_default(),
-                            p.currency.clone().unwrap_or_default(),
+                            PriceText::of(p).price.unwrap_or_default(),
                             p.scraped_at.clone().unwrap_or_default(),
                         ]
                     })
                     .collect::<Vec<_>>();
                 output::text(&output::table(
-                    &["ID", "SHOP", "NAME", "PRICE", "CURRENCY", "SCRAPED"],
+                    &["ID", "SHOP", "NAME", "PRICE", "SCRAPED"],
                     &rows,
                 ))
             };
@@ -100,7 +99,9 @@ pub async fn run(rt: &Runtime, cmd: ProductsCommand) -> Result<ExitCode, CliErro
                         chrono::DateTime::from_timestamp_millis(h.at)
                             .map(|t| t.to_rfc3339())
                             .unwrap_or_default(),
-                        h.price.map(|p| p.to_string()).unwrap_or_else(|| "-".into()),
+                        h.price
+                            .map(|p| money::display(p, product.currency.as_deref()))
+                            .unwrap_or_else(|| "-".into()),
                         h.stock.map(|s| s.to_string()).unwrap_or_else(|| "-".into()),
                     ));
                 }

@@ -161,6 +161,9 @@ pub struct QueueConfig {
     /// Resident memory, megabytes, past which a headless process with pools drains and
     /// stops for its service manager to start a fresh one; 0 for no limit.
     pub max_memory_mb: u64,
+    /// Queues other workers (Node.js BullMQ services) also serve: job names Antrian has no
+    /// handler for are accepted on them.
+    pub other_workers: Vec<String>,
 }
 
 /// The HTTP dashboard.
@@ -399,6 +402,23 @@ impl Config {
                 1_048_576,
                 "megabytes from 0 (no limit) to 1048576",
             )?,
+            other_workers: match p.text("QUEUE_OTHER_WORKERS")? {
+                None => Vec::new(),
+                Some(raw) => {
+                    let names: Vec<String> = raw
+                        .split(',')
+                        .map(str::trim)
+                        .filter(|n| !n.is_empty())
+                        .map(String::from)
+                        .collect();
+                    for name in &names {
+                        crate::queue::manager::validate_queue_name(name).map_err(|_| {
+                            p.invalid("QUEUE_OTHER_WORKERS", "queue names, comma-separated")
+                        })?;
+                    }
+                    names
+                }
+            },
         };
         if queue.scale_down_threshold >= queue.scale_up_threshold {
             return Err(p.invalid(

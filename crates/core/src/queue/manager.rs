@@ -84,9 +84,44 @@ pub struct QueueManager {
     job_check: RwLock<Option<JobCheck>>,
 }
 
-/// Checks a job's data the way its handler will: `(queue, name, data)` → why it is bad.
+/// Checks a job the way its handler will: `(queue, name, data)` → why it is bad.
 pub type JobCheck =
-    Arc<dyn Fn(&str, &str, &serde_json::Value) -> std::result::Result<(), String> + Send + Sync>;
+    Arc<dyn Fn(&str, &str, &serde_json::Value) -> std::result::Result<(), Refusal> + Send + Sync>;
+
+/// Why a job check refused a job: the field it is about (`data` unless said) and the rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    /// `name` or `data`.
+    pub field: &'static str,
+    /// What is wrong and what is allowed.
+    pub rule: String,
+}
+
+impl Refusal {
+    /// A refusal of the job's name.
+    pub fn name(rule: impl Into<String>) -> Self {
+        Self {
+            field: "name",
+            rule: rule.into(),
+        }
+    }
+}
+
+impl From<String> for Refusal {
+    /// A refusal of the job's data.
+    fn from(rule: String) -> Self {
+        Self {
+            field: "data",
+            rule,
+        }
+    }
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.field, self.rule)
+    }
+}
 
 impl std::fmt::Debug for QueueManager {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -242,7 +277,7 @@ impl QueueManager {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .clone();
         match check {
-            Some(check) => check(queue, name, data).map_err(|rule| invalid("data", rule)),
+            Some(check) => check(queue, name, data).map_err(|r| invalid(r.field, r.rule)),
             None => Ok(()),
         }
     }

@@ -75,7 +75,30 @@ pub enum JobState {
     Unknown,
 }
 
+/// Jobs a listing shows when the caller does not say (CLI, API and the window alike).
+pub const DEFAULT_PAGE_SIZE: u32 = 20;
+
 impl JobState {
+    /// The states users can list by, as they spell them.
+    pub const NAMES: [&'static str; 7] = [
+        "waiting",
+        "active",
+        "delayed",
+        "completed",
+        "failed",
+        "paused",
+        "waiting-children",
+    ];
+
+    /// Parses a user-given state name, or says which names there are; `field` is how the
+    /// caller spells the input (`state`, `--state`).
+    pub fn from_name(field: &str, s: &str) -> crate::Result<Self> {
+        Self::parse(s).ok_or_else(|| crate::Error::InvalidJob {
+            field: field.to_string(),
+            rule: format!("`{s}` is not a job state; use {}", Self::NAMES.join(", ")),
+        })
+    }
+
     /// Parses a user-given state name.
     pub fn parse(s: &str) -> Option<Self> {
         Some(match s.to_ascii_lowercase().as_str() {

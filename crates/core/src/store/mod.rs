@@ -3,12 +3,14 @@
 //! - [`products`]: the product store scraping fills (save, list, search, export, prune).
 //! - [`orders`]: seller orders per account, from order-scraping.
 
+pub mod money;
 pub mod orders;
 pub mod products;
 
 pub use orders::OrderStore;
 pub use products::{
-    ExportFormat, HistoryEntry, ProductFilter, ProductPage, ProductRecord, ProductStore, SaveCounts,
+    ExportFormat, HistoryEntry, PriceText, ProductFilter, ProductPage, ProductRecord, ProductStore,
+    SaveCounts,
 };
 
 #[cfg(test)]

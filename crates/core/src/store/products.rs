@@ -18,6 +18,8 @@ use crate::keys;
 pub const HISTORY_CAP: usize = 50;
 /// Products per page at most.
 pub const MAX_PAGE: usize = 500;
+/// Products per page when the caller does not say (CLI, API and the window alike).
+pub const DEFAULT_PAGE: usize = 50;
 /// Products read per round trip while exporting or filtering.
 const CHUNK: isize = 500;
 
@@ -138,6 +140,33 @@ pub struct ProductPage {
     /// Each listed product's latest price/stock changes (at most
     /// [`HISTORY_IN_LISTING`]), newest first, for a sparkline beside it.
     pub history: std::collections::HashMap<String, Vec<HistoryEntry>>,
+    /// Each listed product's prices as a shopper reads them (`15,990 IDR`), by id.
+    pub prices: std::collections::HashMap<String, PriceText>,
+    /// Minor-unit digits of each currency on the page (`IDR` → 2), to read history prices.
+    pub minor_digits: std::collections::HashMap<String, u32>,
+}
+
+/// A product's prices in words (major units and currency), from [`super::money::display`].
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+#[ts(export, export_to = "../../../ui/src/api/generated/")]
+pub struct PriceText {
+    /// The price now.
+    pub price: Option<String>,
+    /// Before discount.
+    pub original_price: Option<String>,
+}
+
+impl PriceText {
+    /// `p`'s prices in words.
+    pub fn of(p: &ProductRecord) -> Self {
+        let show = |v: Option<f64>| v.map(|v| super::money::display(v, p.currency.as_deref()));
+        Self {
+            price: show(p.price),
+            original_price: show(p.original_price),
+        }
+    }
 }
 
 /// Changes per product a listing carries.
@@ -352,6 +381,8 @@ impl ProductStore {
                 total,
                 has_more,
                 history: std::collections::HashMap::new(),
+                prices: std::collections::HashMap::new(),
+                minor_digits: std::collections::HashMap::new(),
             });
         }
         let mut pipe = redis::pipe();
@@ -367,15 +398,26 @@ impl ProductStore {
                 .await
                 .map_err(Error::from)
         })?;
+        let prices = products
+            .iter()
+            .map(|p| (p.product_id.clone(), PriceText::of(p)))
+            .collect();
+        let minor_digits = products
+            .iter()
+            .filter_map(|p| p.currency.as_deref())
+            .map(|c| (c.to_string(), super::money::minor_digits(c)))
+            .collect();
         Ok(ProductPage {
-            products,
-            total,
-            has_more,
             history: ids
                 .iter()
                 .cloned()
                 .zip(histories.iter().map(|h| parse_history(h)))
                 .collect(),
+            prices,
+            minor_digits,
+            products,
+            total,
+            has_more,
         })
     }
 
@@ -549,12 +591,14 @@ impl ProductStore {
     }
 }
 
+/// The export's columns; prices are in major units of `currency` (what a shopper sees),
+/// and their names say so.
 const CSV_HEADER: [&str; 14] = [
     "productId",
     "shopId",
     "name",
-    "price",
-    "originalPrice",
+    "price (major units)",
+    "originalPrice (major units)",
     "currency",
     "rating",
     "ratingCount",
@@ -572,8 +616,12 @@ fn csv_row(p: &ProductRecord) -> String {
         p.product_id.clone(),
         opt(p.shop_id.clone()),
         p.name.clone(),
-        opt(p.price.map(|v| v.to_string())),
-        opt(p.original_price.map(|v| v.to_string())),
+        opt(p
+            .price
+            .map(|v| super::money::major(v, p.currency.as_deref()))),
+        opt(p
+            .original_price
+            .map(|v| super::money::major(v, p.currency.as_deref()))),
         opt(p.currency.clone()),
         opt(p.rating.map(|v| v.to_string())),
         opt(p.rating_count.map(|v| v.to_string())),

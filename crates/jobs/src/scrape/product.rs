@@ -38,24 +38,7 @@ pub struct Product {
     pub scraped_at: String,
 }
 
-/// Decimal digits of a currency's minor unit (ISO 4217; 2 unless listed).
-pub fn minor_digits(currency: &str) -> u32 {
-    match currency.to_ascii_uppercase().as_str() {
-        "JPY" | "KRW" | "VND" | "CLP" | "ISK" | "PYG" | "UGX" | "XAF" | "XOF" => 0,
-        "BHD" | "IQD" | "JOD" | "KWD" | "LYD" | "OMR" | "TND" => 3,
-        _ => 2,
-    }
-}
-
-/// A decimal amount in major units (`19.99`) to minor units (`1999`).
-pub fn to_minor(amount: f64, currency: &str) -> Option<i64> {
-    if !amount.is_finite() || amount < 0.0 {
-        return None;
-    }
-    let scaled = (amount * 10f64.powi(minor_digits(currency) as i32)).round();
-    // Prices beyond 2^53 minor units are not prices.
-    (scaled < 9.0e15).then_some(scaled as i64)
-}
+pub use antrian_core::store::money::{minor_digits, to_minor};
 
 /// Reads a price as people write it — `Rp 1.234.567`, `$1,234.56`, `1.234,56 €`, `19.99`
 /// — into major units. A lone separator followed by exactly three digits is a thousands
@@ -158,16 +141,6 @@ mod tests {
         for (text, want) in cases {
             assert_eq!(parse_amount(text), want, "{text}");
         }
-    }
-
-    #[test]
-    fn minor_units_follow_the_currency() {
-        assert_eq!(to_minor(19.99, "USD"), Some(1999));
-        assert_eq!(to_minor(100_000.0, "IDR"), Some(10_000_000));
-        assert_eq!(to_minor(1500.0, "JPY"), Some(1500));
-        assert_eq!(to_minor(1.234, "KWD"), Some(1234));
-        assert_eq!(to_minor(-1.0, "USD"), None);
-        assert_eq!(to_minor(f64::NAN, "USD"), None);
     }
 
     #[test]

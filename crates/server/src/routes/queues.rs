@@ -3,6 +3,7 @@
 use antrian_core::queue::{AddedJob, JobDetail, JobPage, QueueStats, QueueThroughput};
 use antrian_core::queue::{
     BulkAction, BulkJobInput, BulkOutcome, CleanOptions, JobFilter, JobState, NewJob, QueueManager,
+    DEFAULT_PAGE_SIZE,
 };
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
@@ -13,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::error::{ApiResult, ErrorBody};
 use crate::AppState;
 
 type Body<T> = Result<Json<T>, JsonRejection>;
@@ -155,11 +156,7 @@ pub(crate) async fn details(
     let Path(queue) = path?;
     let Query(q) = query?;
     let state_name = q.state.as_deref().unwrap_or("waiting");
-    let state = JobState::parse(state_name).ok_or_else(|| {
-        ApiError::invalid(format!(
-            "state: `{state_name}` is not a job state; use waiting, active, delayed, completed, failed or paused"
-        ))
-    })?;
+    let state = JobState::from_name("state", state_name)?;
     let oldest_first = QueueManager::oldest_first(q.order.as_deref())?;
     let filter = JobFilter {
         name: q.name,
@@ -174,7 +171,7 @@ pub(crate) async fn details(
             state,
             &filter,
             q.page.unwrap_or(1),
-            q.page_size.unwrap_or(20),
+            q.page_size.unwrap_or(DEFAULT_PAGE_SIZE),
             oldest_first,
         ),
     )?;

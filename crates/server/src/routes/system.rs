@@ -94,7 +94,12 @@ pub(crate) async fn products(
     };
     Ok(Json(json!(
         store
-            .list(&filter, q.page.unwrap_or(1), q.page_size.unwrap_or(50))
+            .list(
+                &filter,
+                q.page.unwrap_or(1),
+                q.page_size
+                    .unwrap_or(antrian_core::store::products::DEFAULT_PAGE)
+            )
             .await?
     )))
 }

@@ -525,7 +525,7 @@ async fn update_job_data_edits_jobs_no_worker_holds_and_refuses_the_rest() {
     m.set_job_check(std::sync::Arc::new(
         |_q: &str, _name: &str, data: &serde_json::Value| match data["url"].as_str() {
             Some(u) if u.starts_with("https://") => Ok(()),
-            _ => Err("url: must be an http(s) URL".to_string()),
+            _ => Err("url: must be an http(s) URL".to_string().into()),
         },
     ));
     let before = keys(&redis);
