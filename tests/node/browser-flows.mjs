@@ -256,7 +256,7 @@ await flow("schedule", async () => {
   // overlap.
   await page.getByLabel("Job", { exact: true }).selectOption("cleanup-queue/cleanup-old-data");
   await fillForm({ collections: ["products"], olderThan: 45, dryRun: true });
-  await page.getByLabel("Priority").selectOption("low");
+  await page.getByLabel("Priority", { exact: true }).selectOption("low");
   await page.getByLabel("Attempts", { exact: true }).fill("2");
   await page.getByLabel("Backoff", { exact: true }).selectOption("exponential");
   await page.getByLabel("Backoff delay (ms)").fill("2000");
@@ -265,7 +265,7 @@ await flow("schedule", async () => {
   await page.getByLabel("Start (no run before)").fill("2027-01-01T00:00");
   await page.getByLabel("End (no run after)").fill("2027-12-31T23:30");
   await page.getByLabel(/^Run limit/).fill("10");
-  await page.getByLabel(/^While the previous run/).selectOption("skip");
+  await page.getByLabel("While the previous run is still going").selectOption("skip");
   await shot("schedule-editor");
   await page.getByRole("button", { name: "Save" }).click();
   const row = page.getByTestId("schedule-e2e-nightly");

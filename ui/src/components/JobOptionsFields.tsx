@@ -132,10 +132,10 @@ export function JobOptionsFields({ value, onChange, catalogue, withJobId = true 
   const d = catalogue?.defaults;
   return (
     <fieldset className="options">
-      <legend>Options</legend>
+      <legend>Job options</legend>
       <label>
         Priority
-        <select value={value.priority} onChange={(e) => set("priority", e.target.value)}>
+        <select aria-label="Priority" value={value.priority} onChange={(e) => set("priority", e.target.value)}>
           <option value="">queue default (normal)</option>
           {catalogue?.priorities.map((p) => (
             <option key={p.name} value={p.name}>{p.name} ({p.number})</option>
@@ -146,7 +146,7 @@ export function JobOptionsFields({ value, onChange, catalogue, withJobId = true 
       {input("attempts", "Attempts", d ? `queue default (${d.attempts})` : "queue default")}
       <label>
         Backoff
-        <select value={value.backoff} onChange={(e) => set("backoff", e.target.value as OptionsForm["backoff"])}>
+        <select aria-label="Backoff" value={value.backoff} onChange={(e) => set("backoff", e.target.value as OptionsForm["backoff"])}>
           <option value="">{d ? `queue default (fixed, ${d.backoffDelayMs} ms)` : "queue default"}</option>
           {(Object.keys(BACKOFFS) as Backoff["type"][]).map((t) => (
             <option key={t} value={t}>{BACKOFFS[t]}</option>

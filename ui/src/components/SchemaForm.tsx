@@ -43,6 +43,15 @@ export function SchemaForm({ fields, values, onChange, example, onePerLine, erro
   );
 }
 
+/** A Rust doc comment as help text: one paragraph, `code` spans as code. */
+function prose(doc: string) {
+  return doc
+    .split("\n")
+    .join(" ")
+    .split("`")
+    .map((part, i) => (i % 2 === 1 ? <code key={i}>{part}</code> : part));
+}
+
 function SchemaInput({ field, value, example, perLine, error, onChange }: {
   field: SchemaField;
   value: string | boolean;
@@ -60,7 +69,7 @@ function SchemaInput({ field, value, example, perLine, error, onChange }: {
     ...(error !== undefined ? { "aria-invalid": true } : {}),
   };
   const text = typeof value === "string" ? value : "";
-  const help = field.description ? <span className="small muted" id={helpId}>{field.description.split("\n").join(" ")}</span> : null;
+  const help = field.description ? <span className="small muted" id={helpId}>{prose(field.description)}</span> : null;
   const problem = error !== undefined ? <span className="error small" id={errorId}>{error}</span> : null;
   if (field.kind === "checkbox") {
     return (

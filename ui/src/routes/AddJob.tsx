@@ -192,6 +192,7 @@ export function AddJob({ route }: { route: Route }) {
                 <label>
                   Job type
                   <select
+                    aria-label="Job type"
                     value={keyOf(type)}
                     onChange={(e) => {
                       setChosen(e.target.value);

@@ -20,6 +20,13 @@ export function DynamicSchedules() {
   const [removing, setRemoving] = useState<string | null>(null);
   const now = useNow();
   const act = useAct(["schedules", "dynamic"]);
+  // A toggle shows its new state at once and holds it until the list is read again.
+  const [toggled, setToggled] = useState<Record<string, boolean>>({});
+  const toggle = async (name: string, on: boolean) => {
+    setToggled((t) => ({ ...t, [name]: on }));
+    await act(`${name} ${on ? "enabled" : "disabled"}`, () => api.setDynamicScheduleEnabled(name, on));
+    setToggled((t) => Object.fromEntries(Object.entries(t).filter(([k]) => k !== name)));
+  };
   // Which editor is open: a new schedule's, or an existing one's.
   const [editing, setEditing] = useState<DynamicScheduleView | "new" | null>(null);
   return (
@@ -78,13 +85,10 @@ export function DynamicSchedules() {
                 <td>
                   <input
                     type="checkbox"
-                    checked={d.enabled}
+                    checked={toggled[d.name] ?? d.enabled}
+                    disabled={d.name in toggled}
                     aria-label={`${d.name} enabled`}
-                    onChange={(e) =>
-                      void act(`${d.name} ${e.target.checked ? "enabled" : "disabled"}`, () =>
-                        api.setDynamicScheduleEnabled(d.name, e.target.checked),
-                      )
-                    }
+                    onChange={(e) => void toggle(d.name, e.target.checked)}
                   />
                 </td>
                 <td className="actions">
@@ -331,6 +335,7 @@ function DynamicEditor({ existing, onDone }: { existing?: DynamicScheduleView | 
         <label>
           Job
           <select
+            aria-label="Job"
             value={type && !json ? `${type.queue}/${type.name}` : ""}
             onChange={(e) => {
               const t = jobTypes.find((j) => `${j.queue}/${j.name}` === e.target.value);

@@ -308,6 +308,7 @@ function ScheduleEditor({ existing, onDone }: { existing?: ScheduleView | undefi
       <label>
         Job
         <select
+          aria-label="Job"
           value={type ? `${type.queue}/${type.name}` : ""}
           onChange={(e) => {
             const t = jobTypes.find((j) => `${j.queue}/${j.name}` === e.target.value);
@@ -356,7 +357,7 @@ function ScheduleEditor({ existing, onDone }: { existing?: ScheduleView | undefi
         {field("limit", "Run limit (runs in all)", { inputMode: "numeric", placeholder: "no limit" })}
         <label>
           While the previous run is still going
-          <select value={form.overlap} onChange={(e) => setForm({ ...form, overlap: e.target.value as Overlap })}>
+          <select aria-label="While the previous run is still going" value={form.overlap} onChange={(e) => setForm({ ...form, overlap: e.target.value as Overlap })}>
             {(Object.keys(OVERLAPS) as Overlap[]).map((o) => (
               <option key={o} value={o}>{o}: {OVERLAPS[o]}</option>
             ))}

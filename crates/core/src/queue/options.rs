@@ -409,8 +409,10 @@ pub fn validate_job_id(id: &str) -> Result<()> {
             "must not contain spaces or control characters",
         ));
     }
-    // BullMQ's own refusal ("Custom Ids cannot contain :"): `:` separates its keys.
-    if id.contains(':') {
+    // The engine's own rule, checked here so it answers as bad input rather than as an
+    // outage: `:` separates BullMQ's keys, and is allowed only in ids of exactly three
+    // parts (its legacy repeatable ids; Antrian's `run:NAME:TIME` ids have that shape).
+    if id.contains(':') && id.split(':').count() != 3 {
         return Err(invalid(
             "jobId",
             format!("`{id}` contains `:`, which BullMQ keys use as a separator; use `-` or `_`"),
@@ -562,6 +564,7 @@ mod tests {
             (r#"{"jobId": ""}"#, "jobId", "1 to 256"),
             (r#"{"jobId": "a b"}"#, "jobId", "spaces"),
             (r#"{"jobId": "shop:1"}"#, "jobId", "contains `:`"),
+            (r#"{"jobId": "a:b:c:d"}"#, "jobId", "contains `:`"),
         ];
         for (json, field, rule) in cases {
             let err = to_bullmq(&parse(json), &d).expect_err(json);

@@ -39,6 +39,7 @@ pub struct ProductJob {
     pub account_id: Option<String>,
     /// Fetch options.
     #[serde(default)]
+    #[schemars(title = "Fetch options")]
     pub options: ScrapeOptions,
 }
 
@@ -74,6 +75,7 @@ pub struct ShopJob {
     pub shop_url: String,
     /// Fetch options.
     #[serde(default)]
+    #[schemars(title = "Fetch options")]
     pub options: ScrapeOptions,
 }
 
@@ -94,6 +96,7 @@ pub struct BatchJob {
     pub account_id: Option<String>,
     /// `concurrency` (children at once) and fetch options passed on to children.
     #[serde(default)]
+    #[schemars(title = "Batch options")]
     pub options: ScrapeOptions,
 }
 
