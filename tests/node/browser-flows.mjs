@@ -211,6 +211,15 @@ await flow("every-type", async () => {
     await jobState.getByText(/^(completed|failed)$/).waitFor();
     const state = (await jobState.textContent()).trim();
     jobs.push({ queue: type.queue, name: type.name, id, state });
+    if (type.name === "batch-scraping") {
+      // The batch's page lists its children (the flow); a child links back to its batch.
+      const children = page.getByTestId("children");
+      await children.getByText("Children (2)").waitFor();
+      await children.getByText("2 completed").waitFor();
+      await shot("job-batch-children");
+      await children.getByRole("link").first().click();
+      await page.getByTestId("parent").getByRole("link", { name: `batch-scraping #${id}` }).waitFor();
+    }
   }
   report("every-type", { jobs });
 });

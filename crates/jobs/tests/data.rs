@@ -652,7 +652,7 @@ async fn update_elasticsearch_sends_strict_bulk_requests_and_reports_item_errors
         .last()
         .cloned()
         .unwrap_or_default();
-    assert_eq!(last, "{\"delete\":{\"_id\":\"p1\",\"_index\":\"products\"}}\n{\"delete\":{\"_id\":\"p3\",\"_index\":\"products\"}}\n");
+    assert_eq!(last, "{\"delete\":{\"_index\":\"products\",\"_id\":\"p1\"}}\n{\"delete\":{\"_index\":\"products\",\"_id\":\"p3\"}}\n");
 }
 
 #[tokio::test]

@@ -6,7 +6,9 @@ use std::collections::{BTreeMap, HashSet};
 use std::time::Duration;
 
 use antrian_core::config::{Config, LoadOptions};
-use antrian_core::queue::{JobDefaults, JobOptionsInput, QueueEvent, QueueManager, Subscription};
+use antrian_core::queue::{
+    JobDefaults, JobOptionsInput, JobState, QueueEvent, QueueManager, Subscription,
+};
 use antrian_core::runtime::{Services, WorkerPlan};
 use antrian_core::worker::WorkerType;
 use antrian_core::{CancellationToken, Runtime};
@@ -628,6 +630,47 @@ async fn a_batch_of_200_urls_runs_as_a_flow_five_at_a_time_with_a_per_url_summar
     );
     assert!(progress.windows(2).all(|w| w[0] <= w[1]), "{progress:?}");
     assert_eq!(progress.last().copied(), Some(100.0));
+    // The batch's page lists its children (the flow) in order, each with its state, and a
+    // child names its batch.
+    let page =
+        e.rt.queues()
+            .get_job("scraping-queue", &batch)
+            .await
+            .expect("the batch");
+    assert_eq!(page.children_total, 200);
+    assert_eq!(
+        page.children.len(),
+        antrian_core::queue::FLOW_CHILDREN_SHOWN
+    );
+    for (i, child) in page.children.iter().enumerate() {
+        assert_eq!(child.id, format!("{batch}-{i}"));
+        let state = if i % 20 == 7 {
+            JobState::Failed
+        } else {
+            JobState::Completed
+        };
+        // Retention removed most completed children (50 kept); how they ended stays known.
+        assert_eq!(child.state, state, "{child:?}");
+        assert_eq!(child.name.is_empty(), child.gone, "{child:?}");
+        assert!(child.gone || child.name == "product-scraping", "{child:?}");
+    }
+    assert!(
+        page.children.iter().any(|c| c.gone),
+        "190 completed, 50 kept"
+    );
+    let child =
+        e.rt.queues()
+            .get_job("scraping-queue", &format!("{batch}-7"))
+            .await
+            .expect("a failed child, kept");
+    let parent = child.parent.expect("its batch");
+    assert_eq!(
+        (parent.queue.as_str(), parent.id.as_str()),
+        ("scraping-queue", batch.as_str())
+    );
+    assert_eq!(parent.name, "batch-scraping");
+    assert_eq!(parent.state, JobState::Completed);
+    assert!(child.children.is_empty() && child.children_total == 0);
 }
 
 #[tokio::test]

@@ -56,7 +56,7 @@ describe("the add-job page", () => {
       Promise.resolve({
         queue: "notifications-queue", id: "3", name: "send-email", data: { to: "a@example.com", subject: "s" },
         options: {}, state: "failed" as const, progress: 0, attemptsMade: 1, timestamp: 0, processedOn: null,
-        finishedOn: null, returnValue: null, failedReason: "x", stacktrace: [], logs: [],
+        finishedOn: null, returnValue: null, failedReason: "x", stacktrace: [], logs: [], parent: null, children: [], childrenTotal: 0,
       }),
     );
     renderWith(

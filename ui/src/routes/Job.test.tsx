@@ -22,9 +22,39 @@ const failed: JobDetail = {
   failedReason: "HTTP 503 from shop.example",
   stacktrace: ["Error: first\n at a", "Error: HTTP 503 from shop.example\n    at fetch (scrape.js:10)"],
   logs: ["fetching https://shop.example/p/1", "got 503"],
+  parent: null,
+  children: [],
+  childrenTotal: 0,
 };
 
 describe("the job page", () => {
+  it("shows a batch's children, linked with their states, and a child's batch", async () => {
+    const batch: JobDetail = {
+      ...failed,
+      id: "27",
+      name: "batch-scraping",
+      state: "completed",
+      failedReason: null,
+      stacktrace: [],
+      children: [
+        { queue: "scraping-queue", id: "27-0", name: "", state: "completed", gone: true },
+        { queue: "scraping-queue", id: "27-1", name: "product-scraping", state: "failed", gone: false },
+      ],
+      childrenTotal: 3,
+    };
+    const child: JobDetail = { ...failed, id: "27-1", parent: { queue: "scraping-queue", id: "27", name: "batch-scraping", state: "completed", gone: false } };
+    const view = renderWith(fakeApi({ getJob: (_q, id) => Promise.resolve(id === "27" ? batch : child) }), <JobPage queue="scraping-queue" id="27" />);
+    const children = await screen.findByTestId("children");
+    expect(children).toHaveTextContent("Children (3)");
+    expect(children).toHaveTextContent("1 completed · 1 failed · the first 2 shown");
+    expect(screen.getByRole("link", { name: "product-scraping #27-1" })).toHaveAttribute("href", "#/queues/scraping-queue/jobs/27-1");
+    expect(children).toHaveTextContent("#27-0 (removed)");
+    view.rerenderWith(<JobPage queue="scraping-queue" id="27-1" />);
+    const parent = await screen.findByTestId("parent");
+    expect(screen.getByRole("link", { name: "batch-scraping #27" })).toHaveAttribute("href", "#/queues/scraping-queue/jobs/27");
+    expect(parent).toHaveTextContent("completed");
+  });
+
   it("reads progress as a number or {percent}", () => {
     expect(percent(40)).toBe(40);
     expect(percent({ percent: 120 })).toBe(100);

@@ -42,6 +42,12 @@ export function JobPage({ queue, id }: { queue: string; id: string }) {
     <main className="page wide" aria-labelledby="page-title">
       <p className="crumbs">
         <a href={link("queues", [queue])}>{queue}</a> / <a href={back}>{j.state}</a>
+        {j.parent !== null && (
+          <span data-testid="parent">
+            {" "}· child of <a href={link("queues", [j.parent.queue, "jobs", j.parent.id])}>{j.parent.name || "job"} #{j.parent.id}</a>{" "}
+            <span className={`badge badge-${j.parent.state}`}>{j.parent.state}</span>
+          </span>
+        )}
       </p>
       <header className="page-header">
         <h1 id="page-title">
@@ -80,6 +86,7 @@ export function JobPage({ queue, id }: { queue: string; id: string }) {
           )}
         </section>
       )}
+      {j.childrenTotal > 0 && <Children job={j} />}
       {editable(j.state) ? <DataEditor job={j} /> : <Json title="Data" value={j.data} open />}
       <Json title="Options" value={j.options} />
       {j.returnValue !== null && <Json title="Result" value={j.returnValue} open />}
@@ -90,6 +97,47 @@ export function JobPage({ queue, id }: { queue: string; id: string }) {
         )}
       </details>
     </main>
+  );
+}
+
+/** A parent's children (a batch's pages, as a BullMQ flow): each linked, with its state. */
+function Children({ job }: { job: JobDetail }) {
+  const counts = new Map<JobState, number>();
+  for (const c of job.children) counts.set(c.state, (counts.get(c.state) ?? 0) + 1);
+  return (
+    <section className="card" aria-labelledby="children-title" data-testid="children">
+      <h2 id="children-title">
+        Children ({job.childrenTotal}){" "}
+        <span className="small muted">
+          {[...counts].map(([state, n]) => `${n} ${state}`).join(" · ")}
+          {job.children.length < job.childrenTotal && ` · the first ${job.children.length} shown`}
+        </span>
+      </h2>
+      <table className="table">
+        <thead>
+          <tr>
+            <th>Job</th>
+            <th>Queue</th>
+            <th>State</th>
+          </tr>
+        </thead>
+        <tbody>
+          {job.children.map((c) => (
+            <tr key={`${c.queue}/${c.id}`}>
+              <td>
+                {c.gone ? (
+                  <span className="muted" title="Removed by the queue's retention (removeOnComplete / removeOnFail)">#{c.id} (removed)</span>
+                ) : (
+                  <a href={link("queues", [c.queue, "jobs", c.id])}>{c.name} #{c.id}</a>
+                )}
+              </td>
+              <td>{c.queue}</td>
+              <td><span className={`badge badge-${c.state}`}>{c.state}</span></td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
   );
 }
 

@@ -47,6 +47,9 @@ const job = (id: number): JobDetail => ({
   failedReason: "HTTP 503",
   stacktrace: [],
   logs: [],
+  parent: null,
+  children: [],
+  childrenTotal: 0,
 });
 
 function api(extra = {}) {

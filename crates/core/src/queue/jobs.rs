@@ -5,7 +5,7 @@ use std::sync::Arc;
 use bullmq::Queue;
 
 use super::manager::{invalid, QueueManager, MAX_PAGE_SIZE};
-use super::model::{JobDetail, JobPage, JobState};
+use super::model::{FlowJob, JobDetail, JobPage, JobState, FLOW_CHILDREN_SHOWN};
 use crate::error::{Error, Result};
 
 impl QueueManager {
@@ -25,11 +25,12 @@ impl QueueManager {
         self.detail(&q, &job).await
     }
 
-    /// A job in full: its state and its logs (BullMQ's `<job key>:logs`), read together.
+    /// A job in full: its state, its logs (BullMQ's `<job key>:logs`) and its flow (parent
+    /// and children), read together.
     async fn detail(&self, q: &Queue, job: &bullmq::Job) -> Result<JobDetail> {
         let logs_key = format!("{}:logs", q.keys().job_key(job.id()));
         let mut redis = self.conn.redis();
-        let (state, logs) = tokio::try_join!(
+        let (state, logs, parent, (children, children_total)) = tokio::try_join!(
             async { Ok::<_, Error>(JobState::from_bullmq(q.get_job_state(job.id()).await?)) },
             async {
                 redis::cmd("LRANGE")
@@ -40,8 +41,93 @@ impl QueueManager {
                     .await
                     .map_err(Error::from)
             },
+            self.parent_of(job),
+            self.children_of(q, job),
         )?;
-        Ok(detail_of(q, job, state, logs))
+        let mut detail = detail_of(q, job, state, logs);
+        detail.parent = parent;
+        detail.children = children;
+        detail.children_total = children_total;
+        Ok(detail)
+    }
+
+    /// The job a child names as its parent (BullMQ's `parentKey`), if any.
+    async fn parent_of(&self, job: &bullmq::Job) -> Result<Option<FlowJob>> {
+        let Some(key) = job.parent_key() else {
+            return Ok(None);
+        };
+        Ok(self
+            .flow_jobs(&[(key.clone(), JobState::Unknown)])
+            .await?
+            .into_iter()
+            .next())
+    }
+
+    /// A parent's children, from BullMQ's dependency keys: still pending
+    /// (`:dependencies`), completed (`:processed`), failed (`:failed`, children whose
+    /// failure does not block the parent) and ignored (`:unsuccessful`).
+    async fn children_of(&self, q: &Queue, job: &bullmq::Job) -> Result<(Vec<FlowJob>, u64)> {
+        let key = q.keys().job_key(job.id());
+        let mut redis = self.conn.redis();
+        let (pending, processed, failed, ignored): (
+            Vec<String>,
+            Vec<String>,
+            Vec<String>,
+            Vec<String>,
+        ) = redis::pipe()
+            .smembers(format!("{key}:dependencies"))
+            .hkeys(format!("{key}:processed"))
+            .hkeys(format!("{key}:failed"))
+            .zrange(format!("{key}:unsuccessful"), 0, -1)
+            .query_async(&mut redis)
+            .await?;
+        // Where BullMQ keeps a child says how it ended, even once retention removed it.
+        let mut keys: Vec<(String, JobState)> = processed
+            .into_iter()
+            .map(|k| (k, JobState::Completed))
+            .chain(failed.into_iter().map(|k| (k, JobState::Failed)))
+            .chain(ignored.into_iter().map(|k| (k, JobState::Failed)))
+            .chain(pending.into_iter().map(|k| (k, JobState::Unknown)))
+            .collect();
+        keys.sort_by_key(|(k, _)| child_order(k));
+        keys.dedup_by(|a, b| a.0 == b.0);
+        let total = keys.len() as u64;
+        keys.truncate(FLOW_CHILDREN_SHOWN);
+        Ok((self.flow_jobs(&keys).await?, total))
+    }
+
+    /// Jobs of a flow by their full keys (`<prefix>:<queue>:<id>`): name and state; a job
+    /// retention removed keeps the state its key was found with (`gone` says so).
+    async fn flow_jobs(&self, keys: &[(String, JobState)]) -> Result<Vec<FlowJob>> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let start = format!("{}:", self.prefix());
+        let mut redis = self.conn.redis();
+        let mut pipe = redis::pipe();
+        for (key, _) in keys {
+            pipe.hget(key, "name");
+        }
+        let names: Vec<Option<String>> = pipe.query_async(&mut redis).await?;
+        let mut out = Vec::with_capacity(keys.len());
+        for ((key, ended), name) in keys.iter().zip(names) {
+            // Queue names and the prefix hold no `:`, so the id is what follows the second.
+            let Some((queue, id)) = key.strip_prefix(&start).and_then(|r| r.split_once(':')) else {
+                continue;
+            };
+            let state = match (&name, self.existing(queue).await) {
+                (Some(_), Ok(q)) => JobState::from_bullmq(q.get_job_state(id).await?),
+                _ => *ended,
+            };
+            out.push(FlowJob {
+                queue: queue.to_string(),
+                id: id.to_string(),
+                gone: name.is_none(),
+                name: name.unwrap_or_default(),
+                state,
+            });
+        }
+        Ok(out)
     }
 
     /// A job's log lines, oldest first.
@@ -211,6 +297,13 @@ redis.call('HSET', KEYS[1], 'data', ARGV[2])
 return 0
 ";
 
+/// Orders child keys as they were added: shorter ids first, so `27-2` comes before
+/// `27-10` and BullMQ's counter ids keep their order.
+fn child_order(key: &str) -> (usize, String) {
+    let id = key.rsplit(':').next().unwrap_or(key);
+    (id.len(), id.to_string())
+}
+
 /// Checks a listing's page and page size as users give them.
 pub(super) fn check_paging(page: u32, page_size: u32) -> Result<()> {
     if page == 0 {
@@ -264,5 +357,8 @@ pub(super) fn detail_of(
         failed_reason: Some(job.failed_reason().to_string()).filter(|r| !r.is_empty()),
         stacktrace,
         logs,
+        parent: None,
+        children: Vec::new(),
+        children_total: 0,
     }
 }

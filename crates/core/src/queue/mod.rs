@@ -21,9 +21,9 @@ pub use events::{EventHub, FireKind, QueueEvent, ScalingRecord, Subscription};
 pub use health::{HealthLevel, HealthStatus, HealthThresholds};
 pub use manager::{BulkJobInput, JobCheck, QueueManager, Refusal};
 pub use model::{
-    AddedJob, BulkAction, BulkOutcome, CleanOptions, JobDetail, JobFilter, JobPage, JobState,
-    MinuteCounts, NewJob, QueueStats, QueueThroughput, SearchScope, DEFAULT_PAGE_SIZE,
-    STANDARD_QUEUES,
+    AddedJob, BulkAction, BulkOutcome, CleanOptions, FlowJob, JobDetail, JobFilter, JobPage,
+    JobState, MinuteCounts, NewJob, QueueStats, QueueThroughput, SearchScope, DEFAULT_PAGE_SIZE,
+    FLOW_CHILDREN_SHOWN, STANDARD_QUEUES,
 };
 pub use options::{
     priority_levels, Backoff, JobDefaults, JobOptionsInput, Priority, PriorityLevel, Retention,

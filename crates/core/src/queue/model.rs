@@ -226,6 +226,34 @@ pub struct JobDetail {
     pub stacktrace: Vec<String>,
     /// Its log lines.
     pub logs: Vec<String>,
+    /// The job this one is a child of (a batch's child names its batch), on its own page.
+    pub parent: Option<FlowJob>,
+    /// Its children (a batch's pages), at most [`FLOW_CHILDREN_SHOWN`], on its own page.
+    pub children: Vec<FlowJob>,
+    /// Children in all, however many are shown.
+    #[ts(type = "number")]
+    pub children_total: u64,
+}
+
+/// Children a job's page lists at most; the rest are counted.
+pub const FLOW_CHILDREN_SHOWN: usize = 100;
+
+/// Another job of the same BullMQ flow (a parent or a child), to link to.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+#[ts(export, export_to = "../../../ui/src/api/generated/")]
+pub struct FlowJob {
+    /// Its queue.
+    pub queue: String,
+    /// Its id.
+    pub id: String,
+    /// Its name (empty when the job is gone).
+    pub name: String,
+    /// Where it is (for a job that is gone, how it ended).
+    pub state: JobState,
+    /// Removed since (completed and failed jobs are kept as `removeOnComplete` says).
+    pub gone: bool,
 }
 
 /// A page of jobs in one state.

@@ -168,11 +168,23 @@ async fn listing_pages_filters_exports_and_prunes() {
     let csv = String::from_utf8(csv).expect("utf-8");
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(lines.len(), 26);
-    assert!(lines[0].starts_with("productId,shopId,name,price"));
     assert!(
-        lines[1].starts_with("p0,even,Special Kopi 0,0,"),
+        lines[0].starts_with(
+            "productId,shopId,name,price (major units),originalPrice (major units),currency"
+        ),
+        "the price columns name their unit: {}",
+        lines[0]
+    );
+    assert!(
+        lines[1].starts_with("p0,even,Special Kopi 0,0.00,"),
         "{}",
         lines[1]
+    );
+    // 12 minor units of IDR (2 digits) are 0.12 rupiah, as a shopper would read them.
+    assert!(
+        lines[13].starts_with("p12,even,Plain Kopi 12,0.12,,IDR,"),
+        "{}",
+        lines[13]
     );
     let mut out = Vec::new();
     s.export(ExportFormat::Json, &mut out).await.expect("json");

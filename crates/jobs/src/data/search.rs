@@ -255,11 +255,12 @@ mod tests {
         let p = prepare(&json!({"data": [{"productId": "p1", "name": "a"}, {"name": "b"}], "indexName": "products", "operation": "index"}))
             .unwrap_or_else(|e| panic!("{e}"));
         let body = bulk_body(&p, &p.docs);
-        assert_eq!(body, "{\"index\":{\"_id\":\"p1\",\"_index\":\"products\"}}\n{\"name\":\"a\",\"productId\":\"p1\"}\n{\"index\":{\"_index\":\"products\"}}\n{\"name\":\"b\"}\n");
+        // Documents go as given, their fields in the order written.
+        assert_eq!(body, "{\"index\":{\"_index\":\"products\",\"_id\":\"p1\"}}\n{\"productId\":\"p1\",\"name\":\"a\"}\n{\"index\":{\"_index\":\"products\"}}\n{\"name\":\"b\"}\n");
         let p = prepare(&json!({"data": {"_id": 7, "price": 1}, "indexName": "products", "operation": "update"})).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(
             bulk_body(&p, &p.docs),
-            "{\"update\":{\"_id\":\"7\",\"_index\":\"products\"}}\n{\"doc\":{\"price\":1}}\n"
+            "{\"update\":{\"_index\":\"products\",\"_id\":\"7\"}}\n{\"doc\":{\"price\":1}}\n"
         );
         let err = |v: Value| prepare(&v).err().unwrap_or_default();
         assert!(
