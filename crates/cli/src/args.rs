@@ -1,7 +1,7 @@
 //! Argument syntax of the CLI that clap does not know: durations and backoff specs. Each
 //! error names the flag and the accepted forms.
 
-use antrian_core::queue::Backoff;
+use antrian_core::queue::{Backoff, Priority};
 
 /// `250ms`, `5s`, `2m`, `1h`, `1d` or plain milliseconds → milliseconds.
 pub fn duration_ms(flag: &str, raw: &str) -> Result<i64, String> {
@@ -25,6 +25,13 @@ pub fn duration_ms(flag: &str, raw: &str) -> Result<i64, String> {
 
 /// `fixed:DELAY`, `exponential:DELAY[:FACTOR[:MAX_DELAY]]` or `linear:DELAY:INCREMENT`
 /// (milliseconds) → a backoff.
+/// `--priority`: a number 1–10, or a level name (checked by core).
+pub fn priority(raw: &str) -> Priority {
+    raw.parse::<i64>()
+        .map_or_else(|_| Priority::Level(raw.to_string()), Priority::Number)
+}
+
+/// `--backoff` as core's typed backoff.
 pub fn backoff(raw: &str) -> Result<Backoff, String> {
     let bad = |why: &str| {
         format!(

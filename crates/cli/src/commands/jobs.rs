@@ -3,9 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use antrian_core::queue::{
-    BulkJobInput, JobDetail, JobFilter, JobOptionsInput, JobState, Priority,
-};
+use antrian_core::queue::{BulkJobInput, JobDetail, JobFilter, JobOptionsInput, JobState};
 use antrian_core::Runtime;
 use clap::Subcommand;
 
@@ -194,11 +192,6 @@ fn parse_json<T: serde::de::DeserializeOwned>(text: &str, what: &str) -> Result<
     serde_json::from_str(text).map_err(|e| CliError::Usage(format!("{what} is not valid: {e}")))
 }
 
-fn priority(raw: &str) -> Priority {
-    raw.parse::<i64>()
-        .map_or_else(|_| Priority::Level(raw.to_string()), Priority::Number)
-}
-
 /// Each job type as a paragraph: where it runs, what it does, its fields (`*` required)
 /// and an example to copy into `--data`.
 fn types_text(types: &[antrian_jobs::catalogue::JobType]) -> String {
@@ -286,7 +279,7 @@ pub async fn run(rt: &Runtime, cmd: JobsCommand) -> Result<ExitCode, CliError> {
         } => {
             let data = read_data(data, data_file)?;
             let opts = JobOptionsInput {
-                priority: p.as_deref().map(priority),
+                priority: p.as_deref().map(args::priority),
                 delay: delay
                     .as_deref()
                     .map(|d| args::duration_ms("--delay", d))

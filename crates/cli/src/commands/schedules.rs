@@ -1,15 +1,17 @@
 //! `antrian schedules …`: cron and condition-based schedules.
 //!
-//! Flags are turned into the same JSON the HTTP API takes and parsed by core's input
-//! types, so both check input the same way; `--file` takes that JSON directly.
+//! Flags become core's typed inputs (`ScheduleInput`, `ScheduleUpdate`, job options), which
+//! core checks as it checks the HTTP API's; `--file` takes the API's JSON directly.
+//! Condition-based schedules are still assembled as that JSON from their flags.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use antrian_core::queue::JobOptionsInput;
 use antrian_core::scheduler::cron::format_in;
 use antrian_core::scheduler::{
-    DynamicScheduleInput, DynamicScheduleUpdate, DynamicScheduleView, ScheduleInput,
-    ScheduleUpdate, ScheduleView,
+    DateInput, DynamicScheduleInput, DynamicScheduleUpdate, DynamicScheduleView, Overlap,
+    ScheduleInput, ScheduleUpdate, ScheduleView,
 };
 use antrian_core::Runtime;
 use clap::{Args, Subcommand};
@@ -51,25 +53,20 @@ impl JobFlags {
             .map_err(|e| CliError::Usage(format!("--data is not valid JSON: {e}")))
     }
 
-    fn options(&self) -> Result<Option<Value>, CliError> {
-        let mut o = Map::new();
-        if let Some(p) = &self.priority {
-            o.insert(
-                "priority".into(),
-                p.parse::<i64>().map_or_else(|_| json!(p), |n| json!(n)),
-            );
-        }
-        if let Some(a) = self.attempts {
-            o.insert("attempts".into(), json!(a));
-        }
-        if let Some(b) = &self.backoff {
-            let backoff = args::backoff(b).map_err(CliError::Usage)?;
-            o.insert(
-                "backoff".into(),
-                serde_json::to_value(backoff).map_err(|e| CliError::Usage(e.to_string()))?,
-            );
-        }
-        Ok((!o.is_empty()).then_some(Value::Object(o)))
+    /// The options the flags give, or `None` when they give none.
+    fn options(&self) -> Result<Option<JobOptionsInput>, CliError> {
+        let o = JobOptionsInput {
+            priority: self.priority.as_deref().map(args::priority),
+            attempts: self.attempts,
+            backoff: self
+                .backoff
+                .as_deref()
+                .map(args::backoff)
+                .transpose()
+                .map_err(CliError::Usage)?,
+            ..JobOptionsInput::default()
+        };
+        Ok((o != JobOptionsInput::default()).then_some(o))
     }
 }
 
@@ -312,11 +309,13 @@ fn parse<T: serde::de::DeserializeOwned>(value: Value, what: &str) -> Result<T, 
     serde_json::from_value(value).map_err(|e| CliError::Usage(format!("{what}: {e}")))
 }
 
-/// A date flag: ms since the epoch when it is a number, otherwise the text (RFC 3339).
-fn date(raw: &str) -> Value {
-    raw.trim()
-        .parse::<i64>()
-        .map_or_else(|_| json!(raw.trim()), |ms| json!(ms))
+/// A date flag: ms since the epoch when it is a number, otherwise the text (RFC 3339,
+/// checked by core).
+fn date(raw: &str) -> DateInput {
+    raw.trim().parse::<i64>().map_or_else(
+        |_| DateInput::Text(raw.trim().to_string()),
+        DateInput::Millis,
+    )
 }
 
 fn put(map: &mut Map<String, Value>, key: &str, value: Option<Value>) {
@@ -338,38 +337,52 @@ struct ScheduleFlags<'a> {
     overlap: Option<String>,
 }
 
-/// The schedule's fields the flags give, as the API's JSON; `none` for a date or the limit
-/// is `null` (no such bound).
-fn schedule_fields(f: ScheduleFlags<'_>) -> Result<Map<String, Value>, CliError> {
-    let clearable = |raw: Option<String>, value: fn(&str) -> Value| {
-        raw.map(|r| {
-            if r.trim() == "none" {
-                Value::Null
-            } else {
-                value(&r)
-            }
+/// The change the flags give, as core's typed update; `none` for a date or the limit
+/// clears it (no such bound).
+fn schedule_update(f: ScheduleFlags<'_>) -> Result<ScheduleUpdate, CliError> {
+    let clearable = |raw: Option<String>| raw.map(|r| (r.trim() != "none").then_some(r));
+    let limit = clearable(f.limit)
+        .map(|l| {
+            l.map(|l| {
+                l.trim().parse::<u64>().map_err(|_| {
+                    CliError::Usage(format!("--limit {l:?}: a whole number of runs, or none"))
+                })
+            })
+            .transpose()
         })
-    };
-    let mut m = Map::new();
-    put(&mut m, "schedule", f.cron.map(Value::String));
-    put(&mut m, "jobName", f.job.map(Value::String));
-    put(&mut m, "queueName", f.queue.map(Value::String));
-    put(&mut m, "jobData", f.job_flags.data()?);
-    put(&mut m, "options", f.job_flags.options()?);
-    put(&mut m, "timezone", f.tz.map(Value::String));
-    put(&mut m, "startDate", clearable(f.start, date));
-    put(&mut m, "endDate", clearable(f.end, date));
-    put(
-        &mut m,
-        "limit",
-        clearable(f.limit, |l| {
-            l.trim()
-                .parse::<u64>()
-                .map_or_else(|_| json!(l), |n| json!(n))
-        }),
-    );
-    put(&mut m, "overlap", f.overlap.map(Value::String));
-    Ok(m)
+        .transpose()?;
+    let overlap = f
+        .overlap
+        .map(|o| parse::<Overlap>(Value::String(o), "--overlap"))
+        .transpose()?;
+    Ok(ScheduleUpdate {
+        schedule: f.cron,
+        job_name: f.job,
+        queue_name: f.queue,
+        job_data: f.job_flags.data()?,
+        enabled: None,
+        timezone: f.tz,
+        options: f.job_flags.options()?,
+        start_date: clearable(f.start).map(|d| d.as_deref().map(date)),
+        end_date: clearable(f.end).map(|d| d.as_deref().map(date)),
+        limit,
+        overlap,
+    })
+}
+
+/// Whether an update changes nothing.
+fn is_empty(u: &ScheduleUpdate) -> bool {
+    u.schedule.is_none()
+        && u.job_name.is_none()
+        && u.queue_name.is_none()
+        && u.job_data.is_none()
+        && u.enabled.is_none()
+        && u.timezone.is_none()
+        && u.options.is_none()
+        && u.start_date.is_none()
+        && u.end_date.is_none()
+        && u.limit.is_none()
+        && u.overlap.is_none()
 }
 
 fn done(written: std::io::Result<()>) -> Result<ExitCode, CliError> {
@@ -467,18 +480,13 @@ pub async fn run(rt: &Runtime, cmd: SchedulesCommand) -> Result<ExitCode, CliErr
             file,
             json,
         } => {
-            let input = match file {
-                Some(path) => read_json(&path)?,
+            let input: ScheduleInput = match file {
+                Some(path) => parse(read_json(&path)?, "schedule")?,
                 None => {
-                    let mut m = Map::new();
-                    put(
-                        &mut m,
-                        "name",
-                        Some(json!(name.ok_or_else(|| CliError::Usage(
-                            "give the schedule's NAME, or --file".into()
-                        ))?)),
-                    );
-                    m.extend(schedule_fields(ScheduleFlags {
+                    let name = name.ok_or_else(|| {
+                        CliError::Usage("give the schedule's NAME, or --file".into())
+                    })?;
+                    let u = schedule_update(ScheduleFlags {
                         cron,
                         job,
                         queue,
@@ -488,14 +496,27 @@ pub async fn run(rt: &Runtime, cmd: SchedulesCommand) -> Result<ExitCode, CliErr
                         end,
                         limit: limit.map(|l| l.to_string()),
                         overlap,
-                    })?);
-                    if disabled {
-                        m.insert("enabled".into(), json!(false));
+                    })?;
+                    // clap requires these three without --file.
+                    let needed = |v: Option<String>, flag: &str| {
+                        v.ok_or_else(|| CliError::Usage(format!("give {flag}")))
+                    };
+                    ScheduleInput {
+                        name,
+                        schedule: needed(u.schedule, "--cron")?,
+                        job_name: needed(u.job_name, "--job")?,
+                        queue_name: needed(u.queue_name, "--queue")?,
+                        job_data: u.job_data.unwrap_or_else(|| json!({})),
+                        enabled: !disabled,
+                        timezone: u.timezone,
+                        options: u.options.unwrap_or_default(),
+                        start_date: u.start_date.flatten(),
+                        end_date: u.end_date.flatten(),
+                        limit: u.limit.flatten(),
+                        overlap: u.overlap.unwrap_or_default(),
                     }
-                    Value::Object(m)
                 }
             };
-            let input: ScheduleInput = parse(input, "schedule")?;
             let view = sched.add_schedule(input).await?;
             done(if json {
                 output::json(&view)
@@ -516,7 +537,7 @@ pub async fn run(rt: &Runtime, cmd: SchedulesCommand) -> Result<ExitCode, CliErr
             overlap,
             json,
         } => {
-            let m = schedule_fields(ScheduleFlags {
+            let update = schedule_update(ScheduleFlags {
                 cron,
                 job,
                 queue,
@@ -527,12 +548,11 @@ pub async fn run(rt: &Runtime, cmd: SchedulesCommand) -> Result<ExitCode, CliErr
                 limit,
                 overlap,
             })?;
-            if m.is_empty() {
+            if is_empty(&update) {
                 return Err(CliError::Usage(
                     "nothing to change: give at least one of --cron, --job, --queue, --data, --tz, --start, --end, --limit, --overlap, --priority, --attempts, --backoff".into(),
                 ));
             }
-            let update: ScheduleUpdate = parse(Value::Object(m), "update")?;
             let view = sched.update_schedule(&name, update).await?;
             done(if json {
                 output::json(&view)
@@ -685,7 +705,11 @@ pub async fn run(rt: &Runtime, cmd: SchedulesCommand) -> Result<ExitCode, CliErr
                     put(&mut action, "jobName", a.job.clone().map(Value::String));
                     put(&mut action, "queueName", a.queue.clone().map(Value::String));
                     put(&mut action, "jobData", a.job_flags.data()?);
-                    put(&mut action, "options", a.job_flags.options()?);
+                    put(
+                        &mut action,
+                        "options",
+                        a.job_flags.options()?.map(|o| json!(o)),
+                    );
                     let mut m = Map::new();
                     put(
                         &mut m,
