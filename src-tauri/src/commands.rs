@@ -327,12 +327,16 @@ pub async fn preview_cron(
     shell: State<'_, Shell>,
     cron: String,
     timezone: Option<String>,
-    count: usize,
+    count: Option<usize>,
 ) -> Reply<Preview> {
     shell
         .handle()?
         .scheduler
-        .preview_expression(&cron, timezone.as_deref(), count)
+        .preview_expression(
+            &cron,
+            timezone.as_deref(),
+            count.unwrap_or(antrian_core::scheduler::DEFAULT_PREVIEW),
+        )
         .map_err(fail)
 }
 

@@ -115,8 +115,9 @@ export interface Api {
   disableSchedule(name: string): Promise<ScheduleView>;
   runSchedule(name: string): Promise<AddedJob>;
   removeSchedule(name: string): Promise<void>;
-  /** The next `count` fire times of an expression (for an editor's live preview). */
-  previewCron(cron: string, timezone: string | undefined, count: number): Promise<Preview>;
+  /** The next fire times of an expression (for an editor's live preview): `count`, or as
+   * many as core shows by default. */
+  previewCron(cron: string, timezone: string | undefined, count?: number): Promise<Preview>;
 
   /** Condition-based schedules with their evaluation state. */
   listDynamicSchedules(): Promise<DynamicScheduleView[]>;

@@ -189,7 +189,8 @@ export function httpApi(base = ""): Api {
     exportProducts: (format) =>
       Promise.resolve({ kind: "download", href: `${base}/api/products/export?format=${format}` }),
     previewCron(cron, timezone, count) {
-      const params = new URLSearchParams({ cron, count: String(count) });
+      const params = new URLSearchParams({ cron });
+      if (count !== undefined) params.set("count", String(count));
       if (timezone) params.set("tz", timezone);
       return call<Preview>("GET", `/api/schedule-preview?${params}`);
     },

@@ -86,7 +86,7 @@ export function tauriApi(): Api {
     runSchedule: (name) => call<AddedJob>("run_schedule", { name }),
     removeSchedule: (name) => run("remove_schedule", { name }),
     previewCron: (cron, timezone, count) =>
-      call<Preview>("preview_cron", { cron, timezone: timezone ?? null, count }),
+      call<Preview>("preview_cron", { cron, timezone: timezone ?? null, count: count ?? null }),
     listDynamicSchedules: () => call<DynamicScheduleView[]>("list_dynamic_schedules"),
     addDynamicSchedule: (input) => call<DynamicScheduleView>("add_dynamic_schedule", { input }),
     updateDynamicSchedule: (name, update) => call<DynamicScheduleView>("update_dynamic_schedule", { name, update }),

@@ -63,7 +63,8 @@ describe("the schedules page", () => {
   });
 
   it("previews the next 5 runs as the expression is typed, and names a bad one", async () => {
-    const previewCron = vi.fn((cron: string, tz: string | undefined, count: number): Promise<Preview> =>
+    // Stands in for core, which previews DEFAULT_PREVIEW (5) times when no count is asked.
+    const previewCron = vi.fn((cron: string, tz: string | undefined, count = 5): Promise<Preview> =>
       cron.split(" ").length < 5
         ? Promise.reject(new ApiError("invalid_input", `cron: \`${cron}\` has too few fields`))
         : Promise.resolve({
@@ -241,7 +242,7 @@ describe("the schedules page", () => {
       createdAt: 0,
       updatedAt: 0,
     };
-    const updateDynamicSchedule = vi.fn((_name: string, _change: unknown) => Promise.resolve(current));
+    const updateDynamicSchedule = vi.fn(() => Promise.resolve(current));
     renderWith(
       fakeApi({ listSchedules: () => Promise.resolve([]), listDynamicSchedules: () => Promise.resolve([current]), updateDynamicSchedule, listJobTypes }),
       <Schedules />,

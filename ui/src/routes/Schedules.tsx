@@ -197,7 +197,7 @@ function ScheduleEditor({ existing, onDone }: { existing?: ScheduleView | undefi
   useEffect(() => {
     let stale = false;
     const timer = setTimeout(() => {
-      api.previewCron(form.schedule, form.timezone.trim() || undefined, 5).then(
+      api.previewCron(form.schedule, form.timezone.trim() || undefined).then(
         (p) => {
           if (stale) return;
           setPreview(p);

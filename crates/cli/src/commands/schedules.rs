@@ -202,7 +202,7 @@ pub enum SchedulesCommand {
         #[arg(long, requires = "cron")]
         tz: Option<String>,
         /// How many (1–100).
-        #[arg(long, default_value_t = 5)]
+        #[arg(long, default_value_t = antrian_core::scheduler::DEFAULT_PREVIEW)]
         count: usize,
         /// Print JSON.
         #[arg(long)]

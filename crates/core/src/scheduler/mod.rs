@@ -35,6 +35,8 @@ use crate::queue::{EventHub, QueueEvent, QueueManager};
 
 /// Most fire times a preview returns.
 pub const MAX_PREVIEW: usize = 100;
+/// Fire times a preview shows when the caller does not say (CLI, API and the window).
+pub const DEFAULT_PREVIEW: usize = 5;
 /// Runs kept per schedule for "recent runs".
 pub const RUNS_KEPT: isize = 50;
 /// Runs a schedule view shows.

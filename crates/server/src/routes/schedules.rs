@@ -118,7 +118,10 @@ pub(crate) async fn preview(
     let Query(q) = query?;
     Ok(Json(json!(
         s.rt.scheduler
-            .preview_schedule(&name, q.count.unwrap_or(5))
+            .preview_schedule(
+                &name,
+                q.count.unwrap_or(antrian_core::scheduler::DEFAULT_PREVIEW)
+            )
             .await?
     )))
 }
@@ -143,7 +146,7 @@ pub(crate) async fn preview_expression(
     Ok(Json(json!(s.rt.scheduler.preview_expression(
         &q.cron,
         q.tz.as_deref(),
-        q.count.unwrap_or(5)
+        q.count.unwrap_or(antrian_core::scheduler::DEFAULT_PREVIEW)
     )?)))
 }
 
