@@ -244,6 +244,11 @@ export function buildData(fields: SchemaField[], values: Values, onePerLine?: st
   });
 }
 
+/** Core's message less its "data: invalid <job> data:" lead, for beside the field. */
+export function ruleOf(message: string): string {
+  return message.replace(/^(data: )?invalid [\w-]+ data: /, "");
+}
+
 /**
  * The field a message from core is about: its messages name the data path (`url`,
  * `options.concurrency`, `dateRange.start`) as a word of its own; a FieldError names its
@@ -252,7 +257,7 @@ export function buildData(fields: SchemaField[], values: Values, onePerLine?: st
 export function fieldOfMessage(fields: SchemaField[], message: string): string | undefined {
   const byLabel = fields.find((f) => message.startsWith(`${f.label}:`));
   if (byLabel) return byLabel.key;
-  const rule = message.replace(/^(data: )?invalid [\w-]+ data: /, "");
+  const rule = ruleOf(message);
   const named = fields
     .map((f) => f.key)
     .filter((key) => key.length >= 3)

@@ -6,7 +6,7 @@ import { EMPTY_OPTIONS, JobOptionsFields, toOptions, type OptionsForm } from "..
 import { SchemaForm } from "../components/SchemaForm";
 import { useJobTypes, useQueues } from "../hooks/queries";
 import { link, type Route } from "../hooks/useRoute";
-import { buildData, FieldError, fieldOfMessage, fieldsOf, valuesOf, type JsonSchema, type Values } from "../lib/schema";
+import { buildData, FieldError, fieldOfMessage, fieldsOf, ruleOf, valuesOf, type JsonSchema, type Values } from "../lib/schema";
 
 /** Jobs a live check sends to core at most (a pasted list of URLs makes one job each). */
 const CHECK_AT_MOST = 20;
@@ -211,7 +211,7 @@ export function AddJob({ route }: { route: Route }) {
                   values={{ ...valuesOf(fields, undefined), ...values }}
                   example={type.example}
                   onePerLine={type.oneJobPer}
-                  error={check.state === "error" ? check.message : undefined}
+                  error={check.state === "error" ? ruleOf(check.message) : undefined}
                   errorKey={check.state === "error" ? check.field : undefined}
                   onChange={(key, v) => setValues((old) => ({ ...old, [key]: v }))}
                 />
