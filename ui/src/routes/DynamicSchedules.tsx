@@ -1,11 +1,11 @@
-import { useMemo, useState } from "react";
+import { useState } from "react";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 
 import { useApi, type Condition, type DynamicScheduleInput, type DynamicScheduleView, type JobOptionsInput } from "../api";
 import { JobOptionsFields, optionsForm, toOptions, type OptionsForm } from "../components/JobOptionsFields";
-import { SchemaForm } from "../components/SchemaForm";
+import { dataOf, jobChoice, JobChoiceFields, type JobChoice } from "../components/JobChoice";
 import { useJobTypes } from "../hooks/queries";
-import { buildData, fieldsOf, objectOf, valuesOf, type JsonSchema, type Values } from "../lib/schema";
+import { objectOf } from "../lib/schema";
 import { Dialog } from "../components/Dialog";
 import { Time } from "../components/Time";
 import { useToast } from "../components/Toasts";
@@ -247,13 +247,10 @@ function DynamicEditor({ existing, onDone }: { existing?: DynamicScheduleView | 
   const catalogue = useJobTypes();
   const [form, setForm] = useState<DynamicForm>(existing ? formOf(existing) : EXAMPLE);
   const [options, setOptions] = useState<OptionsForm>(optionsForm(existing?.action.options));
-  const [json, setJson] = useState(false);
-  const [values, setValues] = useState<Values | null>(null);
+  const [job, setJob] = useState<JobChoice>(() =>
+    jobChoice(form.actionQueue, form.actionJob, objectOf(form.jobData) ?? {}),
+  );
   const [error, setError] = useState<string | null>(null);
-  const jobTypes = catalogue.data?.jobTypes ?? [];
-  const type = jobTypes.find((t) => t.queue === form.actionQueue.trim() && t.name === form.actionJob.trim());
-  const fields = useMemo(() => (type ? fieldsOf(type.schema as JsonSchema) : []), [type]);
-  const dataValues = values ?? (type ? valuesOf(fields, objectOf(form.jobData)) : {});
   const set = (key: keyof DynamicForm) => (e: { target: { value: string } }) =>
     setForm({ ...form, [key]: e.target.value });
   const input = (key: keyof DynamicForm, label: string, extra: React.InputHTMLAttributes<HTMLInputElement> = {}) => (
@@ -265,8 +262,10 @@ function DynamicEditor({ existing, onDone }: { existing?: DynamicScheduleView | 
   const save = async () => {
     let built: ReturnType<typeof toInput>;
     try {
-      const data = type && !json ? buildData(fields, dataValues)[0] : undefined;
-      built = toInput(form, { ...(data ? { data } : {}), options: toOptions(options) });
+      built = toInput(
+        { ...form, actionQueue: job.queue, actionJob: job.name },
+        { data: dataOf(job, catalogue.data), options: toOptions(options) },
+      );
     } catch (e) {
       setError((e as Error).message);
       return;
@@ -330,48 +329,8 @@ function DynamicEditor({ existing, onDone }: { existing?: DynamicScheduleView | 
         )}
         {form.kind === "no_workers" && input("forSeconds", "For (seconds)", { inputMode: "numeric" })}
       </fieldset>
-      <fieldset>
-        <legend>Then add</legend>
-        <label>
-          Job
-          <select
-            aria-label="Job"
-            value={type && !json ? `${type.queue}/${type.name}` : ""}
-            onChange={(e) => {
-              const t = jobTypes.find((j) => `${j.queue}/${j.name}` === e.target.value);
-              if (t) {
-                setForm({ ...form, actionQueue: t.queue, actionJob: t.name, jobData: "{}" });
-                setValues({});
-                setJson(false);
-              } else setJson(true);
-            }}
-          >
-            {jobTypes.map((t) => (
-              <option key={`${t.queue}/${t.name}`} value={`${t.queue}/${t.name}`}>{t.label} ({t.queue})</option>
-            ))}
-            <option value="">another queue or job (JSON)</option>
-          </select>
-        </label>
-        {(!type || json) && (
-          <>
-            {input("actionQueue", "Queue", { required: true })}
-            {input("actionJob", "Job name", { required: true })}
-          </>
-        )}
-        {input("cooldownSeconds", "Cooldown (seconds)", { inputMode: "numeric" })}
-      </fieldset>
-      {type && !json ? (
-        <fieldset>
-          <legend>Job data</legend>
-          <SchemaForm fields={fields} values={dataValues} example={type.example}
-            onChange={(key, v) => setValues({ ...dataValues, [key]: v })} />
-        </fieldset>
-      ) : (
-        <label>
-          Job data (JSON)
-          <textarea className="code" rows={3} value={form.jobData} onChange={set("jobData")} />
-        </label>
-      )}
+      <JobChoiceFields value={job} onChange={setJob} catalogue={catalogue.data} />
+      {input("cooldownSeconds", "Cooldown (seconds)", { inputMode: "numeric" })}
       <JobOptionsFields value={options} onChange={setOptions} catalogue={catalogue.data} withJobId={false} />
       {error !== null && <p className="error" role="alert" data-testid="dynamic-error">{error}</p>}
       <div className="actions">

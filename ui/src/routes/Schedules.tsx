@@ -1,10 +1,9 @@
-import { useEffect, useMemo, useState } from "react";
+import { useEffect, useState } from "react";
 import { useQueryClient } from "@tanstack/react-query";
 
 import { useApi, type Overlap, type Preview, type ScheduleInput, type ScheduleUpdate, type ScheduleView } from "../api";
 import { JobOptionsFields, optionsForm, toOptions, type OptionsForm } from "../components/JobOptionsFields";
-import { SchemaForm } from "../components/SchemaForm";
-import { buildData, fieldsOf, objectOf, valuesOf, type JsonSchema, type Values } from "../lib/schema";
+import { dataOf, jobChoice, JobChoiceFields, type JobChoice } from "../components/JobChoice";
 import { Dialog } from "../components/Dialog";
 import { Time } from "../components/Time";
 import { useToast } from "../components/Toasts";
@@ -161,9 +160,6 @@ function ScheduleEditor({ existing, onDone }: { existing?: ScheduleView | undefi
           name: existing.name,
           schedule: existing.schedule,
           timezone: existing.timezone,
-          queueName: existing.queueName,
-          jobName: existing.jobName,
-          jobData: JSON.stringify(existing.jobData, null, 2),
           start: localInput(existing.startDate),
           end: localInput(existing.endDate),
           limit: existing.limit === null ? "" : String(existing.limit),
@@ -174,9 +170,6 @@ function ScheduleEditor({ existing, onDone }: { existing?: ScheduleView | undefi
           name: "",
           schedule: "0 2 * * *",
           timezone: "",
-          queueName: "cleanup-queue",
-          jobName: "cleanup-old-data",
-          jobData: '{"collections": ["products"], "olderThan": 30, "dryRun": true}',
           start: "",
           end: "",
           limit: "",
@@ -185,12 +178,11 @@ function ScheduleEditor({ existing, onDone }: { existing?: ScheduleView | undefi
         },
   );
   const [options, setOptions] = useState<OptionsForm>(optionsForm(existing?.options));
-  const type = catalogue.data?.jobTypes.find((t) => t.queue === form.queueName.trim() && t.name === form.jobName.trim());
-  const fields = useMemo(() => (type ? fieldsOf(type.schema as JsonSchema) : []), [type]);
-  // The job's data: the type's form while the job is one of the catalogue's, else JSON.
-  const [json, setJson] = useState(false);
-  const [values, setValues] = useState<Values | null>(null);
-  const dataValues = values ?? (type ? valuesOf(fields, objectOf(form.jobData)) : {});
+  const [job, setJob] = useState<JobChoice>(
+    existing
+      ? jobChoice(existing.queueName, existing.jobName, existing.jobData)
+      : jobChoice("cleanup-queue", "cleanup-old-data", { collections: ["products"], olderThan: 30, dryRun: true }),
+  );
   const [preview, setPreview] = useState<Preview | null>(null);
   const [previewError, setPreviewError] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -215,26 +207,12 @@ function ScheduleEditor({ existing, onDone }: { existing?: ScheduleView | undefi
       clearTimeout(timer);
     };
   }, [api, form.schedule, form.timezone]);
-  const field = (key: "name" | "schedule" | "timezone" | "queueName" | "jobName" | "limit", label: string, extra: Partial<React.InputHTMLAttributes<HTMLInputElement>> = {}) => (
+  const field = (key: "name" | "schedule" | "timezone" | "limit", label: string, extra: Partial<React.InputHTMLAttributes<HTMLInputElement>> = {}) => (
     <label>
       {label}
       <input value={form[key]} onChange={(e) => setForm({ ...form, [key]: e.target.value })} {...extra} />
     </label>
   );
-  const jobData = (): Record<string, unknown> => {
-    if (type && !json) {
-      const [data] = buildData(fields, dataValues);
-      return data ?? {};
-    }
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(form.jobData);
-    } catch (e) {
-      throw new Error(`Job data: not JSON (${(e as Error).message})`, { cause: e });
-    }
-    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw new Error("Job data: must be a JSON object");
-    return parsed as Record<string, unknown>;
-  };
   const save = async () => {
     setError(null);
     let input: ScheduleInput;
@@ -246,9 +224,9 @@ function ScheduleEditor({ existing, onDone }: { existing?: ScheduleView | undefi
       input = {
         name: form.name.trim(),
         schedule: form.schedule.trim(),
-        queueName: form.queueName.trim(),
-        jobName: form.jobName.trim(),
-        jobData: jobData(),
+        queueName: job.queue.trim(),
+        jobName: job.name.trim(),
+        jobData: dataOf(job, catalogue.data),
         enabled: form.enabled,
         options: toOptions(options),
         overlap: form.overlap,
@@ -278,7 +256,6 @@ function ScheduleEditor({ existing, onDone }: { existing?: ScheduleView | undefi
       setError((e as Error).message);
     }
   };
-  const jobTypes = catalogue.data?.jobTypes ?? [];
   return (
     <form className="card form" aria-label={existing ? `Edit ${existing.name}` : "New schedule"}
       onSubmit={(e) => {
@@ -305,44 +282,7 @@ function ScheduleEditor({ existing, onDone }: { existing?: ScheduleView | undefi
           <p className="muted">…</p>
         )}
       </div>
-      <label>
-        Job
-        <select
-          aria-label="Job"
-          value={type ? `${type.queue}/${type.name}` : ""}
-          onChange={(e) => {
-            const t = jobTypes.find((j) => `${j.queue}/${j.name}` === e.target.value);
-            if (t) {
-              setForm({ ...form, queueName: t.queue, jobName: t.name, jobData: "{}" });
-              setValues({});
-              setJson(false);
-            } else setJson(true);
-          }}
-        >
-          {jobTypes.map((t) => (
-            <option key={`${t.queue}/${t.name}`} value={`${t.queue}/${t.name}`}>{t.label} ({t.queue})</option>
-          ))}
-          <option value="">another queue or job (JSON)</option>
-        </select>
-      </label>
-      {(!type || json) && (
-        <>
-          {field("queueName", "Queue", { required: true })}
-          {field("jobName", "Job name", { required: true })}
-        </>
-      )}
-      {type && !json ? (
-        <fieldset>
-          <legend>Job data</legend>
-          <SchemaForm fields={fields} values={dataValues} example={type.example}
-            onChange={(key, v) => setValues({ ...dataValues, [key]: v })} />
-        </fieldset>
-      ) : (
-        <label>
-          Job data (JSON)
-          <textarea className="code" rows={4} value={form.jobData} onChange={(e) => setForm({ ...form, jobData: e.target.value })} />
-        </label>
-      )}
+      <JobChoiceFields value={job} onChange={setJob} catalogue={catalogue.data} />
       <JobOptionsFields value={options} onChange={setOptions} catalogue={catalogue.data} withJobId={false} />
       <fieldset>
         <legend>When it may run</legend>
