@@ -434,6 +434,18 @@ fn show(v: &ScheduleView) -> String {
     text
 }
 
+/// A condition-based schedule in one line: what it watches, what it adds, its cooldown.
+fn dynamic_summary(view: &DynamicScheduleView) -> String {
+    format!(
+        "dynamic schedule {}: when {}, add {} to {} (cooldown {} s)\n",
+        view.schedule.name,
+        view.description,
+        view.schedule.action.job_name,
+        view.schedule.action.queue_name,
+        view.schedule.cooldown_seconds
+    )
+}
+
 /// `--cooldown` as whole seconds.
 fn cooldown_seconds(c: &str) -> Result<u64, CliError> {
     let ms = args::duration_ms("--cooldown", c).map_err(CliError::Usage)?;
@@ -734,14 +746,7 @@ pub async fn run(rt: &Runtime, cmd: SchedulesCommand) -> Result<ExitCode, CliErr
             done(if json_out {
                 output::json(&view)
             } else {
-                output::text(&format!(
-                    "added dynamic schedule {}: when {}, add {} to {} (cooldown {} s)\n",
-                    view.schedule.name,
-                    view.description,
-                    view.schedule.action.job_name,
-                    view.schedule.action.queue_name,
-                    view.schedule.cooldown_seconds
-                ))
+                output::text(&format!("added {}", dynamic_summary(&view)))
             })
         }
         SchedulesCommand::UpdateDynamic {
@@ -775,14 +780,7 @@ pub async fn run(rt: &Runtime, cmd: SchedulesCommand) -> Result<ExitCode, CliErr
             done(if json {
                 output::json(&view)
             } else {
-                output::text(&format!(
-                    "updated dynamic schedule {}: when {}, add {} to {} (cooldown {} s)\n",
-                    view.schedule.name,
-                    view.description,
-                    view.schedule.action.job_name,
-                    view.schedule.action.queue_name,
-                    view.schedule.cooldown_seconds
-                ))
+                output::text(&format!("updated {}", dynamic_summary(&view)))
             })
         }
         SchedulesCommand::ListDynamic { json } => {
