@@ -834,7 +834,13 @@ async fn malformed_requests_get_a_json_4xx_and_write_nothing() {
             404,
         ),
         ("DELETE", "/api/queues/cleanup-queue/jobs/nope", None, 404),
-        ("GET", "/api/queues/..%2F..%2Fetc%2Fpasswd", None, 404),
+        ("GET", "/api/queues/..%2F..%2Fetc%2Fpasswd", None, 400),
+        (
+            "POST",
+            "/api/queues/..%2F..%2Fetc/jobs",
+            Some(r#"{"name": "tick", "data": {}}"#),
+            400,
+        ),
         (
             "POST",
             "/api/schedules",

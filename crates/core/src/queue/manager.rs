@@ -155,16 +155,21 @@ pub(super) fn invalid(field: &str, rule: impl Into<String>) -> Error {
     }
 }
 
-/// A queue name: BullMQ forbids `:`; spaces and control characters would make keys and
-/// URLs ambiguous.
+/// A queue name: letters, digits, `-`, `_` and `.`, 1 to 100 of them. BullMQ forbids `:`
+/// (its key separator); anything else would make keys, URLs and paths ambiguous
+/// (`../../etc`, spaces, slashes).
 pub fn validate_queue_name(name: &str) -> Result<()> {
     if name.is_empty() || name.len() > 100 {
         return Err(invalid("queue", "a queue name must be 1 to 100 characters"));
     }
-    if name.contains(':') || name.chars().any(|c| c.is_whitespace() || c.is_control()) {
+    let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.');
+    if !name.chars().all(allowed) || name.chars().all(|c| c == '.') {
         return Err(invalid(
             "queue",
-            format!("`{name}` must not contain `:`, spaces or control characters"),
+            format!(
+                "`{}` is not a queue name: use letters, digits, `-`, `_` and `.` (no `:`, spaces or `/`)",
+                name.escape_debug()
+            ),
         ));
     }
     Ok(())

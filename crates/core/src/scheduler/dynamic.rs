@@ -129,7 +129,7 @@ impl Scheduler {
             invalid(
                 "condition.queueName",
                 format!(
-                    "`{}` is not a queue name (1 to 100 characters, no `:` or spaces)",
+                    "`{}` is not a queue name (1 to 100 letters, digits, `-`, `_` or `.`)",
                     s.condition.queue()
                 ),
             )

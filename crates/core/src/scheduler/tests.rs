@@ -463,7 +463,7 @@ async fn bad_schedules_are_refused_by_name_and_store_nothing() {
         (
             with(json!({"queueName": "bad:queue"})),
             "queue",
-            "must not contain",
+            "is not a queue name",
         ),
         (with(json!({"jobName": " "})), "name", "1 to 128"),
         (with(json!({"jobData": [1, 2]})), "data", "JSON object"),

@@ -634,6 +634,18 @@ async fn bad_input_is_rejected_and_redis_is_unchanged() {
             "queue",
         ),
         (
+            "queue with a path",
+            m.add_job("../../etc", "n", json!({}), &none)
+                .await
+                .map(|_| ()),
+            "queue",
+        ),
+        (
+            "queue of dots",
+            m.add_job("..", "n", json!({}), &none).await.map(|_| ()),
+            "queue",
+        ),
+        (
             "empty job name",
             m.add_job("scraping-queue", " ", json!({}), &none)
                 .await
