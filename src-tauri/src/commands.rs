@@ -8,16 +8,16 @@ use antrian_core::connections::{
     SavedConnection,
 };
 use antrian_core::health::{ConnectionStatus, StatusError};
+use antrian_core::queue::ScalingRecord;
 use antrian_core::queue::{
     AddedJob, BulkAction, BulkOutcome, CleanOptions, HealthStatus, JobDetail, JobFilter,
-    JobOptionsInput, JobPage, JobState, QueueStats, QueueThroughput,
+    JobOptionsInput, JobPage, JobQuery, JobState, QueueStats, QueueThroughput,
 };
-use antrian_core::queue::{QueueManager, ScalingRecord};
 use antrian_core::scheduler::{
     DynamicScheduleInput, DynamicScheduleUpdate, DynamicScheduleView, Preview, ScheduleInput,
     ScheduleUpdate, ScheduleView,
 };
-use antrian_core::store::{ExportFormat, ProductFilter, ProductPage, ProductStore};
+use antrian_core::store::{ExportFormat, ProductFilter, ProductPage, ProductQuery, ProductStore};
 use antrian_core::worker::{
     list_nodes as list_nodes_of, scaling_log, send_command, CommandReply, NodeCommand, NodeInfo,
     GONE_AFTER, REPLY_TIMEOUT,
@@ -55,26 +55,11 @@ pub async fn list_queues(shell: State<'_, Shell>) -> Reply<Vec<QueueStats>> {
 }
 
 #[tauri::command]
-pub async fn list_jobs(
-    shell: State<'_, Shell>,
-    queue: String,
-    state: JobState,
-    page: u32,
-    page_size: u32,
-    order: String,
-    filter: Option<JobFilter>,
-) -> Reply<JobPage> {
-    let oldest_first = QueueManager::oldest_first(Some(&order)).map_err(fail)?;
-    let h = shell.handle()?;
-    h.queues
-        .find_jobs(
-            &queue,
-            state,
-            &filter.unwrap_or_default(),
-            page,
-            page_size,
-            oldest_first,
-        )
+pub async fn list_jobs(shell: State<'_, Shell>, queue: String, query: JobQuery) -> Reply<JobPage> {
+    shell
+        .handle()?
+        .queues
+        .query_jobs(&queue, &query)
         .await
         .map_err(fail)
 }
@@ -377,16 +362,14 @@ pub fn get_scaling_rules(shell: State<'_, Shell>) -> Reply<ScalingRules> {
 }
 
 #[tauri::command]
-pub async fn list_products(
-    shell: State<'_, Shell>,
-    shop: Option<String>,
-    q: Option<String>,
-    page: usize,
-    page_size: usize,
-) -> Reply<ProductPage> {
+pub async fn list_products(shell: State<'_, Shell>, query: ProductQuery) -> Reply<ProductPage> {
     let store = ProductStore::new(shell.handle()?.connection);
+    let filter = ProductFilter {
+        shop: query.shop,
+        name: query.q,
+    };
     store
-        .list(&ProductFilter { shop, name: q }, page, page_size)
+        .list(&filter, query.page, query.page_size)
         .await
         .map_err(fail)
 }

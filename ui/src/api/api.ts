@@ -18,6 +18,7 @@ import type {
   NodeCommand,
   NodeInfo,
   ProductPage,
+  ProductQuery,
   ScalingRecord,
   ScalingRules,
   ErrorCode,
@@ -25,6 +26,7 @@ import type {
   JobDetail,
   JobFilter,
   JobPage,
+  JobQuery,
   JobState,
   NewJob,
   Preview,
@@ -38,28 +40,6 @@ import type {
 
 /** Stops a subscription. */
 export type Unsubscribe = () => void;
-
-/** Which page of which jobs; a filter searches the newest (or oldest) 10,000 of them. */
-export interface JobQuery {
-  state: JobState;
-  page: number;
-  pageSize: number;
-  order: "newest" | "oldest";
-  /** Only jobs with this name. */
-  name?: string | undefined;
-  /** A data field (`url`, `accountId`…) that must contain `text`. */
-  field?: string | undefined;
-  /** Text to find (in `field`, or anywhere in the data), ignoring case. */
-  text?: string | undefined;
-}
-
-/** Which products. */
-export interface ProductQuery {
-  q?: string | undefined;
-  shop?: string | undefined;
-  page: number;
-  pageSize: number;
-}
 
 /** Where an export went: a download the browser fetches, or a file the app wrote. */
 export type ExportResult = { kind: "download"; href: string } | { kind: "saved"; path: string };

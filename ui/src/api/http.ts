@@ -1,4 +1,4 @@
-import { ApiError, httpErrorCode, type Api, type JobQuery, type Unsubscribe } from "./api";
+import { ApiError, httpErrorCode, type Api, type Unsubscribe } from "./api";
 import type {
   AddedJob,
   BulkOutcome,
@@ -14,6 +14,7 @@ import type {
   HealthStatus,
   JobDetail,
   JobPage,
+  JobQuery,
   Preview,
   QueueThroughput,
   QueueEvent,

@@ -4,8 +4,6 @@ export {
   type Api,
   type DesktopApi,
   type ExportResult,
-  type JobQuery,
-  type ProductQuery,
   type Unsubscribe,
 } from "./api";
 export type * from "./types";

@@ -61,8 +61,7 @@ export function tauriApi(): Api {
     },
     listQueues: () => call<QueueStats[]>("list_queues"),
     listThroughput: (minutes) => call<QueueThroughput[]>("list_throughput", { minutes }),
-    listJobs: (queue, { state, page, pageSize, order, name, field, text }) =>
-      call<JobPage>("list_jobs", { queue, state, page, pageSize, order, filter: { name, field, text } }),
+    listJobs: (queue, query) => call<JobPage>("list_jobs", { queue, query }),
     actOnMatching: (queue, state, filter, action) =>
       call<BulkOutcome>("act_on_matching_jobs", { queue, state, filter, action }),
     getJob: (queue, id) => call<JobDetail>("get_job", { queue, id }),
@@ -97,8 +96,7 @@ export function tauriApi(): Api {
     sendNodeCommand: (node, command) => call<CommandReply>("send_node_command", { node, command }),
     listScalingLog: (count) => call<ScalingRecord[]>("list_scaling_log", { count }),
     getScalingRules: () => call<ScalingRules>("get_scaling_rules"),
-    listProducts: ({ q, shop, page, pageSize }) =>
-      call<ProductPage>("list_products", { q: q ?? null, shop: shop ?? null, page, pageSize }),
+    listProducts: (query) => call<ProductPage>("list_products", { query }),
     listSites: () => call<DomainStats[]>("list_sites"),
     async exportProducts(format) {
       return { kind: "saved", path: await call<string>("export_products", { format }) };

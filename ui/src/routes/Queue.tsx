@@ -40,6 +40,9 @@ export function target(data: unknown): string {
   return parts.join(" · ");
 }
 
+/** A change to the route's query; `undefined` takes a part out (a cleared filter). */
+type QueryChange = { [K in keyof JobQuery]?: JobQuery[K] | undefined };
+
 /** The query a route asks for, defaults filled in. */
 export function queryOf(route: Route): JobQuery {
   const state = (route.params.get("state") ?? "waiting") as JobState;
@@ -112,7 +115,7 @@ function QueuePage({
   const [jump, setJump] = useState("");
   // "All matching": every job the filter keeps, beyond this page.
   const [allMatching, setAllMatching] = useState(false);
-  const go = (changes: Partial<JobQuery>) => {
+  const go = (changes: QueryChange) => {
     setSelected(new Set());
     window.location.hash = link("queues", [queue], { ...query, ...changes });
   };
@@ -347,7 +350,7 @@ function QueuePage({
 }
 
 /** Job name and a data field to search; applied on Enter or the button, cleared by Clear. */
-function FilterForm({ query, onApply }: { query: JobQuery; onApply(f: Pick<JobQuery, "name" | "field" | "text">): void }) {
+function FilterForm({ query, onApply }: { query: JobQuery; onApply(f: QueryChange): void }) {
   const [name, setName] = useState(query.name ?? "");
   const [field, setField] = useState(query.field ?? "");
   const [text, setText] = useState(query.text ?? "");

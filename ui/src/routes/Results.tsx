@@ -28,7 +28,13 @@ export function Results() {
   const [page, setPage] = useState(1);
   const products = useQuery({
     queryKey: ["products", q, shop, page],
-    queryFn: () => api.listProducts({ q: q.trim() || undefined, shop: shop.trim() || undefined, page, pageSize: PAGE_SIZE }),
+    queryFn: () =>
+      api.listProducts({
+        page,
+        pageSize: PAGE_SIZE,
+        ...(q.trim() ? { q: q.trim() } : {}),
+        ...(shop.trim() ? { shop: shop.trim() } : {}),
+      }),
     placeholderData: (previous) => previous,
   });
   const sites = useQuery({ queryKey: ["sites"], queryFn: () => api.listSites() });

@@ -5,7 +5,9 @@ use std::sync::Arc;
 use bullmq::Queue;
 
 use super::manager::{invalid, QueueManager, MAX_PAGE_SIZE};
-use super::model::{FlowJob, JobDetail, JobPage, JobState, FLOW_CHILDREN_SHOWN};
+use super::model::{
+    FlowJob, JobDetail, JobPage, JobQuery, JobState, ListOrder, FLOW_CHILDREN_SHOWN,
+};
 use crate::error::{Error, Result};
 
 impl QueueManager {
@@ -247,6 +249,19 @@ impl QueueManager {
                 format!("`{other}` must be newest or oldest"),
             )),
         }
+    }
+
+    /// The page of jobs `query` asks for (filtered when it says so).
+    pub async fn query_jobs(&self, queue: &str, query: &JobQuery) -> Result<JobPage> {
+        self.find_jobs(
+            queue,
+            query.state,
+            &query.filter(),
+            query.page,
+            query.page_size,
+            query.order == ListOrder::Oldest,
+        )
+        .await
     }
 
     /// A page of jobs in one state, newest first unless `oldest_first`.

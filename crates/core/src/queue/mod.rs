@@ -22,8 +22,8 @@ pub use health::{HealthLevel, HealthStatus, HealthThresholds};
 pub use manager::{BulkJobInput, JobCheck, QueueManager, Refusal};
 pub use model::{
     AddedJob, BulkAction, BulkOutcome, CleanOptions, FlowJob, JobDetail, JobFilter, JobPage,
-    JobState, MinuteCounts, NewJob, QueueStats, QueueThroughput, SearchScope, DEFAULT_PAGE_SIZE,
-    FLOW_CHILDREN_SHOWN, STANDARD_QUEUES,
+    JobQuery, JobState, ListOrder, MinuteCounts, NewJob, QueueStats, QueueThroughput, SearchScope,
+    DEFAULT_PAGE_SIZE, FLOW_CHILDREN_SHOWN, STANDARD_QUEUES,
 };
 pub use options::{
     priority_levels, Backoff, JobDefaults, JobOptionsInput, Priority, PriorityLevel, Retention,

@@ -299,6 +299,57 @@ pub struct JobFilter {
     pub text: Option<String>,
 }
 
+/// The order of a listing.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+#[ts(export, export_to = "../../../ui/src/api/generated/")]
+pub enum ListOrder {
+    /// Newest first.
+    #[default]
+    Newest,
+    /// Oldest first.
+    Oldest,
+}
+
+/// Which page of which jobs a listing shows (the window's query; the HTTP API takes the
+/// same fields as URL parameters). A filter searches the newest (or oldest) 10,000.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[ts(export, export_to = "../../../ui/src/api/generated/", optional_fields)]
+pub struct JobQuery {
+    /// The state listed.
+    pub state: JobState,
+    /// 1-based page.
+    pub page: u32,
+    /// Jobs per page (1 to 1000; [`DEFAULT_PAGE_SIZE`] when a caller does not say).
+    pub page_size: u32,
+    /// Newest (default) or oldest first.
+    #[serde(default)]
+    pub order: ListOrder,
+    /// Only jobs with this name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// A data field (`url`, `accountId`…) that must contain `text`.
+    #[serde(default)]
+    pub field: Option<String>,
+    /// Text to find (in `field`, or anywhere in the data), ignoring case.
+    #[serde(default)]
+    pub text: Option<String>,
+}
+
+impl JobQuery {
+    /// The filter part.
+    pub fn filter(&self) -> JobFilter {
+        JobFilter {
+            name: self.name.clone(),
+            field: self.field.clone(),
+            text: self.text.clone(),
+        }
+    }
+}
+
 /// How far a filtered listing searched.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -9,8 +9,8 @@ pub mod products;
 
 pub use orders::OrderStore;
 pub use products::{
-    ExportFormat, HistoryEntry, PriceText, ProductFilter, ProductPage, ProductRecord, ProductStore,
-    SaveCounts,
+    ExportFormat, HistoryEntry, PriceText, ProductFilter, ProductPage, ProductQuery, ProductRecord,
+    ProductStore, SaveCounts,
 };
 
 #[cfg(test)]

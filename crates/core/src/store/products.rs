@@ -172,6 +172,26 @@ impl PriceText {
 /// Changes per product a listing carries.
 pub const HISTORY_IN_LISTING: usize = 20;
 
+/// Which page of which products (the window's query; the HTTP API takes the same fields
+/// as URL parameters).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[ts(export, export_to = "../../../ui/src/api/generated/", optional_fields)]
+pub struct ProductQuery {
+    /// Only names containing this (case-insensitive).
+    #[serde(default)]
+    pub q: Option<String>,
+    /// Only this shop's.
+    #[serde(default)]
+    pub shop: Option<String>,
+    /// 1-based page.
+    #[ts(type = "number")]
+    pub page: usize,
+    /// Products per page (1 to [`MAX_PAGE`]; [`DEFAULT_PAGE`] when a caller does not say).
+    #[ts(type = "number")]
+    pub page_size: usize,
+}
+
 /// Which products to list.
 #[derive(Debug, Clone, Default)]
 pub struct ProductFilter {
