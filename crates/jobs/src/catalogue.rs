@@ -202,6 +202,12 @@ pub fn job_types() -> Vec<JobType> {
         .collect()
 }
 
+/// Whether the pool of `worker` runs jobs named `name` (checked on every add: no
+/// allocation).
+pub fn runs(worker: WorkerType, name: &str) -> bool {
+    ENTRIES.iter().any(|e| e.worker == worker && e.name == name)
+}
+
 /// The job names the pool of `worker` runs, in catalogue order.
 pub fn names(worker: WorkerType) -> Vec<&'static str> {
     ENTRIES

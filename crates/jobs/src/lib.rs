@@ -79,14 +79,13 @@ pub fn check_job(
     let Some(worker) = WorkerType::ALL.into_iter().find(|t| t.queue() == queue) else {
         return Ok(());
     };
-    let runs = catalogue::names(worker);
-    if !runs.contains(&name) {
+    if !catalogue::runs(worker, name) {
         if config.queue.other_workers.iter().any(|q| q == queue) {
             return Ok(());
         }
         return Err(Refusal::name(format!(
             "no handler runs `{name}` on {queue}; it runs {}. If other workers (Node.js BullMQ services) serve this queue, declare it in QUEUE_OTHER_WORKERS",
-            runs.join(", ")
+            catalogue::names(worker).join(", ")
         )));
     }
     match worker {
