@@ -370,21 +370,6 @@ fn schedule_update(f: ScheduleFlags<'_>) -> Result<ScheduleUpdate, CliError> {
     })
 }
 
-/// Whether an update changes nothing.
-fn is_empty(u: &ScheduleUpdate) -> bool {
-    u.schedule.is_none()
-        && u.job_name.is_none()
-        && u.queue_name.is_none()
-        && u.job_data.is_none()
-        && u.enabled.is_none()
-        && u.timezone.is_none()
-        && u.options.is_none()
-        && u.start_date.is_none()
-        && u.end_date.is_none()
-        && u.limit.is_none()
-        && u.overlap.is_none()
-}
-
 fn done(written: std::io::Result<()>) -> Result<ExitCode, CliError> {
     // A closed pipe is not a failure of the command.
     let _ = written;
@@ -560,7 +545,7 @@ pub async fn run(rt: &Runtime, cmd: SchedulesCommand) -> Result<ExitCode, CliErr
                 limit,
                 overlap,
             })?;
-            if is_empty(&update) {
+            if update == ScheduleUpdate::default() {
                 return Err(CliError::Usage(
                     "nothing to change: give at least one of --cron, --job, --queue, --data, --tz, --start, --end, --limit, --overlap, --priority, --attempts, --backoff".into(),
                 ));

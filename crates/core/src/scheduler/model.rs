@@ -96,7 +96,7 @@ pub struct ScheduleInput {
 
 /// A change to a cron schedule: fields left out stay as they are; `null` clears an
 /// optional one (dates, limit).
-#[derive(Debug, Clone, Default, Deserialize, TS)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, TS)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[ts(export, export_to = "../../../ui/src/api/generated/", optional_fields)]
