@@ -186,8 +186,14 @@ const ENTRIES: [Entry; 12] = [
     },
 ];
 
-/// Every job type.
+/// Every job type. The schemas are generated once per process (they only change with
+/// the code), so serving the catalogue costs a clone.
 pub fn job_types() -> Vec<JobType> {
+    static TYPES: std::sync::LazyLock<Vec<JobType>> = std::sync::LazyLock::new(generate);
+    TYPES.clone()
+}
+
+fn generate() -> Vec<JobType> {
     ENTRIES
         .iter()
         .map(|e| JobType {
