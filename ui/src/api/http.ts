@@ -4,6 +4,8 @@ import type {
   BulkOutcome,
   Catalogue,
   CommandReply,
+  CreatedQueue,
+  NewQueue,
   ConnectionStatus,
   DomainStats,
   DynamicScheduleView,
@@ -49,7 +51,8 @@ const q = encodeURIComponent;
  * when the UI is served by it.
  */
 export function httpApi(base = ""): Api {
-  async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+  /** `alsoOk`: statuses whose body is the answer too (`/api/health` is 503 when unhealthy). */
+  async function call<T>(method: string, path: string, body?: unknown, alsoOk: number[] = []): Promise<T> {
     let response: Response;
     try {
       const init: RequestInit = { method, credentials: "same-origin" };
@@ -63,8 +66,8 @@ export function httpApi(base = ""): Api {
     }
     const text = await response.text();
     const json: unknown = text === "" ? null : safeParse(text);
-    if (!response.ok) {
-      const error = (json as { error?: { code?: unknown; message?: unknown } } | null)?.error;
+    const error = (json as { error?: { code?: unknown; message?: unknown } } | null)?.error;
+    if (!response.ok && (error !== undefined || !alsoOk.includes(response.status))) {
       const message =
         typeof error?.message === "string" ? error.message : `HTTP ${response.status}`;
       throw new ApiError(httpErrorCode(response.status, error?.code), message);
@@ -89,7 +92,7 @@ export function httpApi(base = ""): Api {
   return {
     transport: "http",
     async getConnectionStatus() {
-      return (await call<HealthStatus>("GET", "/api/health")).redis;
+      return (await call<HealthStatus>("GET", "/api/health", undefined, [503])).redis;
     },
     async onConnectionStatus(onChange) {
       // Health checks carry the connection status; the event stream brings them.
@@ -109,6 +112,7 @@ export function httpApi(base = ""): Api {
       });
     },
     listQueues: () => call<QueueStats[]>("GET", "/api/queues"),
+    createQueue: (name) => call<CreatedQueue>("POST", "/api/queues", { name } satisfies NewQueue),
     listThroughput: (minutes) =>
       call<QueueThroughput[]>("GET", `/api/throughput?minutes=${String(minutes)}`),
     async listJobs(queue: string, { state, page, pageSize, order, name, field, text }: JobQuery) {
@@ -156,7 +160,7 @@ export function httpApi(base = ""): Api {
       const r = await call<{ removed?: number }>("POST", `/api/queues/${q(queue)}/clean`, options);
       return r.removed ?? 0;
     },
-    getHealth: () => call<HealthStatus>("GET", "/api/health"),
+    getHealth: () => call<HealthStatus>("GET", "/api/health", undefined, [503]),
     listSchedules: () => call<ScheduleView[]>("GET", "/api/schedules"),
     addSchedule: (input) => call<ScheduleView>("POST", "/api/schedules", input),
     updateSchedule: (name, change) => call<ScheduleView>("PATCH", `/api/schedules/${q(name)}`, change),

@@ -1,7 +1,7 @@
 //! Health, worker nodes and their commands, the scaling log, products and per-site scrape
 //! outcomes.
 
-use antrian_core::queue::{HealthStatus, ScalingRecord};
+use antrian_core::queue::{HealthLevel, HealthStatus, ScalingRecord};
 use antrian_core::store::ProductPage;
 use antrian_core::store::{ExportFormat, ProductFilter, ProductStore};
 use antrian_core::worker::{
@@ -11,7 +11,7 @@ use antrian_core::worker::{
 use axum::body::{Body, Bytes};
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
-use axum::http::header;
+use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -27,9 +27,18 @@ type JsonBody<T> = Result<Json<T>, JsonRejection>;
 type Params<T> = Result<Path<T>, PathRejection>;
 type Q<T> = Result<Query<T>, QueryRejection>;
 
-#[utoipa::path(get, path = "/api/health", tag = "system", summary = "Healthy, degraded or unhealthy, with reasons", responses((status = 200, description = "OK", body = HealthStatus), (status = 401, description = "No or wrong credentials", body = ErrorBody), (status = 429, description = "Too many failed logins from this address", body = ErrorBody), (status = 503, description = "Redis unavailable", body = ErrorBody)))]
-pub(crate) async fn health(State(s): State<AppState>) -> ApiResult<Json<Value>> {
-    Ok(Json(json!(s.rt.health_status().await?)))
+/// `GET /api/health`: 200 when healthy or degraded, 503 when unhealthy, so load balancers,
+/// watchdogs and probes can act on the status code alone; the body says which and why.
+#[utoipa::path(get, path = "/api/health", tag = "system", summary = "Healthy, degraded or unhealthy, with reasons: 200 when healthy or degraded, 503 when unhealthy", responses((status = 200, description = "Healthy or degraded", body = HealthStatus), (status = 401, description = "No or wrong credentials", body = ErrorBody), (status = 429, description = "Too many failed logins from this address", body = ErrorBody), (status = 503, description = "Unhealthy (Redis unreachable, say): the body says why", body = HealthStatus)))]
+pub(crate) async fn health(
+    State(s): State<AppState>,
+) -> ApiResult<(StatusCode, Json<HealthStatus>)> {
+    let health = s.rt.health_status().await?;
+    let status = match health.status {
+        HealthLevel::Unhealthy => StatusCode::SERVICE_UNAVAILABLE,
+        HealthLevel::Healthy | HealthLevel::Degraded => StatusCode::OK,
+    };
+    Ok((status, Json(health)))
 }
 
 /// Every node (desktop apps and `antrian workers`), with its pools' statistics.
