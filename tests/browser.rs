@@ -120,6 +120,7 @@ async fn the_ui_adds_runs_retries_and_schedules_in_a_browser() {
             "edit-and-retry",
             "every-type",
             "backoff",
+            "new-queue",
             "schedule",
             "results",
             "throughput",
@@ -267,6 +268,16 @@ async fn the_ui_adds_runs_retries_and_schedules_in_a_browser() {
         );
         assert_eq!(job.options["attempts"], 4, "{id}");
     }
+
+    let partner = q
+        .list_jobs("partner-feed", JobState::Waiting, 1, 10, true)
+        .await
+        .expect("the queue the browser created");
+    assert_eq!(
+        partner.total, 1,
+        "only the job added after creating the queue"
+    );
+    assert_eq!(partner.jobs[0].data, serde_json::json!({"partner": "acme"}));
 
     let view = runtime
         .handle()

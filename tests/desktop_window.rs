@@ -293,6 +293,29 @@ async fn the_desktop_window_runs_the_ui_flows_over_tauri_commands() {
         .expect("completed jobs");
     assert_eq!(done.total, 20, "every retried job completed");
 
+    // A queue made from the Queues page (create_queue), then opened; Redis has it.
+    go(client, "#/queues").await.expect("queues page");
+    wait_for(
+        client,
+        Locator::XPath("//label[contains(., 'New queue')]/input"),
+        "the New queue field",
+    )
+    .await
+    .send_keys("desk-queue")
+    .await
+    .expect("type a queue name");
+    click(client, "//button[normalize-space()='Create']").await;
+    wait_for(
+        client,
+        Locator::XPath("//h1[contains(., 'desk-queue')]"),
+        "the new queue's page opens",
+    )
+    .await;
+    queues
+        .get_queue_stats("desk-queue")
+        .await
+        .expect("the queue the window created exists in Redis");
+
     // A schedule made in the editor (preview_cron, add_schedule), then disabled from the
     // list (disable_schedule).
     go(client, "#/schedules").await.expect("schedules page");

@@ -359,6 +359,8 @@ async fn a_schedule_made_in_antrian_is_listed_by_node_and_fires_with_only_a_node
         .await
         .expect("connect");
     let queues = Arc::new(manager(&redis).await);
+    // The queue only the Node.js worker serves is declared first, as a user would.
+    queues.create_queue("reports-queue").await.expect("created");
     let events = Arc::new(EventHub::new(conn.clone(), "bull"));
     let scheduler = Scheduler::new(conn, queues, events, "UTC", Duration::from_secs(1));
     let input: ScheduleInput = serde_json::from_value(json!({

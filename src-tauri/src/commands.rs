@@ -10,8 +10,8 @@ use antrian_core::connections::{
 use antrian_core::health::{ConnectionStatus, StatusError};
 use antrian_core::queue::ScalingRecord;
 use antrian_core::queue::{
-    AddedJob, BulkAction, BulkOutcome, CleanOptions, HealthStatus, JobDetail, JobFilter,
-    JobOptionsInput, JobPage, JobQuery, JobState, QueueStats, QueueThroughput,
+    AddedJob, BulkAction, BulkOutcome, CleanOptions, CreatedQueue, HealthStatus, JobDetail,
+    JobFilter, JobOptionsInput, JobPage, JobQuery, JobState, QueueStats, QueueThroughput,
 };
 use antrian_core::scheduler::{
     DynamicScheduleInput, DynamicScheduleUpdate, DynamicScheduleView, Preview, ScheduleInput,
@@ -52,6 +52,12 @@ pub async fn list_queues(shell: State<'_, Shell>) -> Reply<Vec<QueueStats>> {
         .get_all_queue_stats()
         .await
         .map_err(fail)
+}
+
+/// Creates a queue so jobs can be added to it (the Queues page's New queue form).
+#[tauri::command]
+pub async fn create_queue(shell: State<'_, Shell>, name: String) -> Reply<CreatedQueue> {
+    shell.handle()?.create_queue(&name).await.map_err(fail)
 }
 
 #[tauri::command]
@@ -122,7 +128,7 @@ pub fn list_job_types(shell: State<'_, Shell>) -> Reply<Catalogue> {
 
 /// Whether `add_job` would take this job; nothing is added.
 #[tauri::command]
-pub fn check_job(
+pub async fn check_job(
     shell: State<'_, Shell>,
     queue: String,
     name: String,
@@ -133,6 +139,7 @@ pub fn check_job(
         .handle()?
         .queues
         .check_new_job(&queue, &name, &data, &opts)
+        .await
         .map_err(fail)
 }
 

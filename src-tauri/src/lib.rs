@@ -31,6 +31,7 @@ pub fn run() {
         .invoke_handler(tauri::generate_handler![
             commands::get_connection_status,
             commands::list_queues,
+            commands::create_queue,
             commands::list_jobs,
             commands::act_on_matching_jobs,
             commands::get_job,

@@ -247,6 +247,36 @@ await flow("backoff", async () => {
   report("backoff");
 });
 
+await flow("new-queue", async () => {
+  // A typo'd queue is refused; a created one takes jobs (read back from Redis by the test).
+  await go("#/add-job");
+  await page.getByRole("button", { name: "JSON", exact: true }).click();
+  await page.getByLabel("Queue", { exact: true }).fill("partner-feed");
+  await page.getByLabel("Job name", { exact: true }).fill("sync-catalogue");
+  await page.getByLabel("Data (JSON object)").fill('{"partner": "acme"}');
+  await page.getByRole("button", { name: "Add job" }).click();
+  await page.getByText("there is no queue `partner-feed`").first().waitFor();
+  await go("#/queues");
+  const name = page.getByLabel("New queue");
+  await name.fill("partner:feed");
+  await page.getByRole("button", { name: "Create", exact: true }).click();
+  await page.getByRole("alert").getByText("is not a queue name").waitFor();
+  await name.fill("partner-feed");
+  await page.getByRole("button", { name: "Create", exact: true }).click();
+  await page.waitForURL(/#\/queues\/partner-feed/);
+  await go("#/add-job");
+  await page.getByRole("button", { name: "JSON", exact: true }).click();
+  await page.getByLabel("Queue", { exact: true }).fill("partner-feed");
+  await page.getByLabel("Job name", { exact: true }).fill("sync-catalogue");
+  await page.getByLabel("Data (JSON object)").fill('{"partner": "acme"}');
+  await page.getByRole("button", { name: "Add job" }).click();
+  await page.getByTestId("added").getByText("Added 1 job").waitFor();
+  await go("#/queues");
+  await page.getByTestId("queue-partner-feed").waitFor();
+  await shot("queues");
+  report("new-queue");
+});
+
 await flow("schedule", async () => {
   await go("#/schedules");
   await page.getByTestId("no-schedules").waitFor();

@@ -431,6 +431,16 @@ fn jobs_and_queues_commands_work_end_to_end_with_json() {
         false
     );
 
+    let created = json_of(&cli(&["queues", "create", "my-queue", "--json"]));
+    assert_eq!(created["created"], true);
+    assert_eq!(created["queue"]["name"], "my-queue");
+    let again = json_of(&cli(&["queues", "create", "my-queue", "--json"]));
+    assert_eq!(again["created"], false);
+    let custom = json_of(&cli(&[
+        "jobs", "add", "my-queue", "anything", "--data", "{}", "--json",
+    ]));
+    assert_eq!(custom["queue"], "my-queue");
+
     let all = json_of(&cli(&["queues", "stats", "--json"]));
     let names: Vec<&str> = all
         .as_array()
@@ -443,6 +453,7 @@ fn jobs_and_queues_commands_work_end_to_end_with_json() {
         "data-processing-queue",
         "notifications-queue",
         "cleanup-queue",
+        "my-queue",
     ] {
         assert!(names.contains(&q), "{q} missing from {names:?}");
     }
@@ -611,6 +622,12 @@ fn bad_cli_input_is_rejected_and_redis_is_unchanged() {
             2,
             "queue: `bad:queue`",
         ),
+        (
+            &["jobs", "add", "scrapping-queue", "n", "--data", "{}"],
+            2,
+            "queue: there is no queue `scrapping-queue`; check the name, or create it first",
+        ),
+        (&["queues", "create", "../../etc"], 2, "is not a queue name"),
         (
             &["jobs", "add", "scraping-queue", "", "--data", "{}"],
             2,
@@ -1337,6 +1354,78 @@ fn schedules_commands_manage_cron_schedules_with_json() {
             2,
             "cooldowns are whole seconds",
         ),
+        (
+            vec![
+                "schedules",
+                "add-dynamic",
+                "d",
+                "--condition",
+                "queue_size",
+                "--watch",
+                "scraping-queue",
+                "--threshold",
+                "5",
+                "--job",
+                "j",
+                "--queue",
+                "q",
+            ],
+            2,
+            "--condition queue_size needs --operator",
+        ),
+        (
+            vec![
+                "schedules",
+                "add-dynamic",
+                "d",
+                "--condition",
+                "queue_drained",
+                "--watch",
+                "scraping-queue",
+                "--threshold",
+                "5",
+                "--job",
+                "j",
+                "--queue",
+                "q",
+            ],
+            2,
+            "--threshold does not apply to --condition queue_drained",
+        ),
+        (
+            vec![
+                "schedules",
+                "add-dynamic",
+                "d",
+                "--condition",
+                "queue_length",
+                "--watch",
+                "scraping-queue",
+                "--job",
+                "j",
+                "--queue",
+                "q",
+            ],
+            2,
+            "unknown variant `queue_length`",
+        ),
+        (
+            vec![
+                "schedules",
+                "add-dynamic",
+                "d",
+                "--condition",
+                "queue_drained",
+                "--watch",
+                "scraping-queue",
+                "--job",
+                "j",
+                "--queue",
+                "nobody-made-this",
+            ],
+            2,
+            "action.queue: there is no queue `nobody-made-this`",
+        ),
     ] {
         let out = cli(&args);
         assert_eq!(out.status.code(), Some(code), "{args:?}: {}", stderr(&out));
@@ -1380,6 +1469,14 @@ fn two_scheduler_processes_never_fire_twice() {
     let (mut a, mut b) = (Running(a), Running(b));
     let leader = logs.wait_line("took the lease");
 
+    for queue in ["watched-queue", "alerts-queue"] {
+        let created = cli(&["queues", "create", queue]);
+        assert!(created.status.success(), "{}", stderr(&created));
+        assert_eq!(
+            String::from_utf8_lossy(&created.stdout),
+            format!("created queue {queue}\n")
+        );
+    }
     let added = cli(&[
         "schedules",
         "add-dynamic",

@@ -24,8 +24,8 @@ use crate::embedded::{EmbeddedOptions, EmbeddedRedis};
 use crate::error::Result;
 use crate::health::{self, ConnectionStatus, RedisMode, StatusBoard};
 use crate::queue::{
-    health as queue_health, EventHub, HealthStatus, HealthThresholds, JobDefaults, QueueEvent,
-    QueueManager,
+    health as queue_health, CreatedQueue, EventHub, HealthStatus, HealthThresholds, JobDefaults,
+    QueueEvent, QueueManager,
 };
 use crate::scheduler::{Scheduler, SchedulerService};
 use crate::worker::{
@@ -67,6 +67,8 @@ pub struct Runtime {
     scheduler: Arc<Scheduler>,
     /// The resident size that stopped it, when the memory ceiling did.
     memory_stop: Arc<std::sync::OnceLock<u64>>,
+    /// What it runs beside the queues.
+    services: Services,
 }
 
 /// What adapters that serve requests concurrently (the HTTP dashboard) need of a running
@@ -87,9 +89,24 @@ pub struct Handle {
     pub scaling: ScalingRules,
     board: StatusBoard,
     thresholds: HealthThresholds,
+    services: Services,
 }
 
 impl Handle {
+    /// Creates the queue `name` so jobs can be added to it (`antrian queues create`,
+    /// `POST /api/queues`, the window's New queue form); its events are watched at once in
+    /// a process that watches events. Creating an existing queue changes nothing.
+    pub async fn create_queue(&self, name: &str) -> Result<CreatedQueue> {
+        let created = self.queues.create_queue(name).await?;
+        if self.services == Services::Full {
+            self.events.watch(name).await?;
+        }
+        Ok(CreatedQueue {
+            queue: self.queues.get_queue_stats(name).await?,
+            created,
+        })
+    }
+
     /// Health now (the seed's `getHealthStatus`).
     pub async fn health_status(&self) -> Result<HealthStatus> {
         health_status(&self.queues, &self.board, &self.thresholds).await
@@ -197,6 +214,9 @@ impl Runtime {
                 config.queue.max_job_data as usize,
             )
             .await?;
+            for name in &config.queue.custom {
+                queues.create_queue(name).await?;
+            }
             let events = EventHub::new(connection.clone(), &config.queue.prefix);
             if services == Services::Full {
                 for name in queues.queue_names().await? {
@@ -234,6 +254,7 @@ impl Runtime {
             events,
             tasks: Vec::new(),
             workers: None,
+            services,
         };
         if services == Services::Full {
             runtime.tasks.push(tokio::spawn(health::monitor(
@@ -295,6 +316,7 @@ impl Runtime {
             scaling: self.scaling_rules(),
             board: self.board.clone(),
             thresholds: self.thresholds(),
+            services: self.services,
         }
     }
 

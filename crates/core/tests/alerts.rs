@@ -211,6 +211,10 @@ async fn health_getting_worse_and_a_condition_schedule_firing_notify() {
         .await
         .expect("add");
     rt.queues()
+        .create_queue("watched-queue")
+        .await
+        .expect("create");
+    rt.queues()
         .add_job("watched-queue", "x", json!({}), &JobOptionsInput::default())
         .await
         .expect("add");

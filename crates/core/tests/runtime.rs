@@ -146,6 +146,40 @@ async fn queues_made_by_other_processes_get_their_events_watched() {
 }
 
 #[tokio::test]
+async fn declared_and_created_queues_take_jobs_and_are_watched_at_once() {
+    let redis = TestRedis::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut cfg = config(&redis, dir.path());
+    cfg.queue.custom = vec!["partner-feed".into(), "exports".into()];
+    // Long enough that no health check runs in this test: watching must not wait for one.
+    cfg.queue.health_interval_ms = 3_600_000;
+    let board = Runtime::status_board(&cfg);
+    let rt = Runtime::start(cfg, board, CancellationToken::new(), Services::Full)
+        .await
+        .expect("runtime");
+    let names = rt.queues().queue_names().await.expect("names");
+    assert!(
+        names.contains(&"partner-feed".to_string()) && names.contains(&"exports".to_string()),
+        "QUEUE_CUSTOM's queues exist from start: {names:?}"
+    );
+    let mut sub = rt.events().subscribe();
+    let created = rt
+        .handle()
+        .create_queue("late-queue")
+        .await
+        .expect("create");
+    assert!(created.created);
+    assert_eq!(created.queue.name, "late-queue");
+    let added = rt
+        .queues()
+        .add_job("late-queue", "n", json!({}), &JobOptionsInput::default())
+        .await
+        .expect("add");
+    next(&mut sub, "job:added in late-queue", |e| matches!(e, QueueEvent::JobAdded { queue, job_id, .. } if queue == "late-queue" && *job_id == added.id)).await;
+    rt.shutdown().await;
+}
+
+#[tokio::test]
 async fn start_workers_runs_pools_with_handlers_registers_the_node_and_drains_on_command() {
     use antrian_core::runtime::WorkerPlan;
     use antrian_core::worker::{

@@ -15,9 +15,10 @@ async fn runtime(redis: &TestRedis, dir: &tempfile::TempDir) -> Runtime {
     common::runtime(&redis.url(), dir.path(), &[], &[]).await
 }
 
-fn check(rt: &Runtime, queue: &str, name: &str, data: &Value) -> Result<(), String> {
+async fn check(rt: &Runtime, queue: &str, name: &str, data: &Value) -> Result<(), String> {
     rt.queues()
         .check_new_job(queue, name, data, &JobOptionsInput::default())
+        .await
         .map_err(|e| e.to_string())
 }
 
@@ -89,6 +90,7 @@ async fn every_example_passes_and_each_schema_agrees_with_its_handlers_struct() 
     for t in catalogue::job_types() {
         let (queue, name) = (t.queue.as_str(), t.name.as_str());
         check(&rt, queue, name, &t.example)
+            .await
             .unwrap_or_else(|e| panic!("{name}: its example is refused: {e}"));
         let mut props = Vec::new();
         properties(&t.schema, "", &mut props);
@@ -101,7 +103,7 @@ async fn every_example_passes_and_each_schema_agrees_with_its_handlers_struct() 
             let mut without = t.example.clone();
             let (obj, key) = parent(&mut without, &path);
             obj.remove(key);
-            let outcome = check(&rt, queue, name, &without);
+            let outcome = check(&rt, queue, name, &without).await;
             if required {
                 let e = outcome.expect_err(&format!("{name}: `{path}` is required"));
                 assert!(e.contains(key), "{name}: {e}");
@@ -123,7 +125,7 @@ async fn every_example_passes_and_each_schema_agrees_with_its_handlers_struct() 
                 let (obj, key) = parent(&mut other, &path);
                 obj.insert(key.to_string(), json!("not-one-of-them"));
                 assert!(
-                    check(&rt, queue, name, &other).is_err(),
+                    check(&rt, queue, name, &other).await.is_err(),
                     "{name}: `{path}` outside its enum"
                 );
             }
@@ -134,7 +136,7 @@ async fn every_example_passes_and_each_schema_agrees_with_its_handlers_struct() 
             .as_object_mut()
             .expect("object")
             .insert("notAField".into(), json!(1));
-        let outcome = check(&rt, queue, name, &extra);
+        let outcome = check(&rt, queue, name, &extra).await;
         if t.schema["additionalProperties"] == json!(false) {
             assert!(outcome.is_err(), "{name}: unknown fields are refused");
         } else {

@@ -43,7 +43,7 @@ impl Modify for Adjust {
     security(("basic" = [])),
     modifiers(&Adjust),
     paths(
-        queues::stats, queues::list, queues::throughput, queues::details, queues::retry, queues::promote_job, queues::remove,
+        queues::stats, queues::list, queues::create, queues::throughput, queues::details, queues::retry, queues::promote_job, queues::remove,
         queues::job, queues::logs, queues::update_data, queues::pause, queues::resume, queues::clean, queues::add,
         queues::add_bulk, queues::check, queues::act_on_matching, queues::promote, queues::retry_failed, queues::pause_all,
         queues::resume_all, queues::job_types,

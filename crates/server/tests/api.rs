@@ -17,6 +17,7 @@ async fn every_route_asks_for_credentials_and_refuses_wrong_ones() {
     let routes = [
         ("GET", "/api/stats"),
         ("GET", "/api/queues"),
+        ("POST", "/api/queues"),
         ("GET", "/api/queues/cleanup-queue"),
         ("POST", "/api/queues/cleanup-queue/jobs/1/retry"),
         ("POST", "/api/queues/cleanup-queue/jobs/1/promote"),
@@ -905,6 +906,21 @@ async fn malformed_requests_get_a_json_4xx_and_write_nothing() {
         ),
         (
             "POST",
+            "/api/queues/scrapping-queue/jobs",
+            Some(r#"{"name": "n", "data": {}}"#),
+            400,
+        ),
+        (
+            "POST",
+            "/api/queues/scrapping-queue/jobs/bulk",
+            Some(r#"[{"name": "n", "data": {}}]"#),
+            400,
+        ),
+        ("POST", "/api/queues", Some(r#"{"name": "a:b"}"#), 400),
+        ("POST", "/api/queues", Some(r#"{"name": "../../etc"}"#), 400),
+        ("POST", "/api/queues", Some(r#"{"nam": "x"}"#), 400),
+        (
+            "POST",
             "/api/nodes/nope/commands",
             Some(r#"{"command": "explode"}"#),
             400,
@@ -1019,4 +1035,104 @@ async fn the_job_type_catalogue_is_served_with_schemas_examples_and_defaults() {
     );
     assert_eq!(catalogue["defaults"]["attempts"], 3);
     assert_eq!(catalogue["defaults"]["keepCompleted"], 50);
+}
+
+#[tokio::test]
+async fn a_queue_is_created_before_it_takes_jobs() {
+    let d = Dashboard::start().await;
+    let refused = d
+        .call(
+            "POST",
+            "/api/queues/my-queue/jobs",
+            Some(json!({"name": "n", "data": {}})),
+        )
+        .await;
+    assert_eq!(refused.status, 400);
+    let message = refused.json()["error"]["message"].to_string();
+    assert!(
+        message.contains("there is no queue `my-queue`") && message.contains("POST /api/queues"),
+        "{message}"
+    );
+    let checked = d
+        .call(
+            "POST",
+            "/api/queues/my-queue/jobs/check",
+            Some(json!({"name": "n", "data": {}})),
+        )
+        .await;
+    assert_eq!(checked.status, 400, "the live check says so too");
+
+    let created = d
+        .call("POST", "/api/queues", Some(json!({"name": "my-queue"})))
+        .await;
+    assert_eq!(created.status, 201);
+    assert_eq!(created.json()["created"], true);
+    assert_eq!(created.json()["queue"]["name"], "my-queue");
+    assert_eq!(created.json()["queue"]["waiting"], 0);
+    let again = d
+        .call("POST", "/api/queues", Some(json!({"name": "my-queue"})))
+        .await;
+    assert_eq!(
+        (again.status, again.json()["created"].clone()),
+        (200, json!(false))
+    );
+
+    d.post(
+        "/api/queues/my-queue/jobs",
+        json!({"name": "n", "data": {}}),
+    )
+    .await;
+    let listed = d.get("/api/queues").await;
+    let mine = listed
+        .as_array()
+        .expect("queues")
+        .iter()
+        .find(|q| q["name"] == "my-queue")
+        .expect("my-queue listed");
+    assert_eq!(mine["waiting"], 1);
+    d.stop().await;
+}
+
+/// `/api/health` as a probe reads it: the status code alone says whether to act.
+#[tokio::test]
+async fn health_is_503_while_redis_is_down_and_200_once_it_is_back() {
+    use antrian_core::health::ConnectionState;
+    let mut d = Dashboard::start().await;
+    let first = d.call("GET", "/api/health", None).await;
+    assert_eq!(
+        first.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&first.body)
+    );
+    let mut changes = d.rt.as_ref().expect("runtime").handle().status_changes();
+    d.redis.kill();
+    reached(&mut changes, |s| s != ConnectionState::Connected).await;
+    let down = d.call("GET", "/api/health", None).await;
+    assert_eq!(down.status, 503, "{}", String::from_utf8_lossy(&down.body));
+    assert_eq!(down.json()["status"], "unhealthy");
+    assert!(
+        down.json()["reasons"].to_string().contains("Redis at"),
+        "the body says why: {}",
+        down.json()
+    );
+    d.redis.restart();
+    reached(&mut changes, |s| s == ConnectionState::Connected).await;
+    let back = d.call("GET", "/api/health", None).await;
+    assert_eq!(back.status, 200, "{}", String::from_utf8_lossy(&back.body));
+    d.stop().await;
+}
+
+/// Waits (30 s at most) until the runtime's connection state satisfies `want`.
+async fn reached(
+    changes: &mut tokio::sync::watch::Receiver<antrian_core::health::ConnectionStatus>,
+    want: impl Fn(antrian_core::health::ConnectionState) -> bool,
+) {
+    tokio::time::timeout(
+        std::time::Duration::from_secs(30),
+        changes.wait_for(|s| want(s.state)),
+    )
+    .await
+    .expect("the connection monitor noticed within 30 s")
+    .expect("status board open");
 }

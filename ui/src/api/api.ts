@@ -9,6 +9,7 @@ import type {
   BulkOutcome,
   CleanOptions,
   CommandReply,
+  CreatedQueue,
   ConnectionStatus,
   Catalogue,
   DomainStats,
@@ -61,6 +62,8 @@ export interface Api {
 
   /** Every known queue's counts. */
   listQueues(): Promise<QueueStats[]>;
+  /** Creates a queue so jobs can be added to it; `created` is false when it existed. */
+  createQueue(name: string): Promise<CreatedQueue>;
   /** One page of a queue's jobs in one state. */
   listJobs(queue: string, query: JobQuery): Promise<JobPage>;
   /** Retries, removes or promotes every job in a state that the filter keeps. */

@@ -19,6 +19,7 @@ export function noTransportApi(): Api {
     onConnectionStatus: quiet,
     onEvent: quiet,
     listQueues: unavailable,
+    createQueue: unavailable,
     listJobs: unavailable,
     actOnMatching: unavailable,
     getJob: unavailable,

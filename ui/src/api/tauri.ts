@@ -11,6 +11,8 @@ import type {
   BulkOutcome,
   Catalogue,
   CommandReply,
+  CreatedQueue,
+  NewQueue,
   ConnectionStatus,
   DomainStats,
   DynamicScheduleView,
@@ -60,6 +62,7 @@ export function tauriApi(): Api {
       });
     },
     listQueues: () => call<QueueStats[]>("list_queues"),
+    createQueue: (name) => call<CreatedQueue>("create_queue", { name } satisfies NewQueue),
     listThroughput: (minutes) => call<QueueThroughput[]>("list_throughput", { minutes }),
     listJobs: (queue, query) => call<JobPage>("list_jobs", { queue, query }),
     actOnMatching: (queue, state, filter, action) =>

@@ -12,6 +12,8 @@ export type { BulkAction } from "./generated/BulkAction";
 export type { BulkOutcome } from "./generated/BulkOutcome";
 export type { CleanOptions } from "./generated/CleanOptions";
 export type { CommandReply } from "./generated/CommandReply";
+export type { CreatedQueue } from "./generated/CreatedQueue";
+export type { NewQueue } from "./generated/NewQueue";
 export type { ConnectionState } from "./generated/ConnectionState";
 export type { ConnectionStatus } from "./generated/ConnectionStatus";
 export type { Condition } from "./generated/Condition";

@@ -1,6 +1,7 @@
 import { useState } from "react";
 
 import type { QueueStats } from "../api";
+import { useJobTypes } from "../hooks/queries";
 import { link } from "../hooks/useRoute";
 import { formatDuration } from "../lib/format";
 
@@ -15,6 +16,8 @@ export function failureRate(q: QueueStats): number | null {
 /** Every queue with its counts per state, sortable by failed or waiting. */
 export function QueueTable({ queues }: { queues: QueueStats[] }) {
   const [sort, setSort] = useState<SortKey>("name");
+  // Queues Antrian's own pools serve (the catalogue's); others need their own workers.
+  const served = new Set(useJobTypes().data?.jobTypes.map((t) => t.queue) ?? []);
   if (queues.length === 0) {
     return (
       <p className="muted" data-testid="no-queues">
@@ -79,7 +82,12 @@ export function QueueTable({ queues }: { queues: QueueStats[] }) {
                 {idle && (
                   <span className="hint" data-testid={`no-worker-${q.name}`}>
                     {" "}
-                    no worker is consuming this queue: start one with <code>antrian workers</code>
+                    no worker is consuming this queue:{" "}
+                    {served.has(q.name) ? (
+                      <>start one with <code>antrian workers</code></>
+                    ) : (
+                      "Antrian runs no handler for it; start the BullMQ worker that serves it"
+                    )}
                   </span>
                 )}
               </td>

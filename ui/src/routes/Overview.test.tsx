@@ -2,7 +2,8 @@ import { act, fireEvent, render, screen } from "@testing-library/react";
 import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { describe, expect, it } from "vitest";
 
-import { ApiError, ApiProvider, type Api, type ConnectionStatus, type HealthStatus, type QueueStats } from "../api";
+import { ApiError, ApiProvider, type Api, type Catalogue, type ConnectionStatus, type HealthStatus, type QueueStats } from "../api";
+import generated from "../api/generated/catalogue.json";
 import { fakeApi as stubApi } from "../test/fakeApi";
 import { Overview } from "./Overview";
 
@@ -52,6 +53,7 @@ function fakeApi(initial: ConnectionStatus | ApiError, queues: QueueStats[] = []
     listQueues: () => Promise.resolve(queues),
     getHealth: () =>
       Promise.resolve({ status: "healthy", reasons: [], redis: connected, queues } as HealthStatus),
+    listJobTypes: () => Promise.resolve(generated as Catalogue),
   });
   return { api, push: (s: ConnectionStatus) => push?.(s) };
 }
@@ -141,12 +143,16 @@ describe("Overview", () => {
       fakeApi(connected, [
         queue("scraping-queue", { waiting: 12, failed: 3, workers: 0, oldestWaitingMs: 95_000 }),
         queue("notifications-queue", { isPaused: true, completedLastMinute: 9, failedLastMinute: 1 }),
+        queue("partner-feed", { waiting: 2, workers: 0 }),
       ]).api,
     );
     const scraping = await screen.findByTestId("queue-scraping-queue");
     expect(scraping).toHaveTextContent("12");
     expect(scraping).toHaveTextContent("1 min 35 s");
+    // Antrian's pools serve the seed's queues; a queue of its own needs its own worker.
+    await screen.findByText("antrian workers");
     expect(screen.getByTestId("no-worker-scraping-queue")).toHaveTextContent("antrian workers");
+    expect(screen.getByTestId("no-worker-partner-feed")).toHaveTextContent("Antrian runs no handler for it");
     const notifications = screen.getByTestId("queue-notifications-queue");
     expect(notifications).toHaveTextContent("paused");
     expect(notifications).toHaveTextContent("9 / 1 (10% failed)");

@@ -1,7 +1,7 @@
 import { fireEvent, screen, waitFor } from "@testing-library/react";
 import { afterEach, describe, expect, it, vi } from "vitest";
 
-import type { JobDetail, JobPage, JobQuery, QueueStats } from "../api";
+import { ApiError, type JobDetail, type JobPage, type JobQuery, type QueueStats } from "../api";
 import { parseRoute } from "../hooks/useRoute";
 import { fakeApi } from "../test/fakeApi";
 import { renderWith } from "../test/render";
@@ -205,5 +205,27 @@ describe("the queue page", () => {
     renderWith(a, <Queues route={parseRoute("#/queues/scraping-queue?state=failed&name=product-scraping")} />);
     await screen.findByText(/matching jobs/);
     expect(screen.queryByTestId("alert-group")).toBeNull();
+  });
+});
+
+describe("the queue list", () => {
+  it("creates a queue, keeping the name and showing core's refusal beside it", async () => {
+    const createQueue = vi
+      .fn()
+      .mockRejectedValueOnce(new ApiError("invalid_input", "queue: `a:b` is not a queue name"))
+      .mockResolvedValueOnce({ queue: { ...stats, name: "partner-feed", failed: 0 }, created: true });
+    renderWith(fakeApi({ listQueues: () => Promise.resolve([stats]), createQueue }), <Queues route={parseRoute("#/queues")} />);
+    await screen.findByTestId("queue-scraping-queue");
+    const box = screen.getByLabelText("New queue");
+    fireEvent.change(box, { target: { value: "a:b" } });
+    fireEvent.click(screen.getByRole("button", { name: "Create" }));
+    expect((await screen.findByRole("alert")).textContent).toContain("is not a queue name");
+    expect((box as HTMLInputElement).value).toBe("a:b");
+    expect(box.getAttribute("aria-invalid")).toBe("true");
+    fireEvent.change(box, { target: { value: " partner-feed " } });
+    fireEvent.click(screen.getByRole("button", { name: "Create" }));
+    await waitFor(() => expect(window.location.hash).toBe("#/queues/partner-feed"));
+    expect(createQueue).toHaveBeenLastCalledWith("partner-feed");
+    expect((box as HTMLInputElement).value).toBe("");
   });
 });

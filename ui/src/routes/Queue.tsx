@@ -3,6 +3,8 @@ import { useQueryClient } from "@tanstack/react-query";
 
 import { useApi, type BulkAction, type JobDetail, type JobQuery, type JobState, type QueueStats } from "../api";
 import { Dialog } from "../components/Dialog";
+import { NewQueueForm } from "../components/NewQueueForm";
+import { QueueTable } from "../components/QueueTable";
 import { Time } from "../components/Time";
 import { useToast } from "../components/Toasts";
 import { useJobs, useQueues } from "../hooks/queries";
@@ -71,17 +73,10 @@ export function Queues({ route }: { route: Route }) {
     return (
       <main className="page" aria-labelledby="page-title">
         <h1 id="page-title">Queues</h1>
+        <NewQueueForm />
         {queues.isError && <p className="error">{queues.error.message}</p>}
-        <ul className="queue-list">
-          {queues.data?.map((q) => (
-            <li key={q.name}>
-              <a href={link("queues", [q.name])}>{q.name}</a>{" "}
-              <span className="muted">
-                {q.waiting} waiting · {q.failed} failed
-              </span>
-            </li>
-          ))}
-        </ul>
+        {queues.isPending && <p className="muted">Loading queues…</p>}
+        {queues.data && <QueueTable queues={queues.data} />}
       </main>
     );
   }

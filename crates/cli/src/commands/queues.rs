@@ -18,6 +18,15 @@ pub enum QueuesCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Create a queue so jobs can be added to it (jobs are refused on a queue nobody
+    /// created). Creating an existing queue changes nothing.
+    Create {
+        /// Letters, digits, `-`, `_` and `.` (e.g. my-queue).
+        name: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Stop workers everywhere from taking jobs of a queue.
     Pause {
         /// The queue.
@@ -104,6 +113,16 @@ pub async fn run(rt: &Runtime, cmd: QueuesCommand) -> Result<ExitCode, CliError>
                     ],
                     &rows,
                 ))
+            }
+        }
+        QueuesCommand::Create { name, json } => {
+            let created = rt.handle().create_queue(&name).await?;
+            if json {
+                output::json(&created)
+            } else if created.created {
+                output::text(&format!("created queue {name}\n"))
+            } else {
+                output::text(&format!("queue {name} already exists; nothing changed\n"))
             }
         }
         QueuesCommand::Pause { queue, all } => {

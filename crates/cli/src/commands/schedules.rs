@@ -2,7 +2,6 @@
 //!
 //! Flags become core's typed inputs (`ScheduleInput`, `ScheduleUpdate`, job options), which
 //! core checks as it checks the HTTP API's; `--file` takes the API's JSON directly.
-//! Condition-based schedules are still assembled as that JSON from their flags.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -10,8 +9,10 @@ use std::process::ExitCode;
 use antrian_core::queue::JobOptionsInput;
 use antrian_core::scheduler::cron::format_in;
 use antrian_core::scheduler::{
-    DateInput, DynamicScheduleInput, DynamicScheduleUpdate, DynamicScheduleView, Overlap,
-    ScheduleInput, ScheduleUpdate, ScheduleView,
+    Action, Condition, ConditionKind, DateInput, DynamicScheduleInput, DynamicScheduleUpdate,
+    DynamicScheduleView, FailureRate, NoWorkers, Operator, Overlap, QueueDrained, QueueSize,
+    ScheduleInput, ScheduleUpdate, ScheduleView, DEFAULT_COOLDOWN_SECONDS, DEFAULT_FOR_SECONDS,
+    DEFAULT_MIN_JOBS, DEFAULT_WINDOW_SECONDS,
 };
 use antrian_core::Runtime;
 use clap::{Args, Subcommand};
@@ -318,12 +319,6 @@ fn date(raw: &str) -> DateInput {
     )
 }
 
-fn put(map: &mut Map<String, Value>, key: &str, value: Option<Value>) {
-    if let Some(v) = value {
-        map.insert(key.to_string(), v);
-    }
-}
-
 /// The flags `add` and `update` share.
 struct ScheduleFlags<'a> {
     cron: Option<String>,
@@ -440,6 +435,82 @@ fn cooldown_seconds(c: &str) -> Result<u64, CliError> {
         )));
     }
     u64::try_from(ms / 1000).map_err(|_| CliError::Usage(format!("--cooldown {c:?} is negative")))
+}
+
+/// A condition-based schedule from its flags, built as core's typed input: each condition
+/// kind takes the flags it has, a missing one is named, and a flag the kind does not use is
+/// refused rather than ignored.
+fn dynamic_input(a: &DynamicArgs) -> Result<DynamicScheduleInput, CliError> {
+    let usage = |m: String| CliError::Usage(m);
+    let name = a
+        .name
+        .clone()
+        .ok_or_else(|| usage("give the schedule's NAME, or --file".into()))?;
+    let raw_kind = a.condition.as_deref().unwrap_or_default();
+    let kind: ConditionKind = serde_json::from_value(Value::String(raw_kind.into()))
+        .map_err(|e| usage(format!("--condition {raw_kind:?}: {e}")))?;
+    let queue_name = a.watch.clone().unwrap_or_default();
+    let needs = |flag: &str| usage(format!("--condition {raw_kind} needs {flag}"));
+    let given = [
+        ("--operator", a.operator.is_some()),
+        ("--threshold", a.threshold.is_some()),
+        ("--window", a.window.is_some()),
+        ("--min-jobs", a.min_jobs.is_some()),
+        ("--for", a.for_seconds.is_some()),
+    ];
+    let takes: &[&str] = match kind {
+        ConditionKind::QueueSize => &["--operator", "--threshold"],
+        ConditionKind::FailureRate => &["--threshold", "--window", "--min-jobs"],
+        ConditionKind::QueueDrained => &[],
+        ConditionKind::NoWorkers => &["--for"],
+    };
+    if let Some((flag, _)) = given.iter().find(|(f, set)| *set && !takes.contains(f)) {
+        return Err(usage(format!(
+            "{flag} does not apply to --condition {raw_kind}"
+        )));
+    }
+    let condition = match kind {
+        ConditionKind::QueueSize => {
+            let op = a.operator.as_deref().ok_or_else(|| needs("--operator"))?;
+            Condition::QueueSize(QueueSize {
+                queue_name,
+                operator: serde_json::from_value::<Operator>(Value::String(op.into()))
+                    .map_err(|e| usage(format!("--operator {op:?}: {e}")))?,
+                threshold: a.threshold.ok_or_else(|| needs("--threshold"))?,
+            })
+        }
+        ConditionKind::FailureRate => Condition::FailureRate(FailureRate {
+            queue_name,
+            threshold: a.threshold.ok_or_else(|| needs("--threshold"))?,
+            window_seconds: a.window.unwrap_or(DEFAULT_WINDOW_SECONDS),
+            min_jobs: a.min_jobs.unwrap_or(DEFAULT_MIN_JOBS),
+        }),
+        ConditionKind::QueueDrained => Condition::QueueDrained(QueueDrained { queue_name }),
+        ConditionKind::NoWorkers => Condition::NoWorkers(NoWorkers {
+            queue_name,
+            for_seconds: a.for_seconds.unwrap_or(DEFAULT_FOR_SECONDS),
+        }),
+    };
+    Ok(DynamicScheduleInput {
+        name,
+        condition,
+        action: Action {
+            job_name: a.job.clone().unwrap_or_default(),
+            queue_name: a.queue.clone().unwrap_or_default(),
+            job_data: a
+                .job_flags
+                .data()?
+                .unwrap_or_else(|| Value::Object(Map::new())),
+            options: a.job_flags.options()?.unwrap_or_default(),
+        },
+        cooldown_seconds: a
+            .cooldown
+            .as_deref()
+            .map(cooldown_seconds)
+            .transpose()?
+            .unwrap_or(DEFAULT_COOLDOWN_SECONDS),
+        enabled: !a.disabled,
+    })
 }
 
 fn dynamic_row(v: &DynamicScheduleView, tz: &str) -> Vec<String> {
@@ -670,65 +741,12 @@ pub async fn run(rt: &Runtime, cmd: SchedulesCommand) -> Result<ExitCode, CliErr
             })
         }
         SchedulesCommand::AddDynamic(a) => {
-            let json_out = a.json;
-            let input = match &a.file {
-                Some(path) => read_json(path)?,
-                None => {
-                    let mut condition = Map::new();
-                    put(
-                        &mut condition,
-                        "type",
-                        a.condition.clone().map(Value::String),
-                    );
-                    put(
-                        &mut condition,
-                        "queueName",
-                        a.watch.clone().map(Value::String),
-                    );
-                    put(
-                        &mut condition,
-                        "operator",
-                        a.operator.clone().map(Value::String),
-                    );
-                    put(&mut condition, "threshold", a.threshold.map(|t| json!(t)));
-                    put(&mut condition, "windowSeconds", a.window.map(|w| json!(w)));
-                    put(&mut condition, "minJobs", a.min_jobs.map(|n| json!(n)));
-                    put(
-                        &mut condition,
-                        "forSeconds",
-                        a.for_seconds.map(|n| json!(n)),
-                    );
-                    let mut action = Map::new();
-                    put(&mut action, "jobName", a.job.clone().map(Value::String));
-                    put(&mut action, "queueName", a.queue.clone().map(Value::String));
-                    put(&mut action, "jobData", a.job_flags.data()?);
-                    put(
-                        &mut action,
-                        "options",
-                        a.job_flags.options()?.map(|o| json!(o)),
-                    );
-                    let mut m = Map::new();
-                    put(
-                        &mut m,
-                        "name",
-                        Some(json!(a.name.clone().ok_or_else(|| CliError::Usage(
-                            "give the schedule's NAME, or --file".into()
-                        ))?)),
-                    );
-                    m.insert("condition".into(), Value::Object(condition));
-                    m.insert("action".into(), Value::Object(action));
-                    if let Some(c) = &a.cooldown {
-                        m.insert("cooldownSeconds".into(), json!(cooldown_seconds(c)?));
-                    }
-                    if a.disabled {
-                        m.insert("enabled".into(), json!(false));
-                    }
-                    Value::Object(m)
-                }
+            let input: DynamicScheduleInput = match &a.file {
+                Some(path) => parse(read_json(path)?, "dynamic schedule")?,
+                None => dynamic_input(&a)?,
             };
-            let input: DynamicScheduleInput = parse(input, "dynamic schedule")?;
             let view = sched.add_dynamic_schedule(input).await?;
-            done(if json_out {
+            done(if a.json {
                 output::json(&view)
             } else {
                 output::text(&format!("added {}", dynamic_summary(&view)))

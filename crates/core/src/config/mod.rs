@@ -164,6 +164,8 @@ pub struct QueueConfig {
     /// Queues other workers (Node.js BullMQ services) also serve: job names Antrian has no
     /// handler for are accepted on them.
     pub other_workers: Vec<String>,
+    /// Queues besides the four, created at start so jobs can be added to them.
+    pub custom: Vec<String>,
 }
 
 /// The HTTP dashboard.
@@ -402,23 +404,8 @@ impl Config {
                 1_048_576,
                 "megabytes from 0 (no limit) to 1048576",
             )?,
-            other_workers: match p.text("QUEUE_OTHER_WORKERS")? {
-                None => Vec::new(),
-                Some(raw) => {
-                    let names: Vec<String> = raw
-                        .split(',')
-                        .map(str::trim)
-                        .filter(|n| !n.is_empty())
-                        .map(String::from)
-                        .collect();
-                    for name in &names {
-                        crate::queue::manager::validate_queue_name(name).map_err(|_| {
-                            p.invalid("QUEUE_OTHER_WORKERS", "queue names, comma-separated")
-                        })?;
-                    }
-                    names
-                }
-            },
+            other_workers: p.queue_names("QUEUE_OTHER_WORKERS")?,
+            custom: p.queue_names("QUEUE_CUSTOM")?,
         };
         if queue.scale_down_threshold >= queue.scale_up_threshold {
             return Err(p.invalid(

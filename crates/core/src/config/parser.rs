@@ -73,6 +73,28 @@ impl Parser<'_> {
     }
 
     /// `MAX/WINDOW`: `10/1s`, `100/1m`, `5/500ms`, or a window in plain milliseconds.
+    /// A comma-separated list of queue names (empty when unset).
+    pub(super) fn queue_names(&self, env: &str) -> Result<Vec<String>> {
+        let Some(raw) = self.text(env)? else {
+            return Ok(Vec::new());
+        };
+        let names: Vec<String> = raw
+            .split(',')
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+            .map(String::from)
+            .collect();
+        for name in &names {
+            crate::queue::manager::validate_queue_name(name).map_err(|_| {
+                self.invalid(
+                    env,
+                    "queue names (letters, digits, `-`, `_`, `.`), comma-separated",
+                )
+            })?;
+        }
+        Ok(names)
+    }
+
     pub(super) fn rate_limit(&self, env: &str) -> Result<Option<RateLimit>> {
         let Some((value, _)) = self.raw(env) else {
             return Ok(None);

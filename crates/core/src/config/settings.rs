@@ -76,6 +76,7 @@ pub const SETTINGS: &[Setting] = &[
     setting("QUEUE_STALLED_INTERVAL", "queue.stalled_interval", Some("30000"), "Milliseconds between checks for jobs of dead workers"),
     setting("QUEUE_SHUTDOWN_TIMEOUT", "queue.shutdown_timeout", Some("30000"), "Milliseconds workers may finish active jobs on shutdown before they are left to recovery"),
     setting("QUEUE_OTHER_WORKERS", "queue.other_workers", None, "Antrian's queues whose jobs other workers (Node.js BullMQ services) also run, comma-separated: job names Antrian has no handler for are accepted on them instead of refused"),
+    setting("QUEUE_CUSTOM", "queue.custom", None, "Queues besides the four standard ones, comma-separated, created at start so jobs can be added to them (served by Node.js BullMQ services, say). Jobs are refused on queues nobody created; `antrian queues create NAME` creates one too"),
     setting("QUEUE_MAX_MEMORY", "queue.max_memory", Some("2048"), "Megabytes of resident memory past which `antrian start`/`workers` drain and exit with status 75, for the service manager to start a fresh process (a leaking job handler cannot grow it without bound); 0 for no limit. The desktop app does not stop itself"),
     setting("SCHEDULER_TIMEZONE", "scheduler.timezone", None, "IANA time zone of cron schedules that name none (default: this machine's zone)"),
     setting("SCHEDULER_EVAL_INTERVAL", "scheduler.eval_interval", Some("5000"), "Milliseconds between evaluations of condition-based schedules (one scheduler instance evaluates at a time)"),

@@ -439,6 +439,26 @@ fn a_cluster_gets_its_nodes_the_password_and_a_hash_tagged_prefix() {
 }
 
 #[test]
+fn queue_lists_take_names_and_name_a_bad_one() {
+    let c = Config::load(&env(&[
+        ("QUEUE_CUSTOM", " partner-feed, exports ,"),
+        ("QUEUE_OTHER_WORKERS", "scraping-queue"),
+    ]))
+    .expect("config");
+    assert_eq!(c.queue.custom, ["partner-feed", "exports"]);
+    assert_eq!(c.queue.other_workers, ["scraping-queue"]);
+    for env_name in ["QUEUE_CUSTOM", "QUEUE_OTHER_WORKERS"] {
+        let e = err(&env(&[(env_name, "ok,bad:queue")]));
+        assert!(
+            e.starts_with(&format!(
+                "{env_name}=ok,bad:queue (environment): expected queue names"
+            )),
+            "{e}"
+        );
+    }
+}
+
+#[test]
 fn bad_cluster_settings_name_the_setting() {
     let nodes = ("REDIS_CLUSTER_NODES", "10.0.0.1:7000");
     for (pairs, starts) in [

@@ -213,7 +213,7 @@ impl QueueManager {
     }
 
     /// The queue `name`, opened on first use.
-    async fn queue(&self, name: &str) -> Result<Arc<Queue>> {
+    pub(super) async fn queue(&self, name: &str) -> Result<Arc<Queue>> {
         validate_queue_name(name)?;
         if let Some(q) = self.read_queues().get(name) {
             return Ok(q.clone());
@@ -320,15 +320,17 @@ impl QueueManager {
     }
 
     /// Checks a job exactly as [`Self::add_job`] would (queue and job names, the job type's
-    /// data rules, options) without touching Redis: forms call it as the user types.
-    pub fn check_new_job(
+    /// data rules, options, whether the queue exists) without writing anything: forms call
+    /// it as the user types.
+    pub async fn check_new_job(
         &self,
         queue: &str,
         name: &str,
         data: &serde_json::Value,
         opts: &JobOptionsInput,
     ) -> Result<()> {
-        self.prepare_job(queue, name, data, opts).map(drop)
+        self.prepare_job(queue, name, data, opts)?;
+        self.known(queue).await.map(drop)
     }
 
     /// The BullMQ queue `name`, opened (and created) on first use.
@@ -359,7 +361,7 @@ impl QueueManager {
         validate_job_name(name)?;
         self.check_job(queue, name, &data)?;
         let bull_opts = options::to_bullmq(opts, &self.defaults)?;
-        let q = self.queue(queue).await?;
+        let q = self.known(queue).await?;
         if let Some(id) = &opts.job_id {
             if q.get_job(id).await?.is_some() {
                 return Ok(AddedJob {
@@ -443,7 +445,7 @@ impl QueueManager {
             names.push(job.name.clone());
             bulk.push(BulkJob::with_options(job.name, job.data, opts));
         }
-        let q = self.queue(queue).await?;
+        let q = self.known(queue).await?;
         let added = q.add_bulk(bulk).await?;
         Ok(added
             .iter()

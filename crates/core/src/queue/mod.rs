@@ -2,7 +2,8 @@
 //!
 //! - [`options`]: job options as users give them, checked and mapped to BullMQ's.
 //! - [`model`]: what the manager returns (serialised by every adapter).
-//! - [`manager`]: the operations on queues; `jobs` adds those on jobs.
+//! - [`manager`]: the operations on queues; `jobs` adds those on jobs, `known` says which
+//!   queues jobs may be added to.
 //! - [`events`]: the seed's event names, from BullMQ's cross-process event streams.
 //! - [`health`]: healthy / degraded / unhealthy, with reasons.
 //! - `search`: filtered listings and bulk actions on every matching job.
@@ -11,6 +12,7 @@
 pub mod events;
 pub mod health;
 mod jobs;
+mod known;
 pub mod manager;
 pub mod model;
 pub mod options;
@@ -21,9 +23,9 @@ pub use events::{EventHub, FireKind, QueueEvent, ScalingRecord, Subscription};
 pub use health::{HealthLevel, HealthStatus, HealthThresholds};
 pub use manager::{BulkJobInput, JobCheck, QueueManager, Refusal};
 pub use model::{
-    AddedJob, BulkAction, BulkOutcome, CleanOptions, FlowJob, JobDetail, JobFilter, JobPage,
-    JobQuery, JobState, ListOrder, MinuteCounts, NewJob, QueueStats, QueueThroughput, SearchScope,
-    DEFAULT_PAGE_SIZE, FLOW_CHILDREN_SHOWN, STANDARD_QUEUES,
+    AddedJob, BulkAction, BulkOutcome, CleanOptions, CreatedQueue, FlowJob, JobDetail, JobFilter,
+    JobPage, JobQuery, JobState, ListOrder, MinuteCounts, NewJob, NewQueue, QueueStats,
+    QueueThroughput, SearchScope, DEFAULT_PAGE_SIZE, FLOW_CHILDREN_SHOWN, STANDARD_QUEUES,
 };
 pub use options::{
     priority_levels, Backoff, JobDefaults, JobOptionsInput, Priority, PriorityLevel, Retention,

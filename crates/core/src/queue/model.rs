@@ -28,6 +28,31 @@ pub struct AddedJob {
     pub duplicate: bool,
 }
 
+/// A queue to create: the body of `POST /api/queues` and what the window's New queue form
+/// sends. Jobs are refused on a queue nobody created, so a typo never starts a queue
+/// nobody serves.
+#[derive(Debug, Clone, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[ts(export, export_to = "../../../ui/src/api/generated/")]
+pub struct NewQueue {
+    /// Letters, digits, `-`, `_` and `.`, 1 to 100 of them (e.g. `my-queue`).
+    pub name: String,
+}
+
+/// A queue after [`NewQueue`]: its stats, and whether it was new.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+#[ts(export, export_to = "../../../ui/src/api/generated/")]
+pub struct CreatedQueue {
+    /// The queue now.
+    pub queue: QueueStats,
+    /// False when it already existed (made by Antrian or by another BullMQ client):
+    /// nothing changed.
+    pub created: bool,
+}
+
 /// A job to add (the seed's `addJob(queue, name, data, options)`): the body of
 /// `POST /api/queues/{queue}/jobs` and of its live check, and what forms send.
 #[derive(Debug, Clone, Deserialize, TS)]

@@ -123,7 +123,7 @@ return 1
 ";
 
 impl Scheduler {
-    fn check_dynamic(&self, s: &DynamicSchedule) -> Result<()> {
+    async fn check_dynamic(&self, s: &DynamicSchedule) -> Result<()> {
         validate_name(&s.name)?;
         crate::queue::manager::validate_queue_name(s.condition.queue()).map_err(|_| {
             invalid(
@@ -179,15 +179,16 @@ impl Scheduler {
                 "each fire gets its own id (`dynamic:<name>:…`); leave jobId out",
             ));
         }
+        let in_action = |e: Error| match e {
+            Error::InvalidJob { field, rule } => Error::InvalidJob {
+                field: format!("action.{field}"),
+                rule,
+            },
+            other => other,
+        };
         self.queues
             .prepare_job(queue_name, job_name, job_data, options)
-            .map_err(|e| match e {
-                Error::InvalidJob { field, rule } => Error::InvalidJob {
-                    field: format!("action.{field}"),
-                    rule,
-                },
-                other => other,
-            })?;
+            .map_err(in_action)?;
         let interval = self.eval_interval.as_secs_f64();
         #[allow(clippy::cast_precision_loss)]
         if (s.cooldown_seconds as f64) < interval {
@@ -199,6 +200,8 @@ impl Scheduler {
                 ),
             ));
         }
+        // Last: the only check that reads Redis.
+        self.queues.known(queue_name).await.map_err(in_action)?;
         Ok(())
     }
 
@@ -218,7 +221,7 @@ impl Scheduler {
             created_at: now,
             updated_at: now,
         };
-        self.check_dynamic(&s)?;
+        self.check_dynamic(&s).await?;
         let json = serde_json::to_string(&s).map_err(|e| corrupt(&s.name, &e))?;
         let mut redis = self.conn.redis();
         let claimed: bool = redis::cmd("HSETNX")
@@ -346,7 +349,7 @@ impl Scheduler {
             s.enabled = enabled;
         }
         s.updated_at = now_ms();
-        self.check_dynamic(&s)?;
+        self.check_dynamic(&s).await?;
         let json = serde_json::to_string(&s).map_err(|e| corrupt(name, &e))?;
         let mut state = self.dynamic_state(name).await?;
         if new_condition {

@@ -22,10 +22,11 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 pub use model::{
-    Action, Condition, DateInput, DynamicSchedule, DynamicScheduleInput, DynamicScheduleUpdate,
-    DynamicScheduleView, DynamicState, FailureRate, NoWorkers, Operator, Overlap, Preview,
-    QueueDrained, QueueSize, RunOutcome, Schedule, ScheduleInput, ScheduleRun, ScheduleStatus,
-    ScheduleUpdate, ScheduleView,
+    Action, Condition, ConditionKind, DateInput, DynamicSchedule, DynamicScheduleInput,
+    DynamicScheduleUpdate, DynamicScheduleView, DynamicState, FailureRate, NoWorkers, Operator,
+    Overlap, Preview, QueueDrained, QueueSize, RunOutcome, Schedule, ScheduleInput, ScheduleRun,
+    ScheduleStatus, ScheduleUpdate, ScheduleView, DEFAULT_COOLDOWN_SECONDS, DEFAULT_FOR_SECONDS,
+    DEFAULT_MIN_JOBS, DEFAULT_WINDOW_SECONDS,
 };
 pub use service::SchedulerService;
 

@@ -323,16 +323,40 @@ impl Operator {
     }
 }
 
+/// A failure-rate condition's window when it does not say, seconds.
+pub const DEFAULT_WINDOW_SECONDS: u64 = 300;
+/// Finished jobs a failure-rate condition needs to judge when it does not say.
+pub const DEFAULT_MIN_JOBS: u64 = 5;
+/// Seconds a no-workers condition waits when it does not say.
+pub const DEFAULT_FOR_SECONDS: u64 = 60;
+/// Least seconds between two fires of a condition-based schedule when it does not say.
+pub const DEFAULT_COOLDOWN_SECONDS: u64 = 300;
+
 fn default_window() -> u64 {
-    300
+    DEFAULT_WINDOW_SECONDS
 }
 
 fn default_min_jobs() -> u64 {
-    5
+    DEFAULT_MIN_JOBS
 }
 
 fn default_for() -> u64 {
-    60
+    DEFAULT_FOR_SECONDS
+}
+
+/// Which kind a [`Condition`] is: its `type`, spelled as in JSON (`queue_size`…), for
+/// adapters that take the kind and the parts separately (the CLI's flags).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConditionKind {
+    /// [`QueueSize`].
+    QueueSize,
+    /// [`FailureRate`].
+    FailureRate,
+    /// [`QueueDrained`].
+    QueueDrained,
+    /// [`NoWorkers`].
+    NoWorkers,
 }
 
 /// When a condition-based schedule fires: `{"type": "queue_size", …}` and so on.
@@ -412,6 +436,16 @@ pub struct NoWorkers {
 }
 
 impl Condition {
+    /// Its kind (the JSON `type`).
+    pub fn kind(&self) -> ConditionKind {
+        match self {
+            Self::QueueSize(_) => ConditionKind::QueueSize,
+            Self::FailureRate(_) => ConditionKind::FailureRate,
+            Self::QueueDrained(_) => ConditionKind::QueueDrained,
+            Self::NoWorkers(_) => ConditionKind::NoWorkers,
+        }
+    }
+
     /// Sets the threshold of a condition that has one (queue size, failure rate).
     pub fn set_threshold(&mut self, threshold: f64) -> std::result::Result<(), String> {
         match self {
@@ -476,7 +510,7 @@ pub struct Action {
 }
 
 fn default_cooldown() -> u64 {
-    300
+    DEFAULT_COOLDOWN_SECONDS
 }
 
 /// A condition-based schedule as `add_dynamic` takes it: the seed's

@@ -218,6 +218,7 @@ impl Scheduler {
     pub async fn add_schedule(&self, input: ScheduleInput) -> Result<ScheduleView> {
         let now = now_ms();
         let schedule = self.definition_of(input, now)?;
+        self.queues.known(&schedule.queue_name).await?;
         let json = serde_json::to_string(&schedule).map_err(|e| corrupt(&schedule.name, &e))?;
         let mut redis = self.conn.redis();
         let claimed: bool = redis::cmd("HSETNX")
@@ -292,6 +293,7 @@ impl Scheduler {
         }
         s.updated_at = now;
         self.check(&s, now)?;
+        self.queues.known(&s.queue_name).await?;
         self.store(&s).await?;
         let synced = async {
             if old_queue != s.queue_name {

@@ -465,6 +465,11 @@ async fn bad_schedules_are_refused_by_name_and_store_nothing() {
             "queue",
             "is not a queue name",
         ),
+        (
+            with(json!({"queueName": "nobody-made-this"})),
+            "queue",
+            "there is no queue `nobody-made-this`",
+        ),
         (with(json!({"jobName": " "})), "name", "1 to 128"),
         (with(json!({"jobData": [1, 2]})), "data", "JSON object"),
         (
@@ -550,6 +555,10 @@ async fn bad_schedules_are_refused_by_name_and_store_nothing() {
             json!({"name": "d", "condition": {"type": "queue_drained", "queueName": "q"}, "action": {"jobName": "", "queueName": "q"}}),
             "action.name",
         ),
+        (
+            json!({"name": "d", "condition": {"type": "queue_drained", "queueName": "q"}, "action": {"jobName": "tick", "queueName": "nobody-made-this"}}),
+            "action.queue",
+        ),
     ] {
         let e = t
             .scheduler
@@ -564,6 +573,7 @@ async fn bad_schedules_are_refused_by_name_and_store_nothing() {
 
 /// Adds `n` jobs no worker takes to `watched-queue`.
 async fn fill(queues: &QueueManager, n: usize) -> Vec<String> {
+    queues.create_queue("watched-queue").await.expect("created");
     let mut ids = Vec::new();
     for _ in 0..n {
         ids.push(

@@ -2,8 +2,8 @@
 
 use antrian_core::queue::{AddedJob, JobDetail, JobPage, QueueStats, QueueThroughput};
 use antrian_core::queue::{
-    BulkAction, BulkJobInput, BulkOutcome, CleanOptions, JobFilter, JobState, NewJob, QueueManager,
-    DEFAULT_PAGE_SIZE,
+    BulkAction, BulkJobInput, BulkOutcome, CleanOptions, CreatedQueue, JobFilter, JobState, NewJob,
+    NewQueue, QueueManager, DEFAULT_PAGE_SIZE,
 };
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
@@ -43,6 +43,22 @@ pub(crate) async fn stats(State(s): State<AppState>) -> ApiResult<Json<StatsResp
 #[utoipa::path(get, path = "/api/queues", tag = "queues", summary = "Every queue's counts", responses((status = 200, description = "OK", body = Vec<QueueStats>), (status = 401, description = "No or wrong credentials", body = ErrorBody), (status = 429, description = "Too many failed logins from this address", body = ErrorBody), (status = 503, description = "Redis unavailable", body = ErrorBody)))]
 pub(crate) async fn list(State(s): State<AppState>) -> ApiResult<Json<Vec<QueueStats>>> {
     Ok(Json(s.rt.queues.get_all_queue_stats().await?))
+}
+
+/// `POST /api/queues`: creates a queue so jobs can be added to it.
+#[utoipa::path(post, path = "/api/queues", tag = "queues", summary = "Create a queue (jobs are refused on a queue nobody created); 201, or 200 when it exists", request_body = NewQueue, responses((status = 200, description = "It already existed: nothing changed", body = CreatedQueue), (status = 201, description = "Created", body = CreatedQueue), (status = 400, description = "Invalid input (the message names the field and the rule)", body = ErrorBody), (status = 403, description = "Cross-site request or foreign Host", body = ErrorBody), (status = 413, description = "Body over 8 MiB", body = ErrorBody), (status = 415, description = "Body is not JSON", body = ErrorBody), (status = 401, description = "No or wrong credentials", body = ErrorBody), (status = 429, description = "Too many failed logins from this address", body = ErrorBody), (status = 503, description = "Redis unavailable", body = ErrorBody)))]
+pub(crate) async fn create(
+    State(s): State<AppState>,
+    body: Body<NewQueue>,
+) -> ApiResult<(StatusCode, Json<CreatedQueue>)> {
+    let Json(new) = body?;
+    let created = s.rt.create_queue(&new.name).await?;
+    let status = if created.created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(created)))
 }
 
 /// How far back `GET /api/throughput` reads.
@@ -368,7 +384,8 @@ pub(crate) async fn check(
     let Path(queue) = path?;
     let Json(job) = body?;
     s.rt.queues
-        .check_new_job(&queue, &job.name, &job.data, &job.opts)?;
+        .check_new_job(&queue, &job.name, &job.data, &job.opts)
+        .await?;
     Ok(Json(json!({"ok": true})))
 }
 
@@ -441,7 +458,7 @@ pub(crate) async fn resume_all(State(s): State<AppState>) -> ApiResult<Json<Valu
 pub(super) fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/stats", get(stats))
-        .route("/api/queues", get(list))
+        .route("/api/queues", get(list).post(create))
         .route("/api/throughput", get(throughput))
         .route("/api/job-types", get(job_types))
         .route("/api/queues/pause-all", post(pause_all))

@@ -100,6 +100,101 @@ async fn queues_created_by_others_are_discovered() {
 }
 
 #[tokio::test]
+async fn jobs_are_refused_on_a_queue_nobody_created_until_it_is_created() {
+    let redis = TestRedis::start();
+    let m = manager(&redis).await;
+    let none = JobOptionsInput::default();
+    let before = keys(&redis);
+    let refused = |r: crate::error::Result<()>| match r {
+        Err(Error::InvalidJob { field, rule }) => {
+            assert_eq!(field, "queue");
+            assert!(
+                rule.contains("there is no queue `scrapping-queue`"),
+                "{rule}"
+            );
+            assert!(
+                rule.contains("antrian queues create scrapping-queue"),
+                "{rule}"
+            );
+        }
+        other => panic!("a typo'd queue was taken: {other:?}"),
+    };
+    refused(
+        m.add_job("scrapping-queue", "n", json!({}), &none)
+            .await
+            .map(drop),
+    );
+    refused(
+        m.add_bulk_jobs(
+            "scrapping-queue",
+            vec![BulkJobInput {
+                name: "n".into(),
+                data: json!({}),
+                priority: None,
+                opts: none.clone(),
+            }],
+        )
+        .await
+        .map(drop),
+    );
+    refused(
+        m.check_new_job("scrapping-queue", "n", &json!({}), &none)
+            .await,
+    );
+    assert_eq!(keys(&redis), before, "a refused add wrote to Redis");
+
+    assert!(
+        m.create_queue("my-queue").await.expect("create"),
+        "first create is new"
+    );
+    assert!(
+        !m.create_queue("my-queue").await.expect("again"),
+        "second create changes nothing"
+    );
+    assert!(m
+        .queue_names()
+        .await
+        .expect("names")
+        .contains(&"my-queue".to_string()));
+    m.check_new_job("my-queue", "n", &json!({}), &none)
+        .await
+        .expect("check");
+    let added = m
+        .add_job("my-queue", "n", json!({}), &none)
+        .await
+        .expect("add");
+    assert_eq!(
+        m.get_job("my-queue", &added.id).await.expect("job").name,
+        "n"
+    );
+    assert!(matches!(
+        m.create_queue("a:b").await,
+        Err(Error::InvalidJob { field, .. }) if field == "queue"
+    ));
+}
+
+#[tokio::test]
+async fn a_queue_another_bullmq_client_made_takes_jobs() {
+    let redis = TestRedis::start();
+    let m = manager(&redis).await;
+    let _: () = redis::cmd("HSET")
+        .arg("bull:node-made-queue:meta")
+        .arg("version")
+        .arg("bullmq:6.7.0")
+        .query(&mut redis.connection())
+        .expect("HSET");
+    m.add_job(
+        "node-made-queue",
+        "n",
+        json!({}),
+        &JobOptionsInput::default(),
+    )
+    .await
+    .expect("a queue present in Redis is known");
+    assert!(!m.create_queue("node-made-queue").await.expect("create"));
+}
+
+#[tokio::test]
 async fn add_job_stores_the_seeds_product_scraping_job() {
     let redis = TestRedis::start();
     let m = manager(&redis).await;
