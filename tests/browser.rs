@@ -121,6 +121,7 @@ async fn the_ui_adds_runs_retries_and_schedules_in_a_browser() {
             "every-type",
             "backoff",
             "new-queue",
+            "scale-by-hand",
             "schedule",
             "results",
             "throughput",
@@ -268,6 +269,17 @@ async fn the_ui_adds_runs_retries_and_schedules_in_a_browser() {
         );
         assert_eq!(job.options["attempts"], 4, "{id}");
     }
+
+    // The browser's size and hand-back are in the scaling history, newest first.
+    let log = antrian_core::worker::scaling_log(runtime.connection(), 2)
+        .await
+        .expect("scaling log");
+    assert!(
+        log[0].reason.contains("handed back to auto-scaling")
+            && log[1].reason.contains("set by an operator")
+            && log[1].to == 3,
+        "{log:?}"
+    );
 
     let partner = q
         .list_jobs("partner-feed", JobState::Waiting, 1, 10, true)

@@ -277,6 +277,24 @@ await flow("new-queue", async () => {
   report("new-queue");
 });
 
+await flow("scale-by-hand", async () => {
+  // Past the bounds is refused with the range; a size by hand is pinned until handed back.
+  await go("#/workers");
+  const pool = page.getByTestId("pool-scraping");
+  await pool.waitFor();
+  const size = page.getByLabel("scraping workers");
+  await size.fill("5000");
+  await pool.getByRole("button", { name: "Scale" }).click();
+  await page.getByText("5000 is outside the allowed range").waitFor();
+  await size.fill("3");
+  await pool.getByRole("button", { name: "Scale" }).click();
+  await pool.getByText("pinned", { exact: true }).waitFor();
+  await shot("workers-pinned");
+  await pool.getByRole("button", { name: "Auto" }).click();
+  await pool.getByText("auto", { exact: true }).waitFor();
+  report("scale-by-hand");
+});
+
 await flow("schedule", async () => {
   await go("#/schedules");
   await page.getByTestId("no-schedules").waitFor();

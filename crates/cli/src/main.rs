@@ -174,6 +174,12 @@ fn main() -> ExitCode {
         }) => one_shot(config, async move |rt| {
             commands::workers::stats(rt, json).await
         }),
+        Command::Workers(WorkersArgs {
+            command: Some(commands::workers::WorkersCommand::Scaling { count, json }),
+            ..
+        }) => one_shot(config, async move |rt| {
+            commands::workers::scaling(rt, count, json).await
+        }),
         Command::Workers(args) => match args.plan() {
             Ok(plan) => run_until_signal(
                 config,

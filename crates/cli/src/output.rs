@@ -57,7 +57,11 @@ pub fn config(config: &Config, as_json: bool) -> ExitCode {
             .map(|e| {
                 vec![
                     e.variable.to_string(),
-                    e.value.clone().unwrap_or_else(|| "(unset)".into()),
+                    match (&e.value, &e.note) {
+                        (Some(v), Some(note)) => format!("{v} ({note})"),
+                        (Some(v), None) => v.clone(),
+                        (None, _) => "(unset)".into(),
+                    },
                     e.source.to_string(),
                 ]
             })

@@ -713,7 +713,7 @@ fn workers_and_nodes_commands_reach_a_running_node() {
             .arg("workers"),
     );
     logs.wait_line("pool scaled worker_type=\"scraping\" workers=2");
-    logs.wait_line("pool scaled worker_type=\"cleanup\" workers=1");
+    logs.wait_line("pool scaled worker_type=\"cleanup\" workers=2");
     logs.wait_line("ready");
     let listed = json_of(&cli(&["nodes", "list", "--json"]));
     let nodes = listed.as_array().expect("array");
@@ -731,12 +731,45 @@ fn workers_and_nodes_commands_reach_a_running_node() {
     );
     let scaled = cli(&["nodes", "scale", &id, "scraping", "3"]);
     assert!(scaled.status.success(), "{}", stderr(&scaled));
+    // The seed's NOTIFICATION_WORKERS=1, raised by QUEUE_MIN_WORKERS (auto-scaling is on).
     assert_eq!(
-        stats[0]["stats"]["byType"]["notification"]["workers"], 1,
+        stats[0]["stats"]["byType"]["notification"]["workers"], 2,
         "{stats}"
     );
     let scaled = cli(&["nodes", "scale", &id, "notification", "0"]);
     assert!(scaled.status.success(), "{}", stderr(&scaled));
+    let table = cli(&["workers", "stats"]);
+    let scraping_row = String::from_utf8_lossy(&table.stdout)
+        .lines()
+        .find(|l| l.contains(" scraping "))
+        .map(str::to_string)
+        .expect("a scraping row");
+    assert!(
+        scraping_row.trim_end().ends_with("pinned"),
+        "{scraping_row}"
+    );
+    let too_many = cli(&["nodes", "scale", &id, "scraping", "5000"]);
+    assert_eq!(too_many.status.code(), Some(4), "{}", stderr(&too_many));
+    assert!(
+        String::from_utf8_lossy(&too_many.stdout)
+            .contains("5000 is outside the allowed range: 2 to 20 workers"),
+        "{}",
+        String::from_utf8_lossy(&too_many.stdout)
+    );
+    let auto = cli(&["nodes", "scale", &id, "scraping", "auto"]);
+    assert!(auto.status.success(), "{}", stderr(&auto));
+    assert_eq!(
+        json_of(&cli(&["workers", "stats", "--json"]))[0]["stats"]["byType"]["scraping"]["pinned"],
+        false
+    );
+    let log = json_of(&cli(&["workers", "scaling", "--json"]));
+    assert!(
+        log.to_string().contains("handed back to auto-scaling"),
+        "{log}"
+    );
+    let bad = cli(&["nodes", "scale", &id, "scraping", "lots"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(stderr(&bad).contains("give a whole number of workers, or `auto`"));
     let bad = cli(&["nodes", "scale", &id, "mining", "2"]);
     assert_eq!(bad.status.code(), Some(2));
     assert!(

@@ -57,7 +57,71 @@ impl Default for ScalingRules {
     }
 }
 
+/// Most workers one pool may have on one node, whatever `QUEUE_MAX_WORKERS` says (each
+/// holds two Redis connections).
+pub const POOL_HARD_CAP: u32 = 200;
+
 impl ScalingRules {
+    /// The largest pool: `max_workers`, or [`POOL_HARD_CAP`] when that is lower.
+    pub fn largest_pool(&self) -> u32 {
+        self.max_workers.min(POOL_HARD_CAP)
+    }
+
+    /// The smallest running pool: `min_workers` with auto-scaling on (the floor it keeps),
+    /// 1 with it off.
+    pub fn smallest_pool(&self) -> u32 {
+        if self.enabled {
+            self.min_workers.max(1)
+        } else {
+            1
+        }
+    }
+
+    /// Whether a pool may be set to `n` workers by hand: 0 stops it; otherwise from
+    /// [`Self::smallest_pool`] to [`Self::largest_pool`]. The message gives the allowed
+    /// range and the settings behind it.
+    pub fn check_size(&self, n: u32) -> Result<(), String> {
+        let (bottom, top) = (self.smallest_pool(), self.largest_pool());
+        if n == 0 || (bottom..=top).contains(&n) {
+            return Ok(());
+        }
+        let low = if self.enabled {
+            "QUEUE_MIN_WORKERS"
+        } else {
+            "1"
+        };
+        let cap = if top < self.max_workers {
+            format!(", capped at {POOL_HARD_CAP} per pool")
+        } else {
+            String::new()
+        };
+        Err(format!(
+            "{n} is outside the allowed range: {bottom} to {top} workers ({low} to QUEUE_MAX_WORKERS{cap}), or 0 to stop the pool"
+        ))
+    }
+
+    /// The size a pool starts at from its configured count (`SCRAPING_WORKERS`…), and the
+    /// setting that changed it when it did: with auto-scaling on, a count below
+    /// `QUEUE_MIN_WORKERS` is raised to it; a count above the largest pool is capped; 0
+    /// stays 0 (no pool). The same bounds as every other size a pool can have.
+    pub fn starting_size(&self, count: u32) -> (u32, Option<&'static str>) {
+        let (bottom, top) = (self.smallest_pool(), self.largest_pool());
+        if count == 0 {
+            (0, None)
+        } else if count < bottom {
+            (bottom, Some("QUEUE_MIN_WORKERS"))
+        } else if count > top {
+            let by = if top < self.max_workers {
+                "the per-pool cap"
+            } else {
+                "QUEUE_MAX_WORKERS"
+            };
+            (top, Some(by))
+        } else {
+            (count, None)
+        }
+    }
+
     /// Checks the rules; the message names the broken one.
     pub fn validate(&self) -> Result<(), String> {
         if self.min_workers > self.max_workers {
@@ -133,12 +197,13 @@ pub fn decide(rules: &ScalingRules, s: &PoolSnapshot) -> Decision {
             ),
         };
     }
-    if s.workers > rules.max_workers {
+    if s.workers > rules.largest_pool() {
         return Decision::Down {
-            to: rules.max_workers,
+            to: rules.largest_pool(),
             reason: format!(
                 "{} workers is above the maximum of {}",
-                s.workers, rules.max_workers
+                s.workers,
+                rules.largest_pool()
             ),
         };
     }
@@ -152,15 +217,16 @@ pub fn decide(rules: &ScalingRules, s: &PoolSnapshot) -> Decision {
         }
     }
     if s.waiting > rules.scale_up_threshold {
-        if s.workers >= rules.max_workers {
+        if s.workers >= rules.largest_pool() {
             return hold(format!(
                 "{} jobs waiting, but the pool is at its maximum of {} workers",
-                s.waiting, rules.max_workers
+                s.waiting,
+                rules.largest_pool()
             ));
         }
         let wanted =
             u32::try_from(s.waiting.div_ceil(rules.scale_up_threshold.max(1))).unwrap_or(u32::MAX);
-        let mut to = wanted.max(s.workers + 1).min(rules.max_workers);
+        let mut to = wanted.max(s.workers + 1).min(rules.largest_pool());
         let mut limit_note = String::new();
         if let Some(limit) = s.rate_limit_per_sec.filter(|l| *l > 0.0) {
             if s.throughput_per_sec >= 0.9 * limit {
@@ -211,6 +277,56 @@ pub fn decide(rules: &ScalingRules, s: &PoolSnapshot) -> Decision {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_size_by_hand_is_zero_or_within_min_and_max_and_starting_sizes_follow_the_same_rule() {
+        let r = ScalingRules::default();
+        for ok in [0, 2, 5, 20] {
+            assert_eq!(r.check_size(ok), Ok(()), "{ok}");
+        }
+        for bad in [1, 21, 5000] {
+            let why = r.check_size(bad).expect_err("refused");
+            assert!(
+                why.contains("2 to 20 workers (QUEUE_MIN_WORKERS to QUEUE_MAX_WORKERS)"),
+                "{why}"
+            );
+        }
+        let wide = ScalingRules {
+            max_workers: 1000,
+            ..r.clone()
+        };
+        assert!(wide
+            .check_size(500)
+            .expect_err("over the cap")
+            .contains(&format!("capped at {POOL_HARD_CAP} per pool")));
+        assert_eq!(r.starting_size(1), (2, Some("QUEUE_MIN_WORKERS")));
+        assert_eq!(r.starting_size(30), (20, Some("QUEUE_MAX_WORKERS")));
+        assert_eq!(r.starting_size(5), (5, None));
+        assert_eq!(r.starting_size(0), (0, None));
+        assert_eq!(
+            wide.starting_size(500),
+            (POOL_HARD_CAP, Some("the per-pool cap"))
+        );
+        let off = ScalingRules {
+            enabled: false,
+            ..r.clone()
+        };
+        assert_eq!(
+            off.starting_size(1),
+            (1, None),
+            "no floor without auto-scaling"
+        );
+        assert_eq!(off.check_size(1), Ok(()));
+        assert!(off
+            .check_size(21)
+            .expect_err("over the max")
+            .contains("1 to 20 workers (1 to QUEUE_MAX_WORKERS)"));
+        let up = decide(&wide, &snap(100_000, 150));
+        assert!(
+            matches!(up, Decision::Up { to, .. } if to == POOL_HARD_CAP),
+            "the autoscaler stops at the cap too: {up:?}"
+        );
+    }
 
     fn snap(waiting: u64, workers: u32) -> PoolSnapshot {
         PoolSnapshot {

@@ -294,15 +294,7 @@ impl Runtime {
 
     /// The auto-scaling rules of this configuration (`QUEUE_AUTO_SCALING` and friends).
     pub fn scaling_rules(&self) -> ScalingRules {
-        let q = &self.config.queue;
-        ScalingRules {
-            enabled: q.auto_scaling,
-            min_workers: q.min_workers,
-            max_workers: q.max_workers,
-            scale_up_threshold: q.scale_up_threshold,
-            scale_down_threshold: q.scale_down_threshold,
-            cooldown_ms: q.scale_cooldown_ms,
-        }
+        self.config.scaling_rules()
     }
 
     /// A handle for adapters that serve requests concurrently.
@@ -387,6 +379,8 @@ impl Runtime {
         } else {
             plan.types.clone()
         };
+        let rules_all = self.scaling_rules();
+        manager.set_rules(rules_all.clone());
         let mut rules = BTreeMap::new();
         for t in types {
             if !registry.handles(t) {
@@ -396,11 +390,18 @@ impl Runtime {
                 );
                 continue;
             }
-            let n = plan
+            let count = plan
                 .counts
                 .get(&t)
                 .copied()
                 .unwrap_or_else(|| self.configured_workers(t));
+            let (n, changed_by) = rules_all.starting_size(count);
+            if let Some(setting) = changed_by {
+                tracing::info!(
+                    worker_type = t.as_str(),
+                    "the pool starts at {n} workers: its count of {count} is bounded by {setting}"
+                );
+            }
             manager
                 .scale_workers(
                     t,
@@ -411,7 +412,8 @@ impl Runtime {
                 .await?;
             rules.insert(t, self.scaling_rules());
         }
-        let mut agent = NodeAgent::new(&node, self.connection.clone(), manager.clone());
+        let mut agent = NodeAgent::new(&node, self.connection.clone(), manager.clone())
+            .with_queues(self.queues.clone());
         // Registered before this returns, so the node takes commands at once.
         if let Err(e) = agent.register().await {
             tracing::warn!("node registration failed (the agent retries): {e}");

@@ -1,7 +1,7 @@
 import { fireEvent, screen, waitFor } from "@testing-library/react";
 import { describe, expect, it, vi } from "vitest";
 
-import type { NodeInfo, ScalingRecord, ScalingRules } from "../api";
+import type { NodeInfo, ScalingRecord, ScalingRules, TypeStats } from "../api";
 import { fakeApi } from "../test/fakeApi";
 import { renderWith } from "../test/render";
 import { describeRules, poolsIn, Workers } from "./Workers";
@@ -26,6 +26,8 @@ const decision = (atMs: number, workerType: string, from: number, to: number, wa
   reason: `${String(waiting)} jobs waiting`,
 });
 
+const scraping: TypeStats = { workers: 2, concurrency: 5, active: 3, processed: 120, failed: 4, avgDurationMs: 800, p95DurationMs: 2100, utilisation: 0.3, uptimeMs: 60_000, pinned: false, minSize: 2, maxSize: 20 };
+
 const node: NodeInfo = {
   id: "worker-1-4242",
   host: "worker-1",
@@ -35,7 +37,7 @@ const node: NodeInfo = {
     totalWorkers: 2,
     totalActive: 3,
     byType: {
-      scraping: { workers: 2, concurrency: 5, active: 3, processed: 120, failed: 4, avgDurationMs: 800, p95DurationMs: 2100, utilisation: 0.3, uptimeMs: 60_000 },
+      scraping,
     },
   },
   startedAtMs: Date.now() - 60_000,
@@ -59,6 +61,28 @@ describe("the workers page", () => {
       expect(sendNodeCommand).toHaveBeenCalledWith("worker-1-4242", { command: "scale", workerType: "scraping", workers: 4 }),
     );
     expect(await screen.findByText("scraping: 2 → 4 workers")).toBeInTheDocument();
+  });
+
+  it("shows a pool sized by hand as pinned, hands it back, and asks for a whole number", async () => {
+    const sendNodeCommand = vi.fn(() => Promise.resolve({ ok: true, message: "scraping pool scales automatically again" }));
+    const pinned: NodeInfo = {
+      ...node,
+      stats: { ...node.stats, byType: { scraping: { ...scraping, pinned: true } } },
+    };
+    renderWith(
+      fakeApi({ listNodes: () => Promise.resolve([pinned]), listScalingLog: () => Promise.resolve([]), sendNodeCommand }),
+      <Workers />,
+    );
+    const pool = await screen.findByTestId("pool-scraping");
+    expect(pool).toHaveTextContent("pinned");
+    fireEvent.change(screen.getByLabelText("scraping workers"), { target: { value: "abc" } });
+    fireEvent.click(screen.getByRole("button", { name: "Scale" }));
+    expect(await screen.findByText(/give a whole number of workers \(2 to 20, or 0 to stop the pool\)/)).toBeInTheDocument();
+    expect(sendNodeCommand).not.toHaveBeenCalled();
+    fireEvent.click(screen.getByRole("button", { name: "Auto" }));
+    await waitFor(() =>
+      expect(sendNodeCommand).toHaveBeenCalledWith("worker-1-4242", { command: "auto", workerType: "scraping" }),
+    );
   });
 
   it("says how to start a node when there is none", async () => {

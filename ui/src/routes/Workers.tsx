@@ -1,5 +1,5 @@
 import { useState } from "react";
-import { useQuery } from "@tanstack/react-query";
+import { useQuery, useQueryClient } from "@tanstack/react-query";
 
 import { useApi, type NodeCommand, type NodeInfo, type ScalingRecord, type ScalingRules, type WorkerType } from "../api";
 import { Dialog } from "../components/Dialog";
@@ -95,6 +95,7 @@ function NodeCard({ node }: { node: NodeInfo }) {
   const toast = useToast();
   const [sizes, setSizes] = useState<Record<string, string>>({});
   const [draining, setDraining] = useState(false);
+  const client = useQueryClient();
   const send = async (command: NodeCommand) => {
     try {
       const reply = await api.sendNodeCommand(node.id, command);
@@ -102,6 +103,8 @@ function NodeCard({ node }: { node: NodeInfo }) {
     } catch (e) {
       toast((e as Error).message, "error");
     }
+    // The node's pools and the scaling history as they are now, not at the next poll.
+    await client.invalidateQueries({ queryKey: ["workers"] });
   };
   const pools = Object.entries(node.stats.byType);
   return (
@@ -115,13 +118,20 @@ function NodeCard({ node }: { node: NodeInfo }) {
       </p>
       <table className="table">
         <thead>
-          <tr><th>Pool</th><th>Workers</th><th>Concurrency</th><th>Active</th><th>Utilisation</th><th>Processed / failed</th><th>p95</th><th>Scale</th></tr>
+          <tr><th>Pool</th><th>Workers</th><th>Size</th><th>Concurrency</th><th>Active</th><th>Utilisation</th><th>Processed / failed</th><th>p95</th><th>Scale</th></tr>
         </thead>
         <tbody>
           {pools.map(([type, s]) => (
             <tr key={type} data-testid={`pool-${type}`}>
               <td>{type}</td>
               <td className="num">{s.workers}</td>
+              <td>
+                {s.pinned ? (
+                  <span className="badge badge-paused" title="Set by an operator: auto-scaling leaves it alone until handed back">pinned</span>
+                ) : (
+                  <span className="muted">auto</span>
+                )}
+              </td>
               <td className="num">{s.concurrency}</td>
               <td className="num">{s.active}</td>
               <td className="num">
@@ -133,12 +143,21 @@ function NodeCard({ node }: { node: NodeInfo }) {
                 {node.alive && (
                   <form className="actions" onSubmit={(e) => {
                     e.preventDefault();
-                    const workers = Number(sizes[type] ?? s.workers);
-                    void send({ command: "scale", workerType: type as WorkerType, workers });
+                    const raw = (sizes[type] ?? String(s.workers)).trim();
+                    if (!/^\d+$/.test(raw)) {
+                      toast(`${type}: give a whole number of workers (${String(s.minSize)} to ${String(s.maxSize)}, or 0 to stop the pool)`, "error");
+                      return;
+                    }
+                    void send({ command: "scale", workerType: type as WorkerType, workers: Number(raw) });
                   }}>
                     <input aria-label={`${type} workers`} inputMode="numeric" size={3} value={sizes[type] ?? String(s.workers)}
+                      title={`${String(s.minSize)} to ${String(s.maxSize)} workers, or 0 to stop the pool`}
                       onChange={(e) => setSizes({ ...sizes, [type]: e.target.value })} />
                     <button type="submit">Scale</button>
+                    {s.pinned && (
+                      <button type="button" title="Let auto-scaling size this pool again"
+                        onClick={() => void send({ command: "auto", workerType: type as WorkerType })}>Auto</button>
+                    )}
                     <button type="button" onClick={() => void send({ command: "pause", workerType: type as WorkerType })}>Pause</button>
                     <button type="button" onClick={() => void send({ command: "resume", workerType: type as WorkerType })}>Resume</button>
                   </form>

@@ -2,8 +2,9 @@
 
 use std::process::ExitCode;
 
+use antrian_core::scheduler::cron::format_in;
 use antrian_core::worker::{
-    list_nodes, send_command, NodeCommand, WorkerType, GONE_AFTER, REPLY_TIMEOUT,
+    list_nodes, scaling_log, send_command, NodeCommand, WorkerType, GONE_AFTER, REPLY_TIMEOUT,
 };
 use antrian_core::Runtime;
 use clap::Subcommand;
@@ -18,6 +19,16 @@ pub enum WorkersCommand {
         #[arg(long)]
         json: bool,
     },
+    /// The scaling history, newest first: the autoscaler's decisions and operators'
+    /// sizes (pinned) and hand-backs.
+    Scaling {
+        /// How many (1 to 1000).
+        #[arg(long, default_value_t = 20)]
+        count: usize,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -28,14 +39,16 @@ pub enum NodesCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Set a pool's size on a node.
+    /// Set a pool's size on a node and pin it there (the autoscaler leaves it alone), or
+    /// hand it back to auto-scaling with `auto`.
     Scale {
         /// Node id (from `antrian nodes list`).
         node: String,
         /// scraping, data-processing, notification or cleanup.
         worker_type: String,
-        /// Workers wanted.
-        workers: u32,
+        /// Workers wanted (0 stops the pool; otherwise QUEUE_MIN_WORKERS to
+        /// QUEUE_MAX_WORKERS), or `auto`.
+        workers: String,
     },
     /// Stop a node's pool from taking jobs.
     Pause {
@@ -100,6 +113,7 @@ pub async fn stats(rt: &Runtime, json: bool) -> Result<ExitCode, CliError> {
                     format!("{:.0}", s.avg_duration_ms),
                     s.p95_duration_ms.to_string(),
                     format!("{:.0}%", s.utilisation * 100.0),
+                    if s.pinned { "pinned" } else { "auto" }.to_string(),
                 ]);
             }
         }
@@ -115,7 +129,40 @@ pub async fn stats(rt: &Runtime, json: bool) -> Result<ExitCode, CliError> {
                 "AVG MS",
                 "P95 MS",
                 "BUSY",
+                "SIZE",
             ],
+            &rows,
+        ))
+    };
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Runs `antrian workers scaling`.
+pub async fn scaling(rt: &Runtime, count: usize, json: bool) -> Result<ExitCode, CliError> {
+    let records = scaling_log(rt.connection(), count).await?;
+    let _ = if json {
+        output::json(&records)
+    } else if records.is_empty() {
+        output::text("no scaling yet\n")
+    } else {
+        let rows: Vec<Vec<String>> = records
+            .iter()
+            .map(|r| {
+                vec![
+                    format_in(
+                        i64::try_from(r.at_ms).unwrap_or(i64::MAX),
+                        &rt.config().scheduler.timezone,
+                    ),
+                    r.node.clone(),
+                    r.worker_type.clone(),
+                    format!("{} → {}", r.from, r.to),
+                    r.waiting.to_string(),
+                    r.reason.clone(),
+                ]
+            })
+            .collect();
+        output::text(&output::table(
+            &["AT", "NODE", "TYPE", "WORKERS", "WAITING", "WHY"],
             &rows,
         ))
     };
@@ -161,13 +208,22 @@ pub async fn nodes(rt: &Runtime, cmd: NodesCommand) -> Result<ExitCode, CliError
             node,
             worker_type: t,
             workers,
-        } => (
-            node,
-            NodeCommand::Scale {
-                worker_type: worker_type(&t)?,
-                workers,
-            },
-        ),
+        } => {
+            let worker_type = worker_type(&t)?;
+            let command = if workers.trim() == "auto" {
+                NodeCommand::Auto { worker_type }
+            } else {
+                NodeCommand::Scale {
+                    worker_type,
+                    workers: workers.trim().parse().map_err(|_| {
+                        CliError::Usage(format!(
+                            "WORKERS {workers:?}: give a whole number of workers, or `auto`"
+                        ))
+                    })?,
+                }
+            };
+            (node, command)
+        }
         NodesCommand::Pause {
             node,
             worker_type: t,

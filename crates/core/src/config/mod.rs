@@ -270,6 +270,9 @@ pub struct ConfigEntry {
     pub value: Option<String>,
     /// Where the value came from.
     pub source: Origin,
+    /// What another setting makes of it (a pool count raised by `QUEUE_MIN_WORKERS`…).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 impl Config {
@@ -545,7 +548,7 @@ impl Config {
                 "milliseconds from 200 to 3600000",
             )?,
         };
-        Ok(Config {
+        let mut config = Config {
             redis,
             queue,
             dashboard,
@@ -558,7 +561,44 @@ impl Config {
             cleanup_allowed_dirs,
             app,
             entries,
-        })
+        };
+        config.note_pool_bounds();
+        Ok(config)
+    }
+
+    /// The auto-scaling rules of this configuration; they bound every pool's size.
+    pub fn scaling_rules(&self) -> crate::autoscaler::ScalingRules {
+        let q = &self.queue;
+        crate::autoscaler::ScalingRules {
+            enabled: q.auto_scaling,
+            min_workers: q.min_workers,
+            max_workers: q.max_workers,
+            scale_up_threshold: q.scale_up_threshold,
+            scale_down_threshold: q.scale_down_threshold,
+            cooldown_ms: q.scale_cooldown_ms,
+        }
+    }
+
+    /// Says on each pool count (`SCRAPING_WORKERS`…) the size its pool starts at when
+    /// `QUEUE_MIN_WORKERS`/`QUEUE_MAX_WORKERS` change it, so `antrian config` shows it.
+    fn note_pool_bounds(&mut self) {
+        let rules = self.scaling_rules();
+        let w = &self.workers;
+        let counts = [
+            ("SCRAPING_WORKERS", w.scraping),
+            ("DATA_PROCESSING_WORKERS", w.data_processing),
+            ("NOTIFICATION_WORKERS", w.notification),
+            ("CLEANUP_WORKERS", w.cleanup),
+        ];
+        for (variable, count) in counts {
+            let (size, by) = rules.starting_size(count);
+            if let (Some(by), Some(e)) =
+                (by, self.entries.iter_mut().find(|e| e.variable == variable))
+            {
+                let how = if size > count { "raised" } else { "capped" };
+                e.note = Some(format!("the pool starts at {size}: {how} by {by}"));
+            }
+        }
     }
 }
 
@@ -569,6 +609,7 @@ fn entry(s: &'static Setting, raw: Option<&(String, Origin)>) -> ConfigEntry {
         key: s.key,
         value,
         source: raw.map(|(_, o)| o.clone()).unwrap_or(Origin::Default),
+        note: None,
     }
 }
 

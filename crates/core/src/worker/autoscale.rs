@@ -69,6 +69,10 @@ impl Autoscaler {
             let Some(rules) = self.rules.get(&worker_type) else {
                 continue;
             };
+            if self.workers.is_pinned(worker_type).await {
+                // An operator's size: left alone until it is handed back.
+                continue;
+            }
             let processed = stats
                 .by_type
                 .get(worker_type.as_str())
@@ -103,11 +107,30 @@ impl Autoscaler {
                 last_action_ms: memory.last_action_ms,
                 now_ms,
             };
-            let (to, reason, up) = match decide(rules, &snapshot) {
+            let (mut to, mut reason, up) = match decide(rules, &snapshot) {
                 Decision::Up { to, reason } => (to, reason, true),
                 Decision::Down { to, reason } => (to, reason, false),
                 Decision::Hold { .. } => continue,
             };
+            if up {
+                // Never past the shared Redis's client budget.
+                if let Some(room) = self.workers.client_room().await {
+                    let top = size.saturating_add(room.spare_workers());
+                    if to > top {
+                        if top <= size {
+                            tracing::warn!(
+                                worker_type = worker_type.as_str(),
+                                "not scaling up: {}",
+                                room.refuse(to - size).unwrap_or_default()
+                            );
+                            continue;
+                        }
+                        reason =
+                            format!("{reason}; {to} would exceed Redis's client budget, so {top}");
+                        to = top;
+                    }
+                }
+            }
             self.workers
                 .scale_workers(worker_type, to, &settings, Duration::from_secs(30))
                 .await?;
@@ -139,16 +162,21 @@ impl Autoscaler {
     }
 
     async fn log(&self, record: &ScalingRecord) -> Result<()> {
-        let body = serde_json::to_string(record)
-            .map_err(|e| Error::io("encoding a scaling record", std::io::Error::other(e)))?;
-        let mut redis = self.conn.redis();
-        let _: () = redis::pipe()
-            .lpush(keys::scaling_log(), body)
-            .ltrim(keys::scaling_log(), 0, SCALING_LOG_LEN - 1)
-            .query_async(&mut redis)
-            .await?;
-        Ok(())
+        log_scaling(&self.conn, record).await
     }
+}
+
+/// Keeps a scaling decision (the autoscaler's or an operator's) in the capped log.
+pub async fn log_scaling(conn: &Connection, record: &ScalingRecord) -> Result<()> {
+    let body = serde_json::to_string(record)
+        .map_err(|e| Error::io("encoding a scaling record", std::io::Error::other(e)))?;
+    let mut redis = conn.redis();
+    let _: () = redis::pipe()
+        .lpush(keys::scaling_log(), body)
+        .ltrim(keys::scaling_log(), 0, SCALING_LOG_LEN - 1)
+        .query_async(&mut redis)
+        .await?;
+    Ok(())
 }
 
 /// The latest `count` scaling decisions (1 to [`SCALING_LOG_LEN`], all that are kept),

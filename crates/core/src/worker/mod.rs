@@ -1,14 +1,18 @@
 //! Workers: the runtime that executes jobs (the seed's "Workers").
 //!
 //! - [`autoscale`]: the loop that applies the autoscaler's decisions to the pools.
+//! - [`budget`]: how many more workers the shared Redis has client connections for.
 //! - [`handler`]: the `Handler` trait, the job context and the typed outcomes.
 //! - [`memory`]: the process's resident memory, for the memory ceiling.
 //! - [`registry`]: the seed's four worker types and the job-name → handler routes.
 //! - [`nodes`]: the node registry and remote commands (scale, pause, resume, drain).
-//! - [`pool`]: worker pools per type on BullMQ workers: scaling, statistics, shutdown.
+//! - [`pool`]: worker pools per type on BullMQ workers: scaling, statistics, shutdown;
+//!   `manual` adds scaling by hand, which pins a pool until it is handed back.
 
 pub mod autoscale;
+pub mod budget;
 pub mod handler;
+mod manual;
 pub mod memory;
 pub mod nodes;
 pub mod pool;

@@ -16,12 +16,13 @@ use ts_rs::TS;
 use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
-use super::pool::{PoolSettings, WorkerManager, WorkerStats};
+use super::pool::{WorkerManager, WorkerStats};
 use super::registry::WorkerType;
 use crate::connection::Connection;
 use crate::error::{Error, Result};
 use crate::keys;
 use crate::now_ms;
+use crate::queue::{QueueManager, ScalingRecord};
 
 /// A node is shown as gone when its heartbeat is older than this (six heartbeats).
 pub const GONE_AFTER: Duration = Duration::from_secs(30);
@@ -42,12 +43,19 @@ const REPLY_TTL_SECS: u64 = 60;
 )]
 #[serde(deny_unknown_fields)]
 pub enum NodeCommand {
-    /// Set a pool's size.
+    /// Set a pool's size by hand and pin it there: the autoscaler leaves it alone until
+    /// `auto` hands it back. 0 stops the pool; otherwise from `QUEUE_MIN_WORKERS` to
+    /// `QUEUE_MAX_WORKERS`.
     Scale {
         /// The pool.
         worker_type: WorkerType,
         /// Workers wanted.
         workers: u32,
+    },
+    /// Hand a pool sized by hand back to auto-scaling.
+    Auto {
+        /// The pool.
+        worker_type: WorkerType,
     },
     /// Stop a pool taking jobs.
     Pause {
@@ -197,6 +205,8 @@ pub struct NodeAgent {
     id: String,
     conn: Connection,
     workers: Arc<WorkerManager>,
+    /// For the queue depth a scaling record notes.
+    queues: Option<Arc<QueueManager>>,
     started_at_ms: u64,
     /// The newest command in its stream when it registered: it obeys those after it.
     start_after: Option<String>,
@@ -217,8 +227,41 @@ impl NodeAgent {
             id: id.to_string(),
             conn,
             workers,
+            queues: None,
             started_at_ms: now_ms(),
             start_after: None,
+        }
+    }
+
+    /// Notes each queue's depth in the scaling records of operators' commands.
+    #[must_use]
+    pub fn with_queues(mut self, queues: Arc<QueueManager>) -> Self {
+        self.queues = Some(queues);
+        self
+    }
+
+    /// Keeps an operator's scaling command in the scaling log (best effort: the command
+    /// has been carried out either way).
+    async fn log_by_hand(&self, worker_type: WorkerType, from: u32, to: u32, reason: String) {
+        let waiting = match &self.queues {
+            Some(q) => q
+                .get_queue_stats(worker_type.queue())
+                .await
+                .map_or(0, |s| s.waiting),
+            None => 0,
+        };
+        let record = ScalingRecord {
+            at_ms: now_ms(),
+            node: self.id.clone(),
+            worker_type: worker_type.as_str().to_string(),
+            queue: worker_type.queue().to_string(),
+            from,
+            to,
+            waiting,
+            reason,
+        };
+        if let Err(e) = super::autoscale::log_scaling(&self.conn, &record).await {
+            tracing::warn!("cannot keep the scaling record: {e}");
         }
     }
 
@@ -285,22 +328,54 @@ impl NodeAgent {
             NodeCommand::Scale {
                 worker_type,
                 workers,
-            } => {
-                let settings = self
-                    .workers
-                    .pool_settings(*worker_type)
-                    .await
-                    .unwrap_or_else(PoolSettings::default);
-                match self
-                    .workers
-                    .scale_workers(*worker_type, *workers, &settings, Duration::from_secs(30))
-                    .await
-                {
-                    Ok(()) => reply(
+            } => match self
+                .workers
+                .scale_by_hand(*worker_type, *workers, Duration::from_secs(30))
+                .await
+            {
+                Ok(from) => {
+                    self.log_by_hand(
+                        *worker_type,
+                        from,
+                        *workers,
+                        "set by an operator; pinned until handed back to auto-scaling".into(),
+                    )
+                    .await;
+                    reply(
                         true,
-                        format!("{} pool scaled to {workers}", worker_type.as_str()),
-                    ),
-                    Err(e) => reply(false, e.to_string()),
+                        format!(
+                            "{} pool scaled to {workers} and pinned until handed back to auto-scaling",
+                            worker_type.as_str()
+                        ),
+                    )
+                }
+                Err(e) => reply(false, e.to_string()),
+            },
+            NodeCommand::Auto { worker_type } => {
+                if self.workers.hand_back(*worker_type).await {
+                    let size = self
+                        .workers
+                        .pool_sizes()
+                        .await
+                        .get(worker_type)
+                        .copied()
+                        .unwrap_or(0);
+                    self.log_by_hand(
+                        *worker_type,
+                        size,
+                        size,
+                        "handed back to auto-scaling by an operator".into(),
+                    )
+                    .await;
+                    reply(
+                        true,
+                        format!("{} pool scales automatically again", worker_type.as_str()),
+                    )
+                } else {
+                    reply(
+                        false,
+                        format!("this node runs no {} pool", worker_type.as_str()),
+                    )
                 }
             }
             NodeCommand::Pause { worker_type } => {

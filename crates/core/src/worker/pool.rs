@@ -26,6 +26,7 @@ use serde::Serialize;
 
 use super::handler::{JobContext, JobError};
 use super::registry::{Registry, WorkerType};
+use crate::autoscaler::ScalingRules;
 use crate::connection::Connection;
 use crate::error::{Error, Result};
 use crate::now_ms;
@@ -126,6 +127,15 @@ pub struct TypeStats {
     /// Since the pool started, ms.
     #[ts(type = "number")]
     pub uptime_ms: u64,
+    /// Sized by an operator: the autoscaler leaves it alone until it is handed back.
+    #[serde(default)]
+    pub pinned: bool,
+    /// The smallest size an operator may set besides 0 (which stops the pool).
+    #[serde(default)]
+    pub min_size: u32,
+    /// The largest size an operator may set.
+    #[serde(default)]
+    pub max_size: u32,
 }
 
 /// Every pool's statistics (the seed's `getWorkerStats()`).
@@ -143,23 +153,27 @@ pub struct WorkerStats {
     pub by_type: BTreeMap<String, TypeStats>,
 }
 
-struct Pool {
+pub(super) struct Pool {
     workers: Vec<Arc<bullmq::Worker>>,
     counters: Arc<Counters>,
     settings: PoolSettings,
     /// Next worker number, so names stay unique across scale-downs.
     next: usize,
+    /// Sized by hand: the autoscaler skips it (`manual`).
+    pub(super) pinned: bool,
 }
 
 /// The worker pools of one process.
 pub struct WorkerManager {
     /// Shared connection (for Antrian's own writes) and source of the workers' URL.
-    conn: Connection,
+    pub(super) conn: Connection,
     prefix: String,
     /// Names workers register with (shown by BullMQ's getWorkers, bull-board, Taskforce).
     node_name: String,
     registry: Arc<Registry>,
-    pools: tokio::sync::Mutex<BTreeMap<WorkerType, Pool>>,
+    pub(super) pools: tokio::sync::Mutex<BTreeMap<WorkerType, Pool>>,
+    /// The bounds every size obeys (`manual`).
+    pub(super) rules: std::sync::RwLock<ScalingRules>,
 }
 
 impl std::fmt::Debug for WorkerManager {
@@ -191,12 +205,14 @@ impl WorkerManager {
             node_name: node_name.to_string(),
             registry: Arc::new(registry),
             pools: tokio::sync::Mutex::new(BTreeMap::new()),
+            rules: std::sync::RwLock::new(ScalingRules::default()),
         }
     }
 
     /// Sets a type's pool to `n` workers (the seed's `scaleWorkers`). Adding starts them at
     /// once; removing closes the newest ones, each finishing its active jobs first (up to
-    /// `drain` long). The first call for a type creates its pool with `settings`.
+    /// `drain` long). The first call for a type creates its pool with `settings`. Growing
+    /// is refused when Redis has no room for the workers' connections ([`super::budget`]).
     pub async fn scale_workers(
         &self,
         worker_type: WorkerType,
@@ -213,14 +229,27 @@ impl WorkerManager {
                 ),
             });
         }
+        let room = if n > 0 {
+            self.client_room().await
+        } else {
+            None
+        };
         let mut pools = self.pools.lock().await;
         let pool = pools.entry(worker_type).or_insert_with(|| Pool {
             workers: Vec::new(),
             counters: Arc::new(Counters::new()),
             settings: settings.clone(),
             next: 0,
+            pinned: false,
         });
         let target = n as usize;
+        let more = u32::try_from(target.saturating_sub(pool.workers.len())).unwrap_or(u32::MAX);
+        if let Some(why) = room.and_then(|r| r.refuse(more)) {
+            return Err(Error::InvalidJob {
+                field: "workers".into(),
+                rule: why,
+            });
+        }
         while pool.workers.len() < target {
             let worker = self.start_worker(worker_type, pool).await?;
             pool.workers.push(Arc::new(worker));
@@ -358,6 +387,7 @@ impl WorkerManager {
 
     /// Statistics of every pool.
     pub async fn get_worker_stats(&self) -> WorkerStats {
+        let rules = self.rules();
         let pools = self.pools.lock().await;
         let mut by_type = BTreeMap::new();
         for (t, pool) in pools.iter() {
@@ -402,6 +432,9 @@ impl WorkerManager {
                     p95_duration_ms: p95,
                     utilisation,
                     uptime_ms: u64::try_from(c.started.elapsed().as_millis()).unwrap_or(u64::MAX),
+                    pinned: pool.pinned,
+                    min_size: rules.smallest_pool(),
+                    max_size: rules.largest_pool(),
                 },
             );
         }

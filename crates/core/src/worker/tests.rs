@@ -1330,3 +1330,77 @@ async fn a_worker_whose_events_nobody_reads_keeps_none() {
     );
     worker.close(5_000).await.expect("close");
 }
+
+#[tokio::test]
+async fn a_pool_scaled_by_hand_keeps_its_size_until_it_is_handed_back() {
+    use crate::autoscaler::ScalingRules;
+
+    let redis = TestRedis::start();
+    let mut registry = Registry::new();
+    registry.register(
+        WorkerType::Scraping,
+        "product-scraping",
+        handler_fn(|_ctx: JobContext| async move { Ok(json!({})) }),
+    );
+    let (q, workers, hub) = setup(&redis, registry).await;
+    let (q, workers) = (Arc::new(q), Arc::new(workers));
+    let rules = ScalingRules {
+        min_workers: 1,
+        max_workers: 4,
+        scale_up_threshold: 10,
+        scale_down_threshold: 2,
+        cooldown_ms: 1000,
+        enabled: true,
+    };
+    workers.set_rules(rules.clone());
+    workers
+        .scale_workers(WorkerType::Scraping, 1, &settings(1), DRAIN)
+        .await
+        .expect("scale");
+    let mut autoscaler = Autoscaler::new(
+        "test-node",
+        [(WorkerType::Scraping, rules)].into_iter().collect(),
+        q.clone(),
+        workers.clone(),
+        Arc::new(hub),
+        connect(&redis).await,
+    );
+    workers
+        .scale_by_hand(WorkerType::Scraping, 2, DRAIN)
+        .await
+        .expect("by hand");
+    let size = || async { workers.pool_sizes().await[&WorkerType::Scraping] };
+    // An empty queue would shrink an automatic pool; many cooldowns pass.
+    let mut now = 1_000_000;
+    for _ in 0..4 {
+        now += 2000;
+        assert!(autoscaler.tick(now).await.expect("tick").is_empty());
+    }
+    assert_eq!(size().await, 2, "kept through an empty queue");
+    // A long queue (the pool paused, so it stays long) would grow an automatic pool.
+    assert!(workers.pause_pool(WorkerType::Scraping).await);
+    let bulk: Vec<crate::queue::BulkJobInput> = (0..100)
+        .map(|i| {
+            serde_json::from_value(json!({"name": "product-scraping", "data": {"n": i}}))
+                .expect("bulk")
+        })
+        .collect();
+    q.add_bulk_jobs("scraping-queue", bulk).await.expect("jobs");
+    for _ in 0..4 {
+        now += 2000;
+        assert!(autoscaler.tick(now).await.expect("tick").is_empty());
+    }
+    assert_eq!(size().await, 2, "kept through a long queue");
+    assert!(workers.get_worker_stats().await.by_type["scraping"].pinned);
+
+    assert!(workers.hand_back(WorkerType::Scraping).await);
+    now += 2000;
+    let up = autoscaler.tick(now).await.expect("tick");
+    assert_eq!(
+        up.iter().map(|r| (r.from, r.to)).collect::<Vec<_>>(),
+        [(2, 4)],
+        "back on auto, it scales"
+    );
+    assert!(!workers.get_worker_stats().await.by_type["scraping"].pinned);
+    workers.shutdown(DRAIN).await;
+}

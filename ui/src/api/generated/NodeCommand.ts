@@ -12,7 +12,11 @@ workerType: WorkerType,
 /**
  * Workers wanted.
  */
-workers: number, } | { "command": "pause", 
+workers: number, } | { "command": "auto", 
+/**
+ * The pool.
+ */
+workerType: WorkerType, } | { "command": "pause", 
 /**
  * The pool.
  */

@@ -39,4 +39,16 @@ utilisation: number,
 /**
  * Since the pool started, ms.
  */
-uptimeMs: number, };
+uptimeMs: number, 
+/**
+ * Sized by an operator: the autoscaler leaves it alone until it is handed back.
+ */
+pinned: boolean, 
+/**
+ * The smallest size an operator may set besides 0 (which stops the pool).
+ */
+minSize: number, 
+/**
+ * The largest size an operator may set.
+ */
+maxSize: number, };

@@ -6,7 +6,7 @@ use antrian_testkit::TestRedis;
 use serde_json::json;
 
 use super::*;
-use crate::worker::{handler_fn, JobContext, Registry};
+use crate::worker::{handler_fn, JobContext, PoolSettings, Registry};
 use crate::CancellationToken;
 
 async fn connect(redis: &TestRedis) -> Connection {
@@ -79,12 +79,83 @@ async fn a_node_registers_and_obeys_remote_commands() {
         reply,
         CommandReply {
             ok: true,
-            message: "scraping pool scaled to 3".into()
+            message: "scraping pool scaled to 3 and pinned until handed back to auto-scaling"
+                .into()
         }
     );
     assert_eq!(
         workers.pool_sizes().await.get(&WorkerType::Scraping),
         Some(&3)
+    );
+    assert!(workers.is_pinned(WorkerType::Scraping).await);
+    assert!(workers.get_worker_stats().await.by_type["scraping"].pinned);
+    let log = crate::worker::scaling_log(&operator, 10)
+        .await
+        .expect("log");
+    assert_eq!((log[0].from, log[0].to), (1, 3));
+    assert!(
+        log[0].reason.contains("set by an operator; pinned"),
+        "{:?}",
+        log[0]
+    );
+
+    // A size past the bounds is refused with the range; not one connection is opened.
+    // Workers' blocking connections carry their names (`node-a:scraping:N`).
+    let mut probe = redis.connection();
+    let mut clients = || {
+        let list: String = redis::cmd("CLIENT")
+            .arg("LIST")
+            .query(&mut probe)
+            .expect("CLIENT LIST");
+        list.lines()
+            .filter(|l| l.contains("node-a:scraping"))
+            .count()
+    };
+    let before = clients();
+    assert_eq!(before, 3, "one named connection per worker");
+    let refused = send_command(
+        &operator,
+        "node-a",
+        &NodeCommand::Scale {
+            worker_type: WorkerType::Scraping,
+            workers: 5000,
+        },
+        Duration::from_secs(10),
+    )
+    .await
+    .expect("reply");
+    assert!(
+        !refused.ok
+            && refused
+                .message
+                .contains("5000 is outside the allowed range: 2 to 20 workers"),
+        "{refused:?}"
+    );
+    assert_eq!(clients(), before, "a refused scale opened connections");
+    assert_eq!(
+        workers.pool_sizes().await.get(&WorkerType::Scraping),
+        Some(&3)
+    );
+
+    let reply = send_command(
+        &operator,
+        "node-a",
+        &NodeCommand::Auto {
+            worker_type: WorkerType::Scraping,
+        },
+        Duration::from_secs(10),
+    )
+    .await
+    .expect("auto reply");
+    assert!(reply.ok, "{reply:?}");
+    assert!(!workers.is_pinned(WorkerType::Scraping).await);
+    let log = crate::worker::scaling_log(&operator, 10)
+        .await
+        .expect("log");
+    assert!(
+        log[0].reason.contains("handed back to auto-scaling"),
+        "{:?}",
+        log[0]
     );
 
     let reply = send_command(
@@ -106,7 +177,7 @@ async fn a_node_registers_and_obeys_remote_commands() {
         "node-a",
         &NodeCommand::Scale {
             worker_type: WorkerType::Cleanup,
-            workers: 1,
+            workers: 2,
         },
         Duration::from_secs(10),
     )
@@ -193,4 +264,48 @@ async fn a_silent_node_is_shown_as_gone_and_unknown_nodes_are_not_found() {
     .await
     .expect_err("no answer");
     assert!(e.to_string().contains("did not answer"), "{e}");
+}
+
+#[tokio::test]
+async fn no_scaling_takes_redis_past_its_client_budget() {
+    let redis = TestRedis::start();
+    let (workers, stop, task) = node(&redis, "node-b").await;
+    let info: String = redis::cmd("INFO")
+        .arg("clients")
+        .query(&mut redis.connection())
+        .expect("INFO");
+    let connected: u64 = info
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("connected_clients:"))
+        .and_then(|v| v.parse().ok())
+        .expect("connected_clients");
+    // Room for exactly two more workers above the reserve.
+    let max = connected + crate::worker::budget::MIN_RESERVE + 4;
+    let _: () = redis::cmd("CONFIG")
+        .arg("SET")
+        .arg("maxclients")
+        .arg(max)
+        .query(&mut redis.connection())
+        .expect("CONFIG SET");
+    let refused = workers
+        .scale_by_hand(WorkerType::Scraping, 6, Duration::from_secs(5))
+        .await
+        .expect_err("past the budget");
+    assert!(
+        refused
+            .to_string()
+            .contains("5 more workers need 10 Redis connections; the server has room for"),
+        "{refused}"
+    );
+    assert_eq!(
+        workers.pool_sizes().await.get(&WorkerType::Scraping),
+        Some(&1)
+    );
+    workers
+        .scale_by_hand(WorkerType::Scraping, 2, Duration::from_secs(5))
+        .await
+        .expect("within the budget");
+    stop.cancel();
+    task.await.expect("join").expect("agent ends");
+    workers.shutdown(Duration::from_secs(5)).await;
 }
