@@ -353,11 +353,34 @@ fn run_until_signal(config: Config, components: Components) -> ExitCode {
         }
         runtime.stop_above_memory_limit();
         let server = if dashboard {
-            let dashboard_config = runtime.config().dashboard.clone();
+            let mut dashboard_config = runtime.config().dashboard.clone();
+            let kept_in = match antrian_server::credentials::ensure_password(
+                &mut dashboard_config,
+                &runtime.config().app.data_dir,
+            ) {
+                Ok(kept_in) => kept_in,
+                Err(e) => {
+                    tracing::error!("{e}");
+                    runtime.shutdown().await;
+                    return ExitCode::from(2);
+                }
+            };
             match antrian_server::Server::start(runtime.handle(), &dashboard_config, cancel.clone())
                 .await
             {
-                Ok(server) => Some(server),
+                Ok(server) => {
+                    use antrian_server::credentials::sign_in_line;
+                    use std::io::IsTerminal;
+                    let (config, addr, kept) =
+                        (&dashboard_config, server.addr(), kept_in.as_deref());
+                    // The log (a file too) never holds the password; a person at a terminal
+                    // is shown it.
+                    tracing::info!("{}", sign_in_line(config, addr, kept, false));
+                    if kept.is_some() && std::io::stderr().is_terminal() {
+                        eprintln!("{}", sign_in_line(config, addr, kept, true));
+                    }
+                    Some(server)
+                }
                 Err(e) => {
                     tracing::error!("{e}");
                     runtime.shutdown().await;

@@ -1629,6 +1629,57 @@ fn the_dashboard_runs_alone_and_refuses_to_be_exposed_without_a_real_password() 
     assert!(answer.contains("\"status\""), "{answer}");
     logs.wait_line("ready");
     assert!(terminate(&mut child).success());
+
+    // With no password configured, one is generated on first start and kept (mode 0600);
+    // the log says where the dashboard is, as whom to sign in and where the password is.
+    let (mut child, mut logs) = spawn(
+        antrian(dir.path())
+            .env("REDIS_URL", redis.url())
+            .arg("dashboard"),
+    );
+    let line = logs.wait_line("sign in as admin; the password is in");
+    let kept = dir.path().join("data/dashboard-password");
+    assert!(line.contains(&kept.display().to_string()), "{line}");
+    let password = std::fs::read_to_string(&kept).expect("kept password");
+    let password = password.trim();
+    assert_eq!(password.len(), 24);
+    assert!(
+        !line.contains(password),
+        "the log never holds the password: {line}"
+    );
+    let addr = line
+        .split("http://")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .expect("address")
+        .to_string();
+    let health = |auth: Option<String>| {
+        let mut s = std::net::TcpStream::connect(&addr).expect("connect");
+        let auth = auth
+            .map(|a| format!("Authorization: Basic {a}\r\n"))
+            .unwrap_or_default();
+        write!(
+            s,
+            "GET /api/health HTTP/1.1\r\nHost: {addr}\r\n{auth}Connection: close\r\n\r\n"
+        )
+        .expect("write");
+        let mut answer = String::new();
+        s.read_to_string(&mut answer).expect("read");
+        answer
+    };
+    use base64::Engine;
+    let good = base64::engine::general_purpose::STANDARD.encode(format!("admin:{password}"));
+    assert!(health(Some(good)).starts_with("HTTP/1.1 200"));
+    assert!(
+        health(None).starts_with("HTTP/1.1 401"),
+        "no credentials, no entry"
+    );
+    let empty = base64::engine::general_purpose::STANDARD.encode("admin:");
+    assert!(
+        health(Some(empty)).starts_with("HTTP/1.1 401"),
+        "the empty password no longer works"
+    );
+    assert!(terminate(&mut child).success());
 }
 
 #[test]

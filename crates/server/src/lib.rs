@@ -8,7 +8,9 @@
 //! - [`openapi`]: `GET /api/openapi.json`, generated from the handlers.
 //! - [`ui`]: the same UI as the desktop window, built into the binary.
 //! - [`error`]: one JSON error shape with core's stable codes.
+//! - [`credentials`]: the generated password when none is configured, and the sign-in line.
 
+pub mod credentials;
 pub mod error;
 pub mod events;
 pub mod guard;

@@ -68,7 +68,7 @@ pub const SETTINGS: &[Setting] = &[
     setting("QUEUE_DASHBOARD_PORT", "dashboard.port", Some("3001"), "HTTP dashboard port; 0 picks a free one (logged at start)"),
     setting("QUEUE_DASHBOARD_HOST", "dashboard.host", Some("127.0.0.1"), "Address the HTTP dashboard listens on (`0.0.0.0` for every interface: then a real password is required)"),
     setting("QUEUE_DASHBOARD_USERNAME", "dashboard.username", Some("admin"), "HTTP dashboard basic-auth user"),
-    secret("QUEUE_DASHBOARD_PASSWORD", "dashboard.password", "HTTP dashboard basic-auth password"),
+    secret("QUEUE_DASHBOARD_PASSWORD", "dashboard.password", "HTTP dashboard basic-auth password; unset on a loopback address, one is generated on first start and kept in the data directory (`dashboard-password`)"),
     setting("QUEUE_SCALE_UP_THRESHOLD", "queue.scale_up_threshold", Some("10"), "Auto-scaling adds workers when more jobs than this wait"),
     setting("QUEUE_SCALE_DOWN_THRESHOLD", "queue.scale_down_threshold", Some("2"), "Auto-scaling removes a worker when fewer jobs than this wait (must be below the up threshold)"),
     setting("QUEUE_SCALE_COOLDOWN", "queue.scale_cooldown", Some("300000"), "Milliseconds between two scaling actions of a pool"),
