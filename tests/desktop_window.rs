@@ -22,7 +22,7 @@ use antrian_testkit::fixture::FixtureSite;
 use antrian_testkit::TestRedis;
 use fantoccini::Locator;
 use support::{
-    artifacts_dir, click, go, launch, manager, text_of, wait_for, wait_text, UI_TIMEOUT,
+    artifacts_dir, click, go, launch_with, manager, text_of, wait_for, wait_text, UI_TIMEOUT,
 };
 
 /// Adds a cleanup job due in an hour, as any producer would; its id.
@@ -122,8 +122,18 @@ async fn the_desktop_window_runs_the_ui_flows_over_tauri_commands() {
             .expect("redis_version")
     };
     let home = tempfile::tempdir().expect("tempdir");
+    // The dashboard's port is taken when the app starts: it keeps running and says so.
+    let squatter = std::net::TcpListener::bind("127.0.0.1:0").expect("a port to take");
+    let dashboard_port = squatter.local_addr().expect("addr").port();
     let launched = Instant::now();
-    let app = launch(Some(&redis.url()), home.path(), None, "desktop-driver.log").await;
+    let app = launch_with(
+        Some(&redis.url()),
+        home.path(),
+        None,
+        "desktop-driver.log",
+        &[("QUEUE_DASHBOARD_PORT", dashboard_port.to_string())],
+    )
+    .await;
     let client = &app.client;
     wait_for(
         client,
@@ -384,6 +394,69 @@ async fn the_desktop_window_runs_the_ui_flows_over_tauri_commands() {
         )
         .await;
     }
+    // The app's own HTTP dashboard: Settings said why it was not up; once the port is
+    // free, saving serves it, and the seed's `curl` reaches it with the generated password
+    // (and is refused without it).
+    go(client, "#/settings").await.expect("settings page");
+    wait_for(
+        client,
+        Locator::XPath(&format!(
+            "//*[@data-testid='dashboard-status' and contains(., 'The dashboard is not running: cannot listen on 127.0.0.1:{dashboard_port}')]"
+        )),
+        "Settings says the dashboard's port is taken",
+    )
+    .await;
+    drop(squatter);
+    click(
+        client,
+        "//button[normalize-space()='Save dashboard settings']",
+    )
+    .await;
+    wait_for(
+        client,
+        Locator::Css("[data-testid=dashboard-url]"),
+        "Settings shows where the dashboard is",
+    )
+    .await;
+    let url = text_of(client, "dashboard-url").await;
+    assert_eq!(url, format!("http://127.0.0.1:{dashboard_port}"));
+    click(client, "//button[normalize-space()='Show password']").await;
+    wait_for(
+        client,
+        Locator::Css("[data-testid=dashboard-password]"),
+        "Settings shows the generated password",
+    )
+    .await;
+    let password = text_of(client, "dashboard-password").await;
+    assert_eq!(password.len(), 24, "{password}");
+    let get = |auth: Option<&str>| {
+        use base64::Engine;
+        use std::io::{Read, Write};
+        let addr = url.trim_start_matches("http://");
+        let mut s = std::net::TcpStream::connect(addr).expect("the dashboard answers");
+        let auth = auth
+            .map(|p| {
+                let token = base64::engine::general_purpose::STANDARD.encode(format!("admin:{p}"));
+                format!("Authorization: Basic {token}\r\n")
+            })
+            .unwrap_or_default();
+        write!(
+            s,
+            "GET /api/stats HTTP/1.1\r\nHost: {addr}\r\n{auth}Connection: close\r\n\r\n"
+        )
+        .expect("send");
+        let mut answer = String::new();
+        s.read_to_string(&mut answer).expect("read");
+        answer
+    };
+    let answer = get(Some(&password));
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(answer.contains("scraping-queue"), "{answer}");
+    assert!(
+        get(None).starts_with("HTTP/1.1 401"),
+        "no credentials, no entry"
+    );
+
     go(client, "#/overview")
         .await
         .expect("back to the Overview");

@@ -3,6 +3,7 @@
 
 use antrian_core::alerts::AlertPrefs;
 use antrian_core::autoscaler::ScalingRules;
+use antrian_core::config::dashboard::{DashboardSettings, DashboardStatus};
 use antrian_core::connections::{
     test_connection as test_connection_at, ConnectionInput, ConnectionList, ConnectionTest,
     SavedConnection,
@@ -512,6 +513,47 @@ pub fn set_close_to_tray(shell: State<'_, Shell>, on: bool) -> Reply<bool> {
     shell
         .update_settings(|s| s.close_to_tray = on)
         .map(|s| s.close_to_tray)
+}
+
+/// The HTTP dashboard this app serves: its settings, its address while it runs, or why
+/// it does not.
+#[tauri::command]
+pub async fn get_dashboard(app: AppHandle) -> Reply<DashboardStatus> {
+    let shell = app.state::<Shell>();
+    let settings = shell.dashboard_settings().ok_or_else(not_started)?;
+    // Where the password is kept may take a keyring round trip.
+    let app2 = app.clone();
+    let store = blocking(move || Ok(app2.state::<Shell>().secrets.store())).await?;
+    Ok(shell.dashboard.status(settings, store).await)
+}
+
+/// Saves the dashboard's settings (checked first: nothing is saved when one is bad) and
+/// serves it again with them.
+#[tauri::command]
+pub async fn save_dashboard(app: AppHandle, settings: DashboardSettings) -> Reply<DashboardStatus> {
+    settings.check().map_err(fail)?;
+    app.state::<Shell>()
+        .update_settings(|s| s.dashboard = Some(settings))?;
+    app.state::<Shell>().serve_dashboard().await;
+    get_dashboard(app).await
+}
+
+/// The dashboard's password, for Settings to show or copy.
+#[tauri::command]
+pub async fn get_dashboard_password(app: AppHandle) -> Reply<String> {
+    blocking(move || {
+        app.state::<Shell>()
+            .dashboard_password()
+            .ok_or_else(not_started)
+    })
+    .await
+}
+
+fn not_started() -> StatusError {
+    StatusError {
+        code: ErrorCode::Unavailable,
+        message: "Antrian is still starting: the dashboard starts once Redis is connected".into(),
+    }
 }
 
 #[tauri::command]

@@ -7,6 +7,7 @@
 //! - [`settings`], [`secrets`]: the app's settings file and connection passwords.
 
 mod commands;
+mod dashboard;
 mod notifier;
 mod secrets;
 mod settings;
@@ -31,6 +32,9 @@ pub fn run() {
         .invoke_handler(tauri::generate_handler![
             commands::get_connection_status,
             commands::list_queues,
+            commands::get_dashboard,
+            commands::save_dashboard,
+            commands::get_dashboard_password,
             commands::create_queue,
             commands::list_jobs,
             commands::act_on_matching_jobs,

@@ -6,6 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use antrian_core::alerts::AlertPrefs;
+use antrian_core::config::dashboard::DashboardSettings;
 use antrian_core::connections::SavedConnection;
 use serde::{Deserialize, Serialize};
 
@@ -21,6 +22,9 @@ pub struct DesktopSettings {
     pub connections: Vec<SavedConnection>,
     /// The connection in use; none is the default (embedded unless configured).
     pub active_connection: Option<String>,
+    /// The HTTP dashboard as saved in Settings; none follows the configuration
+    /// (`QUEUE_DASHBOARD_*`, by default on at 127.0.0.1:3001).
+    pub dashboard: Option<DashboardSettings>,
 }
 
 /// The settings and where they live.

@@ -7,7 +7,8 @@ use std::sync::{Mutex, MutexGuard, RwLock};
 use std::time::Duration;
 
 use antrian_core::alerts::AlertPrefs;
-use antrian_core::config::{Config, LoadOptions, REDIS_VARS};
+use antrian_core::config::dashboard::DashboardSettings;
+use antrian_core::config::{Config, DashboardConfig, LoadOptions, REDIS_VARS};
 use antrian_core::connections::ConnectionList;
 use antrian_core::health::{ConnectionStatus, RedisMode, StatusBoard, StatusError};
 use antrian_core::queue::QueueEvent;
@@ -17,6 +18,7 @@ use antrian_core::{CancellationToken, ErrorCode, Runtime};
 use tauri::{AppHandle, Emitter};
 use tokio::sync::watch;
 
+use crate::dashboard::Dashboard;
 use crate::secrets::Secrets;
 use crate::settings::{DesktopSettings, SettingsFile};
 
@@ -38,6 +40,10 @@ pub struct Shell {
     pub secrets: Secrets,
     /// Notification preferences, as the alert watcher follows them.
     prefs: watch::Sender<AlertPrefs>,
+    /// The HTTP dashboard this app serves.
+    pub dashboard: Dashboard,
+    /// The configuration's dashboard (Settings change it) and the password in use.
+    dashboard_base: Mutex<Option<DashboardConfig>>,
     /// Keeps the log file writer alive.
     _log: Option<LogGuard>,
 }
@@ -65,6 +71,8 @@ impl Shell {
             settings: Mutex::new(settings),
             secrets: Secrets::new(dir),
             prefs,
+            dashboard: Dashboard::default(),
+            dashboard_base: Mutex::new(None),
             _log: log,
         }
     }
@@ -164,6 +172,7 @@ impl Shell {
             .cancel();
         let mut session = self.session.lock().await;
         *self.handle.write().unwrap_or_else(|p| p.into_inner()) = None;
+        self.dashboard.stop().await;
         if let Some(runtime) = session.take() {
             runtime.shutdown().await;
         }
@@ -236,6 +245,11 @@ impl Shell {
         ));
         tauri::async_runtime::spawn(crate::notifier::deliver(app.clone(), delivered));
         *self.handle.write().unwrap_or_else(|p| p.into_inner()) = Some(handle);
+        *self
+            .dashboard_base
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = Some(runtime.config().dashboard.clone());
+        self.serve_dashboard().await;
         if cancel.is_cancelled() {
             // The app exited while Redis was starting: stop at once.
             runtime.shutdown().await;
@@ -244,11 +258,71 @@ impl Shell {
         }
     }
 
+    /// The dashboard's settings: as saved in Settings, else as configured.
+    pub fn dashboard_settings(&self) -> Option<DashboardSettings> {
+        let base = self
+            .dashboard_base
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()?;
+        Some(
+            self.settings()
+                .dashboard
+                .unwrap_or_else(|| DashboardSettings::of(&base)),
+        )
+    }
+
+    /// The dashboard's password in use (configured, or kept in the keyring).
+    pub fn dashboard_password(&self) -> Option<String> {
+        let base = self
+            .dashboard_base
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()?;
+        Some(crate::dashboard::password(&base.password, &self.secrets))
+    }
+
+    /// (Re)starts the HTTP dashboard with the current settings, for the runtime in use; a
+    /// dashboard that cannot start is reported in Settings and by a notification.
+    pub async fn serve_dashboard(&self) {
+        let (Ok(handle), Some(settings), Some(password)) = (
+            self.handle(),
+            self.dashboard_settings(),
+            self.dashboard_password(),
+        ) else {
+            return;
+        };
+        let Some(base) = self
+            .dashboard_base
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+        else {
+            return;
+        };
+        let config = settings.apply(&base, password);
+        let parent = self
+            .cancel
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        if let Some(why) = self
+            .dashboard
+            .serve(handle, settings, config, &parent)
+            .await
+        {
+            tauri::async_runtime::spawn_blocking(move || {
+                crate::dashboard::notify_not_running(&why)
+            });
+        }
+    }
+
     /// Stops the runtime (workers drain, the embedded Redis flushes and exits). Called
     /// once, on exit.
     pub fn shutdown(&self) {
         self.exiting.cancel();
         tauri::async_runtime::block_on(async {
+            self.dashboard.stop().await;
             let mut session = self.session.lock().await;
             if let Some(runtime) = session.take() {
                 runtime.shutdown().await;

@@ -39,6 +39,9 @@ pub fn app_env(cmd: &mut Command, redis_url: Option<&str>, home: &Path, display:
         .env("ANTRIAN_DATA_DIR", home.join("antrian"))
         // The fixture site is on loopback, which scraping refuses unless allowed.
         .env("SCRAPE_ALLOW_PRIVATE", "127.0.0.1")
+        // The app's HTTP dashboard on any free port, so apps of parallel tests never meet
+        // on :3001.
+        .env("QUEUE_DASHBOARD_PORT", "0")
         // Software rendering: Xvfb has no GPU.
         .env("WEBKIT_DISABLE_DMABUF_RENDERER", "1")
         .env("LIBGL_ALWAYS_SOFTWARE", "1")
@@ -49,6 +52,17 @@ pub fn app_env(cmd: &mut Command, redis_url: Option<&str>, home: &Path, display:
 /// everything runs on that D-Bus session; otherwise in a new one (`dbus-run-session`).
 /// The driver's and app's output goes to `test-artifacts/<log>`.
 pub async fn launch(redis_url: Option<&str>, home: &Path, bus: Option<&str>, log: &str) -> App {
+    launch_with(redis_url, home, bus, log, &[]).await
+}
+
+/// [`launch`] with more environment for the app.
+pub async fn launch_with(
+    redis_url: Option<&str>,
+    home: &Path,
+    bus: Option<&str>,
+    log: &str,
+    env: &[(&str, String)],
+) -> App {
     require("Xvfb", "sudo apt-get install xvfb");
     require("dbus-run-session", "sudo apt-get install dbus-x11");
     require("WebKitWebDriver", "sudo apt-get install webkit2gtk-driver");
@@ -77,6 +91,7 @@ pub async fn launch(redis_url: Option<&str>, home: &Path, bus: Option<&str>, log
         }
     };
     app_env(&mut cmd, redis_url, home, &display);
+    cmd.envs(env.iter().map(|(k, v)| (*k, v.as_str())));
     let driver = cmd
         .stdout(Stdio::null())
         // WebKit, D-Bus and the portals are chatty: keep their output as an artifact.

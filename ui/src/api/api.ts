@@ -10,6 +10,8 @@ import type {
   CleanOptions,
   CommandReply,
   CreatedQueue,
+  DashboardSettings,
+  DashboardStatus,
   ConnectionStatus,
   Catalogue,
   DomainStats,
@@ -147,6 +149,12 @@ export interface DesktopApi {
   useConnection(id: string | null): Promise<void>;
   pauseAllQueues(): Promise<string[]>;
   resumeAllQueues(): Promise<string[]>;
+  /** The HTTP dashboard this app serves: its settings, its address while it runs, or why not. */
+  getDashboard(): Promise<DashboardStatus>;
+  /** Saves the dashboard's settings (rejects naming a bad field) and serves it again. */
+  saveDashboard(settings: DashboardSettings): Promise<DashboardStatus>;
+  /** The dashboard's password (kept in the OS keyring), to show or copy. */
+  getDashboardPassword(): Promise<string>;
   /** Calls `go` with a UI route when a notification or the tray asks to show one. */
   onNavigate(go: (link: string) => void): Promise<Unsubscribe>;
 }

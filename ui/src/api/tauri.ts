@@ -12,6 +12,7 @@ import type {
   Catalogue,
   CommandReply,
   CreatedQueue,
+  DashboardStatus,
   NewQueue,
   ConnectionStatus,
   DomainStats,
@@ -116,6 +117,9 @@ export function tauriApi(): Api {
       useConnection: (id) => run("use_connection", { id }),
       pauseAllQueues: () => call<string[]>("pause_all_queues"),
       resumeAllQueues: () => call<string[]>("resume_all_queues"),
+      getDashboard: () => call<DashboardStatus>("get_dashboard"),
+      saveDashboard: (settings) => call<DashboardStatus>("save_dashboard", { settings }),
+      getDashboardPassword: () => call<string>("get_dashboard_password"),
       onNavigate: (go) => listen<string>("navigate", (event) => go(event.payload)),
     },
   };

@@ -13,6 +13,8 @@ export type { BulkOutcome } from "./generated/BulkOutcome";
 export type { CleanOptions } from "./generated/CleanOptions";
 export type { CommandReply } from "./generated/CommandReply";
 export type { CreatedQueue } from "./generated/CreatedQueue";
+export type { DashboardSettings } from "./generated/DashboardSettings";
+export type { DashboardStatus } from "./generated/DashboardStatus";
 export type { NewQueue } from "./generated/NewQueue";
 export type { ConnectionState } from "./generated/ConnectionState";
 export type { ConnectionStatus } from "./generated/ConnectionStatus";

@@ -1,7 +1,14 @@
 import { fireEvent, screen, waitFor, within } from "@testing-library/react";
 import { describe, expect, it, vi } from "vitest";
 
-import { ApiError, type AlertPrefs, type ConnectionList, type DesktopApi } from "../api";
+import {
+  ApiError,
+  type AlertPrefs,
+  type ConnectionList,
+  type DashboardSettings,
+  type DashboardStatus,
+  type DesktopApi,
+} from "../api";
 import { fakeApi } from "../test/fakeApi";
 import { renderWith } from "../test/render";
 import { Settings } from "./Settings";
@@ -37,9 +44,19 @@ function desktop(extra: Partial<DesktopApi> = {}): DesktopApi {
     pauseAllQueues: vi.fn(() => Promise.resolve([])),
     resumeAllQueues: vi.fn(() => Promise.resolve([])),
     onNavigate: vi.fn(() => Promise.resolve(() => undefined)),
+    getDashboard: vi.fn(() => Promise.resolve(dashboard)),
+    saveDashboard: vi.fn((settings: DashboardSettings) => Promise.resolve({ ...dashboard, settings })),
+    getDashboardPassword: vi.fn(() => Promise.resolve("Zq3kP9v2Lm7xR4tY8wB1nC6d")),
     ...extra,
   };
 }
+
+const dashboard: DashboardStatus = {
+  settings: { enabled: true, host: "127.0.0.1", port: 3001, username: "admin" },
+  url: null,
+  error: "cannot listen on 127.0.0.1:3001: Address already in use (os error 98)",
+  passwordStore: "keyring",
+};
 
 function render(d: DesktopApi) {
   const api = fakeApi({
@@ -51,6 +68,38 @@ function render(d: DesktopApi) {
 }
 
 describe("Settings in the desktop app", () => {
+  it("says plainly when the dashboard's port is taken, changes it, and shows the password", async () => {
+    const d = desktop({
+      saveDashboard: vi.fn((settings: DashboardSettings) =>
+        Promise.resolve({ ...dashboard, settings, error: null, url: "http://127.0.0.1:3002" }),
+      ),
+    });
+    render(d);
+    const status = await screen.findByTestId("dashboard-status");
+    expect(status).toHaveTextContent("The dashboard is not running: cannot listen on 127.0.0.1:3001: Address already in use");
+    const form = screen.getByRole("form", { name: "Dashboard settings" });
+    fireEvent.change(within(form).getByLabelText("Port"), { target: { value: "3002" } });
+    fireEvent.click(within(form).getByRole("button", { name: "Save dashboard settings" }));
+    await waitFor(() =>
+      expect(d.saveDashboard).toHaveBeenCalledWith({ enabled: true, host: "127.0.0.1", port: 3002, username: "admin" }),
+    );
+    expect(await screen.findByTestId("dashboard-url")).toHaveTextContent("http://127.0.0.1:3002");
+    fireEvent.click(screen.getByRole("button", { name: "Show password" }));
+    expect(await screen.findByTestId("dashboard-password")).toHaveTextContent("Zq3kP9v2Lm7xR4tY8wB1nC6d");
+  });
+
+  it("keeps the dashboard settings and shows core's refusal beside them", async () => {
+    const d = desktop({
+      saveDashboard: vi.fn(() => Promise.reject(new ApiError("invalid_input", 'host: "localhost:1" is not an IP address'))),
+    });
+    render(d);
+    const form = await screen.findByRole("form", { name: "Dashboard settings" });
+    fireEvent.change(within(form).getByLabelText("Address"), { target: { value: "localhost:1" } });
+    fireEvent.click(within(form).getByRole("button", { name: "Save dashboard settings" }));
+    expect(await within(form).findByRole("alert")).toHaveTextContent("is not an IP address");
+    expect((within(form).getByLabelText("Address") as HTMLInputElement).value).toBe("localhost:1");
+  });
+
   it("saves notification preferences: kinds, cooldown and quiet hours", async () => {
     const d = desktop();
     render(d);

@@ -6,6 +6,7 @@ import type {
   AlertPrefs,
   ConnectionInput,
   ConnectionTest,
+  DashboardSettings,
   DesktopApi,
   SavedConnection,
 } from "../api";
@@ -26,6 +27,7 @@ export function DesktopSettings({ desktop }: { desktop: DesktopApi }) {
   return (
     <>
       <Connections desktop={desktop} />
+      <Dashboard desktop={desktop} />
       <Notifications desktop={desktop} />
       <Tray desktop={desktop} />
     </>
@@ -149,6 +151,111 @@ function Notifications({ desktop }: { desktop: DesktopApi }) {
       )}
       <button type="submit">Save notification preferences</button>
     </form>
+  );
+}
+
+/**
+ * The HTTP dashboard this app serves (the seed's API on :3001, its `curl` commands): where
+ * it is, how to sign in, and its settings. Core checks the settings; its message shows here.
+ */
+function Dashboard({ desktop }: { desktop: DesktopApi }) {
+  const client = useQueryClient();
+  const toast = useToast();
+  const status = useQuery({ queryKey: ["desktop", "dashboard"], queryFn: () => desktop.getDashboard() });
+  const [draft, setDraft] = useState<DashboardSettings | null>(null);
+  const [password, setPassword] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const s = status.data;
+  const form = draft ?? s?.settings ?? null;
+  const change = (patch: Partial<DashboardSettings>) => form && setDraft({ ...form, ...patch });
+  const save = async () => {
+    if (form === null || busy) return;
+    setBusy(true);
+    setError(null);
+    try {
+      const now = await desktop.saveDashboard(form);
+      client.setQueryData(["desktop", "dashboard"], now);
+      setDraft(null);
+      toast(now.url ? `The dashboard is at ${now.url}` : now.error ?? "The dashboard is off");
+    } catch (e) {
+      setError((e as Error).message);
+    } finally {
+      setBusy(false);
+    }
+  };
+  const reveal = async () => {
+    try {
+      setPassword(await desktop.getDashboardPassword());
+    } catch (e) {
+      toast((e as Error).message, "error");
+    }
+  };
+  const copy = async () => {
+    try {
+      const p = password ?? (await desktop.getDashboardPassword());
+      await navigator.clipboard.writeText(`${s?.settings.username ?? "admin"}:${p}`);
+      toast("Copied user:password");
+    } catch (e) {
+      toast(`Cannot copy: ${(e as Error).message}`, "error");
+    }
+  };
+  return (
+    <section className="card form" aria-labelledby="dashboard-title">
+      <h2 id="dashboard-title">HTTP dashboard</h2>
+      {status.isError && <p className="error" role="alert">{status.error.message}</p>}
+      {s && (
+        <div data-testid="dashboard-status">
+          {s.url !== null ? (
+            <p>
+              Serving at <a href={s.url} target="_blank" rel="noreferrer" data-testid="dashboard-url">{s.url}</a>{" "}
+              — sign in as <code>{s.settings.username}</code>; the password is kept in{" "}
+              {s.passwordStore === "keyring" ? "the OS keyring" : s.passwordStore}. Scripts and the seed&apos;s{" "}
+              <code>curl</code> commands reach Antrian here.
+            </p>
+          ) : s.error !== null ? (
+            <p className="error" role="alert">The dashboard is not running: {s.error}. Antrian keeps running; change the port below.</p>
+          ) : (
+            <p className="muted">The dashboard is off.</p>
+          )}
+          <div className="actions">
+            <button type="button" onClick={() => void reveal()}>Show password</button>
+            <button type="button" onClick={() => void copy()}>Copy user:password</button>
+            {password !== null && <code data-testid="dashboard-password">{password}</code>}
+          </div>
+        </div>
+      )}
+      {form && (
+        <form
+          className="form"
+          aria-label="Dashboard settings"
+          onSubmit={(e) => {
+            e.preventDefault();
+            void save();
+          }}
+        >
+          <label className="check">
+            <input type="checkbox" checked={form.enabled} onChange={(e) => change({ enabled: e.target.checked })} />
+            Serve the HTTP dashboard
+          </label>
+          <label>
+            Address
+            <input value={form.host} onChange={(e) => change({ host: e.target.value })} />
+          </label>
+          <label>
+            Port
+            <input inputMode="numeric" value={String(form.port)}
+              onChange={(e) => change({ port: Number(e.target.value.replace(/\D/g, "")) })} />
+          </label>
+          <label>
+            User
+            <input value={form.username} onChange={(e) => change({ username: e.target.value })} />
+          </label>
+          {error !== null && <p className="error" role="alert">{error}</p>}
+          <button type="submit" disabled={busy}>Save dashboard settings</button>
+        </form>
+      )}
+    </section>
   );
 }
 

@@ -10,6 +10,7 @@
 //! - this module: assembling [`Config`] from all of them.
 
 mod allow;
+pub mod dashboard;
 mod notify;
 mod parser;
 mod scrape;
