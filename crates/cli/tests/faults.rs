@@ -276,6 +276,77 @@ async fn a_node_killed_mid_batch_loses_no_job_while_another_node_runs() {
     assert!(after_kill > 0, "the surviving node went on after the kill");
 }
 
+/// As [`a_node_killed_mid_batch_loses_no_job_while_another_node_runs`], but with BullMQ's
+/// default lock duration and stalled interval (30 s each), where BullMQ alone brings a
+/// killed node's jobs back only after about a minute. The surviving node sees the dead
+/// one's heartbeat lapse and its connections gone, and moves its jobs back to wait: they
+/// run again within seconds, none lost, none taken while their first node was alive.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_killed_nodes_jobs_run_again_within_seconds_with_default_locks() {
+    let redis = TestRedis::start();
+    let site = FixtureSite::start().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let node = || {
+        let mut cmd = node_command(dir.path(), &redis.url());
+        cmd.env_remove("QUEUE_LOCK_DURATION")
+            .env_remove("QUEUE_STALLED_INTERVAL");
+        let (child, mut logs) = spawn(cmd.args(["workers", "--types", "scraping"]));
+        logs.wait_line("ready");
+        (child, logs)
+    };
+    let (mut victim, _victim_logs) = node();
+    let (_survivor, mut survivor_logs) = node();
+    let (queues, hub) = queues_and_events(&redis.url()).await;
+    let mut conn = redis.connection();
+    let mut sub = hub.subscribe();
+
+    let mut ledger = Ledger::new();
+    // Twenty pages of 3 s: ten in flight on each node.
+    let ids = ledger.add(&queues, &site, 20, 3000).await;
+    for started in 0..20 {
+        sub.recv_matching(Duration::from_secs(20), |e| {
+            matches!(e, QueueEvent::JobActive { .. })
+        })
+        .await
+        .unwrap_or_else(|| panic!("only {started} jobs started within 20 s"));
+    }
+    let in_flight = active_ids(&mut conn);
+    victim.0.kill().expect("SIGKILL a node");
+    victim.0.wait().expect("reap");
+    let killed_at = Instant::now();
+    survivor_logs.wait_line("its active jobs are waiting again");
+    let given_back = killed_at.elapsed();
+
+    let done = wait_completed(&hub, &mut conn, &ids, SETTLE).await;
+    let all_done = in_flight
+        .iter()
+        .filter_map(|id| done.get(id))
+        .max()
+        .map_or(Duration::ZERO, |at| at.duration_since(killed_at));
+    let account = ledger.account(&mut conn, &site);
+    eprintln!(
+        "fault: kill -9 with default 30 s locks: {} jobs, {} in flight, lost {}, duplicates {}, dead node's jobs waiting again {} ms after the kill, all done {} ms after it (BullMQ alone: lock expiry + a stalled check, ~60 s)",
+        ids.len(),
+        in_flight.len(),
+        account.lost.len(),
+        account.duplicates,
+        given_back.as_millis(),
+        all_done.as_millis()
+    );
+    assert!(account.lost.is_empty(), "lost jobs: {:?}", account.lost);
+    assert_eq!(account.completed, ids.len(), "{account:?}");
+    assert!(
+        account.duplicates <= in_flight.len() / 2 + 1,
+        "only the dead node's jobs are fetched twice: {account:?}"
+    );
+    // The goal is 15 s (a 10 s heartbeat lapse, a check every 2 s); the bound is generous
+    // for a loaded CI machine, and still far below BullMQ's own minute.
+    assert!(
+        given_back < Duration::from_secs(25),
+        "the dead node's jobs waited {given_back:?} to be given back"
+    );
+}
+
 /// Reads `/api/health` from a dashboard: the Redis connection's state it reports
 /// (`connected`, `disconnected`…), or what went wrong.
 fn redis_state(addr: &str) -> String {

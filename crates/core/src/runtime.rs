@@ -424,6 +424,15 @@ impl Runtime {
                 tracing::warn!("node agent stopped: {e}");
             }
         }));
+        // A node that dies (SIGKILL, power loss) has its jobs run again by the live ones.
+        self.tasks.push(tokio::spawn(crate::worker::recovery::run(
+            crate::worker::recovery::Recovery::new(
+                &node,
+                self.connection.clone(),
+                self.queues.clone(),
+            ),
+            self.cancel.clone(),
+        )));
         if q.auto_scaling && !rules.is_empty() {
             let autoscaler = Autoscaler::new(
                 &node,

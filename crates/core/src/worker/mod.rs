@@ -6,6 +6,7 @@
 //! - [`memory`]: the process's resident memory, for the memory ceiling.
 //! - [`registry`]: the seed's four worker types and the job-name → handler routes.
 //! - [`nodes`]: the node registry and remote commands (scale, pause, resume, drain).
+//! - [`recovery`]: a dead node's active jobs back to wait within seconds.
 //! - [`pool`]: worker pools per type on BullMQ workers: scaling, statistics, shutdown;
 //!   `manual` adds scaling by hand, which pins a pool until it is handed back.
 
@@ -16,6 +17,7 @@ mod manual;
 pub mod memory;
 pub mod nodes;
 pub mod pool;
+pub mod recovery;
 pub mod registry;
 
 pub use autoscale::{scaling_log, Autoscaler};

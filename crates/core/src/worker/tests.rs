@@ -1404,3 +1404,128 @@ async fn a_pool_scaled_by_hand_keeps_its_size_until_it_is_handed_back() {
     assert!(!workers.get_worker_stats().await.by_type["scraping"].pinned);
     workers.shutdown(DRAIN).await;
 }
+
+/// Registers `id` as a node whose last heartbeat was at `at_ms` (what a node agent writes).
+async fn heartbeat(redis: &TestRedis, id: &str, at_ms: u64) {
+    let _: () = redis::cmd("ZADD")
+        .arg(crate::keys::nodes())
+        .arg(at_ms)
+        .arg(id)
+        .query(&mut redis.connection())
+        .expect("ZADD");
+}
+
+#[tokio::test]
+async fn a_dead_nodes_jobs_wait_again_and_a_live_nodes_are_never_taken() {
+    use crate::worker::recovery::{Recovery, LAPSE};
+
+    let redis = TestRedis::start();
+    // Node A holds its job until the test ends; node B completes whatever it takes.
+    let hold = Arc::new(tokio::sync::Semaphore::new(0));
+    let started = Arc::new(tokio::sync::Notify::new());
+    let mut a_registry = Registry::new();
+    {
+        let (hold, started) = (hold.clone(), started.clone());
+        a_registry.register(
+            WorkerType::Scraping,
+            "product-scraping",
+            handler_fn(move |_ctx: JobContext| {
+                let (hold, started) = (hold.clone(), started.clone());
+                async move {
+                    started.notify_one();
+                    let _ = hold.acquire().await;
+                    Ok(json!({"by": "a"}))
+                }
+            }),
+        );
+    }
+    let (q, _unused, hub) = setup(&redis, Registry::new()).await;
+    let q = Arc::new(q);
+    let a = WorkerManager::new(connect(&redis).await, "bull", "node-a", a_registry);
+    a.scale_workers(WorkerType::Scraping, 1, &settings(1), DRAIN)
+        .await
+        .expect("a");
+    let mut sub = hub.subscribe();
+    let job = q
+        .add_job(
+            "scraping-queue",
+            "product-scraping",
+            json!({"url": "https://shop.example/p/1"}),
+            &JobOptionsInput::default(),
+        )
+        .await
+        .expect("add")
+        .id;
+    tokio::time::timeout(Duration::from_secs(10), started.notified())
+        .await
+        .expect("node A took the job");
+
+    let mut b_registry = Registry::new();
+    b_registry.register(
+        WorkerType::Scraping,
+        "product-scraping",
+        handler_fn(|_ctx: JobContext| async move { Ok(json!({"by": "b"})) }),
+    );
+    let b = WorkerManager::new(connect(&redis).await, "bull", "node-b", b_registry);
+    b.scale_workers(WorkerType::Scraping, 1, &settings(1), DRAIN)
+        .await
+        .expect("b");
+    let mut recovery = Recovery::new("node-b", connect(&redis).await, q.clone());
+    let now = crate::now_ms();
+    let lapse = u64::try_from(LAPSE.as_millis()).expect("ms");
+    heartbeat(&redis, "node-b", now).await;
+
+    // A's heartbeat lapsed, but its worker's connection is there: A is slow, not dead.
+    heartbeat(&redis, "node-a", now - lapse - 5_000).await;
+    assert!(recovery.tick(now).await.expect("tick").is_empty());
+    let holder: String = redis::cmd("HGET")
+        .arg(format!("bull:scraping-queue:{job}"))
+        .arg("pb")
+        .query(&mut redis.connection())
+        .expect("pb");
+    assert!(holder.starts_with("node-a:"), "still A's: {holder}");
+
+    // A's process goes away (its connections close with it): its job waits again, its stall
+    // counted, and B runs it.
+    a.shutdown(Duration::from_millis(50)).await;
+    drop(a);
+    // Redis drops a closed client as soon as it reads the close; allow it a moment.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let recovered = loop {
+        let r = recovery.tick(crate::now_ms()).await.expect("tick");
+        if !r.is_empty() || Instant::now() > deadline {
+            break r;
+        }
+        tokio::task::yield_now().await;
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(recovered.len(), 1, "{recovered:?}");
+    assert_eq!(recovered[0].node, "node-a");
+    assert_eq!(
+        recovered[0].jobs,
+        [("scraping-queue".to_string(), vec![job.clone()])]
+    );
+    let done = finished(&mut sub, std::slice::from_ref(&job)).await;
+    assert!(
+        matches!(&done[&job], QueueEvent::JobCompleted { .. }),
+        "{:?}",
+        done[&job]
+    );
+    let (stalls, by): (u32, String) = redis::pipe()
+        .hget(format!("bull:scraping-queue:{job}"), "stc")
+        .hget(format!("bull:scraping-queue:{job}"), "returnvalue")
+        .query(&mut redis.connection())
+        .expect("job");
+    assert_eq!(stalls, 1, "the stall is counted as BullMQ counts it");
+    assert!(by.contains("\"b\""), "{by}");
+    assert!(
+        recovery
+            .tick(crate::now_ms())
+            .await
+            .expect("tick")
+            .is_empty(),
+        "a node is recovered once"
+    );
+    hold.add_permits(1);
+    b.shutdown(DRAIN).await;
+}
