@@ -21,6 +21,8 @@ APT_PACKAGES=(
   python3-venv
   # The browser the UI's end-to-end tests drive with playwright-core (tests/browser.rs)
   chromium fonts-liberation
+  # The README's Troubleshooting commands, which a test runs (curl, redis-cli)
+  curl redis-tools
 )
 
 as_root() {
