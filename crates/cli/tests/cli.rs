@@ -770,12 +770,20 @@ fn workers_and_nodes_commands_reach_a_running_node() {
     let bad = cli(&["nodes", "scale", &id, "scraping", "lots"]);
     assert_eq!(bad.status.code(), Some(2));
     assert!(stderr(&bad).contains("give a whole number of workers, or `auto`"));
-    let bad = cli(&["nodes", "scale", &id, "mining", "2"]);
+    let bad = cli(&["nodes", "scale", &id, "mining:rig", "2"]);
     assert_eq!(bad.status.code(), Some(2));
     assert!(
-        stderr(&bad).contains("unknown worker type \"mining\""),
+        stderr(&bad).contains("unknown worker type \"mining:rig\""),
         "{}",
         stderr(&bad)
+    );
+    // A custom queue's pool this node does not run: the node says so.
+    let other = cli(&["nodes", "scale", &id, "mining", "2"]);
+    assert_eq!(other.status.code(), Some(4), "{}", stderr(&other));
+    assert!(
+        String::from_utf8_lossy(&other.stdout).contains("no handler is registered for mining jobs"),
+        "{}",
+        String::from_utf8_lossy(&other.stdout)
     );
     let missing = cli(&["nodes", "drain", "no-such-node"]);
     assert_eq!(missing.status.code(), Some(3), "{}", stderr(&missing));

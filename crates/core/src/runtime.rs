@@ -339,6 +339,8 @@ impl Runtime {
             WorkerType::DataProcessing => w.data_processing,
             WorkerType::Notification => w.notification,
             WorkerType::Cleanup => w.cleanup,
+            // A custom queue's pool starts small; the autoscaler or an operator sizes it.
+            WorkerType::Custom(_) => 1,
         }
     }
 
@@ -360,6 +362,7 @@ impl Runtime {
                 WorkerType::DataProcessing => pools.data_processing,
                 WorkerType::Notification => pools.notification,
                 WorkerType::Cleanup => pools.cleanup,
+                WorkerType::Custom(_) => crate::config::PoolOverrides::default(),
             };
             PoolSettings {
                 concurrency: o.concurrency.unwrap_or(q.concurrency) as usize,
@@ -374,8 +377,15 @@ impl Runtime {
             &node,
             registry.clone(),
         ));
+        // The four, and every custom queue the registry has handlers for.
         let types: Vec<WorkerType> = if plan.types.is_empty() {
-            WorkerType::ALL.to_vec()
+            let mut all = WorkerType::ALL.to_vec();
+            for t in registry.types() {
+                if !all.contains(&t) {
+                    all.push(t);
+                }
+            }
+            all
         } else {
             plan.types.clone()
         };
@@ -383,6 +393,10 @@ impl Runtime {
         manager.set_rules(rules_all.clone());
         let mut rules = BTreeMap::new();
         for t in types {
+            if let WorkerType::Custom(queue) = t {
+                // Its queue exists from now on (producers may add to it), its events watched.
+                self.handle().create_queue(queue).await?;
+            }
             if !registry.handles(t) {
                 tracing::info!(
                     worker_type = t.as_str(),

@@ -44,7 +44,7 @@ pub enum NodesCommand {
     Scale {
         /// Node id (from `antrian nodes list`).
         node: String,
-        /// scraping, data-processing, notification or cleanup.
+        /// scraping, data-processing, notification, cleanup, or a custom queue's name.
         worker_type: String,
         /// Workers wanted (0 stops the pool; otherwise QUEUE_MIN_WORKERS to
         /// QUEUE_MAX_WORKERS), or `auto`.
@@ -71,11 +71,12 @@ pub enum NodesCommand {
     },
 }
 
-/// Parses a worker type argument.
+/// Parses a pool argument: one of the four types, or a custom queue's name (pools that
+/// library users run, `WorkerType::custom`).
 pub fn worker_type(raw: &str) -> Result<WorkerType, CliError> {
-    WorkerType::parse(raw).ok_or_else(|| {
+    WorkerType::parse_any(raw).ok_or_else(|| {
         CliError::Usage(format!(
-            "unknown worker type {raw:?}: use scraping, data-processing, notification or cleanup"
+            "unknown worker type {raw:?}: use scraping, data-processing, notification, cleanup or a custom queue's name"
         ))
     })
 }

@@ -8,11 +8,12 @@ use serde::{Deserialize, Serialize};
 
 use super::handler::Handler;
 
-/// The seed's worker types, one per standard queue.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, TS)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "kebab-case")]
-#[ts(export, export_to = "../../../ui/src/api/generated/")]
+/// A pool's kind: the seed's four worker types, one per standard queue, or a custom queue
+/// a library user registers handlers for ([`WorkerType::custom`], the seed's "Custom
+/// Worker" on `my-queue`). Spelled in JSON and on the command line as `scraping`,
+/// `data-processing`, `notification`, `cleanup`, or the custom queue's name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, TS)]
+#[ts(export, export_to = "../../../ui/src/api/generated/", type = "string")]
 pub enum WorkerType {
     /// scraping-queue: product, order, shop and batch scraping.
     Scraping,
@@ -22,16 +23,42 @@ pub enum WorkerType {
     Notification,
     /// cleanup-queue: old data and temp files.
     Cleanup,
+    /// A custom queue, named by its queue name (interned: a process has a few).
+    Custom(&'static str),
 }
 
+/// Custom queue names in use, interned so [`WorkerType`] stays `Copy`.
+static CUSTOM: std::sync::Mutex<Vec<&'static str>> = std::sync::Mutex::new(Vec::new());
+
 impl WorkerType {
-    /// All four, in the seed's order.
+    /// The seed's four, in its order.
     pub const ALL: [WorkerType; 4] = [
         WorkerType::Scraping,
         WorkerType::DataProcessing,
         WorkerType::Notification,
         WorkerType::Cleanup,
     ];
+
+    /// The pool kind of a custom queue (`my-queue`): any queue name but the four standard
+    /// ones, which have their own types.
+    pub fn custom(queue: &str) -> crate::Result<Self> {
+        crate::queue::manager::validate_queue_name(queue)?;
+        if let Some(t) = Self::ALL.into_iter().find(|t| t.queue() == queue) {
+            return Ok(t);
+        }
+        let mut names = CUSTOM
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let name = match names.iter().find(|n| **n == queue) {
+            Some(n) => *n,
+            None => {
+                let leaked: &'static str = Box::leak(queue.to_string().into_boxed_str());
+                names.push(leaked);
+                leaked
+            }
+        };
+        Ok(WorkerType::Custom(name))
+    }
 
     /// The queue this type consumes.
     pub fn queue(self) -> &'static str {
@@ -40,22 +67,62 @@ impl WorkerType {
             WorkerType::DataProcessing => "data-processing-queue",
             WorkerType::Notification => "notifications-queue",
             WorkerType::Cleanup => "cleanup-queue",
+            WorkerType::Custom(queue) => queue,
         }
     }
 
-    /// The name users type (`scraping`, `data-processing`, `notification`, `cleanup`).
+    /// The name users type (`scraping`, `data-processing`, `notification`, `cleanup`, or
+    /// a custom queue's name).
     pub fn as_str(self) -> &'static str {
         match self {
             WorkerType::Scraping => "scraping",
             WorkerType::DataProcessing => "data-processing",
             WorkerType::Notification => "notification",
             WorkerType::Cleanup => "cleanup",
+            WorkerType::Custom(queue) => queue,
         }
     }
 
-    /// Parses a user-given type name.
+    /// Parses one of the four type names.
     pub fn parse(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|t| t.as_str() == s)
+    }
+
+    /// Parses a type name, or a custom queue's name.
+    pub fn parse_any(s: &str) -> Option<Self> {
+        Self::parse(s).or_else(|| Self::custom(s).ok())
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for WorkerType {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .description(Some(
+                "scraping, data-processing, notification, cleanup, or a custom queue's name",
+            ))
+            .into()
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for WorkerType {}
+
+impl Serialize for WorkerType {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for WorkerType {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(d)?;
+        WorkerType::parse_any(&name).ok_or_else(|| {
+            serde::de::Error::custom(format!(
+                "unknown worker type {name:?}: use scraping, data-processing, notification, cleanup or a custom queue's name"
+            ))
+        })
     }
 }
 
@@ -101,6 +168,13 @@ impl Registry {
             .filter(|(t, _)| *t == worker_type)
             .map(|(_, n)| n.as_str())
             .collect()
+    }
+
+    /// Every type with a handler, each once, in order.
+    pub fn types(&self) -> Vec<WorkerType> {
+        let mut types: Vec<WorkerType> = self.handlers.keys().map(|(t, _)| *t).collect();
+        types.dedup();
+        types
     }
 
     /// Whether a type has any handler (a type without one runs no workers: it would only
