@@ -214,7 +214,8 @@ impl Runtime {
                 config.queue.max_job_data as usize,
             )
             .await?;
-            for name in &config.queue.custom {
+            let targets = config.queue.http_targets.iter().map(|t| &t.queue);
+            for name in config.queue.custom.iter().chain(targets) {
                 queues.create_queue(name).await?;
             }
             let events = EventHub::new(connection.clone(), &config.queue.prefix);

@@ -44,6 +44,11 @@ pub fn setup(runtime: &Runtime) -> Result<Registry, ScrapeError> {
     ))
     .register(&mut registry);
     Arc::new(notify::NotifyJobs::new(runtime.config().notify.clone())).register(&mut registry);
+    notify::target::register(
+        &runtime.config().queue.http_targets,
+        &runtime.config().notify,
+        &mut registry,
+    );
     let scraper = Arc::new(scrape::Scraper::new(
         runtime.connection().redis(),
         runtime.queues().clone(),

@@ -167,6 +167,17 @@ pub struct QueueConfig {
     pub other_workers: Vec<String>,
     /// Queues besides the four, created at start so jobs can be added to them.
     pub custom: Vec<String>,
+    /// Custom queues whose jobs are POSTed to an HTTP endpoint (`QUEUE_HTTP_TARGETS`).
+    pub http_targets: Vec<HttpTarget>,
+}
+
+/// A custom queue served by an HTTP endpoint: each job is POSTed to `url` as signed JSON.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpTarget {
+    /// The queue.
+    pub queue: String,
+    /// Where its jobs go.
+    pub url: url::Url,
 }
 
 /// The HTTP dashboard.
@@ -410,6 +421,7 @@ impl Config {
             )?,
             other_workers: p.queue_names("QUEUE_OTHER_WORKERS")?,
             custom: p.queue_names("QUEUE_CUSTOM")?,
+            http_targets: p.http_targets("QUEUE_HTTP_TARGETS")?,
         };
         if queue.scale_down_threshold >= queue.scale_up_threshold {
             return Err(p.invalid(
@@ -479,6 +491,12 @@ impl Config {
         };
         let scrape = ScrapeConfig::parse(&p)?;
         let notify = NotifyConfig::parse(&p)?;
+        if !queue.http_targets.is_empty() && notify.webhook_secret.is_none() {
+            return Err(p.invalid(
+                "QUEUE_HTTP_TARGETS",
+                "WEBHOOK_SECRET set too: every job POSTed to a target is signed with it",
+            ));
+        }
         let search = SearchConfig::parse(&p)?;
         let data_dir = match p.text("ANTRIAN_DATA_DIR")? {
             Some(dir) => PathBuf::from(dir),

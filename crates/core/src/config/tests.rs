@@ -459,6 +459,49 @@ fn queue_lists_take_names_and_name_a_bad_one() {
 }
 
 #[test]
+fn http_targets_take_queue_url_pairs_and_need_the_signing_secret() {
+    let c = Config::load(&env(&[
+        (
+            "QUEUE_HTTP_TARGETS",
+            "partner-feed=https://hooks.example/antrian, erp=http://erp.local:8080/jobs",
+        ),
+        ("WEBHOOK_SECRET", "s3cret"),
+    ]))
+    .expect("config");
+    let targets: Vec<(&str, &str)> = c
+        .queue
+        .http_targets
+        .iter()
+        .map(|t| (t.queue.as_str(), t.url.as_str()))
+        .collect();
+    assert_eq!(
+        targets,
+        [
+            ("partner-feed", "https://hooks.example/antrian"),
+            ("erp", "http://erp.local:8080/jobs")
+        ]
+    );
+    let unsigned = err(&env(&[(
+        "QUEUE_HTTP_TARGETS",
+        "partner-feed=https://hooks.example/a",
+    )]));
+    assert!(unsigned.contains("WEBHOOK_SECRET"), "{unsigned}");
+    for bad in [
+        "partner-feed",
+        "partner-feed=ftp://hooks.example/a",
+        "bad:queue=https://hooks.example/a",
+        "scraping-queue=https://hooks.example/a",
+        "a=https://x.example/1,a=https://x.example/2",
+    ] {
+        let e = err(&env(&[
+            ("QUEUE_HTTP_TARGETS", bad),
+            ("WEBHOOK_SECRET", "s3cret"),
+        ]));
+        assert!(e.contains("expected queue=URL pairs"), "{bad}: {e}");
+    }
+}
+
+#[test]
 fn bad_cluster_settings_name_the_setting() {
     let nodes = ("REDIS_CLUSTER_NODES", "10.0.0.1:7000");
     for (pairs, starts) in [

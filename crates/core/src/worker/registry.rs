@@ -130,6 +130,8 @@ impl<'de> Deserialize<'de> for WorkerType {
 #[derive(Default, Clone)]
 pub struct Registry {
     handlers: BTreeMap<(WorkerType, String), Arc<dyn Handler>>,
+    /// Handlers for every job name of a type (an HTTP target's queue).
+    any: BTreeMap<WorkerType, Arc<dyn Handler>>,
 }
 
 impl std::fmt::Debug for Registry {
@@ -156,9 +158,23 @@ impl Registry {
         self
     }
 
+    /// Routes every job on `worker_type`'s queue whose name has no handler of its own to
+    /// `handler`.
+    pub fn register_any(
+        &mut self,
+        worker_type: WorkerType,
+        handler: Arc<dyn Handler>,
+    ) -> &mut Self {
+        self.any.insert(worker_type, handler);
+        self
+    }
+
     /// The handler for a job, if any.
     pub fn get(&self, worker_type: WorkerType, name: &str) -> Option<Arc<dyn Handler>> {
-        self.handlers.get(&(worker_type, name.to_string())).cloned()
+        self.handlers
+            .get(&(worker_type, name.to_string()))
+            .or_else(|| self.any.get(&worker_type))
+            .cloned()
     }
 
     /// The job names a type handles, sorted.
@@ -172,7 +188,13 @@ impl Registry {
 
     /// Every type with a handler, each once, in order.
     pub fn types(&self) -> Vec<WorkerType> {
-        let mut types: Vec<WorkerType> = self.handlers.keys().map(|(t, _)| *t).collect();
+        let mut types: Vec<WorkerType> = self
+            .handlers
+            .keys()
+            .map(|(t, _)| *t)
+            .chain(self.any.keys().copied())
+            .collect();
+        types.sort();
         types.dedup();
         types
     }
@@ -180,6 +202,6 @@ impl Registry {
     /// Whether a type has any handler (a type without one runs no workers: it would only
     /// fail jobs that another service, a Node.js worker say, may be there to run).
     pub fn handles(&self, worker_type: WorkerType) -> bool {
-        self.handlers.keys().any(|(t, _)| *t == worker_type)
+        self.any.contains_key(&worker_type) || self.handlers.keys().any(|(t, _)| *t == worker_type)
     }
 }

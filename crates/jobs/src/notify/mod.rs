@@ -2,8 +2,10 @@
 //!
 //! - [`email`]: templated e-mail over SMTP.
 //! - [`webhook`]: signed JSON webhooks with an SSRF guard.
+//! - [`target`]: custom queues whose jobs are POSTed to an HTTP endpoint.
 
 pub mod email;
+pub mod target;
 pub mod webhook;
 
 use std::sync::Arc;

@@ -145,13 +145,47 @@ pub fn signature(secret: &str, id: &str, timestamp: i64, body: &str) -> String {
 /// Delivers one webhook; `id` is stable across the job's attempts.
 pub async fn send(cfg: &NotifyConfig, id: &str, data: &Value) -> Result<Value, JobError> {
     let (job, url, method) = parse(data).map_err(JobError::discard)?;
+    let response = post(cfg, id, &url, method, &job.headers, job.data.to_string()).await?;
+    let status = response.status();
+    let what = format!("{url}: HTTP {status}");
+    match status.as_u16() {
+        200..=299 => Ok(json!({"status": status.as_u16(), "webhookId": id})),
+        300..=399 => Err(JobError::discard(format!(
+            "{what}: webhooks do not follow redirects"
+        ))),
+        _ => Err(failure(&response, what)),
+    }
+}
+
+/// What a non-2xx answer means for the job: 408, 429 and 5xx are retried (after the
+/// server's `Retry-After` when it gives one), anything else fails the job for good.
+pub(crate) fn failure(response: &reqwest::Response, what: String) -> JobError {
+    match response.status().as_u16() {
+        408 | 429 | 500..=599 => match crate::scrape::fetch::retry_after(response.headers()) {
+            Some(after) => JobError::retry_after(what, after),
+            None => JobError::retry(what),
+        },
+        _ => JobError::discard(what),
+    }
+}
+
+/// Sends `body` as signed JSON to `url` (its host resolved and checked first, the
+/// connection made to exactly that address, no redirect followed); network failures and
+/// timeouts are retried.
+pub(crate) async fn post(
+    cfg: &NotifyConfig,
+    id: &str,
+    url: &url::Url,
+    method: reqwest::Method,
+    headers: &BTreeMap<String, String>,
+    body: String,
+) -> Result<reqwest::Response, JobError> {
     let secret = cfg.webhook_secret.as_deref().ok_or_else(|| {
         JobError::discard(
             "WEBHOOK_SECRET is not set: webhooks are always signed; set it and retry the job",
         )
     })?;
-    let addr = destination(&url, &cfg.webhook_allow_private).await?;
-    let body = job.data.to_string();
+    let addr = destination(url, &cfg.webhook_allow_private).await?;
     let timestamp = chrono::Utc::now().timestamp();
     let client = reqwest::Client::builder()
         .timeout(Duration::from_millis(cfg.webhook_timeout_ms))
@@ -167,10 +201,10 @@ pub async fn send(cfg: &NotifyConfig, id: &str, data: &Value) -> Result<Value, J
         .header("webhook-id", id)
         .header("webhook-timestamp", timestamp.to_string())
         .header("webhook-signature", signature(secret, id, timestamp, &body));
-    for (name, value) in &job.headers {
+    for (name, value) in headers {
         request = request.header(name, value);
     }
-    let response = request.body(body).send().await.map_err(|e| {
+    request.body(body).send().await.map_err(|e| {
         JobError::retry(format!(
             "{url}: {}",
             if e.is_timeout() {
@@ -179,20 +213,7 @@ pub async fn send(cfg: &NotifyConfig, id: &str, data: &Value) -> Result<Value, J
                 e.to_string()
             }
         ))
-    })?;
-    let status = response.status();
-    let what = format!("{url}: HTTP {status}");
-    match status.as_u16() {
-        200..=299 => Ok(json!({"status": status.as_u16(), "webhookId": id})),
-        408 | 429 | 500..=599 => match crate::scrape::fetch::retry_after(response.headers()) {
-            Some(after) => Err(JobError::retry_after(what, after)),
-            None => Err(JobError::retry(what)),
-        },
-        300..=399 => Err(JobError::discard(format!(
-            "{what}: webhooks do not follow redirects"
-        ))),
-        _ => Err(JobError::discard(what)),
-    }
+    })
 }
 
 #[cfg(test)]
