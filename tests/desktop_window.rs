@@ -131,7 +131,11 @@ async fn the_desktop_window_runs_the_ui_flows_over_tauri_commands() {
         home.path(),
         None,
         "desktop-driver.log",
-        &[("QUEUE_DASHBOARD_PORT", dashboard_port.to_string())],
+        &[
+            ("QUEUE_DASHBOARD_PORT", dashboard_port.to_string()),
+            // The fixture site plays the HTTP target's endpoint, on loopback.
+            ("WEBHOOK_ALLOW_PRIVATE", "127.0.0.1".to_string()),
+        ],
     )
     .await;
     let client = &app.client;
@@ -456,6 +460,69 @@ async fn the_desktop_window_runs_the_ui_flows_over_tauri_commands() {
         get(None).starts_with("HTTP/1.1 401"),
         "no credentials, no entry"
     );
+
+    // An HTTP target set up in Settings (save_http_targets restarts the pools on it): a
+    // job of its queue is POSTed to the endpoint and completes with its answer.
+    go(client, "#/settings").await.expect("settings page");
+    click(client, "//button[normalize-space()='Add a target']").await;
+    for (label, value) in [
+        ("Queue", "desk-target".to_string()),
+        ("URL", site.url("/hook")),
+    ] {
+        wait_for(
+            client,
+            Locator::XPath(&format!(
+                "//form[@aria-label='HTTP targets']//fieldset[last()]//label[contains(., '{label}')]/input"
+            )),
+            &format!("the target's {label} field"),
+        )
+        .await
+        .send_keys(&value)
+        .await
+        .expect("type");
+    }
+    click(client, "//button[normalize-space()='Save HTTP targets']").await;
+    wait_for(
+        client,
+        Locator::XPath("//div[contains(@class,'toast') and contains(., 'HTTP targets saved')]"),
+        "the targets are saved and the pools restarted",
+    )
+    .await;
+    let conn = antrian_core::connection::Connection::open(
+        &redis.url(),
+        "desktop-test",
+        &antrian_core::CancellationToken::new(),
+        |_| {},
+    )
+    .await
+    .expect("connect");
+    let hub = antrian_core::queue::EventHub::new(conn, "bull");
+    hub.watch("desk-target").await.expect("watch");
+    let mut sub = hub.subscribe();
+    let job = queues
+        .add_job(
+            "desk-target",
+            "sync-item",
+            serde_json::json!({"sku": "D-1"}),
+            &antrian_core::queue::JobOptionsInput::default(),
+        )
+        .await
+        .expect("the target's queue takes jobs")
+        .id;
+    sub.recv_matching(std::time::Duration::from_secs(30), |e| {
+        matches!(e, antrian_core::queue::QueueEvent::JobCompleted { job_id, .. } if *job_id == job)
+    })
+    .await
+    .expect("the target's job completed");
+    assert_eq!(
+        queues
+            .get_job("desk-target", &job)
+            .await
+            .expect("job")
+            .return_value,
+        serde_json::json!({"received": true})
+    );
+    assert_eq!(site.requests_to("/hook").len(), 1, "POSTed once");
 
     go(client, "#/overview")
         .await

@@ -4,6 +4,7 @@
 use antrian_core::alerts::AlertPrefs;
 use antrian_core::autoscaler::ScalingRules;
 use antrian_core::config::dashboard::{DashboardSettings, DashboardStatus};
+use antrian_core::config::targets::{HttpTargetInput, HttpTargetsView};
 use antrian_core::connections::{
     test_connection as test_connection_at, ConnectionInput, ConnectionList, ConnectionTest,
     SavedConnection,
@@ -547,6 +548,38 @@ pub async fn get_dashboard_password(app: AppHandle) -> Reply<String> {
             .ok_or_else(not_started)
     })
     .await
+}
+
+/// The HTTP targets saved in Settings (custom queues whose jobs are POSTed to an endpoint).
+#[tauri::command]
+pub fn get_http_targets(shell: State<'_, Shell>) -> HttpTargetsView {
+    shell.http_targets()
+}
+
+/// Saves the HTTP targets (checked first: nothing is saved when one is bad) and restarts
+/// Antrian on them: the workers drain, then the pools start again with the new queues.
+#[tauri::command]
+pub async fn save_http_targets(
+    app: AppHandle,
+    targets: Vec<HttpTargetInput>,
+) -> Reply<HttpTargetsView> {
+    antrian_core::config::targets::to_env(&targets).map_err(|message| StatusError {
+        code: ErrorCode::InvalidInput,
+        message,
+    })?;
+    app.state::<Shell>()
+        .update_settings(|s| s.http_targets = targets)?;
+    app.state::<Shell>().restart(&app).await;
+    Ok(app.state::<Shell>().http_targets())
+}
+
+/// The secret HTTP targets' requests are signed with, for receivers to verify them.
+#[tauri::command]
+pub fn get_signing_secret(shell: State<'_, Shell>) -> Reply<String> {
+    shell.signing_secret_in_use().ok_or_else(|| StatusError {
+        code: ErrorCode::NotFound,
+        message: "no signing secret yet: set WEBHOOK_SECRET, or save an HTTP target".into(),
+    })
 }
 
 fn not_started() -> StatusError {

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use antrian_core::alerts::AlertPrefs;
 use antrian_core::config::dashboard::DashboardSettings;
+use antrian_core::config::targets::HttpTargetInput;
 use antrian_core::connections::SavedConnection;
 use serde::{Deserialize, Serialize};
 
@@ -25,6 +26,9 @@ pub struct DesktopSettings {
     /// The HTTP dashboard as saved in Settings; none follows the configuration
     /// (`QUEUE_DASHBOARD_*`, by default on at 127.0.0.1:3001).
     pub dashboard: Option<DashboardSettings>,
+    /// Custom queues whose jobs are POSTed to an endpoint, as Settings saved them
+    /// (`QUEUE_HTTP_TARGETS` wins when set).
+    pub http_targets: Vec<HttpTargetInput>,
 }
 
 /// The settings and where they live.

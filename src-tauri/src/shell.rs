@@ -22,6 +22,9 @@ use crate::dashboard::Dashboard;
 use crate::secrets::Secrets;
 use crate::settings::{DesktopSettings, SettingsFile};
 
+/// The secrets entry holding the signing secret of HTTP targets set up in Settings.
+const SIGNING_SECRET_ID: &str = "antrian-signing-secret";
+
 /// Managed Tauri state.
 pub struct Shell {
     /// Latest connection status, shown even while the runtime is starting or failed.
@@ -44,6 +47,9 @@ pub struct Shell {
     pub dashboard: Dashboard,
     /// The configuration's dashboard (Settings change it) and the password in use.
     dashboard_base: Mutex<Option<DashboardConfig>>,
+    /// HTTP targets as the runtime in use got them: named by the configuration itself,
+    /// and the secret their requests are signed with.
+    targets: Mutex<(bool, Option<String>)>,
     /// Keeps the log file writer alive.
     _log: Option<LogGuard>,
 }
@@ -73,6 +79,7 @@ impl Shell {
             prefs,
             dashboard: Dashboard::default(),
             dashboard_base: Mutex::new(None),
+            targets: Mutex::new((false, None)),
             _log: log,
         }
     }
@@ -195,7 +202,74 @@ impl Shell {
                 opts.env.insert(var.into(), value);
             }
         }
-        Config::load(&opts)
+        let mut config = Config::load(&opts)?;
+        let from_config = !config.queue.http_targets.is_empty();
+        // HTTP targets saved in Settings, unless the configuration names its own; signed
+        // with WEBHOOK_SECRET, or with a secret generated and kept in the keyring.
+        if config.queue.http_targets.is_empty() && !settings.http_targets.is_empty() {
+            let checked: Result<Vec<_>, String> = settings
+                .http_targets
+                .iter()
+                .map(antrian_core::config::targets::check)
+                .collect();
+            match checked {
+                Ok(targets) => {
+                    config.queue.http_targets = targets;
+                    if config.notify.webhook_secret.is_none() {
+                        config.notify.webhook_secret = Some(self.signing_secret());
+                    }
+                }
+                Err(e) => tracing::error!("the HTTP targets in Settings are ignored: {e}"),
+            }
+        }
+        *self.targets.lock().unwrap_or_else(|p| p.into_inner()) =
+            (from_config, config.notify.webhook_secret.clone());
+        Ok(config)
+    }
+
+    /// The HTTP targets as Settings shows them.
+    pub fn http_targets(&self) -> antrian_core::config::targets::HttpTargetsView {
+        let (configured_elsewhere, secret) = self
+            .targets
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        let from_env = std::env::var_os("WEBHOOK_SECRET").is_some();
+        antrian_core::config::targets::HttpTargetsView {
+            targets: self.settings().http_targets,
+            configured_elsewhere,
+            signed_with: match (secret, from_env) {
+                (_, true) => "WEBHOOK_SECRET".into(),
+                (Some(_), false) => "the secret Settings shows".into(),
+                (None, false) => "a secret generated when the first target is saved".into(),
+            },
+        }
+    }
+
+    /// The secret HTTP targets' requests are signed with in the runtime in use.
+    pub fn signing_secret_in_use(&self) -> Option<String> {
+        self.targets
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .1
+            .clone()
+    }
+
+    /// The secret HTTP targets' requests are signed with when WEBHOOK_SECRET is not set:
+    /// generated once, kept with the connection passwords. Talks to the keyring.
+    pub fn signing_secret(&self) -> String {
+        if let Some(kept) = self
+            .secrets
+            .get(SIGNING_SECRET_ID)
+            .filter(|s| !s.is_empty())
+        {
+            return kept;
+        }
+        let fresh = antrian_server::credentials::generate();
+        if let Err(e) = self.secrets.set(SIGNING_SECRET_ID, &fresh) {
+            tracing::warn!("cannot keep the signing secret ({e}): a new one is made next start");
+        }
+        fresh
     }
 
     /// Starts a runtime (with pools, scheduler, event bridge and alerts) for `session`.

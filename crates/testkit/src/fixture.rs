@@ -99,6 +99,11 @@ impl FixtureSite {
             .route("/bad/loop", get(redirect_loop))
             .route("/redirect", get(redirect_to))
             .route("/bad/cp1252", get(cp1252))
+            // An HTTP target's endpoint: takes any POSTed job and says so.
+            .route(
+                "/hook",
+                axum::routing::post(|| async { axum::Json(serde_json::json!({"received": true})) }),
+            )
             .layer(axum::middleware::from_fn_with_state(
                 state.clone(),
                 log_request,

@@ -12,6 +12,8 @@ import type {
   CreatedQueue,
   DashboardSettings,
   DashboardStatus,
+  HttpTargetInput,
+  HttpTargetsView,
   ConnectionStatus,
   Catalogue,
   DomainStats,
@@ -155,6 +157,12 @@ export interface DesktopApi {
   saveDashboard(settings: DashboardSettings): Promise<DashboardStatus>;
   /** The dashboard's password (kept in the OS keyring), to show or copy. */
   getDashboardPassword(): Promise<string>;
+  /** Custom queues whose jobs are POSTed to an endpoint, as saved in Settings. */
+  getHttpTargets(): Promise<HttpTargetsView>;
+  /** Saves them (rejects naming a bad row) and restarts Antrian on them. */
+  saveHttpTargets(targets: HttpTargetInput[]): Promise<HttpTargetsView>;
+  /** The secret the targets' requests are signed with, for receivers to verify them. */
+  getSigningSecret(): Promise<string>;
   /** Calls `go` with a UI route when a notification or the tray asks to show one. */
   onNavigate(go: (link: string) => void): Promise<Unsubscribe>;
 }

@@ -13,6 +13,7 @@ import type {
   CommandReply,
   CreatedQueue,
   DashboardStatus,
+  HttpTargetsView,
   NewQueue,
   ConnectionStatus,
   DomainStats,
@@ -120,6 +121,9 @@ export function tauriApi(): Api {
       getDashboard: () => call<DashboardStatus>("get_dashboard"),
       saveDashboard: (settings) => call<DashboardStatus>("save_dashboard", { settings }),
       getDashboardPassword: () => call<string>("get_dashboard_password"),
+      getHttpTargets: () => call<HttpTargetsView>("get_http_targets"),
+      saveHttpTargets: (targets) => call<HttpTargetsView>("save_http_targets", { targets }),
+      getSigningSecret: () => call<string>("get_signing_secret"),
       onNavigate: (go) => listen<string>("navigate", (event) => go(event.payload)),
     },
   };

@@ -15,6 +15,8 @@ export type { CommandReply } from "./generated/CommandReply";
 export type { CreatedQueue } from "./generated/CreatedQueue";
 export type { DashboardSettings } from "./generated/DashboardSettings";
 export type { DashboardStatus } from "./generated/DashboardStatus";
+export type { HttpTargetInput } from "./generated/HttpTargetInput";
+export type { HttpTargetsView } from "./generated/HttpTargetsView";
 export type { NewQueue } from "./generated/NewQueue";
 export type { ConnectionState } from "./generated/ConnectionState";
 export type { ConnectionStatus } from "./generated/ConnectionStatus";

@@ -8,6 +8,8 @@ import {
   type DashboardSettings,
   type DashboardStatus,
   type DesktopApi,
+  type HttpTargetInput,
+  type HttpTargetsView,
 } from "../api";
 import { fakeApi } from "../test/fakeApi";
 import { renderWith } from "../test/render";
@@ -47,9 +49,18 @@ function desktop(extra: Partial<DesktopApi> = {}): DesktopApi {
     getDashboard: vi.fn(() => Promise.resolve(dashboard)),
     saveDashboard: vi.fn((settings: DashboardSettings) => Promise.resolve({ ...dashboard, settings })),
     getDashboardPassword: vi.fn(() => Promise.resolve("Zq3kP9v2Lm7xR4tY8wB1nC6d")),
+    getHttpTargets: vi.fn(() => Promise.resolve(targets)),
+    saveHttpTargets: vi.fn((t: HttpTargetInput[]) => Promise.resolve({ ...targets, targets: t })),
+    getSigningSecret: vi.fn(() => Promise.resolve("Nf4Qw8Zt2Lk9Xb3Vm7Rc1Hy6Pd5Js0Ga")),
     ...extra,
   };
 }
+
+const targets: HttpTargetsView = {
+  targets: [{ queue: "partner-feed", url: "https://hooks.example/antrian" }],
+  configuredElsewhere: false,
+  signedWith: "the secret Settings shows",
+};
 
 const dashboard: DashboardStatus = {
   settings: { enabled: true, host: "127.0.0.1", port: 3001, username: "admin" },
@@ -68,6 +79,34 @@ function render(d: DesktopApi) {
 }
 
 describe("Settings in the desktop app", () => {
+  it("adds an HTTP target, shows core's refusal, saves the list and shows the signing secret", async () => {
+    const d = desktop({
+      saveHttpTargets: vi
+        .fn()
+        .mockRejectedValueOnce(new ApiError("invalid_input", "scraping-queue is one of Antrian's own queues"))
+        .mockImplementationOnce((t: HttpTargetInput[]) => Promise.resolve({ ...targets, targets: t })),
+    });
+    render(d);
+    const form = await screen.findByRole("form", { name: "HTTP targets" });
+    await within(form).findByDisplayValue("partner-feed");
+    fireEvent.click(within(form).getByRole("button", { name: "Add a target" }));
+    const second = within(form).getByRole("group", { name: "Target 2" });
+    fireEvent.change(within(second).getByLabelText("Queue"), { target: { value: "scraping-queue" } });
+    fireEvent.change(within(second).getByLabelText("URL"), { target: { value: "https://erp.example/jobs" } });
+    fireEvent.click(within(form).getByRole("button", { name: "Save HTTP targets" }));
+    expect(await within(form).findByRole("alert")).toHaveTextContent("one of Antrian's own queues");
+    fireEvent.change(within(second).getByLabelText("Queue"), { target: { value: "erp-sync" } });
+    fireEvent.click(within(form).getByRole("button", { name: "Save HTTP targets" }));
+    await waitFor(() =>
+      expect(d.saveHttpTargets).toHaveBeenLastCalledWith([
+        { queue: "partner-feed", url: "https://hooks.example/antrian" },
+        { queue: "erp-sync", url: "https://erp.example/jobs" },
+      ]),
+    );
+    fireEvent.click(within(form).getByRole("button", { name: "Show signing secret" }));
+    expect(await screen.findByTestId("signing-secret")).toHaveTextContent("Nf4Qw8Zt2Lk9Xb3Vm7Rc1Hy6Pd5Js0Ga");
+  });
+
   it("says plainly when the dashboard's port is taken, changes it, and shows the password", async () => {
     const d = desktop({
       saveDashboard: vi.fn((settings: DashboardSettings) =>

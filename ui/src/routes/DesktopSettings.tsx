@@ -8,6 +8,7 @@ import type {
   ConnectionTest,
   DashboardSettings,
   DesktopApi,
+  HttpTargetInput,
   SavedConnection,
 } from "../api";
 import { useToast } from "../components/Toasts";
@@ -28,6 +29,7 @@ export function DesktopSettings({ desktop }: { desktop: DesktopApi }) {
     <>
       <Connections desktop={desktop} />
       <Dashboard desktop={desktop} />
+      <HttpTargets desktop={desktop} />
       <Notifications desktop={desktop} />
       <Tray desktop={desktop} />
     </>
@@ -255,6 +257,85 @@ function Dashboard({ desktop }: { desktop: DesktopApi }) {
           <button type="submit" disabled={busy}>Save dashboard settings</button>
         </form>
       )}
+    </section>
+  );
+}
+
+/**
+ * HTTP targets: custom queues served by an endpoint with no code. Each job of the queue is
+ * POSTed there as signed JSON; core checks every row, and saving restarts the pools.
+ */
+function HttpTargets({ desktop }: { desktop: DesktopApi }) {
+  const client = useQueryClient();
+  const toast = useToast();
+  const view = useQuery({ queryKey: ["desktop", "http-targets"], queryFn: () => desktop.getHttpTargets() });
+  const [rows, setRows] = useState<HttpTargetInput[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [secret, setSecret] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const shown = rows ?? view.data?.targets ?? [];
+  const set = (i: number, patch: Partial<HttpTargetInput>) =>
+    setRows(shown.map((r, j) => (j === i ? { ...r, ...patch } : r)));
+  const save = async () => {
+    if (busy) return;
+    setBusy(true);
+    setError(null);
+    try {
+      const now = await desktop.saveHttpTargets(shown);
+      client.setQueryData(["desktop", "http-targets"], now);
+      setRows(null);
+      toast("HTTP targets saved; the pools restarted on them");
+      await client.invalidateQueries({ queryKey: ["queues"] });
+    } catch (e) {
+      setError((e as Error).message);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <section className="card form" aria-labelledby="targets-title">
+      <h2 id="targets-title">HTTP targets</h2>
+      <p className="muted">
+        A custom queue whose every job is POSTed to an endpoint as signed JSON
+        (<code>{"{id, name, queue, data, attempt}"}</code>): a 2xx completes the job with the response as its result, a 4xx
+        fails it with the response as the reason, a 5xx or a timeout retries it with its backoff.
+      </p>
+      {view.isError && <p className="error" role="alert">{view.error.message}</p>}
+      {view.data?.configuredElsewhere && (
+        <p className="hint">QUEUE_HTTP_TARGETS names targets itself; those are served, not this list.</p>
+      )}
+      <form
+        className="form"
+        aria-label="HTTP targets"
+        onSubmit={(e) => {
+          e.preventDefault();
+          void save();
+        }}
+      >
+        {shown.map((r, i) => (
+          <fieldset key={i} aria-label={`Target ${String(i + 1)}`}>
+            <label>
+              Queue
+              <input value={r.queue} placeholder="partner-feed" onChange={(e) => set(i, { queue: e.target.value })} />
+            </label>
+            <label>
+              URL
+              <input value={r.url} placeholder="https://hooks.example/antrian" onChange={(e) => set(i, { url: e.target.value })} />
+            </label>
+            <button type="button" onClick={() => setRows(shown.filter((_, j) => j !== i))}>Remove</button>
+          </fieldset>
+        ))}
+        <div className="actions">
+          <button type="button" onClick={() => setRows([...shown, { queue: "", url: "" }])}>Add a target</button>
+          <button type="submit" disabled={busy}>Save HTTP targets</button>
+          <button type="button" onClick={() => {
+            desktop.getSigningSecret().then(setSecret, (e: Error) => toast(e.message, "error"));
+          }}>Show signing secret</button>
+        </div>
+        {view.data && <p className="muted">Signed with {view.data.signedWith}.</p>}
+        {secret !== null && <code data-testid="signing-secret">{secret}</code>}
+        {error !== null && <p className="error" role="alert">{error}</p>}
+      </form>
     </section>
   );
 }

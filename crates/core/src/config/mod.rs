@@ -16,6 +16,7 @@ mod parser;
 mod scrape;
 pub mod settings;
 mod sources;
+pub mod targets;
 
 use std::path::PathBuf;
 
@@ -23,6 +24,7 @@ pub use allow::AllowList;
 pub use notify::{NotifyConfig, SearchConfig, SmtpSecurity};
 pub use scrape::{DomainLimits, ScrapeConfig, ShopMode};
 pub use sources::{LoadOptions, Origin};
+pub use targets::HttpTarget;
 
 use crate::error::Result;
 use parser::Parser;
@@ -169,15 +171,6 @@ pub struct QueueConfig {
     pub custom: Vec<String>,
     /// Custom queues whose jobs are POSTed to an HTTP endpoint (`QUEUE_HTTP_TARGETS`).
     pub http_targets: Vec<HttpTarget>,
-}
-
-/// A custom queue served by an HTTP endpoint: each job is POSTed to `url` as signed JSON.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HttpTarget {
-    /// The queue.
-    pub queue: String,
-    /// Where its jobs go.
-    pub url: url::Url,
 }
 
 /// The HTTP dashboard.

@@ -97,33 +97,11 @@ impl Parser<'_> {
 
     /// `queue=url,queue=url`: custom queues whose jobs are POSTed to an HTTP endpoint.
     pub(super) fn http_targets(&self, env: &str) -> Result<Vec<super::HttpTarget>> {
-        let Some(raw) = self.text(env)? else {
-            return Ok(Vec::new());
-        };
-        let expected = "queue=URL pairs, comma-separated (my-queue=https://hooks.example/antrian), on queues other than the four";
-        let mut targets: Vec<super::HttpTarget> = Vec::new();
-        for pair in raw.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-            let (queue, url) = pair
-                .split_once('=')
-                .ok_or_else(|| self.invalid(env, expected))?;
-            let queue = queue.trim();
-            crate::queue::manager::validate_queue_name(queue)
-                .map_err(|_| self.invalid(env, expected))?;
-            let url = url::Url::parse(url.trim())
-                .ok()
-                .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
-                .ok_or_else(|| self.invalid(env, expected))?;
-            if crate::queue::STANDARD_QUEUES.contains(&queue)
-                || targets.iter().any(|t| t.queue == queue)
-            {
-                return Err(self.invalid(env, expected));
-            }
-            targets.push(super::HttpTarget {
-                queue: queue.to_string(),
-                url,
-            });
+        match self.text(env)? {
+            None => Ok(Vec::new()),
+            Some(raw) => super::targets::parse_list(&raw)
+                .map_err(|_| self.invalid(env, super::targets::EXPECTED)),
         }
-        Ok(targets)
     }
 
     pub(super) fn rate_limit(&self, env: &str) -> Result<Option<RateLimit>> {
