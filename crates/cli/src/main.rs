@@ -402,7 +402,9 @@ fn run_until_signal(config: Config, components: Components) -> ExitCode {
             NotifyState::Ready,
             NotifyState::Status(&format!("ready; Redis at {}", status.address)),
         ]);
+        let reporter = tokio::spawn(report_health(runtime.handle(), cancel.clone()));
         cancel.cancelled().await;
+        let _ = reporter.await;
         tracing::info!("shutting down");
         service_manager(&[
             NotifyState::Stopping,
@@ -421,6 +423,49 @@ fn run_until_signal(config: Config, components: Components) -> ExitCode {
             ExitCode::SUCCESS
         }
     })
+}
+
+/// Keeps the service manager's status line on the health verdict (`systemctl status`
+/// shows "degraded: no worker is consuming …"), and, when the unit asks for a watchdog
+/// (`WatchdogSec=`), pings it from the same loop: a process whose runtime stops answering
+/// is restarted. An unhealthy Redis does not stop the pings — restarting would not fix it.
+async fn report_health(handle: antrian_core::runtime::Handle, cancel: CancellationToken) {
+    let mut usec = 0;
+    let watchdog = sd_notify::watchdog_enabled(false, &mut usec);
+    let every = if watchdog {
+        std::time::Duration::from_micros(usec / 2).max(std::time::Duration::from_millis(500))
+    } else {
+        std::time::Duration::from_secs(15)
+    };
+    let mut ticker = tokio::time::interval(every);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            () = cancel.cancelled() => return,
+            _ = ticker.tick() => {}
+        }
+        let verdict = match tokio::time::timeout(every, handle.health_status()).await {
+            Ok(Ok(h)) => {
+                let level = serde_json::to_value(h.status)
+                    .ok()
+                    .and_then(|v| v.as_str().map(String::from))
+                    .unwrap_or_default();
+                if h.reasons.is_empty() {
+                    level
+                } else {
+                    format!("{level}: {}", h.reasons.join("; "))
+                }
+            }
+            Ok(Err(e)) => format!("health unknown: {e}"),
+            Err(_) => "health unknown: no answer in time".to_string(),
+        };
+        let status = NotifyState::Status(&verdict);
+        if watchdog {
+            service_manager(&[status, NotifyState::Watchdog]);
+        } else {
+            service_manager(&[status]);
+        }
+    }
 }
 
 /// Tells a service manager how the process stands (systemd's `Type=notify` protocol, a

@@ -819,7 +819,12 @@ fn a_service_manager_hears_ready_and_stopping() {
             .expect("timeout");
         let hear = |want: &str| {
             let mut said = Vec::new();
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
             loop {
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "antrian {command} did not say {want} within 60 s (said {said:?})"
+                );
                 let mut buf = [0u8; 4096];
                 let n = socket.recv(&mut buf).unwrap_or_else(|e| {
                     panic!("antrian {command} did not say {want} (said {said:?}): {e}")
@@ -832,12 +837,23 @@ fn a_service_manager_hears_ready_and_stopping() {
                 }
             }
         };
-        let (mut child, _logs) = spawn(
-            antrian(dir.path())
-                .env("REDIS_URL", redis.url())
-                .env("NOTIFY_SOCKET", &path)
-                .arg(command),
-        );
+        // As systemd with `WatchdogSec=2s` would start it: WATCHDOG_USEC, and WATCHDOG_PID
+        // naming the process itself (bash's pid, which `exec` hands to antrian).
+        let mut unit = antrian(dir.path());
+        unit.env("REDIS_URL", redis.url())
+            .env("NOTIFY_SOCKET", &path)
+            .env("WATCHDOG_USEC", "2000000");
+        let mut cmd = std::process::Command::new("bash");
+        cmd.env_clear()
+            .envs(unit.get_envs().filter_map(|(k, v)| v.map(|v| (k, v))))
+            .current_dir(dir.path())
+            .args([
+                "-c",
+                "export WATCHDOG_PID=$$; exec \"$0\" \"$1\"",
+                unit.get_program().to_str().expect("path"),
+                command,
+            ]);
+        let (mut child, _logs) = spawn(&mut cmd);
         let said = hear("READY=1");
         let port = redis.port().to_string();
         assert!(
@@ -859,6 +875,12 @@ fn a_service_manager_hears_ready_and_stopping() {
                 "ready means the node runs"
             );
         }
+        let pinged = hear("WATCHDOG=1");
+        let last = pinged.last().expect("a ping");
+        assert!(
+            last.contains("STATUS=healthy") || last.contains("STATUS=degraded"),
+            "the status line follows health: {pinged:?}"
+        );
         let status = terminate(&mut child);
         assert!(status.success(), "{status}");
         hear("STOPPING=1");
