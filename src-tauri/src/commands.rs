@@ -373,12 +373,13 @@ pub fn get_scaling_rules(shell: State<'_, Shell>) -> Reply<ScalingRules> {
 #[tauri::command]
 pub async fn list_products(shell: State<'_, Shell>, query: ProductQuery) -> Reply<ProductPage> {
     let store = ProductStore::new(shell.handle()?.connection);
+    let page_size = query.page_size();
     let filter = ProductFilter {
         shop: query.shop,
         name: query.q,
     };
     store
-        .list(&filter, query.page, query.page_size)
+        .list(&filter, query.page, page_size)
         .await
         .map_err(fail)
 }

@@ -116,12 +116,8 @@ export function httpApi(base = ""): Api {
     listThroughput: (minutes) =>
       call<QueueThroughput[]>("GET", `/api/throughput?minutes=${String(minutes)}`),
     async listJobs(queue: string, { state, page, pageSize, order, name, field, text }: JobQuery) {
-      const params = new URLSearchParams({
-        state,
-        page: String(page),
-        pageSize: String(pageSize),
-        order,
-      });
+      const params = new URLSearchParams({ state, page: String(page), order });
+      if (pageSize !== undefined) params.set("pageSize", String(pageSize));
       for (const [key, value] of Object.entries({ name, field, text })) {
         if (value !== undefined && value.trim() !== "") params.set(key, value);
       }
@@ -185,7 +181,8 @@ export function httpApi(base = ""): Api {
     listScalingLog: (count) => call<ScalingRecord[]>("GET", `/api/scaling/log?count=${count}`),
     getScalingRules: () => call<ScalingRules>("GET", "/api/scaling/settings"),
     listProducts({ q: text, shop, page, pageSize }) {
-      const params = new URLSearchParams({ page: String(page), pageSize: String(pageSize) });
+      const params = new URLSearchParams({ page: String(page) });
+      if (pageSize !== undefined) params.set("pageSize", String(pageSize));
       if (text) params.set("q", text);
       if (shop) params.set("shop", shop);
       return call<ProductPage>("GET", `/api/products?${params}`);

@@ -7,11 +7,15 @@ import { fakeApi } from "../test/fakeApi";
 import { renderWith } from "../test/render";
 import { Queues, queryOf, target } from "./Queue";
 
+/** What the fake server answers with when a query names no page size (the UI knows none). */
+const SERVER_PAGE_SIZE = 20;
+
 /** A filtered listing: `total` matches among `scanned` jobs read, the page's jobs given. */
 function searchApi(total: number, scanned: number, complete: boolean, extra = {}) {
   const listJobs = vi.fn((_q: string, query: JobQuery): Promise<JobPage> => {
-    const jobs = Array.from({ length: Math.min(query.pageSize, total) }, (_, i) => job(i + 1));
-    return Promise.resolve({ queue: "scraping-queue", state: query.state, page: query.page, pageSize: query.pageSize, total, jobs, search: { scanned, complete } });
+    const pageSize = query.pageSize ?? SERVER_PAGE_SIZE;
+    const jobs = Array.from({ length: Math.min(pageSize, total) }, (_, i) => job(i + 1));
+    return Promise.resolve({ queue: "scraping-queue", state: query.state, page: query.page, pageSize, total, jobs, search: { scanned, complete } });
   });
   return { listJobs, api: fakeApi({ listQueues: () => Promise.resolve([stats]), listJobs, ...extra }) };
 }
@@ -54,9 +58,10 @@ const job = (id: number): JobDetail => ({
 
 function api(extra = {}) {
   const listJobs = vi.fn((_q: string, query: JobQuery): Promise<JobPage> => {
-    const start = (query.page - 1) * query.pageSize;
-    const jobs = Array.from({ length: Math.max(0, Math.min(query.pageSize, 25 - start)) }, (_, i) => job(start + i + 1));
-    return Promise.resolve({ queue: "scraping-queue", state: query.state, page: query.page, pageSize: query.pageSize, total: 25, jobs, search: null });
+    const pageSize = query.pageSize ?? SERVER_PAGE_SIZE;
+    const start = (query.page - 1) * pageSize;
+    const jobs = Array.from({ length: Math.max(0, Math.min(pageSize, 25 - start)) }, (_, i) => job(start + i + 1));
+    return Promise.resolve({ queue: "scraping-queue", state: query.state, page: query.page, pageSize, total: 25, jobs, search: null });
   });
   return { listJobs, api: fakeApi({ listQueues: () => Promise.resolve([stats]), listJobs, ...extra }) };
 }
@@ -71,7 +76,7 @@ describe("the queue page", () => {
       state: "failed", page: 3, pageSize: 50, order: "oldest",
     });
     expect(queryOf(parseRoute("#/queues/scraping-queue?page=-2"))).toEqual({
-      state: "waiting", page: 1, pageSize: 20, order: "newest",
+      state: "waiting", page: 1, order: "newest",
     });
   });
 
@@ -86,10 +91,12 @@ describe("the queue page", () => {
     renderWith(a, <Queues route={parseRoute("#/queues/scraping-queue?state=failed")} />);
     expect(await screen.findByTestId("page-of")).toHaveTextContent("Page 1 of 2 · 25 jobs");
     expect(screen.getByRole("link", { name: /Failed 25/ })).toHaveAttribute("aria-current", "page");
-    expect(listJobs).toHaveBeenCalledWith("scraping-queue", { state: "failed", page: 1, pageSize: 20, order: "newest" });
+    // No page size in the link: core's default, which the page then shows.
+    expect(listJobs).toHaveBeenCalledWith("scraping-queue", { state: "failed", page: 1, order: "newest" });
     expect(screen.getAllByRole("row")).toHaveLength(21);
+    expect(screen.getByLabelText(/Page size/)).toHaveValue(String(SERVER_PAGE_SIZE));
     fireEvent.click(screen.getByRole("button", { name: "Next" }));
-    expect(window.location.hash).toBe("#/queues/scraping-queue?state=failed&page=2&pageSize=20&order=newest");
+    expect(window.location.hash).toBe("#/queues/scraping-queue?state=failed&page=2&order=newest");
   });
 
   it("selects a range with Shift+click and retries the selection", async () => {
@@ -133,7 +140,7 @@ describe("the queue page", () => {
 
   it("reads a filter from the link and puts one there", async () => {
     expect(queryOf(parseRoute("#/queues/q?state=failed&name=product-scraping&field=url&text=shop.example"))).toEqual({
-      state: "failed", page: 1, pageSize: 20, order: "newest", name: "product-scraping", field: "url", text: "shop.example",
+      state: "failed", page: 1, order: "newest", name: "product-scraping", field: "url", text: "shop.example",
     });
     const { api: a } = api();
     renderWith(a, <Queues route={parseRoute("#/queues/scraping-queue?state=failed&page=2")} />);
@@ -142,7 +149,7 @@ describe("the queue page", () => {
     fireEvent.change(screen.getByLabelText("Data field"), { target: { value: "accountId" } });
     fireEvent.submit(screen.getByRole("search", { name: "Filter jobs" }));
     expect(window.location.hash).toBe(
-      "#/queues/scraping-queue?state=failed&page=1&pageSize=20&order=newest&field=accountId&text=user123",
+      "#/queues/scraping-queue?state=failed&page=1&order=newest&field=accountId&text=user123",
     );
   });
 
@@ -151,7 +158,7 @@ describe("the queue page", () => {
     const { api: a, listJobs } = searchApi(240, 10_000, false, { actOnMatching });
     renderWith(a, <Queues route={parseRoute("#/queues/scraping-queue?state=failed&field=url&text=shop.example")} />);
     expect(await screen.findByTestId("search-scope")).toHaveTextContent("240 matching among the newest 10000 failed jobs searched");
-    expect(listJobs).toHaveBeenCalledWith("scraping-queue", { state: "failed", page: 1, pageSize: 20, order: "newest", field: "url", text: "shop.example" });
+    expect(listJobs).toHaveBeenCalledWith("scraping-queue", { state: "failed", page: 1, order: "newest", field: "url", text: "shop.example" });
     expect(screen.getByTestId("page-of")).toHaveTextContent("Page 1 of 12 · 240 matching jobs");
     expect(screen.queryByRole("button", { name: /Select all/ })).toBeNull();
     fireEvent.click(screen.getByLabelText("Select every job on this page"));

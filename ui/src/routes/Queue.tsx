@@ -49,7 +49,8 @@ type QueryChange = { [K in keyof JobQuery]?: JobQuery[K] | undefined };
 export function queryOf(route: Route): JobQuery {
   const state = (route.params.get("state") ?? "waiting") as JobState;
   const page = Math.max(1, Number(route.params.get("page") ?? 1) || 1);
-  const pageSize = Number(route.params.get("pageSize") ?? 20) || 20;
+  // Core's default page size applies unless the route names one.
+  const size = Number(route.params.get("pageSize"));
   const order = route.params.get("order") === "oldest" ? "oldest" : "newest";
   const filter = Object.fromEntries(
     (["name", "field", "text"] as const).flatMap((k) => {
@@ -57,7 +58,7 @@ export function queryOf(route: Route): JobQuery {
       return v ? [[k, v]] : [];
     }),
   ) as Pick<JobQuery, "name" | "field" | "text">;
-  return { state, page, pageSize, order, ...filter };
+  return { state, page, order, ...(size > 0 ? { pageSize: size } : {}), ...filter };
 }
 
 /** Whether a query keeps only some jobs of its state. */
@@ -119,7 +120,9 @@ function QueuePage({
   );
   const rows = jobs.data?.jobs ?? [];
   const total = jobs.data?.total ?? 0;
-  const pages = Math.max(1, Math.ceil(total / query.pageSize));
+  // The page size in effect: the one asked for, or the one core answered with.
+  const pageSize = query.pageSize ?? jobs.data?.pageSize;
+  const pages = pageSize === undefined ? 1 : Math.max(1, Math.ceil(total / pageSize));
 
   const toggle = (index: number, shift: boolean) => {
     const next = new Set(selected);
@@ -259,8 +262,9 @@ function QueuePage({
         </label>
         <label>
           Page size{" "}
-          <select value={query.pageSize} onChange={(e) => go({ pageSize: Number(e.target.value), page: 1 })}>
-            {(PAGE_SIZES.includes(query.pageSize) ? PAGE_SIZES : [...PAGE_SIZES, query.pageSize].sort((x, y) => x - y)).map((n) => (
+          <select value={pageSize ?? ""} onChange={(e) => go({ pageSize: Number(e.target.value), page: 1 })}>
+            {pageSize === undefined && <option value="">…</option>}
+            {(pageSize === undefined || PAGE_SIZES.includes(pageSize) ? PAGE_SIZES : [...PAGE_SIZES, pageSize].sort((x, y) => x - y)).map((n) => (
               <option key={n} value={n}>{n}</option>
             ))}
           </select>

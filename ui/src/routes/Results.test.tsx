@@ -49,7 +49,7 @@ describe("the results page", () => {
       "3 prices from 1,500 to 1,750 IDR; last change down",
     );
     fireEvent.change(screen.getByLabelText("Search"), { target: { value: "merah" } });
-    await waitFor(() => expect(listProducts).toHaveBeenLastCalledWith({ q: "merah", shop: undefined, page: 1, pageSize: 50 }));
+    await waitFor(() => expect(listProducts).toHaveBeenLastCalledWith({ q: "merah", shop: undefined, page: 1 }));
     fireEvent.click(screen.getByRole("button", { name: "Export CSV" }));
     expect(await screen.findByText("Exported to /home/u/Downloads/antrian-products.csv")).toBeInTheDocument();
     expect(exportProducts).toHaveBeenCalledWith("csv");

@@ -6,7 +6,6 @@ import { Sparkline } from "../components/Sparkline";
 import { Time } from "../components/Time";
 import { useToast } from "../components/Toasts";
 
-const PAGE_SIZE = 50;
 
 /** Success and blocked shares of a site's requests. */
 export function siteRates(site: DomainStats): { total: number; success: number; blocked: number } {
@@ -31,7 +30,6 @@ export function Results() {
     queryFn: () =>
       api.listProducts({
         page,
-        pageSize: PAGE_SIZE,
         ...(q.trim() ? { q: q.trim() } : {}),
         ...(shop.trim() ? { shop: shop.trim() } : {}),
       }),

@@ -258,7 +258,7 @@ impl QueueManager {
             query.state,
             &query.filter(),
             query.page,
-            query.page_size,
+            query.page_size.unwrap_or(super::DEFAULT_PAGE_SIZE),
             query.order == ListOrder::Oldest,
         )
         .await

@@ -349,7 +349,8 @@ pub struct JobQuery {
     /// 1-based page.
     pub page: u32,
     /// Jobs per page (1 to 1000; [`DEFAULT_PAGE_SIZE`] when a caller does not say).
-    pub page_size: u32,
+    #[serde(default)]
+    pub page_size: Option<u32>,
     /// Newest (default) or oldest first.
     #[serde(default)]
     pub order: ListOrder,

@@ -188,8 +188,16 @@ pub struct ProductQuery {
     #[ts(type = "number")]
     pub page: usize,
     /// Products per page (1 to [`MAX_PAGE`]; [`DEFAULT_PAGE`] when a caller does not say).
-    #[ts(type = "number")]
-    pub page_size: usize,
+    #[serde(default)]
+    #[ts(type = "number", optional)]
+    pub page_size: Option<usize>,
+}
+
+impl ProductQuery {
+    /// Products per page, the default filled in.
+    pub fn page_size(&self) -> usize {
+        self.page_size.unwrap_or(DEFAULT_PAGE)
+    }
 }
 
 /// Which products to list.

@@ -18,7 +18,7 @@ page: number,
 /**
  * Jobs per page (1 to 1000; [`DEFAULT_PAGE_SIZE`] when a caller does not say).
  */
-pageSize: number, 
+pageSize?: number, 
 /**
  * Newest (default) or oldest first.
  */

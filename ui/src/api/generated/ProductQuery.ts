@@ -20,4 +20,4 @@ page: number,
 /**
  * Products per page (1 to [`MAX_PAGE`]; [`DEFAULT_PAGE`] when a caller does not say).
  */
-pageSize: number, };
+pageSize?: number, };
