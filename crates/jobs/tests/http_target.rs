@@ -6,7 +6,6 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use antrian_core::queue::{JobOptionsInput, QueueEvent};
 use antrian_core::worker::WorkerType;
 use antrian_core::Runtime;
 use antrian_jobs::notify::webhook::signature;
@@ -73,39 +72,8 @@ async fn endpoint() -> (Arc<Endpoint>, String) {
     (state, url)
 }
 
-/// Adds `data` as a `sync-item` job (3 attempts, 100 ms fixed backoff) and waits for its
-/// end: the result, or the final failure's reason and attempts.
 async fn run(rt: &Runtime, data: Value) -> (String, Result<Value, (String, u32)>) {
-    let mut sub = rt.events().subscribe();
-    let opts: JobOptionsInput =
-        serde_json::from_value(json!({"attempts": 3, "backoff": {"type": "fixed", "delay": 100}}))
-            .expect("opts");
-    let id = rt
-        .queues()
-        .add_job(QUEUE, "sync-item", data, &opts)
-        .await
-        .expect("add")
-        .id;
-    let event = sub
-        .recv_matching(Duration::from_secs(60), |ev| match ev {
-            QueueEvent::JobCompleted { job_id, .. } => *job_id == id,
-            QueueEvent::JobFailed {
-                job_id, is_final, ..
-            } => *job_id == id && *is_final,
-            _ => false,
-        })
-        .await
-        .expect("the job finished");
-    let end = match event {
-        QueueEvent::JobCompleted { return_value, .. } => Ok(return_value),
-        QueueEvent::JobFailed {
-            failed_reason,
-            attempts_made,
-            ..
-        } => Err((failed_reason, attempts_made)),
-        _ => unreachable!(),
-    };
-    (id, end)
+    common::run_to_end(rt, QUEUE, "sync-item", data).await
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -80,36 +80,7 @@ async fn env(vars: &[(&str, &str)]) -> Env {
 }
 
 async fn run(e: &Env, name: &str, data: Value) -> (String, Result<Value, (String, u32)>) {
-    let mut sub = e.rt.events().subscribe();
-    let opts: JobOptionsInput =
-        serde_json::from_value(json!({"attempts": 3, "backoff": {"type": "fixed", "delay": 100}}))
-            .expect("opts");
-    let id =
-        e.rt.queues()
-            .add_job("notifications-queue", name, data, &opts)
-            .await
-            .expect("add")
-            .id;
-    let event = sub
-        .recv_matching(Duration::from_secs(60), |ev| match ev {
-            QueueEvent::JobCompleted { job_id, .. } => *job_id == id,
-            QueueEvent::JobFailed {
-                job_id, is_final, ..
-            } => *job_id == id && *is_final,
-            _ => false,
-        })
-        .await
-        .expect("the webhook job finished");
-    let end = match event {
-        QueueEvent::JobCompleted { return_value, .. } => Ok(return_value),
-        QueueEvent::JobFailed {
-            failed_reason,
-            attempts_made,
-            ..
-        } => Err((failed_reason, attempts_made)),
-        _ => unreachable!(),
-    };
-    (id, end)
+    common::run_to_end(&e.rt, "notifications-queue", name, data).await
 }
 
 #[tokio::test]
