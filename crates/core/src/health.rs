@@ -104,6 +104,10 @@ pub struct ConnectionStatus {
     /// Node.js services), each with its connections.
     #[ts(type = "number | null")]
     pub connected_clients: Option<u64>,
+    /// `maxclients` from INFO: past it Redis refuses every new client.
+    #[serde(default)]
+    #[ts(type = "number | null")]
+    pub max_clients: Option<u64>,
     /// Set when the policy lets Redis drop keys, i.e. jobs.
     pub eviction_warning: Option<String>,
     /// Round trip of the last PING, milliseconds.
@@ -127,6 +131,7 @@ impl ConnectionStatus {
             max_memory_bytes: None,
             maxmemory_policy: None,
             connected_clients: None,
+            max_clients: None,
             eviction_warning: None,
             latency_ms: None,
             error: None,
@@ -184,6 +189,7 @@ struct Info {
     max_memory: Option<u64>,
     policy: Option<String>,
     clients: Option<u64>,
+    max_clients: Option<u64>,
 }
 
 fn parse_info(text: &str) -> Info {
@@ -198,6 +204,7 @@ fn parse_info(text: &str) -> Info {
             "maxmemory" => info.max_memory = value.parse().ok(),
             "maxmemory_policy" => info.policy = Some(value.to_string()),
             "connected_clients" => info.clients = value.parse().ok(),
+            "maxclients" => info.max_clients = value.parse().ok(),
             _ => {}
         }
     }
@@ -256,6 +263,7 @@ pub async fn check(conn: &Connection, board: &StatusBoard) {
                 s.max_memory_bytes = info.max_memory;
                 s.maxmemory_policy = info.policy;
                 s.connected_clients = info.clients;
+                s.max_clients = info.max_clients;
                 s.eviction_warning = warning;
                 s.latency_ms = Some((latency.as_secs_f64() * 1000.0 * 100.0).round() / 100.0);
                 s.error = None;
@@ -307,7 +315,7 @@ mod tests {
     #[test]
     fn info_fields_are_read() {
         let info = parse_info(
-            "# Server\r\nredis_version:7.0.15\r\nredis_mode:standalone\r\n# Clients\r\nconnected_clients:12\r\n# Memory\r\nused_memory:1048576\r\nmaxmemory:0\r\nmaxmemory_policy:allkeys-lru\r\n",
+            "# Server\r\nredis_version:7.0.15\r\nredis_mode:standalone\r\n# Clients\r\nconnected_clients:12\r\nmaxclients:10000\r\n# Memory\r\nused_memory:1048576\r\nmaxmemory:0\r\nmaxmemory_policy:allkeys-lru\r\n",
         );
         assert_eq!(
             info,
@@ -317,6 +325,7 @@ mod tests {
                 max_memory: Some(0),
                 policy: Some("allkeys-lru".into()),
                 clients: Some(12),
+                max_clients: Some(10_000),
             }
         );
     }

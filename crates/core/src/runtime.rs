@@ -279,6 +279,7 @@ impl Runtime {
     fn thresholds(&self) -> HealthThresholds {
         HealthThresholds {
             max_waiting_age_ms: self.config.queue.health_max_wait_ms,
+            max_failure_ratio: f64::from(self.config.queue.health_max_failure_rate) / 100.0,
             ..HealthThresholds::default()
         }
     }

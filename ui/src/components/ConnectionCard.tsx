@@ -62,7 +62,13 @@ function Facts({ status }: { status: ConnectionStatus }) {
       <dt>Eviction policy</dt>
       <dd>{status.maxmemoryPolicy ?? "—"}</dd>
       <dt>Clients</dt>
-      <dd data-testid="redis-clients">{status.connectedClients ?? "—"}</dd>
+      <dd data-testid="redis-clients">
+        {status.connectedClients === null
+          ? "—"
+          : status.maxClients === null
+            ? status.connectedClients
+            : `${String(status.connectedClients)} of ${String(status.maxClients)}`}
+      </dd>
       <dt>Latency</dt>
       <dd data-testid="redis-latency">
         {status.latencyMs === null ? "—" : formatLatency(status.latencyMs)}

@@ -16,6 +16,7 @@ const connected: ConnectionStatus = {
   maxMemoryBytes: 0,
   maxmemoryPolicy: "noeviction",
   connectedClients: 14,
+  maxClients: 10000,
   evictionWarning: null,
   latencyMs: 0.31,
   error: null,
@@ -76,7 +77,7 @@ describe("Overview", () => {
     expect(screen.getByTestId("redis-mode")).toHaveTextContent("embedded");
     expect(screen.getByTestId("redis-memory")).toHaveTextContent("1.0 MiB (no limit)");
     expect(screen.getByTestId("redis-latency")).toHaveTextContent("0.31 ms");
-    expect(screen.getByTestId("redis-clients")).toHaveTextContent("14");
+    expect(screen.getByTestId("redis-clients")).toHaveTextContent("14 of 10000");
     expect(screen.queryByTestId("eviction-warning")).toBeNull();
   });
 

@@ -149,6 +149,8 @@ pub struct QueueConfig {
     pub health_interval_ms: u64,
     /// Waiting longer than this degrades health, milliseconds.
     pub health_max_wait_ms: u64,
+    /// Percent of a minute's finished jobs that, failed, degrades health.
+    pub health_max_failure_rate: u32,
     /// Auto-scaling adds workers above this many waiting jobs.
     pub scale_up_threshold: u64,
     /// Auto-scaling removes a worker below this many waiting jobs.
@@ -369,6 +371,12 @@ impl Config {
                 1000,
                 604_800_000,
                 "milliseconds from 1000 to 604800000 (a week)",
+            )?,
+            health_max_failure_rate: p.number(
+                "QUEUE_HEALTH_MAX_FAILURE_RATE",
+                1,
+                100,
+                "a percentage from 1 to 100",
             )?,
             scale_up_threshold: p.number(
                 "QUEUE_SCALE_UP_THRESHOLD",

@@ -61,6 +61,7 @@ pub const SETTINGS: &[Setting] = &[
     setting("QUEUE_MAX_JOB_DATA", "queue.max_job_data", Some("524288"), "Largest job data accepted, in bytes of JSON"),
     setting("QUEUE_HEALTH_INTERVAL", "queue.health_interval", Some("60000"), "Milliseconds between `health:check` events"),
     setting("QUEUE_HEALTH_MAX_WAIT", "queue.health_max_wait", Some("300000"), "A job waiting longer than this (milliseconds) degrades health"),
+    setting("QUEUE_HEALTH_MAX_FAILURE_RATE", "queue.health_max_failure_rate", Some("50"), "A queue whose jobs failed at or above this percentage in the last minute (of at least 10 finished) degrades health, naming it"),
     setting("QUEUE_AUTO_SCALING", "queue.auto_scaling", Some("true"), "Scale worker pools with queue load"),
     setting("QUEUE_MIN_WORKERS", "queue.min_workers", Some("2"), "Fewest workers per pool when auto-scaling"),
     setting("QUEUE_MAX_WORKERS", "queue.max_workers", Some("20"), "Most workers per pool when auto-scaling"),

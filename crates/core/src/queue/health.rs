@@ -47,6 +47,13 @@ pub struct HealthThresholds {
     pub max_latency_ms: f64,
     /// Used memory above this share of maxmemory degrades health.
     pub memory_warn_ratio: f64,
+    /// Connected clients above this share of maxclients degrade health.
+    pub clients_warn_ratio: f64,
+    /// A queue whose jobs failed at or above this share in the last minute degrades health
+    /// (`QUEUE_HEALTH_MAX_FAILURE_RATE`)…
+    pub max_failure_ratio: f64,
+    /// …once at least this many finished in that minute.
+    pub min_finished: u64,
 }
 
 impl Default for HealthThresholds {
@@ -55,6 +62,9 @@ impl Default for HealthThresholds {
             max_waiting_age_ms: 5 * 60 * 1000,
             max_latency_ms: 100.0,
             memory_warn_ratio: 0.9,
+            clients_warn_ratio: 0.9,
+            max_failure_ratio: 0.5,
+            min_finished: 10,
         }
     }
 }
@@ -110,6 +120,20 @@ pub fn assess(
     if let Some(warning) = &redis.eviction_warning {
         reasons.push((HealthLevel::Degraded, warning.clone()));
     }
+    if let (Some(connected), Some(max)) = (
+        redis.connected_clients,
+        redis.max_clients.filter(|m| *m > 0),
+    ) {
+        #[allow(clippy::cast_precision_loss)] // a ratio of client counts
+        if connected as f64 > t.clients_warn_ratio * max as f64 {
+            reasons.push((
+                HealthLevel::Degraded,
+                format!(
+                    "Redis has {connected} clients of maxclients {max}: new clients (workers, dashboards, Node.js services) will soon be refused"
+                ),
+            ));
+        }
+    }
     for q in &queues {
         if q.waiting > 0 && q.workers == 0 && !q.is_paused {
             reasons.push((
@@ -120,7 +144,27 @@ pub fn assess(
                 ),
             ));
         }
-        if let Some(age) = q.oldest_waiting_ms.filter(|a| *a > t.max_waiting_age_ms) {
+        let finished = q.completed_last_minute + q.failed_last_minute;
+        #[allow(clippy::cast_precision_loss)] // a ratio of job counts
+        let failing = finished >= t.min_finished.max(1)
+            && q.failed_last_minute as f64 >= t.max_failure_ratio * finished as f64;
+        if failing {
+            reasons.push((
+                HealthLevel::Degraded,
+                format!(
+                    "{} failed {} of {} jobs in the last minute ({:.0}%)",
+                    q.name,
+                    q.failed_last_minute,
+                    finished,
+                    100.0 * q.failed_last_minute as f64 / finished as f64
+                ),
+            ));
+        }
+        // A paused queue's jobs wait on purpose.
+        if let Some(age) = q
+            .oldest_waiting_ms
+            .filter(|a| *a > t.max_waiting_age_ms && !q.is_paused)
+        {
             reasons.push((
                 HealthLevel::Degraded,
                 format!(
@@ -196,11 +240,23 @@ mod tests {
         idle.waiting = 12;
         idle.workers = 0;
         idle.oldest_waiting_ms = Some(600_000);
+        redis.connected_clients = Some(9_500);
+        redis.max_clients = Some(10_000);
         let mut paused = queue("cleanup-queue");
         paused.waiting = 3;
         paused.workers = 0;
         paused.is_paused = true;
-        let h = assess(redis, vec![idle, paused], &HealthThresholds::default());
+        paused.oldest_waiting_ms = Some(3_600_000);
+        let mut failing = queue("notifications-queue");
+        failing.failed_last_minute = 49;
+        failing.completed_last_minute = 0;
+        let mut few = queue("data-processing-queue");
+        few.failed_last_minute = 3;
+        let h = assess(
+            redis,
+            vec![idle, paused, failing, few],
+            &HealthThresholds::default(),
+        );
         assert_eq!(h.status, HealthLevel::Degraded);
         let text = h.reasons.join("\n");
         for expected in [
@@ -209,12 +265,18 @@ mod tests {
             "allkeys-lru",
             "no worker is consuming scraping-queue (12 jobs waiting)",
             "oldest waiting job in scraping-queue has waited 600 s",
+            "9500 clients of maxclients 10000",
+            "notifications-queue failed 49 of 49 jobs in the last minute (100%)",
         ] {
             assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
         }
         assert!(
             !text.contains("cleanup-queue"),
-            "a paused queue needs no worker: {text}"
+            "a paused queue needs no worker and its jobs wait on purpose: {text}"
+        );
+        assert!(
+            !text.contains("data-processing-queue"),
+            "3 failures are too few to judge: {text}"
         );
     }
 

@@ -89,6 +89,10 @@ impl Autoscaler {
             memory.last_tick_ms = Some(now_ms);
             memory.last_processed = processed;
             let queue = self.queues.get_queue_stats(worker_type.queue()).await?;
+            if queue.is_paused {
+                // Its jobs wait on purpose: more workers would only wait with them.
+                continue;
+            }
             let settings = self
                 .workers
                 .pool_settings(worker_type)

@@ -1529,3 +1529,64 @@ async fn a_dead_nodes_jobs_wait_again_and_a_live_nodes_are_never_taken() {
     hold.add_permits(1);
     b.shutdown(DRAIN).await;
 }
+
+#[tokio::test]
+async fn a_paused_queues_pool_is_not_grown() {
+    use crate::autoscaler::ScalingRules;
+
+    let redis = TestRedis::start();
+    let mut registry = Registry::new();
+    registry.register(
+        WorkerType::Scraping,
+        "product-scraping",
+        handler_fn(|_ctx: JobContext| async move { Ok(json!({})) }),
+    );
+    let (q, workers, hub) = setup(&redis, registry).await;
+    let (q, workers) = (Arc::new(q), Arc::new(workers));
+    workers
+        .scale_workers(WorkerType::Scraping, 1, &settings(1), DRAIN)
+        .await
+        .expect("scale");
+    let rules = ScalingRules {
+        min_workers: 1,
+        max_workers: 4,
+        scale_up_threshold: 10,
+        scale_down_threshold: 2,
+        cooldown_ms: 1000,
+        enabled: true,
+    };
+    let mut autoscaler = Autoscaler::new(
+        "test-node",
+        [(WorkerType::Scraping, rules)].into_iter().collect(),
+        q.clone(),
+        workers.clone(),
+        Arc::new(hub),
+        connect(&redis).await,
+    );
+    q.pause_queue("scraping-queue").await.expect("pause");
+    let bulk: Vec<crate::queue::BulkJobInput> = (0..100)
+        .map(|i| {
+            serde_json::from_value(json!({"name": "product-scraping", "data": {"n": i}}))
+                .expect("bulk")
+        })
+        .collect();
+    q.add_bulk_jobs("scraping-queue", bulk).await.expect("jobs");
+    let mut now = 1_000_000;
+    for _ in 0..3 {
+        now += 2000;
+        assert!(autoscaler.tick(now).await.expect("tick").is_empty());
+    }
+    assert_eq!(
+        workers.pool_sizes().await[&WorkerType::Scraping],
+        1,
+        "paused: not grown"
+    );
+    q.resume_queue("scraping-queue").await.expect("resume");
+    now += 2000;
+    let up = autoscaler.tick(now).await.expect("tick");
+    assert!(
+        up.first().is_some_and(|r| r.to > 1),
+        "resumed with 100 waiting, it grows: {up:?}"
+    );
+    workers.shutdown(DRAIN).await;
+}

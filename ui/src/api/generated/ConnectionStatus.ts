@@ -41,6 +41,10 @@ maxmemoryPolicy: string | null,
  */
 connectedClients: number | null, 
 /**
+ * `maxclients` from INFO: past it Redis refuses every new client.
+ */
+maxClients: number | null, 
+/**
  * Set when the policy lets Redis drop keys, i.e. jobs.
  */
 evictionWarning: string | null, 
