@@ -77,27 +77,68 @@ export function httpApi(base = ""): Api {
 
   // One EventSource shared by every subscriber; it resumes with Last-Event-ID by itself.
   const listeners = new Set<(e: QueueEvent) => void>();
+  // The connection as the window should show it: Redis's, as the dashboard reports it, or
+  // "disconnected" while the dashboard itself does not answer — never the last good state.
+  const statusListeners = new Set<(s: ConnectionStatus) => void>();
+  let lastStatus: ConnectionStatus | null = null;
+  const tell = (s: ConnectionStatus) => {
+    lastStatus = s;
+    for (const l of statusListeners) l(s);
+  };
   let source: EventSource | null = null;
+  function closeIfUnused() {
+    if (listeners.size === 0 && statusListeners.size === 0 && source !== null) {
+      source.close();
+      source = null;
+    }
+  }
   function ensureSource() {
     if (source !== null || typeof EventSource === "undefined") return;
     source = new EventSource(`${base}/api/events`, { withCredentials: true });
     for (const name of EVENT_NAMES) {
       source.addEventListener(name, (message) => {
         const event = safeParse((message as MessageEvent<string>).data) as QueueEvent | null;
-        if (event !== null) for (const l of listeners) l(event);
+        if (event === null) return;
+        if (event.event === "health:check") tell(event.health.redis as ConnectionStatus);
+        for (const l of listeners) l(event);
       });
     }
+    source.addEventListener("error", () => {
+      if (lastStatus === null || lastStatus.state === "disconnected") return;
+      tell({
+        ...lastStatus,
+        state: "disconnected",
+        latencyMs: null,
+        error: {
+          code: "unavailable",
+          message: "The dashboard does not answer: what the window shows may be out of date. Reconnecting…",
+        },
+      });
+    });
+    // Back (the EventSource reconnects by itself): the dashboard's current word.
+    source.addEventListener("open", () => {
+      void call<HealthStatus>("GET", "/api/health", undefined, [503]).then(
+        (h) => tell(h.redis),
+        () => undefined,
+      );
+    });
   }
 
   return {
     transport: "http",
     async getConnectionStatus() {
-      return (await call<HealthStatus>("GET", "/api/health", undefined, [503])).redis;
+      const status = (await call<HealthStatus>("GET", "/api/health", undefined, [503])).redis;
+      lastStatus = status;
+      return status;
     },
-    async onConnectionStatus(onChange) {
-      // Health checks carry the connection status; the event stream brings them.
-      return this.onEvent((event) => {
-        if (event.event === "health:check") onChange(event.health.redis as ConnectionStatus);
+    onConnectionStatus(onChange) {
+      // Health checks carry the connection status; the event stream brings them, and its
+      // failures say the dashboard itself is gone.
+      statusListeners.add(onChange);
+      ensureSource();
+      return Promise.resolve(() => {
+        statusListeners.delete(onChange);
+        closeIfUnused();
       });
     },
     onEvent(onEvent): Promise<Unsubscribe> {
@@ -105,10 +146,7 @@ export function httpApi(base = ""): Api {
       ensureSource();
       return Promise.resolve(() => {
         listeners.delete(onEvent);
-        if (listeners.size === 0 && source !== null) {
-          source.close();
-          source = null;
-        }
+        closeIfUnused();
       });
     },
     listQueues: () => call<QueueStats[]>("GET", "/api/queues"),
