@@ -97,6 +97,15 @@ await flow("fail-then-retry", async () => {
   await jobState.getByText("failed").waitFor();
   await page.getByTestId("failure").getByText(/500/).waitFor();
   await shot("job-failed");
+  // In the failed list the reason shows first, without the URL, and on screen at 1280 px.
+  const jobUrl = page.url();
+  await go("#/queues/scraping-queue?state=failed");
+  const reason = page.locator("td.reason").filter({ hasText: /^HTTP 500/ }).first();
+  await reason.waitFor();
+  const box = await reason.boundingBox();
+  if (box === null || box.x + Math.min(box.width, 80) > 1280) throw new Error(`the reason is off-screen: ${JSON.stringify(box)}`);
+  await shot("queue-failed-reasons");
+  await page.goto(jobUrl);
   await page.getByRole("button", { name: "Retry" }).click();
   await jobState.getByText("completed").waitFor();
   report("fail-then-retry");

@@ -5,7 +5,7 @@ import { ApiError, type JobDetail, type JobPage, type JobQuery, type QueueStats 
 import { parseRoute } from "../hooks/useRoute";
 import { fakeApi } from "../test/fakeApi";
 import { renderWith } from "../test/render";
-import { Queues, queryOf, target } from "./Queue";
+import { Queues, queryOf, reasonOf, target } from "./Queue";
 
 /** What the fake server answers with when a query names no page size (the UI knows none). */
 const SERVER_PAGE_SIZE = 20;
@@ -48,7 +48,7 @@ const job = (id: number): JobDetail => ({
   processedOn: null,
   finishedOn: 1_700_000_001_000,
   returnValue: null,
-  failedReason: "HTTP 503",
+  failedReason: `https://shop.example/p/${id}: HTTP 503 Service Unavailable`,
   stacktrace: [],
   logs: [],
   parent: null,
@@ -78,6 +78,19 @@ describe("the queue page", () => {
     expect(queryOf(parseRoute("#/queues/scraping-queue?page=-2"))).toEqual({
       state: "waiting", page: 1, order: "newest",
     });
+  });
+
+  it("shows a failure's reason first, without the URL the row already shows", async () => {
+    expect(reasonOf(job(7))).toBe("HTTP 503 Service Unavailable");
+    expect(reasonOf({ ...job(7), failedReason: "boom" })).toBe("boom");
+    const { api: a } = api();
+    renderWith(a, <Queues route={parseRoute("#/queues/scraping-queue?state=failed")} />);
+    const table = await screen.findByTestId("job-table");
+    const headers = [...table.querySelectorAll("th")].map((th) => th.textContent);
+    expect(headers.slice(1, 4)).toEqual(["Id", "Name", "Reason"]);
+    const firstRow = table.querySelectorAll("tbody tr")[0];
+    expect(firstRow?.querySelector("td.reason")).toHaveTextContent(/^HTTP 503 Service Unavailable$/);
+    expect(firstRow?.querySelector("td.reason span")).toHaveAttribute("title", "https://shop.example/p/1: HTTP 503 Service Unavailable");
   });
 
   it("summarises a job's target from the seed's data fields", () => {

@@ -10,6 +10,7 @@ import { useToast } from "../components/Toasts";
 import { useJobs, useQueues } from "../hooks/queries";
 import { useAct } from "../hooks/useAct";
 import { link, type Route } from "../hooks/useRoute";
+import { formatDuration } from "../lib/format";
 
 const TABS: { state: JobState; label: string; count(q: QueueStats): number }[] = [
   { state: "waiting", label: "Waiting", count: (q) => q.waiting },
@@ -308,7 +309,7 @@ function QueuePage({
       )}
       {rows.length > 0 && (
         <div className="table-wrap">
-          <JobTable rows={rows} queue={queue} selected={selected} onToggle={toggle}
+          <JobTable rows={rows} queue={queue} state={query.state} selected={selected} onToggle={toggle}
             onAll={(on) => setSelected(on ? new Set(rows.map((r) => r.id)) : new Set())} />
         </div>
       )}
@@ -389,13 +390,62 @@ function FilterForm({ query, onApply }: { query: JobQuery; onApply(f: QueryChang
 interface TableProps {
   rows: JobDetail[];
   queue: string;
+  state: JobState;
   selected: Set<string>;
   onToggle(index: number, shift: boolean): void;
   onAll(on: boolean): void;
 }
 
-function JobTable({ rows, queue, selected, onToggle, onAll }: TableProps) {
+/** A failure's reason without the URL its job's row already shows. */
+export function reasonOf(job: JobDetail): string {
+  const reason = job.failedReason ?? "";
+  const d = job.data as Record<string, unknown> | null;
+  const url = typeof d?.url === "string" ? d.url : null;
+  return url !== null && reason.startsWith(`${url}: `) ? reason.slice(url.length + 2) : reason;
+}
+
+/** When a delayed job runs: added + its delay. */
+function runsAt(job: JobDetail): number | null {
+  const delay = (job.options as { delay?: unknown } | null)?.delay;
+  return typeof delay === "number" ? job.timestamp + delay : null;
+}
+
+/** The columns that matter for jobs in `state`, after id and name. */
+function columnsFor(state: JobState): { label: string; cell(job: JobDetail): React.ReactNode }[] {
+  const targetCol = { label: "Target", cell: (j: JobDetail) => <span className="ellipsis-inline" title={target(j.data)}>{target(j.data)}</span> };
+  const attempts = { label: "Attempts", cell: (j: JobDetail) => j.attemptsMade };
+  const added = { label: "Added", cell: (j: JobDetail) => <Time at={j.timestamp} /> };
+  const finished = { label: "Finished", cell: (j: JobDetail) => <Time at={j.finishedOn} /> };
+  switch (state) {
+    case "failed":
+      return [
+        { label: "Reason", cell: (j) => <span className="bad" title={j.failedReason ?? ""}>{reasonOf(j)}</span> },
+        attempts,
+        targetCol,
+        finished,
+      ];
+    case "delayed":
+      return [{ label: "Runs at", cell: (j) => <Time at={runsAt(j)} /> }, attempts, targetCol, added];
+    case "completed":
+      return [
+        {
+          label: "Took",
+          cell: (j) => (j.finishedOn !== null && j.processedOn !== null ? formatDuration(j.finishedOn - j.processedOn) : "—"),
+        },
+        targetCol,
+        attempts,
+        finished,
+      ];
+    case "active":
+      return [{ label: "Started", cell: (j) => <Time at={j.processedOn} /> }, targetCol, attempts, added];
+    default:
+      return [targetCol, attempts, added];
+  }
+}
+
+function JobTable({ rows, queue, state, selected, onToggle, onAll }: TableProps) {
   const all = rows.every((r) => selected.has(r.id));
+  const columns = columnsFor(state);
   return (
     <table className="table" data-testid="job-table">
       <thead>
@@ -406,11 +456,7 @@ function JobTable({ rows, queue, selected, onToggle, onAll }: TableProps) {
           </th>
           <th>Id</th>
           <th>Name</th>
-          <th>Target</th>
-          <th>Attempts</th>
-          <th>Added</th>
-          <th>Finished</th>
-          <th>Failed reason</th>
+          {columns.map((c) => <th key={c.label}>{c.label}</th>)}
         </tr>
       </thead>
       <tbody>
@@ -427,11 +473,11 @@ function JobTable({ rows, queue, selected, onToggle, onAll }: TableProps) {
             </td>
             <td><a href={link("queues", [queue, "jobs", job.id])}>{job.id}</a></td>
             <td className="nowrap">{job.name}</td>
-            <td className="ellipsis">{target(job.data)}</td>
-            <td className="num">{job.attemptsMade}</td>
-            <td><Time at={job.timestamp} /></td>
-            <td><Time at={job.finishedOn} /></td>
-            <td className="ellipsis bad">{job.failedReason ?? ""}</td>
+            {columns.map((c) => (
+              <td key={c.label} className={c.label === "Reason" ? "reason" : c.label === "Target" ? undefined : "nowrap"}>
+                {c.cell(job)}
+              </td>
+            ))}
           </tr>
         ))}
       </tbody>
