@@ -272,6 +272,12 @@ async fn the_desktop_window_runs_the_ui_flows_over_tauri_commands() {
         "//*[@data-testid='selection']//button[normalize-space()='Retry']",
     )
     .await;
+    // A mass retry asks first, with the count.
+    click(
+        client,
+        "//*[@role='dialog']//button[normalize-space()='Retry 20']",
+    )
+    .await;
     wait_for(
         client,
         Locator::Css("[data-testid=no-jobs]"),

@@ -133,6 +133,14 @@ await flow("bulk-retry", async () => {
   await page.getByTestId("selection").getByText("All 20 matching selected").waitFor();
   await shot("queue-failed-selected");
   await page.getByRole("button", { name: "Retry", exact: true }).click();
+  // A mass retry asks first, with the count; Cancel leaves every job failed.
+  const dialog = page.getByRole("dialog");
+  await dialog.getByText("Retry 20 matching failed jobs of scraping-queue?").waitFor();
+  await dialog.getByRole("button", { name: "Cancel" }).click();
+  await page.getByTestId("page-of").getByText("20 matching jobs").waitFor();
+  await page.getByRole("button", { name: "Retry", exact: true }).click();
+  await shot("queue-confirm-retry");
+  await dialog.getByRole("button", { name: "Retry 20" }).click();
   await page.getByText("Retried: 20 done").waitFor();
   // Live updates empty the failed tab as the retried jobs complete.
   await page.getByTestId("no-jobs").waitFor();

@@ -2,6 +2,7 @@
 import { useState } from "react";
 
 import { useApi, type JobDetail, type JobState } from "../api";
+import { Dialog } from "../components/Dialog";
 import { Time } from "../components/Time";
 import { useJob } from "../hooks/queries";
 import { useAct } from "../hooks/useAct";
@@ -23,6 +24,7 @@ export function JobPage({ queue, id }: { queue: string; id: string }) {
   const job = useJob(queue, id);
   const back = link("queues", [queue], job.data ? { state: job.data.state } : {});
   const run = useAct(["job", queue, id], ["queues"]);
+  const [removing, setRemoving] = useState(false);
   const act = async (done: string, action: () => Promise<void>, leave = false) => {
     if ((await run(done, action)) && leave) window.location.hash = back;
   };
@@ -64,7 +66,7 @@ export function JobPage({ queue, id }: { queue: string; id: string }) {
             <button type="button" onClick={() => act(`job ${id} promoted`, () => api.promoteJob(queue, id))}>Promote</button>
           )}
           <a className="button" href={link("add-job", [], { queue, from: id })}>Duplicate</a>
-          <button type="button" className="danger" onClick={() => act(`job ${id} removed`, () => api.removeJob(queue, id), true)}>
+          <button type="button" className="danger" onClick={() => setRemoving(true)}>
             Remove
           </button>
         </div>
@@ -96,6 +98,20 @@ export function JobPage({ queue, id }: { queue: string; id: string }) {
           <pre className="code" data-testid="logs">{j.logs.join("\n")}</pre>
         )}
       </details>
+      {removing && (
+        <Dialog
+          title={`Remove job ${id} from ${queue}?`}
+          confirm="Remove"
+          danger
+          onClose={() => setRemoving(false)}
+          onConfirm={() => {
+            setRemoving(false);
+            void act(`job ${id} removed`, () => api.removeJob(queue, id), true);
+          }}
+        >
+          <p>Its data, result and logs go with it. It cannot be undone.</p>
+        </Dialog>
+      )}
     </main>
   );
 }

@@ -120,6 +120,12 @@ describe("the queue page", () => {
     fireEvent.click(screen.getByLabelText("Select job 6"), { shiftKey: true });
     expect(screen.getByTestId("selection")).toHaveTextContent("5 selected");
     fireEvent.click(screen.getByRole("button", { name: "Retry" }));
+    // A mass retry asks first, with the count; Cancel does nothing.
+    expect(screen.getByRole("dialog")).toHaveTextContent("Retry 5 failed jobs of scraping-queue?");
+    fireEvent.click(screen.getByRole("button", { name: "Cancel" }));
+    expect(retryJob).not.toHaveBeenCalled();
+    fireEvent.click(screen.getByRole("button", { name: "Retry" }));
+    fireEvent.click(screen.getByRole("button", { name: "Retry 5" }));
     await waitFor(() => expect(retryJob).toHaveBeenCalledTimes(5));
     expect(retryJob.mock.calls.map((c: unknown[]) => c[1])).toEqual(["2", "3", "4", "5", "6"]);
     expect(await screen.findByText("Retried: 5 done")).toBeInTheDocument();
@@ -178,11 +184,36 @@ describe("the queue page", () => {
     fireEvent.click(screen.getByRole("button", { name: "Select all 240 matching" }));
     expect(screen.getByTestId("selection")).toHaveTextContent("All 240 matching selected");
     fireEvent.click(screen.getByRole("button", { name: "Retry" }));
+    fireEvent.click(screen.getByRole("button", { name: "Retry 240" }));
     await waitFor(() =>
       expect(actOnMatching).toHaveBeenCalledWith("scraping-queue", "failed", { name: null, field: "url", text: "shop.example" }, "retry"),
     );
     expect(await screen.findByText(/Retried: 239 done, 1 skipped: job 7 in scraping-queue is active/)).toBeInTheDocument();
     expect(screen.queryByTestId("selection")).toBeNull();
+  });
+
+  it("asks before removing selected jobs, pausing, or retrying everything, and Cancel does nothing", async () => {
+    const removeJob = vi.fn(() => Promise.resolve());
+    const pauseQueue = vi.fn(() => Promise.resolve());
+    const retryFailed = vi.fn(() => Promise.resolve(25));
+    const { api: a } = api({ removeJob, pauseQueue, retryFailed });
+    renderWith(a, <Queues route={parseRoute("#/queues/scraping-queue?state=failed")} />);
+    fireEvent.click(await screen.findByLabelText("Select job 3"));
+    fireEvent.click(screen.getByRole("button", { name: "Remove" }));
+    expect(screen.getByRole("dialog")).toHaveTextContent("Remove 1 job from scraping-queue?");
+    fireEvent.click(screen.getByRole("button", { name: "Cancel" }));
+    fireEvent.click(screen.getByRole("button", { name: "Pause" }));
+    expect(screen.getByRole("dialog")).toHaveTextContent("Pause scraping-queue?");
+    fireEvent.click(screen.getByRole("button", { name: "Cancel" }));
+    fireEvent.click(screen.getByRole("button", { name: "Retry all failed" }));
+    expect(screen.getByRole("dialog")).toHaveTextContent("Retry all 25 failed jobs of scraping-queue?");
+    fireEvent.click(screen.getByRole("button", { name: "Cancel" }));
+    expect(removeJob).not.toHaveBeenCalled();
+    expect(pauseQueue).not.toHaveBeenCalled();
+    expect(retryFailed).not.toHaveBeenCalled();
+    fireEvent.click(screen.getByRole("button", { name: "Remove" }));
+    fireEvent.click(screen.getByRole("button", { name: "Remove 1" }));
+    await waitFor(() => expect(removeJob).toHaveBeenCalledWith("scraping-queue", "3"));
   });
 
   it("offers no 'all matching' without a filter: the whole state has its own actions", async () => {

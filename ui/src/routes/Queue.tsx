@@ -109,6 +109,8 @@ function QueuePage({
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [anchor, setAnchor] = useState<number | null>(null);
   const [cleaning, setCleaning] = useState(false);
+  // A mass or destructive action waiting for the operator's yes, with its count.
+  const [confirming, setConfirming] = useState<Confirmation | null>(null);
   const [jump, setJump] = useState("");
   // "All matching": every job the filter keeps, beyond this page.
   const [allMatching, setAllMatching] = useState(false);
@@ -187,10 +189,20 @@ function QueuePage({
           {stats?.isPaused ? (
             <button type="button" onClick={() => act(`${queue} resumed`, () => api.resumeQueue(queue))}>Resume</button>
           ) : (
-            <button type="button" onClick={() => act(`${queue} paused`, () => api.pauseQueue(queue))}>Pause</button>
+            <button type="button" onClick={() => setConfirming({
+              title: `Pause ${queue}?`,
+              confirm: "Pause",
+              body: `Workers everywhere (Node.js ones too) stop taking its jobs; the ${String(stats?.waiting ?? 0)} waiting stay queued until it is resumed.`,
+              run: () => act(`${queue} paused`, () => api.pauseQueue(queue)),
+            })}>Pause</button>
           )}
           {query.state === "failed" && total > 0 && (
-            <button type="button" onClick={() => act(`retrying every failed job of ${queue}`, () => api.retryFailed(queue))}>
+            <button type="button" onClick={() => setConfirming({
+              title: `Retry all ${String(stats?.failed ?? total)} failed jobs of ${queue}?`,
+              confirm: "Retry all",
+              body: "Each goes back to waiting with its attempts reset and runs again.",
+              run: () => act(`retrying every failed job of ${queue}`, () => api.retryFailed(queue)),
+            })}>
               Retry all failed
             </button>
           )}
@@ -274,12 +286,23 @@ function QueuePage({
           <span className="selection" data-testid="selection">
             All {total} matching selected:
             {query.state === "failed" && (
-              <button type="button" onClick={() => void onMatching("Retried", "retry")}>Retry</button>
+              <button type="button" onClick={() => setConfirming({
+                title: `Retry ${String(total)} matching failed jobs of ${queue}?`,
+                confirm: `Retry ${String(total)}`,
+                body: "Each goes back to waiting and runs again.",
+                run: () => onMatching("Retried", "retry"),
+              })}>Retry</button>
             )}
             {query.state === "delayed" && (
               <button type="button" onClick={() => void onMatching("Promoted", "promote")}>Promote</button>
             )}
-            <button type="button" className="danger" onClick={() => void onMatching("Removed", "remove")}>Remove</button>
+            <button type="button" className="danger" onClick={() => setConfirming({
+              title: `Remove ${String(total)} matching jobs from ${queue}?`,
+              confirm: `Remove ${String(total)} jobs`,
+              danger: true,
+              body: "Their data, results and logs go with them. It cannot be undone.",
+              run: () => onMatching("Removed", "remove"),
+            })}>Remove</button>
             <button type="button" onClick={() => { setAllMatching(false); setSelected(new Set()); }}>Clear</button>
           </span>
         )}
@@ -290,12 +313,23 @@ function QueuePage({
           <span className="selection" data-testid="selection">
             {selected.size} selected:
             {query.state === "failed" && (
-              <button type="button" onClick={() => bulk("Retried", (id) => api.retryJob(queue, id))}>Retry</button>
+              <button type="button" onClick={() => setConfirming({
+                title: `Retry ${String(selected.size)} failed ${selected.size === 1 ? "job" : "jobs"} of ${queue}?`,
+                confirm: `Retry ${String(selected.size)}`,
+                body: "Each goes back to waiting and runs again.",
+                run: () => bulk("Retried", (id) => api.retryJob(queue, id)),
+              })}>Retry</button>
             )}
             {query.state === "delayed" && (
               <button type="button" onClick={() => bulk("Promoted", (id) => api.promoteJob(queue, id))}>Promote</button>
             )}
-            <button type="button" className="danger" onClick={() => bulk("Removed", (id) => api.removeJob(queue, id))}>
+            <button type="button" className="danger" onClick={() => setConfirming({
+              title: `Remove ${String(selected.size)} ${selected.size === 1 ? "job" : "jobs"} from ${queue}?`,
+              confirm: `Remove ${String(selected.size)}`,
+              danger: true,
+              body: "Their data, results and logs go with them. It cannot be undone.",
+              run: () => bulk("Removed", (id) => api.removeJob(queue, id)),
+            })}>
               Remove
             </button>
           </span>
@@ -321,6 +355,20 @@ function QueuePage({
           </span>
           <button type="button" disabled={query.page >= pages} onClick={() => go({ page: query.page + 1 })}>Next</button>
         </div>
+      )}
+      {confirming && (
+        <Dialog
+          title={confirming.title}
+          confirm={confirming.confirm}
+          danger={confirming.danger ?? false}
+          onClose={() => setConfirming(null)}
+          onConfirm={() => {
+            setConfirming(null);
+            void confirming.run();
+          }}
+        >
+          <p>{confirming.body}</p>
+        </Dialog>
       )}
       {cleaning && (
         <Dialog
@@ -385,6 +433,15 @@ function FilterForm({ query, onApply }: { query: JobQuery; onApply(f: QueryChang
       )}
     </form>
   );
+}
+
+/** What a confirmation dialog asks, and what a yes does. */
+interface Confirmation {
+  title: string;
+  confirm: string;
+  body: string;
+  danger?: boolean;
+  run(): Promise<unknown>;
 }
 
 interface TableProps {
