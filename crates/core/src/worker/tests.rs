@@ -53,6 +53,28 @@ fn settings(concurrency: usize) -> PoolSettings {
     }
 }
 
+/// Rules that act at once: 1 to 4 workers, one more per 10 waiting, a 1 s cooldown.
+fn quick_rules() -> crate::autoscaler::ScalingRules {
+    crate::autoscaler::ScalingRules {
+        min_workers: 1,
+        max_workers: 4,
+        scale_up_threshold: 10,
+        scale_down_threshold: 2,
+        cooldown_ms: 1000,
+        enabled: true,
+    }
+}
+
+/// `n` product-scraping jobs for `add_bulk_jobs`.
+fn product_jobs(n: usize) -> Vec<crate::queue::BulkJobInput> {
+    (0..n)
+        .map(|i| {
+            serde_json::from_value(json!({"name": "product-scraping", "data": {"n": i}}))
+                .expect("bulk")
+        })
+        .collect()
+}
+
 /// Waits until every id in `ids` has a final outcome (completed, or a final failure).
 async fn finished(
     sub: &mut crate::queue::Subscription,
@@ -1333,8 +1355,6 @@ async fn a_worker_whose_events_nobody_reads_keeps_none() {
 
 #[tokio::test]
 async fn a_pool_scaled_by_hand_keeps_its_size_until_it_is_handed_back() {
-    use crate::autoscaler::ScalingRules;
-
     let redis = TestRedis::start();
     let mut registry = Registry::new();
     registry.register(
@@ -1344,14 +1364,7 @@ async fn a_pool_scaled_by_hand_keeps_its_size_until_it_is_handed_back() {
     );
     let (q, workers, hub) = setup(&redis, registry).await;
     let (q, workers) = (Arc::new(q), Arc::new(workers));
-    let rules = ScalingRules {
-        min_workers: 1,
-        max_workers: 4,
-        scale_up_threshold: 10,
-        scale_down_threshold: 2,
-        cooldown_ms: 1000,
-        enabled: true,
-    };
+    let rules = quick_rules();
     workers.set_rules(rules.clone());
     workers
         .scale_workers(WorkerType::Scraping, 1, &settings(1), DRAIN)
@@ -1379,13 +1392,9 @@ async fn a_pool_scaled_by_hand_keeps_its_size_until_it_is_handed_back() {
     assert_eq!(size().await, 2, "kept through an empty queue");
     // A long queue (the pool paused, so it stays long) would grow an automatic pool.
     assert!(workers.pause_pool(WorkerType::Scraping).await);
-    let bulk: Vec<crate::queue::BulkJobInput> = (0..100)
-        .map(|i| {
-            serde_json::from_value(json!({"name": "product-scraping", "data": {"n": i}}))
-                .expect("bulk")
-        })
-        .collect();
-    q.add_bulk_jobs("scraping-queue", bulk).await.expect("jobs");
+    q.add_bulk_jobs("scraping-queue", product_jobs(100))
+        .await
+        .expect("jobs");
     for _ in 0..4 {
         now += 2000;
         assert!(autoscaler.tick(now).await.expect("tick").is_empty());
@@ -1532,8 +1541,6 @@ async fn a_dead_nodes_jobs_wait_again_and_a_live_nodes_are_never_taken() {
 
 #[tokio::test]
 async fn a_paused_queues_pool_is_not_grown() {
-    use crate::autoscaler::ScalingRules;
-
     let redis = TestRedis::start();
     let mut registry = Registry::new();
     registry.register(
@@ -1547,14 +1554,7 @@ async fn a_paused_queues_pool_is_not_grown() {
         .scale_workers(WorkerType::Scraping, 1, &settings(1), DRAIN)
         .await
         .expect("scale");
-    let rules = ScalingRules {
-        min_workers: 1,
-        max_workers: 4,
-        scale_up_threshold: 10,
-        scale_down_threshold: 2,
-        cooldown_ms: 1000,
-        enabled: true,
-    };
+    let rules = quick_rules();
     let mut autoscaler = Autoscaler::new(
         "test-node",
         [(WorkerType::Scraping, rules)].into_iter().collect(),
@@ -1564,13 +1564,9 @@ async fn a_paused_queues_pool_is_not_grown() {
         connect(&redis).await,
     );
     q.pause_queue("scraping-queue").await.expect("pause");
-    let bulk: Vec<crate::queue::BulkJobInput> = (0..100)
-        .map(|i| {
-            serde_json::from_value(json!({"name": "product-scraping", "data": {"n": i}}))
-                .expect("bulk")
-        })
-        .collect();
-    q.add_bulk_jobs("scraping-queue", bulk).await.expect("jobs");
+    q.add_bulk_jobs("scraping-queue", product_jobs(100))
+        .await
+        .expect("jobs");
     let mut now = 1_000_000;
     for _ in 0..3 {
         now += 2000;
