@@ -77,6 +77,16 @@ impl ScalingRules {
         }
     }
 
+    /// The sizes a pool may be given by hand, in words: "2 to 20 workers, or 0 to stop
+    /// the pool".
+    pub fn size_hint(&self) -> String {
+        format!(
+            "{} to {} workers, or 0 to stop the pool",
+            self.smallest_pool(),
+            self.largest_pool()
+        )
+    }
+
     /// Whether a pool may be set to `n` workers by hand: 0 stops it; otherwise from
     /// [`Self::smallest_pool`] to [`Self::largest_pool`]. The message gives the allowed
     /// range and the settings behind it.
@@ -299,6 +309,7 @@ mod tests {
             .check_size(500)
             .expect_err("over the cap")
             .contains(&format!("capped at {POOL_HARD_CAP} per pool")));
+        assert_eq!(r.size_hint(), "2 to 20 workers, or 0 to stop the pool");
         assert_eq!(r.starting_size(1), (2, Some("QUEUE_MIN_WORKERS")));
         assert_eq!(r.starting_size(30), (20, Some("QUEUE_MAX_WORKERS")));
         assert_eq!(r.starting_size(5), (5, None));

@@ -26,7 +26,7 @@ const decision = (atMs: number, workerType: string, from: number, to: number, wa
   reason: `${String(waiting)} jobs waiting`,
 });
 
-const scraping: TypeStats = { workers: 2, concurrency: 5, active: 3, processed: 120, failed: 4, avgDurationMs: 800, p95DurationMs: 2100, utilisation: 0.3, uptimeMs: 60_000, pinned: false, minSize: 2, maxSize: 20 };
+const scraping: TypeStats = { workers: 2, concurrency: 5, active: 3, processed: 120, failed: 4, avgDurationMs: 800, p95DurationMs: 2100, utilisation: 0.3, uptimeMs: 60_000, pinned: false, minSize: 2, maxSize: 20, sizeHint: "2 to 20 workers, or 0 to stop the pool" };
 
 const node: NodeInfo = {
   id: "worker-1-4242",
@@ -77,7 +77,7 @@ describe("the workers page", () => {
     expect(pool).toHaveTextContent("pinned");
     fireEvent.change(screen.getByLabelText("scraping workers"), { target: { value: "abc" } });
     fireEvent.click(screen.getByRole("button", { name: "Scale" }));
-    expect(await screen.findByText(/give a whole number of workers \(2 to 20, or 0 to stop the pool\)/)).toBeInTheDocument();
+    expect(await screen.findByText(/give a whole number of workers \(2 to 20 workers, or 0 to stop the pool\)/)).toBeInTheDocument();
     expect(sendNodeCommand).not.toHaveBeenCalled();
     fireEvent.click(screen.getByRole("button", { name: "Auto" }));
     await waitFor(() =>

@@ -145,13 +145,13 @@ function NodeCard({ node }: { node: NodeInfo }) {
                     e.preventDefault();
                     const raw = (sizes[type] ?? String(s.workers)).trim();
                     if (!/^\d+$/.test(raw)) {
-                      toast(`${type}: give a whole number of workers (${String(s.minSize)} to ${String(s.maxSize)}, or 0 to stop the pool)`, "error");
+                      toast(`${type}: give a whole number of workers (${s.sizeHint})`, "error");
                       return;
                     }
                     void send({ command: "scale", workerType: type as WorkerType, workers: Number(raw) });
                   }}>
                     <input aria-label={`${type} workers`} inputMode="numeric" size={3} value={sizes[type] ?? String(s.workers)}
-                      title={`${String(s.minSize)} to ${String(s.maxSize)} workers, or 0 to stop the pool`}
+                      title={s.sizeHint}
                       onChange={(e) => setSizes({ ...sizes, [type]: e.target.value })} />
                     <button type="submit">Scale</button>
                     {s.pinned && (

@@ -136,6 +136,9 @@ pub struct TypeStats {
     /// The largest size an operator may set.
     #[serde(default)]
     pub max_size: u32,
+    /// The sizes an operator may set, in words, for forms to show.
+    #[serde(default)]
+    pub size_hint: String,
 }
 
 /// Every pool's statistics (the seed's `getWorkerStats()`).
@@ -435,6 +438,7 @@ impl WorkerManager {
                     pinned: pool.pinned,
                     min_size: rules.smallest_pool(),
                     max_size: rules.largest_pool(),
+                    size_hint: rules.size_hint(),
                 },
             );
         }

@@ -51,4 +51,8 @@ minSize: number,
 /**
  * The largest size an operator may set.
  */
-maxSize: number, };
+maxSize: number, 
+/**
+ * The sizes an operator may set, in words, for forms to show.
+ */
+sizeHint: string, };
