@@ -256,6 +256,14 @@ async fn a_node_on_a_redis_cluster_shares_queues_with_node_and_survives_a_failov
 
     // A Node.js worker shares the cluster's queues: jobs added through Antrian's API are
     // processed by Node, and the queue Node works on is discovered on the cluster.
+    // The queue is created first, as a user adding to a queue of their own does (a Node.js
+    // Worker writes the queue's meta only once it has started).
+    let (status, created) = call(
+        "POST",
+        "/api/queues",
+        Some(json!({"name": "interop-queue"})),
+    );
+    assert_eq!(status, 201, "{created}");
     let mut node_worker = NodeWorker::start(
         &format!("cluster:{}", cluster.seeds()),
         "interop-queue",
