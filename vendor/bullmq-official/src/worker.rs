@@ -446,6 +446,28 @@ fn finished_error(code: i64, job_id: &str, command: &str, state: &str) -> Error 
     }
 }
 
+/// The job fields a failed attempt writes, msgpacked for the scripts' "fields to update"
+/// argument as Node.js BullMQ's `moveToFailed` sends them: `failedReason`, and
+/// `stacktrace` — the job's list with this attempt's error added, kept to the job's
+/// `stackTraceLimit` (0 keeps none, unset keeps all).
+fn failure_fields(error: &str, stacktrace: &str, limit: Option<u32>) -> Vec<u8> {
+    let mut traces: Vec<String> = serde_json::from_str(stacktrace).unwrap_or_default();
+    traces.push(error.to_string());
+    if let Some(limit) = limit {
+        let keep = limit as usize;
+        if traces.len() > keep {
+            traces.drain(..traces.len() - keep);
+        }
+    }
+    let traces = serde_json::to_string(&traces).unwrap_or_else(|_| "[]".to_string());
+    let mut buf = Vec::with_capacity(error.len() + traces.len() + 32);
+    rmp::encode::write_array_len(&mut buf, 4).unwrap();
+    for part in ["failedReason", error, "stacktrace", &traces] {
+        rmp::encode::write_str(&mut buf, part).unwrap();
+    }
+    buf
+}
+
 fn pack_move_to_finished_opts(
     token: &str,
     opts: &WorkerOptions,
@@ -1095,6 +1117,7 @@ impl Worker {
         let job_attempts_made = job.attempts_made();
         let job_opts = job.opts().clone();
         let job_data = job.data().clone();
+        let job_stacktrace = job.stacktrace().to_string();
         let repeat_job_key = job.repeat_job_key().map(|s| s.to_string());
         let job_name = job.name().to_string();
 
@@ -1145,6 +1168,7 @@ impl Worker {
                 job_attempts_made,
                 &job_opts,
                 &job_data,
+                &job_stacktrace,
                 Self::should_fetch_next(ctx),
             )
             .await;
@@ -1178,6 +1202,7 @@ impl Worker {
                     job_attempts_made,
                     &job_opts,
                     &job_data,
+                    &job_stacktrace,
                     fetch_next,
                 )
                 .await;
@@ -1226,6 +1251,7 @@ impl Worker {
                     job_attempts_made,
                     &job_opts,
                     &job_data,
+                    &job_stacktrace,
                     fetch_next,
                 )
                 .await;
@@ -1291,6 +1317,7 @@ impl Worker {
         job_attempts_made: u32,
         job_opts: &JobOptions,
         job_data: &serde_json::Value,
+        job_stacktrace: &str,
         fetch_next: bool,
     ) -> Option<Job> {
         match Self::move_to_finished_fast(
@@ -1308,6 +1335,7 @@ impl Worker {
             &ctx.completed_key,
             &ctx.metrics_completed_key,
             &ctx.marker_key,
+            &[],
             fetch_next,
         )
         .await
@@ -1335,6 +1363,7 @@ impl Worker {
                         job_attempts_made,
                         job_opts,
                         job_data,
+                        job_stacktrace,
                         fetch_next,
                     )
                     .await;
@@ -1619,6 +1648,7 @@ impl Worker {
         job_attempts_made: u32,
         job_opts: &JobOptions,
         job_data: &serde_json::Value,
+        job_stacktrace: &str,
         fetch_next: bool,
     ) -> Option<Job> {
         // DelayedError / WaitingChildren: job was already moved by the processor
@@ -1637,6 +1667,11 @@ impl Worker {
             return None;
         }
 
+        // Every failed attempt keeps its error, as Node.js BullMQ's `moveToFailed` does:
+        // `failedReason` and the `stacktrace` list are written by the same script that
+        // moves the job on (delayed, waiting or failed).
+        let fields = failure_fields(&error.to_string(), job_stacktrace, job_opts.stack_trace_limit);
+
         let is_unrecoverable = matches!(error, Error::Unrecoverable(_));
         let should_retry =
             !is_unrecoverable && job_attempts > 0 && (job_attempts_made + 1) < job_attempts;
@@ -1651,6 +1686,7 @@ impl Worker {
                 job_attempts_made,
                 job_opts,
                 job_data,
+                &fields,
             )
             .await;
             None
@@ -1662,6 +1698,7 @@ impl Worker {
                 &error,
                 job_attempts,
                 job_opts,
+                &fields,
                 fetch_next,
             )
             .await
@@ -1679,6 +1716,7 @@ impl Worker {
         job_attempts_made: u32,
         job_opts: &JobOptions,
         job_data: &serde_json::Value,
+        fields: &[u8],
     ) {
         let retry_result = if let Some(ref backoff) = job_opts.backoff {
             let delay = Self::calculate_backoff(
@@ -1701,6 +1739,7 @@ impl Worker {
                     error,
                     job_attempts,
                     job_opts,
+                    fields,
                     false,
                 )
                 .await;
@@ -1714,14 +1753,15 @@ impl Worker {
                     &ctx.prefix_bytes,
                     delay as u64,
                     &ctx.opts,
+                    fields,
                 )
                 .await
             } else {
-                Self::retry_job_immediately(&ctx.conn, &ctx.keys, job_id, token, &ctx.prefix_bytes)
+                Self::retry_job_immediately(&ctx.conn, &ctx.keys, job_id, token, &ctx.prefix_bytes, fields)
                     .await
             }
         } else {
-            Self::retry_job_immediately(&ctx.conn, &ctx.keys, job_id, token, &ctx.prefix_bytes)
+            Self::retry_job_immediately(&ctx.conn, &ctx.keys, job_id, token, &ctx.prefix_bytes, fields)
                 .await
         };
 
@@ -1748,6 +1788,7 @@ impl Worker {
         error: &Error,
         job_attempts: u32,
         job_opts: &JobOptions,
+        fields: &[u8],
         fetch_next: bool,
     ) -> Option<Job> {
         let error_value = serde_json::Value::String(error.to_string());
@@ -1766,6 +1807,7 @@ impl Worker {
             &ctx.failed_key,
             &ctx.metrics_failed_key,
             &ctx.marker_key,
+            fields,
             fetch_next,
         )
         .await
@@ -1879,6 +1921,7 @@ impl Worker {
         target_set_key: &str,
         metrics_key: &str,
         marker_key: &str,
+        fields_to_update: &[u8],
         fetch_next: bool,
     ) -> Result<Option<Job>, Error> {
         let script = conn
@@ -1925,7 +1968,6 @@ impl Worker {
         let job_id_bytes = job_id.as_bytes();
         let now_bytes = now.to_string().into_bytes();
         let opts_packed = pack_move_to_finished_opts(token, opts, job_opts, attempts, target);
-        let fields_to_update: Vec<u8> = Vec::new();
         let fetch_next_flag: &[u8] = if fetch_next { b"1" } else { b"0" };
         let args: Vec<&[u8]> = vec![
             job_id_bytes,
@@ -1936,7 +1978,7 @@ impl Worker {
             fetch_next_flag,
             prefix_bytes,
             &opts_packed,
-            &fields_to_update,
+            fields_to_update,
         ];
 
         let mut redis_conn = conn.connection();
@@ -1965,6 +2007,7 @@ impl Worker {
         job_id: &str,
         token: &str,
         prefix: &[u8],
+        fields_to_update: &[u8],
     ) -> Result<(), Error> {
         let script = conn
             .scripts()
@@ -2006,7 +2049,6 @@ impl Worker {
         let prefix_str = std::str::from_utf8(prefix).unwrap_or("");
         let now_str = now.to_string();
         let push_cmd = b"LPUSH";
-        let fields_to_update: Vec<u8> = Vec::new();
 
         let args: Vec<&[u8]> = vec![
             prefix_str.as_bytes(), // ARGV[1] key prefix
@@ -2014,7 +2056,7 @@ impl Worker {
             push_cmd,              // ARGV[3] pushCmd
             job_id.as_bytes(),     // ARGV[4] jobId
             token.as_bytes(),      // ARGV[5] token
-            &fields_to_update,     // ARGV[6] optional fields
+            fields_to_update,      // ARGV[6] optional fields
         ];
 
         let mut redis_conn = conn.connection();
@@ -2035,6 +2077,7 @@ impl Worker {
         prefix: &[u8],
         delay: u64,
         opts: &WorkerOptions,
+        fields_to_update: &[u8],
     ) -> Result<(), Error> {
         let script = conn
             .scripts()
@@ -2077,7 +2120,6 @@ impl Worker {
         let now_str = now.to_string();
         let delay_str = delay.to_string();
         let skip_attempt = b"0"; // Don't skip attempt increment
-        let fields_to_update: Vec<u8> = Vec::new();
         let fetch_next = b"0"; // Don't fetch next
 
         // Pack opts for fetchNextJob (even though we're not fetching, script expects it)
@@ -2091,7 +2133,7 @@ impl Worker {
             token.as_bytes(),      // ARGV[4] queue token
             delay_str.as_bytes(),  // ARGV[5] delay value
             skip_attempt,          // ARGV[6] skip attempt
-            &fields_to_update,     // ARGV[7] fields to update
+            fields_to_update,      // ARGV[7] fields to update
             fetch_next,            // ARGV[8] fetch next?
             &move_opts,            // ARGV[9] opts
         ];

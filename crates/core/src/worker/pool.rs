@@ -521,6 +521,15 @@ async fn run_job(
         started.elapsed(),
         matches!(outcome, Ok(Ok(_) | Err(JobError::WaitingChildren))),
     );
+    if let Ok(Err(e)) = &outcome {
+        if let Some(line) = decision(e, job_attempt(&handle), attempts) {
+            // The job's own log says what became of each attempt; it is evidence, not
+            // the outcome, so a failed write is only traced.
+            if let Err(e) = handle.log(&line).await {
+                tracing::debug!(job = %handle.id(), "cannot write the job log: {e}");
+            }
+        }
+    }
     match outcome {
         Ok(Ok(value)) => Ok(value),
         Ok(Err(JobError::Retry(reason))) => Err(bullmq::Error::ProcessingError(reason)),
@@ -530,7 +539,7 @@ async fn run_job(
             Err(bullmq::Error::ProcessingError(reason))
         }
         Ok(Err(JobError::RetryAfter { reason, after })) => {
-            retry_after(redis, prefix, worker_type, &handle, after)
+            retry_after(redis, prefix, worker_type, &handle, &reason, after)
                 .await
                 .map_err(|e| {
                     bullmq::Error::ProcessingError(format!(
@@ -546,22 +555,69 @@ async fn run_job(
     }
 }
 
+/// The attempt a job is on (1 for its first run).
+fn job_attempt(job: &bullmq::Job) -> u32 {
+    job.attempts_made() + 1
+}
+
+/// The line a failed attempt adds to the job's log: what failed and what happens next.
+fn decision(error: &JobError, attempt: u32, attempts: u32) -> Option<String> {
+    let left = attempts.saturating_sub(attempt);
+    let failed = format!("attempt {attempt} of {attempts} failed");
+    Some(match error {
+        JobError::WaitingChildren => return None,
+        JobError::Discard(reason) => {
+            format!("{failed}: {reason}; not retried: retrying cannot change this")
+        }
+        JobError::Retry(reason) | JobError::RetryAfter { reason, .. } if left == 0 => {
+            format!("{failed}: {reason}; no attempts left, the job has failed")
+        }
+        JobError::Retry(reason) => {
+            format!("{failed}: {reason}; retrying after the job's backoff ({left} left)")
+        }
+        JobError::RetryAfter { reason, after } => format!(
+            "{failed}: {reason}; retrying in {} s as the site asked ({left} left)",
+            after.as_secs().max(1)
+        ),
+    })
+}
+
 /// Moves a job to delayed until `after` from now, counting the attempt: bullmq-official's
 /// `move_to_delayed` skips the attempt counter (as Node's DelayedError does), so a site
 /// answering 429 forever would be retried forever; the attempt is counted on BullMQ's own
-/// `atm` field of the job hash first.
+/// `atm` field of the job hash first, with its error kept as a failed attempt's is
+/// (`failedReason`, and the `stacktrace` list the job's page shows attempt by attempt).
 async fn retry_after(
     mut redis: AnyConnection,
     prefix: &str,
     worker_type: WorkerType,
     job: &bullmq::Job,
+    reason: &str,
     after: Duration,
 ) -> std::result::Result<(), bullmq::Error> {
     let key = bullmq::QueueKeys::new(worker_type.queue(), Some(prefix)).job_key(job.id());
-    let _: i64 = redis::cmd("HINCRBY")
-        .arg(&key)
-        .arg("atm")
-        .arg(1)
+    let mut traces: Vec<String> = serde_json::from_str(job.stacktrace()).unwrap_or_default();
+    traces.push(reason.to_string());
+    if let Some(limit) = job.opts().stack_trace_limit {
+        let keep = limit as usize;
+        if traces.len() > keep {
+            traces.drain(..traces.len() - keep);
+        }
+    }
+    let _: () = redis::pipe()
+        .hincr(&key, "atm", 1)
+        .ignore()
+        .hset_multiple(
+            &key,
+            &[
+                ("failedReason", reason.to_string()),
+                (
+                    "stacktrace",
+                    serde_json::to_string(&traces).unwrap_or_else(|_| "[]".into()),
+                ),
+            ],
+        )
+        .ignore()
         .query_async(&mut redis)
         .await?;
     job.move_to_delayed(now_ms() + u64::try_from(after.as_millis()).unwrap_or(u64::MAX))
