@@ -2,6 +2,7 @@
 //! Each answers core's value or a `StatusError` (`{code, message}`) the UI branches on.
 
 use antrian_core::alerts::AlertPrefs;
+use antrian_core::audit::{Actor, AuditEntry};
 use antrian_core::autoscaler::ScalingRules;
 use antrian_core::config::dashboard::{DashboardSettings, DashboardStatus};
 use antrian_core::config::targets::{HttpTargetInput, HttpTargetsView};
@@ -82,6 +83,7 @@ pub async fn act_on_matching_jobs(
 ) -> Reply<BulkOutcome> {
     let h = shell.handle()?;
     h.queues
+        .by(Actor::desktop())
         .act_on_matching(&queue, state, &filter, action)
         .await
         .map_err(fail)
@@ -116,6 +118,7 @@ pub async fn update_job_data(
 ) -> Reply<JobDetail> {
     let h = shell.handle()?;
     h.queues
+        .by(Actor::desktop())
         .update_job_data(&queue, &id, data)
         .await
         .map_err(fail)?;
@@ -166,6 +169,7 @@ pub async fn retry_job(shell: State<'_, Shell>, queue: String, id: String) -> Re
     shell
         .handle()?
         .queues
+        .by(Actor::desktop())
         .retry_job(&queue, &id)
         .await
         .map_err(fail)
@@ -176,6 +180,7 @@ pub async fn remove_job(shell: State<'_, Shell>, queue: String, id: String) -> R
     shell
         .handle()?
         .queues
+        .by(Actor::desktop())
         .remove_job(&queue, &id)
         .await
         .map_err(fail)
@@ -186,7 +191,20 @@ pub async fn promote_job(shell: State<'_, Shell>, queue: String, id: String) -> 
     shell
         .handle()?
         .queues
+        .by(Actor::desktop())
         .promote_job(&queue, &id)
+        .await
+        .map_err(fail)
+}
+
+/// Runs every delayed job of the queue now; how many.
+#[tauri::command]
+pub async fn promote_delayed_jobs(shell: State<'_, Shell>, queue: String) -> Reply<u64> {
+    shell
+        .handle()?
+        .queues
+        .by(Actor::desktop())
+        .promote_jobs(&queue)
         .await
         .map_err(fail)
 }
@@ -196,6 +214,7 @@ pub async fn retry_failed_jobs(shell: State<'_, Shell>, queue: String) -> Reply<
     shell
         .handle()?
         .queues
+        .by(Actor::desktop())
         .retry_all_failed(&queue)
         .await
         .map_err(fail)
@@ -206,6 +225,7 @@ pub async fn pause_queue(shell: State<'_, Shell>, queue: String) -> Reply<()> {
     shell
         .handle()?
         .queues
+        .by(Actor::desktop())
         .pause_queue(&queue)
         .await
         .map_err(fail)
@@ -216,6 +236,7 @@ pub async fn resume_queue(shell: State<'_, Shell>, queue: String) -> Reply<()> {
     shell
         .handle()?
         .queues
+        .by(Actor::desktop())
         .resume_queue(&queue)
         .await
         .map_err(fail)
@@ -230,6 +251,7 @@ pub async fn clean_queue(
     shell
         .handle()?
         .queues
+        .by(Actor::desktop())
         .clean_queue(&queue, &options)
         .await
         .map_err(fail)
@@ -358,6 +380,14 @@ pub async fn send_node_command(
 #[tauri::command]
 pub async fn list_scaling_log(shell: State<'_, Shell>, count: usize) -> Reply<Vec<ScalingRecord>> {
     scaling_log(&shell.handle()?.connection, count)
+        .await
+        .map_err(fail)
+}
+
+/// The audit log, newest first.
+#[tauri::command]
+pub async fn list_audit(shell: State<'_, Shell>, limit: usize) -> Reply<Vec<AuditEntry>> {
+    antrian_core::audit::recent(&shell.handle()?.connection, limit)
         .await
         .map_err(fail)
 }
@@ -678,12 +708,24 @@ pub async fn use_connection(app: AppHandle, id: Option<String>) -> Reply<()> {
 
 #[tauri::command]
 pub async fn pause_all_queues(shell: State<'_, Shell>) -> Reply<Vec<String>> {
-    shell.handle()?.queues.pause_all().await.map_err(fail)
+    shell
+        .handle()?
+        .queues
+        .by(Actor::desktop())
+        .pause_all()
+        .await
+        .map_err(fail)
 }
 
 #[tauri::command]
 pub async fn resume_all_queues(shell: State<'_, Shell>) -> Reply<Vec<String>> {
-    shell.handle()?.queues.resume_all().await.map_err(fail)
+    shell
+        .handle()?
+        .queues
+        .by(Actor::desktop())
+        .resume_all()
+        .await
+        .map_err(fail)
 }
 
 /// Runs `f` on a blocking thread (keyring and file work).

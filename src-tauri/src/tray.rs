@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use antrian_core::audit::Actor;
 use antrian_core::health::{ConnectionState, ConnectionStatus};
 use tauri::menu::{Menu, MenuItem, PredefinedMenuItem};
 use tauri::tray::TrayIconBuilder;
@@ -56,9 +57,9 @@ fn on_menu(app: &AppHandle, id: &str) {
                     return;
                 };
                 let result = if pause {
-                    handle.queues.pause_all().await
+                    handle.queues.by(Actor::desktop()).pause_all().await
                 } else {
-                    handle.queues.resume_all().await
+                    handle.queues.by(Actor::desktop()).resume_all().await
                 };
                 match result {
                     Ok(queues) => tracing::info!(

@@ -80,6 +80,16 @@ enum Command {
     /// The product store: list, search, look up and export what scraping saved.
     #[command(subcommand)]
     Products(commands::products::ProductsCommand),
+    /// The audit log: who (desktop, dashboard user, CLI) removed, retried, promoted,
+    /// cleaned, paused or edited which jobs, newest first.
+    Audit {
+        /// How many entries (1 to 1000; the log keeps the latest 1000).
+        #[arg(long, default_value_t = antrian_core::audit::DEFAULT_AUDIT_LIMIT)]
+        limit: usize,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// What scraping met at each site: successes, blocks (403/429), errors by status.
     Sites {
         /// Print JSON.
@@ -201,6 +211,9 @@ fn main() -> ExitCode {
         }),
         Command::Products(cmd) => one_shot(config, async move |rt| {
             commands::products::run(rt, cmd).await
+        }),
+        Command::Audit { limit, json } => one_shot(config, async move |rt| {
+            commands::audit::run(rt, limit, json).await
         }),
         Command::Sites { json } => {
             one_shot(config, async move |rt| commands::sites::run(rt, json).await)

@@ -474,6 +474,31 @@ fn jobs_and_queues_commands_work_end_to_end_with_json() {
         cli(&["jobs", "get", "scraping-queue", &id]).status.code(),
         Some(3)
     );
+
+    // What the commands changed is in the audit log, as done from the CLI by this user.
+    let log = json_of(&cli(&["audit", "--limit", "3", "--json"]));
+    assert_eq!(
+        log[0]["summary"],
+        format!("removed job {id} from scraping-queue")
+    );
+    assert_eq!(log[0]["actor"]["via"], "cli");
+    assert!(
+        log[0]["actor"]["who"]
+            .as_str()
+            .is_some_and(|w| w.contains('@')),
+        "{log}"
+    );
+    let text = String::from_utf8_lossy(&cli(&["audit"]).stdout).to_string();
+    for said in [
+        "WHEN",
+        "WHO",
+        "WHAT",
+        "cli ",
+        "resumed scraping-queue",
+        "paused scraping-queue",
+    ] {
+        assert!(text.contains(said), "{said} missing from:\n{text}");
+    }
 }
 
 /// Each bad invocation names the problem, exits with the documented code, and writes nothing.
@@ -669,6 +694,11 @@ fn bad_cli_input_is_rejected_and_redis_is_unchanged() {
             &["queues", "pause", "no-such-queue"],
             3,
             "queue no-such-queue not found",
+        ),
+        (
+            &["audit", "--limit", "0"],
+            2,
+            "limit: the audit log keeps 1000 entries: ask for 1 to 1000, not 0",
         ),
     ];
     for (args, code, message) in cases {

@@ -64,6 +64,11 @@ pub fn scaling_log() -> String {
     format!("{}:scaling-log", root())
 }
 
+/// List of the audit log's entries (who did what to which jobs), newest first, capped.
+pub fn audit_log() -> String {
+    format!("{}:audit", root())
+}
+
 /// Set of every site scraping has talked to (for the per-site outcome table).
 pub fn scrape_domains() -> String {
     format!("{}:scrape:domains", root())

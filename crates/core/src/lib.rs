@@ -1,6 +1,7 @@
 //! antrian-core: everything Antrian does, for the desktop app, the HTTP dashboard and the
 //! CLI to call (DESIGN.md decision 4: one core, three faces).
 //!
+//! - [`audit`]: who removed, retried, paused or edited which jobs (a capped log in Redis).
 //! - [`autoscaler`]: scaling decisions for worker pools (pure, table-tested).
 //! - [`config`]: settings from defaults, `config.toml`, `.env` and the environment.
 //! - [`embedded`]: the supervised `redis-server` Antrian runs when none is configured.
@@ -15,6 +16,7 @@
 //! - [`error`]: the crate's error type and its stable codes.
 
 pub mod alerts;
+pub mod audit;
 pub mod autoscaler;
 pub mod config;
 pub mod connection;

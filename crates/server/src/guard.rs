@@ -166,7 +166,7 @@ fn unauthorized() -> Response {
 pub async fn check(
     State(guard): State<Arc<Guard>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    request: Request,
+    mut request: Request,
     next: Next,
 ) -> Response {
     let ip = peer.ip();
@@ -219,6 +219,10 @@ pub async fn check(
         )
         .into_response();
     }
+    // Who the audit log names for what this request changes.
+    request
+        .extensions_mut()
+        .insert(antrian_core::audit::Actor::dashboard(&guard.username, ip));
     next.run(request).await
 }
 

@@ -52,7 +52,7 @@ impl Modify for Adjust {
         schedules::preview, schedules::preview_expression, schedules::list_dynamic,
         schedules::add_dynamic, schedules::get_dynamic, schedules::update_dynamic, schedules::remove_dynamic,
         schedules::enable_dynamic, schedules::disable_dynamic,
-        system::health, system::workers, system::command, system::scaling, system::scaling_settings, system::products,
+        system::health, system::workers, system::command, system::scaling, system::audit, system::scaling_settings, system::products,
         system::product, system::export, system::sites,
         crate::events::stream_events, crate::metrics::metrics, openapi_json,
     )

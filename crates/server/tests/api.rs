@@ -57,6 +57,7 @@ async fn every_route_asks_for_credentials_and_refuses_wrong_ones() {
         ("GET", "/api/workers"),
         ("POST", "/api/nodes/x/commands"),
         ("GET", "/api/scaling/log"),
+        ("GET", "/api/audit"),
         ("GET", "/api/scaling/settings"),
         ("GET", "/api/products"),
         ("GET", "/api/products/export"),
@@ -466,6 +467,27 @@ async fn a_filtered_page_and_an_action_on_every_match() {
         .expect("cleanup-queue")
         .clone();
     assert_eq!(cleanup["delayed"], 1, "{cleanup}");
+
+    // The audit log names the dashboard user and their address, and what was done.
+    let log = d.get("/api/audit?limit=5").await;
+    let entry = &log[0];
+    assert_eq!(
+        (
+            entry["actor"]["via"].as_str(),
+            entry["actor"]["who"].as_str(),
+            entry["action"].as_str(),
+            entry["count"].as_u64(),
+            entry["summary"].as_str(),
+        ),
+        (
+            Some("dashboard"),
+            Some("admin from 127.0.0.1"),
+            Some("promote"),
+            Some(2),
+            Some("promoted 2 delayed jobs whose url contains \"shop-a\" in cleanup-queue"),
+        ),
+        "{log}"
+    );
     d.stop().await;
 }
 
@@ -929,6 +951,9 @@ async fn malformed_requests_get_a_json_4xx_and_write_nothing() {
         ("GET", "/api/products?page=18446744073709551615", None, 400),
         ("GET", "/api/products/export?format=xml", None, 400),
         ("GET", "/api/scaling/log?count=0", None, 400),
+        ("GET", "/api/audit?limit=0", None, 400),
+        ("GET", "/api/audit?limit=1001", None, 400),
+        ("GET", "/api/audit?limit=many", None, 400),
         (
             "GET",
             "/api/queues/scraping-queue?order=sideways",

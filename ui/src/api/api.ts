@@ -1,6 +1,7 @@
 import type {
   AddedJob,
   AlertPrefs,
+  AuditEntry,
   ConnectionInput,
   ConnectionList,
   ConnectionTest,
@@ -84,6 +85,8 @@ export interface Api {
   retryJob(queue: string, id: string): Promise<void>;
   removeJob(queue: string, id: string): Promise<void>;
   promoteJob(queue: string, id: string): Promise<void>;
+  /** Runs every delayed job of the queue now; how many. */
+  promoteAll(queue: string): Promise<number>;
   /** Retries every failed job of the queue; how many. */
   retryFailed(queue: string): Promise<number>;
   pauseQueue(queue: string): Promise<void>;
@@ -120,6 +123,8 @@ export interface Api {
   sendNodeCommand(node: string, command: NodeCommand): Promise<CommandReply>;
   /** The latest auto-scaling decisions, newest first. */
   listScalingLog(count: number): Promise<ScalingRecord[]>;
+  /** The audit log (who removed, retried, paused… what), newest first. */
+  listAudit(limit: number): Promise<AuditEntry[]>;
   /** The auto-scaling rules the pools follow (the seed's autoScaling block). */
   getScalingRules(): Promise<ScalingRules>;
 

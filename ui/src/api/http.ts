@@ -1,6 +1,7 @@
 import { ApiError, httpErrorCode, type Api, type Unsubscribe } from "./api";
 import type {
   AddedJob,
+  AuditEntry,
   BulkOutcome,
   Catalogue,
   CommandReply,
@@ -180,6 +181,10 @@ export function httpApi(base = ""): Api {
     async promoteJob(queue, id) {
       await call("POST", `/api/queues/${q(queue)}/jobs/${q(id)}/promote`);
     },
+    async promoteAll(queue) {
+      const r = await call<{ promoted?: number }>("POST", `/api/queues/${q(queue)}/promote`);
+      return r.promoted ?? 0;
+    },
     async retryFailed(queue) {
       const r = await call<{ retried?: number }>("POST", `/api/queues/${q(queue)}/retry-failed`);
       return r.retried ?? 0;
@@ -218,6 +223,7 @@ export function httpApi(base = ""): Api {
       call<CommandReply>("POST", `/api/nodes/${q(node)}/commands`, command),
     listScalingLog: (count) => call<ScalingRecord[]>("GET", `/api/scaling/log?count=${count}`),
     getScalingRules: () => call<ScalingRules>("GET", "/api/scaling/settings"),
+    listAudit: (limit) => call<AuditEntry[]>("GET", `/api/audit?limit=${limit}`),
     listProducts({ q: text, shop, page, pageSize }) {
       const params = new URLSearchParams({ page: String(page) });
       if (pageSize !== undefined) params.set("pageSize", String(pageSize));

@@ -4,6 +4,7 @@ import { listen } from "@tauri-apps/api/event";
 import { toApiError, type Api } from "./api";
 import type {
   AddedJob,
+  AuditEntry,
   AlertPrefs,
   ConnectionList,
   ConnectionTest,
@@ -78,6 +79,7 @@ export function tauriApi(): Api {
     removeJob: (queue, id) => run("remove_job", { queue, id }),
     promoteJob: (queue, id) => run("promote_job", { queue, id }),
     retryFailed: (queue) => call<number>("retry_failed_jobs", { queue }),
+    promoteAll: (queue) => call<number>("promote_delayed_jobs", { queue }),
     pauseQueue: (queue) => run("pause_queue", { queue }),
     resumeQueue: (queue) => run("resume_queue", { queue }),
     cleanQueue: (queue, options) => call<number>("clean_queue", { queue, options }),
@@ -101,6 +103,7 @@ export function tauriApi(): Api {
     sendNodeCommand: (node, command) => call<CommandReply>("send_node_command", { node, command }),
     listScalingLog: (count) => call<ScalingRecord[]>("list_scaling_log", { count }),
     getScalingRules: () => call<ScalingRules>("get_scaling_rules"),
+    listAudit: (limit) => call<AuditEntry[]>("list_audit", { limit }),
     listProducts: (query) => call<ProductPage>("list_products", { query }),
     listSites: () => call<DomainStats[]>("list_sites"),
     async exportProducts(format) {

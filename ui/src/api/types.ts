@@ -1,5 +1,9 @@
 // DTOs are generated from Rust (ts-rs, `cargo test -p antrian-core`); never edit generated/.
 export type { AddedJob } from "./generated/AddedJob";
+export type { Actor } from "./generated/Actor";
+export type { AuditAction } from "./generated/AuditAction";
+export type { AuditEntry } from "./generated/AuditEntry";
+export type { Via } from "./generated/Via";
 export type { Alert } from "./generated/Alert";
 export type { AlertKind } from "./generated/AlertKind";
 export type { AlertPrefs } from "./generated/AlertPrefs";

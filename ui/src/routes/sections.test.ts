@@ -3,9 +3,9 @@ import { describe, expect, it } from "vitest";
 import { sectionFromHash, sections } from "./sections";
 
 describe("sections", () => {
-  it("lists the sidebar of UX.md in order", () => {
+  it("lists the sidebar of UX.md in order, with the audit log before Settings", () => {
     expect(sections.map((s) => s.label)).toEqual([
-      "Overview", "Queues", "Schedules", "Workers", "Results", "Health", "Settings",
+      "Overview", "Queues", "Schedules", "Workers", "Results", "Health", "Audit log", "Settings",
     ]);
   });
 

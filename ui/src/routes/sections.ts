@@ -6,6 +6,7 @@ export const sections = [
   { id: "workers", label: "Workers" },
   { id: "results", label: "Results" },
   { id: "health", label: "Health" },
+  { id: "audit", label: "Audit log" },
   { id: "settings", label: "Settings" },
 ] as const;
 

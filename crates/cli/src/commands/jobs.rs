@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use antrian_core::audit::Actor;
 use antrian_core::queue::{BulkJobInput, JobDetail, JobFilter, JobOptionsInput, JobState};
 use antrian_core::Runtime;
 use clap::Subcommand;
@@ -350,13 +351,13 @@ pub async fn run(rt: &Runtime, cmd: JobsCommand) -> Result<ExitCode, CliError> {
             })
         }
         JobsCommand::Retry { queue, id } => {
-            q.retry_job(&queue, &id).await?;
+            q.by(Actor::cli()).retry_job(&queue, &id).await?;
             done(output::text(&format!(
                 "job {id} in {queue} is waiting again\n"
             )))
         }
         JobsCommand::Remove { queue, id } => {
-            q.remove_job(&queue, &id).await?;
+            q.by(Actor::cli()).remove_job(&queue, &id).await?;
             done(output::text(&format!("removed job {id} from {queue}\n")))
         }
         JobsCommand::List {
@@ -403,7 +404,8 @@ pub async fn run(rt: &Runtime, cmd: JobsCommand) -> Result<ExitCode, CliError> {
             data_file,
             json,
         } => {
-            q.update_job_data(&queue, &id, read_data(data, data_file)?)
+            q.by(Actor::cli())
+                .update_job_data(&queue, &id, read_data(data, data_file)?)
                 .await?;
             let job = q.get_job(&queue, &id).await?;
             done(if json {
@@ -413,7 +415,7 @@ pub async fn run(rt: &Runtime, cmd: JobsCommand) -> Result<ExitCode, CliError> {
             })
         }
         JobsCommand::RetryFailed { queue, json } => {
-            let count = q.retry_all_failed(&queue).await?;
+            let count = q.by(Actor::cli()).retry_all_failed(&queue).await?;
             done(if json {
                 output::json(&serde_json::json!({"queue": queue, "retried": count}))
             } else {
@@ -425,7 +427,7 @@ pub async fn run(rt: &Runtime, cmd: JobsCommand) -> Result<ExitCode, CliError> {
             id: Some(id),
             json,
         } => {
-            q.promote_job(&queue, &id).await?;
+            q.by(Actor::cli()).promote_job(&queue, &id).await?;
             done(if json {
                 output::json(&serde_json::json!({"queue": queue, "jobId": id, "promoted": true}))
             } else {
@@ -439,7 +441,7 @@ pub async fn run(rt: &Runtime, cmd: JobsCommand) -> Result<ExitCode, CliError> {
             id: None,
             json,
         } => {
-            let count = q.promote_jobs(&queue).await?;
+            let count = q.by(Actor::cli()).promote_jobs(&queue).await?;
             done(if json {
                 output::json(&serde_json::json!({"queue": queue, "promoted": count}))
             } else {

@@ -1,6 +1,7 @@
 //! The commands that run against Redis: one module per resource.
 
 pub mod accounts;
+pub mod audit;
 pub mod jobs;
 pub mod products;
 pub mod queues;

@@ -2,6 +2,7 @@
 
 use std::process::ExitCode;
 
+use antrian_core::audit::Actor;
 use antrian_core::queue::{CleanOptions, QueueStats};
 use antrian_core::Runtime;
 use clap::Subcommand;
@@ -128,20 +129,20 @@ pub async fn run(rt: &Runtime, cmd: QueuesCommand) -> Result<ExitCode, CliError>
         QueuesCommand::Pause { queue, all } => {
             let names = match queue {
                 Some(name) if !all => {
-                    q.pause_queue(&name).await?;
+                    q.by(Actor::cli()).pause_queue(&name).await?;
                     vec![name]
                 }
-                _ => q.pause_all().await?,
+                _ => q.by(Actor::cli()).pause_all().await?,
             };
             output::text(&format!("paused {}\n", names.join(", ")))
         }
         QueuesCommand::Resume { queue, all } => {
             let names = match queue {
                 Some(name) if !all => {
-                    q.resume_queue(&name).await?;
+                    q.by(Actor::cli()).resume_queue(&name).await?;
                     vec![name]
                 }
-                _ => q.resume_all().await?,
+                _ => q.by(Actor::cli()).resume_all().await?,
             };
             output::text(&format!("resumed {}\n", names.join(", ")))
         }
@@ -160,6 +161,7 @@ pub async fn run(rt: &Runtime, cmd: QueuesCommand) -> Result<ExitCode, CliError>
                 .map_err(CliError::Usage)?
                 .map(|g| u64::try_from(g).unwrap_or(0));
             let removed = q
+                .by(Actor::cli())
                 .clean_queue(
                     &queue,
                     &CleanOptions {

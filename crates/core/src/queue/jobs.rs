@@ -334,7 +334,7 @@ pub(super) fn check_paging(page: u32, page_size: u32) -> Result<()> {
 }
 
 /// A state as users read it: `waiting`, `delayed`…
-fn state_name(state: JobState) -> String {
+pub(super) fn state_name(state: JobState) -> String {
     serde_json::to_value(state)
         .ok()
         .and_then(|v| v.as_str().map(String::from))

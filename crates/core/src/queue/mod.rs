@@ -4,11 +4,13 @@
 //! - [`model`]: what the manager returns (serialised by every adapter).
 //! - [`manager`]: the operations on queues; `jobs` adds those on jobs, `known` says which
 //!   queues jobs may be added to.
+//! - `acting`: the changing operations done for someone, written to the audit log.
 //! - [`events`]: the seed's event names, from BullMQ's cross-process event streams.
 //! - [`health`]: healthy / degraded / unhealthy, with reasons.
 //! - `search`: filtered listings and bulk actions on every matching job.
 //! - `throughput`: completed and failed jobs per minute, from BullMQ's metrics.
 
+mod acting;
 pub mod events;
 pub mod health;
 mod jobs;
@@ -19,6 +21,7 @@ pub mod options;
 mod search;
 mod throughput;
 
+pub use acting::Acting;
 pub use events::{EventHub, FireKind, QueueEvent, ScalingRecord, Subscription};
 pub use health::{HealthLevel, HealthStatus, HealthThresholds};
 pub use manager::{BulkJobInput, JobCheck, QueueManager, Refusal};

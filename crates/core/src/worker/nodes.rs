@@ -115,7 +115,8 @@ pub fn local_node_id() -> String {
     format!("{host}-{}", std::process::id())
 }
 
-fn hostname() -> String {
+/// This machine's host name (`localhost` when none can be read).
+pub(crate) fn hostname() -> String {
     std::fs::read_to_string("/proc/sys/kernel/hostname")
         .ok()
         .or_else(|| std::env::var("HOSTNAME").ok())

@@ -1,5 +1,6 @@
 //! Queues and jobs: the seed's endpoints, then adding, reading and bulk operations.
 
+use antrian_core::audit::Actor;
 use antrian_core::queue::{AddedJob, JobDetail, JobPage, QueueStats, QueueThroughput};
 use antrian_core::queue::{
     BulkAction, BulkJobInput, BulkOutcome, CleanOptions, CreatedQueue, JobFilter, JobState, NewJob,
@@ -9,7 +10,7 @@ use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post, put};
-use axum::{Json, Router};
+use axum::{Extension, Json, Router};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use utoipa::{IntoParams, ToSchema};
@@ -211,6 +212,7 @@ pub(crate) struct MatchingAction {
 #[utoipa::path(post, path = "/api/queues/{queue}/jobs/matching", tag = "queues", summary = "Retry, remove or promote every job in a state that a filter keeps (the newest 10,000 searched)", params(("queue" = String, Path, description = "Queue name, e.g. scraping-queue")), request_body = MatchingAction, responses((status = 200, description = "OK", body = BulkOutcome), (status = 400, description = "Invalid input (the message names the field and the rule)", body = ErrorBody), (status = 403, description = "Cross-site request or foreign Host", body = ErrorBody), (status = 413, description = "Body over 8 MiB", body = ErrorBody), (status = 415, description = "Body is not JSON", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 401, description = "No or wrong credentials", body = ErrorBody), (status = 429, description = "Too many failed logins from this address", body = ErrorBody), (status = 503, description = "Redis unavailable", body = ErrorBody)))]
 pub(crate) async fn act_on_matching(
     State(s): State<AppState>,
+    Extension(who): Extension<Actor>,
     path: Params<String>,
     body: Body<MatchingAction>,
 ) -> ApiResult<Json<BulkOutcome>> {
@@ -218,6 +220,7 @@ pub(crate) async fn act_on_matching(
     let Json(m) = body?;
     Ok(Json(
         s.rt.queues
+            .by(who)
             .act_on_matching(&queue, m.state, &m.filter, m.action)
             .await?,
     ))
@@ -227,10 +230,11 @@ pub(crate) async fn act_on_matching(
 #[utoipa::path(post, path = "/api/queues/{queue}/jobs/{id}/retry", tag = "queues", summary = "Retry a failed job (the seed's endpoint)", params(("queue" = String, Path, description = "Queue name, e.g. scraping-queue"), ("id" = String, Path, description = "Job id")), responses((status = 200, description = "OK", body = JobAction), (status = 403, description = "Cross-site request or foreign Host", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 409, description = "Conflicts with the current state", body = ErrorBody), (status = 401, description = "No or wrong credentials", body = ErrorBody), (status = 429, description = "Too many failed logins from this address", body = ErrorBody), (status = 503, description = "Redis unavailable", body = ErrorBody)))]
 pub(crate) async fn retry(
     State(s): State<AppState>,
+    Extension(who): Extension<Actor>,
     path: Params<(String, String)>,
 ) -> ApiResult<Json<JobAction>> {
     let Path((queue, id)) = path?;
-    s.rt.queues.retry_job(&queue, &id).await?;
+    s.rt.queues.by(who).retry_job(&queue, &id).await?;
     Ok(Json(JobAction {
         queue,
         job_id: id,
@@ -244,10 +248,11 @@ pub(crate) async fn retry(
 #[utoipa::path(post, path = "/api/queues/{queue}/jobs/{id}/promote", tag = "queues", summary = "Run a delayed job now", params(("queue" = String, Path, description = "Queue name, e.g. scraping-queue"), ("id" = String, Path, description = "Job id")), responses((status = 200, description = "OK", body = JobAction), (status = 403, description = "Cross-site request or foreign Host", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 409, description = "Conflicts with the current state", body = ErrorBody), (status = 401, description = "No or wrong credentials", body = ErrorBody), (status = 429, description = "Too many failed logins from this address", body = ErrorBody), (status = 503, description = "Redis unavailable", body = ErrorBody)))]
 pub(crate) async fn promote_job(
     State(s): State<AppState>,
+    Extension(who): Extension<Actor>,
     path: Params<(String, String)>,
 ) -> ApiResult<Json<JobAction>> {
     let Path((queue, id)) = path?;
-    s.rt.queues.promote_job(&queue, &id).await?;
+    s.rt.queues.by(who).promote_job(&queue, &id).await?;
     Ok(Json(JobAction {
         queue,
         job_id: id,
@@ -261,10 +266,11 @@ pub(crate) async fn promote_job(
 #[utoipa::path(delete, path = "/api/queues/{queue}/jobs/{id}", tag = "queues", summary = "Remove a job (the seed's endpoint)", params(("queue" = String, Path, description = "Queue name, e.g. scraping-queue"), ("id" = String, Path, description = "Job id")), responses((status = 200, description = "OK", body = JobAction), (status = 403, description = "Cross-site request or foreign Host", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 409, description = "Conflicts with the current state", body = ErrorBody), (status = 401, description = "No or wrong credentials", body = ErrorBody), (status = 429, description = "Too many failed logins from this address", body = ErrorBody), (status = 503, description = "Redis unavailable", body = ErrorBody)))]
 pub(crate) async fn remove(
     State(s): State<AppState>,
+    Extension(who): Extension<Actor>,
     path: Params<(String, String)>,
 ) -> ApiResult<Json<JobAction>> {
     let Path((queue, id)) = path?;
-    s.rt.queues.remove_job(&queue, &id).await?;
+    s.rt.queues.by(who).remove_job(&queue, &id).await?;
     Ok(Json(JobAction {
         queue,
         job_id: id,
@@ -288,12 +294,16 @@ pub(crate) async fn job(
 #[utoipa::path(put, path = "/api/queues/{queue}/jobs/{id}/data", tag = "queues", summary = "Replace the data of a job no worker holds and that has not completed", params(("queue" = String, Path, description = "Queue name, e.g. scraping-queue"), ("id" = String, Path, description = "Job id")), request_body = Object, responses((status = 200, description = "OK", body = JobDetail), (status = 400, description = "Invalid input (the message names the field and the rule)", body = ErrorBody), (status = 403, description = "Cross-site request or foreign Host", body = ErrorBody), (status = 413, description = "Body over 8 MiB", body = ErrorBody), (status = 415, description = "Body is not JSON", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 409, description = "Conflicts with the current state", body = ErrorBody), (status = 401, description = "No or wrong credentials", body = ErrorBody), (status = 429, description = "Too many failed logins from this address", body = ErrorBody), (status = 503, description = "Redis unavailable", body = ErrorBody)))]
 pub(crate) async fn update_data(
     State(s): State<AppState>,
+    Extension(who): Extension<Actor>,
     path: Params<(String, String)>,
     body: Body<Value>,
 ) -> ApiResult<Json<JobDetail>> {
     let Path((queue, id)) = path?;
     let Json(data) = body?;
-    s.rt.queues.update_job_data(&queue, &id, data).await?;
+    s.rt.queues
+        .by(who)
+        .update_job_data(&queue, &id, data)
+        .await?;
     Ok(Json(s.rt.queues.get_job(&queue, &id).await?))
 }
 
@@ -311,10 +321,11 @@ pub(crate) async fn logs(
 #[utoipa::path(post, path = "/api/queues/{queue}/pause", tag = "queues", summary = "Pause a queue (the seed's endpoint)", params(("queue" = String, Path, description = "Queue name, e.g. scraping-queue")), responses((status = 200, description = "OK", body = QueueAction), (status = 403, description = "Cross-site request or foreign Host", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 401, description = "No or wrong credentials", body = ErrorBody), (status = 429, description = "Too many failed logins from this address", body = ErrorBody), (status = 503, description = "Redis unavailable", body = ErrorBody)))]
 pub(crate) async fn pause(
     State(s): State<AppState>,
+    Extension(who): Extension<Actor>,
     path: Params<String>,
 ) -> ApiResult<Json<QueueAction>> {
     let Path(queue) = path?;
-    s.rt.queues.pause_queue(&queue).await?;
+    s.rt.queues.by(who).pause_queue(&queue).await?;
     Ok(Json(QueueAction {
         queue,
         paused: true,
@@ -325,10 +336,11 @@ pub(crate) async fn pause(
 #[utoipa::path(post, path = "/api/queues/{queue}/resume", tag = "queues", summary = "Resume a queue (the seed's endpoint)", params(("queue" = String, Path, description = "Queue name, e.g. scraping-queue")), responses((status = 200, description = "OK", body = QueueAction), (status = 403, description = "Cross-site request or foreign Host", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 401, description = "No or wrong credentials", body = ErrorBody), (status = 429, description = "Too many failed logins from this address", body = ErrorBody), (status = 503, description = "Redis unavailable", body = ErrorBody)))]
 pub(crate) async fn resume(
     State(s): State<AppState>,
+    Extension(who): Extension<Actor>,
     path: Params<String>,
 ) -> ApiResult<Json<QueueAction>> {
     let Path(queue) = path?;
-    s.rt.queues.resume_queue(&queue).await?;
+    s.rt.queues.by(who).resume_queue(&queue).await?;
     Ok(Json(QueueAction {
         queue,
         paused: false,
@@ -339,12 +351,13 @@ pub(crate) async fn resume(
 #[utoipa::path(post, path = "/api/queues/{queue}/clean", tag = "queues", summary = "Remove completed and/or failed jobs (the seed's endpoint and cleanQueue options)", params(("queue" = String, Path, description = "Queue name, e.g. scraping-queue")), request_body = CleanOptions, responses((status = 200, description = "OK", body = Count), (status = 400, description = "Invalid input (the message names the field and the rule)", body = ErrorBody), (status = 403, description = "Cross-site request or foreign Host", body = ErrorBody), (status = 413, description = "Body over 8 MiB", body = ErrorBody), (status = 415, description = "Body is not JSON", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 401, description = "No or wrong credentials", body = ErrorBody), (status = 429, description = "Too many failed logins from this address", body = ErrorBody), (status = 503, description = "Redis unavailable", body = ErrorBody)))]
 pub(crate) async fn clean(
     State(s): State<AppState>,
+    Extension(who): Extension<Actor>,
     path: Params<String>,
     body: Body<CleanOptions>,
 ) -> ApiResult<Json<Count>> {
     let Path(queue) = path?;
     let Json(opts) = body?;
-    let removed = s.rt.queues.clean_queue(&queue, &opts).await?;
+    let removed = s.rt.queues.by(who).clean_queue(&queue, &opts).await?;
     Ok(Json(Count {
         queue,
         removed: Some(removed),
@@ -416,10 +429,11 @@ pub(crate) async fn job_types(
 #[utoipa::path(post, path = "/api/queues/{queue}/promote", tag = "queues", summary = "Run every delayed job now", params(("queue" = String, Path, description = "Queue name, e.g. scraping-queue")), responses((status = 200, description = "OK", body = Count), (status = 403, description = "Cross-site request or foreign Host", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 401, description = "No or wrong credentials", body = ErrorBody), (status = 429, description = "Too many failed logins from this address", body = ErrorBody), (status = 503, description = "Redis unavailable", body = ErrorBody)))]
 pub(crate) async fn promote(
     State(s): State<AppState>,
+    Extension(who): Extension<Actor>,
     path: Params<String>,
 ) -> ApiResult<Json<Count>> {
     let Path(queue) = path?;
-    let n = s.rt.queues.promote_jobs(&queue).await?;
+    let n = s.rt.queues.by(who).promote_jobs(&queue).await?;
     Ok(Json(Count {
         queue,
         removed: None,
@@ -432,10 +446,11 @@ pub(crate) async fn promote(
 #[utoipa::path(post, path = "/api/queues/{queue}/retry-failed", tag = "queues", summary = "Retry every failed job", params(("queue" = String, Path, description = "Queue name, e.g. scraping-queue")), responses((status = 200, description = "OK", body = Count), (status = 403, description = "Cross-site request or foreign Host", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 401, description = "No or wrong credentials", body = ErrorBody), (status = 429, description = "Too many failed logins from this address", body = ErrorBody), (status = 503, description = "Redis unavailable", body = ErrorBody)))]
 pub(crate) async fn retry_failed(
     State(s): State<AppState>,
+    Extension(who): Extension<Actor>,
     path: Params<String>,
 ) -> ApiResult<Json<Count>> {
     let Path(queue) = path?;
-    let n = s.rt.queues.retry_all_failed(&queue).await?;
+    let n = s.rt.queues.by(who).retry_all_failed(&queue).await?;
     Ok(Json(Count {
         queue,
         removed: None,
@@ -446,13 +461,23 @@ pub(crate) async fn retry_failed(
 
 /// `POST /api/queues/pause-all` and `resume-all`.
 #[utoipa::path(post, path = "/api/queues/pause-all", tag = "queues", summary = "Pause every queue", responses((status = 200, description = "OK", body = Object), (status = 403, description = "Cross-site request or foreign Host", body = ErrorBody), (status = 401, description = "No or wrong credentials", body = ErrorBody), (status = 429, description = "Too many failed logins from this address", body = ErrorBody), (status = 503, description = "Redis unavailable", body = ErrorBody)))]
-pub(crate) async fn pause_all(State(s): State<AppState>) -> ApiResult<Json<Value>> {
-    Ok(Json(json!({"paused": s.rt.queues.pause_all().await?})))
+pub(crate) async fn pause_all(
+    State(s): State<AppState>,
+    Extension(who): Extension<Actor>,
+) -> ApiResult<Json<Value>> {
+    Ok(Json(
+        json!({"paused": s.rt.queues.by(who).pause_all().await?}),
+    ))
 }
 
 #[utoipa::path(post, path = "/api/queues/resume-all", tag = "queues", summary = "Resume every queue", responses((status = 200, description = "OK", body = Object), (status = 403, description = "Cross-site request or foreign Host", body = ErrorBody), (status = 401, description = "No or wrong credentials", body = ErrorBody), (status = 429, description = "Too many failed logins from this address", body = ErrorBody), (status = 503, description = "Redis unavailable", body = ErrorBody)))]
-pub(crate) async fn resume_all(State(s): State<AppState>) -> ApiResult<Json<Value>> {
-    Ok(Json(json!({"resumed": s.rt.queues.resume_all().await?})))
+pub(crate) async fn resume_all(
+    State(s): State<AppState>,
+    Extension(who): Extension<Actor>,
+) -> ApiResult<Json<Value>> {
+    Ok(Json(
+        json!({"resumed": s.rt.queues.by(who).resume_all().await?}),
+    ))
 }
 
 pub(super) fn routes() -> Router<AppState> {

@@ -1,6 +1,7 @@
-//! Health, worker nodes and their commands, the scaling log, products and per-site scrape
+//! Health, worker nodes and their commands, the scaling and audit logs, products and per-site scrape
 //! outcomes.
 
+use antrian_core::audit::{self, AuditEntry, DEFAULT_AUDIT_LIMIT};
 use antrian_core::queue::{HealthLevel, HealthStatus, ScalingRecord};
 use antrian_core::store::ProductPage;
 use antrian_core::store::{ExportFormat, ProductFilter, ProductStore};
@@ -77,6 +78,25 @@ pub(crate) async fn scaling(
     let Query(q) = query?;
     let count = q.count.unwrap_or(100);
     Ok(Json(json!(scaling_log(&s.rt.connection, count).await?)))
+}
+
+/// How many audit entries.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct LimitQuery {
+    /// 1 to 1000 (default 100).
+    limit: Option<usize>,
+}
+
+#[utoipa::path(get, path = "/api/audit", tag = "system", summary = "The audit log: who removed, retried, promoted, cleaned, paused or edited which jobs, newest first", params(LimitQuery), responses((status = 200, description = "OK", body = Vec<AuditEntry>), (status = 400, description = "Invalid input (the message names the field and the rule)", body = ErrorBody), (status = 401, description = "No or wrong credentials", body = ErrorBody), (status = 429, description = "Too many failed logins from this address", body = ErrorBody), (status = 503, description = "Redis unavailable", body = ErrorBody)))]
+pub(crate) async fn audit(
+    State(s): State<AppState>,
+    query: Q<LimitQuery>,
+) -> ApiResult<Json<Vec<AuditEntry>>> {
+    let Query(q) = query?;
+    let limit = q.limit.unwrap_or(DEFAULT_AUDIT_LIMIT);
+    Ok(Json(audit::recent(&s.rt.connection, limit).await?))
 }
 
 /// Which products.
@@ -204,6 +224,7 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/api/workers", get(workers))
         .route("/api/nodes/{id}/commands", post(command))
         .route("/api/scaling/log", get(scaling))
+        .route("/api/audit", get(audit))
         .route("/api/products", get(products))
         .route("/api/products/export", get(export))
         .route("/api/products/{id}", get(product))

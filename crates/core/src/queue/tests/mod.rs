@@ -1138,3 +1138,105 @@ async fn act_on_matching_promotes_or_removes_every_match_and_names_what_it_skipp
     let stats = m.get_queue_stats(q).await.expect("stats");
     assert_eq!((stats.delayed, stats.waiting), (0, 4));
 }
+
+#[tokio::test]
+async fn changes_made_for_someone_are_in_the_audit_log_newest_first_and_capped() {
+    use crate::audit::{self, Actor, AuditAction, Via, AUDIT_LOG_LEN};
+    let redis = TestRedis::start();
+    let m = manager(&redis).await;
+    let q = "scraping-queue";
+    let ids = add_mixed(&m, q, 6, json!({"delay": 3_600_000})).await;
+    let ana = Actor {
+        via: Via::Desktop,
+        who: "ana@ops".into(),
+    };
+    let bob = Actor::dashboard("admin", "10.0.0.7".parse().expect("an address"));
+
+    m.by(ana.clone())
+        .remove_job(q, &ids[0])
+        .await
+        .expect("remove");
+    let promoted = m
+        .by(bob.clone())
+        .act_on_matching(
+            q,
+            JobState::Delayed,
+            &filter(None, Some("url"), Some("shop-a")),
+            BulkAction::Promote,
+        )
+        .await
+        .expect("promote");
+    assert_eq!(promoted.done, 2);
+    m.by(ana.clone()).pause_queue(q).await.expect("pause");
+    // What fails changes nothing and is not recorded; an action on no job is not either.
+    assert!(m
+        .by(ana.clone())
+        .remove_job(q, "no-such-job")
+        .await
+        .is_err());
+    assert_eq!(
+        m.by(ana.clone()).retry_all_failed(q).await.expect("retry"),
+        0
+    );
+
+    let log = audit::recent(&m.conn, 10).await.expect("log");
+    let seen: Vec<_> = log
+        .iter()
+        .map(|e| (e.actor.clone(), e.action, e.count, e.summary.as_str()))
+        .collect();
+    assert_eq!(
+        seen,
+        vec![
+            (ana.clone(), AuditAction::Pause, 0, "paused scraping-queue"),
+            (
+                bob,
+                AuditAction::Promote,
+                2,
+                "promoted 2 delayed jobs whose url contains \"shop-a\" in scraping-queue"
+            ),
+            (
+                ana.clone(),
+                AuditAction::Remove,
+                1,
+                &*format!("removed job {} from scraping-queue", ids[0])
+            ),
+        ]
+    );
+
+    // Bounded: the oldest entries go.
+    for _ in 0..AUDIT_LOG_LEN {
+        m.by(ana.clone()).resume_queue(q).await.expect("resume");
+    }
+    let all = audit::recent(&m.conn, AUDIT_LOG_LEN).await.expect("log");
+    assert_eq!(all.len(), AUDIT_LOG_LEN);
+    assert!(all.iter().all(|e| e.action == AuditAction::Resume));
+    let err = audit::recent(&m.conn, AUDIT_LOG_LEN + 1)
+        .await
+        .expect_err("more than is kept");
+    assert!(err.to_string().contains("ask for 1 to 1000"), "{err}");
+}
+
+#[tokio::test]
+async fn every_failed_attempt_keeps_its_error() {
+    let redis = TestRedis::start();
+    let m = manager(&redis).await;
+    let q = "data-processing-queue";
+    let added = m
+        .add_job(
+            q,
+            "validate-data",
+            json!({"data": []}),
+            &opts(json!({"attempts": 3, "backoff": {"type": "fixed", "delay": 0}})),
+        )
+        .await
+        .expect("add");
+    fail_jobs(&redis, q, 3).await;
+
+    let job = m.get_job(q, &added.id).await.expect("get");
+    assert_eq!((job.state, job.attempts_made), (JobState::Failed, 3));
+    // The engine's `stacktrace` list holds one entry per failed attempt, oldest first,
+    // as Node.js BullMQ keeps it; the page shows each attempt's error from it.
+    assert_eq!(job.stacktrace.len(), 3, "{:?}", job.stacktrace);
+    assert!(job.stacktrace.iter().all(|t| t.contains("boom")), "{job:?}");
+    assert_eq!(job.logs, vec!["fetching the page"; 3]);
+}
