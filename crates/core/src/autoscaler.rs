@@ -192,6 +192,24 @@ pub enum Decision {
     },
 }
 
+/// `1 job waiting`, `11 jobs waiting`.
+fn jobs_waiting(n: u64) -> String {
+    if n == 1 {
+        "1 job waiting".to_string()
+    } else {
+        format!("{n} jobs waiting")
+    }
+}
+
+/// `1 worker is`, `3 workers are`.
+fn workers_are(n: u32) -> String {
+    if n == 1 {
+        "1 worker is".to_string()
+    } else {
+        format!("{n} workers are")
+    }
+}
+
 /// Decides what the pool should do now. See the module documentation for the rules.
 pub fn decide(rules: &ScalingRules, s: &PoolSnapshot) -> Decision {
     let hold = |reason: String| Decision::Hold { reason };
@@ -202,8 +220,9 @@ pub fn decide(rules: &ScalingRules, s: &PoolSnapshot) -> Decision {
         return Decision::Up {
             to: rules.min_workers,
             reason: format!(
-                "{} workers is below the minimum of {}",
-                s.workers, rules.min_workers
+                "{} below the minimum of {}",
+                workers_are(s.workers),
+                rules.min_workers
             ),
         };
     }
@@ -211,8 +230,8 @@ pub fn decide(rules: &ScalingRules, s: &PoolSnapshot) -> Decision {
         return Decision::Down {
             to: rules.largest_pool(),
             reason: format!(
-                "{} workers is above the maximum of {}",
-                s.workers,
+                "{} above the maximum of {}",
+                workers_are(s.workers),
                 rules.largest_pool()
             ),
         };
@@ -229,8 +248,8 @@ pub fn decide(rules: &ScalingRules, s: &PoolSnapshot) -> Decision {
     if s.waiting > rules.scale_up_threshold {
         if s.workers >= rules.largest_pool() {
             return hold(format!(
-                "{} jobs waiting, but the pool is at its maximum of {} workers",
-                s.waiting,
+                "{}, but the pool is at its maximum of {} workers",
+                jobs_waiting(s.waiting),
                 rules.largest_pool()
             ));
         }
@@ -241,8 +260,8 @@ pub fn decide(rules: &ScalingRules, s: &PoolSnapshot) -> Decision {
         if let Some(limit) = s.rate_limit_per_sec.filter(|l| *l > 0.0) {
             if s.throughput_per_sec >= 0.9 * limit {
                 return hold(format!(
-                    "{} jobs waiting, but the queue's rate limit of {limit:.1} jobs/s already caps throughput ({:.1} jobs/s); more workers would only wait",
-                    s.waiting, s.throughput_per_sec
+                    "{}, but the queue's rate limit of {limit:.1} jobs/s already caps throughput ({:.1} jobs/s); more workers would only wait",
+                    jobs_waiting(s.waiting), s.throughput_per_sec
                 ));
             }
             if s.workers > 0 && s.throughput_per_sec > 0.0 {
@@ -264,8 +283,9 @@ pub fn decide(rules: &ScalingRules, s: &PoolSnapshot) -> Decision {
         return Decision::Up {
             to,
             reason: format!(
-                "{} jobs waiting is above the threshold of {}{limit_note}",
-                s.waiting, rules.scale_up_threshold
+                "{} is above the threshold of {}{limit_note}",
+                jobs_waiting(s.waiting),
+                rules.scale_up_threshold
             ),
         };
     }
@@ -273,14 +293,17 @@ pub fn decide(rules: &ScalingRules, s: &PoolSnapshot) -> Decision {
         return Decision::Down {
             to: s.workers - 1,
             reason: format!(
-                "{} jobs waiting is below the threshold of {}",
-                s.waiting, rules.scale_down_threshold
+                "{} is below the threshold of {}",
+                jobs_waiting(s.waiting),
+                rules.scale_down_threshold
             ),
         };
     }
     hold(format!(
-        "{} jobs waiting is within the thresholds ({}–{})",
-        s.waiting, rules.scale_down_threshold, rules.scale_up_threshold
+        "{} is within the thresholds ({}–{})",
+        jobs_waiting(s.waiting),
+        rules.scale_down_threshold,
+        rules.scale_up_threshold
     ))
 }
 
@@ -370,7 +393,8 @@ mod tests {
         let rules = ScalingRules::default();
         // (waiting, workers, expected size or None for hold, words in the reason)
         let table: &[(u64, u32, Option<u32>, &str)] = &[
-            (0, 0, Some(2), "below the minimum of 2"),
+            (0, 0, Some(2), "0 workers are below the minimum of 2"),
+            (0, 1, Some(2), "1 worker is below the minimum of 2"),
             (0, 25, Some(20), "above the maximum of 20"),
             (
                 11,
@@ -383,7 +407,7 @@ mod tests {
             (500, 20, None, "at its maximum of 20"),
             (10, 4, None, "within the thresholds (2–10)"),
             (2, 4, None, "within the thresholds"),
-            (1, 4, Some(3), "1 jobs waiting is below the threshold of 2"),
+            (1, 4, Some(3), "1 job waiting is below the threshold of 2"),
             (0, 2, None, "within the thresholds"),
         ];
         for &(waiting, workers, expected, words) in table {

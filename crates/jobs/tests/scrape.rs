@@ -695,7 +695,7 @@ async fn bad_job_data_is_discarded_with_a_clear_message_and_nothing_is_enqueued(
         (
             "product-scraping",
             json!({"url": "not a url"}),
-            "is not a URL",
+            "is not a web address: write it whole, starting with https://",
         ),
         (
             "shop-scraping",

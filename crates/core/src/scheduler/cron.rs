@@ -51,9 +51,25 @@ pub fn parse(expr: &str) -> Result<Cron> {
         })
 }
 
-/// The expression in plain English ("At 02:00 every day" style, croner's wording).
+/// The expression in plain English, croner's wording made whole: croner says "At 02:00."
+/// for a schedule that fires every day; this says "At 02:00, every day.".
 pub fn describe(expr: &str) -> Result<String> {
-    Ok(parse(expr)?.describe())
+    let text = parse(expr)?.describe();
+    Ok(with_every_day(expr, text))
+}
+
+/// `text` with ", every day" when `expr` fires at fixed times on every day of every month
+/// and croner's sentence names no days.
+fn with_every_day(expr: &str, text: String) -> String {
+    let fields: Vec<&str> = expr.split_whitespace().collect();
+    let wildcard = |f: &&str| matches!(*f, "*" | "?");
+    let daily = matches!(expr.trim(), "@daily" | "@midnight")
+        || (fields.len() >= 5 && fields[fields.len() - 3..].iter().all(wildcard));
+    if daily && text.starts_with("At ") && !text.contains("every") && !text.contains("day") {
+        format!("{}, every day.", text.trim_end_matches('.'))
+    } else {
+        text
+    }
 }
 
 /// An IANA time zone by name. A wrong case is refused with the right spelling, because
@@ -159,6 +175,25 @@ mod tests {
         .iter()
         .map(|t| t.to_rfc3339())
         .collect()
+    }
+
+    #[test]
+    fn a_daily_schedule_says_every_day() {
+        let said = |e: &str| describe(e).expect("valid");
+        assert!(
+            said("0 2 * * *").ends_with(", every day."),
+            "{}",
+            said("0 2 * * *")
+        );
+        assert!(
+            said("0 2 * * *").starts_with("At 02:00"),
+            "{}",
+            said("0 2 * * *")
+        );
+        // Other schedules keep croner's sentence, which names their days or their step.
+        for e in ["0 2 * * 1", "0 2 1 * *", "*/5 * * * *", "0 * * * *"] {
+            assert!(!said(e).contains("every day"), "{e}: {}", said(e));
+        }
     }
 
     #[test]

@@ -137,7 +137,23 @@ pub fn parse<T: serde::de::DeserializeOwned>(
 
 /// Checks a URL a job wants fetched: absolute, http or https, with a host.
 pub fn page_url(field: &str, raw: &str) -> Result<Url, String> {
-    let url = Url::parse(raw.trim()).map_err(|e| format!("{field} `{raw}` is not a URL: {e}"))?;
+    let url = Url::parse(raw.trim()).map_err(|e| {
+        let why = match e {
+            url::ParseError::RelativeUrlWithoutBase => {
+                "write it whole, starting with https:// (e.g. https://shop.example/p/1)"
+            }
+            url::ParseError::EmptyHost => "it has no host after the //",
+            url::ParseError::InvalidPort => "its port is not a number from 1 to 65535",
+            url::ParseError::InvalidIpv4Address | url::ParseError::InvalidIpv6Address => {
+                "its IP address is not valid"
+            }
+            url::ParseError::InvalidDomainCharacter | url::ParseError::IdnaError => {
+                "its host name has characters a host name cannot have"
+            }
+            _ => "write it as https://host/path",
+        };
+        format!("{field} `{raw}` is not a web address: {why}")
+    })?;
     match url.scheme() {
         "http" | "https" => {}
         other => {
