@@ -71,12 +71,40 @@ async fn the_ui_adds_runs_retries_and_schedules_in_a_browser() {
         .await
         .expect("workers");
     runtime.start_scheduler();
-    let dashboard = runtime.config().dashboard.clone();
-    let server = Server::start(runtime.handle(), &dashboard, cancel.clone())
+    let mut dashboard = runtime.config().dashboard.clone();
+    let server_cancel = cancel.child_token();
+    let server = Server::start(runtime.handle(), &dashboard, server_cancel.clone())
         .await
         .expect("dashboard");
+    // The flows stop and start the dashboard (`control stop-backend` / `control
+    // start-backend` on their stdout) to see the window go stale and recover by itself.
+    dashboard.port = server.addr().port();
+    let base = format!("http://127.0.0.1:{}", dashboard.port);
+    let (control, mut controls) = tokio::sync::mpsc::unbounded_channel::<String>();
+    let handle = runtime.handle();
+    let outer = cancel.clone();
+    let backend = tokio::spawn(async move {
+        let cancel = outer;
+        let mut running = Some((server, server_cancel));
+        while let Some(command) = controls.recv().await {
+            match (command.as_str(), running.take()) {
+                ("stop-backend", Some((server, token))) => {
+                    token.cancel();
+                    server.stopped().await;
+                }
+                ("start-backend", None) => {
+                    let token = cancel.child_token();
+                    let server = Server::start(handle.clone(), &dashboard, token.clone())
+                        .await
+                        .expect("the dashboard starts again on its port");
+                    running = Some((server, token));
+                }
+                (other, now) => panic!("unexpected control `{other}` (running: {})", now.is_some()),
+            }
+        }
+        running.map(|(server, _)| server)
+    });
 
-    let base = format!("http://127.0.0.1:{}", server.addr().port());
     let fixture = site.url("");
     let artifacts = artifacts_dir();
     let flows = tokio::task::spawn_blocking(move || {
@@ -95,12 +123,18 @@ async fn the_ui_adds_runs_retries_and_schedules_in_a_browser() {
             .lines()
             .map_while(Result::ok)
             .inspect(|l| eprintln!("{l}"))
+            .inspect(|l| {
+                if let Some(command) = l.strip_prefix("control ") {
+                    let _ = control.send(command.to_string());
+                }
+            })
             .collect();
         (child.wait().expect("node"), lines)
     })
     .await
     .expect("flows");
     let (status, lines) = flows;
+    let server = backend.await.expect("the backend control task");
     assert!(
         status.success(),
         "a browser flow failed (its message is above; screenshot in test-artifacts/): {lines:?}"
@@ -125,6 +159,8 @@ async fn the_ui_adds_runs_retries_and_schedules_in_a_browser() {
             "schedule",
             "results",
             "throughput",
+            "remove-and-audit",
+            "backend-gone",
             "pages",
             "accessibility",
             "small-window"
@@ -341,6 +377,8 @@ async fn the_ui_adds_runs_retries_and_schedules_in_a_browser() {
     );
     assert!(!alert.schedule.enabled, "disabled from its row");
     cancel.cancel();
-    server.stopped().await;
+    if let Some(server) = server {
+        server.stopped().await;
+    }
     runtime.shutdown().await;
 }

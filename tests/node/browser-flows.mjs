@@ -31,12 +31,14 @@ const EVERY_PAGE = [
   "#/overview",
   "#/queues",
   "#/queues/scraping-queue?state=completed",
+  "#/queues/scraping-queue?state=failed",
   "#/queues/scraping-queue/jobs/1",
   "#/add-job?queue=scraping-queue",
   "#/schedules",
   "#/workers",
   "#/results",
   "#/health",
+  "#/audit",
   "#/settings",
 ];
 
@@ -95,7 +97,7 @@ await flow("fail-then-retry", async () => {
   const links = await addProductJobs([`${FIXTURE_URL}/bad/flaky/e2e-retry`], 1);
   await links.first().click();
   await jobState.getByText("failed").waitFor();
-  await page.getByTestId("failure").getByText(/500/).waitFor();
+  await page.getByTestId("failure").getByRole("heading", { name: /500/ }).waitFor();
   await shot("job-failed");
   // In the failed list the reason shows first, without the URL, and on screen at 1280 px.
   const jobUrl = page.url();
@@ -108,6 +110,23 @@ await flow("fail-then-retry", async () => {
   await page.goto(jobUrl);
   await page.getByRole("button", { name: "Retry" }).click();
   await jobState.getByText("completed").waitFor();
+  // A job that fails three times keeps each attempt's error, and its log says what became
+  // of each attempt.
+  const three = await addProductJobs([`${FIXTURE_URL}/bad/status/500?e2e-three`], 3);
+  await three.first().click();
+  await jobState.getByText("failed").waitFor();
+  const timeline = page.getByTestId("timeline");
+  await timeline.getByText("Attempt 1 failed", { exact: true }).waitFor();
+  await timeline.getByText("Attempt 2 failed", { exact: true }).waitFor();
+  await timeline.getByText("Failed for good").waitFor();
+  const errors = await timeline.locator("li.bad .small").allTextContents();
+  if (errors.length !== 3 || !errors.every((e) => e.includes("HTTP 500"))) {
+    throw new Error(`each attempt's error: ${JSON.stringify(errors)}`);
+  }
+  const logs = page.getByTestId("logs");
+  await logs.getByText(/attempt 2 of 3 failed: .*HTTP 500.*; retrying after the job's backoff \(1 left\)/).waitFor();
+  await logs.getByText(/attempt 3 of 3 failed: .*HTTP 500.*; no attempts left/).waitFor();
+  await shot("job-three-attempts");
   report("fail-then-retry");
 });
 
@@ -361,7 +380,8 @@ await flow("schedule", async () => {
   await preview.getByText(/03:00/).waitFor();
   await page.getByRole("button", { name: "Save" }).click();
   await page.getByText("e2e-nightly saved").waitFor();
-  await row.getByText("0 3 * * 1-5").waitFor();
+  await row.locator('[title="0 3 * * 1-5 (Asia/Jakarta)"]').waitFor();
+  await row.getByTestId("overlap").getByText("skips a run while one is due").waitFor();
   // A condition-based schedule from its editor: the seed's high-queue alert.
   await page.getByRole("button", { name: "New condition-based schedule" }).click();
   const editor = page.getByRole("form", { name: "New condition-based schedule" });
@@ -408,6 +428,83 @@ await flow("throughput", async () => {
   report("throughput", { label });
 });
 
+/** GETs `path` from the dashboard as the page does (its origin, its credentials). */
+const apiGet = (path) =>
+  page.evaluate(async (path) => {
+    const r = await fetch(path);
+    if (!r.ok) throw new Error(`${path}: ${r.status} ${await r.text()}`);
+    return r.json();
+  }, path);
+
+await flow("remove-and-audit", async () => {
+  // Three jobs due in an hour, added over the API the window uses.
+  const ids = [];
+  for (let i = 0; i < 3; i++) {
+    const added = await page.evaluate(async (i) => {
+      const r = await fetch("/api/queues/scraping-queue/jobs", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({
+          name: "product-scraping",
+          data: { url: `https://example.com/p/e2e-remove-${i}` },
+          opts: { delay: 3_600_000 },
+        }),
+      });
+      if (!r.ok) throw new Error(await r.text());
+      return r.json();
+    }, i);
+    ids.push(added.id);
+  }
+  await go("#/queues/scraping-queue?state=delayed&field=url&text=e2e-remove");
+  await page.getByTestId("page-of").getByText("3 matching jobs").waitFor();
+  await page.getByLabel("Select every job on this page").check();
+  await page.getByRole("button", { name: "Remove", exact: true }).click();
+  // Remove asks first, with the count; Cancel leaves every job where it was.
+  const dialog = page.getByRole("dialog");
+  await dialog.getByText("Remove 3 jobs from scraping-queue?").waitFor();
+  await shot("queue-confirm-remove");
+  await dialog.getByRole("button", { name: "Cancel" }).click();
+  await dialog.waitFor({ state: "detached" });
+  for (const id of ids) {
+    const job = await apiGet(`/api/queues/scraping-queue/jobs/${id}`);
+    if (job.state !== "delayed") throw new Error(`job ${id} is ${job.state} after Cancel`);
+  }
+  await page.getByRole("button", { name: "Remove", exact: true }).click();
+  await dialog.getByRole("button", { name: "Remove 3" }).click();
+  await page.getByTestId("no-jobs").waitFor();
+  // The audit log says who removed what, newest first.
+  await go("#/audit");
+  const log = page.getByTestId("audit-log");
+  for (const id of ids) await log.getByText(`removed job ${id} from scraping-queue`).waitFor();
+  await log.locator("tbody tr").first().getByText("Dashboard · admin from 127.0.0.1").waitFor();
+  await shot("audit");
+  report("remove-and-audit", { ids });
+});
+
+await flow("backend-gone", async () => {
+  // The dashboard stops under the window: the sidebar says so within seconds, every page
+  // keeps its last data greyed under a notice, and the window comes back by itself.
+  await go("#/overview");
+  const state = page.getByTestId("sidebar-connection");
+  await state.getByText("Connected", { exact: true }).waitFor();
+  process.stdout.write("control stop-backend\n");
+  const stopped = Date.now();
+  await state.getByText("Disconnected", { exact: true }).waitFor({ timeout: 10_000 });
+  const noticedAfterMs = Date.now() - stopped;
+  await page.getByTestId("stale-notice").waitFor();
+  if ((await page.locator(".content[data-stale] > main").count()) !== 1) throw new Error("the page is not greyed");
+  await shot("stale-overview");
+  await page.evaluate(() => (window.location.hash = "#/queues/scraping-queue?state=completed"));
+  await page.getByTestId("stale-notice").waitFor();
+  await shot("stale-queue");
+  process.stdout.write("control start-backend\n");
+  const restarted = Date.now();
+  await state.getByText("Connected", { exact: true }).waitFor({ timeout: 20_000 });
+  await page.getByTestId("stale-notice").waitFor({ state: "detached" });
+  await page.getByTestId("job-table").waitFor();
+  report("backend-gone", { noticedAfterMs, backAfterMs: Date.now() - restarted });
+});
+
 await flow("pages", async () => {
   for (const section of ["queues", "workers", "health", "settings"]) {
     await go(`#/${section}`);
@@ -442,18 +539,34 @@ await flow("accessibility", async () => {
 });
 
 await flow("small-window", async () => {
-  // The smallest window the UI is built for: nothing may need a horizontal scroll.
-  await page.setViewportSize({ width: 960, height: 640 });
-  const overflowing = [];
-  for (const hash of EVERY_PAGE) {
-    await go(hash);
-    await page.locator("h1").waitFor();
-    await page.waitForLoadState("networkidle");
-    const wide = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-    if (wide > 0) overflowing.push(`${hash} by ${wide}px`);
-    await shot(`small-${hash.slice(2).replace(/[^a-z0-9]+/gi, "-")}`);
+  // Every page at 1280 and 800 px, light and dark, to test-artifacts/. At 800 px (the
+  // narrowest window the UI is built for) no page may scroll sideways, and every button
+  // and button-link must be on screen, not cut off at the right.
+  const problems = [];
+  for (const [width, height] of [[1280, 800], [800, 700]]) {
+    await page.setViewportSize({ width, height });
+    for (const scheme of ["light", "dark"]) {
+      await page.emulateMedia({ colorScheme: scheme });
+      for (const hash of EVERY_PAGE) {
+        await go(hash);
+        await page.locator("h1").waitFor();
+        await page.waitForLoadState("networkidle");
+        const wide = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+        if (wide > 0) problems.push(`${hash} at ${width} px scrolls sideways by ${wide}px`);
+        const cut = await page.evaluate(() =>
+          [...document.querySelectorAll("main button, main a.button")]
+            .filter((b) => b.getClientRects().length > 0)
+            .filter((b) => b.getBoundingClientRect().right > window.innerWidth + 0.5)
+            .map((b) => b.textContent.trim()),
+        );
+        if (cut.length > 0) problems.push(`${hash} at ${width} px cuts off: ${cut.join(", ")}`);
+        await shot(`${width}-${scheme}-${hash.slice(2).replace(/[^a-z0-9]+/gi, "-")}`);
+      }
+    }
   }
-  if (overflowing.length > 0) throw new Error(`wider than 960 px: ${overflowing.join(", ")}`);
+  await page.emulateMedia({ colorScheme: "light" });
+  await page.setViewportSize({ width: 1280, height: 800 });
+  if (problems.length > 0) throw new Error(problems.join("\n"));
   report("small-window");
 });
 

@@ -1,8 +1,9 @@
-import { useEffect, useMemo, useState } from "react";
+import { useEffect, useMemo, useRef, useState } from "react";
 import { useQueryClient } from "@tanstack/react-query";
 
 import { useApi } from "./api";
 import { Sidebar } from "./components/Sidebar";
+import { StaleNotice } from "./components/StaleNotice";
 import { HelpSheet, Palette } from "./components/Palette";
 import { useConnectionStatus } from "./hooks/useConnectionStatus";
 import { live, useLive, useLiveUpdates } from "./hooks/useLiveUpdates";
@@ -10,6 +11,7 @@ import { useRoute } from "./hooks/useRoute";
 import { useShortcuts } from "./hooks/useShortcuts";
 import { nextTheme, setTheme, useTheme } from "./hooks/useTheme";
 import { AddJob } from "./routes/AddJob";
+import { Audit } from "./routes/Audit";
 import { Health } from "./routes/Health";
 import { JobPage } from "./routes/Job";
 import { Overview } from "./routes/Overview";
@@ -29,6 +31,11 @@ export function App() {
   const [overlay, setOverlay] = useState<"palette" | "help" | null>(null);
   useLiveUpdates();
   useNavigateRequests();
+  const connection = status.isError ? "disconnected" : (status.data?.state ?? "unknown");
+  const since = useOutageStart(
+    connection === "disconnected" || connection === "failed",
+    Math.max(status.dataUpdatedAt, status.errorUpdatedAt),
+  );
   const shortcuts = useMemo(
     () => ({
       r: () => void client.invalidateQueries(),
@@ -55,23 +62,48 @@ export function App() {
   else if (route.section === "workers") page = <Workers />;
   else if (route.section === "results") page = <Results />;
   else if (route.section === "health") page = <Health />;
+  else if (route.section === "audit") page = <Audit />;
   else if (route.section === "settings") page = <Settings />;
   else page = <Overview />;
   return (
     <div className="shell">
       <Sidebar
         current={route.section === "add-job" ? "queues" : route.section}
-        connection={status.data?.state ?? "unknown"}
+        connection={connection}
         theme={theme}
         live={on}
         onLive={(v) => live.set(v)}
         onTheme={setTheme}
       />
-      {page}
+      <div className="content" data-stale={since !== null ? "" : undefined}>
+        {since !== null && (
+          <StaleNotice since={since} why={status.data?.error?.message ?? status.error?.message ?? null} />
+        )}
+        {page}
+      </div>
       {overlay === "palette" && <Palette onClose={() => setOverlay(null)} />}
       {overlay === "help" && <HelpSheet onClose={() => setOverlay(null)} />}
     </div>
   );
+}
+
+/**
+ * When the current outage began (null while connected). When the connection comes back,
+ * everything shown is read again, so nothing from before the outage stays on screen.
+ */
+function useOutageStart(down: boolean, statusAt: number): number | null {
+  const client = useQueryClient();
+  // The status that said "down" was read at `statusAt`: the outage began then.
+  const [outage, setOutage] = useState<{ down: boolean; since: number | null }>({ down: false, since: null });
+  if (outage.down !== down) setOutage({ down, since: down ? statusAt : null });
+  const wasDown = useRef(down);
+  useEffect(() => {
+    if (wasDown.current && !down) {
+      void client.invalidateQueries({ predicate: (q) => q.queryKey[0] !== "connection-status" });
+    }
+    wasDown.current = down;
+  }, [down, client]);
+  return outage.since;
 }
 
 /** Follows the desktop app's requests to show a route (a clicked notification, the tray). */

@@ -9,13 +9,26 @@ interface Command {
   href: string;
 }
 
-/** Ctrl+K: go to any section, queue or the add-job form by typing. */
+/** The job id typed into the palette (`42`, `job 42`, `repeat:nightly:1700000000000`), if any. */
+export function typedJobId(text: string): string | null {
+  const m = /^(?:job\s+)?(\S+)$/i.exec(text.trim());
+  const id = m?.[1];
+  return id !== undefined && /\d/.test(id) ? id : null;
+}
+
+/** Ctrl+K: go to any section, queue, job (by id) or the add-job form by typing. */
 export function Palette({ onClose }: { onClose(): void }) {
   const queues = useQueues();
   const [text, setText] = useState("");
   const input = useRef<HTMLInputElement>(null);
   useEffect(() => input.current?.focus(), []);
+  const id = typedJobId(text);
+  const jobs: Command[] =
+    id === null
+      ? []
+      : (queues.data ?? []).map((q) => ({ label: `Job ${id} in ${q.name}`, href: link("queues", [q.name, "jobs", id]) }));
   const commands: Command[] = [
+    ...jobs,
     ...sections.map((s) => ({ label: `Go to ${s.label}`, href: `#/${s.id}` })),
     { label: "Add job", href: link("add-job") },
     ...(queues.data ?? []).flatMap((q) => [
@@ -36,7 +49,7 @@ export function Palette({ onClose }: { onClose(): void }) {
         <input
           ref={input}
           value={text}
-          placeholder="Type a section, a queue or a command…"
+          placeholder="Type a section, a queue, a job id or a command…"
           aria-label="Command"
           onChange={(e) => setText(e.target.value)}
           onKeyDown={(e) => {

@@ -37,64 +37,68 @@ export function QueueTable({ queues }: { queues: QueueStats[] }) {
     </th>
   );
   return (
-    <table className="table" data-testid="queue-table">
-      <thead>
-        <tr>
-          {header("name", "Queue")}
-          {header("waiting", "Waiting")}
-          <th>Active</th>
-          <th>Delayed</th>
-          <th>Completed</th>
-          {header("failed", "Failed")}
-          <th>Per minute</th>
-          <th>Oldest waiting</th>
-          <th>Workers</th>
-        </tr>
-      </thead>
-      <tbody>
-        {sorted.map((q) => {
-          const rate = failureRate(q);
-          const idle = q.workers === 0 && q.waiting + q.delayed > 0;
-          return (
-            <tr key={q.name} data-testid={`queue-${q.name}`}>
-              <td>
-                <a href={link("queues", [q.name])}>{q.name}</a>{" "}
-                {q.isPaused && <span className="badge badge-paused">paused</span>}
-              </td>
-              <td className="num">
-                <a href={link("queues", [q.name], { state: "waiting" })}>{q.waiting}</a>
-              </td>
-              <td className="num">{q.active}</td>
-              <td className="num">{q.delayed}</td>
-              <td className="num">{q.completed}</td>
-              <td className={`num ${q.failed > 0 ? "bad" : ""}`}>
-                <a href={link("queues", [q.name], { state: "failed" })}>{q.failed}</a>
-              </td>
-              <td className="num" title="completed / failed in the last minute">
-                {q.completedLastMinute} / {q.failedLastMinute}
-                {rate !== null && <span className="muted"> ({Math.round(rate * 100)}% failed)</span>}
-              </td>
-              <td className="num">
-                {q.oldestWaitingMs === null ? "—" : formatDuration(q.oldestWaitingMs)}
-              </td>
-              <td className="num">
-                {q.workers}
-                {idle && (
-                  <span className="hint" data-testid={`no-worker-${q.name}`}>
-                    {" "}
-                    no worker is consuming this queue:{" "}
-                    {served.has(q.name) ? (
-                      <>start one with <code>antrian workers</code></>
-                    ) : (
-                      "Antrian runs no handler for it; start the BullMQ worker that serves it"
-                    )}
-                  </span>
-                )}
-              </td>
-            </tr>
-          );
-        })}
-      </tbody>
-    </table>
+    <div className="table-wrap">
+      <table className="table" data-testid="queue-table">
+        <thead>
+          <tr>
+            {header("name", "Queue")}
+            {header("waiting", "Waiting")}
+            <th>Active</th>
+            <th>Delayed</th>
+            <th>Completed</th>
+            {header("failed", "Failed")}
+            <th>Per minute</th>
+            <th>Oldest waiting</th>
+            <th>Workers</th>
+          </tr>
+        </thead>
+        <tbody>
+          {sorted.map((q) => {
+            const rate = failureRate(q);
+            const idle = q.workers === 0 && q.waiting + q.delayed > 0;
+            return (
+              <tr key={q.name} data-testid={`queue-${q.name}`}>
+                <td>
+                  <a href={link("queues", [q.name])}>{q.name}</a>{" "}
+                  {q.isPaused && <span className="badge badge-paused">paused</span>}
+                </td>
+                <td className="num">
+                  <a href={link("queues", [q.name], { state: "waiting" })}>{q.waiting}</a>
+                </td>
+                <td className="num">{q.active}</td>
+                <td className="num">{q.delayed}</td>
+                <td className="num">{q.completed}</td>
+                <td className={`num ${q.failed > 0 ? "bad" : ""}`}>
+                  <a href={link("queues", [q.name], { state: "failed" })}>{q.failed}</a>
+                </td>
+                <td className="num" title="completed / failed in the last minute">
+                  {q.completedLastMinute} / {q.failedLastMinute}
+                  {rate !== null && (
+                    <span className={rate > 0 ? "bad" : "muted"}> ({Math.round(rate * 100)}% failed)</span>
+                  )}
+                </td>
+                <td className="num">
+                  {q.oldestWaitingMs === null ? "—" : formatDuration(q.oldestWaitingMs)}
+                </td>
+                <td className="num">
+                  {q.workers}
+                  {idle && (
+                    <span className="hint" data-testid={`no-worker-${q.name}`}>
+                      {" "}
+                      no worker is consuming this queue:{" "}
+                      {served.has(q.name) ? (
+                        <>start one with <code>antrian workers</code></>
+                      ) : (
+                        "Antrian runs no handler for it; start the BullMQ worker that serves it"
+                      )}
+                    </span>
+                  )}
+                </td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+    </div>
   );
 }

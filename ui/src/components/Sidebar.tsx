@@ -11,7 +11,15 @@ interface Props {
   onTheme(theme: Theme): void;
 }
 
-/** The left navigation, with the connection as a dot beside the name. */
+const STATE_WORDS: Record<ConnectionState | "unknown", string> = {
+  connected: "Connected",
+  connecting: "Connecting…",
+  disconnected: "Disconnected",
+  failed: "Cannot connect",
+  unknown: "Checking…",
+};
+
+/** The left navigation, with the connection (Redis and the backend) beside the name. */
 export function Sidebar({ current, connection, theme, live, onLive, onTheme }: Props) {
   return (
     <nav className="sidebar" aria-label="Sections">
@@ -19,6 +27,9 @@ export function Sidebar({ current, connection, theme, live, onLive, onTheme }: P
         <span className={`dot dot-${connection}`} aria-hidden="true" />
         Antrian
       </div>
+      <p className={`conn-state conn-${connection}`} data-testid="sidebar-connection" role="status">
+        {STATE_WORDS[connection]}
+      </p>
       <ul>
         {sections.map((s) => (
           <li key={s.id}>

@@ -41,18 +41,25 @@ export function useSchedules() {
   return useQuery({ queryKey: ["schedules"], queryFn: () => api.listSchedules() });
 }
 
-/** Minutes the Overview's chart shows. */
+/** Minutes the Overview's chart shows unless another window is chosen. */
 export const CHART_MINUTES = 60;
+
+/** The windows the Overview's chart offers (BullMQ's metrics keep a day by Antrian's setting). */
+export const CHART_WINDOWS = [
+  { minutes: 60, label: "1 hour" },
+  { minutes: 360, label: "6 hours" },
+  { minutes: 1440, label: "24 hours" },
+] as const;
 
 /**
  * Completed and failed per minute for the Overview's chart: refreshed by job outcomes
  * (useLiveUpdates) and once a minute while live, so empty minutes still scroll by.
  */
-export function useThroughput(live: boolean) {
+export function useThroughput(live: boolean, minutes: number = CHART_MINUTES) {
   const api = useApi();
   return useQuery({
-    queryKey: ["throughput", CHART_MINUTES],
-    queryFn: () => api.listThroughput(CHART_MINUTES),
+    queryKey: ["throughput", minutes],
+    queryFn: () => api.listThroughput(minutes),
     refetchInterval: live ? 60_000 : false,
   });
 }

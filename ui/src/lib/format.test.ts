@@ -36,4 +36,12 @@ describe("formatRelative", () => {
     expect(formatRelative(1_000_000, 1_180_000)).toBe("3 min ago");
     expect(formatRelative(1_000_000 + 7_200_000, 1_000_000)).toBe("in 2 h");
   });
+
+  it("never puts an event in the future or a due time in the past", () => {
+    // The page clock lags: a job that started after its last tick is still "just now".
+    expect(formatRelative(1_005_000, 1_000_000, "past")).toBe("just now");
+    expect(formatRelative(1_000_000, 1_180_000, "past")).toBe("3 min ago");
+    expect(formatRelative(1_000_000, 1_005_000, "future")).toBe("just now");
+    expect(formatRelative(1_060_000, 1_000_000, "future")).toBe("in 1 min");
+  });
 });

@@ -29,13 +29,20 @@ export function formatDuration(ms: number): string {
 }
 
 /** A time relative to `now`: "3 min ago", "in 2 h", "just now". */
-export function formatRelative(at: number, now: number): string {
-  const diff = at - now;
+export function formatRelative(at: number, now: number, tense: Tense = "any"): string {
+  let diff = at - now;
+  // The page's clock ticks every few seconds and the server's may run ahead of this one:
+  // an event that happened is never "in 1 s", a time that is due is never "ago".
+  if (tense === "past") diff = Math.min(diff, 0);
+  else if (tense === "future") diff = Math.max(diff, 0);
   if (Math.abs(diff) < 1000) return "just now";
   return diff < 0 ? `${formatDuration(-diff)} ago` : `in ${formatDuration(diff)}`;
 }
 
-/** The absolute time shown on hover, in the viewer's zone. */
+/** Whether a time is known to be past (an event) or future (a due time), or either. */
+export type Tense = "past" | "future" | "any";
+
+/** The absolute time shown on hover, in the viewer's zone, named. */
 export function formatAbsolute(at: number): string {
-  return new Date(at).toLocaleString();
+  return new Date(at).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "long" });
 }

@@ -74,6 +74,16 @@ describe("the add-job page", () => {
     });
   });
 
+  it("starts the JSON editor from the chosen job type's example", async () => {
+    renderWith(fakeApi({ listJobTypes, listQueues: () => Promise.resolve([]) }), <AddJob route={parseRoute("#/add-job?queue=data-processing-queue")} />);
+    await screen.findByLabelText("Job type");
+    fireEvent.click(screen.getByRole("button", { name: "JSON" }));
+    const type = (generated as Catalogue).jobTypes.find((t) => t.queue === "data-processing-queue");
+    expect(screen.getByLabelText("Queue")).toHaveValue("data-processing-queue");
+    expect(screen.getByLabelText("Job name")).toHaveValue(type?.name);
+    expect(JSON.parse((screen.getByLabelText("Data (JSON object)") as HTMLTextAreaElement).value)).toEqual(type?.example);
+  });
+
   it("refuses data that is not a JSON object before sending anything", async () => {
     const addJob = vi.fn();
     renderWith(fakeApi({ addJob, listJobTypes, listQueues: () => Promise.resolve([]) }), <AddJob route={parseRoute("#/add-job")} />);

@@ -159,7 +159,15 @@ export function AddJob({ route }: { route: Route }) {
       >
         <div className="segmented" role="group" aria-label="Editor">
           <button type="button" aria-pressed={!raw} onClick={() => setRaw(false)}>Form</button>
-          <button type="button" aria-pressed={raw} onClick={() => setRaw(true)}>JSON</button>
+          <button type="button" aria-pressed={raw} onClick={() => {
+            // An untouched JSON editor starts from the chosen job type and its example.
+            if (!raw && type && rawName === "" && rawData.trim() === "{}") {
+              setRawQueue(type.queue);
+              setRawName(type.name);
+              setRawData(JSON.stringify(type.example, null, 2));
+            }
+            setRaw(true);
+          }}>JSON</button>
         </div>
         {raw ? (
           <>

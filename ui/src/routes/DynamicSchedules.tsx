@@ -42,6 +42,7 @@ export function DynamicSchedules() {
           existing={editing === "new" ? undefined : editing} onDone={() => setEditing(null)} />
       )}
       {list.isError && <p className="error" role="alert">{list.error.message}</p>}
+      {list.isPending && <p className="muted" role="status">Loading condition-based schedules…</p>}
       {list.data?.length === 0 && (
         <p className="muted" data-testid="no-dynamic">
           None yet. They add a job when a queue grows past a size, drains, fails too often or
@@ -50,55 +51,59 @@ export function DynamicSchedules() {
         </p>
       )}
       {list.data && list.data.length > 0 && (
-        <table className="table" data-testid="dynamic-table">
-          <thead>
-            <tr>
-              <th>Name</th>
-              <th>When</th>
-              <th>Adds</th>
-              <th>Last fired</th>
-              <th>Cooldown</th>
-              <th>Enabled</th>
-              <th><span className="sr-only">Actions</span></th>
-            </tr>
-          </thead>
-          <tbody>
-            {list.data.map((d) => (
-              <tr key={d.name} data-testid={`dynamic-${d.name}`}>
-                <td>{d.name}</td>
-                <td>
-                  {d.description}
-                  {d.state.lastValue !== null && <div className="muted">now: {d.state.lastValue}</div>}
-                </td>
-                <td>{d.action.jobName} in <a href={link("queues", [d.action.queueName])}>{d.action.queueName}</a></td>
-                <td>
-                  <Time at={d.state.lastFired} />
-                  {d.state.fireCount > 0 && <span className="muted"> ({d.state.fireCount} in all)</span>}
-                </td>
-                <td>
-                  {d.cooldownUntil !== null && d.cooldownUntil > now ? (
-                    <span>until <Time at={d.cooldownUntil} /></span>
-                  ) : (
-                    <span className="muted">{d.cooldownSeconds} s</span>
-                  )}
-                </td>
-                <td>
-                  <input
-                    type="checkbox"
-                    checked={toggled[d.name] ?? d.enabled}
-                    disabled={d.name in toggled}
-                    aria-label={`${d.name} enabled`}
-                    onChange={(e) => void toggle(d.name, e.target.checked)}
-                  />
-                </td>
-                <td className="actions">
-                  <button type="button" onClick={() => setEditing(d)} aria-label={`Edit ${d.name}`}>Edit</button>
-                  <button type="button" className="danger" onClick={() => setRemoving(d.name)}>Delete</button>
-                </td>
+        <div className="table-wrap">
+          <table className="table" data-testid="dynamic-table">
+            <thead>
+              <tr>
+                <th>Name</th>
+                <th>When</th>
+                <th>Adds</th>
+                <th>Last fired</th>
+                <th>Cooldown</th>
+                <th>Enabled</th>
+                <th><span className="sr-only">Actions</span></th>
               </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {list.data.map((d) => (
+                <tr key={d.name} data-testid={`dynamic-${d.name}`}>
+                  <td className="nowrap"><strong>{d.name}</strong></td>
+                  <td>
+                    {d.description}
+                    {d.state.lastValue !== null && <div className="muted">now: {d.state.lastValue}</div>}
+                  </td>
+                  <td>{d.action.jobName} in <a href={link("queues", [d.action.queueName])}>{d.action.queueName}</a></td>
+                  <td>
+                    <Time at={d.state.lastFired} />
+                    {d.state.fireCount > 0 && <span className="muted"> ({d.state.fireCount} in all)</span>}
+                  </td>
+                  <td>
+                    {d.cooldownUntil !== null && d.cooldownUntil > now ? (
+                      <span>until <Time at={d.cooldownUntil} tense="future" /></span>
+                    ) : (
+                      <span className="muted">{d.cooldownSeconds} s</span>
+                    )}
+                  </td>
+                  <td>
+                    <input
+                      type="checkbox"
+                      checked={toggled[d.name] ?? d.enabled}
+                      disabled={d.name in toggled}
+                      aria-label={`${d.name} enabled`}
+                      onChange={(e) => void toggle(d.name, e.target.checked)}
+                    />
+                  </td>
+                  <td>
+                    <div className="row-actions">
+                      <button type="button" onClick={() => setEditing(d)} aria-label={`Edit ${d.name}`}>Edit</button>
+                      <button type="button" className="danger" onClick={() => setRemoving(d.name)}>Delete</button>
+                    </div>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
       )}
       {removing !== null && (
         <Dialog title={`Delete ${removing}?`} confirm="Delete" danger onClose={() => setRemoving(null)}

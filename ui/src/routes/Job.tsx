@@ -129,30 +129,32 @@ function Children({ job }: { job: JobDetail }) {
           {job.children.length < job.childrenTotal && ` · the first ${job.children.length} shown`}
         </span>
       </h2>
-      <table className="table">
-        <thead>
-          <tr>
-            <th>Job</th>
-            <th>Queue</th>
-            <th>State</th>
-          </tr>
-        </thead>
-        <tbody>
-          {job.children.map((c) => (
-            <tr key={`${c.queue}/${c.id}`}>
-              <td>
-                {c.gone ? (
-                  <span className="muted" title="Removed by the queue's retention (removeOnComplete / removeOnFail)">#{c.id} (removed)</span>
-                ) : (
-                  <a href={link("queues", [c.queue, "jobs", c.id])}>{c.name} #{c.id}</a>
-                )}
-              </td>
-              <td>{c.queue}</td>
-              <td><span className={`badge badge-${c.state}`}>{c.state}</span></td>
+      <div className="table-wrap">
+        <table className="table">
+          <thead>
+            <tr>
+              <th>Job</th>
+              <th>Queue</th>
+              <th>State</th>
             </tr>
-          ))}
-        </tbody>
-      </table>
+          </thead>
+          <tbody>
+            {job.children.map((c) => (
+              <tr key={`${c.queue}/${c.id}`}>
+                <td>
+                  {c.gone ? (
+                    <span className="muted" title="Removed by the queue's retention (removeOnComplete / removeOnFail)">#{c.id} (removed)</span>
+                  ) : (
+                    <a href={link("queues", [c.queue, "jobs", c.id])}>{c.name} #{c.id}</a>
+                  )}
+                </td>
+                <td>{c.queue}</td>
+                <td><span className={`badge badge-${c.state}`}>{c.state}</span></td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
     </section>
   );
 }

@@ -2,15 +2,18 @@ import { ConnectionCard } from "../components/ConnectionCard";
 import { QueueTable } from "../components/QueueTable";
 import { ThroughputChart } from "../components/ThroughputChart";
 import { useConnectionStatus } from "../hooks/useConnectionStatus";
-import { CHART_MINUTES, useHealth, useQueues, useThroughput } from "../hooks/queries";
+import { useState } from "react";
+
+import { CHART_MINUTES, CHART_WINDOWS, useHealth, useQueues, useThroughput } from "../hooks/queries";
 import { useLive } from "../hooks/useLiveUpdates";
 
-/** The first page: Redis, every queue's counts and the system's health reasons. */
+/** The first page: what needs attention (health reasons, failing queues) first, then Redis. */
 export function Overview() {
   const status = useConnectionStatus();
   const queues = useQueues();
   const health = useHealth();
-  const throughput = useThroughput(useLive());
+  const [chartMinutes, setChartMinutes] = useState<number>(CHART_MINUTES);
+  const throughput = useThroughput(useLive(), chartMinutes);
   const connected = status.data?.state === "connected";
   return (
     <main className="page" aria-labelledby="page-title">
@@ -21,7 +24,6 @@ export function Overview() {
           {status.error.message}
         </p>
       )}
-      {status.data && <ConnectionCard status={status.data} />}
       {health.data && health.data.reasons.length > 0 && (
         <section className={`card health-${health.data.status}`} data-testid="health-reasons">
           <h2>Health: {health.data.status}</h2>
@@ -44,7 +46,17 @@ export function Overview() {
         {queues.data && <QueueTable queues={queues.data} />}
       </section>
       <section className="card" aria-labelledby="throughput-title">
-        <h2 id="throughput-title">Finished per minute, last {CHART_MINUTES} minutes</h2>
+        <header className="card-header">
+          <h2 id="throughput-title">Finished jobs</h2>
+          <label className="small">
+            Window{" "}
+            <select value={chartMinutes} onChange={(e) => setChartMinutes(Number(e.target.value))} aria-label="Chart window">
+              {CHART_WINDOWS.map((w) => (
+                <option key={w.minutes} value={w.minutes}>last {w.label}</option>
+              ))}
+            </select>
+          </label>
+        </header>
         {throughput.isError && connected && (
           <p className="error" role="alert">
             {throughput.error.message}
@@ -52,6 +64,8 @@ export function Overview() {
         )}
         {throughput.data && <ThroughputChart data={throughput.data} />}
       </section>
+      {/* Trouble first: health reasons and the queues lead, the connection's facts follow. */}
+      {status.data && <ConnectionCard status={status.data} />}
     </main>
   );
 }

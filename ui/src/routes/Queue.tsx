@@ -7,7 +7,7 @@ import { NewQueueForm } from "../components/NewQueueForm";
 import { QueueTable } from "../components/QueueTable";
 import { Time } from "../components/Time";
 import { useToast } from "../components/Toasts";
-import { useJobs, useQueues } from "../hooks/queries";
+import { useJobTypes, useJobs, useQueues } from "../hooks/queries";
 import { useAct } from "../hooks/useAct";
 import { link, type Route } from "../hooks/useRoute";
 import { formatDuration } from "../lib/format";
@@ -71,23 +71,53 @@ export function filtered(query: JobQuery): boolean {
 export function Queues({ route }: { route: Route }) {
   const queue = route.parts[0];
   const queues = useQueues();
-  if (queue === undefined) {
-    return (
-      <main className="page" aria-labelledby="page-title">
-        <h1 id="page-title">Queues</h1>
-        <NewQueueForm />
-        {queues.isError && <p className="error">{queues.error.message}</p>}
-        {queues.isPending && <p className="muted">Loading queues…</p>}
-        {queues.data && <QueueTable queues={queues.data} />}
-      </main>
-    );
-  }
+  if (queue === undefined) return <QueueIndex />;
   const stats = queues.data?.find((q) => q.name === queue);
   const query = queryOf(route);
   // A new tab, page or order is a new page: the selection and dialogs start afresh, so a
   // bulk action never applies to rows that are no longer shown.
   const key = [queue, query.state, query.page, query.pageSize, query.order, query.name, query.field, query.text].join("|");
   return <QueuePage key={key} queue={queue} stats={stats} query={query} alert={route.params.get("alert")} />;
+}
+
+/**
+ * Says how many finished jobs the queue keeps (core's defaults, the seed's removeOnFail /
+ * removeOnComplete), so a failure that scrolled out of the list is not a mystery.
+ */
+function Retention({ state }: { state: "failed" | "completed" }) {
+  const defaults = useJobTypes().data?.defaults;
+  if (!defaults) return null;
+  const [kept, setting] =
+    state === "failed" ? [defaults.keepFailed, "QUEUE_REMOVE_ON_FAIL"] : [defaults.keepCompleted, "QUEUE_REMOVE_ON_COMPLETE"];
+  return (
+    <p className="small muted" data-testid="retention">
+      Antrian keeps the latest {kept} {state} jobs of each queue (unless a job says otherwise); older ones are
+      removed as new ones finish. <code>{setting}</code> keeps more.
+    </p>
+  );
+}
+
+/** Every queue, filtered by name as one types, and the form that creates one. */
+function QueueIndex() {
+  const queues = useQueues();
+  const [filter, setFilter] = useState("");
+  const wanted = filter.trim().toLowerCase();
+  const shown = queues.data?.filter((q) => q.name.toLowerCase().includes(wanted));
+  return (
+    <main className="page" aria-labelledby="page-title">
+      <h1 id="page-title">Queues</h1>
+      <NewQueueForm />
+      <label className="toolbar">
+        Filter <input type="search" value={filter} placeholder="queue name" onChange={(e) => setFilter(e.target.value)} />
+      </label>
+      {queues.isError && <p className="error">{queues.error.message}</p>}
+      {queues.isPending && <p className="muted" role="status">Loading queues…</p>}
+      {shown && shown.length === 0 && wanted !== "" && (
+        <p className="muted" data-testid="no-queue-matches">No queue name contains “{filter.trim()}”.</p>
+      )}
+      {shown && (shown.length > 0 || wanted === "") && <QueueTable queues={shown} />}
+    </main>
+  );
 }
 
 function QueuePage({
@@ -206,6 +236,16 @@ function QueuePage({
               Retry all failed
             </button>
           )}
+          {query.state === "delayed" && total > 0 && (
+            <button type="button" onClick={() => setConfirming({
+              title: `Run all ${String(stats?.delayed ?? total)} delayed jobs of ${queue} now?`,
+              confirm: "Promote all",
+              body: "Each moves to waiting at once instead of at its time.",
+              run: () => act(`promoting every delayed job of ${queue}`, () => api.promoteAll(queue)),
+            })}>
+              Promote all
+            </button>
+          )}
           {cleanable && cleanCount > 0 && (
             <button type="button" className="danger" onClick={() => setCleaning(true)}>
               Clean {query.state}
@@ -248,6 +288,7 @@ function QueuePage({
         ))}
       </nav>
       <FilterForm query={query} onApply={(f) => go({ ...f, page: 1 })} />
+      {(query.state === "failed" || query.state === "completed") && <Retention state={query.state} />}
       {search && (
         <p className="small muted" data-testid="search-scope">
           {search.complete
@@ -336,6 +377,7 @@ function QueuePage({
         )}
       </div>
       {jobs.isError && <p className="error" role="alert">{jobs.error.message}</p>}
+      {jobs.isPending && <p className="muted" role="status">Loading {query.state ?? "waiting"} jobs…</p>}
       {jobs.data && rows.length === 0 && (
         <p className="muted" data-testid="no-jobs">
           {filtered(query) ? `No ${query.state} jobs in ${queue} match the filter.` : `No ${query.state} jobs in ${queue}.`}
@@ -482,7 +524,7 @@ function columnsFor(state: JobState): { label: string; cell(job: JobDetail): Rea
         finished,
       ];
     case "delayed":
-      return [{ label: "Runs at", cell: (j) => <Time at={runsAt(j)} /> }, attempts, targetCol, added];
+      return [{ label: "Runs at", cell: (j) => <Time at={runsAt(j)} tense="future" /> }, attempts, targetCol, added];
     case "completed":
       return [
         {
@@ -504,40 +546,42 @@ function JobTable({ rows, queue, state, selected, onToggle, onAll }: TableProps)
   const all = rows.every((r) => selected.has(r.id));
   const columns = columnsFor(state);
   return (
-    <table className="table" data-testid="job-table">
-      <thead>
-        <tr>
-          <th>
-            <input type="checkbox" aria-label="Select every job on this page" checked={all}
-              onChange={(e) => onAll(e.target.checked)} />
-          </th>
-          <th>Id</th>
-          <th>Name</th>
-          {columns.map((c) => <th key={c.label}>{c.label}</th>)}
-        </tr>
-      </thead>
-      <tbody>
-        {rows.map((job, i) => (
-          <tr key={job.id} aria-selected={selected.has(job.id)}>
-            <td>
-              <input
-                type="checkbox"
-                aria-label={`Select job ${job.id}`}
-                checked={selected.has(job.id)}
-                onChange={() => undefined}
-                onClick={(e) => onToggle(i, e.shiftKey)}
-              />
-            </td>
-            <td><a href={link("queues", [queue, "jobs", job.id])}>{job.id}</a></td>
-            <td className="nowrap">{job.name}</td>
-            {columns.map((c) => (
-              <td key={c.label} className={c.label === "Reason" ? "reason" : c.label === "Target" ? undefined : "nowrap"}>
-                {c.cell(job)}
-              </td>
-            ))}
+    <div className="table-wrap">
+      <table className="table" data-testid="job-table">
+        <thead>
+          <tr>
+            <th>
+              <input type="checkbox" aria-label="Select every job on this page" checked={all}
+                onChange={(e) => onAll(e.target.checked)} />
+            </th>
+            <th>Id</th>
+            <th>Name</th>
+            {columns.map((c) => <th key={c.label}>{c.label}</th>)}
           </tr>
-        ))}
-      </tbody>
-    </table>
+        </thead>
+        <tbody>
+          {rows.map((job, i) => (
+            <tr key={job.id} aria-selected={selected.has(job.id)}>
+              <td>
+                <input
+                  type="checkbox"
+                  aria-label={`Select job ${job.id}`}
+                  checked={selected.has(job.id)}
+                  onChange={() => undefined}
+                  onClick={(e) => onToggle(i, e.shiftKey)}
+                />
+              </td>
+              <td><a href={link("queues", [queue, "jobs", job.id])}>{job.id}</a></td>
+              <td className="nowrap">{job.name}</td>
+              {columns.map((c) => (
+                <td key={c.label} className={c.label === "Reason" ? "reason" : c.label === "Target" ? undefined : "nowrap"}>
+                  {c.cell(job)}
+                </td>
+              ))}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
   );
 }

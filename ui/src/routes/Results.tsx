@@ -64,49 +64,52 @@ export function Results() {
         </label>
       </div>
       {products.isError && <p className="error" role="alert">{products.error.message}</p>}
+      {products.isPending && <p className="muted" role="status">Loading products…</p>}
       {products.data && rows.length === 0 && (
         <p className="muted" data-testid="no-products">
           {q || shop ? "No product matches." : "No products yet: add a product-scraping job and its results land here."}
         </p>
       )}
       {rows.length > 0 && (
-        <table className="table" data-testid="product-table">
-          <thead>
-            <tr>
-              <th>Product</th>
-              <th>Shop</th>
-              <th>Price</th>
-              <th>Price history</th>
-              <th>Rating</th>
-              <th>Sold</th>
-              <th>Stock</th>
-              <th>Scraped</th>
-            </tr>
-          </thead>
-          <tbody>
-            {rows.map((p) => (
-              <tr key={p.productId}>
-                <td className="ellipsis">{p.url ? <a href={p.url} target="_blank" rel="noreferrer">{p.name}</a> : p.name}</td>
-                <td>{p.shopId ?? "—"}</td>
-                <td className="num">
-                  {/* As core words it: major units and currency, as a shopper reads it. */}
-                  {products.data?.prices[p.productId]?.price ?? "—"}
-                  {p.originalPrice !== undefined && p.originalPrice !== p.price && (
-                    <span className="muted"> (was {products.data?.prices[p.productId]?.originalPrice})</span>
-                  )}
-                </td>
-                <td>
-                  <Sparkline history={products.data?.history[p.productId] ?? []} currency={p.currency}
-                    minorDigits={p.currency ? products.data?.minorDigits[p.currency] : undefined} />
-                </td>
-                <td className="num">{p.rating ?? "—"}</td>
-                <td className="num">{p.sold ?? "—"}</td>
-                <td className="num">{p.stock ?? "—"}</td>
-                <td><Time at={p.scrapedAt ? Date.parse(p.scrapedAt) : null} /></td>
+        <div className="table-wrap">
+          <table className="table" data-testid="product-table">
+            <thead>
+              <tr>
+                <th>Product</th>
+                <th>Shop</th>
+                <th>Price</th>
+                <th>Price history</th>
+                <th>Rating</th>
+                <th>Sold</th>
+                <th>Stock</th>
+                <th>Scraped</th>
               </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {rows.map((p) => (
+                <tr key={p.productId}>
+                  <td className="ellipsis">{p.url ? <a href={p.url} target="_blank" rel="noreferrer">{p.name}</a> : p.name}</td>
+                  <td>{p.shopId ?? "—"}</td>
+                  <td className="num">
+                    {/* As core words it: major units and currency, as a shopper reads it. */}
+                    {products.data?.prices[p.productId]?.price ?? "—"}
+                    {p.originalPrice !== undefined && p.originalPrice !== p.price && (
+                      <span className="muted"> (was {products.data?.prices[p.productId]?.originalPrice})</span>
+                    )}
+                  </td>
+                  <td>
+                    <Sparkline history={products.data?.history[p.productId] ?? []} currency={p.currency}
+                      minorDigits={p.currency ? products.data?.minorDigits[p.currency] : undefined} />
+                  </td>
+                  <td className="num">{p.rating ?? "—"}</td>
+                  <td className="num">{p.sold ?? "—"}</td>
+                  <td className="num">{p.stock ?? "—"}</td>
+                  <td><Time at={p.scrapedAt ? Date.parse(p.scrapedAt) : null} /></td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
       )}
       {products.data && (page > 1 || products.data.hasMore) && (
         <div className="pager">
@@ -119,32 +122,34 @@ export function Results() {
         <h2 id="sites-title">Sites</h2>
         {sites.data?.length === 0 && <p className="muted">No site scraped yet.</p>}
         {sites.data && sites.data.length > 0 && (
-          <table className="table" data-testid="site-table">
-            <thead>
-              <tr>
-                <th>Site</th>
-                <th>Requests</th>
-                <th>Succeeded</th>
-                <th>Blocked</th>
-                <th>Other outcomes</th>
-              </tr>
-            </thead>
-            <tbody>
-              {sites.data.map((site) => {
-                const r = siteRates(site);
-                const other = Object.entries(site.counts).filter(([k]) => k !== "success" && !k.startsWith("blocked_"));
-                return (
-                  <tr key={site.host} data-testid={`site-${site.host}`}>
-                    <td>{site.host}</td>
-                    <td className="num">{r.total}</td>
-                    <td className="num">{pct(r.success)}</td>
-                    <td className={`num ${r.blocked > 0 ? "bad" : ""}`}>{pct(r.blocked)}</td>
-                    <td className="muted">{other.map(([k, v]) => `${k} ${v}`).join(" · ")}</td>
-                  </tr>
-                );
-              })}
-            </tbody>
-          </table>
+          <div className="table-wrap">
+            <table className="table" data-testid="site-table">
+              <thead>
+                <tr>
+                  <th>Site</th>
+                  <th>Requests</th>
+                  <th>Succeeded</th>
+                  <th>Blocked</th>
+                  <th>Other outcomes</th>
+                </tr>
+              </thead>
+              <tbody>
+                {sites.data.map((site) => {
+                  const r = siteRates(site);
+                  const other = Object.entries(site.counts).filter(([k]) => k !== "success" && !k.startsWith("blocked_"));
+                  return (
+                    <tr key={site.host} data-testid={`site-${site.host}`}>
+                      <td>{site.host}</td>
+                      <td className="num">{r.total}</td>
+                      <td className="num">{pct(r.success)}</td>
+                      <td className={`num ${r.blocked > 0 ? "bad" : ""}`}>{pct(r.blocked)}</td>
+                      <td className="muted">{other.map(([k, v]) => `${k} ${v}`).join(" · ")}</td>
+                    </tr>
+                  );
+                })}
+              </tbody>
+            </table>
+          </div>
         )}
       </section>
     </main>

@@ -35,15 +35,30 @@ const view = (over: Partial<ScheduleView> = {}): ScheduleView => ({
 });
 
 describe("the schedules page", () => {
-  it("shows cron, sentence, zone, next run and the last outcome", async () => {
-    renderWith(fakeApi({ listDynamicSchedules: () => Promise.resolve([]), listSchedules: () => Promise.resolve([view()]) }), <Schedules />);
+  it("shows the sentence, zone, overlap policy, next run and recent runs on one row", async () => {
+    const runs = [
+      { jobId: "repeat:2", firedAt: Date.now() - 61_000, outcome: "failed" as const, finishedAt: null, reason: "boom" },
+      { jobId: "repeat:1", firedAt: Date.now() - 86_461_000, outcome: "completed" as const, finishedAt: null, reason: null },
+    ];
+    renderWith(
+      fakeApi({ listDynamicSchedules: () => Promise.resolve([]), listSchedules: () => Promise.resolve([view({ recentRuns: runs, overlap: "skip" })]) }),
+      <Schedules />,
+    );
     const row = await screen.findByTestId("schedule-daily-cleanup");
-    expect(row).toHaveTextContent("0 2 * * *");
     expect(row).toHaveTextContent("At 02:00 AM");
     expect(row).toHaveTextContent("Asia/Jakarta");
+    expect(row.querySelector('[title="0 2 * * * (Asia/Jakarta)"]')).not.toBeNull();
+    expect(row).toHaveTextContent("skips a run while one is due");
     // The page's clock is set when the first time shows: wait for that render.
-    await waitFor(() => expect(row).toHaveTextContent(/1 min( \d+ s)? ago failed/));
+    await waitFor(() => expect(row).toHaveTextContent(/1 min( \d+ s)? ago/));
     expect(row).toHaveTextContent("in 1 h");
+    // One mark per run, oldest first, each a link to its job saying how it ended.
+    const marks = [...row.querySelectorAll<HTMLAnchorElement>("a.mark")];
+    expect(marks.map((m) => m.getAttribute("href"))).toEqual([
+      "#/queues/cleanup-queue/jobs/repeat%3A1",
+      "#/queues/cleanup-queue/jobs/repeat%3A2",
+    ]);
+    expect(marks[1]?.getAttribute("aria-label")).toMatch(/^run repeat:2: failed, .* \(boom\)$/);
   });
 
   it("disables and enables with the toggle, and runs now", async () => {
@@ -158,7 +173,7 @@ describe("the schedules page", () => {
       limit: 10,
     });
     await waitFor(() => expect(screen.queryByRole("form", { name: "Edit daily-cleanup" })).toBeNull());
-    expect(screen.getByTestId("schedule-daily-cleanup")).toHaveTextContent("30 3 * * *");
+    expect(screen.getByTestId("schedule-daily-cleanup").querySelector('[title^="30 3 * * *"]')).not.toBeNull();
   });
 
   it("builds each kind of condition, and names a field that is not a number", () => {

@@ -6,6 +6,7 @@ import { JobOptionsFields, optionsForm, toOptions, type OptionsForm } from "../c
 import { dataOf, jobChoice, JobChoiceFields, type JobChoice } from "../components/JobChoice";
 import { Dialog } from "../components/Dialog";
 import { Time } from "../components/Time";
+import { formatAbsolute } from "../lib/format";
 import { useToast } from "../components/Toasts";
 import { useJobTypes, useSchedules } from "../hooks/queries";
 import { useAct } from "../hooks/useAct";
@@ -43,6 +44,7 @@ export function Schedules() {
         />
       )}
       {schedules.isError && <p className="error" role="alert">{schedules.error.message}</p>}
+      {schedules.isPending && <p className="muted" role="status">Loading schedules…</p>}
       {schedules.data?.length === 0 && editing === null && (
         <p className="muted" data-testid="no-schedules">
           No schedules yet. “New schedule” adds one (a cron expression, a queue and a job), or
@@ -50,51 +52,58 @@ export function Schedules() {
         </p>
       )}
       {schedules.data && schedules.data.length > 0 && (
-        <table className="table" data-testid="schedule-table">
-          <thead>
-            <tr>
-              <th>Name</th>
-              <th>Queue · job</th>
-              <th>When</th>
-              <th>Next run</th>
-              <th>Last run</th>
-              <th>Enabled</th>
-              <th><span className="sr-only">Actions</span></th>
-            </tr>
-          </thead>
-          <tbody>
-            {schedules.data.map((s) => (
-              <tr key={s.name} data-testid={`schedule-${s.name}`}>
-                <td>{s.name}</td>
-                <td>
-                  <a href={link("queues", [s.queueName])}>{s.queueName}</a> · {s.jobName}
-                </td>
-                <td>
-                  <code>{s.schedule}</code> <span className="muted">{s.timezone}</span>
-                  <div className="muted">{s.description}</div>
-                </td>
-                <td><Time at={s.enabled ? s.nextRun : null} /></td>
-                <td><LastRun schedule={s} /></td>
-                <td>
-                  <label className="switch">
-                    <input
-                      type="checkbox"
-                      checked={toggled[s.name] ?? s.enabled}
-                      disabled={s.name in toggled}
-                      aria-label={`${s.name} enabled`}
-                      onChange={(e) => void toggle(s.name, e.target.checked)}
-                    />
-                  </label>
-                </td>
-                <td className="actions">
-                  <button type="button" onClick={() => void act(`${s.name}: a run was added`, () => api.runSchedule(s.name))}>Run now</button>
-                  <button type="button" onClick={() => setEditing(s)} aria-label={`Edit ${s.name}`}>Edit</button>
-                  <button type="button" className="danger" onClick={() => setRemoving(s.name)}>Delete</button>
-                </td>
+        <div className="table-wrap">
+          <table className="table" data-testid="schedule-table">
+            <thead>
+              <tr>
+                <th>Name</th>
+                <th>Queue · job</th>
+                <th>When</th>
+                <th>Next run</th>
+                <th>Recent runs</th>
+                <th>Enabled</th>
+                <th><span className="sr-only">Actions</span></th>
               </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {schedules.data.map((s) => (
+                <tr key={s.name} data-testid={`schedule-${s.name}`}>
+                  <td className="nowrap"><strong>{s.name}</strong></td>
+                  <td className="nowrap">
+                    <a href={link("queues", [s.queueName])}>{s.queueName}</a> · {s.jobName}
+                  </td>
+                  <td>
+                    <span title={`${s.schedule} (${s.timezone})`}>{s.description}</span>{" "}
+                    <span className="muted small">{s.timezone}</span>{" "}
+                    <span className="muted small" data-testid="overlap" title={OVERLAPS[s.overlap]}>
+                      · {s.overlap === "skip" ? "skips a run while one is due" : "runs may overlap"}
+                    </span>
+                  </td>
+                  <td><Time at={s.enabled ? s.nextRun : null} tense="future" /></td>
+                  <td className="nowrap"><RecentRuns schedule={s} /></td>
+                  <td>
+                    <label className="switch">
+                      <input
+                        type="checkbox"
+                        checked={toggled[s.name] ?? s.enabled}
+                        disabled={s.name in toggled}
+                        aria-label={`${s.name} enabled`}
+                        onChange={(e) => void toggle(s.name, e.target.checked)}
+                      />
+                    </label>
+                  </td>
+                  <td>
+                    <div className="row-actions">
+                      <button type="button" onClick={() => void act(`${s.name}: a run was added`, () => api.runSchedule(s.name))}>Run now</button>
+                      <button type="button" onClick={() => setEditing(s)} aria-label={`Edit ${s.name}`}>Edit</button>
+                      <button type="button" className="danger" onClick={() => setRemoving(s.name)}>Delete</button>
+                    </div>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
       )}
       <DynamicSchedules />
       {removing !== null && (
@@ -111,12 +120,29 @@ export function Schedules() {
   );
 }
 
-function LastRun({ schedule }: { schedule: ScheduleView }) {
-  const last = schedule.recentRuns[0];
-  if (!last) return <span className="muted">never</span>;
+/**
+ * The latest run's time, then one mark per recent run (oldest first), coloured by how it
+ * ended, each a link to its job.
+ */
+function RecentRuns({ schedule }: { schedule: ScheduleView }) {
+  const runs = schedule.recentRuns;
+  const last = runs[0];
+  if (!last) return <span className="muted">never run</span>;
   return (
-    <span>
-      <Time at={last.firedAt} /> <span className={`badge badge-${last.outcome}`}>{last.outcome}</span>
+    <span className="runs" data-testid="recent-runs">
+      <Time at={last.firedAt} />{" "}
+      {[...runs].reverse().map((r) => {
+        const said = `run ${r.jobId}: ${r.outcome}, ${formatAbsolute(r.firedAt)}${r.reason ? ` (${r.reason})` : ""}`;
+        return (
+          <a
+            key={r.jobId}
+            className={`mark mark-${r.outcome}`}
+            href={link("queues", [schedule.queueName, "jobs", r.jobId])}
+            title={said}
+            aria-label={said}
+          />
+        );
+      })}
     </span>
   );
 }

@@ -27,6 +27,7 @@ export function Workers() {
     <main className="page wide" aria-labelledby="page-title">
       <h1 id="page-title">Workers</h1>
       {nodes.isError && <p className="error" role="alert">{nodes.error.message}</p>}
+      {nodes.isPending && <p className="muted" role="status">Loading worker nodes…</p>}
       {nodes.data?.length === 0 && (
         <p className="muted" data-testid="no-nodes">
           No worker node is running. Start one with <code>antrian workers</code> (or <code>antrian start</code>).
@@ -49,23 +50,25 @@ export function Workers() {
         <h2 id="log-title">Scaling decisions</h2>
         {log.data?.length === 0 && <p className="muted">No scaling decision yet.</p>}
         {log.data && log.data.length > 0 && (
-          <table className="table" data-testid="scaling-log">
-            <thead>
-              <tr><th>When</th><th>Node</th><th>Pool</th><th>Workers</th><th>Waiting</th><th>Why</th></tr>
-            </thead>
-            <tbody>
-              {log.data.slice(0, 50).map((r) => (
-                <tr key={`${r.atMs}-${r.node}-${r.workerType}`}>
-                  <td><Time at={r.atMs} /></td>
-                  <td>{r.node}</td>
-                  <td>{r.workerType}</td>
-                  <td className="num">{r.from} → {r.to}</td>
-                  <td className="num">{r.waiting}</td>
-                  <td>{r.reason}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          <div className="table-wrap">
+            <table className="table" data-testid="scaling-log">
+              <thead>
+                <tr><th>When</th><th>Node</th><th>Pool</th><th>Workers</th><th>Waiting</th><th>Why</th></tr>
+              </thead>
+              <tbody>
+                {log.data.slice(0, 50).map((r) => (
+                  <tr key={`${r.atMs}-${r.node}-${r.workerType}`}>
+                    <td><Time at={r.atMs} /></td>
+                    <td>{r.node}</td>
+                    <td>{r.workerType}</td>
+                    <td className="num">{r.from} → {r.to}</td>
+                    <td className="num">{r.waiting}</td>
+                    <td>{r.reason}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
         )}
       </section>
     </main>
@@ -116,57 +119,59 @@ function NodeCard({ node }: { node: NodeInfo }) {
       <p className="muted">
         {node.host} · Antrian {node.version} · heartbeat <Time at={node.heartbeatMs} /> · started <Time at={node.startedAtMs} />
       </p>
-      <table className="table">
-        <thead>
-          <tr><th>Pool</th><th>Workers</th><th>Size</th><th>Concurrency</th><th>Active</th><th>Utilisation</th><th>Processed / failed</th><th>p95</th><th>Scale</th></tr>
-        </thead>
-        <tbody>
-          {pools.map(([type, s]) => (
-            <tr key={type} data-testid={`pool-${type}`}>
-              <td>{type}</td>
-              <td className="num">{s.workers}</td>
-              <td>
-                {s.pinned ? (
-                  <span className="badge badge-paused" title="Set by an operator: auto-scaling leaves it alone until handed back">pinned</span>
-                ) : (
-                  <span className="muted">auto</span>
-                )}
-              </td>
-              <td className="num">{s.concurrency}</td>
-              <td className="num">{s.active}</td>
-              <td className="num">
-                <meter min={0} max={1} value={s.utilisation} aria-label={`${type} utilisation`} /> {Math.round(s.utilisation * 100)}%
-              </td>
-              <td className="num">{s.processed} / {s.failed}</td>
-              <td className="num">{s.p95DurationMs} ms</td>
-              <td>
-                {node.alive && (
-                  <form className="actions" onSubmit={(e) => {
-                    e.preventDefault();
-                    const raw = (sizes[type] ?? String(s.workers)).trim();
-                    if (!/^\d+$/.test(raw)) {
-                      toast(`${type}: give a whole number of workers (${s.sizeHint})`, "error");
-                      return;
-                    }
-                    void send({ command: "scale", workerType: type as WorkerType, workers: Number(raw) });
-                  }}>
-                    <input aria-label={`${type} workers`} inputMode="numeric" size={3} value={sizes[type] ?? String(s.workers)}
-                      title={s.sizeHint}
-                      onChange={(e) => setSizes({ ...sizes, [type]: e.target.value })} />
-                    <button type="submit">Scale</button>
-                    {s.pinned && (
-                      <button type="button" title="Let auto-scaling size this pool again"
-                        onClick={() => void send({ command: "auto", workerType: type as WorkerType })}>Auto</button>
-                    )}
-                    <button type="button" onClick={() => void send({ command: "pause", workerType: type as WorkerType })}>Pause</button>
-                    <button type="button" onClick={() => void send({ command: "resume", workerType: type as WorkerType })}>Resume</button>
-                  </form>
-                )}
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+      <div className="table-wrap">
+        <table className="table">
+          <thead>
+            <tr><th>Pool</th><th>Workers</th><th>Size</th><th>Concurrency</th><th>Active</th><th>Utilisation</th><th>Processed / failed</th><th>p95</th><th>Scale</th></tr>
+          </thead>
+          <tbody>
+            {pools.map(([type, s]) => (
+              <tr key={type} data-testid={`pool-${type}`}>
+                <td>{type}</td>
+                <td className="num">{s.workers}</td>
+                <td>
+                  {s.pinned ? (
+                    <span className="badge badge-paused" title="Set by an operator: auto-scaling leaves it alone until handed back">pinned</span>
+                  ) : (
+                    <span className="muted">auto</span>
+                  )}
+                </td>
+                <td className="num">{s.concurrency}</td>
+                <td className="num">{s.active}</td>
+                <td className="num">
+                  <meter min={0} max={1} value={s.utilisation} aria-label={`${type} utilisation`} /> {Math.round(s.utilisation * 100)}%
+                </td>
+                <td className="num">{s.processed} / {s.failed}</td>
+                <td className="num">{s.p95DurationMs} ms</td>
+                <td>
+                  {node.alive && (
+                    <form className="actions" onSubmit={(e) => {
+                      e.preventDefault();
+                      const raw = (sizes[type] ?? String(s.workers)).trim();
+                      if (!/^\d+$/.test(raw)) {
+                        toast(`${type}: give a whole number of workers (${s.sizeHint})`, "error");
+                        return;
+                      }
+                      void send({ command: "scale", workerType: type as WorkerType, workers: Number(raw) });
+                    }}>
+                      <input aria-label={`${type} workers`} inputMode="numeric" size={3} value={sizes[type] ?? String(s.workers)}
+                        title={s.sizeHint}
+                        onChange={(e) => setSizes({ ...sizes, [type]: e.target.value })} />
+                      <button type="submit">Scale</button>
+                      {s.pinned && (
+                        <button type="button" title="Let auto-scaling size this pool again"
+                          onClick={() => void send({ command: "auto", workerType: type as WorkerType })}>Auto</button>
+                      )}
+                      <button type="button" onClick={() => void send({ command: "pause", workerType: type as WorkerType })}>Pause</button>
+                      <button type="button" onClick={() => void send({ command: "resume", workerType: type as WorkerType })}>Resume</button>
+                    </form>
+                  )}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
       {node.alive && (
         <div className="actions">
           <button type="button" className="danger" onClick={() => setDraining(true)}>
