@@ -161,6 +161,7 @@ async fn the_ui_adds_runs_retries_and_schedules_in_a_browser() {
             "throughput",
             "remove-and-audit",
             "backend-gone",
+            "failing-queue",
             "pages",
             "accessibility",
             "small-window"

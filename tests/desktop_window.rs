@@ -170,6 +170,7 @@ async fn the_desktop_window_runs_the_ui_flows_over_tauri_commands() {
             "Workers",
             "Results",
             "Health",
+            "Audit log",
             "Settings"
         ]
     );
@@ -312,6 +313,41 @@ async fn the_desktop_window_runs_the_ui_flows_over_tauri_commands() {
         .await
         .expect("completed jobs");
     assert_eq!(done.total, 20, "every retried job completed");
+
+    // The window's retries are in the audit log as the desktop's, named by the OS user.
+    let conn = antrian_core::connection::Connection::open(
+        &redis.url(),
+        "desktop-test-audit",
+        &antrian_core::CancellationToken::new(),
+        |_| {},
+    )
+    .await
+    .expect("connect");
+    let log = antrian_core::audit::recent(&conn, 100)
+        .await
+        .expect("audit log");
+    let retried: Vec<u64> = log
+        .iter()
+        .filter(|e| {
+            e.actor.via == antrian_core::audit::Via::Desktop
+                && e.action == antrian_core::audit::AuditAction::Retry
+        })
+        .map(|e| e.count)
+        .collect();
+    assert_eq!(
+        retried,
+        [20, 1],
+        "20 matching retried at once, after one from a job page: {log:?}"
+    );
+    go(client, "#/audit").await.expect("audit page");
+    wait_for(
+        client,
+        Locator::XPath(
+            "//*[@data-testid='audit-log']//tr[td[starts-with(normalize-space(), 'Desktop · ')] and td[starts-with(normalize-space(), 'retried job ')]]",
+        ),
+        "the desktop's retries on the Audit log page",
+    )
+    .await;
 
     // A queue made from the Queues page (create_queue), then opened; Redis has it.
     go(client, "#/queues").await.expect("queues page");

@@ -505,6 +505,29 @@ await flow("backend-gone", async () => {
   report("backend-gone", { noticedAfterMs, backAfterMs: Date.now() - restarted });
 });
 
+await flow("failing-queue", async () => {
+  // A queue failing every job stands out: Health names it with its failure rate (12
+  // send-email jobs, one attempt each, and no SMTP server configured).
+  for (let i = 0; i < 12; i++) {
+    await page.evaluate(async (i) => {
+      const r = await fetch("/api/queues/notifications-queue/jobs", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ name: "send-email", data: { to: "ops@example.com", subject: `e2e ${i}` }, opts: { attempts: 1 } }),
+      });
+      if (!r.ok) throw new Error(await r.text());
+    }, i);
+  }
+  await go("#/health");
+  await page.getByText(/notifications-queue failed (1[2-9]|[2-9]\d) of \d+ jobs in the last minute/).waitFor();
+  await shot("health-failing-queue");
+  // On the Overview its failed count and rate are red.
+  await go("#/overview");
+  const row = page.getByTestId("queue-notifications-queue");
+  await row.locator("td.bad a").waitFor();
+  report("failing-queue");
+});
+
 await flow("pages", async () => {
   for (const section of ["queues", "workers", "health", "settings"]) {
     await go(`#/${section}`);

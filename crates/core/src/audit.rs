@@ -70,11 +70,18 @@ impl Actor {
     }
 }
 
-/// `user@host`: the OS user (`USER`/`USERNAME`, else `unknown`) and the host name.
+/// `user@host`: the OS user (`USER`, `USERNAME` or `LOGNAME`; else `uid N` where the
+/// process can say, as in a service or container with no login) and the host name.
 fn local_user() -> String {
-    let user = std::env::var("USER")
-        .or_else(|_| std::env::var("USERNAME"))
-        .unwrap_or_else(|_| "unknown".into());
+    let user = ["USER", "USERNAME", "LOGNAME"]
+        .iter()
+        .find_map(|v| std::env::var(v).ok().filter(|u| !u.is_empty()))
+        .or_else(|| {
+            let status = std::fs::read_to_string("/proc/self/status").ok()?;
+            let uid = status.lines().find_map(|l| l.strip_prefix("Uid:"))?;
+            Some(format!("uid {}", uid.split_whitespace().next()?))
+        })
+        .unwrap_or_else(|| "unknown".into());
     format!("{user}@{}", crate::worker::nodes::hostname())
 }
 

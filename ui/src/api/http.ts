@@ -112,7 +112,7 @@ export function httpApi(base = ""): Api {
         latencyMs: null,
         error: {
           code: "unavailable",
-          message: "The dashboard does not answer: what the window shows may be out of date. Reconnecting…",
+          message: "The dashboard does not answer; reconnecting…",
         },
       });
     });

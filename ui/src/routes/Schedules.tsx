@@ -69,7 +69,7 @@ export function Schedules() {
               {schedules.data.map((s) => (
                 <tr key={s.name} data-testid={`schedule-${s.name}`}>
                   <td className="nowrap"><strong>{s.name}</strong></td>
-                  <td className="nowrap">
+                  <td className="nowrap wrap-narrow">
                     <a href={link("queues", [s.queueName])}>{s.queueName}</a> · {s.jobName}
                   </td>
                   <td>
