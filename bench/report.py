@@ -120,24 +120,33 @@ if a_seq and ping:
 
 w("## Processing")
 w("")
-w("20,000 pre-filled no-op jobs through one Antrian worker and one bullmq Worker, the "
-  "two sides taking turns, median of 3. CPU is the client process's user + system time "
-  "per 10,000 jobs (less is better).")
+w("20,000 pre-filled jobs through one worker at each concurrency, the sides taking turns "
+  "run by run, median of 3, timed from the jobs' own timestamps (first `processedOn` to "
+  "last `finishedOn`, `bench/span.lua`). **Pool**: Antrian's worker pool in-process with a "
+  "no-op handler; **process**: the whole `antrian workers --types data-processing` "
+  "process (event readers, health checks, heartbeats) on one-item validate-data jobs; "
+  "**bare**: a plain bullmq-official Worker (the vendored engine, default options) with a "
+  "no-op processor; **Node**: a bullmq@6 Worker with a no-op processor. CPU is the client "
+  "process's user + system seconds per 10,000 jobs (less is better).")
 w("")
-w("| Concurrency | Antrian jobs/s | bullmq jobs/s | Antrian / bullmq | Antrian CPU s | bullmq CPU s | CPU per job, Antrian / bullmq |")
-w("|---|---|---|---|---|---|---|")
+w("| Concurrency | Pool jobs/s | Process jobs/s | Bare jobs/s | Node jobs/s | Process / bare | Process / Node | Bare / Node | CPU s: pool / process / bare / Node | CPU per job, process / Node |")
+w("|---|---|---|---|---|---|---|---|---|---|")
 behind = []
 close = []
 for c in [1, 10, 50]:
     ar = num(rf"^antrian concurrency {c}: ([0-9]+) jobs/s", workers)
+    pr = num(rf"^process concurrency {c}: ([0-9]+) jobs/s", workers)
+    br = num(rf"^bare concurrency {c}: ([0-9]+) jobs/s", workers)
     nr = num(rf"^node concurrency {c}: ([0-9]+) jobs/s", workers)
-    ac = num(rf"^antrian concurrency {c}: [0-9]+ jobs/s, ([0-9.]+) CPU", workers)
-    nc = num(rf"^node concurrency {c}: [0-9]+ jobs/s, ([0-9.]+) CPU", workers)
-    w(f"| {c} | {fmt(ar)} | {fmt(nr)} | {ratio(ar, nr)} | {fmt(ac, 2)} | {fmt(nc, 2)} | {ratio(ac, nc)} |")
-    if ar and nr and 0.97 <= ar / nr < 1.10:
+    cpu = [num(rf"^{side} concurrency {c}: [0-9]+ jobs/s, ([0-9.]+) CPU", workers) for side in ("antrian", "process", "bare", "node")]
+    w(f"| {c} | {fmt(ar)} | {fmt(pr)} | {fmt(br)} | {fmt(nr)} | {ratio(pr, br)} | {ratio(pr, nr)} | {ratio(br, nr)} | "
+      f"{' / '.join(fmt(x, 2) for x in cpu)} | {ratio(cpu[1], cpu[3])} |")
+    if pr and nr and 0.97 <= pr / nr < 1.10:
         close.append(c)
-    if ar and nr and ar < nr * 0.97:
-        behind.append(f"processing at concurrency {c}: {ar / nr:.2f}× bullmq's jobs/s")
+    if pr and nr and pr < nr * 0.97:
+        behind.append(f"processing at concurrency {c}: the process makes {pr / nr:.2f}× Node's jobs/s")
+    if pr and br and pr < br * 0.90:
+        behind.append(f"processing at concurrency {c}: the process makes {pr / br:.2f}× the bare engine's jobs/s")
 w("")
 a50r = num(r"^antrian concurrency 50: ([0-9]+) jobs/s", workers)
 if a50r and ping:

@@ -1,9 +1,14 @@
 // Node.js bullmq@6 counterpart of crates/core/benches/worker_throughput.rs: 20,000
 // pre-filled no-op jobs through one Worker at concurrency 1, 10 and 50 (median of 3),
-// client CPU seconds per 10,000 jobs, and add->start latency with an idle worker.
+// timed from the jobs' own timestamps (bench/span.lua: first processedOn to last
+// finishedOn), client CPU seconds per 10,000 jobs, and add->start latency with an idle
+// worker.
 //   node worker.mjs REDIS_URL
 import { Queue, Worker } from "bullmq";
 import IORedis from "ioredis";
+import { readFileSync } from "node:fs";
+
+const SPAN = readFileSync(new URL("../span.lua", import.meta.url), "utf8");
 
 const url = process.argv[2];
 const JOBS = 20000;
@@ -20,14 +25,13 @@ async function throughput(concurrency) {
   const queue = new Queue("scraping-queue", { connection: connection() });
   for (let i = 0; i < JOBS; i += 1000) {
     await queue.addBulk(
-      Array.from({ length: 1000 }, (_, k) => ({ name: "noop", data: { n: i + k }, opts: { removeOnComplete: true } })),
+      Array.from({ length: 1000 }, (_, k) => ({ name: "noop", data: { n: i + k }, opts: { removeOnComplete: false } })),
     );
   }
   let done = 0;
   let finish;
   const all = new Promise((resolve) => (finish = resolve));
   const cpu = process.cpuUsage();
-  const started = performance.now();
   const worker = new Worker(
     "scraping-queue",
     async () => {
@@ -37,11 +41,12 @@ async function throughput(concurrency) {
     { connection: connection(), concurrency },
   );
   await all;
-  const elapsed = (performance.now() - started) / 1000;
-  const used = process.cpuUsage(cpu);
   await worker.close();
+  const used = process.cpuUsage(cpu);
+  const [first, last, read] = await admin.eval(SPAN, 1, "bull:scraping-queue:completed", "bull:scraping-queue:");
+  if (read !== JOBS) throw new Error(`${read} of ${JOBS} jobs completed`);
   await queue.close();
-  return [JOBS / elapsed, ((used.user + used.system) / 1e6) * (10000 / JOBS)];
+  return [JOBS / (Math.max(1, last - first) / 1000), ((used.user + used.system) / 1e6) * (10000 / JOBS)];
 }
 
 async function latency() {

@@ -336,8 +336,14 @@ fn run_until_signal(config: Config, components: Components) -> ExitCode {
             "connecting to Redis at {}",
             board.current().address
         ))]);
-        let mut runtime = match Runtime::start(config, board, cancel.clone(), Services::Full).await
-        {
+        // A node that only runs workers reads no event streams: nothing in it needs job
+        // events, and decoding them cost it a fifth of its CPU (bench/README.md).
+        let services = if workers.is_some() && !scheduler && !dashboard {
+            Services::Workers
+        } else {
+            Services::Full
+        };
+        let mut runtime = match Runtime::start(config, board, cancel.clone(), services).await {
             Ok(r) => r,
             Err(e) => {
                 tracing::error!("{e}");

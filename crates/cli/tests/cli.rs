@@ -754,6 +754,24 @@ fn workers_and_nodes_commands_reach_a_running_node() {
     let stats = json_of(&cli(&["workers", "stats", "--json"]));
     assert_eq!(stats[0]["node"], id.as_str());
 
+    // A worker node reads no event streams; its pools log the jobs they fail themselves.
+    let added = cli(&[
+        "jobs",
+        "add",
+        "notifications-queue",
+        "send-email",
+        "--data",
+        r#"{"to": "ops@example.com", "subject": "s"}"#,
+        "--attempts",
+        "1",
+    ]);
+    assert!(added.status.success(), "{}", stderr(&added));
+    let failed = logs.wait_line("job failed");
+    assert!(
+        failed.contains("queue=\"notifications-queue\"") && failed.contains("SMTP_HOST is not set"),
+        "{failed}"
+    );
+
     // The pools run antrian-jobs' handlers, sized from the configuration.
     assert_eq!(
         stats[0]["stats"]["byType"]["scraping"]["workers"], 2,

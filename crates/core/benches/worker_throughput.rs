@@ -1,9 +1,13 @@
-//! Antrian's worker pool on no-op jobs: 20,000 pre-filled jobs through one worker at
-//! concurrency 1, 10 and 50 (median of 3), client CPU seconds per 10,000 jobs, and
-//! add→start latency with an idle worker. Against the Redis at `BENCH_REDIS_URL` (or the
-//! Redis Cluster whose node URLs it lists, comma-separated); `bench/worker_throughput.sh`
-//! runs it and the Node.js counterpart on one redis-server, `bench/cluster.sh` on a
-//! cluster beside one server.
+//! Antrian's worker pool against the bare engine on no-op jobs: 20,000 pre-filled jobs
+//! through one worker at concurrency 1, 10 and 50, the two sides taking turns, timed from
+//! the jobs' own timestamps (the first `processedOn` to the last `finishedOn`, read by
+//! `bench/span.lua`, which the Node.js side uses too), with client CPU seconds per 10,000
+//! jobs; and add→start latency with an idle worker. "Bare engine" is a plain
+//! `bullmq-official` Worker (the vendored crate, its default options) with a no-op
+//! processor: what Antrian's pool adds around it is everything else. Against the Redis at
+//! `BENCH_REDIS_URL` (or the Redis Cluster whose node URLs it lists, comma-separated);
+//! `bench/worker_throughput.sh` runs it and the Node.js counterpart on one redis-server,
+//! `bench/cluster.sh` on a cluster beside one server.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -21,6 +25,7 @@ mod common;
 
 const JOBS: usize = 20_000;
 const LATENCY_SAMPLES: usize = 200;
+const QUEUE: &str = "scraping-queue";
 
 /// User + system CPU seconds of this process, from /proc (no unsafe getrusage).
 fn cpu_seconds() -> f64 {
@@ -41,11 +46,22 @@ fn cpu_seconds() -> f64 {
     (ticks(14) + ticks(15)) / 100.0
 }
 
-fn no_op_opts() -> JobOptionsInput {
-    serde_json::from_value(serde_json::json!({"removeOnComplete": true})).expect("opts")
+/// Jobs are kept when they complete, so their timestamps can be read afterwards.
+fn kept_opts() -> JobOptionsInput {
+    serde_json::from_value(serde_json::json!({"removeOnComplete": false})).expect("opts")
 }
 
-async fn throughput(url: &str, concurrency: usize) -> (f64, f64) {
+/// The sides of the comparison run in this process.
+#[derive(Debug, Clone, Copy)]
+enum Side {
+    /// Antrian's pool (`WorkerManager`, as `antrian workers` runs it) with a no-op handler.
+    Antrian,
+    /// A plain bullmq-official Worker with a no-op processor.
+    Bare,
+}
+
+/// Fills the queue with `JOBS` no-op jobs; the connection and the queue prefix.
+async fn prefill(url: &str) -> (Connection, &'static str) {
     flush(url).await;
     let (opts, prefix) = connection_options(url);
     let conn = Connection::open_with(&opts, "bench", &CancellationToken::new(), |_| {})
@@ -61,48 +77,97 @@ async fn throughput(url: &str, concurrency: usize) -> (f64, f64) {
                 name: "noop".into(),
                 data: serde_json::json!({"n": i}),
                 priority: None,
-                opts: no_op_opts(),
+                opts: kept_opts(),
             })
             .collect();
-        queues
-            .add_bulk_jobs("scraping-queue", jobs)
-            .await
-            .expect("prefill");
+        queues.add_bulk_jobs(QUEUE, jobs).await.expect("prefill");
     }
+    (conn, prefix)
+}
+
+/// Seconds from the first job's start to the last one's finish, from the jobs' hashes.
+async fn span(conn: &Connection, prefix: &str) -> f64 {
+    static SPAN: std::sync::LazyLock<redis::Script> =
+        std::sync::LazyLock::new(|| redis::Script::new(include_str!("../../../bench/span.lua")));
+    let keys = bullmq::QueueKeys::new(QUEUE, Some(prefix));
+    let mut redis = conn.redis();
+    let (first, last, read): (u64, u64, usize) = SPAN
+        .key(keys.completed())
+        .arg(format!("{prefix}:{QUEUE}:"))
+        .invoke_async(&mut redis)
+        .await
+        .expect("span");
+    assert_eq!(read, JOBS, "every job completed and was kept");
+    #[allow(clippy::cast_precision_loss)]
+    let ms = last.saturating_sub(first).max(1) as f64;
+    ms / 1000.0
+}
+
+/// One run of `side` at `concurrency`: jobs/s from the jobs' timestamps, and client CPU
+/// seconds per 10,000 jobs.
+async fn throughput(url: &str, side: Side, concurrency: usize) -> (f64, f64) {
+    let (conn, prefix) = prefill(url).await;
     let done = Arc::new(AtomicUsize::new(0));
     let all = Arc::new(tokio::sync::Notify::new());
-    let mut registry = Registry::new();
-    let (d, a) = (done.clone(), all.clone());
-    registry.register(
-        WorkerType::Scraping,
-        "noop",
-        handler_fn(move |_ctx: JobContext| {
-            let (d, a) = (d.clone(), a.clone());
-            async move {
-                if d.fetch_add(1, Ordering::Relaxed) + 1 == JOBS {
-                    a.notify_one();
-                }
-                Ok(serde_json::Value::Null)
+    let count = {
+        let (d, a) = (done.clone(), all.clone());
+        move || {
+            if d.fetch_add(1, Ordering::Relaxed) + 1 == JOBS {
+                a.notify_one();
             }
-        }),
-    );
-    let workers = WorkerManager::new(conn, prefix, "bench", registry);
-    let settings = PoolSettings {
-        concurrency,
-        ..PoolSettings::default()
+        }
     };
     let cpu = cpu_seconds();
-    let started = Instant::now();
-    workers
-        .scale_workers(WorkerType::Scraping, 1, &settings, Duration::from_secs(10))
-        .await
-        .expect("scale");
-    all.notified().await;
-    let elapsed = started.elapsed().as_secs_f64();
+    match side {
+        Side::Antrian => {
+            let mut registry = Registry::new();
+            registry.register(
+                WorkerType::Scraping,
+                "noop",
+                handler_fn(move |_ctx: JobContext| {
+                    count();
+                    async { Ok(serde_json::Value::Null) }
+                }),
+            );
+            let workers = WorkerManager::new(conn.clone(), prefix, "bench", registry);
+            let settings = PoolSettings {
+                concurrency,
+                ..PoolSettings::default()
+            };
+            workers
+                .scale_workers(WorkerType::Scraping, 1, &settings, Duration::from_secs(10))
+                .await
+                .expect("scale");
+            all.notified().await;
+            workers.shutdown(Duration::from_secs(10)).await;
+        }
+        Side::Bare => {
+            let (options, _) = connection_options(url);
+            let opts = bullmq::options::WorkerOptions {
+                connection: options,
+                prefix: prefix.to_string(),
+                concurrency,
+                skip_version_check: true,
+                ..Default::default()
+            };
+            let worker = bullmq::Worker::with_options(
+                QUEUE,
+                move |_job: bullmq::Job, _cancel| {
+                    count();
+                    async { Ok::<_, bullmq::Error>(serde_json::Value::Null) }
+                },
+                opts,
+            )
+            .await
+            .expect("worker");
+            all.notified().await;
+            worker.close(10_000).await.expect("close");
+        }
+    }
     let cpu = cpu_seconds() - cpu;
-    workers.shutdown(Duration::from_secs(10)).await;
+    let seconds = span(&conn, prefix).await;
     #[allow(clippy::cast_precision_loss)]
-    (JOBS as f64 / elapsed, cpu * 10_000.0 / JOBS as f64)
+    (JOBS as f64 / seconds, cpu * 10_000.0 / JOBS as f64)
 }
 
 async fn latency(url: &str) -> (f64, f64) {
@@ -148,7 +213,8 @@ async fn latency(url: &str) -> (f64, f64) {
                 "scraping-queue",
                 "noop",
                 serde_json::json!({"n": i}),
-                &no_op_opts(),
+                &serde_json::from_value(serde_json::json!({"removeOnComplete": true}))
+                    .expect("opts"),
             )
             .await
             .expect("add");
@@ -178,15 +244,21 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(3);
+    // The sides take turns run by run, so both see the same machine noise.
     for concurrency in levels {
-        let runs: Vec<(f64, f64)> = (0..runs_per_level)
-            .map(|_| rt.block_on(throughput(&url, concurrency)))
-            .collect();
-        let rate = median(runs.iter().map(|r| r.0).collect());
-        let cpu = median(runs.iter().map(|r| r.1).collect());
-        report.push_str(&format!(
-            "antrian concurrency {concurrency}: {rate:.0} jobs/s, {cpu:.2} CPU s per 10k jobs\n"
-        ));
+        let mut antrian = Vec::new();
+        let mut bare = Vec::new();
+        for _ in 0..runs_per_level {
+            antrian.push(rt.block_on(throughput(&url, Side::Antrian, concurrency)));
+            bare.push(rt.block_on(throughput(&url, Side::Bare, concurrency)));
+        }
+        for (name, runs) in [("antrian", antrian), ("bare", bare)] {
+            let rate = median(runs.iter().map(|r| r.0).collect());
+            let cpu = median(runs.iter().map(|r| r.1).collect());
+            report.push_str(&format!(
+                "{name} concurrency {concurrency}: {rate:.0} jobs/s, {cpu:.2} CPU s per 10k jobs\n"
+            ));
+        }
     }
     if std::env::var("BENCH_LATENCY").as_deref() != Ok("0") {
         let (p50, p99) = rt.block_on(latency(&url));

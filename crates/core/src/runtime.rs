@@ -40,6 +40,11 @@ pub enum Services {
     Full,
     /// Only what one command needs (`antrian jobs add …`): no background tasks.
     OneShot,
+    /// A worker node (`antrian workers`): the connection monitor and the periodic health
+    /// check, but no readers of the queues' event streams — nothing in such a process
+    /// consumes job events, and reading and decoding two or three events per job cost it
+    /// about a fifth of its CPU (bench/README.md). Its pools log the jobs they fail.
+    Workers,
 }
 
 /// A running Antrian process.
@@ -257,7 +262,7 @@ impl Runtime {
             workers: None,
             services,
         };
-        if services == Services::Full {
+        if services != Services::OneShot {
             runtime.tasks.push(tokio::spawn(health::monitor(
                 runtime.connection.clone(),
                 runtime.board.clone(),
@@ -267,6 +272,7 @@ impl Runtime {
             runtime.tasks.push(tokio::spawn(health_checks(
                 runtime.queues.clone(),
                 runtime.events.clone(),
+                services == Services::Full,
                 runtime.board.clone(),
                 runtime.thresholds(),
                 Duration::from_millis(runtime.config.queue.health_interval_ms),
@@ -379,6 +385,8 @@ impl Runtime {
             &node,
             registry.clone(),
         ));
+        // With no event readers, nothing else would log the jobs this node fails.
+        manager.log_failures(self.services == Services::Workers);
         // The four, and every custom queue the registry has handlers for.
         let types: Vec<WorkerType> = if plan.types.is_empty() {
             let mut all = WorkerType::ALL.to_vec();
@@ -594,10 +602,12 @@ async fn health_status(
     Ok(queue_health::assess(redis, stats, thresholds))
 }
 
-/// Publishes `health:check` every `interval`, logging each change of verdict once.
+/// Publishes `health:check` every `interval`, logging each change of verdict once; with
+/// `watch_new`, queues discovered since the last check get their events read too.
 async fn health_checks(
     queues: Arc<QueueManager>,
     events: Arc<EventHub>,
+    watch_new: bool,
     board: StatusBoard,
     thresholds: HealthThresholds,
     interval: Duration,
@@ -613,8 +623,8 @@ async fn health_checks(
         }
         // Queues created since (by Node.js services, say) get their events watched too.
         if let Ok(names) = queues.refresh_discovery().await {
-            for name in names {
-                if let Err(e) = events.watch(&name).await {
+            for name in names.iter().filter(|_| watch_new) {
+                if let Err(e) = events.watch(name).await {
                     tracing::warn!(queue = %name, "cannot watch queue events: {e}");
                 }
             }

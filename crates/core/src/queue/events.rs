@@ -463,11 +463,11 @@ async fn attempts_and_reason(
         .query_async(&mut redis)
         .await
         .unwrap_or((None, None));
-    // bullmq-official's worker (unlike Node's) does not store the reason of an attempt it
-    // retries; say so rather than send an empty reason.
+    // Every attempt's reason is in the hash (the vendored engine writes it as Node's does,
+    // vendor/README.md); a client that does not store it gets this said, not "".
     let reason = reason
         .filter(|r| !r.is_empty())
-        .unwrap_or_else(|| "attempt failed; the worker did not record why".to_string());
+        .unwrap_or_else(|| "attempt failed; the worker that ran it did not record why".to_string());
     (attempts.unwrap_or(0), reason)
 }
 

@@ -22,6 +22,7 @@ use std::time::{Duration, Instant};
 use bullmq::options::{MetricsOptions, RateLimiterOptions, WorkerOptions};
 use bullmq::redis_connection::AnyConnection;
 use bullmq::types::BackoffStrategy;
+use futures_util::FutureExt;
 use serde::Serialize;
 
 use super::handler::{JobContext, JobError};
@@ -177,6 +178,9 @@ pub struct WorkerManager {
     pub(super) pools: tokio::sync::Mutex<BTreeMap<WorkerType, Pool>>,
     /// The bounds every size obeys (`manual`).
     pub(super) rules: std::sync::RwLock<ScalingRules>,
+    /// Whether the pools log each job they fail for good (a process that reads no event
+    /// streams, where nothing else would).
+    log_failures: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl std::fmt::Debug for WorkerManager {
@@ -188,15 +192,12 @@ impl std::fmt::Debug for WorkerManager {
     }
 }
 
-fn panic_message(e: tokio::task::JoinError) -> String {
-    match e.try_into_panic() {
-        Ok(payload) => payload
-            .downcast_ref::<&str>()
-            .map(|s| (*s).to_string())
-            .or_else(|| payload.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "a non-string panic".to_string()),
-        Err(e) => e.to_string(),
-    }
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a non-string panic".to_string())
 }
 
 impl WorkerManager {
@@ -209,7 +210,15 @@ impl WorkerManager {
             registry: Arc::new(registry),
             pools: tokio::sync::Mutex::new(BTreeMap::new()),
             rules: std::sync::RwLock::new(ScalingRules::default()),
+            log_failures: Arc::default(),
         }
+    }
+
+    /// Makes the pools log (warn) each job they fail for good, with its reason: for a
+    /// process that reads no queue events (`Services::Workers`), whose failures would
+    /// otherwise go unlogged.
+    pub fn log_failures(&self, on: bool) {
+        self.log_failures.store(on, Ordering::Relaxed);
     }
 
     /// Sets a type's pool to `n` workers (the seed's `scaleWorkers`). Adding starts them at
@@ -280,19 +289,21 @@ impl WorkerManager {
         pool.next += 1;
         let registry = self.registry.clone();
         let counters = pool.counters.clone();
+        let log_failures = self.log_failures.clone();
         let redis = self.conn.redis();
-        let prefix = self.prefix.clone();
+        let prefix: Arc<str> = Arc::from(self.prefix.as_str());
         let processor = move |job: bullmq::Job, cancel: bullmq::worker::CancellationToken| {
             let registry = registry.clone();
             let counters = counters.clone();
             let redis = redis.clone();
             let prefix = prefix.clone();
+            let log_failures = log_failures.load(Ordering::Relaxed);
             async move {
                 run_job(
                     &registry,
-                    worker_type,
+                    (worker_type, log_failures),
                     &counters,
-                    (redis, &prefix),
+                    (redis, &*prefix),
                     job,
                     cancel,
                 )
@@ -482,9 +493,9 @@ async fn close_all(workers: Vec<Arc<bullmq::Worker>>, deadline: Duration) {
 /// Runs one attempt: routes to the handler, isolates panics, maps the outcome.
 async fn run_job(
     registry: &Registry,
-    worker_type: WorkerType,
+    (worker_type, log_failures): (WorkerType, bool),
     counters: &Counters,
-    (redis, prefix): (AnyConnection, &str),
+    (mut redis, prefix): (AnyConnection, &str),
     job: bullmq::Job,
     cancel: bullmq::worker::CancellationToken,
 ) -> std::result::Result<serde_json::Value, bullmq::Error> {
@@ -498,7 +509,7 @@ async fn run_job(
         )));
     };
     // A run of a schedule whose overlap policy is skip may have to give way.
-    match crate::scheduler::overlap::skip_reason(&mut redis.clone(), prefix, job.id()).await {
+    match crate::scheduler::overlap::skip_reason(&mut redis, prefix, job.id()).await {
         Ok(Some(reason)) => {
             tracing::info!(job = %job.id(), "{reason}: run skipped");
             counters.record(Duration::ZERO, true);
@@ -514,14 +525,24 @@ async fn run_job(
     let handle = job.clone();
     counters.active.fetch_add(1, Ordering::Relaxed);
     let started = Instant::now();
-    let outcome =
-        tokio::spawn(handler.handle(JobContext::new(job, worker_type.queue(), cancel))).await;
+    // The engine already runs each job on a task of its own; a panicking handler is caught
+    // here (the job fails with the panic's message) rather than in yet another task.
+    let outcome = std::panic::AssertUnwindSafe(handler.handle(JobContext::new(
+        job,
+        worker_type.queue(),
+        cancel,
+    )))
+    .catch_unwind()
+    .await;
     counters.active.fetch_sub(1, Ordering::Relaxed);
     counters.record(
         started.elapsed(),
         matches!(outcome, Ok(Ok(_) | Err(JobError::WaitingChildren))),
     );
     if let Ok(Err(e)) = &outcome {
+        if log_failures {
+            log_final_failure(worker_type, &handle, e, attempts);
+        }
         if let Some(line) = decision(e, job_attempt(&handle), attempts) {
             // The job's own log says what became of each attempt; it is evidence, not
             // the outcome, so a failed write is only traced.
@@ -550,9 +571,21 @@ async fn run_job(
         }
         Err(e) => Err(bullmq::Error::ProcessingError(format!(
             "handler panicked: {}",
-            panic_message(e)
+            panic_message(&*e)
         ))),
     }
+}
+
+/// Logs a job that failed for good (no retry follows), as `antrian start` logs the
+/// failures it reads from the event streams.
+fn log_final_failure(worker_type: WorkerType, job: &bullmq::Job, error: &JobError, attempts: u32) {
+    let last = job_attempt(job) >= attempts;
+    let reason = match error {
+        JobError::Discard(reason) => reason,
+        JobError::Retry(reason) | JobError::RetryAfter { reason, .. } if last => reason,
+        _ => return,
+    };
+    tracing::warn!(queue = worker_type.queue(), job = %job.id(), attempts = job_attempt(job), %reason, "job failed");
 }
 
 /// The attempt a job is on (1 for its first run).

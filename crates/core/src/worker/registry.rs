@@ -129,14 +129,22 @@ impl<'de> Deserialize<'de> for WorkerType {
 /// Which handler runs which job name, per worker type.
 #[derive(Default, Clone)]
 pub struct Registry {
-    handlers: BTreeMap<(WorkerType, String), Arc<dyn Handler>>,
+    /// Handlers by type, then job name (looked up with a borrowed name: no allocation on
+    /// the per-job path).
+    handlers: BTreeMap<WorkerType, BTreeMap<String, Arc<dyn Handler>>>,
     /// Handlers for every job name of a type (an HTTP target's queue).
     any: BTreeMap<WorkerType, Arc<dyn Handler>>,
 }
 
 impl std::fmt::Debug for Registry {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_list().entries(self.handlers.keys()).finish()
+        f.debug_list()
+            .entries(
+                self.handlers
+                    .iter()
+                    .flat_map(|(t, names)| names.keys().map(move |n| (t, n))),
+            )
+            .finish()
     }
 }
 
@@ -154,7 +162,9 @@ impl Registry {
         handler: Arc<dyn Handler>,
     ) -> &mut Self {
         self.handlers
-            .insert((worker_type, name.to_string()), handler);
+            .entry(worker_type)
+            .or_default()
+            .insert(name.to_string(), handler);
         self
     }
 
@@ -172,7 +182,8 @@ impl Registry {
     /// The handler for a job, if any.
     pub fn get(&self, worker_type: WorkerType, name: &str) -> Option<Arc<dyn Handler>> {
         self.handlers
-            .get(&(worker_type, name.to_string()))
+            .get(&worker_type)
+            .and_then(|names| names.get(name))
             .or_else(|| self.any.get(&worker_type))
             .cloned()
     }
@@ -180,10 +191,9 @@ impl Registry {
     /// The job names a type handles, sorted.
     pub fn names(&self, worker_type: WorkerType) -> Vec<&str> {
         self.handlers
-            .keys()
-            .filter(|(t, _)| *t == worker_type)
-            .map(|(_, n)| n.as_str())
-            .collect()
+            .get(&worker_type)
+            .map(|names| names.keys().map(String::as_str).collect())
+            .unwrap_or_default()
     }
 
     /// Every type with a handler, each once, in order.
@@ -191,7 +201,7 @@ impl Registry {
         let mut types: Vec<WorkerType> = self
             .handlers
             .keys()
-            .map(|(t, _)| *t)
+            .copied()
             .chain(self.any.keys().copied())
             .collect();
         types.sort();
@@ -202,6 +212,10 @@ impl Registry {
     /// Whether a type has any handler (a type without one runs no workers: it would only
     /// fail jobs that another service, a Node.js worker say, may be there to run).
     pub fn handles(&self, worker_type: WorkerType) -> bool {
-        self.any.contains_key(&worker_type) || self.handlers.keys().any(|(t, _)| *t == worker_type)
+        self.any.contains_key(&worker_type)
+            || self
+                .handlers
+                .get(&worker_type)
+                .is_some_and(|names| !names.is_empty())
     }
 }
