@@ -337,7 +337,7 @@ fn run_until_signal(config: Config, components: Components) -> ExitCode {
             board.current().address
         ))]);
         // A node that only runs workers reads no event streams: nothing in it needs job
-        // events, and decoding them cost it a fifth of its CPU (bench/README.md).
+        // events, and decoding them cost it a tenth of its CPU (bench/README.md).
         let services = if workers.is_some() && !scheduler && !dashboard {
             Services::Workers
         } else {

@@ -754,7 +754,7 @@ fn workers_and_nodes_commands_reach_a_running_node() {
     let stats = json_of(&cli(&["workers", "stats", "--json"]));
     assert_eq!(stats[0]["node"], id.as_str());
 
-    // A worker node reads no event streams; its pools log the jobs they fail themselves.
+    // A worker node reads no event streams; its pools log the jobs they finish themselves.
     let added = cli(&[
         "jobs",
         "add",
@@ -768,7 +768,7 @@ fn workers_and_nodes_commands_reach_a_running_node() {
     assert!(added.status.success(), "{}", stderr(&added));
     let failed = logs.wait_line("job failed");
     assert!(
-        failed.contains("queue=\"notifications-queue\"") && failed.contains("SMTP_HOST is not set"),
+        failed.contains("queue=notifications-queue") && failed.contains("SMTP_HOST is not set"),
         "{failed}"
     );
 

@@ -43,7 +43,7 @@ pub enum Services {
     /// A worker node (`antrian workers`): the connection monitor and the periodic health
     /// check, but no readers of the queues' event streams — nothing in such a process
     /// consumes job events, and reading and decoding two or three events per job cost it
-    /// about a fifth of its CPU (bench/README.md). Its pools log the jobs they fail.
+    /// about a tenth of its CPU (bench/README.md). Its pools log the jobs they finish.
     Workers,
 }
 
@@ -385,8 +385,8 @@ impl Runtime {
             &node,
             registry.clone(),
         ));
-        // With no event readers, nothing else would log the jobs this node fails.
-        manager.log_failures(self.services == Services::Workers);
+        // With no event readers, nothing else would log the jobs this node runs.
+        manager.log_outcomes(self.services == Services::Workers);
         // The four, and every custom queue the registry has handlers for.
         let types: Vec<WorkerType> = if plan.types.is_empty() {
             let mut all = WorkerType::ALL.to_vec();

@@ -26,7 +26,7 @@ export function Audit() {
       <h1 id="page-title">Audit log</h1>
       <p className="muted">
         Every remove, retry, promote, clean, pause, resume and data edit, from the window, the dashboard and the
-        CLI (<code>antrian audit</code>). Redis keeps the latest 1,000.
+        CLI (<code>antrian audit</code>). Redis keeps the latest entries; older ones are dropped.
       </p>
       {log.isError && <p className="error" role="alert">{log.error.message}</p>}
       {log.isPending && <p className="muted" role="status">Loading the audit log…</p>}

@@ -178,9 +178,9 @@ pub struct WorkerManager {
     pub(super) pools: tokio::sync::Mutex<BTreeMap<WorkerType, Pool>>,
     /// The bounds every size obeys (`manual`).
     pub(super) rules: std::sync::RwLock<ScalingRules>,
-    /// Whether the pools log each job they fail for good (a process that reads no event
-    /// streams, where nothing else would).
-    log_failures: Arc<std::sync::atomic::AtomicBool>,
+    /// Whether the pools log each job they finish, as `antrian start` logs the events it
+    /// reads: a process that reads no event streams, where nothing else would.
+    log_outcomes: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl std::fmt::Debug for WorkerManager {
@@ -210,15 +210,15 @@ impl WorkerManager {
             registry: Arc::new(registry),
             pools: tokio::sync::Mutex::new(BTreeMap::new()),
             rules: std::sync::RwLock::new(ScalingRules::default()),
-            log_failures: Arc::default(),
+            log_outcomes: Arc::default(),
         }
     }
 
-    /// Makes the pools log (warn) each job they fail for good, with its reason: for a
-    /// process that reads no queue events (`Services::Workers`), whose failures would
-    /// otherwise go unlogged.
-    pub fn log_failures(&self, on: bool) {
-        self.log_failures.store(on, Ordering::Relaxed);
+    /// Makes the pools log each job they finish — a failure for good at warn with its
+    /// reason, a completion at debug — for a process that reads no queue events
+    /// (`Services::Workers`), whose jobs would otherwise go unlogged.
+    pub fn log_outcomes(&self, on: bool) {
+        self.log_outcomes.store(on, Ordering::Relaxed);
     }
 
     /// Sets a type's pool to `n` workers (the seed's `scaleWorkers`). Adding starts them at
@@ -289,7 +289,7 @@ impl WorkerManager {
         pool.next += 1;
         let registry = self.registry.clone();
         let counters = pool.counters.clone();
-        let log_failures = self.log_failures.clone();
+        let log_outcomes = self.log_outcomes.clone();
         let redis = self.conn.redis();
         let prefix: Arc<str> = Arc::from(self.prefix.as_str());
         let processor = move |job: bullmq::Job, cancel: bullmq::worker::CancellationToken| {
@@ -297,11 +297,11 @@ impl WorkerManager {
             let counters = counters.clone();
             let redis = redis.clone();
             let prefix = prefix.clone();
-            let log_failures = log_failures.load(Ordering::Relaxed);
+            let log_outcomes = log_outcomes.load(Ordering::Relaxed);
             async move {
                 run_job(
                     &registry,
-                    (worker_type, log_failures),
+                    (worker_type, log_outcomes),
                     &counters,
                     (redis, &*prefix),
                     job,
@@ -493,7 +493,7 @@ async fn close_all(workers: Vec<Arc<bullmq::Worker>>, deadline: Duration) {
 /// Runs one attempt: routes to the handler, isolates panics, maps the outcome.
 async fn run_job(
     registry: &Registry,
-    (worker_type, log_failures): (WorkerType, bool),
+    (worker_type, log_outcomes): (WorkerType, bool),
     counters: &Counters,
     (mut redis, prefix): (AnyConnection, &str),
     job: bullmq::Job,
@@ -539,10 +539,16 @@ async fn run_job(
         started.elapsed(),
         matches!(outcome, Ok(Ok(_) | Err(JobError::WaitingChildren))),
     );
-    if let Ok(Err(e)) = &outcome {
-        if log_failures {
-            log_final_failure(worker_type, &handle, e, attempts);
+    if log_outcomes {
+        match &outcome {
+            Ok(Ok(_)) => {
+                tracing::debug!(queue = %worker_type.queue(), job = %handle.id(), "job completed")
+            }
+            Ok(Err(e)) => log_final_failure(worker_type, &handle, e, attempts),
+            Err(_) => {}
         }
+    }
+    if let Ok(Err(e)) = &outcome {
         if let Some(line) = decision(e, job_attempt(&handle), attempts) {
             // The job's own log says what became of each attempt; it is evidence, not
             // the outcome, so a failed write is only traced.
@@ -585,7 +591,7 @@ fn log_final_failure(worker_type: WorkerType, job: &bullmq::Job, error: &JobErro
         JobError::Retry(reason) | JobError::RetryAfter { reason, .. } if last => reason,
         _ => return,
     };
-    tracing::warn!(queue = worker_type.queue(), job = %job.id(), attempts = job_attempt(job), %reason, "job failed");
+    tracing::warn!(queue = %worker_type.queue(), job = %job.id(), attempts = job_attempt(job), %reason, "job failed");
 }
 
 /// The attempt a job is on (1 for its first run).
