@@ -195,15 +195,7 @@ pub fn jobs(n: u64, kind: &str) -> String {
 
 /// Adds `entry` to the log, dropping the oldest beyond [`AUDIT_LOG_LEN`].
 pub async fn record(conn: &Connection, entry: &AuditEntry) -> Result<()> {
-    let body = serde_json::to_string(entry)
-        .map_err(|e| Error::io("encoding an audit entry", std::io::Error::other(e)))?;
-    let mut redis = conn.redis();
-    let _: () = redis::pipe()
-        .lpush(keys::audit_log(), body)
-        .ltrim(keys::audit_log(), 0, AUDIT_LOG_LEN as isize - 1)
-        .query_async(&mut redis)
-        .await?;
-    Ok(())
+    crate::store::capped::push(conn, &keys::audit_log(), entry, AUDIT_LOG_LEN).await
 }
 
 /// The latest `limit` entries (1 to [`AUDIT_LOG_LEN`]), newest first.
@@ -214,17 +206,7 @@ pub async fn recent(conn: &Connection, limit: usize) -> Result<Vec<AuditEntry>> 
             rule: format!("the audit log keeps {AUDIT_LOG_LEN} entries: ask for 1 to {AUDIT_LOG_LEN}, not {limit}"),
         });
     }
-    let mut redis = conn.redis();
-    let raw: Vec<String> = redis::cmd("LRANGE")
-        .arg(keys::audit_log())
-        .arg(0)
-        .arg(limit - 1)
-        .query_async(&mut redis)
-        .await?;
-    Ok(raw
-        .iter()
-        .filter_map(|r| serde_json::from_str(r).ok())
-        .collect())
+    crate::store::capped::latest(conn, &keys::audit_log(), limit).await
 }
 
 #[cfg(test)]

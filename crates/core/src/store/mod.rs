@@ -2,7 +2,9 @@
 //!
 //! - [`products`]: the product store scraping fills (save, list, search, export, prune).
 //! - [`orders`]: seller orders per account, from order-scraping.
+//! - `capped`: newest-first JSON logs trimmed to a length (scaling log, audit log).
 
+pub(crate) mod capped;
 pub mod money;
 pub mod orders;
 pub mod products;

@@ -172,15 +172,8 @@ impl Autoscaler {
 
 /// Keeps a scaling decision (the autoscaler's or an operator's) in the capped log.
 pub async fn log_scaling(conn: &Connection, record: &ScalingRecord) -> Result<()> {
-    let body = serde_json::to_string(record)
-        .map_err(|e| Error::io("encoding a scaling record", std::io::Error::other(e)))?;
-    let mut redis = conn.redis();
-    let _: () = redis::pipe()
-        .lpush(keys::scaling_log(), body)
-        .ltrim(keys::scaling_log(), 0, SCALING_LOG_LEN - 1)
-        .query_async(&mut redis)
-        .await?;
-    Ok(())
+    let cap = usize::try_from(SCALING_LOG_LEN).unwrap_or(usize::MAX);
+    crate::store::capped::push(conn, &keys::scaling_log(), record, cap).await
 }
 
 /// The latest `count` scaling decisions (1 to [`SCALING_LOG_LEN`], all that are kept),
@@ -192,19 +185,5 @@ pub async fn scaling_log(conn: &Connection, count: usize) -> Result<Vec<ScalingR
             rule: format!("{count} must be from 1 to {SCALING_LOG_LEN}"),
         });
     }
-    let mut redis = conn.redis();
-    let raw: Vec<String> = redis::cmd("LRANGE")
-        .arg(keys::scaling_log())
-        .arg(0)
-        .arg(
-            isize::try_from(count)
-                .unwrap_or(SCALING_LOG_LEN)
-                .saturating_sub(1),
-        )
-        .query_async(&mut redis)
-        .await?;
-    Ok(raw
-        .iter()
-        .filter_map(|r| serde_json::from_str(r).ok())
-        .collect())
+    crate::store::capped::latest(conn, &keys::scaling_log(), count).await
 }
