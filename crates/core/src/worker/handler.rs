@@ -68,32 +68,63 @@ impl JobError {
 /// A job's cancellation signal, for handlers that pass it down to long waits.
 pub type CancelToken = bullmq::worker::CancellationToken;
 
+/// Where a context leaves its job when the handler lets go of it, so the pool can record
+/// what became of the attempt (its log line, a retry-after delay) without copying the job
+/// and its data before every run.
+pub(crate) type JobSlot = std::sync::Arc<std::sync::Mutex<Option<bullmq::Job>>>;
+
 /// What a handler sees of its job.
 pub struct JobContext {
-    /// The BullMQ job (carries its script context for progress and logs).
-    job: bullmq::Job,
+    /// The BullMQ job (carries its script context for progress and logs); `Some` until the
+    /// context is dropped.
+    job: Option<bullmq::Job>,
     /// The queue it came from.
     queue: &'static str,
     /// Set when the worker is shutting down past its deadline or the job is cancelled.
     cancel: bullmq::worker::CancellationToken,
+    /// Where the job goes when the context is dropped.
+    slot: Option<JobSlot>,
+}
+
+impl Drop for JobContext {
+    fn drop(&mut self) {
+        if let (Some(slot), Some(job)) = (self.slot.take(), self.job.take()) {
+            if let Ok(mut slot) = slot.lock() {
+                *slot = Some(job);
+            }
+        }
+    }
 }
 
 impl std::fmt::Debug for JobContext {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("JobContext")
-            .field("id", &self.job.id())
-            .field("name", &self.job.name())
+            .field("id", &self.job().id())
+            .field("name", &self.job().name())
             .finish_non_exhaustive()
     }
 }
 
 impl JobContext {
+    /// A context whose job is put in `slot` when the handler drops it.
     pub(crate) fn new(
         job: bullmq::Job,
         queue: &'static str,
         cancel: bullmq::worker::CancellationToken,
+        slot: Option<JobSlot>,
     ) -> Self {
-        Self { job, queue, cancel }
+        Self {
+            job: Some(job),
+            queue,
+            cancel,
+            slot,
+        }
+    }
+
+    fn job(&self) -> &bullmq::Job {
+        self.job
+            .as_ref()
+            .expect("a job context holds its job until it is dropped")
     }
 
     /// The queue the job came from.
@@ -105,7 +136,7 @@ impl JobContext {
     /// `Ok(true)` means it did, and the handler must return
     /// `Err(JobError::WaitingChildren)`; `Ok(false)` means every child has finished.
     pub async fn wait_for_children(&self) -> Result<bool, JobError> {
-        self.job
+        self.job()
             .move_to_waiting_children(None)
             .await
             .map_err(|e| JobError::retry(format!("cannot wait for child jobs: {e}")))
@@ -115,7 +146,7 @@ impl JobContext {
     pub async fn children_values(
         &self,
     ) -> Result<std::collections::HashMap<String, serde_json::Value>, JobError> {
-        self.job
+        self.job()
             .get_children_values()
             .await
             .map_err(|e| JobError::retry(format!("cannot read child results: {e}")))
@@ -125,7 +156,7 @@ impl JobContext {
     pub async fn failed_children(
         &self,
     ) -> Result<std::collections::HashMap<String, String>, JobError> {
-        self.job
+        self.job()
             .get_failed_children_values()
             .await
             .map_err(|e| JobError::retry(format!("cannot read failed children: {e}")))
@@ -133,27 +164,29 @@ impl JobContext {
 
     /// The job id.
     pub fn id(&self) -> &str {
-        self.job.id()
+        self.job().id()
     }
 
     /// The job name (what routed it here).
     pub fn name(&self) -> &str {
-        self.job.name()
+        self.job().name()
     }
 
     /// The job data.
     pub fn data(&self) -> &serde_json::Value {
-        self.job.data()
+        self.job().data()
     }
 
     /// This attempt's number, 1 for the first.
     pub fn attempt(&self) -> u32 {
-        self.job.attempts_made() + 1
+        self.job().attempts_made() + 1
     }
 
     /// Reports progress (0–100 by convention); shows as `job:progress` everywhere.
     pub async fn progress(&mut self, percent: f64) -> Result<(), JobError> {
         self.job
+            .as_mut()
+            .expect("a job context holds its job until it is dropped")
             .update_progress(JobProgress::Number(percent))
             .await
             .map_err(|e| JobError::retry(format!("cannot report progress: {e}")))
@@ -161,7 +194,7 @@ impl JobContext {
 
     /// Adds a line to the job's log.
     pub async fn log(&self, line: &str) -> Result<(), JobError> {
-        self.job
+        self.job()
             .log(line)
             .await
             .map(|_| ())

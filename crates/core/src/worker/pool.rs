@@ -25,7 +25,7 @@ use bullmq::types::BackoffStrategy;
 use futures_util::FutureExt;
 use serde::Serialize;
 
-use super::handler::{JobContext, JobError};
+use super::handler::{JobContext, JobError, JobSlot};
 use super::registry::{Registry, WorkerType};
 use crate::autoscaler::ScalingRules;
 use crate::connection::Connection;
@@ -522,7 +522,9 @@ async fn run_job(
     }
     let attempts = job.opts().attempts.unwrap_or(1);
     let last_attempt = job.attempts_made() + 1 >= attempts;
-    let handle = job.clone();
+    // The handler owns the job while it runs; its context hands the job back here when it
+    // is dropped (no copy of the job and its data per run).
+    let slot = JobSlot::default();
     counters.active.fetch_add(1, Ordering::Relaxed);
     let started = Instant::now();
     // The engine already runs each job on a task of its own; a panicking handler is caught
@@ -531,6 +533,7 @@ async fn run_job(
         job,
         worker_type.queue(),
         cancel,
+        Some(slot.clone()),
     )))
     .catch_unwind()
     .await;
@@ -539,17 +542,20 @@ async fn run_job(
         started.elapsed(),
         matches!(outcome, Ok(Ok(_) | Err(JobError::WaitingChildren))),
     );
-    if log_outcomes {
+    // `None` only when a handler kept its context past its own end (moved it into a task
+    // of its own): the attempt's outcome stands, its log line and log record are skipped.
+    let handle = slot.lock().ok().and_then(|mut slot| slot.take());
+    if let (true, Some(handle)) = (log_outcomes, &handle) {
         match &outcome {
             Ok(Ok(_)) => {
                 tracing::debug!(queue = %worker_type.queue(), job = %handle.id(), "job completed")
             }
-            Ok(Err(e)) => log_final_failure(worker_type, &handle, e, attempts),
+            Ok(Err(e)) => log_final_failure(worker_type, handle, e, attempts),
             Err(_) => {}
         }
     }
-    if let Ok(Err(e)) = &outcome {
-        if let Some(line) = decision(e, job_attempt(&handle), attempts) {
+    if let (Ok(Err(e)), Some(handle)) = (&outcome, &handle) {
+        if let Some(line) = decision(e, job_attempt(handle), attempts) {
             // The job's own log says what became of each attempt; it is evidence, not
             // the outcome, so a failed write is only traced.
             if let Err(e) = handle.log(&line).await {
@@ -566,6 +572,9 @@ async fn run_job(
             Err(bullmq::Error::ProcessingError(reason))
         }
         Ok(Err(JobError::RetryAfter { reason, after })) => {
+            let Some(handle) = handle else {
+                return Err(bullmq::Error::ProcessingError(reason));
+            };
             retry_after(redis, prefix, worker_type, &handle, &reason, after)
                 .await
                 .map_err(|e| {

@@ -223,6 +223,14 @@ async fn each_outcome_does_what_it_says() {
         "retried with backoff, then failed"
     );
     assert_eq!(job.failed_reason.as_deref(), Some("timeout on attempt 2"));
+    assert_eq!(
+        job.logs,
+        [
+            "attempt 1 of 2 failed: timeout on attempt 1; retrying after the job's backoff (1 left)",
+            "attempt 2 of 2 failed: timeout on attempt 2; no attempts left, the job has failed",
+        ],
+        "each failed attempt says what became of it in the job's log"
+    );
 
     let job = q.get_job("scraping-queue", &gone).await.expect("gone");
     assert_eq!(
@@ -233,6 +241,10 @@ async fn each_outcome_does_what_it_says() {
     assert_eq!(
         job.failed_reason.as_deref(),
         Some("HTTP 404: product removed")
+    );
+    assert_eq!(
+        job.logs,
+        ["attempt 1 of 5 failed: HTTP 404: product removed; not retried: retrying cannot change this"]
     );
 
     let job = q
@@ -247,6 +259,10 @@ async fn each_outcome_does_what_it_says() {
     assert!(
         throttled_at.elapsed() >= Duration::from_millis(300),
         "retried only after Retry-After"
+    );
+    assert_eq!(
+        job.logs,
+        ["attempt 1 of 3 failed: HTTP 429; retrying in 1 s as the site asked (2 left)"]
     );
 
     let job = q.get_job("scraping-queue", &crash).await.expect("crash");

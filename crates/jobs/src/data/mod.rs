@@ -37,12 +37,14 @@ pub struct SaveJob {
 }
 
 /// `validate-data`: `{ data, validationRules }`.
+// Parsed with `D` = `IgnoredAny`: the records are read where they are in the job's data,
+// not copied out of it.
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
-pub struct ValidateJob {
+pub struct ValidateJob<D = Value> {
     /// A record or an array of records.
     #[schemars(title = "Data")]
-    pub data: Value,
+    pub data: D,
     /// The rules every record is checked against.
     #[schemars(title = "Rules", length(min = 1))]
     pub validation_rules: Vec<validate::Rule>,
@@ -171,15 +173,17 @@ fn parse_save(data: &Value) -> Result<SaveJob, String> {
     Ok(job)
 }
 
-fn parse_validate(data: &Value) -> Result<(Vec<Value>, Vec<validate::Checked>), String> {
-    let job: ValidateJob = crate::scrape::input::parse("validate-data", data)?;
-    let records = match job.data {
-        Value::Array(items) => items,
-        one @ Value::Object(_) => vec![one],
+fn parse_validate(data: &Value) -> Result<(&[Value], Vec<validate::Checked>), String> {
+    let job: ValidateJob<serde::de::IgnoredAny> =
+        crate::scrape::input::parse("validate-data", data)?;
+    let records = match data.get("data") {
+        Some(Value::Array(items)) => items.as_slice(),
+        Some(one @ Value::Object(_)) => std::slice::from_ref(one),
         other => {
             return Err(format!(
-                "invalid validate-data data: `data` must be a record or an array of records, not {other}"
-            ))
+            "invalid validate-data data: `data` must be a record or an array of records, not {}",
+            other.unwrap_or(&Value::Null)
+        ))
         }
     };
     if records.len() > MAX_RECORDS {

@@ -68,31 +68,35 @@ pub fn compile(rules: Vec<Rule>) -> Result<Vec<Checked>, String> {
         .into_iter()
         .enumerate()
         .map(|(i, rule)| {
-            let at = format!("validationRules[{i}] ({})", rule.field);
+            let at = || format!("validationRules[{i}] ({})", rule.field);
             if rule.field.trim().is_empty() {
                 return Err(format!("validationRules[{i}]: `field` is empty"));
             }
             if let Some(kind) = &rule.kind {
                 if !TYPES.contains(&kind.as_str()) {
                     return Err(format!(
-                        "{at}: unknown type `{kind}`; use one of {}",
+                        "{}: unknown type `{kind}`; use one of {}",
+                        at(),
                         TYPES.join(", ")
                     ));
                 }
             }
             if let (Some(min), Some(max)) = (rule.min, rule.max) {
                 if min > max {
-                    return Err(format!("{at}: min {min} is above max {max}"));
+                    return Err(format!("{}: min {min} is above max {max}", at()));
                 }
             }
             if let (Some(min), Some(max)) = (rule.min_length, rule.max_length) {
                 if min > max {
-                    return Err(format!("{at}: minLength {min} is above maxLength {max}"));
+                    return Err(format!(
+                        "{}: minLength {min} is above maxLength {max}",
+                        at()
+                    ));
                 }
             }
             let pattern = match &rule.pattern {
                 Some(p) => Some(regex::Regex::new(&format!("^(?:{p})$")).map_err(|e| {
-                    format!("{at}: pattern `{p}` is not a regular expression: {e}")
+                    format!("{}: pattern `{p}` is not a regular expression: {e}", at())
                 })?),
                 None => None,
             };
