@@ -2,8 +2,8 @@
 # The published comparison, docs/benchmarks.md: Antrian against Node.js bullmq@6 and
 # bull-board, measured in one run on this machine, with Redis's own ceiling beside them.
 #   bench/compare.sh        (also run by `make bench`)
-# Runs redis-benchmark, bench/queue_add.sh, bench/worker_throughput.sh and
-# bench/dashboard.sh (each on a bench-owned redis-server), keeps their raw output in
+# Runs redis-benchmark, bench/queue_add.sh, bench/worker_throughput.sh, bench/dashboard.sh
+# and bench/desktop_memory.sh (each on a bench-owned redis-server), keeps their raw output in
 # bench/results/compare-<time>/ and renders docs/benchmarks.md from it (bench/report.py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -42,6 +42,8 @@ echo "## Processing"
 bench/worker_throughput.sh 2>&1 | tee "$raw/workers.txt"
 echo "## Dashboard API at 1,000,000 jobs"
 bench/dashboard.sh 2>&1 | tee "$raw/dashboard.txt"
+echo "## Desktop memory against an empty Tauri window, idle and under load"
+bench/desktop_memory.sh 2>&1 | tee "$raw/desktop.txt"
 
 python3 bench/report.py "$raw" >docs/benchmarks.md
 echo "wrote docs/benchmarks.md (raw output in $raw)"

@@ -1,23 +1,34 @@
 #!/usr/bin/env bash
-# Memory of the desktop app with its WebKit processes, after it has run its four worker
-# pools busy for BENCH_MINUTES (default 10), and again once the load has stopped.
-#   bench/desktop_memory.sh            release build, under Xvfb, on a bench-owned Redis
+# Memory of the desktop app with its WebKit processes, against the platform it runs on.
+#   bench/desktop_memory.sh            release builds, under Xvfb, on a bench-owned Redis
 #   BENCH_PREBUILT=1 bench/desktop_memory.sh   the binaries already in target/release
-# A producer adds jobs to all four queues every second with the `antrian` CLI: product
-# pages from a local web server (scraping), validate-data (data processing), webhooks to a
-# closed port (notifications: they fail and retry), dry-run cleanup-old-data (cleanup).
+# 1. Idle, against the platform: an empty Tauri 2 window (bench/tauri-baseline, the same
+#    Tauri and WebKitGTK) and Antrian showing its connected Overview, each launched on its
+#    own and measured after BENCH_IDLE seconds (default 30); then Antrian once per web-view
+#    lever left at WebKit's default (ANTRIAN_WEBVIEW_DEFAULTS, src-tauri/src/webview.rs) and
+#    once with all of them at their defaults, so each lever's worth is measured. The
+#    launches take turns for BENCH_ROUNDS rounds (default 2); each figure is their mean.
+# 2. Under load: Antrian after it has run its four worker pools busy for BENCH_MINUTES
+#    (default 10), and again once the load has stopped. A producer adds jobs to all four
+#    queues every second with the `antrian` CLI: product pages from a local web server
+#    (scraping), validate-data (data processing), webhooks to a closed port
+#    (notifications: they fail and retry), dry-run cleanup-old-data (cleanup).
 # Prints RSS (what `ps` shows; shared pages counted in each process) and PSS (shared pages
 # split between the processes sharing them: the honest sum), both in MB.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/lib.sh
 minutes=${BENCH_MINUTES:-10}
+idle=${BENCH_IDLE:-30}
+rounds=${BENCH_ROUNDS:-2}
 # BENCH_PREBUILT=1 measures the binaries `make package` left in target/release (the Tauri
 # CLI builds with other flags, so a plain cargo build would compile everything again).
-[ "${BENCH_PREBUILT:-}" = 1 ] || cargo build -q --release --locked -p antrian-cli -p antrian-desktop
+[ "${BENCH_PREBUILT:-}" = 1 ] || cargo build -q --release --locked -p antrian-cli -p antrian-desktop -p tauri-baseline
+[ -x target/release/tauri-baseline ] || cargo build -q --release --locked -p tauri-baseline
 start_bench_redis
 work=$(mktemp -d)
 cleanup_all() {
+  pkill -P "${app:-0}" 2>/dev/null || true
   kill "${producer:-0}" "${app:-0}" "${web:-0}" "${xvfb:-0}" 2>/dev/null || true
   redis-cli -p "$BENCH_PORT" shutdown nosave >/dev/null 2>&1 || true
   rm -rf "$work" "$BENCH_DIR"
@@ -44,11 +55,84 @@ export DISPLAY=":$display" HOME="$work/home" XDG_CONFIG_HOME="$work/home/config"
   XDG_DATA_HOME="$work/home/data" XDG_CACHE_HOME="$work/home/cache" \
   ANTRIAN_DATA_DIR="$work/home/antrian" REDIS_URL="$BENCH_REDIS_URL" \
   WEBKIT_DISABLE_DMABUF_RENDERER=1 LIBGL_ALWAYS_SOFTWARE=1 SCRAPE_DOMAIN_RATE_LIMIT=none \
-  SCRAPE_ALLOW_PRIVATE=127.0.0.1
+  SCRAPE_ALLOW_PRIVATE=127.0.0.1 WEBHOOK_ALLOW_PRIVATE=127.0.0.1
+
+memory() { # process-name label: the process dbus-run-session ($app) started and its WebKit
+  # children (not the session's bus; not another run's app, such as a test's)
+  local pid main_pid pids rss=0 pss=0 each=""
+  main_pid=$(pgrep -x "$1" -P "$app" | head -1)
+  pids="$main_pid $(pgrep -P "$main_pid" | tr '\n' ' ')"
+  for pid in $pids; do
+    local r p
+    r=$(awk '/^VmRSS/ {print $2}' "/proc/$pid/status" 2>/dev/null || echo 0)
+    p=$(awk '/^Pss:/ {print $2}' "/proc/$pid/smaps_rollup" 2>/dev/null || echo 0)
+    rss=$(( rss + r )); pss=$(( pss + p ))
+    each="$each $(cat "/proc/$pid/comm" 2>/dev/null) $(( p / 1024 ))"
+  done
+  echo "$2: RSS $(( rss / 1024 )) MB, PSS $(( pss / 1024 )) MB (PSS MB each:$each)"
+}
+
+launch() { # binary [VAR=value...]: starts it on a fresh Redis, sets $app
+  local binary=$1
+  shift
+  redis-cli -p "$BENCH_PORT" flushall >/dev/null
+  env "$@" dbus-run-session -- "target/release/$binary" >>"$work/app.log" 2>&1 &
+  app=$!
+  until pgrep -x "$binary" -P "$app" >/dev/null; do sleep 0.05; done
+}
+
+stop() { # binary: stops the one launch() started and waits until its WebKit processes are gone
+  local pid kids
+  pid=$(pgrep -x "$1" -P "$app" | head -1)
+  kids=$(pgrep -P "$pid" | tr '\n' ' ')
+  kill "$pid" 2>/dev/null || true
+  wait "$app" 2>/dev/null || true
+  for kid in $kids; do
+    while kill -0 "$kid" 2>/dev/null; do sleep 0.1; done
+  done
+}
+
+pools_registered() {
+  until [ "$(redis-cli -p "$BENCH_PORT" zcard antrian:nodes 2>/dev/null)" = 1 ]; do sleep 0.05; done
+}
+
+# 1. Idle, against the platform. Each configuration: launch, wait, measure, stop.
+levers="cache-model page-cache web-features compositing malloc-trim"
+idle_run() { # label binary [VAR=value...]
+  local label=$1 binary=$2
+  shift 2
+  launch "$binary" "$@"
+  [ "$binary" = tauri-baseline ] || pools_registered
+  sleep "$idle"
+  memory "$binary" "idle $label" | tee -a "$work/idle.txt"
+  stop "$binary"
+}
+for round in $(seq "$rounds"); do
+  echo "round $round of $rounds, ${idle} s idle each"
+  idle_run "empty Tauri window" tauri-baseline
+  idle_run "Antrian" antrian-desktop
+  for lever in $levers; do
+    idle_run "Antrian, $lever at WebKit's default" antrian-desktop ANTRIAN_WEBVIEW_DEFAULTS="$lever"
+  done
+  idle_run "Antrian, every lever at WebKit's default" antrian-desktop ANTRIAN_WEBVIEW_DEFAULTS=all
+done
+# Each configuration's mean PSS over the rounds, and its distance from the empty window.
+python3 - "$work/idle.txt" <<'PY'
+import re, sys
+runs = {}
+for label, pss in re.findall(r"^idle (.+): RSS \d+ MB, PSS (\d+) MB", open(sys.argv[1]).read(), re.M):
+    runs.setdefault(label, []).append(int(pss))
+base = sum(runs["empty Tauri window"]) / len(runs["empty Tauri window"])
+antrian = sum(runs["Antrian"]) / len(runs["Antrian"])
+for label, values in runs.items():
+    mean = sum(values) / len(values)
+    print(f"idle mean {label}: PSS {mean:.0f} MB, {mean - base:+.0f} MB over the empty window, {mean - antrian:+.0f} MB against Antrian as shipped ({len(values)} runs)")
+PY
+
+# 2. Under load.
 started=$(date +%s%N)
-dbus-run-session -- target/release/antrian-desktop >"$work/app.log" 2>&1 &
-app=$!
-until [ "$(redis-cli -p "$BENCH_PORT" zcard antrian:nodes 2>/dev/null)" = 1 ]; do sleep 0.05; done
+launch antrian-desktop
+pools_registered
 echo "launch to pools registered in Redis: $(( ($(date +%s%N) - started) / 1000000 )) ms"
 
 jobs_of() { # queue name count data-json
@@ -74,24 +158,16 @@ jobs_of cleanup-queue cleanup-old-data 2 '{"collections": ["products"], "olderTh
 ) &
 producer=$!
 
-memory() { # label: the app and its WebKit children (not dbus-run-session's bus)
-  local pid app_pid pids rss=0 pss=0 each=""
-  app_pid=$(pgrep -x antrian-desktop | head -1)
-  pids="$app_pid $(pgrep -P "$app_pid" | tr '\n' ' ')"
-  for pid in $pids; do
-    local r p
-    r=$(awk '/^VmRSS/ {print $2}' "/proc/$pid/status" 2>/dev/null || echo 0)
-    p=$(awk '/^Pss:/ {print $2}' "/proc/$pid/smaps_rollup" 2>/dev/null || echo 0)
-    rss=$(( rss + r )); pss=$(( pss + p ))
-    each="$each $(cat "/proc/$pid/comm" 2>/dev/null) $(( p / 1024 ))"
-  done
-  echo "$1: RSS $(( rss / 1024 )) MB, PSS $(( pss / 1024 )) MB (PSS MB each:$each)"
-}
 sleep 30
-memory "after 30 s of load"
+memory antrian-desktop "after 30 s of load" | tee "$work/load.txt"
 wait "$producer" || true
-memory "after ${minutes} min of load"
+memory antrian-desktop "after ${minutes} min of load" | tee -a "$work/load.txt"
 done_jobs=$(for q in scraping-queue data-processing-queue notifications-queue cleanup-queue; do redis-cli -p "$BENCH_PORT" get "bull:$q:id"; done | paste -sd+ | bc)
 echo "jobs added: $done_jobs"
 sleep 60
-memory "idle, 60 s after the load stopped"
+memory antrian-desktop "idle, 60 s after the load stopped"
+python3 - "$work/load.txt" <<'PY'
+import re, sys
+pss = [int(x) for x in re.findall(r"PSS (\d+) MB", open(sys.argv[1]).read())]
+print(f"flat under load: PSS {pss[1] - pss[0]:+d} MB ({(pss[1] - pss[0]) / pss[0]:+.1%}) from 30 s to the end of the load")
+PY

@@ -38,11 +38,12 @@ def ratio(a, b, digits=2):
 machine = dict(
     line.split(": ", 1) for line in text("machine.txt").splitlines() if ": " in line
 )
-add, workers, dashboard, redis = (
+add, workers, dashboard, redis, desktop = (
     text("add.txt"),
     text("workers.txt"),
     text("dashboard.txt"),
     text("redis.txt"),
+    text("desktop.txt"),
 )
 
 out = []
@@ -75,6 +76,7 @@ w("| Redis's ceiling | `redis-benchmark -q -n 200000 -c 50 -P 1` (and `-P 16`) `
 w("| adding jobs | `bench/queue_add.sh` |")
 w("| processing, CPU, latency | `bench/worker_throughput.sh` |")
 w("| dashboard API | `bench/dashboard.sh` |")
+w("| desktop memory | `bench/desktop_memory.sh` |")
 w("")
 
 w("## Redis's own ceiling")
@@ -145,6 +147,8 @@ for c in [1, 10, 50]:
         close.append(c)
     if pr and nr and pr < nr * 0.97:
         behind.append(f"processing at concurrency {c}: the process makes {pr / nr:.2f}× Node's jobs/s")
+    if cpu[1] and cpu[3] and cpu[1] > cpu[3] * 0.5:
+        behind.append(f"client CPU per job at concurrency {c}: the process uses {cpu[1] / cpu[3]:.2f}× Node's (goal: 0.5×)")
     if pr and br and pr < br * 0.90:
         behind.append(f"processing at concurrency {c}: the process makes {pr / br:.2f}× the bare engine's jobs/s")
 w("")
@@ -192,6 +196,62 @@ for what, a50, a99, b50, b99 in rows:
 if not rows:
     w("| not measured | | | | | | |")
 w("")
+
+w("## Desktop memory against the platform")
+w("")
+w("PSS (shared pages split between the processes sharing them) of the app and its WebKit "
+  "processes under Xvfb with software GL, each launched on its own and measured after "
+  "30 s idle, the launches taking turns (the mean of the rounds). The **empty Tauri "
+  "window** is `bench/tauri-baseline`: the same Tauri and WebKitGTK showing a static page. "
+  "**Antrian** shows its connected Overview with its four pools running. Each "
+  "\"at WebKit's default\" row leaves one of the web view's levers "
+  "(`src-tauri/src/webview.rs`) out, so its row minus Antrian's is what that lever saves.")
+w("")
+means = re.findall(
+    r"^idle mean (.+): PSS ([0-9]+) MB, ([+-][0-9]+) MB over the empty window, ([+-][0-9]+) MB against Antrian as shipped \(([0-9]+) runs\)",
+    desktop,
+    re.M,
+)
+
+
+def parts(label):
+    m = re.search(rf"^idle {re.escape(label)}: RSS [0-9]+ MB, PSS [0-9]+ MB \(PSS MB each:(.*)\)$", desktop, re.M)
+    if not m:
+        return "–"
+    words = m.group(1).split()
+    return ", ".join(f"{words[i]} {words[i + 1]}" for i in range(0, len(words) - 1, 2))
+
+
+if means:
+    w("| Launched | PSS (MB) | over the empty window (MB) | against Antrian as shipped (MB) | each process, first round (MB) |")
+    w("|---|---|---|---|---|")
+    for label, pss, over, against, runs in means:
+        w(f"| {label} | {pss} | {over} | {against} | {parts(label)} |")
+    w("")
+    over = dict((label, int(o)) for label, _, o, _, _ in means)
+    if over.get("Antrian") is not None and over["Antrian"] > 40:
+        behind.append(f"desktop memory: Antrian idles {over['Antrian']} MB over an empty Tauri window (goal: 40)")
+else:
+    w("Not measured.")
+    w("")
+load = re.findall(r"^(after .+ of load|idle, 60 s after the load stopped): RSS ([0-9]+) MB, PSS ([0-9]+) MB", desktop, re.M)
+flat = re.search(r"^flat under load: PSS ([+-][0-9]+) MB \(([+-][0-9.]+)%\)", desktop, re.M)
+jobs = num(r"^jobs added: ([0-9]+)", desktop)
+if load:
+    w("Under load: Antrian's four pools kept busy by a producer adding scraping, "
+      "validate-data, failing webhook and dry-run cleanup jobs every second"
+      + (f" ({fmt(jobs)} jobs added)" if jobs else "") + ":")
+    w("")
+    w("| When | RSS (MB) | PSS (MB) |")
+    w("|---|---|---|")
+    for when, rss, pss in load:
+        w(f"| {when} | {rss} | {pss} |")
+    w("")
+    if flat:
+        w(f"PSS moved {flat.group(1)} MB ({flat.group(2)} %) from 30 s into the load to its end (goal: within ±5 %).")
+        w("")
+        if abs(float(flat.group(2))) > 5:
+            behind.append(f"desktop memory under load: PSS moved {flat.group(2)} % (goal: within ±5 %)")
 
 if a_seq and n_seq and a_seq < n_seq * 0.97:
     behind.append(f"sequential adds: {a_seq / n_seq:.2f}× bullmq's jobs/s")

@@ -24,7 +24,7 @@ for _ in 1 2 3 4 5; do
     | grep -o 'desktop cold start to connected Overview: [0-9]* ms' | tee -a "$report"
 done
 
-log "## Antrian vs Node.js bullmq@6 and bull-board, with Redis's ceiling (writes docs/benchmarks.md)"
+log "## Antrian vs Node.js bullmq@6 and bull-board, with Redis's ceiling, and desktop memory against an empty Tauri window (writes docs/benchmarks.md)"
 bench/compare.sh 2>&1 | tee -a "$report"
 
 log "## Scheduler: fire-time precision of a one-second cron schedule under steady load (100 runs)"
@@ -44,9 +44,6 @@ cargo build -q --release --locked -p antrian-cli -p antrian-desktop
 for bin in antrian antrian-desktop; do
   log "$bin: $(du -h "target/release/$bin" | cut -f1) ($(stat -c %s "target/release/$bin") bytes)"
 done
-
-log "## Desktop memory: 10 minutes with four busy pools, then idle"
-bench/desktop_memory.sh 2>&1 | tee -a "$report"
 
 if [ "${BENCH_DEB:-}" = 1 ]; then
   log "## Bundles"
