@@ -4,10 +4,10 @@
 #   BENCH_PREBUILT=1 bench/desktop_memory.sh   the binaries already in target/release
 # 1. Idle, against the platform: an empty Tauri 2 window (bench/tauri-baseline, the same
 #    Tauri and WebKitGTK) and Antrian showing its connected Overview, each launched on its
-#    own and measured after BENCH_IDLE seconds (default 30); then Antrian once per web-view
-#    lever left at WebKit's default (ANTRIAN_WEBVIEW_DEFAULTS, src-tauri/src/webview.rs) and
-#    once with all of them at their defaults, so each lever's worth is measured. The
-#    launches take turns for BENCH_ROUNDS rounds (default 2); each figure is their mean.
+#    own and measured after BENCH_IDLE seconds (default 30). The launches take turns for
+#    BENCH_ROUNDS rounds (default 3); each figure is their mean. (WebKit's memory levers
+#    were measured here too and saved nothing: bench/README.md, "Desktop memory against
+#    the platform".)
 # 2. Under load: Antrian after it has run its four worker pools busy for BENCH_MINUTES
 #    (default 10), and again once the load has stopped. A producer adds jobs to all four
 #    queues every second with the `antrian` CLI: product pages from a local web server
@@ -20,7 +20,7 @@ cd "$(dirname "$0")/.."
 . bench/lib.sh
 minutes=${BENCH_MINUTES:-10}
 idle=${BENCH_IDLE:-30}
-rounds=${BENCH_ROUNDS:-2}
+rounds=${BENCH_ROUNDS:-3}
 # BENCH_PREBUILT=1 measures the binaries `make package` left in target/release (the Tauri
 # CLI builds with other flags, so a plain cargo build would compile everything again).
 [ "${BENCH_PREBUILT:-}" = 1 ] || cargo build -q --release --locked -p antrian-cli -p antrian-desktop -p tauri-baseline
@@ -97,7 +97,6 @@ pools_registered() {
 }
 
 # 1. Idle, against the platform. Each configuration: launch, wait, measure, stop.
-levers="cache-model page-cache web-features compositing malloc-trim"
 idle_run() { # label binary [VAR=value...]
   local label=$1 binary=$2
   shift 2
@@ -111,10 +110,6 @@ for round in $(seq "$rounds"); do
   echo "round $round of $rounds, ${idle} s idle each"
   idle_run "empty Tauri window" tauri-baseline
   idle_run "Antrian" antrian-desktop
-  for lever in $levers; do
-    idle_run "Antrian, $lever at WebKit's default" antrian-desktop ANTRIAN_WEBVIEW_DEFAULTS="$lever"
-  done
-  idle_run "Antrian, every lever at WebKit's default" antrian-desktop ANTRIAN_WEBVIEW_DEFAULTS=all
 done
 # Each configuration's mean PSS over the rounds, and its distance from the empty window.
 python3 - "$work/idle.txt" <<'PY'

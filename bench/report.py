@@ -203,9 +203,7 @@ w("PSS (shared pages split between the processes sharing them) of the app and it
   "processes under Xvfb with software GL, each launched on its own and measured after "
   "30 s idle, the launches taking turns (the mean of the rounds). The **empty Tauri "
   "window** is `bench/tauri-baseline`: the same Tauri and WebKitGTK showing a static page. "
-  "**Antrian** shows its connected Overview with its four pools running. Each "
-  "\"at WebKit's default\" row leaves one of the web view's levers "
-  "(`src-tauri/src/webview.rs`) out, so its row minus Antrian's is what that lever saves.")
+  "**Antrian** shows its connected Overview with its four pools running.")
 w("")
 means = re.findall(
     r"^idle mean (.+): PSS ([0-9]+) MB, ([+-][0-9]+) MB over the empty window, ([+-][0-9]+) MB against Antrian as shipped \(([0-9]+) runs\)",
@@ -223,10 +221,10 @@ def parts(label):
 
 
 if means:
-    w("| Launched | PSS (MB) | over the empty window (MB) | against Antrian as shipped (MB) | each process, first round (MB) |")
-    w("|---|---|---|---|---|")
+    w("| Launched | PSS (MB) | over the empty window (MB) | each process, first round (MB) |")
+    w("|---|---|---|---|")
     for label, pss, over, against, runs in means:
-        w(f"| {label} | {pss} | {over} | {against} | {parts(label)} |")
+        w(f"| {label} | {pss} | {over} | {parts(label)} |")
     w("")
     over = dict((label, int(o)) for label, _, o, _, _ in means)
     if over.get("Antrian") is not None and over["Antrian"] > 40:

@@ -5,7 +5,6 @@
 //! - [`commands`]: the Tauri commands the UI invokes (thin adapters over core).
 //! - [`notifier`], [`tray`]: OS notifications and the tray icon.
 //! - [`settings`], [`secrets`]: the app's settings file and connection passwords.
-//! - [`webview`]: what the window's web view leaves out to use less memory.
 
 mod commands;
 mod dashboard;
@@ -14,7 +13,6 @@ mod secrets;
 mod settings;
 mod shell;
 mod tray;
-mod webview;
 
 use shell::Shell;
 use tauri::{Manager, RunEvent, WindowEvent};
@@ -92,10 +90,6 @@ pub fn run() {
             commands::resume_all_queues,
         ])
         .setup(|app| {
-            if let Some(window) = app.get_webview_window("main") {
-                webview::tune(&window);
-            }
-            webview::start_trimming();
             app.state::<Shell>().start(app.handle().clone());
             if let Err(e) = tray::install(app.handle()) {
                 // No tray on this desktop: the window still works, it just quits on close.
