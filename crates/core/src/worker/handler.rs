@@ -83,15 +83,13 @@ pub struct JobContext {
     /// Set when the worker is shutting down past its deadline or the job is cancelled.
     cancel: bullmq::worker::CancellationToken,
     /// Where the job goes when the context is dropped.
-    slot: Option<JobSlot>,
+    slot: JobSlot,
 }
 
 impl Drop for JobContext {
     fn drop(&mut self) {
-        if let (Some(slot), Some(job)) = (self.slot.take(), self.job.take()) {
-            if let Ok(mut slot) = slot.lock() {
-                *slot = Some(job);
-            }
+        if let (Some(job), Ok(mut slot)) = (self.job.take(), self.slot.lock()) {
+            *slot = Some(job);
         }
     }
 }
@@ -111,7 +109,7 @@ impl JobContext {
         job: bullmq::Job,
         queue: &'static str,
         cancel: bullmq::worker::CancellationToken,
-        slot: Option<JobSlot>,
+        slot: JobSlot,
     ) -> Self {
         Self {
             job: Some(job),

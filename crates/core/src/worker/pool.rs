@@ -533,7 +533,7 @@ async fn run_job(
         job,
         worker_type.queue(),
         cancel,
-        Some(slot.clone()),
+        slot.clone(),
     )))
     .catch_unwind()
     .await;
