@@ -72,13 +72,11 @@ memory() { # process-name label: the process dbus-run-session ($app) started and
   echo "$2: RSS $(( rss / 1024 )) MB, PSS $(( pss / 1024 )) MB (PSS MB each:$each)"
 }
 
-launch() { # binary [VAR=value...]: starts it on a fresh Redis, sets $app
-  local binary=$1
-  shift
+launch() { # binary: starts it on a fresh Redis, sets $app
   redis-cli -p "$BENCH_PORT" flushall >/dev/null
-  env "$@" dbus-run-session -- "target/release/$binary" >>"$work/app.log" 2>&1 &
+  dbus-run-session -- "target/release/$1" >>"$work/app.log" 2>&1 &
   app=$!
-  until pgrep -x "$binary" -P "$app" >/dev/null; do sleep 0.05; done
+  until pgrep -x "$1" -P "$app" >/dev/null; do sleep 0.05; done
 }
 
 stop() { # binary: stops the one launch() started and waits until its WebKit processes are gone
@@ -96,11 +94,10 @@ pools_registered() {
   until [ "$(redis-cli -p "$BENCH_PORT" zcard antrian:nodes 2>/dev/null)" = 1 ]; do sleep 0.05; done
 }
 
-# 1. Idle, against the platform. Each configuration: launch, wait, measure, stop.
-idle_run() { # label binary [VAR=value...]
+# 1. Idle, against the platform. Each app: launch, wait, measure, stop.
+idle_run() { # label binary
   local label=$1 binary=$2
-  shift 2
-  launch "$binary" "$@"
+  launch "$binary"
   [ "$binary" = tauri-baseline ] || pools_registered
   sleep "$idle"
   memory "$binary" "idle $label" | tee -a "$work/idle.txt"
@@ -111,17 +108,16 @@ for round in $(seq "$rounds"); do
   idle_run "empty Tauri window" tauri-baseline
   idle_run "Antrian" antrian-desktop
 done
-# Each configuration's mean PSS over the rounds, and its distance from the empty window.
+# Each app's mean PSS over the rounds, and its distance from the empty window.
 python3 - "$work/idle.txt" <<'PY'
 import re, sys
 runs = {}
 for label, pss in re.findall(r"^idle (.+): RSS \d+ MB, PSS (\d+) MB", open(sys.argv[1]).read(), re.M):
     runs.setdefault(label, []).append(int(pss))
 base = sum(runs["empty Tauri window"]) / len(runs["empty Tauri window"])
-antrian = sum(runs["Antrian"]) / len(runs["Antrian"])
 for label, values in runs.items():
     mean = sum(values) / len(values)
-    print(f"idle mean {label}: PSS {mean:.0f} MB, {mean - base:+.0f} MB over the empty window, {mean - antrian:+.0f} MB against Antrian as shipped ({len(values)} runs)")
+    print(f"idle mean {label}: PSS {mean:.0f} MB, {mean - base:+.0f} MB over the empty window ({len(values)} runs)")
 PY
 
 # 2. Under load.
@@ -157,7 +153,11 @@ sleep 30
 memory antrian-desktop "after 30 s of load" | tee "$work/load.txt"
 wait "$producer" || true
 memory antrian-desktop "after ${minutes} min of load" | tee -a "$work/load.txt"
-done_jobs=$(for q in scraping-queue data-processing-queue notifications-queue cleanup-queue; do redis-cli -p "$BENCH_PORT" get "bull:$q:id"; done | paste -sd+ | bc)
+done_jobs=0
+for q in scraping-queue data-processing-queue notifications-queue cleanup-queue; do
+  n=$(redis-cli -p "$BENCH_PORT" get "bull:$q:id")
+  done_jobs=$(( done_jobs + ${n:-0} ))
+done
 echo "jobs added: $done_jobs"
 sleep 60
 memory antrian-desktop "idle, 60 s after the load stopped"

@@ -206,7 +206,7 @@ w("PSS (shared pages split between the processes sharing them) of the app and it
   "**Antrian** shows its connected Overview with its four pools running.")
 w("")
 means = re.findall(
-    r"^idle mean (.+): PSS ([0-9]+) MB, ([+-][0-9]+) MB over the empty window, ([+-][0-9]+) MB against Antrian as shipped \(([0-9]+) runs\)",
+    r"^idle mean (.+): PSS ([0-9]+) MB, ([+-][0-9]+) MB over the empty window \(([0-9]+) runs\)",
     desktop,
     re.M,
 )
@@ -223,10 +223,10 @@ def parts(label):
 if means:
     w("| Launched | PSS (MB) | over the empty window (MB) | each process, first round (MB) |")
     w("|---|---|---|---|")
-    for label, pss, over, against, runs in means:
+    for label, pss, over, runs in means:
         w(f"| {label} | {pss} | {over} | {parts(label)} |")
     w("")
-    over = dict((label, int(o)) for label, _, o, _, _ in means)
+    over = dict((label, int(o)) for label, _, o, _ in means)
     if over.get("Antrian") is not None and over["Antrian"] > 40:
         behind.append(f"desktop memory: Antrian idles {over['Antrian']} MB over an empty Tauri window (goal: 40)")
 else:
