@@ -98,7 +98,6 @@ async fn span(conn: &Connection, prefix: &str) -> f64 {
         .await
         .expect("span");
     assert_eq!(read, JOBS, "every job completed and was kept");
-    #[allow(clippy::cast_precision_loss)]
     let ms = last.saturating_sub(first).max(1) as f64;
     ms / 1000.0
 }
@@ -166,7 +165,6 @@ async fn throughput(url: &str, side: Side, concurrency: usize) -> (f64, f64) {
     }
     let cpu = cpu_seconds() - cpu;
     let seconds = span(&conn, prefix).await;
-    #[allow(clippy::cast_precision_loss)]
     (JOBS as f64 / seconds, cpu * 10_000.0 / JOBS as f64)
 }
 

@@ -76,7 +76,7 @@ pub async fn run(config: Config) -> antrian_core::Result<JobDetail> {
 }
 
 #[tokio::main]
-#[allow(clippy::print_stdout)] // An example prints what it did.
+#[expect(clippy::print_stdout)] // An example prints what it did.
 async fn main() -> ExitCode {
     let config = match Config::load(&LoadOptions::from_process(None)) {
         Ok(config) => config,

@@ -266,7 +266,6 @@ pub fn decide(rules: &ScalingRules, s: &PoolSnapshot) -> Decision {
             }
             if s.workers > 0 && s.throughput_per_sec > 0.0 {
                 let per_worker = s.throughput_per_sec / f64::from(s.workers);
-                #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
                 // a small positive count
                 let useful = (limit / per_worker)
                     .ceil()

@@ -259,7 +259,7 @@ async fn scan_node(node: &mut NodeRoute, pattern: &str, limit: usize) -> Result<
 }
 
 /// What a probe connects with.
-#[allow(clippy::large_enum_variant)] // one per connection attempt, on the stack briefly
+#[expect(clippy::large_enum_variant)] // one per connection attempt, on the stack briefly
 enum ProbeClient {
     Single(redis::Client),
     Cluster(redis::cluster::ClusterClient),

@@ -109,7 +109,6 @@ async fn bench() -> String {
     let save_secs = started.elapsed().as_secs_f64();
     let store = ProductStore::new(rt.connection().clone());
     let mut report = String::new();
-    #[allow(clippy::cast_precision_loss)]
     let rate = (JOBS * BATCH) as f64 / save_secs;
     report.push_str(&format!(
         "save-product-data: {} products in batches of {BATCH}: {rate:.0} products/s\n",

@@ -125,7 +125,6 @@ async fn end_to_end() -> String {
     let elapsed = started.elapsed().as_secs_f64();
     let peak = status_kib("VmHWM:") / 1024;
     rt.shutdown().await;
-    #[allow(clippy::cast_precision_loss)]
     let rate = PAGES as f64 / elapsed;
     let trace: Vec<String> = samples.iter().map(|(n, mb)| format!("{n}:{mb}")).collect();
     format!(

@@ -209,7 +209,6 @@ async fn read_batch(
         Ok(times) => {
             for ((queue, _), t) in batch.drain(..).zip(times) {
                 if let (Some(start), Some(end)) = t {
-                    #[allow(clippy::cast_precision_loss)]
                     counters.observe(&queue, end.saturating_sub(start) as f64 / 1000.0);
                 }
             }

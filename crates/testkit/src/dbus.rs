@@ -124,7 +124,7 @@ struct NotificationServer {
 
 #[zbus::interface(name = "org.freedesktop.Notifications")]
 impl NotificationServer {
-    #[allow(clippy::too_many_arguments)]
+    #[expect(clippy::too_many_arguments)]
     fn notify(
         &self,
         app_name: String,

@@ -529,7 +529,6 @@ fn dynamic_row(v: &DynamicScheduleView, tz: &str) -> Vec<String> {
 }
 
 /// Runs a `schedules` subcommand.
-#[allow(clippy::too_many_lines)]
 pub async fn run(rt: &Runtime, cmd: SchedulesCommand) -> Result<ExitCode, CliError> {
     let sched = rt.scheduler();
     match cmd {

@@ -105,7 +105,6 @@ pub fn assess(
         redis.used_memory_bytes,
         redis.max_memory_bytes.filter(|m| *m > 0),
     ) {
-        #[allow(clippy::cast_precision_loss)] // a ratio of byte counts
         let ratio = used as f64 / max as f64;
         if ratio > t.memory_warn_ratio {
             reasons.push((
@@ -124,7 +123,6 @@ pub fn assess(
         redis.connected_clients,
         redis.max_clients.filter(|m| *m > 0),
     ) {
-        #[allow(clippy::cast_precision_loss)] // a ratio of client counts
         if connected as f64 > t.clients_warn_ratio * max as f64 {
             reasons.push((
                 HealthLevel::Degraded,
@@ -145,7 +143,6 @@ pub fn assess(
             ));
         }
         let finished = q.completed_last_minute + q.failed_last_minute;
-        #[allow(clippy::cast_precision_loss)] // a ratio of job counts
         let failing = finished >= t.min_finished.max(1)
             && q.failed_last_minute as f64 >= t.max_failure_ratio * finished as f64;
         if failing {

@@ -305,7 +305,6 @@ pub fn backoff_delay(strategy: &BackoffStrategy, attempts_made: u32) -> Option<u
                     } else {
                         f64::MAX
                     };
-                    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
                     // clamped to u64 range below
                     let ms = raw.min(u64::MAX as f64) as u64;
                     Some(if max > 0 { ms.min(max) } else { ms })

@@ -49,13 +49,11 @@ pub fn step(
 ) -> bool {
     let (holds, value) = match condition {
         Condition::QueueSize(c) => {
-            #[allow(clippy::cast_precision_loss)]
             let v = seen.waiting as f64;
             (c.operator.holds(v, c.threshold), v)
         }
         Condition::FailureRate(c) => {
             let total = seen.completed + seen.failed;
-            #[allow(clippy::cast_precision_loss)]
             let rate = if total == 0 {
                 0.0
             } else {
@@ -67,7 +65,6 @@ pub fn step(
             let work = seen.waiting + seen.active + seen.delayed;
             let drained = work == 0 && state.had_work;
             state.had_work = work > 0;
-            #[allow(clippy::cast_precision_loss)]
             (drained, work as f64)
         }
         Condition::NoWorkers(c) => {
@@ -81,7 +78,6 @@ pub fn step(
             let holds = state
                 .starved_since
                 .is_some_and(|since| now - since >= for_ms);
-            #[allow(clippy::cast_precision_loss)]
             (holds, seen.workers as f64)
         }
     };
@@ -190,7 +186,6 @@ impl Scheduler {
             .prepare_job(queue_name, job_name, job_data, options)
             .map_err(in_action)?;
         let interval = self.eval_interval.as_secs_f64();
-        #[allow(clippy::cast_precision_loss)]
         if (s.cooldown_seconds as f64) < interval {
             return Err(invalid(
                 "cooldownSeconds",

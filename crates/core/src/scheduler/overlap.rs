@@ -87,7 +87,6 @@ async fn runs_before<C: ConnectionLike + Send>(
         let in_completed = !matches!(chunk[1], redis::Value::Nil);
         let in_failed = !matches!(chunk[2], redis::Value::Nil);
         // Scores are whole milliseconds.
-        #[allow(clippy::cast_possible_truncation)]
         let at = at as i64;
         runs.push(ScheduleRun::new(
             id,

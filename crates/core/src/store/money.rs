@@ -19,7 +19,7 @@ pub fn to_minor(amount: f64, currency: &str) -> Option<i64> {
         return None;
     }
     let scaled = (amount * 10f64.powi(digits_i32(currency))).round();
-    #[allow(clippy::cast_possible_truncation)] // below 2^53, so exact
+    // Below 2^53, so the cast to i64 is exact.
     (scaled < 9.0e15).then_some(scaled as i64)
 }
 

@@ -78,7 +78,6 @@ impl Autoscaler {
                 .get(worker_type.as_str())
                 .map_or(0, |s| s.processed);
             let memory = self.memory.entry(worker_type).or_default();
-            #[allow(clippy::cast_precision_loss)] // jobs per second
             let throughput = match memory.last_tick_ms {
                 Some(last) if now_ms > last => {
                     processed.saturating_sub(memory.last_processed) as f64
@@ -98,7 +97,6 @@ impl Autoscaler {
                 .pool_settings(worker_type)
                 .await
                 .unwrap_or_default();
-            #[allow(clippy::cast_precision_loss)] // a rate
             let rate_limit_per_sec = settings
                 .rate_limit
                 .filter(|(_, ms)| *ms > 0)

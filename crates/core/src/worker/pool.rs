@@ -414,7 +414,6 @@ impl WorkerManager {
                 .copied()
                 .collect();
             durations.sort_unstable();
-            #[allow(clippy::cast_precision_loss)] // averages of millisecond counts
             let avg = if durations.is_empty() {
                 0.0
             } else {
@@ -428,7 +427,6 @@ impl WorkerManager {
             let concurrency = u32::try_from(pool.settings.concurrency).unwrap_or(u32::MAX);
             let active = c.active.load(Ordering::Relaxed);
             let capacity = f64::from(workers) * f64::from(concurrency);
-            #[allow(clippy::cast_precision_loss)] // a ratio
             let utilisation = if capacity > 0.0 {
                 active as f64 / capacity
             } else {

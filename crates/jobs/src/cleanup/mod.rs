@@ -72,7 +72,6 @@ impl CleanupJobs {
 
     async fn old_data(&self, ctx: JobContext) -> Result<Value, JobError> {
         let job = parse_old_data(ctx.data()).map_err(JobError::discard)?;
-        #[allow(clippy::cast_possible_truncation)]
         let cutoff = chrono::Utc::now().timestamp_millis() - (job.older_than * 86_400_000.0) as i64;
         let ids = self
             .store
@@ -96,7 +95,6 @@ impl CleanupJobs {
     async fn temp_files(&self, ctx: JobContext) -> Result<Value, JobError> {
         let (job, targets) =
             parse_temp_files(ctx.data(), &self.roots).map_err(JobError::discard)?;
-        #[allow(clippy::cast_possible_truncation)]
         let cutoff = chrono::Utc::now().timestamp() - (job.older_than * 86_400.0) as i64;
         let extensions = job.extensions.clone();
         let report = tokio::task::spawn_blocking(move || {

@@ -452,7 +452,6 @@ impl Scraper {
         loop {
             let (done, failed) = self.batch_children(&ctx).await?;
             let finished = done.len() + failed.len();
-            #[allow(clippy::cast_precision_loss)]
             ctx.progress(finished as f64 * 100.0 / urls.len() as f64)
                 .await?;
             if finished >= urls.len() {
