@@ -25,6 +25,11 @@ APT_PACKAGES=(
   curl redis-tools
 )
 
+# `--cross`: also the C compiler `make cross-check` needs for Windows (ring builds C).
+if [ "${1:-}" = --cross ]; then
+  APT_PACKAGES+=(gcc-mingw-w64-x86-64)
+fi
+
 as_root() {
   if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
 }

@@ -1,13 +1,14 @@
-//! Connection passwords: in the OS keyring (Secret Service on Linux, through the `keyring`
-//! crate), or — when no keyring service answers, as on a bare server or a minimal desktop —
-//! in `~/.config/antrian/secrets.json`, readable by the user alone (0600). The Settings
-//! page says which one is in use.
+//! Connection passwords: in the OS keyring through the `keyring` crate (Secret Service on
+//! Linux, the Keychain on macOS, the Credential Manager on Windows), or — when no keyring
+//! service answers, as on a bare server or a minimal desktop — in
+//! `~/.config/antrian/secrets.json`, readable by the user alone (0600 on Unix, the
+//! profile's ACL on Windows). The Settings page says which one is in use.
 //!
-//! Every call may talk to D-Bus: call from a blocking thread, not the UI thread.
+//! Every call may talk to the keyring service (over D-Bus on Linux): call from a blocking
+//! thread, not the UI thread.
 
 use std::collections::BTreeMap;
 use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
@@ -112,10 +113,9 @@ impl Secrets {
         }
         let tmp = self.file.with_extension("json.tmp");
         let _ = std::fs::remove_file(&tmp);
-        let mut out = std::fs::OpenOptions::new()
+        let mut out = antrian_core::private_file::owner_only(&mut std::fs::OpenOptions::new())
             .write(true)
             .create_new(true)
-            .mode(0o600)
             .open(&tmp)
             .map_err(fail)?;
         let text = serde_json::to_string(all).map_err(|e| e.to_string())?;
@@ -128,7 +128,6 @@ impl Secrets {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::os::unix::fs::PermissionsExt;
 
     #[test]
     fn without_a_keyring_passwords_live_in_a_file_only_the_user_reads() {
@@ -140,8 +139,12 @@ mod tests {
         secrets.set("c2", "other").expect("set");
         assert_eq!(secrets.get("c1").as_deref(), Some("s3cret"));
         let file = dir.path().join("antrian/secrets.json");
-        let mode = std::fs::metadata(&file).expect("file").permissions().mode();
-        assert_eq!(mode & 0o777, 0o600, "{mode:o}");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&file).expect("file").permissions().mode();
+            assert_eq!(mode & 0o777, 0o600, "{mode:o}");
+        }
         assert_eq!(secrets.store(), file.display().to_string());
         secrets.delete("c1").expect("delete");
         assert_eq!(secrets.get("c1"), None);
@@ -150,8 +153,10 @@ mod tests {
 
     /// With a Secret Service on the session bus (gnome-keyring-daemon, unlocked, on a bus
     /// of the test's own), passwords go to it and not to the file.
+    #[cfg(target_os = "linux")]
     #[tokio::test(flavor = "multi_thread")]
     async fn with_a_secret_service_passwords_go_to_the_keyring() {
+        use std::os::unix::fs::PermissionsExt;
         let bus = antrian_testkit::dbus::DbusSession::start();
         // Before the keyring crate opens its store (once per process): this test owns it.
         std::env::set_var("DBUS_SESSION_BUS_ADDRESS", bus.address());

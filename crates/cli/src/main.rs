@@ -8,6 +8,7 @@
 mod args;
 mod commands;
 mod output;
+mod service;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -18,7 +19,6 @@ use antrian_core::runtime::{Services, WorkerPlan};
 use antrian_core::worker::WorkerType;
 use antrian_core::{CancellationToken, ErrorCode, Runtime};
 use clap::{Parser, Subcommand};
-use sd_notify::NotifyState;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -280,7 +280,7 @@ where
     };
     rt.block_on(async move {
         let cancel = CancellationToken::new();
-        tokio::spawn(cancel_on_signal(cancel.clone()));
+        tokio::spawn(service::cancel_on_signal(cancel.clone()));
         let board = Runtime::status_board(&config);
         let runtime = match Runtime::start(config, board, cancel, Services::OneShot).await {
             Ok(r) => r,
@@ -330,9 +330,9 @@ fn run_until_signal(config: Config, components: Components) -> ExitCode {
             Err(e) => return fail(&e),
         };
         let cancel = CancellationToken::new();
-        tokio::spawn(cancel_on_signal(cancel.clone()));
+        tokio::spawn(service::cancel_on_signal(cancel.clone()));
         let board = Runtime::status_board(&config);
-        service_manager(&[NotifyState::Status(&format!(
+        service::notify(&[service::State::Status(&format!(
             "connecting to Redis at {}",
             board.current().address
         ))]);
@@ -417,17 +417,17 @@ fn run_until_signal(config: Config, components: Components) -> ExitCode {
             queues = runtime.queues().queue_names().await.map(|q| q.len()).unwrap_or(0),
             "ready"
         );
-        service_manager(&[
-            NotifyState::Ready,
-            NotifyState::Status(&format!("ready; Redis at {}", status.address)),
+        service::notify(&[
+            service::State::Ready,
+            service::State::Status(&format!("ready; Redis at {}", status.address)),
         ]);
-        let reporter = tokio::spawn(report_health(runtime.handle(), cancel.clone()));
+        let reporter = tokio::spawn(service::report_health(runtime.handle(), cancel.clone()));
         cancel.cancelled().await;
         let _ = reporter.await;
         tracing::info!("shutting down");
-        service_manager(&[
-            NotifyState::Stopping,
-            NotifyState::Status("finishing the jobs in hand"),
+        service::notify(&[
+            service::State::Stopping,
+            service::State::Status("finishing the jobs in hand"),
         ]);
         if let Some(server) = server {
             server.stopped().await;
@@ -442,70 +442,4 @@ fn run_until_signal(config: Config, components: Components) -> ExitCode {
             ExitCode::SUCCESS
         }
     })
-}
-
-/// Keeps the service manager's status line on the health verdict (`systemctl status`
-/// shows "degraded: no worker is consuming …"), and, when the unit asks for a watchdog
-/// (`WatchdogSec=`), pings it from the same loop: a process whose runtime stops answering
-/// is restarted. An unhealthy Redis does not stop the pings — restarting would not fix it.
-async fn report_health(handle: antrian_core::runtime::Handle, cancel: CancellationToken) {
-    let mut usec = 0;
-    let watchdog = sd_notify::watchdog_enabled(false, &mut usec);
-    let every = if watchdog {
-        std::time::Duration::from_micros(usec / 2).max(std::time::Duration::from_millis(500))
-    } else {
-        std::time::Duration::from_secs(15)
-    };
-    let mut ticker = tokio::time::interval(every);
-    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tokio::select! {
-            () = cancel.cancelled() => return,
-            _ = ticker.tick() => {}
-        }
-        let verdict = match tokio::time::timeout(every, handle.health_status()).await {
-            Ok(Ok(h)) => {
-                let level = serde_json::to_value(h.status)
-                    .ok()
-                    .and_then(|v| v.as_str().map(String::from))
-                    .unwrap_or_default();
-                if h.reasons.is_empty() {
-                    level
-                } else {
-                    format!("{level}: {}", h.reasons.join("; "))
-                }
-            }
-            Ok(Err(e)) => format!("health unknown: {e}"),
-            Err(_) => "health unknown: no answer in time".to_string(),
-        };
-        let status = NotifyState::Status(&verdict);
-        if watchdog {
-            service_manager(&[status, NotifyState::Watchdog]);
-        } else {
-            service_manager(&[status]);
-        }
-    }
-}
-
-/// Tells a service manager how the process stands (systemd's `Type=notify` protocol, a
-/// datagram to `$NOTIFY_SOCKET`); nothing when none is listening.
-fn service_manager(states: &[NotifyState<'_>]) {
-    if let Err(e) = sd_notify::notify(false, states) {
-        tracing::warn!("cannot notify the service manager: {e}");
-    }
-}
-
-async fn cancel_on_signal(cancel: CancellationToken) {
-    let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-        Ok(s) => s,
-        Err(e) => {
-            tracing::error!("cannot listen for SIGTERM: {e}");
-            return;
-        }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = term.recv() => {}
-    }
-    cancel.cancel();
 }

@@ -15,7 +15,6 @@
 
 use std::fs::{File, OpenOptions};
 use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
@@ -416,11 +415,10 @@ fn die_with_parent(cmd: &mut Command) {
 fn die_with_parent(_cmd: &mut Command) {}
 
 fn open_private(path: &Path, truncate: bool) -> std::io::Result<File> {
-    OpenOptions::new()
+    crate::private_file::owner_only(&mut OpenOptions::new())
         .create(true)
         .write(true)
         .truncate(truncate)
-        .mode(0o600)
         .open(path)
 }
 

@@ -74,7 +74,18 @@ pub enum Error {
     },
 
     /// The `redis-server` binary for the embedded Redis is not installed.
-    #[error("`{binary}` not found: the embedded Redis needs it. Install it with `sudo apt-get install redis-server`, or point REDIS_URL at an existing Redis")]
+    #[cfg_attr(
+        target_os = "windows",
+        error("`{binary}` not found on PATH: the embedded Redis needs a `redis-server`, which Windows does not ship. Set REDIS_URL to a Redis server (Redis in WSL, Memurai, or a remote one), or put redis-server.exe on PATH")
+    )]
+    #[cfg_attr(
+        target_os = "macos",
+        error("`{binary}` not found: the embedded Redis needs it. Install it with `brew install redis`, or point REDIS_URL at an existing Redis")
+    )]
+    #[cfg_attr(
+        not(any(target_os = "windows", target_os = "macos")),
+        error("`{binary}` not found: the embedded Redis needs it. Install it with `sudo apt-get install redis-server`, or point REDIS_URL at an existing Redis")
+    )]
     RedisServerMissing {
         /// The binary that was looked for.
         binary: String,

@@ -25,6 +25,7 @@ pub mod embedded;
 pub mod error;
 pub mod health;
 pub mod keys;
+pub mod private_file;
 pub mod queue;
 pub mod runtime;
 pub mod scheduler;

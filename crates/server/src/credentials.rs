@@ -68,14 +68,10 @@ fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut file = options.open(path)?;
+    let mut file = antrian_core::private_file::owner_only(&mut std::fs::OpenOptions::new())
+        .write(true)
+        .create_new(true)
+        .open(path)?;
     writeln!(file, "{text}")?;
     file.sync_all()
 }

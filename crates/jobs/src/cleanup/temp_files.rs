@@ -9,13 +9,12 @@
 //! swapped for a symlink mid-run is either seen as a symlink (skipped) or fails to open
 //! with `O_NOFOLLOW` (skipped): nothing outside the roots can be reached.
 
-use std::ffi::OsStr;
-use std::os::fd::OwnedFd;
-use std::os::unix::ffi::OsStrExt;
 use std::path::{Component, Path, PathBuf};
 
-use rustix::fs::{openat, statat, unlinkat, AtFlags, Dir, FileType, Mode, OFlags, CWD};
 use serde::Deserialize;
+
+#[cfg(unix)]
+pub use walk::clean;
 
 /// `cleanup-temp-files`' data.
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
@@ -47,11 +46,6 @@ pub struct Removed {
     /// Entries that could not be examined or removed.
     pub errors: u64,
 }
-
-const OPEN_DIR: OFlags = OFlags::RDONLY
-    .union(OFlags::DIRECTORY)
-    .union(OFlags::NOFOLLOW)
-    .union(OFlags::CLOEXEC);
 
 /// Checks a requested directory against the roots and returns (root, path inside it).
 pub fn resolve(roots: &[PathBuf], raw: &str) -> Result<(PathBuf, PathBuf), String> {
@@ -90,103 +84,140 @@ pub fn resolve(roots: &[PathBuf], raw: &str) -> Result<(PathBuf, PathBuf), Strin
     Ok((first.clone(), inside))
 }
 
-/// Opens `inside` under `root` one component at a time, refusing symlinks anywhere.
-fn open_inside(root: &Path, inside: &Path) -> Result<OwnedFd, String> {
-    let mut fd = openat(CWD, root, OPEN_DIR, Mode::empty())
-        .map_err(|e| format!("cannot open the root {}: {e}", root.display()))?;
-    for part in inside.components() {
-        let Component::Normal(name) = part else {
-            continue;
-        };
-        fd = openat(&fd, name, OPEN_DIR, Mode::empty()).map_err(|e| {
-            format!(
-                "cannot open {} inside {} without following a symlink: {e}",
-                inside.display(),
-                root.display()
-            )
-        })?;
-    }
-    Ok(fd)
-}
+/// The walk itself: directory descriptors, `openat`/`fstatat`/`unlinkat` (POSIX only).
+#[cfg(unix)]
+mod walk {
+    use std::ffi::OsStr;
+    use std::os::fd::OwnedFd;
+    use std::os::unix::ffi::OsStrExt;
+    use std::path::{Component, Path};
 
-/// Removes matching files older than `cutoff` (seconds since the epoch) in the directory
-/// `inside` of `root` and below. `before_dir` runs before each subdirectory is opened
-/// (tests use it to swap a directory for a symlink mid-run).
-pub fn clean(
-    root: &Path,
-    inside: &Path,
-    cutoff: i64,
-    extensions: &[String],
-    before_dir: &mut dyn FnMut(&OsStr),
-) -> Result<Removed, String> {
-    let fd = open_inside(root, inside)?;
-    let mut removed = Removed::default();
-    walk(&fd, cutoff, extensions, &mut removed, before_dir, 0);
-    Ok(removed)
-}
+    use rustix::fs::{openat, statat, unlinkat, AtFlags, Dir, FileType, Mode, OFlags, CWD};
 
-fn matches_extension(name: &OsStr, extensions: &[String]) -> bool {
-    extensions.is_empty()
-        || extensions.iter().any(|e| {
-            let e = e.trim_start_matches('.');
-            Path::new(name)
-                .extension()
-                .is_some_and(|x| x.as_bytes().eq_ignore_ascii_case(e.as_bytes()))
-        })
-}
+    use super::Removed;
 
-fn walk(
-    dir: &OwnedFd,
-    cutoff: i64,
-    extensions: &[String],
-    removed: &mut Removed,
-    before_dir: &mut dyn FnMut(&OsStr),
-    depth: usize,
-) {
-    const MAX_DEPTH: usize = 64;
-    let Ok(entries) = Dir::read_from(dir) else {
-        removed.errors += 1;
-        return;
-    };
-    for entry in entries {
-        let Ok(entry) = entry else {
-            removed.errors += 1;
-            continue;
-        };
-        let name = OsStr::from_bytes(entry.file_name().to_bytes()).to_os_string();
-        if name == "." || name == ".." {
-            continue;
+    const OPEN_DIR: OFlags = OFlags::RDONLY
+        .union(OFlags::DIRECTORY)
+        .union(OFlags::NOFOLLOW)
+        .union(OFlags::CLOEXEC);
+
+    /// Opens `inside` under `root` one component at a time, refusing symlinks anywhere.
+    fn open_inside(root: &Path, inside: &Path) -> Result<OwnedFd, String> {
+        let mut fd = openat(CWD, root, OPEN_DIR, Mode::empty())
+            .map_err(|e| format!("cannot open the root {}: {e}", root.display()))?;
+        for part in inside.components() {
+            let Component::Normal(name) = part else {
+                continue;
+            };
+            fd = openat(&fd, name, OPEN_DIR, Mode::empty()).map_err(|e| {
+                format!(
+                    "cannot open {} inside {} without following a symlink: {e}",
+                    inside.display(),
+                    root.display()
+                )
+            })?;
         }
-        let Ok(stat) = statat(dir, name.as_os_str(), AtFlags::SYMLINK_NOFOLLOW) else {
+        Ok(fd)
+    }
+
+    /// Removes matching files older than `cutoff` (seconds since the epoch) in the directory
+    /// `inside` of `root` and below. `before_dir` runs before each subdirectory is opened
+    /// (tests use it to swap a directory for a symlink mid-run).
+    pub fn clean(
+        root: &Path,
+        inside: &Path,
+        cutoff: i64,
+        extensions: &[String],
+        before_dir: &mut dyn FnMut(&OsStr),
+    ) -> Result<Removed, String> {
+        let fd = open_inside(root, inside)?;
+        let mut removed = Removed::default();
+        walk(&fd, cutoff, extensions, &mut removed, before_dir, 0);
+        Ok(removed)
+    }
+
+    fn walk(
+        dir: &OwnedFd,
+        cutoff: i64,
+        extensions: &[String],
+        removed: &mut Removed,
+        before_dir: &mut dyn FnMut(&OsStr),
+        depth: usize,
+    ) {
+        const MAX_DEPTH: usize = 64;
+        let Ok(entries) = Dir::read_from(dir) else {
             removed.errors += 1;
-            continue;
+            return;
         };
-        match FileType::from_raw_mode(stat.st_mode) {
-            FileType::Symlink => removed.symlinks_skipped += 1,
-            FileType::Directory if depth < MAX_DEPTH => {
-                before_dir(&name);
-                // O_NOFOLLOW: if it became a symlink since the stat, this fails.
-                match openat(dir, name.as_os_str(), OPEN_DIR, Mode::empty()) {
-                    Ok(sub) => walk(&sub, cutoff, extensions, removed, before_dir, depth + 1),
-                    Err(_) => removed.symlinks_skipped += 1,
-                }
+        for entry in entries {
+            let Ok(entry) = entry else {
+                removed.errors += 1;
+                continue;
+            };
+            let name = OsStr::from_bytes(entry.file_name().to_bytes()).to_os_string();
+            if name == "." || name == ".." {
+                continue;
             }
-            FileType::RegularFile
-                if stat.st_mtime < cutoff && matches_extension(&name, extensions) =>
-            {
-                // unlinkat removes the entry itself; were it swapped for a symlink, the link
-                // would go, never its target.
-                match unlinkat(dir, name.as_os_str(), AtFlags::empty()) {
-                    Ok(()) => {
-                        removed.files += 1;
-                        removed.bytes += u64::try_from(stat.st_size).unwrap_or(0);
+            let Ok(stat) = statat(dir, name.as_os_str(), AtFlags::SYMLINK_NOFOLLOW) else {
+                removed.errors += 1;
+                continue;
+            };
+            match FileType::from_raw_mode(stat.st_mode) {
+                FileType::Symlink => removed.symlinks_skipped += 1,
+                FileType::Directory if depth < MAX_DEPTH => {
+                    before_dir(&name);
+                    // O_NOFOLLOW: if it became a symlink since the stat, this fails.
+                    match openat(dir, name.as_os_str(), OPEN_DIR, Mode::empty()) {
+                        Ok(sub) => walk(&sub, cutoff, extensions, removed, before_dir, depth + 1),
+                        Err(_) => removed.symlinks_skipped += 1,
                     }
-                    Err(_) => removed.errors += 1,
                 }
+                FileType::RegularFile
+                    if stat.st_mtime < cutoff && matches_extension(&name, extensions) =>
+                {
+                    // unlinkat removes the entry itself; were it swapped for a symlink, the link
+                    // would go, never its target.
+                    match unlinkat(dir, name.as_os_str(), AtFlags::empty()) {
+                        Ok(()) => {
+                            removed.files += 1;
+                            removed.bytes += u64::try_from(stat.st_size).unwrap_or(0);
+                        }
+                        Err(_) => removed.errors += 1,
+                    }
+                }
+                _ => {}
             }
-            _ => {}
         }
     }
+
+    fn matches_extension(name: &OsStr, extensions: &[String]) -> bool {
+        extensions.is_empty()
+            || extensions.iter().any(|e| {
+                let e = e.trim_start_matches('.');
+                Path::new(name)
+                    .extension()
+                    .is_some_and(|x| x.as_encoded_bytes().eq_ignore_ascii_case(e.as_bytes()))
+            })
+    }
+}
+
+/// Windows has no descriptor-relative `unlinkat` in Antrian yet, and a walk by path could
+/// be led outside the roots by a junction swapped in mid-run: the job refuses to run there
+/// rather than risk it.
+#[cfg(not(unix))]
+pub fn clean(
+    _root: &Path,
+    _inside: &Path,
+    _cutoff: i64,
+    _extensions: &[String],
+    _before_dir: &mut dyn FnMut(&std::ffi::OsStr),
+) -> Result<Removed, String> {
+    Err(
+        "cleanup-temp-files is not available on this platform: it removes files only \
+         through directory descriptors (openat/unlinkat), which Antrian uses on Linux and \
+         macOS"
+            .into(),
+    )
 }
 
 #[cfg(test)]
