@@ -9,7 +9,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 NPM ?= npm
 
-.PHONY: help run test portable-check cross-check deps deps-test ui ui-check fmt-check clippy rust-test bindings-check bench release package package-test schemathesis fuzz-api fuzz soak
+.PHONY: help run test layout-check portable-check cross-check deps deps-test ui ui-check fmt-check clippy rust-test bindings-check bench release package package-test schemathesis fuzz-api fuzz soak
 
 help:
 	@echo "make run    run Antrian (desktop window, or headless 'antrian start' without a display)"
@@ -102,9 +102,14 @@ cross-check:
 	rustup target add x86_64-pc-windows-gnu
 	$(CARGO) check --locked --workspace --exclude tauri-baseline --target x86_64-pc-windows-gnu
 
+## Module maps match the modules, no two modules import each other, no file grows past
+## 500 lines of non-test code (scripts/check-layout.py).
+layout-check:
+	python3 scripts/check-layout.py
+
 # The UI is built before clippy and the Rust tests: the desktop crate embeds ui/dist.
 # Each stage runs as its own target so the run can close with the time each took.
-TEST_STAGES := deps fmt-check portable-check ui-check clippy package-test rust-test bindings-check
+TEST_STAGES := deps fmt-check layout-check portable-check ui-check clippy package-test rust-test bindings-check
 test:
 	@MAKE="$(MAKE)" scripts/run-stages.sh $(TEST_STAGES)
 

@@ -3,14 +3,9 @@
 
 use antrian_core::alerts::AlertPrefs;
 use antrian_core::audit::{Actor, AuditEntry};
-use antrian_core::autoscaler::ScalingRules;
 use antrian_core::config::dashboard::{DashboardSettings, DashboardStatus};
 use antrian_core::config::targets::{HttpTargetInput, HttpTargetsView};
-use antrian_core::connections::{
-    test_connection as test_connection_at, ConnectionInput, ConnectionList, ConnectionTest,
-    SavedConnection,
-};
-use antrian_core::health::{ConnectionStatus, StatusError};
+use antrian_core::connection::status::{ConnectionStatus, StatusError};
 use antrian_core::queue::ScalingRecord;
 use antrian_core::queue::{
     AddedJob, BulkAction, BulkOutcome, CleanOptions, CreatedQueue, HealthStatus, JobDetail,
@@ -20,7 +15,12 @@ use antrian_core::scheduler::{
     DynamicScheduleInput, DynamicScheduleUpdate, DynamicScheduleView, Preview, ScheduleInput,
     ScheduleUpdate, ScheduleView,
 };
+use antrian_core::store::connections::{
+    self, test_connection as test_connection_at, ConnectionInput, ConnectionList, ConnectionTest,
+    PasswordChange, SavedConnection,
+};
 use antrian_core::store::{ExportFormat, ProductFilter, ProductPage, ProductQuery, ProductStore};
+use antrian_core::worker::ScalingRules;
 use antrian_core::worker::{
     list_nodes as list_nodes_of, scaling_log, send_command, CommandReply, NodeCommand, NodeInfo,
     GONE_AFTER, REPLY_TIMEOUT,
@@ -635,17 +635,13 @@ pub async fn save_connection(app: AppHandle, input: ConnectionInput) -> Reply<Sa
         // Checked before anything is written.
         let saved = input.resolve(&settings.connections).map_err(fail)?;
         let id = saved.id.clone();
-        match input.password.as_deref() {
-            Some("") => shell.secrets.delete(&id).map_err(unavailable)?,
-            Some(p) => shell.secrets.set(&id, p).map_err(unavailable)?,
-            None => {}
+        match input.password_change() {
+            PasswordChange::Remove => shell.secrets.delete(&id).map_err(unavailable)?,
+            PasswordChange::Set(p) => shell.secrets.set(&id, p).map_err(unavailable)?,
+            PasswordChange::Keep => {}
         }
-        let next = shell.update_settings(|s| {
-            match s.connections.iter_mut().find(|c| c.id == saved.id) {
-                Some(slot) => *slot = saved.clone(),
-                None => s.connections.push(saved.clone()),
-            }
-        })?;
+        let next =
+            shell.update_settings(|s| connections::upsert(&mut s.connections, saved.clone()))?;
         Ok((
             saved,
             next.active_connection.as_deref() == Some(id.as_str()),
@@ -664,15 +660,12 @@ pub async fn remove_connection(app: AppHandle, id: String) -> Reply<()> {
     blocking(move || {
         let shell = app.state::<Shell>();
         let settings = shell.settings();
-        if !settings.connections.iter().any(|c| c.id == id) {
-            return Err(not_found(&id));
-        }
-        if settings.active_connection.as_deref() == Some(id.as_str()) {
-            return Err(StatusError {
-                code: ErrorCode::Conflict,
-                message: "this connection is in use: switch to another one first".into(),
-            });
-        }
+        connections::check_removable(
+            &settings.connections,
+            settings.active_connection.as_deref(),
+            &id,
+        )
+        .map_err(fail)?;
         shell.secrets.delete(&id).map_err(unavailable)?;
         shell.update_settings(|s| s.connections.retain(|c| c.id != id))?;
         Ok(())
@@ -685,7 +678,7 @@ pub async fn test_connection(app: AppHandle, input: ConnectionInput) -> Reply<Co
     let url = blocking(move || {
         let shell = app.state::<Shell>();
         let stored = input.id.as_deref().and_then(|id| shell.secrets.get(id));
-        let password = input.password.clone().or(stored);
+        let password = input.password_to_test(stored);
         let saved = input.to_saved("test".into(), false).map_err(fail)?;
         saved.url_with(password.as_deref()).map_err(fail)
     })
@@ -697,9 +690,7 @@ pub async fn test_connection(app: AppHandle, input: ConnectionInput) -> Reply<Co
 pub async fn use_connection(app: AppHandle, id: Option<String>) -> Reply<()> {
     let shell = app.state::<Shell>();
     if let Some(id) = &id {
-        if !shell.settings().connections.iter().any(|c| &c.id == id) {
-            return Err(not_found(id));
-        }
+        connections::find(&shell.settings().connections, id).map_err(fail)?;
     }
     shell.update_settings(|s| s.active_connection = id)?;
     shell.restart(&app).await;
@@ -736,13 +727,6 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Reply<T> + Send + 'stat
             code: ErrorCode::Internal,
             message: e.to_string(),
         })?
-}
-
-fn not_found(id: &str) -> StatusError {
-    StatusError {
-        code: ErrorCode::NotFound,
-        message: format!("no saved connection {id}"),
-    }
 }
 
 fn unavailable(message: String) -> StatusError {

@@ -5,6 +5,7 @@
 //! - [`commands`]: the Tauri commands the UI invokes (thin adapters over core).
 //! - [`notifier`], [`tray`]: OS notifications and the tray icon.
 //! - [`settings`], [`secrets`]: the app's settings file and connection passwords.
+//! - [`dashboard`]: the seed's HTTP dashboard, served by the desktop app too.
 
 mod commands;
 mod dashboard;

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use antrian_core::alerts::AlertPrefs;
 use antrian_core::config::dashboard::DashboardSettings;
 use antrian_core::config::targets::HttpTargetInput;
-use antrian_core::connections::SavedConnection;
+use antrian_core::store::connections::SavedConnection;
 use serde::{Deserialize, Serialize};
 
 /// Everything the file holds.

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use antrian_core::audit::Actor;
-use antrian_core::health::{ConnectionState, ConnectionStatus};
+use antrian_core::connection::status::{ConnectionState, ConnectionStatus};
 use tauri::menu::{Menu, MenuItem, PredefinedMenuItem};
 use tauri::tray::TrayIconBuilder;
 use tauri::{AppHandle, Manager, Wry};

@@ -4,6 +4,11 @@
 //! A thin adapter: parse arguments, call `antrian-core`, print, and map errors to exit codes
 //! (0 ok, 1 a server or resource is unavailable, 2 invalid input or configuration, 3 not
 //! found, 4 conflicts with the current state).
+//!
+//! - [`args`]: argument syntax clap does not know (durations, backoff specs).
+//! - [`commands`]: the commands that run against Redis, one module per resource.
+//! - [`output`]: tables for people, JSON with `--json`.
+//! - [`service`]: life under a service manager (systemd readiness, signals).
 
 mod args;
 mod commands;

@@ -6,6 +6,11 @@
 //! goes missing and one when it comes, not one per try. The connection kept afterwards is
 //! `bullmq-official`'s auto-reconnecting one, so queues (BullMQ) and Antrian's own keys share
 //! the same client options, TLS and Cluster support included.
+//!
+//! [`status`]: the connection's state as the Overview shows it, and the monitor that keeps
+//! it current.
+
+pub mod status;
 
 use std::time::Duration;
 

@@ -1,29 +1,29 @@
 //! antrian-core: everything Antrian does, for the desktop app, the HTTP dashboard and the
 //! CLI to call (DESIGN.md decision 4: one core, three faces).
 //!
+//! - [`alerts`]: failure alerts for the desktop's notifications (grouping, preferences).
 //! - [`audit`]: who removed, retried, paused or edited which jobs (a capped log in Redis).
-//! - [`autoscaler`]: scaling decisions for worker pools (pure, table-tested).
 //! - [`config`]: settings from defaults, `config.toml`, `.env` and the environment.
+//! - [`connection`]: the one way to connect to Redis (probe, retry, BullMQ's client), and
+//!   [`connection::status`], the connection's state for the Overview.
 //! - [`embedded`]: the supervised `redis-server` Antrian runs when none is configured.
-//! - [`connection`]: the one way to connect to Redis (probe, retry, BullMQ's client).
+//! - [`error`]: the crate's error type and its stable codes.
 //! - [`keys`]: every Redis key of Antrian's own data.
-//! - [`health`]: connection status for the Overview, with the eviction-policy warning.
+//! - [`private_file`]: files only their owner may read, on every platform.
+//! - [`queue`]: the queue manager over BullMQ's layout, job events, and the system's health
+//!   verdict ([`queue::health`]).
 //! - [`runtime`]: start-up and shutdown of everything one process runs.
 //! - [`scheduler`]: cron schedules on BullMQ job schedulers, and condition-based ones.
-//! - [`store`]: Antrian's own data: the product store.
-//! - [`worker`]: job handlers and worker pools.
+//! - [`store`]: Antrian's own data: products, orders, the desktop's saved connections.
 //! - [`telemetry`]: logging to stderr and a daily-rotated file.
-//! - [`error`]: the crate's error type and its stable codes.
+//! - [`worker`]: job handlers, worker pools, their autoscaler, nodes.
 
 pub mod alerts;
 pub mod audit;
-pub mod autoscaler;
 pub mod config;
 pub mod connection;
-pub mod connections;
 pub mod embedded;
 pub mod error;
-pub mod health;
 pub mod keys;
 pub mod private_file;
 pub mod queue;

@@ -17,17 +17,17 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
-use crate::autoscaler::ScalingRules;
 use crate::config::Config;
+use crate::connection::status::{self, ConnectionStatus, RedisMode, StatusBoard};
 use crate::connection::Connection;
 use crate::embedded::{EmbeddedOptions, EmbeddedRedis};
 use crate::error::Result;
-use crate::health::{self, ConnectionStatus, RedisMode, StatusBoard};
 use crate::queue::{
     health as queue_health, CreatedQueue, EventHub, HealthStatus, HealthThresholds, JobDefaults,
     QueueEvent, QueueManager,
 };
 use crate::scheduler::{Scheduler, SchedulerService};
+use crate::worker::autoscale::decision::ScalingRules;
 use crate::worker::{
     local_node_id, Autoscaler, NodeAgent, PoolSettings, Registry, WorkerManager, WorkerType,
 };
@@ -204,7 +204,7 @@ impl Runtime {
                 return Err(e);
             }
         };
-        health::check(&connection, board).await;
+        status::check(&connection, board).await;
         let defaults = JobDefaults {
             attempts: config.queue.retry_attempts,
             backoff_delay_ms: config.queue.retry_delay_ms,
@@ -263,10 +263,10 @@ impl Runtime {
             services,
         };
         if services != Services::OneShot {
-            runtime.tasks.push(tokio::spawn(health::monitor(
+            runtime.tasks.push(tokio::spawn(status::monitor(
                 runtime.connection.clone(),
                 runtime.board.clone(),
-                health::CHECK_INTERVAL,
+                status::CHECK_INTERVAL,
                 runtime.cancel.clone(),
             )));
             runtime.tasks.push(tokio::spawn(health_checks(
@@ -580,12 +580,12 @@ async fn health_status(
     // With Redis gone there are no stats to read; the connection alone decides. A server
     // that went away since the last connection check must not hold the answer: health is
     // what probes and the Overview read while things are wrong.
-    let stats = if redis.state == health::ConnectionState::Connected {
+    let stats = if redis.state == status::ConnectionState::Connected {
         match tokio::time::timeout(HEALTH_READ_TIMEOUT, queues.get_all_queue_stats()).await {
             Ok(stats) => stats.unwrap_or_default(),
             Err(_) => {
-                redis.state = health::ConnectionState::Disconnected;
-                redis.error = Some(health::StatusError {
+                redis.state = status::ConnectionState::Disconnected;
+                redis.error = Some(status::StatusError {
                     code: crate::error::ErrorCode::Unavailable,
                     message: format!(
                         "Redis at {} did not answer within {} s",

@@ -1,6 +1,6 @@
 //! "Test connection" against real servers: a good one, a wrong password, nothing listening.
 
-use antrian_core::connections::{test_connection, ConnectionInput};
+use antrian_core::store::connections::{test_connection, ConnectionInput};
 use antrian_core::ErrorCode;
 use antrian_testkit::{free_port, RedisOptions, TestRedis};
 

@@ -298,12 +298,12 @@ async fn node_commands_reach_a_node_after_redis_restarts() {
 
     redis.kill();
     antrian_testkit::wait_for_watch(&mut status, Duration::from_secs(20), |s| {
-        s.state == antrian_core::health::ConnectionState::Disconnected
+        s.state == antrian_core::connection::status::ConnectionState::Disconnected
     })
     .await;
     redis.restart();
     antrian_testkit::wait_for_watch(&mut status, Duration::from_secs(20), |s| {
-        s.state == antrian_core::health::ConnectionState::Connected
+        s.state == antrian_core::connection::status::ConnectionState::Connected
     })
     .await;
     // The command reader's own connection died with the server; it must open a new one.

@@ -4,6 +4,7 @@
 //! - [`data`]: saving products and validating data (data-processing-queue).
 //! - [`notify`]: webhooks (notifications-queue).
 //! - [`cleanup`]: pruning old data (cleanup-queue).
+//! - [`net`]: the SSRF guard of every request a job makes to an address it was handed.
 //! - [`catalogue`]: every job type with the JSON Schema of its data and an example, for
 //!   forms, the API and the CLI.
 //!

@@ -16,7 +16,7 @@ use antrian_core::runtime::Handle;
 use antrian_core::CancellationToken;
 use tokio::sync::{mpsc, oneshot};
 
-use antrian_core::health::ConnectionState;
+use antrian_core::connection::status::ConnectionState;
 use antrian_core::queue::QueueEvent;
 use axum::extract::State;
 use axum::http::header;

@@ -1121,7 +1121,7 @@ async fn a_queue_is_created_before_it_takes_jobs() {
 /// `/api/health` as a probe reads it: the status code alone says whether to act.
 #[tokio::test]
 async fn health_is_503_while_redis_is_down_and_200_once_it_is_back() {
-    use antrian_core::health::ConnectionState;
+    use antrian_core::connection::status::ConnectionState;
     let mut d = Dashboard::start().await;
     let first = d.call("GET", "/api/health", None).await;
     assert_eq!(
@@ -1150,8 +1150,8 @@ async fn health_is_503_while_redis_is_down_and_200_once_it_is_back() {
 
 /// Waits (30 s at most) until the runtime's connection state satisfies `want`.
 async fn reached(
-    changes: &mut tokio::sync::watch::Receiver<antrian_core::health::ConnectionStatus>,
-    want: impl Fn(antrian_core::health::ConnectionState) -> bool,
+    changes: &mut tokio::sync::watch::Receiver<antrian_core::connection::status::ConnectionStatus>,
+    want: impl Fn(antrian_core::connection::status::ConnectionState) -> bool,
 ) {
     tokio::time::timeout(
         std::time::Duration::from_secs(30),

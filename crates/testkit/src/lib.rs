@@ -9,6 +9,7 @@
 //! - [`fixture::FixtureSite`]: a local web site for scraping tests (pages, a marketplace
 //!   API, a seller endpoint behind a session, misbehaving routes), logging every request.
 //! - [`dbus`]: a private D-Bus session with a notification server and a tray host.
+//! - [`node`]: a Node.js BullMQ 6 worker for the interop tests.
 //! - [`cluster::TestCluster`]: a Redis Cluster of test-owned servers, with failover.
 
 pub mod cluster;

@@ -7,7 +7,7 @@ use chrono::Timelike;
 use tokio::sync::{mpsc, watch as channel};
 
 use super::{Alert, AlertKind, AlertPrefs, FailureGroup, FailureGrouper};
-use crate::health::ConnectionState;
+use crate::connection::status::ConnectionState;
 use crate::queue::{FireKind, HealthLevel, QueueEvent};
 use crate::runtime::Handle;
 use crate::worker::{list_nodes, NodeInfo, GONE_AFTER};
@@ -164,7 +164,11 @@ impl Watcher {
         }
     }
 
-    async fn on_status(&mut self, before: ConnectionState, now: &crate::health::ConnectionStatus) {
+    async fn on_status(
+        &mut self,
+        before: ConnectionState,
+        now: &crate::connection::status::ConnectionStatus,
+    ) {
         match (before, now.state) {
             (ConnectionState::Connected, ConnectionState::Disconnected) => {
                 self.lost_at = Some(Instant::now());

@@ -587,9 +587,9 @@ impl Config {
     }
 
     /// The auto-scaling rules of this configuration; they bound every pool's size.
-    pub fn scaling_rules(&self) -> crate::autoscaler::ScalingRules {
+    pub fn scaling_rules(&self) -> crate::worker::autoscale::decision::ScalingRules {
         let q = &self.queue;
-        crate::autoscaler::ScalingRules {
+        crate::worker::autoscale::decision::ScalingRules {
             enabled: q.auto_scaling,
             min_workers: q.min_workers,
             max_workers: q.max_workers,

@@ -3,7 +3,7 @@ use std::time::Duration;
 use antrian_testkit::{free_port, not_redis_server, wait_for_watch, RedisOptions, TestRedis};
 
 use super::*;
-use crate::health::{self, ConnectionState, RedisMode, StatusBoard};
+use crate::connection::status::{self, ConnectionState, RedisMode, StatusBoard};
 
 async fn open(url: &str) -> Result<Connection> {
     Connection::open(url, "test-redis", &CancellationToken::new(), |_| {}).await
@@ -88,7 +88,7 @@ async fn health_reports_version_policy_loss_and_recovery() {
     });
     let conn = open(&redis.url()).await.expect("connects");
     let board = StatusBoard::new(RedisMode::External, "test-redis");
-    health::check(&conn, &board).await;
+    status::check(&conn, &board).await;
     let s = board.current();
     assert_eq!(s.state, ConnectionState::Connected);
     assert!(s
@@ -105,14 +105,14 @@ async fn health_reports_version_policy_loss_and_recovery() {
     assert!(s.latency_ms.is_some());
 
     redis.kill();
-    health::check(&conn, &board).await;
+    status::check(&conn, &board).await;
     assert_eq!(board.current().state, ConnectionState::Disconnected);
     assert!(board.current().error.is_some());
 
     redis.restart();
     let mut rx = board.subscribe();
     let cancel = CancellationToken::new();
-    let monitor = tokio::spawn(health::monitor(
+    let monitor = tokio::spawn(status::monitor(
         conn.clone(),
         board.clone(),
         Duration::from_millis(100),

@@ -6,7 +6,7 @@ use serde::Serialize;
 use ts_rs::TS;
 
 use super::model::QueueStats;
-use crate::health::{ConnectionState, ConnectionStatus};
+use crate::connection::status::{ConnectionState, ConnectionStatus};
 
 /// The verdict.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, TS)]
@@ -187,7 +187,7 @@ pub fn assess(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::health::RedisMode;
+    use crate::connection::status::RedisMode;
 
     fn connected() -> ConnectionStatus {
         let mut s = ConnectionStatus::connecting(RedisMode::External, "redis://r:6379");

@@ -8,14 +8,15 @@
 //! - Condition-based schedules ([`dynamic`]) are evaluated every few seconds by the
 //!   scheduler component ([`service`]) under a Redis lease, so with several instances
 //!   running exactly one evaluates.
-//! - [`overlap`]: the `skip` overlap policy, applied by Antrian's workers when a run starts.
+//! - [`runs`]: which jobs are a schedule's runs, what became of them, and the `skip`
+//!   overlap policy Antrian's workers apply when a run starts.
 //! - [`cron`]: parsing, previews and descriptions with the engine that fires.
 
 pub mod cron;
 pub mod dynamic;
 pub mod model;
-pub mod overlap;
 mod registry;
+pub mod runs;
 pub mod service;
 
 use std::sync::Arc;

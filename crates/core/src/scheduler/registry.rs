@@ -15,6 +15,7 @@ use super::model::{
     DateInput, Overlap, Preview, RunOutcome, Schedule, ScheduleInput, ScheduleRun, ScheduleStatus,
     ScheduleUpdate, ScheduleView,
 };
+use super::runs::outcome_word;
 use super::{invalid, now_ms, validate_name, Scheduler, MAX_PREVIEW, RUNS_SHOWN};
 use crate::error::{Error, Result};
 use crate::keys;
@@ -58,16 +59,6 @@ fn repeat_options(s: &Schedule) -> RepeatOptions {
         limit: s.limit,
         ..Default::default()
     }
-}
-
-/// `(schedule name, fire time)` of a job a schedule added: `repeat:<name>:<ms>` (BullMQ's
-/// id for a scheduler's run) or `run:<name>:<ms>` (Antrian's run-now).
-pub fn run_of(job_id: &str) -> Option<(&str, i64)> {
-    let rest = job_id
-        .strip_prefix("repeat:")
-        .or_else(|| job_id.strip_prefix("run:"))?;
-    let (name, at) = rest.rsplit_once(':')?;
-    Some((name, at.parse().ok()?))
 }
 
 impl Scheduler {
@@ -371,7 +362,7 @@ impl Scheduler {
         if s.overlap == Overlap::Skip {
             let mut redis = self.conn.redis();
             if let Some((id, outcome)) =
-                super::overlap::unfinished_run(&mut redis, self.queues.prefix(), &s, now + 1, None)
+                super::runs::unfinished_run(&mut redis, self.queues.prefix(), &s, now + 1, None)
                     .await?
             {
                 return Err(Error::Conflict(format!(
@@ -404,7 +395,7 @@ impl Scheduler {
     /// [`RUNS_KEPT`]).
     pub(crate) async fn record_run(&self, name: &str, job_id: &str, at: i64) -> Result<()> {
         let mut redis = self.conn.redis();
-        super::overlap::record_run(&mut redis, name, job_id, at).await
+        super::runs::record_run(&mut redis, name, job_id, at).await
     }
 
     /// One schedule with its next run and recent runs.
@@ -498,8 +489,7 @@ impl Scheduler {
         };
         let mut redis = self.conn.redis();
         let runs =
-            super::overlap::recent_runs(&mut redis, self.queues.prefix(), &s, now, RUNS_SHOWN)
-                .await?;
+            super::runs::recent_runs(&mut redis, self.queues.prefix(), &s, now, RUNS_SHOWN).await?;
         Ok(ScheduleView {
             description: cron::describe(&s.schedule).unwrap_or_default(),
             status,
@@ -508,17 +498,6 @@ impl Scheduler {
             recent_runs: runs,
             schedule: s,
         })
-    }
-}
-
-pub(crate) fn outcome_word(outcome: RunOutcome) -> &'static str {
-    match outcome {
-        RunOutcome::Waiting => "waiting",
-        RunOutcome::Active => "active",
-        RunOutcome::Completed => "completed",
-        RunOutcome::Failed => "failed",
-        RunOutcome::Skipped => "skipped",
-        RunOutcome::Removed => "removed",
     }
 }
 
@@ -537,42 +516,6 @@ fn preview(expr: &str, timezone: &str, count: usize, bounds: Bounds) -> Result<P
         description: cron::describe(expr)?,
         times: times.iter().map(DateTime::to_rfc3339).collect(),
     })
-}
-
-/// A run's outcome from what BullMQ keeps of its job: the hash fields `finishedOn`,
-/// `processedOn`, `failedReason`, `returnvalue`, `timestamp` (always set while the job
-/// exists), and whether it is in the completed or failed set.
-pub(crate) fn outcome_of(
-    fields: &[Option<String>; 5],
-    in_completed: bool,
-    in_failed: bool,
-) -> (RunOutcome, Option<i64>, Option<String>) {
-    let [finished_on, processed_on, failed_reason, return_value, created] = fields;
-    let finished = finished_on.as_deref().and_then(|f| f.parse().ok());
-    if in_failed {
-        return (RunOutcome::Failed, finished, failed_reason.clone());
-    }
-    if in_completed {
-        let skipped = return_value
-            .as_deref()
-            .and_then(|r| serde_json::from_str::<serde_json::Value>(r).ok())
-            .and_then(|v| {
-                (v.get("skipped") == Some(&serde_json::Value::Bool(true)))
-                    .then(|| v.get("reason").and_then(|r| r.as_str()).map(String::from))
-            });
-        return match skipped {
-            Some(reason) => (RunOutcome::Skipped, finished, reason),
-            None => (RunOutcome::Completed, finished, None),
-        };
-    }
-    if created.is_none() {
-        return (RunOutcome::Removed, None, None);
-    }
-    if processed_on.is_some() {
-        (RunOutcome::Active, None, None)
-    } else {
-        (RunOutcome::Waiting, None, None)
-    }
 }
 
 impl ScheduleRun {
@@ -594,18 +537,6 @@ impl ScheduleRun {
 #[cfg(test)]
 mod unit {
     use super::*;
-
-    #[test]
-    fn run_ids_name_their_schedule_and_time() {
-        assert_eq!(
-            run_of("repeat:daily-cleanup:1764288000000"),
-            Some(("daily-cleanup", 1_764_288_000_000))
-        );
-        assert_eq!(run_of("run:a.b_c:5"), Some(("a.b_c", 5)));
-        assert_eq!(run_of("42"), None);
-        assert_eq!(run_of("repeat:x:notanumber"), None);
-        assert_eq!(run_of("dynamic:x:1-1"), None);
-    }
 
     #[test]
     fn dates_take_millis_or_rfc3339() {

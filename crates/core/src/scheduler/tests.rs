@@ -159,7 +159,7 @@ async fn a_seconds_cron_fires_on_time_and_its_runs_are_processed() {
     // by a marker the worker blocks on; the rest is this loaded 2-core machine).
     for _ in 0..3 {
         let (id, _) = completed(&mut sub, "repeat:every-2s:").await;
-        let (_, fire) = registry::run_of(&id).expect("a schedule run id");
+        let (_, fire) = runs::run_of(&id).expect("a schedule run id");
         assert_eq!(fire % 2000, 0, "fires on even seconds: {id}");
         let job = t.queues.get_job(CLEANUP, &id).await.expect("job");
         let late = i64::try_from(job.processed_on.expect("processed")).expect("ms") - fire;
@@ -215,7 +215,7 @@ async fn disable_stops_firing_and_keeps_the_definition_enable_resumes() {
     let enabled = t.scheduler.enable_schedule("pulse").await.expect("enabled");
     assert_eq!(enabled.status, ScheduleStatus::Active);
     let (id, _) = completed(&mut sub, "repeat:pulse:").await;
-    let (_, fire) = registry::run_of(&id).expect("run id");
+    let (_, fire) = runs::run_of(&id).expect("run id");
     assert!(fire >= enabled_at - 1000, "a run after enabling: {id}");
     t.stop().await;
 }

@@ -1,8 +1,12 @@
 //! The auto-scaling loop: each tick, for every running pool, reads the queue's depth and
-//! the pool's recent throughput, asks [`crate::autoscaler::decide`], applies the decision,
+//! the pool's recent throughput, asks [`decision::decide`], applies the decision,
 //! publishes `scaling:up` / `scaling:down`, and keeps it in a capped log in Redis for the UI
 //! to chart. Time comes from the caller ([`Autoscaler::tick`] takes `now`), so tests drive
 //! it without sleeping.
+//!
+//! [`decision`]: the decision itself, a pure function of the pool's numbers.
+
+pub mod decision;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -10,11 +14,11 @@ use std::time::Duration;
 
 use super::pool::WorkerManager;
 use super::registry::WorkerType;
-use crate::autoscaler::{decide, Decision, PoolSnapshot, ScalingRules};
 use crate::connection::Connection;
 use crate::error::{Error, Result};
 use crate::keys;
 use crate::queue::{EventHub, QueueEvent, QueueManager, ScalingRecord};
+use decision::{decide, Decision, PoolSnapshot, ScalingRules};
 
 /// Decisions kept in the scaling log.
 pub const SCALING_LOG_LEN: isize = 1000;

@@ -8,8 +8,8 @@ use std::time::Duration;
 use super::budget::{self, ClientRoom};
 use super::pool::WorkerManager;
 use super::registry::WorkerType;
-use crate::autoscaler::ScalingRules;
 use crate::error::{Error, Result};
+use crate::worker::autoscale::decision::ScalingRules;
 
 impl WorkerManager {
     /// Sets the bounds every pool size obeys (the runtime's `QUEUE_MIN_WORKERS`,

@@ -1,6 +1,7 @@
 //! Workers: the runtime that executes jobs (the seed's "Workers").
 //!
-//! - [`autoscale`]: the loop that applies the autoscaler's decisions to the pools.
+//! - [`autoscale`]: the autoscaler: its decision (pure, table-tested) and the loop that
+//!   applies it to the pools.
 //! - [`budget`]: how many more workers the shared Redis has client connections for.
 //! - [`handler`]: the `Handler` trait, the job context and the typed outcomes.
 //! - [`memory`]: the process's resident memory, for the memory ceiling.
@@ -20,6 +21,7 @@ pub mod pool;
 pub mod recovery;
 pub mod registry;
 
+pub use autoscale::decision::ScalingRules;
 pub use autoscale::{scaling_log, Autoscaler};
 pub use handler::{handler_fn, CancelToken, Handler, JobContext, JobError};
 pub use nodes::{

@@ -27,12 +27,12 @@ use serde::Serialize;
 
 use super::handler::{JobContext, JobError, JobSlot};
 use super::registry::{Registry, WorkerType};
-use crate::autoscaler::ScalingRules;
 use crate::connection::Connection;
 use crate::error::{Error, Result};
 use crate::now_ms;
 use crate::queue::options::backoff_delay;
 use crate::queue::METRICS_MINUTES;
+use crate::worker::autoscale::decision::ScalingRules;
 
 /// How many recent job durations the statistics keep per type.
 const DURATION_WINDOW: usize = 1000;
@@ -507,7 +507,7 @@ async fn run_job(
         )));
     };
     // A run of a schedule whose overlap policy is skip may have to give way.
-    match crate::scheduler::overlap::skip_reason(&mut redis, prefix, job.id()).await {
+    match crate::scheduler::runs::skip_reason(&mut redis, prefix, job.id()).await {
         Ok(Some(reason)) => {
             tracing::info!(job = %job.id(), "{reason}: run skipped");
             counters.record(Duration::ZERO, true);

@@ -212,7 +212,7 @@ pub(crate) async fn sites(State(s): State<AppState>) -> ApiResult<Json<Value>> {
     Ok(Json(json!(sites)))
 }
 
-#[utoipa::path(get, path = "/api/scaling/settings", tag = "system", summary = "The auto-scaling rules the pools follow (QUEUE_AUTO_SCALING, QUEUE_MIN_WORKERS, QUEUE_MAX_WORKERS, thresholds, cooldown)", responses((status = 200, description = "OK", body = antrian_core::autoscaler::ScalingRules), (status = 401, description = "No or wrong credentials", body = ErrorBody), (status = 429, description = "Too many failed logins from this address", body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/scaling/settings", tag = "system", summary = "The auto-scaling rules the pools follow (QUEUE_AUTO_SCALING, QUEUE_MIN_WORKERS, QUEUE_MAX_WORKERS, thresholds, cooldown)", responses((status = 200, description = "OK", body = antrian_core::worker::ScalingRules), (status = 401, description = "No or wrong credentials", body = ErrorBody), (status = 429, description = "Too many failed logins from this address", body = ErrorBody)))]
 pub(crate) async fn scaling_settings(State(s): State<AppState>) -> Json<Value> {
     Json(json!(s.rt.scaling))
 }

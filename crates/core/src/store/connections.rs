@@ -82,21 +82,38 @@ pub struct ConnectionTest {
     pub latency_ms: f64,
 }
 
+/// What saving a [`ConnectionInput`] does to the connection's stored password.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PasswordChange<'a> {
+    /// No password given: the stored one stays.
+    Keep,
+    /// An empty password: the stored one goes.
+    Remove,
+    /// A new password.
+    Set(&'a str),
+}
+
 impl ConnectionInput {
+    /// What saving this input does to the stored password.
+    pub fn password_change(&self) -> PasswordChange<'_> {
+        match self.password.as_deref() {
+            None => PasswordChange::Keep,
+            Some("") => PasswordChange::Remove,
+            Some(p) => PasswordChange::Set(p),
+        }
+    }
+
+    /// The password a connection test uses: the one typed in the form, or else the one
+    /// stored for the connection being edited.
+    pub fn password_to_test(&self, stored: Option<String>) -> Option<String> {
+        self.password.clone().or(stored)
+    }
+
     /// The connection this input saves among the `saved` ones: a new one gets a fresh id; a
     /// changed one keeps its id and, when no new password is given, its stored password.
     pub fn resolve(&self, saved: &[SavedConnection]) -> Result<SavedConnection> {
         let existing = match &self.id {
-            Some(id) => {
-                Some(
-                    saved
-                        .iter()
-                        .find(|c| &c.id == id)
-                        .ok_or_else(|| Error::NotFound {
-                            what: format!("saved connection {id}"),
-                        })?,
-                )
-            }
+            Some(id) => Some(find(saved, id)?),
             None => None,
         };
         let id = existing.map_or_else(new_connection_id, |c| c.id.clone());
@@ -186,6 +203,36 @@ impl ConnectionInput {
         }
         Ok(url.to_string())
     }
+}
+
+/// The saved connection `id`, or a not-found error naming it.
+pub fn find<'a>(saved: &'a [SavedConnection], id: &str) -> Result<&'a SavedConnection> {
+    saved
+        .iter()
+        .find(|c| c.id == id)
+        .ok_or_else(|| Error::NotFound {
+            what: format!("saved connection {id}"),
+        })
+}
+
+/// Puts `connection` among the `saved` ones: in place of the one with its id, or added.
+pub fn upsert(saved: &mut Vec<SavedConnection>, connection: SavedConnection) {
+    match saved.iter_mut().find(|c| c.id == connection.id) {
+        Some(slot) => *slot = connection,
+        None => saved.push(connection),
+    }
+}
+
+/// Checks that `id` may be removed: it is saved, and it is not the one in use (`active`) —
+/// removing that would leave the app on a connection it no longer knows.
+pub fn check_removable(saved: &[SavedConnection], active: Option<&str>, id: &str) -> Result<()> {
+    find(saved, id)?;
+    if active == Some(id) {
+        return Err(Error::Conflict(
+            "this connection is in use: switch to another one first".into(),
+        ));
+    }
+    Ok(())
 }
 
 impl SavedConnection {
@@ -425,5 +472,59 @@ mod tests {
                 "{err} should name {field}"
             );
         }
+    }
+
+    #[test]
+    fn the_list_keeps_one_entry_per_id_and_never_drops_the_one_in_use() {
+        let a = input("redis://a:6379")
+            .to_saved("conn-a".into(), false)
+            .expect("a");
+        let b = input("redis://b:6379")
+            .to_saved("conn-b".into(), true)
+            .expect("b");
+        let mut saved = vec![a.clone()];
+        upsert(&mut saved, b.clone());
+        let mut renamed = a.clone();
+        renamed.name = "renamed".into();
+        upsert(&mut saved, renamed.clone());
+        assert_eq!(
+            saved,
+            vec![renamed, b],
+            "replaced in place, added at the end"
+        );
+
+        assert_eq!(find(&saved, "conn-b").expect("saved").url, "redis://b:6379");
+        let missing = find(&saved, "conn-x").expect_err("not saved");
+        assert_eq!(missing.code(), crate::ErrorCode::NotFound);
+        assert_eq!(missing.to_string(), "saved connection conn-x not found");
+
+        check_removable(&saved, Some("conn-a"), "conn-b").expect("not in use");
+        check_removable(&saved, None, "conn-a").expect("nothing in use");
+        let in_use = check_removable(&saved, Some("conn-a"), "conn-a").expect_err("in use");
+        assert_eq!(in_use.code(), crate::ErrorCode::Conflict);
+        assert!(
+            in_use.to_string().contains("switch to another one first"),
+            "{in_use}"
+        );
+        let gone = check_removable(&saved, Some("conn-a"), "conn-x").expect_err("unknown");
+        assert_eq!(gone.code(), crate::ErrorCode::NotFound);
+    }
+
+    #[test]
+    fn a_password_is_kept_removed_or_replaced_and_a_test_falls_back_to_the_stored_one() {
+        let mut form = input("redis://a:6379");
+        assert_eq!(form.password_change(), PasswordChange::Keep);
+        assert_eq!(
+            form.password_to_test(Some("stored".into())).as_deref(),
+            Some("stored")
+        );
+        form.password = Some(String::new());
+        assert_eq!(form.password_change(), PasswordChange::Remove);
+        form.password = Some("new".into());
+        assert_eq!(form.password_change(), PasswordChange::Set("new"));
+        assert_eq!(
+            form.password_to_test(Some("stored".into())).as_deref(),
+            Some("new")
+        );
     }
 }

@@ -15,7 +15,7 @@
 //!    between the two never flips the pool back and forth.
 //!
 //! The loop that feeds it (per worker type, emitting `scaling:up` / `scaling:down` and
-//! logging each decision in Redis) comes with the worker pools.
+//! logging each decision in Redis) is the parent module, [`super`].
 
 use serde::Serialize;
 use ts_rs::TS;

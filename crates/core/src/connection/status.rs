@@ -1,4 +1,5 @@
-//! Connection health: what the Overview shows and what `antrian start` logs.
+//! The connection's status: what the Overview shows and what `antrian start` logs (the
+//! system's health verdict, which also reads the queues, is [`crate::queue::health`]).
 //!
 //! A [`StatusBoard`] holds the latest [`ConnectionStatus`]; the monitor task PINGs and reads
 //! `INFO` every few seconds and publishes changes. State changes (lost, regained, eviction
@@ -11,7 +12,7 @@ use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 use ts_rs::TS;
 
-use crate::connection::Connection;
+use super::Connection;
 use crate::error::{Error, ErrorCode};
 use crate::now_ms;
 

@@ -11,7 +11,6 @@
 use redis::aio::ConnectionLike;
 
 use super::model::{Overlap, RunOutcome, Schedule, ScheduleRun};
-use super::registry::{outcome_of, outcome_word, run_of};
 use super::{RUNS_KEPT, RUNS_SHOWN};
 use crate::error::Result;
 use crate::keys;
@@ -158,4 +157,78 @@ pub async fn skip_reason<C: ConnectionLike + Send>(
                 )
             }),
     )
+}
+
+/// `(schedule name, fire time)` of a job a schedule added: `repeat:<name>:<ms>` (BullMQ's
+/// id for a scheduler's run) or `run:<name>:<ms>` (Antrian's run-now).
+pub fn run_of(job_id: &str) -> Option<(&str, i64)> {
+    let rest = job_id
+        .strip_prefix("repeat:")
+        .or_else(|| job_id.strip_prefix("run:"))?;
+    let (name, at) = rest.rsplit_once(':')?;
+    Some((name, at.parse().ok()?))
+}
+
+/// A run's outcome from what BullMQ keeps of its job: the hash fields `finishedOn`,
+/// `processedOn`, `failedReason`, `returnvalue`, `timestamp` (always set while the job
+/// exists), and whether it is in the completed or failed set.
+pub(crate) fn outcome_of(
+    fields: &[Option<String>; 5],
+    in_completed: bool,
+    in_failed: bool,
+) -> (RunOutcome, Option<i64>, Option<String>) {
+    let [finished_on, processed_on, failed_reason, return_value, created] = fields;
+    let finished = finished_on.as_deref().and_then(|f| f.parse().ok());
+    if in_failed {
+        return (RunOutcome::Failed, finished, failed_reason.clone());
+    }
+    if in_completed {
+        let skipped = return_value
+            .as_deref()
+            .and_then(|r| serde_json::from_str::<serde_json::Value>(r).ok())
+            .and_then(|v| {
+                (v.get("skipped") == Some(&serde_json::Value::Bool(true)))
+                    .then(|| v.get("reason").and_then(|r| r.as_str()).map(String::from))
+            });
+        return match skipped {
+            Some(reason) => (RunOutcome::Skipped, finished, reason),
+            None => (RunOutcome::Completed, finished, None),
+        };
+    }
+    if created.is_none() {
+        return (RunOutcome::Removed, None, None);
+    }
+    if processed_on.is_some() {
+        (RunOutcome::Active, None, None)
+    } else {
+        (RunOutcome::Waiting, None, None)
+    }
+}
+
+pub(crate) fn outcome_word(outcome: RunOutcome) -> &'static str {
+    match outcome {
+        RunOutcome::Waiting => "waiting",
+        RunOutcome::Active => "active",
+        RunOutcome::Completed => "completed",
+        RunOutcome::Failed => "failed",
+        RunOutcome::Skipped => "skipped",
+        RunOutcome::Removed => "removed",
+    }
+}
+
+#[cfg(test)]
+mod unit {
+    use super::*;
+
+    #[test]
+    fn run_ids_name_their_schedule_and_time() {
+        assert_eq!(
+            run_of("repeat:daily-cleanup:1764288000000"),
+            Some(("daily-cleanup", 1_764_288_000_000))
+        );
+        assert_eq!(run_of("run:a.b_c:5"), Some(("a.b_c", 5)));
+        assert_eq!(run_of("42"), None);
+        assert_eq!(run_of("repeat:x:notanumber"), None);
+        assert_eq!(run_of("dynamic:x:1-1"), None);
+    }
 }
