@@ -14,10 +14,10 @@ use antrian_core::CancellationToken;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
-use axum::routing::get;
-use axum::Router;
 use futures_util::stream::{self, Stream, StreamExt};
 use tokio::sync::broadcast;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::metrics::Counters;
 use crate::AppState;
@@ -117,7 +117,7 @@ fn sse_event(id: u64, event: &QueueEvent) -> Event {
     }
 }
 
-#[utoipa::path(get, path = "/api/events", tag = "events", summary = "Core events as server-sent events (job:*, queue:*, scaling:*, schedule:fired, health:check); send Last-Event-ID to resume", responses((status = 200, description = "An event stream: `event:` is the event name, `data:` its JSON, `id:` its number", content_type = "text/event-stream", body = String), (status = 401, description = "No or wrong credentials", body = crate::error::ErrorBody), (status = 429, description = "Too many failed logins from this address", body = crate::error::ErrorBody)))]
+#[utoipa::path(get, path = "/api/events", tag = "events", summary = "Core events as server-sent events (job:*, queue:*, scaling:*, schedule:fired, health:check); send Last-Event-ID to resume", responses((status = 200, description = "An event stream: `event:` is the event name, `data:` its JSON, `id:` its number", content_type = "text/event-stream", body = String)))]
 pub(crate) async fn stream_events(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -158,6 +158,6 @@ pub(crate) async fn stream_events(
 }
 
 /// `GET /api/events`.
-pub fn routes() -> Router<AppState> {
-    Router::new().route("/api/events", get(stream_events))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(stream_events))
 }

@@ -92,10 +92,8 @@ pub fn app(state: AppState, config: &DashboardConfig) -> Router {
         &config.password,
         config.host.is_loopback(),
     ));
-    routes::api()
-        .merge(events::routes())
-        .merge(metrics::routes())
-        .merge(openapi::routes())
+    let (routes, _document) = openapi::router().split_for_parts();
+    routes
         .fallback(ui::serve)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))

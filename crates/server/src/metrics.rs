@@ -21,8 +21,8 @@ use antrian_core::queue::QueueEvent;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
-use axum::routing::get;
-use axum::Router;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::error::ApiResult;
 use crate::AppState;
@@ -440,7 +440,7 @@ pub async fn render(state: &AppState) -> ApiResult<String> {
     Ok(out)
 }
 
-#[utoipa::path(get, path = "/metrics", tag = "metrics", summary = "Prometheus text exposition", responses((status = 200, description = "Metrics", content_type = "text/plain; version=0.0.4", body = String), (status = 401, description = "No or wrong credentials", body = crate::error::ErrorBody), (status = 429, description = "Too many failed logins from this address", body = crate::error::ErrorBody), (status = 503, description = "Redis unavailable", body = crate::error::ErrorBody)))]
+#[utoipa::path(get, path = "/metrics", tag = "metrics", summary = "Prometheus text exposition", responses((status = 200, description = "Metrics", content_type = "text/plain; version=0.0.4", body = String), (status = 503, description = "Redis unavailable", body = crate::error::ErrorBody)))]
 pub(crate) async fn metrics(State(state): State<AppState>) -> ApiResult<impl IntoResponse> {
     let body = render(&state).await?;
     Ok((
@@ -453,6 +453,6 @@ pub(crate) async fn metrics(State(state): State<AppState>) -> ApiResult<impl Int
 }
 
 /// `GET /metrics`.
-pub fn routes() -> Router<AppState> {
-    Router::new().route("/metrics", get(metrics))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(metrics))
 }

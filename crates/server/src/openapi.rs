@@ -1,25 +1,67 @@
 //! `GET /api/openapi.json`: the OpenAPI 3.1 document of every route, generated from the
 //! handlers' annotations and core's types (utoipa).
 
-use axum::routing::get;
-use axum::{Json, Router};
-use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
-use utoipa::openapi::{RefOr, Schema};
-use utoipa::{Modify, OpenApi};
+use std::sync::OnceLock;
 
-use crate::routes::{queues, schedules, system};
+use axum::Json;
+use utoipa::openapi::content::ContentBuilder;
+use utoipa::openapi::response::{Response, ResponseBuilder};
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::openapi::{Ref, RefOr, Schema};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::error::ErrorBody;
 use crate::AppState;
 
-/// Every route behind HTTP basic auth; and the condition variants open to their `type`
-/// tag.
+/// What every route shares: HTTP basic auth, its 401 and 429 answers; and the condition
+/// variants open to their `type` tag.
 struct Adjust;
 
 /// The structs of the internally tagged `Condition`: serde refuses unknown fields in them
 /// but takes the `type` tag beside them, which a closed schema would forbid.
 const TAGGED_VARIANTS: [&str; 4] = ["QueueSize", "FailureRate", "QueueDrained", "NoWorkers"];
 
+/// The answers of the guard in front of every route (`crate::guard`).
+fn guard_responses() -> [(&'static str, Response); 2] {
+    let error = |description: &str| {
+        ResponseBuilder::new()
+            .description(description)
+            .content(
+                "application/json",
+                ContentBuilder::new()
+                    .schema(Some(Ref::from_schema_name("ErrorBody")))
+                    .build(),
+            )
+            .build()
+    };
+    [
+        ("401", error("No or wrong credentials")),
+        ("429", error("Too many failed logins from this address")),
+    ]
+}
+
 impl Modify for Adjust {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for item in openapi.paths.paths.values_mut() {
+            let operations = [
+                &mut item.get,
+                &mut item.post,
+                &mut item.put,
+                &mut item.patch,
+                &mut item.delete,
+            ];
+            for operation in operations.into_iter().flatten() {
+                for (status, response) in guard_responses() {
+                    operation
+                        .responses
+                        .responses
+                        .entry(status.to_string())
+                        .or_insert(RefOr::T(response));
+                }
+            }
+        }
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "basic",
@@ -33,7 +75,7 @@ impl Modify for Adjust {
     }
 }
 
-/// The document.
+/// The document's frame: everything but the paths, which the routers bring.
 #[derive(Debug, OpenApi)]
 #[openapi(
     info(
@@ -41,31 +83,31 @@ impl Modify for Adjust {
         description = "The seed's dashboard endpoints and the rest of what the UI uses. Every route needs HTTP basic auth (QUEUE_DASHBOARD_USERNAME / QUEUE_DASHBOARD_PASSWORD). Errors are {\"error\": {\"code\", \"message\"}}."
     ),
     security(("basic" = [])),
-    modifiers(&Adjust),
-    paths(
-        queues::stats, queues::list, queues::create, queues::throughput, queues::details, queues::retry, queues::promote_job, queues::remove,
-        queues::job, queues::logs, queues::update_data, queues::pause, queues::resume, queues::clean, queues::add,
-        queues::add_bulk, queues::check, queues::act_on_matching, queues::promote, queues::retry_failed, queues::pause_all,
-        queues::resume_all, queues::job_types,
-        schedules::list, schedules::add, schedules::get_one, schedules::update,
-        schedules::remove, schedules::enable, schedules::disable, schedules::run,
-        schedules::preview, schedules::preview_expression, schedules::list_dynamic,
-        schedules::add_dynamic, schedules::get_dynamic, schedules::update_dynamic, schedules::remove_dynamic,
-        schedules::enable_dynamic, schedules::disable_dynamic,
-        system::health, system::workers, system::command, system::scaling, system::audit, system::scaling_settings, system::products,
-        system::product, system::export, system::sites,
-        crate::events::stream_events, crate::metrics::metrics, openapi_json,
-    )
+    components(schemas(ErrorBody))
 )]
-pub struct ApiDoc;
+struct Frame;
 
-/// The document as JSON.
-#[utoipa::path(get, path = "/api/openapi.json", tag = "meta", summary = "This document", responses((status = 200, description = "OpenAPI 3.1", body = Object), (status = 401, description = "No or wrong credentials", body = crate::error::ErrorBody), (status = 429, description = "Too many failed logins from this address", body = crate::error::ErrorBody)))]
-pub(crate) async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
-    Json(ApiDoc::openapi())
+/// Every documented route of the dashboard, with the document they make.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(Frame::openapi())
+        .merge(crate::routes::api())
+        .merge(crate::events::routes())
+        .merge(crate::metrics::routes())
+        .routes(routes!(openapi_json))
 }
 
-/// `GET /api/openapi.json`.
-pub fn routes() -> Router<AppState> {
-    Router::new().route("/api/openapi.json", get(openapi_json))
+/// The document, built once from the routers (the handlers' annotations and core's types).
+pub fn document() -> &'static utoipa::openapi::OpenApi {
+    static DOCUMENT: OnceLock<utoipa::openapi::OpenApi> = OnceLock::new();
+    DOCUMENT.get_or_init(|| {
+        let mut doc = router().split_for_parts().1;
+        Adjust.modify(&mut doc);
+        doc
+    })
+}
+
+/// The document as JSON.
+#[utoipa::path(get, path = "/api/openapi.json", tag = "meta", summary = "This document", responses((status = 200, description = "OpenAPI 3.1", body = Object)))]
+pub(crate) async fn openapi_json() -> Json<&'static utoipa::openapi::OpenApi> {
+    Json(document())
 }

@@ -1161,3 +1161,46 @@ async fn reached(
     .expect("the connection monitor noticed within 30 s")
     .expect("status board open");
 }
+
+/// The export streams every product through a bounded pipe: more products than one read
+/// of the store (500) and more bytes than the pipe holds (256 KiB), so the export has to
+/// wait for the client between chunks, and still every product arrives, in both formats.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_product_export_streams_every_product_in_both_formats() {
+    use antrian_core::store::{ProductRecord, ProductStore};
+    let d = Dashboard::start().await;
+    let store = ProductStore::new(d.rt.as_ref().expect("runtime").connection().clone());
+    let count = 2_400;
+    let products: Vec<ProductRecord> = (0..count)
+        .map(|i| {
+            serde_json::from_value(json!({
+                "productId": format!("p{i:05}"),
+                "name": format!("Kopi susu {i} {}", "gula aren ".repeat(12)),
+                "price": 15_000 + i,
+                "currency": "IDR",
+                "url": format!("https://shop.example/p/{i}"),
+            }))
+            .expect("a product")
+        })
+        .collect();
+    store.save(&products).await.expect("saved");
+
+    let csv = d.call("GET", "/api/products/export?format=csv", None).await;
+    assert_eq!(csv.status, 200);
+    assert_eq!(csv.header("content-type"), Some("text/csv; charset=utf-8"));
+    assert!(csv.body.len() > 256 * 1024, "{} bytes", csv.body.len());
+    let text = String::from_utf8(csv.body).expect("utf-8");
+    let rows: Vec<&str> = text.lines().collect();
+    assert_eq!(rows.len(), count + 1, "a header and one row per product");
+    assert!(rows[1].starts_with("p00000,"), "{}", rows[1]);
+    assert!(rows[count].starts_with("p02399,"), "{}", rows[count]);
+
+    let json = d
+        .call("GET", "/api/products/export?format=json", None)
+        .await;
+    assert_eq!(json.status, 200);
+    let all: Vec<ProductRecord> = serde_json::from_slice(&json.body).expect("a JSON array");
+    assert_eq!(all.len(), count);
+    assert_eq!(all[count - 1].product_id, "p02399");
+    d.stop().await;
+}

@@ -51,19 +51,14 @@ pub async fn export_products(
     let stamp = chrono::Local::now().format("%Y%m%d-%H%M%S");
     let path = dir.join(format!("antrian-products-{stamp}.{ext}"));
     let store = ProductStore::new(shell.handle()?.connection);
-    let file = std::fs::File::create(&path).map_err(|e| {
+    let file = tokio::fs::File::create(&path).await.map_err(|e| {
         fail(Error::Io {
             context: format!("cannot create {}", path.display()),
             source: e,
         })
     })?;
-    let mut out = std::io::BufWriter::new(file);
+    // export() flushes what it wrote before it answers.
+    let mut out = tokio::io::BufWriter::new(file);
     store.export(kind, &mut out).await.map_err(fail)?;
-    std::io::Write::flush(&mut out).map_err(|e| {
-        fail(Error::Io {
-            context: format!("cannot write {}", path.display()),
-            source: e,
-        })
-    })?;
     Ok(path.display().to_string())
 }

@@ -112,14 +112,14 @@ pub async fn run(rt: &Runtime, cmd: ProductsCommand) -> Result<ExitCode, CliErro
             let format = ExportFormat::parse(&format)?;
             let count = match output {
                 Some(path) => {
-                    let file = std::fs::File::create(&path).map_err(|e| {
+                    let file = tokio::fs::File::create(&path).await.map_err(|e| {
                         CliError::Usage(format!("cannot write {}: {e}", path.display()))
                     })?;
-                    let mut out = std::io::BufWriter::new(file);
+                    let mut out = tokio::io::BufWriter::new(file);
                     store.export(format, &mut out).await?
                 }
                 None => {
-                    let mut out = std::io::BufWriter::new(std::io::stdout());
+                    let mut out = tokio::io::BufWriter::new(tokio::io::stdout());
                     store.export(format, &mut out).await?
                 }
             };

@@ -8,11 +8,12 @@ use antrian_core::scheduler::{
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::error::{ApiResult, ErrorBody};
 use crate::AppState;
@@ -21,12 +22,12 @@ type Body<T> = Result<Json<T>, JsonRejection>;
 type Params<T> = Result<Path<T>, PathRejection>;
 type Q<T> = Result<Query<T>, QueryRejection>;
 
-#[utoipa::path(get, path = "/api/schedules", tag = "schedules", summary = "Cron schedules with next run and recent runs", responses((status = 200, description = "OK", body = Vec<ScheduleView>), (status = 401, description = "No or wrong credentials", body = ErrorBody), (status = 429, description = "Too many failed logins from this address", body = ErrorBody), (status = 503, description = "Redis unavailable", body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/schedules", tag = "schedules", summary = "Cron schedules with next run and recent runs", responses((status = 200, description = "OK", body = Vec<ScheduleView>), (status = 503, description = "Redis unavailable", body = ErrorBody)))]
 pub(crate) async fn list(State(s): State<AppState>) -> ApiResult<Json<Value>> {
     Ok(Json(json!(s.rt.scheduler.list_schedules().await?)))
 }
 
-#[utoipa::path(post, path = "/api/schedules", tag = "schedules", summary = "Add a cron schedule (the seed's addSchedule)", request_body = ScheduleInput, responses((status = 200, description = "OK", body = ScheduleView), (status = 201, description = "Created", body = ScheduleView), (status = 400, description = "Invalid input (the message names the field and the rule)", body = ErrorBody), (status = 403, description = "Cross-site request or foreign Host", body = ErrorBody), (status = 413, description = "Body over 8 MiB", body = ErrorBody), (status = 415, description = "Body is not JSON", body = ErrorBody), (status = 409, description = "Conflicts with the current state", body = ErrorBody), (status = 401, description = "No or wrong credentials", body = ErrorBody), (status = 429, description = "Too many failed logins from this address", body = ErrorBody), (status = 503, description = "Redis unavailable", body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/schedules", tag = "schedules", summary = "Add a cron schedule (the seed's addSchedule)", request_body = ScheduleInput, responses((status = 200, description = "OK", body = ScheduleView), (status = 201, description = "Created", body = ScheduleView), (status = 400, description = "Invalid input (the message names the field and the rule)", body = ErrorBody), (status = 403, description = "Cross-site request or foreign Host", body = ErrorBody), (status = 413, description = "Body over 8 MiB", body = ErrorBody), (status = 415, description = "Body is not JSON", body = ErrorBody), (status = 409, description = "Conflicts with the current state", body = ErrorBody), (status = 503, description = "Redis unavailable", body = ErrorBody)))]
 pub(crate) async fn add(
     State(s): State<AppState>,
     body: Body<ScheduleInput>,
@@ -38,7 +39,7 @@ pub(crate) async fn add(
     ))
 }
 
-#[utoipa::path(get, path = "/api/schedules/{name}", tag = "schedules", summary = "One cron schedule", params(("name" = String, Path, description = "Schedule name")), responses((status = 200, description = "OK", body = ScheduleView), (status = 400, description = "Invalid input (the message names the field and the rule)", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 401, description = "No or wrong credentials", body = ErrorBody), (status = 429, description = "Too many failed logins from this address", body = ErrorBody), (status = 503, description = "Redis unavailable", body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/schedules/{name}", tag = "schedules", summary = "One cron schedule", params(("name" = String, Path, description = "Schedule name")), responses((status = 200, description = "OK", body = ScheduleView), (status = 400, description = "Invalid input (the message names the field and the rule)", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 503, description = "Redis unavailable", body = ErrorBody)))]
 pub(crate) async fn get_one(
     State(s): State<AppState>,
     path: Params<String>,
@@ -47,7 +48,7 @@ pub(crate) async fn get_one(
     Ok(Json(json!(s.rt.scheduler.get_schedule(&name).await?)))
 }
 
-#[utoipa::path(patch, path = "/api/schedules/{name}", tag = "schedules", summary = "Change a schedule in place", params(("name" = String, Path, description = "Schedule name")), request_body = ScheduleUpdate, responses((status = 200, description = "OK", body = ScheduleView), (status = 400, description = "Invalid input (the message names the field and the rule)", body = ErrorBody), (status = 403, description = "Cross-site request or foreign Host", body = ErrorBody), (status = 413, description = "Body over 8 MiB", body = ErrorBody), (status = 415, description = "Body is not JSON", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 401, description = "No or wrong credentials", body = ErrorBody), (status = 429, description = "Too many failed logins from this address", body = ErrorBody), (status = 503, description = "Redis unavailable", body = ErrorBody)))]
+#[utoipa::path(patch, path = "/api/schedules/{name}", tag = "schedules", summary = "Change a schedule in place", params(("name" = String, Path, description = "Schedule name")), request_body = ScheduleUpdate, responses((status = 200, description = "OK", body = ScheduleView), (status = 400, description = "Invalid input (the message names the field and the rule)", body = ErrorBody), (status = 403, description = "Cross-site request or foreign Host", body = ErrorBody), (status = 413, description = "Body over 8 MiB", body = ErrorBody), (status = 415, description = "Body is not JSON", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 503, description = "Redis unavailable", body = ErrorBody)))]
 pub(crate) async fn update(
     State(s): State<AppState>,
     path: Params<String>,
@@ -60,7 +61,7 @@ pub(crate) async fn update(
     )))
 }
 
-#[utoipa::path(delete, path = "/api/schedules/{name}", tag = "schedules", summary = "Delete a schedule", params(("name" = String, Path, description = "Schedule name")), responses((status = 200, description = "OK", body = Object), (status = 400, description = "Invalid input (the message names the field and the rule)", body = ErrorBody), (status = 403, description = "Cross-site request or foreign Host", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 401, description = "No or wrong credentials", body = ErrorBody), (status = 429, description = "Too many failed logins from this address", body = ErrorBody), (status = 503, description = "Redis unavailable", body = ErrorBody)))]
+#[utoipa::path(delete, path = "/api/schedules/{name}", tag = "schedules", summary = "Delete a schedule", params(("name" = String, Path, description = "Schedule name")), responses((status = 200, description = "OK", body = Object), (status = 400, description = "Invalid input (the message names the field and the rule)", body = ErrorBody), (status = 403, description = "Cross-site request or foreign Host", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 503, description = "Redis unavailable", body = ErrorBody)))]
 pub(crate) async fn remove(
     State(s): State<AppState>,
     path: Params<String>,
@@ -70,7 +71,7 @@ pub(crate) async fn remove(
     Ok(Json(json!({"name": name, "removed": true})))
 }
 
-#[utoipa::path(post, path = "/api/schedules/{name}/enable", tag = "schedules", summary = "Start firing again", params(("name" = String, Path, description = "Schedule name")), responses((status = 200, description = "OK", body = ScheduleView), (status = 400, description = "Invalid input (the message names the field and the rule)", body = ErrorBody), (status = 403, description = "Cross-site request or foreign Host", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 401, description = "No or wrong credentials", body = ErrorBody), (status = 429, description = "Too many failed logins from this address", body = ErrorBody), (status = 503, description = "Redis unavailable", body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/schedules/{name}/enable", tag = "schedules", summary = "Start firing again", params(("name" = String, Path, description = "Schedule name")), responses((status = 200, description = "OK", body = ScheduleView), (status = 400, description = "Invalid input (the message names the field and the rule)", body = ErrorBody), (status = 403, description = "Cross-site request or foreign Host", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 503, description = "Redis unavailable", body = ErrorBody)))]
 pub(crate) async fn enable(
     State(s): State<AppState>,
     path: Params<String>,
@@ -79,7 +80,7 @@ pub(crate) async fn enable(
     Ok(Json(json!(s.rt.scheduler.enable_schedule(&name).await?)))
 }
 
-#[utoipa::path(post, path = "/api/schedules/{name}/disable", tag = "schedules", summary = "Stop firing; the definition is kept", params(("name" = String, Path, description = "Schedule name")), responses((status = 200, description = "OK", body = ScheduleView), (status = 400, description = "Invalid input (the message names the field and the rule)", body = ErrorBody), (status = 403, description = "Cross-site request or foreign Host", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 401, description = "No or wrong credentials", body = ErrorBody), (status = 429, description = "Too many failed logins from this address", body = ErrorBody), (status = 503, description = "Redis unavailable", body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/schedules/{name}/disable", tag = "schedules", summary = "Stop firing; the definition is kept", params(("name" = String, Path, description = "Schedule name")), responses((status = 200, description = "OK", body = ScheduleView), (status = 400, description = "Invalid input (the message names the field and the rule)", body = ErrorBody), (status = 403, description = "Cross-site request or foreign Host", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 503, description = "Redis unavailable", body = ErrorBody)))]
 pub(crate) async fn disable(
     State(s): State<AppState>,
     path: Params<String>,
@@ -88,7 +89,7 @@ pub(crate) async fn disable(
     Ok(Json(json!(s.rt.scheduler.disable_schedule(&name).await?)))
 }
 
-#[utoipa::path(post, path = "/api/schedules/{name}/run", tag = "schedules", summary = "Add one run now, outside the cadence", params(("name" = String, Path, description = "Schedule name")), responses((status = 200, description = "OK", body = AddedJob), (status = 201, description = "Created", body = AddedJob), (status = 400, description = "Invalid input (the message names the field and the rule)", body = ErrorBody), (status = 403, description = "Cross-site request or foreign Host", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 409, description = "Conflicts with the current state", body = ErrorBody), (status = 401, description = "No or wrong credentials", body = ErrorBody), (status = 429, description = "Too many failed logins from this address", body = ErrorBody), (status = 503, description = "Redis unavailable", body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/schedules/{name}/run", tag = "schedules", summary = "Add one run now, outside the cadence", params(("name" = String, Path, description = "Schedule name")), responses((status = 200, description = "OK", body = AddedJob), (status = 201, description = "Created", body = AddedJob), (status = 400, description = "Invalid input (the message names the field and the rule)", body = ErrorBody), (status = 403, description = "Cross-site request or foreign Host", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 409, description = "Conflicts with the current state", body = ErrorBody), (status = 503, description = "Redis unavailable", body = ErrorBody)))]
 pub(crate) async fn run(
     State(s): State<AppState>,
     path: Params<String>,
@@ -108,7 +109,7 @@ pub(crate) struct PreviewQuery {
     count: Option<usize>,
 }
 
-#[utoipa::path(get, path = "/api/schedules/{name}/preview", tag = "schedules", summary = "Next fire times of a schedule", params(("name" = String, Path, description = "Schedule name"), PreviewQuery), responses((status = 200, description = "OK", body = Preview), (status = 400, description = "Invalid input (the message names the field and the rule)", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 401, description = "No or wrong credentials", body = ErrorBody), (status = 429, description = "Too many failed logins from this address", body = ErrorBody), (status = 503, description = "Redis unavailable", body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/schedules/{name}/preview", tag = "schedules", summary = "Next fire times of a schedule", params(("name" = String, Path, description = "Schedule name"), PreviewQuery), responses((status = 200, description = "OK", body = Preview), (status = 400, description = "Invalid input (the message names the field and the rule)", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 503, description = "Redis unavailable", body = ErrorBody)))]
 pub(crate) async fn preview(
     State(s): State<AppState>,
     path: Params<String>,
@@ -137,7 +138,7 @@ pub(crate) struct ExpressionQuery {
 }
 
 /// `GET /api/schedule-preview?cron=…&tz=…&count=…`: for an editor's live preview.
-#[utoipa::path(get, path = "/api/schedule-preview", tag = "schedules", summary = "Next fire times of any expression", params(ExpressionQuery), responses((status = 200, description = "OK", body = Preview), (status = 400, description = "Invalid input (the message names the field and the rule)", body = ErrorBody), (status = 401, description = "No or wrong credentials", body = ErrorBody), (status = 429, description = "Too many failed logins from this address", body = ErrorBody), (status = 503, description = "Redis unavailable", body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/schedule-preview", tag = "schedules", summary = "Next fire times of any expression", params(ExpressionQuery), responses((status = 200, description = "OK", body = Preview), (status = 400, description = "Invalid input (the message names the field and the rule)", body = ErrorBody), (status = 503, description = "Redis unavailable", body = ErrorBody)))]
 pub(crate) async fn preview_expression(
     State(s): State<AppState>,
     query: Q<ExpressionQuery>,
@@ -150,12 +151,12 @@ pub(crate) async fn preview_expression(
     )?)))
 }
 
-#[utoipa::path(get, path = "/api/dynamic-schedules", tag = "schedules", summary = "Condition-based schedules with their state", responses((status = 200, description = "OK", body = Vec<DynamicScheduleView>), (status = 401, description = "No or wrong credentials", body = ErrorBody), (status = 429, description = "Too many failed logins from this address", body = ErrorBody), (status = 503, description = "Redis unavailable", body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/dynamic-schedules", tag = "schedules", summary = "Condition-based schedules with their state", responses((status = 200, description = "OK", body = Vec<DynamicScheduleView>), (status = 503, description = "Redis unavailable", body = ErrorBody)))]
 pub(crate) async fn list_dynamic(State(s): State<AppState>) -> ApiResult<Json<Value>> {
     Ok(Json(json!(s.rt.scheduler.list_dynamic_schedules().await?)))
 }
 
-#[utoipa::path(post, path = "/api/dynamic-schedules", tag = "schedules", summary = "Add a condition-based schedule (the seed's addDynamicSchedule)", request_body = DynamicScheduleInput, responses((status = 200, description = "OK", body = DynamicScheduleView), (status = 201, description = "Created", body = DynamicScheduleView), (status = 400, description = "Invalid input (the message names the field and the rule)", body = ErrorBody), (status = 403, description = "Cross-site request or foreign Host", body = ErrorBody), (status = 413, description = "Body over 8 MiB", body = ErrorBody), (status = 415, description = "Body is not JSON", body = ErrorBody), (status = 409, description = "Conflicts with the current state", body = ErrorBody), (status = 401, description = "No or wrong credentials", body = ErrorBody), (status = 429, description = "Too many failed logins from this address", body = ErrorBody), (status = 503, description = "Redis unavailable", body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/dynamic-schedules", tag = "schedules", summary = "Add a condition-based schedule (the seed's addDynamicSchedule)", request_body = DynamicScheduleInput, responses((status = 200, description = "OK", body = DynamicScheduleView), (status = 201, description = "Created", body = DynamicScheduleView), (status = 400, description = "Invalid input (the message names the field and the rule)", body = ErrorBody), (status = 403, description = "Cross-site request or foreign Host", body = ErrorBody), (status = 413, description = "Body over 8 MiB", body = ErrorBody), (status = 415, description = "Body is not JSON", body = ErrorBody), (status = 409, description = "Conflicts with the current state", body = ErrorBody), (status = 503, description = "Redis unavailable", body = ErrorBody)))]
 pub(crate) async fn add_dynamic(
     State(s): State<AppState>,
     body: Body<DynamicScheduleInput>,
@@ -167,7 +168,7 @@ pub(crate) async fn add_dynamic(
     ))
 }
 
-#[utoipa::path(get, path = "/api/dynamic-schedules/{name}", tag = "schedules", summary = "One condition-based schedule", params(("name" = String, Path, description = "Schedule name")), responses((status = 200, description = "OK", body = DynamicScheduleView), (status = 400, description = "Invalid input (the message names the field and the rule)", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 401, description = "No or wrong credentials", body = ErrorBody), (status = 429, description = "Too many failed logins from this address", body = ErrorBody), (status = 503, description = "Redis unavailable", body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/dynamic-schedules/{name}", tag = "schedules", summary = "One condition-based schedule", params(("name" = String, Path, description = "Schedule name")), responses((status = 200, description = "OK", body = DynamicScheduleView), (status = 400, description = "Invalid input (the message names the field and the rule)", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 503, description = "Redis unavailable", body = ErrorBody)))]
 pub(crate) async fn get_dynamic(
     State(s): State<AppState>,
     path: Params<String>,
@@ -178,7 +179,7 @@ pub(crate) async fn get_dynamic(
     )))
 }
 
-#[utoipa::path(delete, path = "/api/dynamic-schedules/{name}", tag = "schedules", summary = "Delete a condition-based schedule", params(("name" = String, Path, description = "Schedule name")), responses((status = 200, description = "OK", body = Object), (status = 400, description = "Invalid input (the message names the field and the rule)", body = ErrorBody), (status = 403, description = "Cross-site request or foreign Host", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 401, description = "No or wrong credentials", body = ErrorBody), (status = 429, description = "Too many failed logins from this address", body = ErrorBody), (status = 503, description = "Redis unavailable", body = ErrorBody)))]
+#[utoipa::path(delete, path = "/api/dynamic-schedules/{name}", tag = "schedules", summary = "Delete a condition-based schedule", params(("name" = String, Path, description = "Schedule name")), responses((status = 200, description = "OK", body = Object), (status = 400, description = "Invalid input (the message names the field and the rule)", body = ErrorBody), (status = 403, description = "Cross-site request or foreign Host", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 503, description = "Redis unavailable", body = ErrorBody)))]
 pub(crate) async fn remove_dynamic(
     State(s): State<AppState>,
     path: Params<String>,
@@ -188,7 +189,7 @@ pub(crate) async fn remove_dynamic(
     Ok(Json(json!({"name": name, "removed": true})))
 }
 
-#[utoipa::path(patch, path = "/api/dynamic-schedules/{name}", tag = "schedules", summary = "Change a condition-based schedule in place: condition, action, cooldown, enabled (left out: kept)", params(("name" = String, Path, description = "Schedule name")), request_body = DynamicScheduleUpdate, responses((status = 200, description = "OK", body = DynamicScheduleView), (status = 400, description = "Invalid input (the message names the field and the rule)", body = ErrorBody), (status = 403, description = "Cross-site request or foreign Host", body = ErrorBody), (status = 413, description = "Body over 8 MiB", body = ErrorBody), (status = 415, description = "Body is not JSON", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 401, description = "No or wrong credentials", body = ErrorBody), (status = 429, description = "Too many failed logins from this address", body = ErrorBody), (status = 503, description = "Redis unavailable", body = ErrorBody)))]
+#[utoipa::path(patch, path = "/api/dynamic-schedules/{name}", tag = "schedules", summary = "Change a condition-based schedule in place: condition, action, cooldown, enabled (left out: kept)", params(("name" = String, Path, description = "Schedule name")), request_body = DynamicScheduleUpdate, responses((status = 200, description = "OK", body = DynamicScheduleView), (status = 400, description = "Invalid input (the message names the field and the rule)", body = ErrorBody), (status = 403, description = "Cross-site request or foreign Host", body = ErrorBody), (status = 413, description = "Body over 8 MiB", body = ErrorBody), (status = 415, description = "Body is not JSON", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 503, description = "Redis unavailable", body = ErrorBody)))]
 pub(crate) async fn update_dynamic(
     State(s): State<AppState>,
     path: Params<String>,
@@ -203,7 +204,7 @@ pub(crate) async fn update_dynamic(
     )))
 }
 
-#[utoipa::path(post, path = "/api/dynamic-schedules/{name}/enable", tag = "schedules", summary = "Start evaluating again", params(("name" = String, Path, description = "Schedule name")), responses((status = 200, description = "OK", body = DynamicScheduleView), (status = 400, description = "Invalid input (the message names the field and the rule)", body = ErrorBody), (status = 403, description = "Cross-site request or foreign Host", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 401, description = "No or wrong credentials", body = ErrorBody), (status = 429, description = "Too many failed logins from this address", body = ErrorBody), (status = 503, description = "Redis unavailable", body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/dynamic-schedules/{name}/enable", tag = "schedules", summary = "Start evaluating again", params(("name" = String, Path, description = "Schedule name")), responses((status = 200, description = "OK", body = DynamicScheduleView), (status = 400, description = "Invalid input (the message names the field and the rule)", body = ErrorBody), (status = 403, description = "Cross-site request or foreign Host", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 503, description = "Redis unavailable", body = ErrorBody)))]
 pub(crate) async fn enable_dynamic(
     State(s): State<AppState>,
     path: Params<String>,
@@ -214,7 +215,7 @@ pub(crate) async fn enable_dynamic(
     )))
 }
 
-#[utoipa::path(post, path = "/api/dynamic-schedules/{name}/disable", tag = "schedules", summary = "Stop evaluating; kept", params(("name" = String, Path, description = "Schedule name")), responses((status = 200, description = "OK", body = DynamicScheduleView), (status = 400, description = "Invalid input (the message names the field and the rule)", body = ErrorBody), (status = 403, description = "Cross-site request or foreign Host", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 401, description = "No or wrong credentials", body = ErrorBody), (status = 429, description = "Too many failed logins from this address", body = ErrorBody), (status = 503, description = "Redis unavailable", body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/dynamic-schedules/{name}/disable", tag = "schedules", summary = "Stop evaluating; kept", params(("name" = String, Path, description = "Schedule name")), responses((status = 200, description = "OK", body = DynamicScheduleView), (status = 400, description = "Invalid input (the message names the field and the rule)", body = ErrorBody), (status = 403, description = "Cross-site request or foreign Host", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 503, description = "Redis unavailable", body = ErrorBody)))]
 pub(crate) async fn disable_dynamic(
     State(s): State<AppState>,
     path: Params<String>,
@@ -225,31 +226,17 @@ pub(crate) async fn disable_dynamic(
     )))
 }
 
-pub(super) fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/schedules", get(list).post(add))
-        .route(
-            "/api/schedules/{name}",
-            get(get_one).patch(update).delete(remove),
-        )
-        .route("/api/schedules/{name}/enable", post(enable))
-        .route("/api/schedules/{name}/disable", post(disable))
-        .route("/api/schedules/{name}/run", post(run))
-        .route("/api/schedules/{name}/preview", get(preview))
-        .route("/api/schedule-preview", get(preview_expression))
-        .route(
-            "/api/dynamic-schedules",
-            get(list_dynamic).post(add_dynamic),
-        )
-        .route(
-            "/api/dynamic-schedules/{name}",
-            get(get_dynamic)
-                .patch(update_dynamic)
-                .delete(remove_dynamic),
-        )
-        .route("/api/dynamic-schedules/{name}/enable", post(enable_dynamic))
-        .route(
-            "/api/dynamic-schedules/{name}/disable",
-            post(disable_dynamic),
-        )
+pub(super) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, add))
+        .routes(routes!(get_one, update, remove))
+        .routes(routes!(enable))
+        .routes(routes!(disable))
+        .routes(routes!(run))
+        .routes(routes!(preview))
+        .routes(routes!(preview_expression))
+        .routes(routes!(list_dynamic, add_dynamic))
+        .routes(routes!(get_dynamic, update_dynamic, remove_dynamic))
+        .routes(routes!(enable_dynamic))
+        .routes(routes!(disable_dynamic))
 }
