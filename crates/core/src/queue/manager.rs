@@ -12,35 +12,13 @@ use bullmq::options::QueueOptions;
 use bullmq::{BulkJob, Queue};
 use serde::Deserialize;
 
-use super::model::{AddedJob, CleanOptions, QueueStats, STANDARD_QUEUES};
+use super::model::{AddedJob, CleanOptions, STANDARD_QUEUES};
 use super::options::{self, JobDefaults, JobOptionsInput, Priority};
 use crate::connection::Connection;
 use crate::error::{Error, Result};
-use crate::now_ms;
-
-/// KEYS: wait, paused, prioritized; ARGV[1]: the job key prefix (`<prefix>:<queue>:`). The
-/// smallest `timestamp` among the tails of the two lists and the first 10 prioritised jobs,
-/// or nil. Job keys share the queue's hash tag, as in BullMQ's own scripts.
-const OLDEST_WAITING: &str = r"
-local oldest = false
-local function consider(ids)
-  for _, id in ipairs(ids) do
-    local ts = tonumber(redis.call('HGET', ARGV[1] .. id, 'timestamp'))
-    if ts and (not oldest or ts < oldest) then oldest = ts end
-  end
-end
-consider(redis.call('LRANGE', KEYS[1], -1, -1))
-consider(redis.call('LRANGE', KEYS[2], -1, -1))
-consider(redis.call('ZRANGE', KEYS[3], 0, 9))
-return oldest
-";
 
 /// Largest page a listing returns.
 pub const MAX_PAGE_SIZE: u32 = 1000;
-/// How long a queue discovery result is reused.
-pub const DISCOVERY_TTL: std::time::Duration = std::time::Duration::from_secs(60);
-/// Most queues discovery reports.
-pub const MAX_DISCOVERED: usize = 1000;
 
 /// One entry of `add_bulk_jobs`, as the seed writes it: `{name, data, priority}`, with any
 /// other option under `opts`.
@@ -70,13 +48,13 @@ pub struct QueueManager {
     /// Shared connection.
     pub(super) conn: Connection,
     /// BullMQ key prefix.
-    prefix: String,
+    pub(super) prefix: String,
     /// Defaults for options a job leaves out.
     defaults: JobDefaults,
     /// Largest accepted job data, bytes of JSON.
     max_data_bytes: usize,
     /// The last discovery: when, and what it found.
-    discovered: RwLock<Option<(std::time::Instant, Vec<String>)>>,
+    pub(super) discovered: RwLock<Option<(std::time::Instant, Vec<String>)>>,
     /// Opened queues by name. A std lock: it is held only for a map lookup or insert,
     /// never across an await, and add_job's hot path takes just the read side.
     queues: RwLock<HashMap<String, Arc<Queue>>>,
@@ -254,7 +232,9 @@ impl QueueManager {
         self.queue(name).await
     }
 
-    fn read_queues(&self) -> std::sync::RwLockReadGuard<'_, HashMap<String, Arc<Queue>>> {
+    pub(super) fn read_queues(
+        &self,
+    ) -> std::sync::RwLockReadGuard<'_, HashMap<String, Arc<Queue>>> {
         self.queues
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -457,192 +437,6 @@ impl QueueManager {
                 duplicate: false,
             })
             .collect())
-    }
-
-    /// Counts and health of one queue (the seed's `getQueueStats`).
-    pub async fn get_queue_stats(&self, queue: &str) -> Result<QueueStats> {
-        self.stats_of(queue, None).await
-    }
-
-    /// Workers connected to each of `queues`, from one `CLIENT LIST` (BullMQ names each
-    /// worker connection `<prefix>:<base64 queue>` or `…:w:<worker name>`, as
-    /// bullmq-official's `get_workers` reads them one queue at a time).
-    async fn worker_counts(&self, queues: &[String]) -> Result<HashMap<String, u64>> {
-        // On a cluster every primary is asked: a worker's blocking connection is on the
-        // node holding its queue, so the node that sees the most is the count.
-        let lists: Vec<String> = self
-            .conn
-            .on_every_primary(redis::cmd("CLIENT").arg("LIST"))
-            .await?;
-        let mut counts: HashMap<String, u64> = HashMap::new();
-        for list in &lists {
-            let names: Vec<&str> = list
-                .lines()
-                .filter_map(|line| {
-                    line.split(' ')
-                        .find_map(|kv| kv.strip_prefix("name="))
-                        .filter(|n| !n.is_empty())
-                })
-                .collect();
-            for queue in queues {
-                let keys = bullmq::QueueKeys::new(queue, Some(&self.prefix));
-                let unnamed = keys.client_name("");
-                let named = keys.client_name(":w:");
-                let n = names
-                    .iter()
-                    .filter(|n| **n == unnamed || n.starts_with(&named))
-                    .count() as u64;
-                let seen = counts.entry(queue.clone()).or_default();
-                *seen = (*seen).max(n);
-            }
-        }
-        Ok(counts)
-    }
-
-    /// Stats of `queue`; `workers` when the caller already counted them.
-    async fn stats_of(&self, queue: &str, workers: Option<u64>) -> Result<QueueStats> {
-        let q = self.existing(queue).await?;
-        let now = now_ms();
-        let minute_ago = now.saturating_sub(60_000);
-        let mut redis = self.conn.redis();
-        // Finished sets are scored by finish time: count the last minute directly.
-        let recent = async {
-            redis::pipe()
-                .zcount(q.keys().completed(), minute_ago, "+inf")
-                .zcount(q.keys().failed(), minute_ago, "+inf")
-                .query_async::<(u64, u64)>(&mut redis)
-                .await
-                .map_err(Error::from)
-        };
-        // Independent reads, sent together over the multiplexed connection.
-        let (counts, is_paused, workers, (completed_last_minute, failed_last_minute), oldest) = tokio::try_join!(
-            async { q.get_job_counts().await.map_err(Error::from) },
-            async { q.is_paused().await.map_err(Error::from) },
-            async {
-                match workers {
-                    Some(n) => Ok(n),
-                    None => Ok(self
-                        .worker_counts(&[queue.to_string()])
-                        .await?
-                        .get(queue)
-                        .copied()
-                        .unwrap_or(0)),
-                }
-            },
-            recent,
-            self.oldest_waiting(&q),
-        )?;
-        Ok(QueueStats {
-            name: queue.to_string(),
-            waiting: counts.waiting + counts.prioritized,
-            active: counts.active,
-            delayed: counts.delayed,
-            completed: counts.completed,
-            failed: counts.failed,
-            paused: counts.paused,
-            is_paused,
-            workers,
-            oldest_waiting_ms: oldest.map(|ts| now.saturating_sub(ts)),
-            completed_last_minute,
-            failed_last_minute,
-        })
-    }
-
-    /// The timestamp of the oldest waiting job: the tail of the wait (or paused) list, and
-    /// among prioritised jobs the oldest of the next 10 by priority (the set is ordered by
-    /// priority, not age; scanning it all would cost O(n) per call). One read-only script
-    /// reads the ids and their `timestamp` fields, not whole jobs, in one round trip: stats
-    /// run on every health check.
-    async fn oldest_waiting(&self, q: &Queue) -> Result<Option<u64>> {
-        static SCRIPT: std::sync::LazyLock<redis::Script> =
-            std::sync::LazyLock::new(|| redis::Script::new(OLDEST_WAITING));
-        let keys = q.keys();
-        let mut redis = self.conn.redis();
-        Ok(SCRIPT
-            .key(keys.wait())
-            .key(keys.paused())
-            .key(keys.prioritized())
-            .arg(keys.job_key(""))
-            .invoke_async(&mut redis)
-            .await?)
-    }
-
-    /// Stats of every known queue: the standard ones and any opened or discovered.
-    pub async fn get_all_queue_stats(&self) -> Result<Vec<QueueStats>> {
-        let names = self.queue_names().await?;
-        let workers = self.worker_counts(&names).await?;
-        futures_util::future::try_join_all(
-            names
-                .iter()
-                .map(|name| self.stats_of(name, workers.get(name).copied())),
-        )
-        .await
-    }
-
-    /// Names of every queue Antrian knows: the standard four, those opened in this process,
-    /// and BullMQ queues other processes created under the prefix. Discovery (a bounded
-    /// SCAN for `meta` keys) runs at most once per [`DISCOVERY_TTL`]; in between the last
-    /// result is used, so listing queues never scans Redis on every call.
-    pub async fn queue_names(&self) -> Result<Vec<String>> {
-        let fresh = {
-            let cache = self
-                .discovered
-                .read()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            cache
-                .as_ref()
-                .filter(|(at, _)| at.elapsed() < DISCOVERY_TTL)
-                .map(|(_, names)| names.clone())
-        };
-        let discovered = match fresh {
-            Some(names) => names,
-            None => self.refresh_discovery().await?,
-        };
-        let mut names: Vec<String> = self.read_queues().keys().cloned().collect();
-        names.extend(discovered);
-        names.sort();
-        names.dedup();
-        Ok(names)
-    }
-
-    /// Runs queue discovery now (a user's "refresh") and returns what it found.
-    pub async fn refresh_discovery(&self) -> Result<Vec<String>> {
-        let names = self.discover().await?;
-        *self
-            .discovered
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) =
-            Some((std::time::Instant::now(), names.clone()));
-        Ok(names)
-    }
-
-    /// Finds `{prefix}:{name}:meta` keys; stops after [`MAX_DISCOVERED`] queues.
-    async fn discover(&self) -> Result<Vec<String>> {
-        // `*` in a SCAN pattern; `[`, `]`, `?` and `\` in a prefix are matched literally.
-        let literal: String = self
-            .prefix
-            .chars()
-            .flat_map(|c| match c {
-                '*' | '?' | '[' | ']' | '\\' => vec!['\\', c],
-                c => vec![c],
-            })
-            .collect();
-        let pattern = format!("{literal}:*:meta");
-        let keys = self.conn.scan_match(&pattern, MAX_DISCOVERED * 4).await?;
-        let mut found: Vec<String> = keys
-            .iter()
-            .filter_map(|key| {
-                key.strip_prefix(&format!("{}:", self.prefix))
-                    .and_then(|rest| rest.strip_suffix(":meta"))
-            })
-            .filter(|n| validate_queue_name(n).is_ok())
-            .map(str::to_string)
-            .collect();
-        // A cluster answers from every primary; a key seen twice (mid-resharding) counts once.
-        found.sort();
-        found.dedup();
-        found.truncate(MAX_DISCOVERED);
-        Ok(found)
     }
 
     /// Stops workers (anywhere) from taking new jobs from `queue`.

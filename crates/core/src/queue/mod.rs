@@ -8,6 +8,7 @@
 //! - [`events`]: the seed's event names, from BullMQ's cross-process event streams.
 //! - [`health`]: healthy / degraded / unhealthy, with reasons.
 //! - `search`: filtered listings and bulk actions on every matching job.
+//! - `stats`: queue counts, worker counts, the oldest waiting job's age.
 //! - `throughput`: completed and failed jobs per minute, from BullMQ's metrics.
 
 mod acting;
@@ -19,6 +20,7 @@ pub mod manager;
 pub mod model;
 pub mod options;
 mod search;
+mod stats;
 mod throughput;
 
 pub use acting::Acting;
