@@ -1,12 +1,13 @@
 //! The node registry and remote commands, end to end over a real redis-server.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use antrian_testkit::TestRedis;
 use serde_json::json;
 
 use super::*;
-use crate::worker::{handler_fn, JobContext, PoolSettings, Registry};
+use crate::worker::{handler_fn, JobContext, PoolSettings, Registry, WorkerManager};
 use crate::CancellationToken;
 
 async fn connect(redis: &TestRedis) -> Connection {
