@@ -3,8 +3,8 @@
 
 1. Each crate root's module map (its `//!` list) names every module the root declares.
 2. No two modules import each other, in every crate of the workspace.
-3. No source file holds more than 500 lines of non-test code, except the ones listed in
-   scripts/long-files.txt, and those do not grow past the count written there.
+3. No source file holds more than 500 lines of non-test code (its `#[cfg(test)] mod
+   tests` excluded; test files are not counted).
 
 A module is a source file (`a/b.rs` or `a/b/mod.rs` is `a::b`). Module A imports B when A's
 code outside its `#[cfg(test)]` part names a path into B (`crate::b::…`, `super::b::…`,
@@ -74,31 +74,23 @@ def unmapped(src: pathlib.Path) -> list:
 
 
 MAX_LINES = 500
-LONG_FILES = ROOT / "scripts" / "long-files.txt"
 
 
 def too_long() -> list:
-    """Source files past MAX_LINES of non-test code that the debt list does not allow."""
-    allowed = {}
-    for line in LONG_FILES.read_text().splitlines():
-        if line.strip() and not line.startswith("#"):
-            count, path = line.split(maxsplit=1)
-            allowed[path.strip()] = int(count)
+    """Source files past MAX_LINES of non-test code."""
     out = []
     for src in CRATES:
         for f in sorted(src.rglob("*.rs")):
-            rel = str(f.relative_to(ROOT))
             if f.name == "tests.rs" or "tests" in f.relative_to(src).parts[:-1]:
                 continue
             text = f.read_text()
             cut = re.search(r"^#\[cfg\(test\)\]\s*\nmod (tests|unit)", text, re.M)
             lines = text[: cut.start()].count("\n") if cut else text.count("\n")
-            if rel in allowed and lines <= MAX_LINES:
-                out.append(f"{rel}: {lines} lines now; delete its line from {LONG_FILES.name}")
-            limit = max(MAX_LINES, allowed.get(rel, 0))
-            if lines > limit:
-                why = f"(allowed {allowed[rel]} in {LONG_FILES.name})" if rel in allowed else f"(at most {MAX_LINES})"
-                out.append(f"{rel}: {lines} lines of non-test code {why}; split it along what it does")
+            if lines > MAX_LINES:
+                out.append(
+                    f"{f.relative_to(ROOT)}: {lines} lines of non-test code (at most {MAX_LINES}); "
+                    "split it along what it does"
+                )
     return out
 
 

@@ -1,9 +1,10 @@
-//! The four scraping jobs of the seed, as handlers of the scraping pool.
+//! The four scraping jobs of the seed, as handlers of the scraping pool: product and batch
+//! scraping here, `shop` and `orders` in their own modules.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use antrian_core::config::{ScrapeConfig, ShopMode};
+use antrian_core::config::ScrapeConfig;
 use antrian_core::queue::{BulkJobInput, JobOptionsInput, QueueManager};
 use antrian_core::worker::{handler_fn, JobContext, JobError, Registry, WorkerType};
 use bullmq::redis_connection::AnyConnection;
@@ -11,12 +12,14 @@ use serde_json::{json, Value};
 use url::Url;
 
 use super::fetch::{FetchOptions, Fetcher};
-use super::input::{self, BatchJob, OrderJob, ProductJob, ShopJob};
+use super::input::{self, BatchJob, ProductJob};
 use super::marketplace::{self, ApiError, Target};
 use super::product::Product;
 use super::rules::SiteRules;
-use super::session;
 use super::{generic, ScrapeError};
+
+mod orders;
+mod shop;
 
 /// The jobs this module handles (the seed's names).
 pub const JOBS: [&str; 4] = [
@@ -30,10 +33,6 @@ pub const JOBS: [&str; 4] = [
 const DATA_QUEUE: &str = "data-processing-queue";
 /// Products per `save-product-data` job.
 const SAVE_CHUNK: usize = 100;
-/// Orders per `save-order-data` job.
-const ORDER_CHUNK: usize = 500;
-/// Seller order pages read at most per job.
-const MAX_ORDER_PAGES: u32 = 200;
 
 /// Everything the scraping handlers share in one process.
 pub struct Scraper {
@@ -216,228 +215,6 @@ impl Scraper {
         tokio::task::spawn_blocking(move || generic::extract(&page.url, &page.body, &rules, &now))
             .await
             .unwrap_or_else(|e| Err(format!("the page parser crashed: {e}")))
-    }
-
-    async fn shop_job(&self, mut ctx: JobContext) -> Result<Value, JobError> {
-        let job: ShopJob = input::parse(ctx.name(), ctx.data()).map_err(JobError::discard)?;
-        let url = input::page_url("shopUrl", &job.shop_url)
-            .map_err(|e| JobError::discard(format!("invalid shop-scraping data: {e}")))?;
-        if !marketplace::handles(self.config(), &url) {
-            return Err(JobError::discard(format!(
-                "shop-scraping reads marketplace shops ({}, SCRAPE_MARKETPLACE_HOSTS); {} is not one",
-                self.config().marketplace_hosts.join(", "),
-                url.host_str().unwrap_or_default()
-            )));
-        }
-        let target = match marketplace::parse_target(&url) {
-            Some(t @ (Target::ShopId(_) | Target::ShopName(_))) => t,
-            Some(Target::Product { .. }) => {
-                return Err(JobError::discard(format!(
-                    "{url} is a product page; add a product-scraping job for it"
-                )))
-            }
-            None => {
-                return Err(JobError::discard(format!(
-                    "{url} is not a shop URL: expected /shop/{{shopId}} or /{{shopName}}"
-                )))
-            }
-        };
-        let cancel = ctx.cancel_token();
-        let opts = self.fetch_options(job.options.use_proxy);
-        let detail_url =
-            marketplace::shop_url(self.config(), &url, &target).map_err(JobError::discard)?;
-        let detail = self
-            .fetcher
-            .get_json(&detail_url, &opts, &cancel)
-            .await
-            .map_err(|f| match f.status() {
-                Some(404 | 410) => JobError::discard(format!("the shop {url} does not exist")),
-                _ => f.error,
-            })?;
-        let shop = marketplace::api_data(&detail, &format!("shop {url}")).map_err(|e| match e {
-            ApiError::Missing(why) => JobError::discard(why),
-            ApiError::Other(why) => JobError::retry(why),
-        })?;
-        let shop_id = match shop.get("shopid") {
-            Some(Value::Number(n)) => n.to_string(),
-            Some(Value::String(s)) if !s.is_empty() => s.clone(),
-            _ => {
-                return Err(JobError::retry(format!(
-                    "shop {url}: the answer has no shopid"
-                )))
-            }
-        };
-        let shop_name = shop
-            .get("name")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_string();
-        let limit = self.config().shop_page_limit;
-        let mut items: Vec<Value> = Vec::new();
-        let mut pages = 0;
-        let mut complete = false;
-        let now = now();
-        for page in 0..limit {
-            let offset = page * marketplace::LISTING_PAGE_SIZE;
-            let listing_url = marketplace::listing_url(self.config(), &url, &shop_id, offset)
-                .map_err(JobError::discard)?;
-            let listing = self.fetcher.get_json(&listing_url, &opts, &cancel).await?;
-            pages += 1;
-            let batch: Vec<Value> = listing
-                .get("items")
-                .and_then(Value::as_array)
-                .map(|a| {
-                    a.iter()
-                        .map(|i| i.get("item_basic").unwrap_or(i).clone())
-                        .collect()
-                })
-                .unwrap_or_default();
-            let no_more = listing
-                .get("nomore")
-                .and_then(Value::as_bool)
-                .unwrap_or(false);
-            let total = listing.get("total_count").and_then(Value::as_u64);
-            let got = batch.len();
-            items.extend(batch);
-            ctx.progress(f64::from(page + 1) / f64::from(limit) * 80.0)
-                .await?;
-            if no_more || got == 0 || total.is_some_and(|t| items.len() as u64 >= t) {
-                complete = true;
-                break;
-            }
-        }
-        let mode = self.config().shop_mode;
-        let count = items.len();
-        let jobs = match mode {
-            ShopMode::Save => {
-                let products = items
-                    .iter()
-                    .filter_map(|i| {
-                        marketplace::item_product(
-                            self.config(),
-                            &url,
-                            i,
-                            "marketplace-listing",
-                            &now,
-                        )
-                        .ok()
-                    })
-                    .collect();
-                self.save_products(&format!("save-{}", ctx.id()), products)
-                    .await?
-            }
-            ShopMode::Enqueue => {
-                let children = items
-                    .iter()
-                    .filter_map(|i| {
-                        let item = i.get("itemid")?;
-                        let page = marketplace::product_page(&url, &shop_id, &item.to_string());
-                        Some(BulkJobInput {
-                            name: "product-scraping".into(),
-                            data: json!({"url": page, "options": {"useProxy": job.options.use_proxy}}),
-                            priority: None,
-                            opts: JobOptionsInput {
-                                job_id: Some(format!("{}-{item}", ctx.id())),
-                                ..JobOptionsInput::default()
-                            },
-                        })
-                    })
-                    .collect::<Vec<_>>();
-                if children.is_empty() {
-                    Vec::new()
-                } else {
-                    self.queues
-                        .add_bulk_jobs(WorkerType::Scraping.queue(), children)
-                        .await
-                        .map_err(|e| JobError::retry(format!("cannot enqueue product jobs: {e}")))?
-                        .into_iter()
-                        .map(|a| a.id)
-                        .collect()
-                }
-            }
-        };
-        ctx.progress(100.0).await?;
-        Ok(json!({
-            "shopId": shop_id,
-            "name": shop_name,
-            "pages": pages,
-            "products": count,
-            "complete": complete,
-            "mode": match mode { ShopMode::Save => "saved listing data", ShopMode::Enqueue => "enqueued product-scraping jobs" },
-            "jobs": jobs,
-        }))
-    }
-
-    async fn order_job(&self, mut ctx: JobContext) -> Result<Value, JobError> {
-        let job: OrderJob = input::parse(ctx.name(), ctx.data()).map_err(JobError::discard)?;
-        let (start, end) = job.check().map_err(JobError::discard)?;
-        let account = job.account_id.trim();
-        session::check_account_id(account)
-            .map_err(|e| JobError::discard(format!("invalid order-scraping data: {e}")))?;
-        let credential = session::load(&self.redis, account)
-            .await
-            .map_err(|e| JobError::retry(format!("cannot read the account's session: {e}")))?
-            .ok_or_else(|| {
-                JobError::discard(format!(
-                    "no stored session for account {account}: add one with `antrian accounts set-session {account} --cookie '<Cookie header of a logged-in seller-centre page>'` (or --token), then retry this job"
-                ))
-            })?;
-        let cancel = ctx.cancel_token();
-        let opts = FetchOptions {
-            use_proxy: false,
-            headers: vec![credential.header()],
-        };
-        let mut orders: Vec<Value> = Vec::new();
-        let mut pages = 0;
-        for page in 1..=MAX_ORDER_PAGES {
-            let mut url = Url::parse(&self.config().seller_orders_url)
-                .map_err(|e| JobError::discard(format!("SCRAPE_SELLER_ORDERS_URL: {e}")))?;
-            url.query_pairs_mut()
-                .append_pair("from", &start.to_string())
-                .append_pair("to", &end.to_string())
-                .append_pair("page", &page.to_string());
-            let body = self.fetcher.get_json(&url, &opts, &cancel).await.map_err(|f| {
-                match f.status() {
-                    Some(s @ (401 | 403)) => JobError::discard(format!(
-                        "the seller centre rejected the session of account {account} (HTTP {s}); store a fresh one with `antrian accounts set-session {account} --cookie '…'`"
-                    )),
-                    _ => f.error,
-                }
-            })?;
-            pages += 1;
-            let data = body.get("data").unwrap_or(&body);
-            let batch = data
-                .get("orders")
-                .and_then(Value::as_array)
-                .cloned()
-                .unwrap_or_default();
-            let more = data.get("more").and_then(Value::as_bool).unwrap_or(false);
-            let got = batch.len();
-            orders.extend(batch);
-            ctx.progress(f64::from(page.min(50)) * 1.6).await?;
-            if !more || got == 0 {
-                break;
-            }
-        }
-        let mut jobs = Vec::new();
-        for (i, chunk) in orders.chunks(ORDER_CHUNK).enumerate() {
-            let added = self
-                .queues
-                .add_job(
-                    DATA_QUEUE,
-                    "save-order-data",
-                    json!({"accountId": account, "dateRange": {"start": start.to_string(), "end": end.to_string()}, "orderData": chunk}),
-                    &JobOptionsInput {
-                        job_id: Some(format!("orders-{}-{i}", ctx.id())),
-                        ..JobOptionsInput::default()
-                    },
-                )
-                .await
-                .map_err(|e| JobError::retry(format!("cannot enqueue save-order-data: {e}")))?;
-            jobs.push(added.id);
-        }
-        ctx.progress(100.0).await?;
-        Ok(json!({"accountId": account, "orders": orders.len(), "pages": pages, "saveJobs": jobs}))
     }
 
     /// A batch is a BullMQ flow run in waves of `options.concurrency` children: add a wave
