@@ -139,10 +139,12 @@ package: ui
 	@ls -l target/release/bundle/deb/*.deb target/release/bundle/rpm/*.rpm
 
 ## The .deb the install test (tests/install.rs) installs: a debug bundle from the tests' own
-## build, with the debug `antrian`. Only as root, where that test can install it.
+## build, with the debug `antrian`. Only as root, where that test can install it. The test
+## build comes first (`cargo test --no-run`, which rust-test then reuses): building the CLI
+## alone would compile its dependencies a second time with other features.
 package-test: ui
 	@if [ "$$(id -u)" -eq 0 ]; then \
-		$(CARGO) build --locked -p antrian-cli && \
+		$(CARGO) test --workspace --locked --no-run && \
 		ui/node_modules/.bin/tauri build --debug --bundles deb --config \
 			'{"bundle":{"linux":{"deb":{"files":{"/usr/bin/antrian":"target/debug/antrian"}}}}}' \
 			-- --locked; \
