@@ -44,6 +44,11 @@ fn measure(rt: &tokio::runtime::Runtime, url: &str) -> (f64, f64) {
             let m = QueueManager::new(conn, "bull", JobDefaults::default(), 512 * 1024)
                 .await
                 .expect("manager");
+            // Queues take jobs once they exist (as in `antrian queues create`); created
+            // before the clock starts.
+            for queue in ["bench-sequential", "bench-bulk"] {
+                m.create_queue(queue).await.expect("create the queue");
+            }
             let started = Instant::now();
             for d in &data {
                 m.add_job("bench-sequential", "product-scraping", d.clone(), &none)
