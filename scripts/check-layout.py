@@ -5,6 +5,8 @@
 2. No two modules import each other, in every crate of the workspace.
 3. No source file holds more than 500 lines of non-test code (its `#[cfg(test)] mod
    tests` excluded; test files are not counted).
+4. core's bottom modules import only what `BELOW` allows: `config` is read by the domains
+   it configures and imports none of them (the rules both apply live in `rules`).
 
 A module is a source file (`a/b.rs` or `a/b/mod.rs` is `a::b`). Module A imports B when A's
 code outside its `#[cfg(test)]` part names a path into B (`crate::b::…`, `super::b::…`,
@@ -94,6 +96,30 @@ def too_long() -> list:
     return out
 
 
+# core's top-level modules that sit below the domains, and all they may import.
+BELOW = {
+    "config": {"error", "keys", "rules"},
+    "rules": {"error"},
+    "keys": set(),
+    "error": set(),
+    "private_file": {"error"},
+}
+
+
+def above_its_place(crate: str, top: dict) -> list:
+    """Imports a bottom module of core (`BELOW`) makes beyond what it may."""
+    if crate != "core":
+        return []
+    out = []
+    for mod, allowed in BELOW.items():
+        for extra in sorted(top.get(mod, set()) - allowed):
+            out.append(
+                f"core: `{mod}` imports `{extra}`; it may import only {sorted(allowed) or 'nothing'} "
+                "(put a rule both need in `rules`)"
+            )
+    return out
+
+
 def main() -> int:
     found = too_long()
     for src in CRATES:
@@ -130,6 +156,7 @@ def main() -> int:
             for b in outs:
                 if a and b and a[0] != b[0]:
                     top.setdefault(a[0], set()).add(b[0])
+        found += above_its_place(src.parent.name, top)
         for a, outs in top.items():
             for b in outs:
                 if a < b and a in top.get(b, set()):

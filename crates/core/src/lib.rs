@@ -12,6 +12,8 @@
 //! - [`private_file`]: files only their owner may read, on every platform.
 //! - [`queue`]: the queue manager over BullMQ's layout, job events, and the system's health
 //!   verdict ([`queue::health`]).
+//! - [`rules`]: rules the settings and the domains share (queue names, time zones, pool
+//!   bounds), below both so `config` imports none of the modules it configures.
 //! - [`runtime`]: start-up and shutdown of everything one process runs.
 //! - [`scheduler`]: cron schedules on BullMQ job schedulers, and condition-based ones.
 //! - [`store`]: Antrian's own data: products, orders, the desktop's saved connections.
@@ -27,6 +29,7 @@ pub mod error;
 pub mod keys;
 pub mod private_file;
 pub mod queue;
+pub mod rules;
 pub mod runtime;
 pub mod scheduler;
 pub mod store;

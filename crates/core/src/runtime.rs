@@ -25,8 +25,8 @@ use crate::queue::{
     health as queue_health, CreatedQueue, EventHub, HealthStatus, HealthThresholds, JobDefaults,
     QueueEvent, QueueManager,
 };
+use crate::rules::ScalingRules;
 use crate::scheduler::{Scheduler, SchedulerService};
-use crate::worker::autoscale::decision::ScalingRules;
 use crate::worker::{local_node_id, WorkerManager};
 
 mod workers;

@@ -249,7 +249,7 @@ proptest! {
     ) {
         match cron::parse(&expr) {
             Ok(_) => {
-                if let Ok(tz) = cron::parse_timezone(zone) {
+                if let Ok(tz) = antrian_core::rules::parse_timezone(zone) {
                     let times = cron::next_fire_times(&expr, tz, after, 3, cron::Bounds::default());
                     if let Ok(times) = times {
                         prop_assert!(times.windows(2).all(|w| w[0] < w[1]), "{expr}: {times:?}");
@@ -263,7 +263,7 @@ proptest! {
             }
             Err(other) => prop_assert!(false, "{other:?}"),
         }
-        match cron::parse_timezone(zone) {
+        match antrian_core::rules::parse_timezone(zone) {
             Ok(_) | Err(Error::InvalidJob { .. }) => {}
             Err(other) => prop_assert!(false, "{other:?}"),
         }

@@ -234,7 +234,7 @@ impl Config {
         let scheduler = SchedulerConfig {
             timezone: match p.text("SCHEDULER_TIMEZONE")? {
                 Some(tz) => {
-                    crate::scheduler::cron::parse_timezone(&tz).map_err(|_| {
+                    crate::rules::parse_timezone(&tz).map_err(|_| {
                         p.invalid(
                             "SCHEDULER_TIMEZONE",
                             "an IANA time zone such as Europe/Berlin, Asia/Jakarta or UTC",
@@ -242,7 +242,7 @@ impl Config {
                     })?;
                     tz.trim().to_string()
                 }
-                None => crate::scheduler::cron::machine_timezone(),
+                None => crate::rules::machine_timezone(),
             },
             eval_interval_ms: p.number(
                 "SCHEDULER_EVAL_INTERVAL",
@@ -270,9 +270,9 @@ impl Config {
     }
 
     /// The auto-scaling rules of this configuration; they bound every pool's size.
-    pub fn scaling_rules(&self) -> crate::worker::autoscale::decision::ScalingRules {
+    pub fn scaling_rules(&self) -> crate::rules::ScalingRules {
         let q = &self.queue;
-        crate::worker::autoscale::decision::ScalingRules {
+        crate::rules::ScalingRules {
             enabled: q.auto_scaling,
             min_workers: q.min_workers,
             max_workers: q.max_workers,

@@ -85,7 +85,7 @@ impl Parser<'_> {
             .map(String::from)
             .collect();
         for name in &names {
-            crate::queue::manager::validate_queue_name(name).map_err(|_| {
+            crate::rules::validate_queue_name(name).map_err(|_| {
                 self.invalid(
                     env,
                     "queue names (letters, digits, `-`, `_`, `.`), comma-separated",

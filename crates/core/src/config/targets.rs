@@ -65,8 +65,8 @@ pub fn parse_list(raw: &str) -> Result<Vec<HttpTarget>, String> {
 /// Checks one row.
 pub fn check(input: &HttpTargetInput) -> Result<HttpTarget, String> {
     let queue = input.queue.trim();
-    crate::queue::manager::validate_queue_name(queue).map_err(|e| e.to_string())?;
-    if crate::queue::STANDARD_QUEUES.contains(&queue) {
+    crate::rules::validate_queue_name(queue).map_err(|e| e.to_string())?;
+    if crate::rules::STANDARD_QUEUES.contains(&queue) {
         return Err(format!(
             "{queue} is one of Antrian's own queues; an HTTP target serves a queue of its own"
         ));

@@ -10,8 +10,9 @@ use std::sync::Arc;
 
 use bullmq::Queue;
 
-use super::manager::{invalid, validate_queue_name, QueueManager};
+use super::manager::{invalid, QueueManager};
 use crate::error::{Error, Result};
+use crate::rules::validate_queue_name;
 
 impl QueueManager {
     /// Creates the queue `name` (writes BullMQ's `meta` key, as a Node.js `new Queue()`

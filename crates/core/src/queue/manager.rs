@@ -12,10 +12,11 @@ use bullmq::options::QueueOptions;
 use bullmq::{BulkJob, Queue};
 use serde::Deserialize;
 
-use super::model::{AddedJob, CleanOptions, STANDARD_QUEUES};
+use super::model::{AddedJob, CleanOptions};
 use super::options::{self, JobDefaults, JobOptionsInput, Priority};
 use crate::connection::Connection;
 use crate::error::{Error, Result};
+use crate::rules::{validate_queue_name, STANDARD_QUEUES};
 
 /// Largest page a listing returns.
 pub const MAX_PAGE_SIZE: u32 = 1000;
@@ -131,26 +132,6 @@ pub(super) fn invalid(field: &str, rule: impl Into<String>) -> Error {
         field: field.to_string(),
         rule: rule.into(),
     }
-}
-
-/// A queue name: letters, digits, `-`, `_` and `.`, 1 to 100 of them. BullMQ forbids `:`
-/// (its key separator); anything else would make keys, URLs and paths ambiguous
-/// (`../../etc`, spaces, slashes).
-pub fn validate_queue_name(name: &str) -> Result<()> {
-    if name.is_empty() || name.len() > 100 {
-        return Err(invalid("queue", "a queue name must be 1 to 100 characters"));
-    }
-    let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.');
-    if !name.chars().all(allowed) || name.chars().all(|c| c == '.') {
-        return Err(invalid(
-            "queue",
-            format!(
-                "`{}` is not a queue name: use letters, digits, `-`, `_` and `.` (no `:`, spaces or `/`)",
-                name.escape_debug()
-            ),
-        ));
-    }
-    Ok(())
 }
 
 /// A job name: what routes the job to its handler.

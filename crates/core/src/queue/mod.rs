@@ -30,7 +30,7 @@ pub use manager::{BulkJobInput, JobCheck, QueueManager, Refusal};
 pub use model::{
     AddedJob, BulkAction, BulkOutcome, CleanOptions, CreatedQueue, FlowJob, JobDetail, JobFilter,
     JobPage, JobQuery, JobState, ListOrder, MinuteCounts, NewJob, NewQueue, QueueStats,
-    QueueThroughput, SearchScope, DEFAULT_PAGE_SIZE, FLOW_CHILDREN_SHOWN, STANDARD_QUEUES,
+    QueueThroughput, SearchScope, DEFAULT_PAGE_SIZE, FLOW_CHILDREN_SHOWN,
 };
 pub use options::{
     priority_levels, Backoff, JobDefaults, JobOptionsInput, Priority, PriorityLevel, Retention,

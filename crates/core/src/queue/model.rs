@@ -4,14 +4,6 @@
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-/// The four queues of the seed, present from start.
-pub const STANDARD_QUEUES: [&str; 4] = [
-    "scraping-queue",
-    "data-processing-queue",
-    "notifications-queue",
-    "cleanup-queue",
-];
-
 /// A job that was added (or found already there, for a repeated custom id).
 #[derive(Debug, Clone, PartialEq, Serialize, TS)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -40,7 +40,7 @@ fn corrupt(name: &str, e: &serde_json::Error) -> Error {
 impl Scheduler {
     async fn check_dynamic(&self, s: &DynamicSchedule) -> Result<()> {
         validate_name(&s.name)?;
-        crate::queue::manager::validate_queue_name(s.condition.queue()).map_err(|_| {
+        crate::rules::validate_queue_name(s.condition.queue()).map_err(|_| {
             invalid(
                 "condition.queueName",
                 format!(

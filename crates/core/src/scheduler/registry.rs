@@ -65,7 +65,7 @@ impl Scheduler {
     fn check(&self, s: &Schedule, now: i64) -> Result<()> {
         validate_name(&s.name)?;
         cron::parse(&s.schedule)?;
-        cron::parse_timezone(&s.timezone)?;
+        crate::rules::parse_timezone(&s.timezone)?;
         if s.options.job_id.is_some() {
             return Err(invalid(
                 "options.jobId",

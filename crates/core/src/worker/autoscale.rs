@@ -18,7 +18,8 @@ use crate::connection::Connection;
 use crate::error::{Error, Result};
 use crate::keys;
 use crate::queue::{EventHub, QueueEvent, QueueManager, ScalingRecord};
-use decision::{decide, Decision, PoolSnapshot, ScalingRules};
+use crate::rules::ScalingRules;
+use decision::{decide, Decision, PoolSnapshot};
 
 /// Decisions kept in the scaling log.
 pub const SCALING_LOG_LEN: isize = 1000;

@@ -9,7 +9,7 @@ use super::budget::{self, ClientRoom};
 use super::pool::WorkerManager;
 use super::registry::WorkerType;
 use crate::error::{Error, Result};
-use crate::worker::autoscale::decision::ScalingRules;
+use crate::rules::ScalingRules;
 
 impl WorkerManager {
     /// Sets the bounds every pool size obeys (the runtime's `QUEUE_MIN_WORKERS`,

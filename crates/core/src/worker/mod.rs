@@ -21,7 +21,7 @@ pub mod pool;
 pub mod recovery;
 pub mod registry;
 
-pub use autoscale::decision::ScalingRules;
+pub use crate::rules::ScalingRules;
 pub use autoscale::{scaling_log, Autoscaler};
 pub use handler::{handler_fn, CancelToken, Handler, JobContext, JobError};
 pub use nodes::{

@@ -30,7 +30,7 @@ use crate::connection::Connection;
 use crate::error::{Error, Result};
 use crate::queue::options::backoff_delay;
 use crate::queue::METRICS_MINUTES;
-use crate::worker::autoscale::decision::ScalingRules;
+use crate::rules::ScalingRules;
 
 mod run;
 

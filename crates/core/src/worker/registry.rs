@@ -42,7 +42,7 @@ impl WorkerType {
     /// The pool kind of a custom queue (`my-queue`): any queue name but the four standard
     /// ones, which have their own types.
     pub fn custom(queue: &str) -> crate::Result<Self> {
-        crate::queue::manager::validate_queue_name(queue)?;
+        crate::rules::validate_queue_name(queue)?;
         if let Some(t) = Self::ALL.into_iter().find(|t| t.queue() == queue) {
             return Ok(t);
         }

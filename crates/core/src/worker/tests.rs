@@ -54,8 +54,8 @@ fn settings(concurrency: usize) -> PoolSettings {
 }
 
 /// Rules that act at once: 1 to 4 workers, one more per 10 waiting, a 1 s cooldown.
-fn quick_rules() -> crate::worker::autoscale::decision::ScalingRules {
-    crate::worker::autoscale::decision::ScalingRules {
+fn quick_rules() -> crate::rules::ScalingRules {
+    crate::rules::ScalingRules {
         min_workers: 1,
         max_workers: 4,
         scale_up_threshold: 10,
@@ -703,7 +703,7 @@ async fn a_worker_process_killed_with_sigkill_loses_no_job() {
 
 #[tokio::test]
 async fn a_burst_scales_the_pool_up_and_back_down_and_each_decision_is_logged() {
-    use crate::worker::autoscale::decision::ScalingRules;
+    use crate::rules::ScalingRules;
 
     let redis = TestRedis::start();
     let mut registry = Registry::new();

@@ -10,6 +10,7 @@ use serde_json::json;
 use super::*;
 use crate::connection::Connection;
 use crate::error::{Error, ErrorCode};
+use crate::rules::STANDARD_QUEUES;
 use crate::CancellationToken;
 
 const LIMIT: usize = 512 * 1024;

@@ -131,7 +131,7 @@ fn preview(expr: &str, timezone: &str, count: usize, bounds: Bounds) -> Result<P
             format!("{count} must be from 1 to {MAX_PREVIEW}"),
         ));
     }
-    let tz = cron::parse_timezone(timezone)?;
+    let tz = crate::rules::parse_timezone(timezone)?;
     let times = cron::next_fire_times(expr, tz, now_ms(), count, bounds)?;
     Ok(Preview {
         schedule: expr.trim().to_string(),
