@@ -240,49 +240,55 @@ impl Queue {
             })
             .collect::<Result<_, Error>>()?;
 
-        // Run all add_job calls concurrently since the connection is multiplexed
-        let futures: Vec<_> = job_objects
-            .iter()
-            .zip(serialized_job_data)
-            .map(|(job, argv2)| {
-                let delay = job.delay();
-                let priority = job.priority();
-                let timestamp = job.timestamp();
-                let custom_job_id = job.opts().job_id.as_deref().unwrap_or("").to_string();
+        // One pipeline, in the order given, as Node.js's `addBulk` sends its batch: the
+        // jobs reach the queue in that order. (Concurrent calls on the multiplexed
+        // connection did not keep it: each EVALSHA that met an uncached script was re-sent
+        // as EVAL in whatever order the replies woke it, and the futures themselves were
+        // not always first polled in order.) The scripts are loaded first, so no EVALSHA
+        // in the pipeline meets NOSCRIPT.
+        let script_name_of = |job: &Job| {
+            if job.delay() > 0 {
+                "addDelayedJob"
+            } else if job.priority() > 0 {
+                "addPrioritizedJob"
+            } else {
+                "addStandardJob"
+            }
+        };
+        let mut script_names: Vec<&str> = job_objects.iter().map(script_name_of).collect();
+        script_names.sort_unstable();
+        script_names.dedup();
+        let mut conn = self.conn.connection();
+        self.conn
+            .scripts()
+            .ensure_loaded(&mut conn, &script_names)
+            .await?;
 
-                let script_name = if delay > 0 {
-                    "addDelayedJob"
-                } else if priority > 0 {
-                    "addPrioritizedJob"
-                } else {
-                    "addStandardJob"
-                };
-
-                let script = self
-                    .conn
-                    .scripts()
-                    .get(script_name)
-                    .ok_or_else(|| {
-                        Error::InvalidConfig(format!("script '{}' not found", script_name))
-                    })
-                    .cloned();
-                let keys = self.add_job_keys(script_name);
-                let packed_args = self.pack_add_args(job, &custom_job_id, timestamp);
-                let argv3 = self.pack_job_opts(job);
-                let mut conn = self.conn.connection();
-
-                async move {
-                    let script = script?;
-                    let argv1 = packed_args?;
-                    let argv2_bytes = argv2.into_bytes();
-                    let args: Vec<&[u8]> = vec![&argv1, &argv2_bytes, &argv3];
-                    let result = script.execute(&mut conn, &keys, &args).await?;
-                    Self::parse_added_job_id(result)
-                }
-            })
-            .collect();
-
-        let results = futures::future::join_all(futures).await;
+        let mut pipe = redis::pipe();
+        pipe.ignore_errors();
+        for (job, argv2) in job_objects.iter().zip(serialized_job_data) {
+            let script_name = script_name_of(job);
+            let script = self.conn.scripts().get(script_name).ok_or_else(|| {
+                Error::InvalidConfig(format!("script '{}' not found", script_name))
+            })?;
+            let custom_job_id = job.opts().job_id.as_deref().unwrap_or("");
+            let cmd = pipe
+                .cmd("EVALSHA")
+                .arg(script.sha.as_str())
+                .arg(script.num_keys);
+            for key in self.add_job_keys(script_name) {
+                cmd.arg(key);
+            }
+            cmd.arg(self.pack_add_args(job, custom_job_id, job.timestamp())?)
+                .arg(argv2.into_bytes())
+                .arg(self.pack_job_opts(job));
+        }
+        let results: Vec<redis::RedisResult<redis::Value>> = pipe.query_async(&mut conn).await?;
+        let results = results.into_iter().map(|result| {
+            result
+                .map_err(Error::Redis)
+                .and_then(Self::parse_added_job_id)
+        });
 
         let ctx = self.make_script_context();
         for (job, result) in job_objects.iter_mut().zip(results.into_iter()) {

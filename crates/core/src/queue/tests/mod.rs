@@ -1065,6 +1065,29 @@ async fn find_jobs_filters_by_name_and_data_fields_and_pages_the_matches() {
     assert_eq!(keys(&redis), before);
 }
 
+/// A batch reaches the queue in the order given, as Node.js's `addBulk` (a transaction)
+/// does, also when Redis has not cached the add scripts (a fresh or restarted server):
+/// job ids are handed out as the jobs are added, so they rise in the batch's order.
+#[tokio::test]
+async fn a_bulk_add_keeps_its_order_on_a_redis_without_the_scripts() {
+    let redis = TestRedis::start();
+    let m = manager(&redis).await;
+    let mut conn = redis.connection();
+    for round in 0..5 {
+        let _: () = redis::cmd("SCRIPT")
+            .arg("FLUSH")
+            .query(&mut conn)
+            .expect("SCRIPT FLUSH");
+        let ids: Vec<u64> = add_mixed(&m, "scraping-queue", 1000, json!({}))
+            .await
+            .iter()
+            .map(|id| id.parse().expect("a numeric id"))
+            .collect();
+        let out_of_order = ids.windows(2).position(|w| w[0] >= w[1]);
+        assert_eq!(out_of_order, None, "round {round}: {ids:?}");
+    }
+}
+
 #[tokio::test]
 async fn a_search_reads_at_most_max_scan_jobs_and_says_so() {
     let redis = TestRedis::start();
