@@ -183,16 +183,25 @@ impl TestCluster {
         (old.port, replica.port)
     }
 
-    /// Waits until every node reports `cluster_state:ok` and the topology satisfies `done`.
+    /// Waits until every node reports `cluster_state:ok`, every replica's link to its
+    /// primary is up (a replica still loading its first sync would not acknowledge a
+    /// `WAIT`), and the topology satisfies `done`.
     fn settle(&self, done: impl Fn(&[ClusterNode]) -> bool) {
         let deadline = Instant::now() + SETTLE_TIMEOUT;
         loop {
             let ok = self.servers.iter().all(|s| {
                 let mut conn = s.connection();
-                redis::cmd("CLUSTER")
+                let cluster_ok = redis::cmd("CLUSTER")
                     .arg("INFO")
                     .query::<String>(&mut conn)
-                    .is_ok_and(|info| info.contains("cluster_state:ok"))
+                    .is_ok_and(|info| info.contains("cluster_state:ok"));
+                let linked = redis::cmd("INFO")
+                    .arg("replication")
+                    .query::<String>(&mut conn)
+                    .is_ok_and(|info| {
+                        !info.contains("role:slave") || info.contains("master_link_status:up")
+                    });
+                cluster_ok && linked
             });
             let nodes = self.nodes();
             if ok && done(&nodes) {
