@@ -63,6 +63,12 @@ if [ "$node_major" -lt 20 ] || { [ "$node_major" -eq 20 ] && [ "$node_minor" -lt
   exit 1
 fi
 
+# The test runner of `make test` (parallel across test binaries, .config/nextest.toml).
+if ! command -v cargo-nextest >/dev/null; then
+  echo "Installing cargo-nextest (cargo install)"
+  cargo install cargo-nextest --locked --version "^0.9.91"
+fi
+
 # The WebDriver bridge for the desktop end-to-end test.
 if ! command -v tauri-driver >/dev/null; then
   echo "Installing tauri-driver (cargo install)"
