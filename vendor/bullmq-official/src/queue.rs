@@ -244,8 +244,8 @@ impl Queue {
         // jobs reach the queue in that order. (Concurrent calls on the multiplexed
         // connection did not keep it: each EVALSHA that met an uncached script was re-sent
         // as EVAL in whatever order the replies woke it, and the futures themselves were
-        // not always first polled in order.) The scripts are loaded first, so no EVALSHA
-        // in the pipeline meets NOSCRIPT.
+        // not always first polled in order.) The pipeline loads its scripts first, so no
+        // EVALSHA in it meets NOSCRIPT, in the same round trip.
         let script_name_of = |job: &Job| {
             if job.delay() > 0 {
                 "addDelayedJob"
@@ -258,14 +258,14 @@ impl Queue {
         let mut script_names: Vec<&str> = job_objects.iter().map(script_name_of).collect();
         script_names.sort_unstable();
         script_names.dedup();
-        let mut conn = self.conn.connection();
-        self.conn
-            .scripts()
-            .ensure_loaded(&mut conn, &script_names)
-            .await?;
-
         let mut pipe = redis::pipe();
         pipe.ignore_errors();
+        for name in &script_names {
+            let script = self.conn.scripts().get(name).ok_or_else(|| {
+                Error::InvalidConfig(format!("script '{}' not found", name))
+            })?;
+            pipe.cmd("SCRIPT").arg("LOAD").arg(&*script.content);
+        }
         for (job, argv2) in job_objects.iter().zip(serialized_job_data) {
             let script_name = script_name_of(job);
             let script = self.conn.scripts().get(script_name).ok_or_else(|| {
@@ -283,8 +283,14 @@ impl Queue {
                 .arg(argv2.into_bytes())
                 .arg(self.pack_job_opts(job));
         }
-        let results: Vec<redis::RedisResult<redis::Value>> = pipe.query_async(&mut conn).await?;
-        let results = results.into_iter().map(|result| {
+        let mut conn = self.conn.connection();
+        let mut results: Vec<redis::RedisResult<redis::Value>> =
+            pipe.query_async(&mut conn).await?;
+        let jobs = results.split_off(script_names.len());
+        for loaded in results {
+            loaded.map_err(Error::Redis)?;
+        }
+        let results = jobs.into_iter().map(|result| {
             result
                 .map_err(Error::Redis)
                 .and_then(Self::parse_added_job_id)
