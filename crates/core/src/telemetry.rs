@@ -11,6 +11,9 @@ use tracing_subscriber::{fmt, EnvFilter};
 
 use crate::error::{Error, Result};
 
+/// Log lines that can wait for the file writer at once (~32 bytes each while empty).
+const LOG_QUEUE_LINES: usize = 16_384;
+
 /// Keeps the file writer flushing; hold it until the process exits.
 #[derive(Debug)]
 pub struct LogGuard {
@@ -33,7 +36,12 @@ pub fn init(filter: &str, log_dir: &Path) -> Result<LogGuard> {
             path: log_dir.to_path_buf(),
             source: std::io::Error::other(e),
         })?;
-    let (file, guard) = tracing_appender::non_blocking(appender);
+    // The file writer's queue: lines wait here while its thread writes. The crate's default
+    // (128,000 lines) takes 4 MB on its own from the start; this many lines still covers a
+    // burst far longer than a write to the log file takes.
+    let (file, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .buffered_lines_limit(LOG_QUEUE_LINES)
+        .finish(appender);
     let env_filter = EnvFilter::try_new(filter).unwrap_or_else(|_| EnvFilter::new("info"));
     // Colours only for a person at a terminal: not in pipes, journald or CI logs.
     let ansi = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
