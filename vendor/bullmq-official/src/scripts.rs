@@ -86,7 +86,16 @@ pub struct ScriptRegistry {
 
 impl ScriptRegistry {
     /// Create a new registry and load all embedded scripts.
+    ///
+    /// The scripts are built once per process and shared by every registry: each
+    /// connection makes one, and a copy of every script's source per connection cost a
+    /// process with a few workers megabytes.
     pub fn new() -> Self {
+        static SHARED: std::sync::OnceLock<ScriptRegistry> = std::sync::OnceLock::new();
+        SHARED.get_or_init(Self::load).clone()
+    }
+
+    fn load() -> Self {
         let mut scripts = HashMap::new();
 
         // Load the compiled Lua scripts from `rust/src/commands/` (includes already resolved).
