@@ -22,7 +22,8 @@ use antrian_testkit::fixture::FixtureSite;
 use antrian_testkit::TestRedis;
 use fantoccini::Locator;
 use support::{
-    artifacts_dir, click, go, launch_with, manager, text_of, wait_for, wait_text, UI_TIMEOUT,
+    artifacts_dir, click, go, launch_with, manager, text_of, wait_for, wait_text,
+    web_process_environ, UI_TIMEOUT,
 };
 
 /// Adds a cleanup job due in an hour, as any producer would; its id.
@@ -149,6 +150,13 @@ async fn the_desktop_window_runs_the_ui_flows_over_tauri_commands() {
     eprintln!(
         "desktop cold start to connected Overview: {} ms",
         launched.elapsed().as_millis()
+    );
+    // The window's JavaScript runs without the JIT (lib.rs, `interpreted_webview`).
+    let web = web_process_environ(home.path());
+    assert!(
+        web.iter().any(|v| v == "JSC_useJIT=false"),
+        "the window's web process runs without JSC_useJIT=false: {} variables",
+        web.len()
     );
 
     assert_eq!(text_of(client, "redis-version").await, version);

@@ -18,11 +18,26 @@ mod tray;
 use shell::Shell;
 use tauri::{Manager, RunEvent, WindowEvent};
 
+/// Runs the window's JavaScript without JavaScriptCore's JIT compilers (WebKitGTK reads
+/// `JSC_useJIT` in the web process it starts, which inherits this environment). The window
+/// shows only Antrian's own UI, and the JIT's code and compilers' data were 15 MB of the
+/// web process's memory at idle, while the UI's pages render within a few milliseconds of
+/// the JIT's times (bench/README.md, "Desktop memory against the platform"); no JIT is
+/// also less to attack (Apple's Lockdown Mode turns WebKit's JIT off for that). A
+/// `JSC_useJIT` already in the environment wins.
+fn interpreted_webview() {
+    if cfg!(target_os = "linux") && std::env::var_os("JSC_useJIT").is_none() {
+        // Before any thread starts: Tauri has not been built yet.
+        std::env::set_var("JSC_useJIT", "false");
+    }
+}
+
 /// Runs the desktop app until its window closes.
 ///
 /// # Panics
 /// When Tauri cannot create the window (no display, no WebKitGTK).
 pub fn run() {
+    interpreted_webview();
     let app = tauri::Builder::default()
         // First: a second launch hands over to the running app, which shows its window.
         .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {

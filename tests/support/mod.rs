@@ -135,6 +135,31 @@ impl Drop for Guard {
     }
 }
 
+/// The environment of the WebKit web process showing the window of the app that keeps its
+/// data under `home` (it inherits the app's `ANTRIAN_DATA_DIR`); empty when there is none.
+pub fn web_process_environ(home: &Path) -> Vec<String> {
+    let data_dir = format!("ANTRIAN_DATA_DIR={}", home.join("antrian").display());
+    let Ok(procs) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    for entry in procs.flatten() {
+        let dir = entry.path();
+        let comm = std::fs::read_to_string(dir.join("comm")).unwrap_or_default();
+        if comm.trim() != "WebKitWebProces" {
+            continue;
+        }
+        let environ: Vec<String> = std::fs::read(dir.join("environ"))
+            .unwrap_or_default()
+            .split(|b| *b == 0)
+            .map(|v| String::from_utf8_lossy(v).into_owned())
+            .collect();
+        if environ.contains(&data_dir) {
+            return environ;
+        }
+    }
+    Vec::new()
+}
+
 pub fn require(binary: &str, install: &str) {
     let found = std::env::var_os("PATH")
         .map(|paths| std::env::split_paths(&paths).any(|p| p.join(binary).is_file()))
