@@ -20,13 +20,14 @@ pub mod routes;
 pub mod ui;
 
 use std::net::{IpAddr, SocketAddr};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use antrian_core::config::DashboardConfig;
 use antrian_core::runtime::Handle;
 use antrian_core::CancellationToken;
-use axum::extract::DefaultBodyLimit;
+use axum::extract::{DefaultBodyLimit, Request};
 use axum::Router;
+use tower::ServiceExt;
 
 /// Largest request body: a bulk add of many jobs fits, a runaway upload does not.
 pub const BODY_LIMIT: usize = 8 * 1024 * 1024;
@@ -101,6 +102,25 @@ pub fn app(state: AppState, config: &DashboardConfig) -> Router {
         .with_state(state)
 }
 
+/// [`app`], built when the first request arrives. Building the routes computes every
+/// route's OpenAPI description (utoipa-axum), which runs a good part of the binary's code
+/// once: a desktop app whose dashboard nobody opens does not pay for it (4 MB of the idle
+/// app, bench/README.md). Counters and the event feed still start with the server.
+pub fn app_on_first_request(state: AppState, config: &DashboardConfig) -> Router {
+    let config = config.clone();
+    on_first_request(move || app(state.clone(), &config))
+}
+
+/// A router that calls `build` once, when the first request arrives, and hands every
+/// request to what it built.
+fn on_first_request(build: impl Fn() -> Router + Clone + Send + Sync + 'static) -> Router {
+    let built = Arc::new(OnceLock::new());
+    Router::new().fallback(move |request: Request| {
+        let app = built.get_or_init(&build).clone();
+        app.oneshot(request)
+    })
+}
+
 async fn method_not_allowed(method: axum::http::Method, uri: axum::http::Uri) -> error::ApiError {
     error::ApiError::new(
         axum::http::StatusCode::METHOD_NOT_ALLOWED,
@@ -134,7 +154,8 @@ impl Server {
         let counters = metrics::Counters::start(&rt, cancel.clone());
         let feed = events::Feed::start(&rt, counters.clone(), cancel.clone());
         let state = AppState { rt, feed, counters };
-        let app = app(state, config).into_make_service_with_connect_info::<SocketAddr>();
+        let app =
+            app_on_first_request(state, config).into_make_service_with_connect_info::<SocketAddr>();
         let task = tokio::spawn(async move {
             let served = axum::serve(listener, app)
                 .with_graceful_shutdown(async move { cancel.cancelled().await })
@@ -158,5 +179,45 @@ impl Server {
     /// Waits until it has stopped (after the cancel token fired).
     pub async fn stopped(self) {
         let _ = self.task.await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use axum::body::Body;
+    use axum::http::StatusCode;
+
+    use super::*;
+
+    async fn get(app: &Router, path: &str) -> (StatusCode, String) {
+        let request = Request::builder()
+            .uri(path)
+            .body(Body::empty())
+            .expect("a request");
+        let response = app.clone().oneshot(request).await.expect("infallible");
+        let status = response.status();
+        let body = axum::body::to_bytes(response.into_body(), 1024)
+            .await
+            .expect("the whole body");
+        (status, String::from_utf8(body.to_vec()).expect("UTF-8"))
+    }
+
+    #[tokio::test]
+    async fn the_routes_are_built_by_the_first_request_and_only_once() {
+        let builds = Arc::new(AtomicUsize::new(0));
+        let counted = builds.clone();
+        let app = on_first_request(move || {
+            counted.fetch_add(1, Ordering::SeqCst);
+            Router::new().route("/api/ping", axum::routing::get(|| async { "pong" }))
+        });
+        assert_eq!(builds.load(Ordering::SeqCst), 0, "built before any request");
+
+        let (first, second) = tokio::join!(get(&app, "/api/ping"), get(&app, "/api/ping"));
+        assert_eq!(first, (StatusCode::OK, "pong".to_string()));
+        assert_eq!(second, (StatusCode::OK, "pong".to_string()));
+        assert_eq!(get(&app, "/nowhere").await.0, StatusCode::NOT_FOUND);
+        assert_eq!(builds.load(Ordering::SeqCst), 1);
     }
 }
