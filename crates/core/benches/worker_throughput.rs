@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use antrian_core::connection::Connection;
-use antrian_core::queue::{BulkJobInput, JobDefaults, JobOptionsInput, QueueManager};
+use antrian_core::queue::{JobDefaults, QueueManager};
 use antrian_core::worker::{
     handler_fn, JobContext, PoolSettings, Registry, WorkerManager, WorkerType,
 };
@@ -46,11 +46,6 @@ fn cpu_seconds() -> f64 {
     (ticks(14) + ticks(15)) / 100.0
 }
 
-/// Jobs are kept when they complete, so their timestamps can be read afterwards.
-fn kept_opts() -> JobOptionsInput {
-    serde_json::from_value(serde_json::json!({"removeOnComplete": false})).expect("opts")
-}
-
 /// The sides of the comparison run in this process.
 #[derive(Debug, Clone, Copy)]
 enum Side {
@@ -60,27 +55,34 @@ enum Side {
     Bare,
 }
 
-/// Fills the queue with `JOBS` no-op jobs; the connection and the queue prefix.
+/// Fills the queue with `JOBS` no-op jobs; the connection and the queue prefix. The jobs
+/// are added by the engine itself with its default options (no priority: BullMQ's wait
+/// list), as `bench/node/*.mjs` add theirs with Node's `addBulk`, so every side takes the
+/// same kind of job. (Antrian's own add gives every job a BullMQ priority, which routes
+/// it through the prioritized set: `antrian_core::queue::options`.)
 async fn prefill(url: &str) -> (Connection, &'static str) {
     flush(url).await;
     let (opts, prefix) = connection_options(url);
     let conn = Connection::open_with(&opts, "bench", &CancellationToken::new(), |_| {})
         .await
         .expect("connect");
-    let queues = QueueManager::new(conn.clone(), prefix, JobDefaults::default(), 512 * 1024)
-        .await
-        .expect("queues");
+    let queue = bullmq::Queue::with_options(
+        QUEUE,
+        bullmq::options::QueueOptions {
+            connection: opts,
+            prefix: prefix.to_string(),
+            skip_version_check: true,
+            ..Default::default()
+        },
+    )
+    .await
+    .expect("queue");
     for chunk in (0..JOBS).collect::<Vec<_>>().chunks(1000) {
         let jobs = chunk
             .iter()
-            .map(|i| BulkJobInput {
-                name: "noop".into(),
-                data: serde_json::json!({"n": i}),
-                priority: None,
-                opts: kept_opts(),
-            })
+            .map(|i| bullmq::BulkJob::new("noop", serde_json::json!({"n": i})))
             .collect();
-        queues.add_bulk_jobs(QUEUE, jobs).await.expect("prefill");
+        queue.add_bulk(jobs).await.expect("prefill");
     }
     (conn, prefix)
 }
