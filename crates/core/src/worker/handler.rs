@@ -70,14 +70,15 @@ pub type CancelToken = bullmq::worker::CancellationToken;
 
 /// Where a context leaves its job when the handler lets go of it, so the pool can record
 /// what became of the attempt (its log line, a retry-after delay) without copying the job
-/// and its data before every run.
-pub(crate) type JobSlot = std::sync::Arc<std::sync::Mutex<Option<bullmq::Job>>>;
+/// and its data before every run. (Boxed: a `bullmq::Job` is over 1 KB, and every future
+/// that holds a context is moved onto the heap once per job.)
+pub(crate) type JobSlot = std::sync::Arc<std::sync::Mutex<Option<Box<bullmq::Job>>>>;
 
 /// What a handler sees of its job.
 pub struct JobContext {
     /// The BullMQ job (carries its script context for progress and logs); `Some` until the
     /// context is dropped.
-    job: Option<bullmq::Job>,
+    job: Option<Box<bullmq::Job>>,
     /// The queue it came from.
     queue: &'static str,
     /// Set when the worker is shutting down past its deadline or the job is cancelled.
@@ -106,7 +107,7 @@ impl std::fmt::Debug for JobContext {
 impl JobContext {
     /// A context whose job is put in `slot` when the handler drops it.
     pub(crate) fn new(
-        job: bullmq::Job,
+        job: Box<bullmq::Job>,
         queue: &'static str,
         cancel: bullmq::worker::CancellationToken,
         slot: JobSlot,

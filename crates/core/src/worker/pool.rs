@@ -285,6 +285,8 @@ impl WorkerManager {
         let redis = self.conn.redis();
         let prefix: Arc<str> = Arc::from(self.prefix.as_str());
         let processor = move |job: bullmq::Job, cancel: bullmq::worker::CancellationToken| {
+            // Boxed once here rather than copied (over 1 KB) into every future that holds it.
+            let job = Box::new(job);
             let registry = registry.clone();
             let counters = counters.clone();
             let redis = redis.clone();

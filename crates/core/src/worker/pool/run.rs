@@ -27,7 +27,7 @@ pub(super) async fn run_job(
     (worker_type, log_outcomes): (WorkerType, bool),
     counters: &Counters,
     (mut redis, prefix): (AnyConnection, &str),
-    job: bullmq::Job,
+    job: Box<bullmq::Job>,
     cancel: bullmq::worker::CancellationToken,
 ) -> std::result::Result<serde_json::Value, bullmq::Error> {
     let Some(handler) = registry.get(worker_type, job.name()) else {
@@ -39,16 +39,26 @@ pub(super) async fn run_job(
             registry.names(worker_type).join(", ")
         )));
     };
-    // A run of a schedule whose overlap policy is skip may have to give way.
-    match crate::scheduler::runs::skip_reason(&mut redis, prefix, job.id()).await {
-        Ok(Some(reason)) => {
-            tracing::info!(job = %job.id(), "{reason}: run skipped");
-            counters.record(Duration::ZERO, true);
-            return Ok(serde_json::json!({"skipped": true, "reason": reason}));
-        }
-        Ok(None) => {}
-        Err(e) => {
-            tracing::warn!(job = %job.id(), "cannot check the schedule's overlap policy, running it: {e}")
+    // A run of a schedule whose overlap policy is skip may have to give way. (The rarely
+    // taken awaits here are boxed: this future is moved onto the heap for every job, and
+    // their inline state would grow it by kilobytes.)
+    if crate::scheduler::runs::run_of(job.id()).is_some() {
+        match Box::pin(crate::scheduler::runs::skip_reason(
+            &mut redis,
+            prefix,
+            job.id(),
+        ))
+        .await
+        {
+            Ok(Some(reason)) => {
+                tracing::info!(job = %job.id(), "{reason}: run skipped");
+                counters.record(Duration::ZERO, true);
+                return Ok(serde_json::json!({"skipped": true, "reason": reason}));
+            }
+            Ok(None) => {}
+            Err(e) => {
+                tracing::warn!(job = %job.id(), "cannot check the schedule's overlap policy, running it: {e}")
+            }
         }
     }
     let attempts = job.opts().attempts.unwrap_or(1);
@@ -89,7 +99,7 @@ pub(super) async fn run_job(
         if let Some(line) = decision(e, job_attempt(handle), attempts) {
             // The job's own log says what became of each attempt; it is evidence, not
             // the outcome, so a failed write is only traced.
-            if let Err(e) = handle.log(&line).await {
+            if let Err(e) = Box::pin(handle.log(&line)).await {
                 tracing::debug!(job = %handle.id(), "cannot write the job log: {e}");
             }
         }
@@ -106,13 +116,20 @@ pub(super) async fn run_job(
             let Some(handle) = handle else {
                 return Err(bullmq::Error::ProcessingError(reason));
             };
-            retry_after(redis, prefix, worker_type, &handle, &reason, after)
-                .await
-                .map_err(|e| {
-                    bullmq::Error::ProcessingError(format!(
-                        "{reason} (and it could not be delayed: {e})"
-                    ))
-                })?;
+            Box::pin(retry_after(
+                redis,
+                prefix,
+                worker_type,
+                &handle,
+                &reason,
+                after,
+            ))
+            .await
+            .map_err(|e| {
+                bullmq::Error::ProcessingError(format!(
+                    "{reason} (and it could not be delayed: {e})"
+                ))
+            })?;
             Err(bullmq::Error::Delayed)
         }
         Err(e) => Err(bullmq::Error::ProcessingError(format!(
@@ -201,4 +218,46 @@ async fn retry_after(
         .await?;
     job.move_to_delayed(now_ms() + u64::try_from(after.as_millis()).unwrap_or(u64::MAX))
         .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn size_of_future<F: std::future::Future>(_: &F) -> usize {
+        std::mem::size_of::<F>()
+    }
+
+    /// The pool moves every job's `run_job` future onto the heap (the engine boxes its
+    /// processor's future); inline, a `bullmq::Job` and the rarely taken awaits made it
+    /// ~6 KB, copied per job and kept per running job (perf at concurrency 50: memcpy the
+    /// pool's largest extra over the bare engine, bench/README.md).
+    #[tokio::test]
+    async fn the_per_job_future_stays_small() {
+        let redis = antrian_testkit::TestRedis::start();
+        let conn = crate::connection::Connection::open(
+            &redis.url(),
+            "test",
+            &crate::CancellationToken::new(),
+            |_| {},
+        )
+        .await
+        .expect("connect");
+        let job: bullmq::Job = serde_json::from_value(serde_json::json!({
+            "id": "1", "name": "validate-data", "data": {}, "timestamp": 0
+        }))
+        .expect("job");
+        let registry = Registry::new();
+        let counters = Counters::new();
+        let future = run_job(
+            &registry,
+            (WorkerType::DataProcessing, false),
+            &counters,
+            (conn.redis(), "bull"),
+            Box::new(job),
+            bullmq::worker::CancellationToken::new(),
+        );
+        let size = size_of_future(&future);
+        assert!(size <= 1024, "run_job's future is {size} bytes");
+    }
 }
