@@ -28,13 +28,8 @@ function cpuOf(pid) {
   return (Number(fields[11]) + Number(fields[12])) / TICK;
 }
 
-const data = {
-  data: [{ productId: "prod123", price: 100000 }],
-  validationRules: [
-    { field: "productId", type: "string", required: true },
-    { field: "price", type: "number", required: true, min: 0 },
-  ],
-};
+// Every side of the throughput bench takes this payload (../job-data.json).
+const data = JSON.parse(readFileSync(new URL("../job-data.json", import.meta.url), "utf8"));
 
 async function run(concurrency) {
   await admin.flushdb();

@@ -1,5 +1,6 @@
 // Node.js bullmq@6 counterpart of crates/core/benches/worker_throughput.rs: 20,000
-// pre-filled no-op jobs through one Worker at concurrency 1, 10 and 50 (median of 3),
+// pre-filled jobs (the validate-data payload every side takes, ../job-data.json) through
+// one Worker with a no-op processor at concurrency 1, 10 and 50 (median of 3),
 // timed from the jobs' own timestamps (bench/span.lua: first processedOn to last
 // finishedOn), client CPU seconds per 10,000 jobs, and add->start latency with an idle
 // worker.
@@ -9,6 +10,7 @@ import IORedis from "ioredis";
 import { readFileSync } from "node:fs";
 
 const SPAN = readFileSync(new URL("../span.lua", import.meta.url), "utf8");
+const DATA = JSON.parse(readFileSync(new URL("../job-data.json", import.meta.url), "utf8"));
 
 const url = process.argv[2];
 const JOBS = 20000;
@@ -25,7 +27,7 @@ async function throughput(concurrency) {
   const queue = new Queue("scraping-queue", { connection: connection() });
   for (let i = 0; i < JOBS; i += 1000) {
     await queue.addBulk(
-      Array.from({ length: 1000 }, (_, k) => ({ name: "noop", data: { n: i + k }, opts: { removeOnComplete: false } })),
+      Array.from({ length: 1000 }, () => ({ name: "noop", data: DATA, opts: { removeOnComplete: false } })),
     );
   }
   let done = 0;

@@ -1,14 +1,15 @@
-//! Antrian's worker pool against the bare engine on no-op jobs: 20,000 pre-filled jobs
-//! through one worker at concurrency 1, 10 and 50, the two sides taking turns, timed from
-//! the jobs' own timestamps (the first `processedOn` to the last `finishedOn`, read by
-//! `bench/span.lua`, which the Node.js side uses too), with client CPU seconds per 10,000
-//! jobs; and add→start latency with an idle worker. "Bare engine" is a plain
-//! `bullmq-official` Worker (the vendored crate, its default options) with a no-op
-//! processor: what Antrian's pool adds around it is everything else. Against the Redis at
-//! `BENCH_REDIS_URL` (or the Redis Cluster whose node URLs it lists, comma-separated);
-//! `bench/worker_throughput.sh` runs it and the Node.js counterpart on one redis-server,
-//! `bench/cluster.sh` on a cluster beside one server.
-
+//! Antrian's worker pool against the bare engine: 20,000 pre-filled jobs (the one-record
+//! validate-data payload of `bench/job-data.json`, which every side of
+//! `bench/worker_throughput.sh` takes) through one worker with a no-op handler at
+//! concurrency 1, 10 and 50, the two sides taking turns, timed from the jobs' own
+//! timestamps (the first `processedOn` to the last `finishedOn`, read by `bench/span.lua`,
+//! which the Node.js side uses too), with client CPU seconds per 10,000 jobs; and
+//! add→start latency with an idle worker. "Bare engine" is a plain `bullmq-official`
+//! Worker (the vendored crate, its default options) with a no-op processor: what Antrian's
+//! pool adds around it is everything else. Against the Redis at `BENCH_REDIS_URL` (or the
+//! Redis Cluster whose node URLs it lists, comma-separated); `bench/worker_throughput.sh`
+//! runs it and the Node.js counterpart on one redis-server, `bench/cluster.sh` on a
+//! cluster beside one server.
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -55,7 +56,8 @@ enum Side {
     Bare,
 }
 
-/// Fills the queue with `JOBS` no-op jobs; the connection and the queue prefix. The jobs
+/// Fills the queue with `JOBS` jobs carrying `bench/job-data.json`; the connection and the
+/// queue prefix. The jobs
 /// are added by the engine itself with its default options (no priority: BullMQ's wait
 /// list), as `bench/node/*.mjs` add theirs with Node's `addBulk`, so every side takes the
 /// same kind of job. (Antrian's own add gives every job a BullMQ priority, which routes
@@ -77,10 +79,12 @@ async fn prefill(url: &str) -> (Connection, &'static str) {
     )
     .await
     .expect("queue");
+    let data: serde_json::Value =
+        serde_json::from_str(include_str!("../../../bench/job-data.json")).expect("job data");
     for chunk in (0..JOBS).collect::<Vec<_>>().chunks(1000) {
         let jobs = chunk
             .iter()
-            .map(|i| bullmq::BulkJob::new("noop", serde_json::json!({"n": i})))
+            .map(|_| bullmq::BulkJob::new("noop", data.clone()))
             .collect();
         queue.add_bulk(jobs).await.expect("prefill");
     }
@@ -244,15 +248,25 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(3);
+    // BENCH_SIDES=bare (or antrian) runs one side alone, e.g. under a profiler.
+    let sides = std::env::var("BENCH_SIDES").unwrap_or_else(|_| "antrian,bare".into());
+    let (with_antrian, with_bare) = (sides.contains("antrian"), sides.contains("bare"));
     // The sides take turns run by run, so both see the same machine noise.
     for concurrency in levels {
         let mut antrian = Vec::new();
         let mut bare = Vec::new();
         for _ in 0..runs_per_level {
-            antrian.push(rt.block_on(throughput(&url, Side::Antrian, concurrency)));
-            bare.push(rt.block_on(throughput(&url, Side::Bare, concurrency)));
+            if with_antrian {
+                antrian.push(rt.block_on(throughput(&url, Side::Antrian, concurrency)));
+            }
+            if with_bare {
+                bare.push(rt.block_on(throughput(&url, Side::Bare, concurrency)));
+            }
         }
         for (name, runs) in [("antrian", antrian), ("bare", bare)] {
+            if runs.is_empty() {
+                continue;
+            }
             let rate = median(runs.iter().map(|r| r.0).collect());
             let cpu = median(runs.iter().map(|r| r.1).collect());
             report.push_str(&format!(
