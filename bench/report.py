@@ -122,11 +122,12 @@ if a_seq and ping:
 
 w("## Processing")
 w("")
-w("20,000 pre-filled jobs through one worker at each concurrency, the sides taking turns "
+w("20,000 pre-filled jobs through one worker at each concurrency, every side the same "
+  "one-record validate-data payload (`bench/job-data.json`), the sides taking turns "
   "run by run, median of 3, timed from the jobs' own timestamps (first `processedOn` to "
   "last `finishedOn`, `bench/span.lua`). **Pool**: Antrian's worker pool in-process with a "
   "no-op handler; **process**: the whole `antrian workers --types data-processing` "
-  "process (event readers, health checks, heartbeats) on one-item validate-data jobs; "
+  "process (health checks, heartbeats, node commands, the autoscaler) running validate-data; "
   "**bare**: a plain bullmq-official Worker (the vendored engine, default options) with a "
   "no-op processor; **Node**: a bullmq@6 Worker with a no-op processor. CPU is the client "
   "process's user + system seconds per 10,000 jobs (less is better).")
