@@ -100,7 +100,11 @@ pub async fn launch_with(
         .spawn()
         .expect("start tauri-driver");
     let driver = Guard(driver);
-    wait_for_port(port, Duration::from_secs(30));
+    wait_for_port("tauri-driver", port, Duration::from_secs(30));
+    // tauri-driver listens before the WebKitWebDriver it starts does, and drops requests
+    // made in between (tauri-apps/tauri#15156: a new session failed with hyper's
+    // IncompleteMessage now and then in `make bench`'s back-to-back launches).
+    wait_for_port("WebKitWebDriver", native_port, Duration::from_secs(30));
 
     let mut caps = serde_json::Map::new();
     caps.insert("browserName".into(), serde_json::json!("wry"));
@@ -197,12 +201,14 @@ pub fn start_xvfb() -> (Guard, String) {
     (Guard(child), display)
 }
 
-pub fn wait_for_port(port: u16, timeout: Duration) {
+/// Waits until `what` (a child process with no other ready signal) accepts connections on
+/// `port`.
+pub fn wait_for_port(what: &str, port: u16, timeout: Duration) {
     let deadline = Instant::now() + timeout;
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
         assert!(
             Instant::now() < deadline,
-            "tauri-driver did not listen on {port} within {timeout:?}"
+            "{what} did not listen on {port} within {timeout:?}"
         );
         // Readiness probe of a child process that offers no other ready signal.
         std::thread::sleep(Duration::from_millis(20));
