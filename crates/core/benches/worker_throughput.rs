@@ -10,6 +10,7 @@
 //! Redis Cluster whose node URLs it lists, comma-separated); `bench/worker_throughput.sh`
 //! runs it and the Node.js counterpart on one redis-server, `bench/cluster.sh` on a
 //! cluster beside one server.
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -57,11 +58,10 @@ enum Side {
 }
 
 /// Fills the queue with `JOBS` jobs carrying `bench/job-data.json`; the connection and the
-/// queue prefix. The jobs
-/// are added by the engine itself with its default options (no priority: BullMQ's wait
-/// list), as `bench/node/*.mjs` add theirs with Node's `addBulk`, so every side takes the
-/// same kind of job. (Antrian's own add gives every job a BullMQ priority, which routes
-/// it through the prioritized set: `antrian_core::queue::options`.)
+/// queue prefix. The jobs are added by the engine itself with its default options (no
+/// priority: BullMQ's wait list), as `bench/node/*.mjs` add theirs with Node's `addBulk`,
+/// so every side takes the same kind of job. (Antrian's own add gives every job a BullMQ
+/// priority, which routes it through the prioritized set: `antrian_core::queue::options`.)
 async fn prefill(url: &str) -> (Connection, &'static str) {
     flush(url).await;
     let (opts, prefix) = connection_options(url);

@@ -228,10 +228,9 @@ mod tests {
         std::mem::size_of::<F>()
     }
 
-    /// The pool moves every job's `run_job` future onto the heap (the engine boxes its
-    /// processor's future); inline, a `bullmq::Job` and the rarely taken awaits made it
-    /// ~6 KB, copied per job and kept per running job (perf at concurrency 50: memcpy the
-    /// pool's largest extra over the bare engine, bench/README.md).
+    /// The engine boxes every job's processor future, so `run_job`'s future is copied onto
+    /// the heap per job and kept per running job; holding a `bullmq::Job` inline (more than
+    /// once) and the rarely taken awaits made it 5,928 bytes (bench/README.md).
     #[tokio::test]
     async fn the_per_job_future_stays_small() {
         let redis = antrian_testkit::TestRedis::start();
