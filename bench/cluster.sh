@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Worker throughput and add->start latency on a Redis Cluster beside one redis-server:
-# the same no-op bench (crates/core/benches/worker_throughput.rs) against a bench-owned
-# single server and a bench-owned 3-primary, 3-replica cluster on this machine, taking
-# turns (3 rounds), medians printed. What a cluster costs a node: its client routes each
+# the same bench (crates/core/benches/worker_throughput.rs, Antrian's pool with a no-op
+# handler on the validate-data payload, its side alone) against a bench-owned single
+# server and a bench-owned 3-primary, 3-replica cluster on this machine, taking turns
+# (3 rounds), medians printed. What a cluster costs a node: its client routes each
 # command by slot and the queues' keys all live on one primary ({bull}).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -52,7 +53,7 @@ for _ in 1 2 3; do
   for side in single cluster; do
     url=$single
     [ "$side" = cluster ] && url=$cluster
-    BENCH_REDIS_URL=$url BENCH_RUNS=1 \
+    BENCH_REDIS_URL=$url BENCH_RUNS=1 BENCH_SIDES=antrian \
       cargo bench -q --locked -p antrian-core --bench worker_throughput 2>&1 | grep '^antrian' | sed "s/^antrian/$side/" >>"$out"
   done
 done
