@@ -250,7 +250,11 @@ fn main() {
         .unwrap_or(3);
     // BENCH_SIDES=bare (or antrian) runs one side alone, e.g. under a profiler.
     let sides = std::env::var("BENCH_SIDES").unwrap_or_else(|_| "antrian,bare".into());
-    let (with_antrian, with_bare) = (sides.contains("antrian"), sides.contains("bare"));
+    let sides: Vec<&str> = sides.split(',').map(str::trim).collect();
+    if let Some(unknown) = sides.iter().find(|s| !["antrian", "bare"].contains(s)) {
+        panic!("BENCH_SIDES: unknown side `{unknown}`; use antrian, bare or antrian,bare");
+    }
+    let (with_antrian, with_bare) = (sides.contains(&"antrian"), sides.contains(&"bare"));
     // The sides take turns run by run, so both see the same machine noise.
     for concurrency in levels {
         let mut antrian = Vec::new();
