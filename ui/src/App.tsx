@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useRef, useState } from "react";
+import { lazy, Suspense, useEffect, useMemo, useRef, useState } from "react";
 import { useQueryClient } from "@tanstack/react-query";
 
 import { useApi } from "./api";
@@ -10,16 +10,19 @@ import { live, useLive, useLiveUpdates } from "./hooks/useLiveUpdates";
 import { useRoute } from "./hooks/useRoute";
 import { useShortcuts } from "./hooks/useShortcuts";
 import { nextTheme, setTheme, useTheme } from "./hooks/useTheme";
-import { AddJob } from "./routes/AddJob";
-import { Audit } from "./routes/Audit";
-import { Health } from "./routes/Health";
-import { JobPage } from "./routes/Job";
 import { Overview } from "./routes/Overview";
-import { Queues } from "./routes/Queue";
-import { Results } from "./routes/Results";
-import { Schedules } from "./routes/Schedules";
-import { Settings } from "./routes/Settings";
-import { Workers } from "./routes/Workers";
+
+// The Overview is the first page; every other page's code is loaded (and kept) the first
+// time it is opened, so an idle window holds only what it has shown.
+const AddJob = lazy(() => import("./routes/AddJob").then((m) => ({ default: m.AddJob })));
+const Audit = lazy(() => import("./routes/Audit").then((m) => ({ default: m.Audit })));
+const Health = lazy(() => import("./routes/Health").then((m) => ({ default: m.Health })));
+const JobPage = lazy(() => import("./routes/Job").then((m) => ({ default: m.JobPage })));
+const Queues = lazy(() => import("./routes/Queue").then((m) => ({ default: m.Queues })));
+const Results = lazy(() => import("./routes/Results").then((m) => ({ default: m.Results })));
+const Schedules = lazy(() => import("./routes/Schedules").then((m) => ({ default: m.Schedules })));
+const Settings = lazy(() => import("./routes/Settings").then((m) => ({ default: m.Settings })));
+const Workers = lazy(() => import("./routes/Workers").then((m) => ({ default: m.Workers })));
 
 /** The shell: sidebar, the current page, shortcuts, palette and live updates. */
 export function App() {
@@ -79,7 +82,7 @@ export function App() {
         {since !== null && (
           <StaleNotice since={since} why={status.data?.error?.message ?? status.error?.message ?? null} />
         )}
-        {page}
+        <Suspense fallback={<p className="muted" role="status">Loading…</p>}>{page}</Suspense>
       </div>
       {overlay === "palette" && <Palette onClose={() => setOverlay(null)} />}
       {overlay === "help" && <HelpSheet onClose={() => setOverlay(null)} />}

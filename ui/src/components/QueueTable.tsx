@@ -3,7 +3,7 @@ import { useState } from "react";
 import type { QueueStats } from "../api";
 import { useJobTypes } from "../hooks/queries";
 import { link } from "../hooks/useRoute";
-import { formatDuration } from "../lib/format";
+import { compareNames, formatDuration } from "../lib/format";
 
 type SortKey = "name" | "waiting" | "failed";
 
@@ -27,7 +27,7 @@ export function QueueTable({ queues }: { queues: QueueStats[] }) {
     );
   }
   const sorted = [...queues].sort((a, b) =>
-    sort === "name" ? a.name.localeCompare(b.name) : b[sort] - a[sort],
+    sort === "name" ? compareNames(a.name, b.name) : b[sort] - a[sort],
   );
   const header = (key: SortKey, label: string) => (
     <th aria-sort={sort === key ? (key === "name" ? "ascending" : "descending") : undefined}>

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { formatBytes, formatDuration, formatLatency, formatRelative } from "./format";
+import { compareNames, formatBytes, formatDuration, formatLatency, formatRelative } from "./format";
 
 describe("formatBytes", () => {
   it("scales to binary units", () => {
@@ -43,5 +43,20 @@ describe("formatRelative", () => {
     expect(formatRelative(1_000_000, 1_180_000, "past")).toBe("3 min ago");
     expect(formatRelative(1_000_000, 1_005_000, "future")).toBe("just now");
     expect(formatRelative(1_060_000, 1_000_000, "future")).toBe("in 1 min");
+  });
+});
+
+describe("compareNames", () => {
+  it("orders names case-insensitively, then by code unit", () => {
+    const names = ["scraping-queue", "Zeta", "alpha", "cleanup-queue", "Alpha", "data-processing-queue"];
+    expect([...names].sort(compareNames)).toEqual([
+      "Alpha",
+      "alpha",
+      "cleanup-queue",
+      "data-processing-queue",
+      "scraping-queue",
+      "Zeta",
+    ]);
+    expect(compareNames("queue", "queue")).toBe(0);
   });
 });

@@ -46,3 +46,15 @@ export type Tense = "past" | "future" | "any";
 export function formatAbsolute(at: number): string {
   return new Date(at).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "long" });
 }
+
+/**
+ * Orders names (queues, worker types) case-insensitively, then by code unit. Not
+ * `localeCompare`: these are identifiers, not prose, and a collator loads ICU's collation
+ * tables into the web process for good (about a megabyte the idle window keeps).
+ */
+export function compareNames(a: string, b: string): number {
+  const x = a.toLowerCase();
+  const y = b.toLowerCase();
+  if (x !== y) return x < y ? -1 : 1;
+  return a < b ? -1 : a > b ? 1 : 0;
+}

@@ -7,6 +7,7 @@ import { ScalingChart } from "../components/ScalingChart";
 import { Time } from "../components/Time";
 import { useToast } from "../components/Toasts";
 import { useLive } from "../hooks/useLiveUpdates";
+import { compareNames } from "../lib/format";
 
 /** Heartbeats carry no event: nodes are read again this often while the page shows. */
 const NODES_EVERY_MS = 5000;
@@ -90,7 +91,7 @@ export function describeRules(r: ScalingRules): string {
 export function poolsIn(log: ScalingRecord[]): [string, ScalingRecord[]][] {
   const by = new Map<string, ScalingRecord[]>();
   for (const r of log) by.set(r.workerType, [...(by.get(r.workerType) ?? []), r]);
-  return [...by.entries()].sort(([a], [b]) => a.localeCompare(b));
+  return [...by.entries()].sort(([a], [b]) => compareNames(a, b));
 }
 
 function NodeCard({ node }: { node: NodeInfo }) {
