@@ -124,7 +124,9 @@ w("## Processing")
 w("")
 w("20,000 pre-filled jobs through one worker at each concurrency, every side the same "
   "one-record validate-data payload (`bench/job-data.json`), the sides taking turns "
-  "run by run, median of 3, timed from the jobs' own timestamps (first `processedOn` to "
+  "run by run for 5 rounds, each side's figure the median of its 5 runs and each ratio the "
+  "median of the 5 rounds' own ratios (a slow minute moves both sides of its round), "
+  "timed from the jobs' own timestamps (first `processedOn` to "
   "last `finishedOn`, `bench/span.lua`). **Pool**: Antrian's worker pool in-process with a "
   "no-op handler; **process**: the whole `antrian workers --types data-processing` "
   "process (health checks, heartbeats, node commands, the autoscaler) running validate-data; "
@@ -142,16 +144,26 @@ for c in [1, 10, 50]:
     br = num(rf"^bare concurrency {c}: ([0-9]+) jobs/s", workers)
     nr = num(rf"^node concurrency {c}: ([0-9]+) jobs/s", workers)
     cpu = [num(rf"^{side} concurrency {c}: [0-9]+ jobs/s, ([0-9.]+) CPU", workers) for side in ("antrian", "process", "bare", "node")]
-    w(f"| {c} | {fmt(ar)} | {fmt(pr)} | {fmt(br)} | {fmt(nr)} | {ratio(pr, br)} | {ratio(pr, nr)} | {ratio(br, nr)} | "
-      f"{' / '.join(fmt(x, 2) for x in cpu)} | {ratio(cpu[1], cpu[3])} |")
-    if pr and nr and 0.97 <= pr / nr < 1.10:
+    # The ratios are the medians of the rounds' own ratios (bench/worker_throughput.sh);
+    # a run without them falls back to the ratio of the medians.
+    def paired(name, a, b):
+        got = num(rf"^concurrency {c} \(median of the rounds' ratios\):.*?\b{re.escape(name)} ([0-9.]+)", workers)
+        return got if got is not None else (a / b if a and b else None)
+    p_b, p_n, b_n = paired("process/bare", pr, br), paired("process/node", pr, nr), paired("bare/node", br, nr)
+    cpu_p_n = num(rf"^concurrency {c} \(median of the rounds' ratios\):.*CPU per job.*?process/node ([0-9.]+)", workers)
+    if cpu_p_n is None and cpu[1] and cpu[3]:
+        cpu_p_n = cpu[1] / cpu[3]
+    x = lambda v: "–" if v is None else f"{v:.2f}×"
+    w(f"| {c} | {fmt(ar)} | {fmt(pr)} | {fmt(br)} | {fmt(nr)} | {x(p_b)} | {x(p_n)} | {x(b_n)} | "
+      f"{' / '.join(fmt(v, 2) for v in cpu)} | {x(cpu_p_n)} |")
+    if p_n is not None and 0.97 <= p_n < 1.10:
         close.append(c)
-    if pr and nr and pr < nr * 0.97:
-        behind.append(f"processing at concurrency {c}: the process makes {pr / nr:.2f}× Node's jobs/s")
-    if cpu[1] and cpu[3] and cpu[1] > cpu[3] * 0.5:
-        behind.append(f"client CPU per job at concurrency {c}: the process uses {cpu[1] / cpu[3]:.2f}× Node's (goal: 0.5×)")
-    if pr and br and pr < br * 0.90:
-        behind.append(f"processing at concurrency {c}: the process makes {pr / br:.2f}× the bare engine's jobs/s")
+    if p_n is not None and p_n < 0.97:
+        behind.append(f"processing at concurrency {c}: the process makes {p_n:.2f}× Node's jobs/s")
+    if cpu_p_n is not None and cpu_p_n > 0.5:
+        behind.append(f"client CPU per job at concurrency {c}: the process uses {cpu_p_n:.2f}× Node's (goal: 0.5×)")
+    if p_b is not None and p_b < 0.90:
+        behind.append(f"processing at concurrency {c}: the process makes {p_b:.2f}× the bare engine's jobs/s")
 w("")
 a50r = num(r"^antrian concurrency 50: ([0-9]+) jobs/s", workers)
 if a50r and ping:

@@ -6,8 +6,11 @@
 # (bench/span.lua), so start-up and shutdown count on no side.
 #
 # The sides alternate, one run of every concurrency at a time (Antrian, bare, Node,
-# Antrian, ...), and each figure is the median of its 3 runs: on a shared 2-core machine,
-# running all of one side first let a noisy minute decide the ratio.
+# process, Antrian, ...) for BENCH_ROUNDS rounds (default 5): on a shared 2-core machine,
+# running all of one side first let a noisy minute decide the ratio. Each side's figure is
+# the median of its runs; each ratio is the median of the rounds' own ratios, so a slow
+# minute that one round fell into moves both sides of that round's ratio together. The
+# rounds' own lines are printed first ("round N: ...").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -19,28 +22,46 @@ start_bench_redis
 url=$BENCH_REDIS_URL
 
 out=$(mktemp)
-for _ in 1 2 3; do
-  BENCH_REDIS_URL=$url BENCH_RUNS=1 BENCH_LATENCY=0 \
-    cargo bench -q --locked -p antrian-core --bench worker_throughput 2>&1 | grep -E '^(antrian|bare) ' >>"$out"
-  BENCH_RUNS=1 BENCH_LATENCY=0 node bench/node/worker.mjs "$url" >>"$out"
-  BENCH_RUNS=1 node bench/node/process_worker.mjs "$url" target/release/antrian >>"$out"
+rounds=${BENCH_ROUNDS:-5}
+for r in $(seq "$rounds"); do
+  {
+    BENCH_REDIS_URL=$url BENCH_RUNS=1 BENCH_LATENCY=0 \
+      cargo bench -q --locked -p antrian-core --bench worker_throughput 2>&1 | grep -E '^(antrian|bare) '
+    BENCH_RUNS=1 BENCH_LATENCY=0 node bench/node/worker.mjs "$url"
+    BENCH_RUNS=1 node bench/node/process_worker.mjs "$url" target/release/antrian
+  } | sed "s/^/round $r: /" >>"$out"
 done
 BENCH_REDIS_URL=$url BENCH_CONCURRENCY=none \
   cargo bench -q --locked -p antrian-core --bench worker_throughput 2>&1 | grep '^antrian' >>"$out"
 BENCH_RUNS=0 node bench/node/worker.mjs "$url" | grep latency >>"$out"
 
-median() { sort -n | sed -n 2p; }
-for side in antrian process bare node; do
-  for c in 1 10 50; do
-    rate=$(grep "^$side concurrency $c:" "$out" | grep -o '[0-9]* jobs/s' | cut -d' ' -f1 | median)
-    cpu=$(grep "^$side concurrency $c:" "$out" | grep -o '[0-9.]* CPU' | cut -d' ' -f1 | median)
-    echo "$side concurrency $c: $rate jobs/s, $cpu CPU s per 10k jobs (median of 3)"
-    eval "${side}_rate_$c=$rate ${side}_cpu_$c=$cpu"
-  done
-done
-grep latency "$out"
-for c in 1 10 50; do
-  eval "a=\$antrian_rate_$c p=\$process_rate_$c b=\$bare_rate_$c n=\$node_rate_$c ac=\$antrian_cpu_$c pc=\$process_cpu_$c bc=\$bare_cpu_$c nc=\$node_cpu_$c"
-  python3 -c "print(f'concurrency $c: pool/bare {$a / $b:.2f}, process/bare {$p / $b:.2f}, bare/node {$b / $n:.2f}, pool/node {$a / $n:.2f}, process/node {$p / $n:.2f}; CPU per job pool/node {$ac / $nc:.2f}, process/node {$pc / $nc:.2f}, process/bare {$pc / $bc:.2f}')"
-done
+python3 - "$out" <<'PY'
+import re, statistics, sys
+runs = {}  # (round, side, concurrency) -> (jobs/s, CPU s per 10k jobs)
+text = open(sys.argv[1]).read()
+for m in re.finditer(r"^round (\d+): (\w+) concurrency (\d+): (\d+) jobs/s, ([\d.]+) CPU", text, re.M):
+    runs[(int(m[1]), m[2], int(m[3]))] = (float(m[4]), float(m[5]))
+print("\n".join(re.findall(r"^round .*$", text, re.M)))
+sides, levels = ("antrian", "process", "bare", "node"), (1, 10, 50)
+rounds = sorted({r for r, _, _ in runs})
+for side in sides:
+    for c in levels:
+        got = [runs[(r, side, c)] for r in rounds if (r, side, c) in runs]
+        if got:
+            rate, cpu = statistics.median(g[0] for g in got), statistics.median(g[1] for g in got)
+            print(f"{side} concurrency {c}: {rate:.0f} jobs/s, {cpu:.2f} CPU s per 10k jobs (median of {len(got)})")
+for line in re.findall(r"^\w+ add->start latency.*$", text, re.M):
+    print(line)
+def paired(a, b, c, field):
+    """The median of the rounds' own a/b ratios (field 0: jobs/s, 1: CPU)."""
+    xs = [runs[(r, a, c)][field] / runs[(r, b, c)][field] for r in rounds
+          if (r, a, c) in runs and (r, b, c) in runs and runs[(r, b, c)][field] > 0]
+    return f"{statistics.median(xs):.2f}" if xs else "-"
+for c in levels:
+    print(f"concurrency {c} (median of the rounds' ratios): pool/bare {paired('antrian', 'bare', c, 0)}, "
+          f"process/bare {paired('process', 'bare', c, 0)}, bare/node {paired('bare', 'node', c, 0)}, "
+          f"pool/node {paired('antrian', 'node', c, 0)}, process/node {paired('process', 'node', c, 0)}; "
+          f"CPU per job pool/node {paired('antrian', 'node', c, 1)}, process/node {paired('process', 'node', c, 1)}, "
+          f"process/bare {paired('process', 'bare', c, 1)}")
+PY
 rm -f "$out"
