@@ -2,6 +2,7 @@ import { lazy, Suspense, useEffect, useMemo, useRef, useState } from "react";
 import { useQueryClient } from "@tanstack/react-query";
 
 import { useApi } from "./api";
+import { PageBoundary } from "./components/PageBoundary";
 import { Sidebar } from "./components/Sidebar";
 import { StaleNotice } from "./components/StaleNotice";
 import { HelpSheet, Palette } from "./components/Palette";
@@ -82,7 +83,9 @@ export function App() {
         {since !== null && (
           <StaleNotice since={since} why={status.data?.error?.message ?? status.error?.message ?? null} />
         )}
-        <Suspense fallback={<p className="muted" role="status">Loading…</p>}>{page}</Suspense>
+        <PageBoundary key={route.section}>
+          <Suspense fallback={<p className="muted" role="status">Loading…</p>}>{page}</Suspense>
+        </PageBoundary>
       </div>
       {overlay === "palette" && <Palette onClose={() => setOverlay(null)} />}
       {overlay === "help" && <HelpSheet onClose={() => setOverlay(null)} />}
