@@ -160,6 +160,9 @@ for c in [1, 10, 50]:
         close.append(c)
     if p_n is not None and p_n < 0.97:
         behind.append(f"processing at concurrency {c}: the process makes {p_n:.2f}× Node's jobs/s")
+    elif p_n is not None and p_n < (1.2 if c == 50 else 1.3):
+        behind.append(f"processing at concurrency {c}: the process makes {p_n:.2f}× Node's jobs/s "
+                      f"(goal: {1.2 if c == 50 else 1.3}×; the bare engine {x(b_n)})")
     if cpu_p_n is not None and cpu_p_n > 0.5:
         behind.append(f"client CPU per job at concurrency {c}: the process uses {cpu_p_n:.2f}× Node's (goal: 0.5×)")
     if p_b is not None and p_b < 0.90:
