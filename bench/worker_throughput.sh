@@ -15,6 +15,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
 source bench/lib.sh
+rounds=${BENCH_ROUNDS:-5}
+[[ $rounds =~ ^[1-9][0-9]*$ ]] || { echo "BENCH_ROUNDS must be a whole number of rounds, 1 or more; not '$rounds'" >&2; exit 2; }
 install_bench_node
 cargo bench -q --locked -p antrian-core --bench worker_throughput --no-run 2>/dev/null
 cargo build -q --release --locked -p antrian-cli
@@ -22,7 +24,6 @@ start_bench_redis
 url=$BENCH_REDIS_URL
 
 out=$(mktemp)
-rounds=${BENCH_ROUNDS:-5}
 for r in $(seq "$rounds"); do
   {
     BENCH_REDIS_URL=$url BENCH_RUNS=1 BENCH_LATENCY=0 \
