@@ -122,10 +122,11 @@ if a_seq and ping:
 
 w("## Processing")
 w("")
+rounds = int(num(r"^\w+ concurrency \d+: .*\(median of (\d+)\)", workers) or 0)
 w("20,000 pre-filled jobs through one worker at each concurrency, every side the same "
   "one-record validate-data payload (`bench/job-data.json`), the sides taking turns "
-  "run by run for 5 rounds, each side's figure the median of its 5 runs and each ratio the "
-  "median of the 5 rounds' own ratios (a slow minute moves both sides of its round), "
+  f"run by run for {rounds} rounds, each side's figure the median of its {rounds} runs and each ratio the "
+  f"median of the {rounds} rounds' own ratios (a slow minute moves both sides of its round), "
   "timed from the jobs' own timestamps (first `processedOn` to "
   "last `finishedOn`, `bench/span.lua`). **Pool**: Antrian's worker pool in-process with a "
   "no-op handler; **process**: the whole `antrian workers --types data-processing` "
