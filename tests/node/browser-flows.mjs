@@ -417,13 +417,15 @@ await flow("results", async () => {
 
 await flow("throughput", async () => {
   await go("#/overview");
-  // The jobs the flows above ran, per minute, from BullMQ's metrics (the first paint may
-  // show the chart as cached when the Overview was last open, before this page's refetch).
-  const chart = page.getByRole("img", { name: /^[1-9]\d* completed and \d+ failed in the last 60 minutes/ });
+  // The jobs the flows above ran (at least 23), per minute, from BullMQ's metrics. The
+  // first paint may show the chart as cached when the Overview was last open, and the pools
+  // write their counts a second at a time; the chart refreshes on each write's
+  // `queue:metrics` event, so it gets there without a reload.
+  const chart = page.getByRole("img", {
+    name: /^(2[3-9]|[3-9]\d|\d{3,}) completed and \d+ failed in the last 60 minutes/,
+  });
   await chart.waitFor();
   const label = await chart.getAttribute("aria-label");
-  const completed = Number(label.split(" ")[0]);
-  if (!(completed >= 23)) throw new Error(`the chart counts ${completed} completed jobs: ${label}`);
   await shot("overview-chart");
   report("throughput", { label });
 });

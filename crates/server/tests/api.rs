@@ -201,6 +201,7 @@ async fn the_seeds_endpoints_on_jobs_in_every_state() {
     let d = Dashboard::start().await;
     let q = "/api/queues/cleanup-queue";
     let mut events = d.rt.as_ref().expect("rt").events().subscribe();
+    let mut metrics_events = d.rt.as_ref().expect("rt").events().subscribe();
     let completed = d
         .post(
             &format!("{q}/jobs"),
@@ -283,7 +284,22 @@ async fn the_seeds_endpoints_on_jobs_in_every_state() {
         cleanup["workers"], 1,
         "one worker, counted for every queue at once"
     );
-    // Per minute, as the pools record it: the one completed and the one failed job.
+    // Per minute, as the pools record it: the one completed and the one failed job, once
+    // the pool has written them (a `queue:metrics` event says what each write added).
+    let mut counted = (0, 0);
+    while counted != (1, 1) {
+        match metrics_events
+            .recv_matching(WAIT, |e| {
+                matches!(e, antrian_core::queue::QueueEvent::QueueMetrics { queue, .. } if queue == "cleanup-queue")
+            })
+            .await
+        {
+            Some(antrian_core::queue::QueueEvent::QueueMetrics {
+                completed, failed, ..
+            }) => counted = (counted.0 + completed, counted.1 + failed),
+            other => panic!("metrics written for {counted:?} of (1, 1) finished jobs: {other:?}"),
+        }
+    }
     let throughput = d.get("/api/throughput?minutes=5").await;
     let minutes = throughput
         .as_array()

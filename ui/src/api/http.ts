@@ -25,24 +25,28 @@ import type {
   ScheduleView,
 } from "./types";
 
-/** The event names `/api/events` sends (`event:` lines), as core names them. */
-const EVENT_NAMES: QueueEvent["event"][] = [
-  "job:added",
-  "job:active",
-  "job:progress",
-  "job:completed",
-  "job:failed",
-  "job:stalled",
-  "job:delayed",
-  "job:removed",
-  "queue:paused",
-  "queue:resumed",
-  "health:check",
-  "scaling:up",
-  "scaling:down",
-  "schedule:fired",
-  "missed",
-];
+/**
+ * The event names `/api/events` sends (`event:` lines), as core names them: every name of
+ * the generated `QueueEvent`, so a new event that is not listed here fails to compile.
+ */
+const EVENT_NAMES = Object.keys({
+  "job:added": true,
+  "job:active": true,
+  "job:progress": true,
+  "job:completed": true,
+  "job:failed": true,
+  "job:stalled": true,
+  "job:delayed": true,
+  "job:removed": true,
+  "queue:paused": true,
+  "queue:resumed": true,
+  "queue:metrics": true,
+  "health:check": true,
+  "scaling:up": true,
+  "scaling:down": true,
+  "schedule:fired": true,
+  missed: true,
+} satisfies Record<QueueEvent["event"], true>);
 
 const q = encodeURIComponent;
 

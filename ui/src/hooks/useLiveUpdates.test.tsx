@@ -53,6 +53,10 @@ describe("live updates", () => {
     ]);
     expect(staleKeys({ event: "queue:paused", queue: "q" })).toEqual([["queues"], ["jobs", "q"]]);
     expect(staleKeys({ event: "missed", count: 3 })).toEqual([[]]);
+    // A pool wrote the counts the finished-jobs chart reads.
+    expect(staleKeys({ event: "queue:metrics", queue: "q", completed: 40, failed: 1 })).toEqual([
+      ["throughput"],
+    ]);
   });
 
   it("refresh at most once per interval however many events arrive", async () => {

@@ -48,6 +48,8 @@ export function staleKeys(event: QueueEvent): string[][] {
     case "queue:paused":
     case "queue:resumed":
       return [["queues"], ["jobs", event.queue]];
+    case "queue:metrics":
+      return [["throughput"]];
     case "schedule:fired":
       return [["schedules"], ["queues"], ["jobs", event.queue]];
     case "health:check":

@@ -528,7 +528,23 @@ pub struct WorkerOptions {
     /// Time-series metrics collection. When set, the worker records
     /// completed/failed counts per minute, readable via `Queue::get_metrics`.
     pub metrics: Option<MetricsOptions>,
+    /// Called after each job this worker has moved to `completed` or `failed` (not for
+    /// an attempt that is retried), once the script that moved it has returned. Lets a
+    /// caller count finished jobs without reading the worker's events.
+    pub on_finished: Option<FinishedHook>,
 }
+
+/// Where a worker moved a job it finished, for [`WorkerOptions::on_finished`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Finished {
+    /// The job completed.
+    Completed,
+    /// The job failed for good.
+    Failed,
+}
+
+/// See [`WorkerOptions::on_finished`].
+pub type FinishedHook = Arc<dyn Fn(Finished) + Send + Sync>;
 
 /// Configuration for time-series metrics collection.
 #[derive(Debug, Clone)]
@@ -571,6 +587,7 @@ impl Default for WorkerOptions {
             max_started_attempts: None,
             skip_stalled_check: false,
             skip_lock_renewal: false,
+            on_finished: None,
         }
     }
 }
@@ -583,6 +600,7 @@ impl std::fmt::Debug for WorkerOptions {
             .field("drain_delay", &self.drain_delay)
             .field("autorun", &self.autorun)
             .field("backoff_strategy", &self.backoff_strategy.is_some())
+            .field("on_finished", &self.on_finished.is_some())
             .finish_non_exhaustive()
     }
 }

@@ -1341,6 +1341,9 @@ impl Worker {
         .await
         {
             Ok(next_job) => {
+                if let Some(hook) = &ctx.opts.on_finished {
+                    hook(crate::options::Finished::Completed);
+                }
                 let _ = ctx.event_tx.send(WorkerEvent::Completed {
                     job_id: job_id.to_string(),
                     result: return_value.clone(),
@@ -1812,7 +1815,12 @@ impl Worker {
         )
         .await
         {
-            Ok(next) => next,
+            Ok(next) => {
+                if let Some(hook) = &ctx.opts.on_finished {
+                    hook(crate::options::Finished::Failed);
+                }
+                next
+            }
             Err(move_err) => {
                 error!(job_id = %job_id, error = %move_err, "failed to move job to failed");
                 let _ = ctx.event_tx.send(WorkerEvent::Error(move_err.to_string()));

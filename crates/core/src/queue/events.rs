@@ -128,6 +128,20 @@ pub enum QueueEvent {
         /// Queue.
         queue: String,
     },
+    /// Finished jobs were added to a queue's per-minute counts (BullMQ's metrics, which
+    /// the finished-jobs chart reads): a pool writes its counts about once a second while
+    /// jobs finish.
+    #[serde(rename = "queue:metrics")]
+    QueueMetrics {
+        /// Queue.
+        queue: String,
+        /// Completed jobs just counted.
+        #[ts(type = "number")]
+        completed: u64,
+        /// Jobs just counted as failed for good.
+        #[ts(type = "number")]
+        failed: u64,
+    },
     /// The periodic health check ran.
     #[serde(rename = "health:check")]
     HealthCheck {

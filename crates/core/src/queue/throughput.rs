@@ -1,7 +1,8 @@
 //! Completed and failed jobs per minute, from BullMQ's own metrics.
 //!
-//! A worker started with BullMQ's `metrics` option (Antrian's pools always are) counts each
-//! finished job in `<queue>:metrics:{completed,failed}`: a hash with the running `count`,
+//! A worker started with BullMQ's `metrics` option counts each finished job in
+//! `<queue>:metrics:{completed,failed}` (Antrian's pools write the same keys a second at a
+//! time, `worker/pool/metrics.rs`): a hash with the running `count`,
 //! and `prevTS`/`prevCount` as of the last minute it closed, and a list with one count per
 //! closed minute, newest first, up to `maxDataPoints`. Reading it costs one script call
 //! per state and queue, however many jobs the queue holds.

@@ -15,27 +15,29 @@
 //! are left to BullMQ's stalled-job recovery by the next worker.
 //!
 //! `run`: one attempt of one job, from the handler's answer to BullMQ's outcome.
+//! `metrics`: BullMQ's per-minute metrics of the jobs a pool finished, written once a
+//! second. `stats`: each pool's counters and the statistics read from them.
 
-use std::collections::{BTreeMap, VecDeque};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::collections::BTreeMap;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use bullmq::options::{MetricsOptions, RateLimiterOptions, WorkerOptions};
+use bullmq::options::{RateLimiterOptions, WorkerOptions};
 use bullmq::types::BackoffStrategy;
-use serde::Serialize;
 
 use super::registry::{Registry, WorkerType};
 use crate::connection::Connection;
 use crate::error::{Error, Result};
 use crate::queue::options::backoff_delay;
-use crate::queue::METRICS_MINUTES;
 use crate::rules::ScalingRules;
 
+mod metrics;
 mod run;
+mod stats;
 
-/// How many recent job durations the statistics keep per type.
-const DURATION_WINDOW: usize = 1000;
+use stats::Counters;
+pub use stats::{TypeStats, WorkerStats};
 
 /// How one pool runs.
 #[derive(Debug, Clone)]
@@ -61,105 +63,12 @@ impl Default for PoolSettings {
     }
 }
 
-/// Counters one pool's processor updates.
-#[derive(Debug)]
-struct Counters {
-    active: AtomicU64,
-    processed: AtomicU64,
-    failed: AtomicU64,
-    durations_ms: Mutex<VecDeque<u64>>,
-    started: Instant,
-}
-
-impl Counters {
-    fn new() -> Self {
-        Self {
-            active: AtomicU64::new(0),
-            processed: AtomicU64::new(0),
-            failed: AtomicU64::new(0),
-            durations_ms: Mutex::new(VecDeque::with_capacity(DURATION_WINDOW)),
-            started: Instant::now(),
-        }
-    }
-
-    fn record(&self, took: Duration, ok: bool) {
-        if ok {
-            self.processed.fetch_add(1, Ordering::Relaxed);
-        } else {
-            self.failed.fetch_add(1, Ordering::Relaxed);
-        }
-        let mut d = self
-            .durations_ms
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if d.len() == DURATION_WINDOW {
-            d.pop_front();
-        }
-        d.push_back(u64::try_from(took.as_millis()).unwrap_or(u64::MAX));
-    }
-}
-
-/// Statistics of one worker type (the seed's `getWorkerStats().byType[...]`).
-#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, ts_rs::TS)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "camelCase")]
-#[ts(export, export_to = "../../../ui/src/api/generated/")]
-pub struct TypeStats {
-    /// Workers running.
-    pub workers: u32,
-    /// Jobs each runs at once.
-    pub concurrency: u32,
-    /// Jobs running now.
-    #[ts(type = "number")]
-    pub active: u64,
-    /// Attempts that succeeded since start.
-    #[ts(type = "number")]
-    pub processed: u64,
-    /// Attempts that failed since start.
-    #[ts(type = "number")]
-    pub failed: u64,
-    /// Mean duration of the recent attempts, ms.
-    pub avg_duration_ms: f64,
-    /// 95th percentile of the recent attempts, ms.
-    #[ts(type = "number")]
-    pub p95_duration_ms: u64,
-    /// Running jobs over capacity (workers × concurrency), 0–1.
-    pub utilisation: f64,
-    /// Since the pool started, ms.
-    #[ts(type = "number")]
-    pub uptime_ms: u64,
-    /// Sized by an operator: the autoscaler leaves it alone until it is handed back.
-    #[serde(default)]
-    pub pinned: bool,
-    /// The smallest size an operator may set besides 0 (which stops the pool).
-    #[serde(default)]
-    pub min_size: u32,
-    /// The largest size an operator may set.
-    #[serde(default)]
-    pub max_size: u32,
-    /// The sizes an operator may set, in words, for forms to show.
-    #[serde(default)]
-    pub size_hint: String,
-}
-
-/// Every pool's statistics (the seed's `getWorkerStats()`).
-#[derive(Debug, Clone, PartialEq, Default, Serialize, serde::Deserialize, ts_rs::TS)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "camelCase")]
-#[ts(export, export_to = "../../../ui/src/api/generated/")]
-pub struct WorkerStats {
-    /// Workers in all pools.
-    pub total_workers: u32,
-    /// Jobs running in all pools.
-    #[ts(type = "number")]
-    pub total_active: u64,
-    /// Per worker type.
-    pub by_type: BTreeMap<String, TypeStats>,
-}
-
 pub(super) struct Pool {
     workers: Vec<Arc<bullmq::Worker>>,
     counters: Arc<Counters>,
+    /// Finished jobs for BullMQ's per-minute metrics, and the task that writes them.
+    tally: Arc<metrics::Tally>,
+    writer: metrics::Writer,
     settings: PoolSettings,
     /// Next worker number, so names stay unique across scale-downs.
     next: usize,
@@ -242,10 +151,19 @@ impl WorkerManager {
         let pool = pools.entry(worker_type).or_insert_with(|| Pool {
             workers: Vec::new(),
             counters: Arc::new(Counters::new()),
+            tally: Arc::default(),
+            writer: metrics::Writer::default(),
             settings: settings.clone(),
             next: 0,
             pinned: false,
         });
+        if n > 0 && !pool.writer.running() {
+            pool.writer = metrics::Writer::start(
+                pool.tally.clone(),
+                self.conn.redis(),
+                metrics::MetricsKeys::new(worker_type.queue(), &self.prefix),
+            );
+        }
         let target = n as usize;
         let more = u32::try_from(target.saturating_sub(pool.workers.len())).unwrap_or(u32::MAX);
         if let Some(why) = room.and_then(|r| r.refuse(more)) {
@@ -339,11 +257,13 @@ impl WorkerManager {
             // warning per worker per second while Redis is away is the price.
             run_retry_delay: 1_000,
             // Completed/failed per minute for the dashboards, in BullMQ's own keys (Node.js
-            // dashboards read them too); two small writes inside the script that finishes
-            // each job.
-            metrics: Some(MetricsOptions {
-                max_data_points: METRICS_MINUTES as usize,
-            }),
+            // dashboards read them too): counted here and written once a second (`metrics`)
+            // rather than by the script that finishes each job.
+            metrics: None,
+            on_finished: Some(Arc::new({
+                let tally = pool.tally.clone();
+                move |finished| tally.record(finished)
+            })),
             ..Default::default()
         };
         Ok(bullmq::Worker::with_options(worker_type.queue(), processor, opts).await?)
@@ -393,68 +313,10 @@ impl WorkerManager {
             .map(|p| p.settings.clone())
     }
 
-    /// Statistics of every pool.
-    pub async fn get_worker_stats(&self) -> WorkerStats {
-        let rules = self.rules();
-        let pools = self.pools.lock().await;
-        let mut by_type = BTreeMap::new();
-        for (t, pool) in pools.iter() {
-            let c = &pool.counters;
-            let mut durations: Vec<u64> = c
-                .durations_ms
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .iter()
-                .copied()
-                .collect();
-            durations.sort_unstable();
-            let avg = if durations.is_empty() {
-                0.0
-            } else {
-                durations.iter().sum::<u64>() as f64 / durations.len() as f64
-            };
-            let p95 = durations
-                .get((durations.len() * 95).div_ceil(100).saturating_sub(1))
-                .copied()
-                .unwrap_or(0);
-            let workers = u32::try_from(pool.workers.len()).unwrap_or(u32::MAX);
-            let concurrency = u32::try_from(pool.settings.concurrency).unwrap_or(u32::MAX);
-            let active = c.active.load(Ordering::Relaxed);
-            let capacity = f64::from(workers) * f64::from(concurrency);
-            let utilisation = if capacity > 0.0 {
-                active as f64 / capacity
-            } else {
-                0.0
-            };
-            by_type.insert(
-                t.as_str().to_string(),
-                TypeStats {
-                    workers,
-                    concurrency,
-                    active,
-                    processed: c.processed.load(Ordering::Relaxed),
-                    failed: c.failed.load(Ordering::Relaxed),
-                    avg_duration_ms: avg,
-                    p95_duration_ms: p95,
-                    utilisation,
-                    uptime_ms: u64::try_from(c.started.elapsed().as_millis()).unwrap_or(u64::MAX),
-                    pinned: pool.pinned,
-                    min_size: rules.smallest_pool(),
-                    max_size: rules.largest_pool(),
-                    size_hint: rules.size_hint(),
-                },
-            );
-        }
-        WorkerStats {
-            total_workers: by_type.values().map(|s| s.workers).sum(),
-            total_active: by_type.values().map(|s| s.active).sum(),
-            by_type,
-        }
-    }
-
     /// Stops taking jobs everywhere and waits up to `deadline` for active ones; what is
     /// still running then is left to BullMQ's stalled-job recovery.
     pub async fn shutdown(&self, deadline: Duration) {
+        let started = Instant::now();
         let workers: Vec<Arc<bullmq::Worker>> = {
             let mut pools = self.pools.lock().await;
             pools
@@ -463,6 +325,18 @@ impl WorkerManager {
                 .collect()
         };
         close_all(workers, deadline).await;
+        // The jobs the workers finished while closing are counted too.
+        let writers: Vec<metrics::Writer> = {
+            let mut pools = self.pools.lock().await;
+            pools
+                .values_mut()
+                .map(|p| std::mem::take(&mut p.writer))
+                .collect()
+        };
+        let left = deadline
+            .saturating_sub(started.elapsed())
+            .max(metrics::FLUSH_EVERY);
+        futures_util::future::join_all(writers.into_iter().map(|w| w.finish(left))).await;
     }
 }
 

@@ -166,6 +166,7 @@ async fn each_outcome_does_what_it_says() {
         );
     let (q, workers, hub) = setup(&redis, registry).await;
     let mut sub = hub.subscribe();
+    let mut metrics_sub = hub.subscribe();
     workers
         .scale_workers(WorkerType::Scraping, 1, &settings(4), DRAIN)
         .await
@@ -308,7 +309,22 @@ async fn each_outcome_does_what_it_says() {
     assert!(scraping.failed >= 6, "{scraping:?}");
 
     // The pools record BullMQ's per-minute metrics: final outcomes only, so flaky's and
-    // throttled's first attempts are not failures there.
+    // throttled's first attempts are not failures there. They are written a second at a
+    // time, each write announced by a `queue:metrics` event with the counts it added.
+    let mut counted = (0, 0);
+    while counted != (3, 4) {
+        match metrics_sub
+            .recv_matching(Duration::from_secs(10), |e| {
+                matches!(e, QueueEvent::QueueMetrics { queue, .. } if queue == "scraping-queue")
+            })
+            .await
+        {
+            Some(QueueEvent::QueueMetrics {
+                completed, failed, ..
+            }) => counted = (counted.0 + completed, counted.1 + failed),
+            other => panic!("metrics written for {counted:?} of (3, 4) finished jobs: {other:?}"),
+        }
+    }
     let throughput = q.throughput(60).await.expect("throughput");
     let scraping = throughput
         .iter()

@@ -106,7 +106,19 @@ queue: string, } | { "event": "queue:resumed",
 /**
  * Queue.
  */
-queue: string, } | { "event": "health:check", 
+queue: string, } | { "event": "queue:metrics", 
+/**
+ * Queue.
+ */
+queue: string, 
+/**
+ * Completed jobs just counted.
+ */
+completed: number, 
+/**
+ * Jobs just counted as failed for good.
+ */
+failed: number, } | { "event": "health:check", 
 /**
  * Its result.
  */

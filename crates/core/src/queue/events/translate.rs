@@ -139,6 +139,15 @@ pub(super) async fn translate(
         Bull::Removed { job_id, .. } => vec![QueueEvent::JobRemoved { queue, job_id }],
         Bull::Paused => vec![QueueEvent::QueuePaused { queue }],
         Bull::Resumed => vec![QueueEvent::QueueResumed { queue }],
+        // Written by Antrian's pools with the metrics they count (worker/pool/metrics.rs).
+        Bull::Other { event, fields } if event == "metrics" => {
+            let count = |k: &str| fields.get(k).and_then(|v| v.parse().ok()).unwrap_or(0);
+            vec![QueueEvent::QueueMetrics {
+                queue,
+                completed: count("completed"),
+                failed: count("failed"),
+            }]
+        }
         _ => Vec::new(),
     }
 }
