@@ -5,7 +5,7 @@
 // the process's, counted from its first finished job to its last (start-up excluded).
 //   node process_worker.mjs REDIS_URL ANTRIAN_BINARY
 import { spawn } from "node:child_process";
-import { readFileSync, mkdtempSync } from "node:fs";
+import { readFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Queue } from "bullmq";
@@ -42,11 +42,12 @@ async function run(concurrency) {
   }
   await queue.close();
   await filler.quit(); // a connection passed to a Queue is the caller's to close
+  const dataDir = mkdtempSync(join(tmpdir(), "antrian-bench-"));
   const child = spawn(binary, ["workers", "--types", "data-processing"], {
     env: {
       ...process.env,
       REDIS_URL: url,
-      ANTRIAN_DATA_DIR: mkdtempSync(join(tmpdir(), "antrian-bench-")),
+      ANTRIAN_DATA_DIR: dataDir,
       DATA_PROCESSING_WORKERS: "1",
       DATA_PROCESSING_CONCURRENCY: String(concurrency),
       QUEUE_AUTO_SCALING: "false",
@@ -72,6 +73,7 @@ async function run(concurrency) {
   const exited = child.exitCode !== null ? Promise.resolve() : new Promise((r) => child.once("exit", r));
   child.kill("SIGTERM");
   await exited;
+  rmSync(dataDir, { recursive: true, force: true });
   const [first, last, read] = await admin.eval(SPAN, 1, `bull:${QUEUE}:completed`, `bull:${QUEUE}:`);
   if (read !== JOBS) throw new Error(`${read} of ${JOBS} jobs completed`);
   return [JOBS / (Math.max(1, last - first) / 1000), (cpu / (JOBS - doneAtFirst)) * 10000];
