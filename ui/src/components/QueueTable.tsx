@@ -13,11 +13,16 @@ export function failureRate(q: QueueStats): number | null {
   return done === 0 ? null : q.failedLastMinute / done;
 }
 
+/** A queue with jobs to run and no worker consuming it. */
+const unserved = (q: QueueStats) => q.workers === 0 && q.waiting + q.delayed > 0;
+
 /** Every queue with its counts per state, sortable by failed or waiting. */
 export function QueueTable({ queues }: { queues: QueueStats[] }) {
   const [sort, setSort] = useState<SortKey>("name");
   // Queues Antrian's own pools serve (the catalogue's); others need their own workers.
-  const served = new Set(useJobTypes().data?.jobTypes.map((t) => t.queue) ?? []);
+  // Only an unserved queue's hint needs it, so the catalogue is fetched only then.
+  const catalogue = useJobTypes(queues.some(unserved)).data;
+  const served = catalogue && new Set(catalogue.jobTypes.map((t) => t.queue));
   if (queues.length === 0) {
     return (
       <p className="muted" data-testid="no-queues">
@@ -55,7 +60,7 @@ export function QueueTable({ queues }: { queues: QueueStats[] }) {
         <tbody>
           {sorted.map((q) => {
             const rate = failureRate(q);
-            const idle = q.workers === 0 && q.waiting + q.delayed > 0;
+            const idle = unserved(q);
             return (
               <tr key={q.name} data-testid={`queue-${q.name}`}>
                 <td>
@@ -85,12 +90,12 @@ export function QueueTable({ queues }: { queues: QueueStats[] }) {
                   {idle && (
                     <span className="hint" data-testid={`no-worker-${q.name}`}>
                       {" "}
-                      no worker is consuming this queue:{" "}
-                      {served.has(q.name) ? (
-                        <>start one with <code>antrian workers</code></>
-                      ) : (
-                        "Antrian runs no handler for it; start the BullMQ worker that serves it"
+                      no worker is consuming this queue
+                      {served?.has(q.name) && (
+                        <>: start one with <code>antrian workers</code></>
                       )}
+                      {served && !served.has(q.name) &&
+                        ": Antrian runs no handler for it; start the BullMQ worker that serves it"}
                     </span>
                   )}
                 </td>

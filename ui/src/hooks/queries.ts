@@ -26,9 +26,10 @@ export function useJob(queue: string, id: string) {
 
 /** The job-type catalogue (Rust's): forms are rendered from it. It changes only with a new
  * Antrian, so it is read once. */
-export function useJobTypes() {
+/** The job-type catalogue; `enabled: false` leaves it unfetched until a caller needs it. */
+export function useJobTypes(enabled = true) {
   const api = useApi();
-  return useQuery({ queryKey: ["job-types"], queryFn: () => api.listJobTypes(), staleTime: Infinity });
+  return useQuery({ queryKey: ["job-types"], queryFn: () => api.listJobTypes(), staleTime: Infinity, enabled });
 }
 
 export function useHealth() {

@@ -160,6 +160,24 @@ describe("Overview", () => {
     expect(screen.queryByTestId("no-worker-notifications-queue")).toBeNull();
   });
 
+  it("fetches the job-type catalogue only when a queue has no worker", async () => {
+    let fetched = 0;
+    const { api } = fakeApi(connected, [queue("scraping-queue", { waiting: 3 }), queue("partner-feed")]);
+    const countingApi: Api = {
+      ...api,
+      listJobTypes: () => {
+        fetched += 1;
+        return api.listJobTypes();
+      },
+    };
+    renderWith(countingApi);
+    await screen.findByTestId("queue-scraping-queue");
+    // Every queue is served: nothing on this page needs the catalogue.
+    await act(() => Promise.resolve());
+    expect(fetched).toBe(0);
+    expect(screen.queryByTestId("no-worker-scraping-queue")).toBeNull();
+  });
+
   it("charts completed and failed per minute, for every queue or one", async () => {
     const minute = (i: number, completed: number, failed: number) => ({ at: 60_000 * (1000 + i), completed, failed });
     const api = stubApi({
