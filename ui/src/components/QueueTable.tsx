@@ -13,15 +13,12 @@ export function failureRate(q: QueueStats): number | null {
   return done === 0 ? null : q.failedLastMinute / done;
 }
 
-/** A queue with jobs to run and no worker consuming it. */
-const unserved = (q: QueueStats) => q.workers === 0 && q.waiting + q.delayed > 0;
-
 /** Every queue with its counts per state, sortable by failed or waiting. */
 export function QueueTable({ queues }: { queues: QueueStats[] }) {
   const [sort, setSort] = useState<SortKey>("name");
   // Queues Antrian's own pools serve (the catalogue's); others need their own workers.
   // Only an unserved queue's hint needs it, so the catalogue is fetched only then.
-  const catalogue = useJobTypes(queues.some(unserved)).data;
+  const catalogue = useJobTypes(queues.some((q) => q.needsWorker)).data;
   const served = catalogue && new Set(catalogue.jobTypes.map((t) => t.queue));
   if (queues.length === 0) {
     return (
@@ -60,7 +57,6 @@ export function QueueTable({ queues }: { queues: QueueStats[] }) {
         <tbody>
           {sorted.map((q) => {
             const rate = failureRate(q);
-            const idle = unserved(q);
             return (
               <tr key={q.name} data-testid={`queue-${q.name}`}>
                 <td>
@@ -87,7 +83,7 @@ export function QueueTable({ queues }: { queues: QueueStats[] }) {
                 </td>
                 <td className="num">
                   {q.workers}
-                  {idle && (
+                  {q.needsWorker && (
                     <span className="hint" data-testid={`no-worker-${q.name}`}>
                       {" "}
                       no worker is consuming this queue

@@ -36,6 +36,7 @@ const queue = (name: string, over: Partial<QueueStats> = {}): QueueStats => ({
   oldestWaitingMs: null,
   completedLastMinute: 0,
   failedLastMinute: 0,
+  needsWorker: false,
   ...over,
 });
 
@@ -142,9 +143,9 @@ describe("Overview", () => {
   it("lists every queue with its counts, paused badge and idle hint", async () => {
     renderWith(
       fakeApi(connected, [
-        queue("scraping-queue", { waiting: 12, failed: 3, workers: 0, oldestWaitingMs: 95_000 }),
+        queue("scraping-queue", { waiting: 12, failed: 3, workers: 0, needsWorker: true, oldestWaitingMs: 95_000 }),
         queue("notifications-queue", { isPaused: true, completedLastMinute: 9, failedLastMinute: 1 }),
-        queue("partner-feed", { waiting: 2, workers: 0 }),
+        queue("partner-feed", { waiting: 2, workers: 0, needsWorker: true }),
       ]).api,
     );
     const scraping = await screen.findByTestId("queue-scraping-queue");

@@ -33,6 +33,7 @@ const stats: QueueStats = {
   oldestWaitingMs: null,
   completedLastMinute: 0,
   failedLastMinute: 0,
+  needsWorker: false,
 };
 
 const job = (id: number): JobDetail => ({

@@ -253,7 +253,7 @@ function QueuePage({
           )}
         </div>
       </header>
-      {stats && stats.workers === 0 && stats.waiting > 0 && (
+      {stats?.needsWorker && (
         <p className="warning" data-testid="no-worker">
           No worker is consuming this queue: start one with <code>antrian workers</code>.
         </p>

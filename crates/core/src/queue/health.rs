@@ -133,7 +133,8 @@ pub fn assess(
         }
     }
     for q in &queues {
-        if q.waiting > 0 && q.workers == 0 && !q.is_paused {
+        // Delayed jobs alone are not late yet: only waiting ones make the queue degraded.
+        if q.waiting > 0 && q.lacks_worker() {
             reasons.push((
                 HealthLevel::Degraded,
                 format!(
@@ -213,7 +214,22 @@ mod tests {
             oldest_waiting_ms: None,
             completed_last_minute: 0,
             failed_last_minute: 0,
+            needs_worker: false,
         }
+    }
+
+    #[test]
+    fn a_queue_lacks_a_worker_only_with_jobs_to_run_unpaused_and_none_connected() {
+        let mut q = queue("q");
+        q.workers = 0;
+        assert!(!q.lacks_worker(), "nothing to run");
+        q.delayed = 1;
+        assert!(q.lacks_worker(), "delayed jobs need a worker too");
+        q.is_paused = true;
+        assert!(!q.lacks_worker(), "a paused queue waits on purpose");
+        q.is_paused = false;
+        q.workers = 1;
+        assert!(!q.lacks_worker(), "a worker is connected");
     }
 
     #[test]

@@ -198,6 +198,17 @@ pub struct QueueStats {
     /// Jobs failed in the last minute (among those kept).
     #[ts(type = "number")]
     pub failed_last_minute: u64,
+    /// It has jobs to run (waiting or delayed), is not paused, and no worker is connected:
+    /// nothing runs them until one is ([`QueueStats::lacks_worker`]).
+    pub needs_worker: bool,
+}
+
+impl QueueStats {
+    /// Jobs to run (waiting or delayed), not paused, and no worker connected. A paused
+    /// queue's jobs wait on purpose.
+    pub fn lacks_worker(&self) -> bool {
+        self.workers == 0 && !self.is_paused && self.waiting + self.delayed > 0
+    }
 }
 
 /// One job in full (the seed's `getJob`).

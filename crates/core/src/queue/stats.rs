@@ -101,7 +101,7 @@ impl QueueManager {
             recent,
             self.oldest_waiting(&q),
         )?;
-        Ok(QueueStats {
+        let mut stats = QueueStats {
             name: queue.to_string(),
             waiting: counts.waiting + counts.prioritized,
             active: counts.active,
@@ -114,7 +114,10 @@ impl QueueManager {
             oldest_waiting_ms: oldest.map(|ts| now.saturating_sub(ts)),
             completed_last_minute,
             failed_last_minute,
-        })
+            needs_worker: false,
+        };
+        stats.needs_worker = stats.lacks_worker();
+        Ok(stats)
     }
 
     /// The timestamp of the oldest waiting job: the tail of the wait (or paused) list, and

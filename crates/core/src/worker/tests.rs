@@ -913,6 +913,9 @@ async fn pools_take_jobs_by_priority_and_show_in_bullmqs_worker_list() {
         .await
         .expect("add");
     }
+    // Five jobs and no worker yet: the stats say so (the window's "no worker" hint).
+    let before = q.get_queue_stats("scraping-queue").await.expect("stats");
+    assert!(before.needs_worker, "{before:?}");
     workers
         .scale_workers(WorkerType::Scraping, 1, &settings(1), DRAIN)
         .await
@@ -923,13 +926,8 @@ async fn pools_take_jobs_by_priority_and_show_in_bullmqs_worker_list() {
         .map(|(t, _, _)| t)
         .collect();
     assert_eq!(order, ["critical", "high", "normal", "low", "background"]);
-    assert_eq!(
-        q.get_queue_stats("scraping-queue")
-            .await
-            .expect("stats")
-            .workers,
-        1
-    );
+    let after = q.get_queue_stats("scraping-queue").await.expect("stats");
+    assert_eq!((after.workers, after.needs_worker), (1, false), "{after:?}");
     let clients: String = redis::cmd("CLIENT")
         .arg("LIST")
         .query(&mut redis.connection())

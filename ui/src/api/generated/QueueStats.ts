@@ -51,4 +51,9 @@ completedLastMinute: number,
 /**
  * Jobs failed in the last minute (among those kept).
  */
-failedLastMinute: number, };
+failedLastMinute: number, 
+/**
+ * It has jobs to run (waiting or delayed), is not paused, and no worker is connected:
+ * nothing runs them until one is ([`QueueStats::lacks_worker`]).
+ */
+needsWorker: boolean, };
