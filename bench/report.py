@@ -133,7 +133,9 @@ w("20,000 pre-filled jobs through one worker at each concurrency, every side the
   "process (health checks, heartbeats, node commands, the autoscaler) running validate-data; "
   "**bare**: a plain bullmq-official Worker (the vendored engine, default options) with a "
   "no-op processor; **Node**: a bullmq@6 Worker with a no-op processor. CPU is the client "
-  "process's user + system seconds per 10,000 jobs (less is better).")
+  "process's user + system seconds per 10,000 jobs (less is better). In brackets beside a "
+  "ratio: the middle half of the rounds' own ratios (their interquartile range), which says "
+  "how far the ratio moves from round to round on this machine.")
 w("")
 w("| Concurrency | Pool jobs/s | Process jobs/s | Bare jobs/s | Node jobs/s | Process / bare | Process / Node | Bare / Node | CPU s: pool / process / bare / Node | CPU per job, process / Node |")
 w("|---|---|---|---|---|---|---|---|---|---|")
@@ -150,12 +152,18 @@ for c in [1, 10, 50]:
     def paired(name, a, b):
         got = num(rf"^concurrency {c} \(median of the rounds' ratios\):.*?\b{re.escape(name)} ([0-9.]+)", workers)
         return got if got is not None else (a / b if a and b else None)
+    def spread(name):
+        """The middle half of the rounds' own ratios, when the run printed it."""
+        m = re.search(rf"^concurrency {c} \(median of the rounds' ratios\):.*?\b{re.escape(name)} "
+                      r"[0-9.]+ \[([0-9.]+)-([0-9.]+)\]", workers, re.M)
+        return f" ({m.group(1)}–{m.group(2)})" if m else ""
     p_b, p_n, b_n = paired("process/bare", pr, br), paired("process/node", pr, nr), paired("bare/node", br, nr)
     cpu_p_n = num(rf"^concurrency {c} \(median of the rounds' ratios\):.*CPU per job.*?process/node ([0-9.]+)", workers)
     if cpu_p_n is None and cpu[1] and cpu[3]:
         cpu_p_n = cpu[1] / cpu[3]
     x = lambda v: "–" if v is None else f"{v:.2f}×"
-    w(f"| {c} | {fmt(ar)} | {fmt(pr)} | {fmt(br)} | {fmt(nr)} | {x(p_b)} | {x(p_n)} | {x(b_n)} | "
+    w(f"| {c} | {fmt(ar)} | {fmt(pr)} | {fmt(br)} | {fmt(nr)} | {x(p_b)}{spread('process/bare')} | "
+      f"{x(p_n)}{spread('process/node')} | {x(b_n)}{spread('bare/node')} | "
       f"{' / '.join(fmt(v, 2) for v in cpu)} | {x(cpu_p_n)} |")
     if p_n is not None and 0.97 <= p_n < 1.10:
         close.append(c)
@@ -167,7 +175,8 @@ for c in [1, 10, 50]:
     if cpu_p_n is not None and cpu_p_n > 0.5:
         behind.append(f"client CPU per job at concurrency {c}: the process uses {cpu_p_n:.2f}× Node's (goal: 0.5×)")
     if p_b is not None and p_b < 0.90:
-        behind.append(f"processing at concurrency {c}: the process makes {p_b:.2f}× the bare engine's jobs/s")
+        behind.append(f"processing at concurrency {c}: the process makes {p_b:.2f}× the bare engine's jobs/s"
+                      f"{spread('process/bare')}")
 w("")
 a50r = num(r"^antrian concurrency 50: ([0-9]+) jobs/s", workers)
 if a50r and ping:

@@ -9,8 +9,9 @@
 # process, Antrian, ...) for BENCH_ROUNDS rounds (default 5): on a shared 2-core machine,
 # running all of one side first let a noisy minute decide the ratio. Each side's figure is
 # the median of its runs; each ratio is the median of the rounds' own ratios, so a slow
-# minute that one round fell into moves both sides of that round's ratio together. The
-# rounds' own lines are printed first ("round N: ...").
+# minute that one round fell into moves both sides of that round's ratio together, with
+# the middle half of the rounds' ratios in brackets ("0.91 [0.90-0.95]"). The rounds' own
+# lines are printed first ("round N: ...").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -54,10 +55,17 @@ for side in sides:
 for line in re.findall(r"^\w+ add->start latency.*$", text, re.M):
     print(line)
 def paired(a, b, c, field):
-    """The median of the rounds' own a/b ratios (field 0: jobs/s, 1: CPU)."""
+    """The median of the rounds' own a/b ratios (field 0: jobs/s, 1: CPU), with the middle
+    half of those ratios (the interquartile range) in brackets when there are 4 rounds or
+    more: whether a ratio near a goal is told apart from it depends on that spread."""
     xs = [runs[(r, a, c)][field] / runs[(r, b, c)][field] for r in rounds
           if (r, a, c) in runs and (r, b, c) in runs and runs[(r, b, c)][field] > 0]
-    return f"{statistics.median(xs):.2f}" if xs else "-"
+    if not xs:
+        return "-"
+    if len(xs) < 4:
+        return f"{statistics.median(xs):.2f}"
+    q1, _, q3 = statistics.quantiles(xs, n=4)
+    return f"{statistics.median(xs):.2f} [{q1:.2f}-{q3:.2f}]"
 for c in levels:
     print(f"concurrency {c} (median of the rounds' ratios): pool/bare {paired('antrian', 'bare', c, 0)}, "
           f"process/bare {paired('process', 'bare', c, 0)}, bare/node {paired('bare', 'node', c, 0)}, "
